@@ -1,0 +1,5 @@
+"""``python -m fleetaudit`` runs the command-line interface."""
+
+from fleetaudit.cli import main
+
+main()

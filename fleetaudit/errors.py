@@ -1,0 +1,94 @@
+"""The fleetaudit exception tree and the process exit codes.
+
+Every error fleetaudit raises on purpose descends from :class:`FleetAuditError`::
+
+    FleetAuditError
+    ├── InputError            a file the user gave us is wrong (names file, line, key)
+    │   ├── InventoryError
+    │   ├── PolicyError
+    │   └── CaptureError      a saved capture is not a socket table
+    └── TransportError        one host could not be reached or commanded; carries a HostStatus
+
+Third-party exceptions (asyncssh, OSError, yaml, pydantic) are translated into these at the
+boundary of the stage that calls the library, never later.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+
+from fleetaudit.model.enums import HostStatus
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, the contract with cron, CI and review gates."""
+
+    CLEAN = 0
+    """No finding at or above ``--fail-on`` and every host audited."""
+    FINDINGS = 1
+    """At least one finding at or above ``--fail-on``."""
+    ERROR = 2
+    """Bad input, an internal error, or hosts that could not be audited."""
+
+
+class FleetAuditError(Exception):
+    """Base of every error fleetaudit raises deliberately."""
+
+
+class InputError(FleetAuditError):
+    """A user-supplied file is invalid; the message names the file, line and key."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.column = column
+        self.key = key
+        super().__init__(self.location_prefix() + message)
+
+    def location_prefix(self) -> str:
+        """``file:line:column: key: `` with whichever parts are known."""
+        parts = ""
+        if self.path is not None:
+            parts = self.path
+            if self.line is not None:
+                parts += f":{self.line}"
+                if self.column is not None:
+                    parts += f":{self.column}"
+            parts += ": "
+        if self.key:
+            parts += f"{self.key}: "
+        return parts
+
+
+class InventoryError(InputError):
+    """The inventory file is invalid."""
+
+
+class PolicyError(InputError):
+    """The policy file is invalid."""
+
+
+class CaptureError(InputError):
+    """A capture (saved command output) is not a socket table we can read."""
+
+
+class TransportError(FleetAuditError):
+    """A host could not be connected to or commanded.
+
+    ``status`` is the per-host status the report shows; ``message`` explains it to a human.
+    """
+
+    def __init__(self, status: HostStatus, message: str) -> None:
+        self.status = status
+        self.message = message
+        super().__init__(f"{status.value}: {message}")

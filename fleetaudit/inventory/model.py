@@ -1,0 +1,47 @@
+"""Resolved inventory: the hosts to audit, each with everything needed to reach it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TransportKind(StrEnum):
+    """How fleetaudit reaches a host."""
+
+    SSH = "ssh"
+    LOCAL = "local"
+    """This machine, without SSH (``transport: local``)."""
+
+
+class Host(BaseModel):
+    """One host to audit, with its connection settings fully resolved.
+
+    ``name`` is the inventory's name for the host (what reports show); ``address`` is what
+    fleetaudit connects to. ``None`` for user/key means "as ~/.ssh/config or the SSH
+    defaults say".
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    address: str
+    port: int = Field(default=22, ge=1, le=65535)
+    user: str | None = None
+    key: str | None = None
+    become: bool = False
+    transport: TransportKind = TransportKind.SSH
+    groups: tuple[str, ...] = ()
+    labels: dict[str, str] = Field(default_factory=dict)
+    source_line: int | None = None
+    """Line of the host's entry in the inventory file, for error messages."""
+
+
+class Inventory(BaseModel):
+    """A resolved inventory: hosts in file order, names unique."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str
+    hosts: tuple[Host, ...]

@@ -1,0 +1,45 @@
+"""Bind-scope classification of a local address: the security question of a listener."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from fleetaudit.model.enums import BindScope
+
+_WILDCARDS = frozenset({"*", "0.0.0.0", "::"})
+_LOOPBACK_INTERFACES = frozenset({"lo"})
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+
+
+@lru_cache(maxsize=4096)
+def classify_scope(address: str, interface: str | None = None) -> BindScope:
+    """Classify a canonical local address (``ipaddress`` text form, or ``*``).
+
+    A socket bound to the ``lo`` interface is loopback whatever its address; an IPv4-mapped
+    IPv6 address is classified as the IPv4 address it carries. Text that is not an address
+    (a host name a non-numeric listing resolved) is treated as public: the cautious answer.
+    """
+    if address in _WILDCARDS:
+        return BindScope.LOOPBACK if interface in _LOOPBACK_INTERFACES else BindScope.ANY
+    if interface in _LOOPBACK_INTERFACES:
+        return BindScope.LOOPBACK
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return BindScope.PUBLIC
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return _classify_ip(ip)
+
+
+def _classify_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> BindScope:
+    if ip.is_unspecified:
+        return BindScope.ANY
+    if ip.is_loopback:
+        return BindScope.LOOPBACK
+    if ip.is_link_local:
+        return BindScope.LINK_LOCAL
+    if ip.is_private or (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT):
+        return BindScope.PRIVATE
+    return BindScope.PUBLIC

@@ -1,0 +1,48 @@
+"""The result of one audit run: every host's snapshot and every finding."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from fleetaudit.model.enums import HostStatus, Severity
+from fleetaudit.model.finding import Finding
+from fleetaudit.model.host import HostSnapshot
+
+
+class HostKeyPolicy(StrEnum):
+    """How host keys were verified during the run."""
+
+    STRICT = "strict"
+    """Only keys already in known_hosts are accepted (the default)."""
+    ACCEPT_NEW = "accept-new"
+    """Unknown keys are learnt into fleetaudit's own file; changed keys are refused."""
+    INSECURE = "insecure-no-host-key-check"
+    """No verification at all; every report says so."""
+
+
+class RunResult(BaseModel):
+    """Everything one run learnt; the input of every report format and of history."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    fleetaudit_version: str
+    policy_name: str
+    policy_source: str
+    host_key_policy: HostKeyPolicy
+    snapshots: tuple[HostSnapshot, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def failed_hosts(self) -> tuple[HostSnapshot, ...]:
+        """Hosts that could not be audited."""
+        return tuple(s for s in self.snapshots if s.status is not HostStatus.OK)
+
+    def findings_at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
+        """Findings whose severity is at least ``threshold``."""
+        return tuple(f for f in self.findings if f.severity.rank >= threshold.rank)

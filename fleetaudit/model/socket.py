@@ -1,0 +1,152 @@
+"""Sockets: the raw record a parser emits and the frozen model every later stage reads.
+
+Two types on purpose. Parsers emit :class:`RawSocket` (a slotted dataclass) because building
+a validated pydantic model costs more than parsing the line itself, and ``fleetaudit parse``
+on 200,000 lines must stay close to a bare ``str.split`` loop. :meth:`Socket.from_raw` adds
+the derived, named fields (accept queue, backlog limit, bind scope) once, at the model stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from pydantic import BaseModel, ConfigDict
+
+from fleetaudit.model.address import classify_scope
+from fleetaudit.model.enums import BindScope, Family, Proto, SocketState, Tool
+
+
+class RawProcess(NamedTuple):
+    """One process holding a socket, as the tool printed it."""
+
+    name: str
+    pid: int | None
+    fd: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RawSocket:
+    """One socket line, lexed and normalised by a parser; no derived fields yet.
+
+    ``recv_q``/``send_q`` are the numbers exactly as the tool printed them: their meaning
+    depends on the state and the tool (see :meth:`Socket.from_raw`).
+    """
+
+    tool: Tool
+    proto: Proto
+    family: Family
+    state: SocketState
+    recv_q: int
+    send_q: int
+    local_address: str
+    local_port: int | None
+    local_interface: str | None
+    peer_address: str | None
+    peer_port: int | None
+    processes: tuple[RawProcess, ...]
+    owner_known: bool
+    uid: int | None = None
+    inode: int | None = None
+    v6only: bool | None = None
+    line: int = 0
+
+
+class Process(BaseModel):
+    """A process holding a socket. ``name`` is the comm (ss, <=15 chars) or the start of
+    the command line (netstat, cut to fit a 19-character ``PID/name`` field)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    pid: int | None
+    fd: int | None
+
+
+class Socket(BaseModel):
+    """A TCP or UDP socket as fleetaudit understands it; the public JSON schema.
+
+    ``accept_queue`` and ``backlog_limit`` are set on LISTEN sockets only: the accept queue
+    is Recv-Q for every tool; the backlog limit is ss's Send-Q, and ``None`` (unknown, not 0)
+    for netstat and /proc/net, which print 0 there.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    proto: Proto
+    family: Family
+    state: SocketState
+    recv_q: int
+    send_q: int
+    local_address: str
+    local_port: int | None
+    local_interface: str | None
+    peer_address: str | None
+    peer_port: int | None
+    processes: tuple[Process, ...]
+    owner_known: bool
+    uid: int | None
+    inode: int | None
+    accept_queue: int | None
+    backlog_limit: int | None
+    bind_scope: BindScope
+    accepts_ipv4: bool | None
+    """For an IPv6 wildcard listener: True if it also accepts IPv4 (not IPV6_V6ONLY),
+    False if v6-only, None when the tool did not say. None for every other socket."""
+
+    @classmethod
+    def from_raw(cls, raw: RawSocket) -> Socket:
+        """Build the model from a parser record, adding the derived fields."""
+        listening = raw.state is SocketState.LISTEN
+        backlog_known = listening and raw.tool is Tool.SS
+        scope = classify_scope(raw.local_address, raw.local_interface)
+        wildcard_v6 = scope is BindScope.ANY and raw.family is Family.IPV6
+        return cls(
+            proto=raw.proto,
+            family=raw.family,
+            state=raw.state,
+            recv_q=raw.recv_q,
+            send_q=raw.send_q,
+            local_address=raw.local_address,
+            local_port=raw.local_port,
+            local_interface=raw.local_interface,
+            peer_address=raw.peer_address,
+            peer_port=raw.peer_port,
+            processes=tuple(Process(name=p.name, pid=p.pid, fd=p.fd) for p in raw.processes),
+            owner_known=raw.owner_known,
+            uid=raw.uid,
+            inode=raw.inode,
+            accept_queue=raw.recv_q if listening else None,
+            backlog_limit=raw.send_q if backlog_known else None,
+            bind_scope=scope,
+            accepts_ipv4=(not raw.v6only if raw.v6only is not None else None)
+            if wildcard_v6
+            else None,
+        )
+
+    @property
+    def endpoint(self) -> str:
+        """The local end as an operator writes it: ``0.0.0.0:22``, ``[::1]:53``,
+        ``127.0.0.53%lo:53``."""
+        address = self.local_address
+        if self.local_interface:
+            address += f"%{self.local_interface}"
+        if self.family is Family.IPV6:
+            address = f"[{address}]"
+        port = "*" if self.local_port is None else str(self.local_port)
+        return f"{address}:{port}"
+
+    @property
+    def process_names(self) -> tuple[str, ...]:
+        """Distinct process names in order of appearance."""
+        return tuple(dict.fromkeys(p.name for p in self.processes))
+
+    @property
+    def owner_label(self) -> str:
+        """A human label for who owns the socket; never blank, never "no process" when the
+        owner could simply not be seen."""
+        if self.processes:
+            return ",".join(
+                f"{p.name}[{p.pid}]" if p.pid is not None else p.name for p in self.processes
+            )
+        return "(none)" if self.owner_known else "(owner unknown)"

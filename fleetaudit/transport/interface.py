@@ -1,0 +1,65 @@
+"""The transport contract: open a session to a host and run constant commands on it.
+
+Implementations: :mod:`~fleetaudit.transport.ssh` (asyncssh, the real one),
+:mod:`~fleetaudit.transport.local` (this machine, no SSH) and
+:mod:`~fleetaudit.transport.replay` (answers from recorded captures). Every failure leaves a
+transport as a :class:`~fleetaudit.errors.TransportError` carrying the host status.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from types import TracebackType
+
+from fleetaudit.inventory.model import Host
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """What one remote command produced. ``stdout`` is cut at the transport's output cap,
+    in which case ``truncated`` is True."""
+
+    command: str
+    exit_status: int | None
+    stdout: str
+    stderr: str
+    truncated: bool = False
+
+
+class Session(ABC):
+    """An open connection to one host. Use as an async context manager."""
+
+    @abstractmethod
+    async def run(self, command: str, *, timeout: float) -> CommandResult:  # pragma: no cover
+        """Run one constant command (a shell line from the catalogue) and collect its output.
+
+        A non-zero exit status is returned, not raised: the caller decides what it means.
+        Raises TransportError on timeout or a lost connection.
+        """
+
+    @abstractmethod
+    async def close(self) -> None:  # pragma: no cover
+        """Close the connection and free everything it holds."""
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class Transport(ABC):
+    """Opens sessions to hosts. One instance serves a whole run (shared caches live here)."""
+
+    @abstractmethod
+    async def open(self, host: Host) -> Session:  # pragma: no cover
+        """Connect and authenticate to ``host``; raise TransportError if that fails."""
+
+    async def aclose(self) -> None:
+        """Release run-wide resources (jump-host connections, caches)."""

@@ -1,0 +1,121 @@
+"""Load YAML safely while remembering where every key came from.
+
+Inventory and policy errors must name the file, the line and the key. PyYAML's composed
+node tree knows the positions; this module keeps them beside the plain data and turns a
+pydantic ``ValidationError`` into an :class:`~fleetaudit.errors.InputError` at the right line.
+Only ``yaml.SafeLoader`` is used: no Python objects, no tags, nothing evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from fleetaudit.errors import InputError
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """Parsed YAML data plus the (line, column) of every mapping key and sequence item,
+    both 1-based, keyed by the path to the value."""
+
+    path: str
+    data: Any
+    positions: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, loc: Sequence[str | int]) -> tuple[int | None, int | None]:
+        """The position of the deepest prefix of ``loc`` that the file defines."""
+        for end in range(len(loc), -1, -1):
+            hit = self.positions.get(tuple(loc[:end]))
+            if hit is not None:
+                return hit
+        return None, None
+
+
+def load_yaml(path: Path, error_cls: type[InputError]) -> YamlDocument:
+    """Read and parse ``path``; any problem becomes ``error_cls`` with file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error_cls(f"cannot read file: {exc}", path=path) from exc
+    return parse_yaml(text, str(path), error_cls)
+
+
+def parse_yaml(text: str, source: str, error_cls: type[InputError]) -> YamlDocument:
+    """Parse YAML text from ``source`` (a path or a label such as ``<stdin>``)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        line = mark.line + 1 if mark is not None else None
+        column = mark.column + 1 if mark is not None else None
+        raise error_cls(f"invalid YAML: {problem}", path=source, line=line, column=column) from exc
+    if node is None:
+        return YamlDocument(source, None)
+    positions: dict[Loc, tuple[int, int]] = {}
+    _walk(node, (), positions, source, error_cls)
+    try:
+        data = yaml.SafeLoader(text).get_single_data()
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise error_cls(f"invalid YAML: {exc}", path=source) from exc
+    return YamlDocument(source, data, positions)
+
+
+def _walk(
+    node: yaml.Node,
+    loc: Loc,
+    out: dict[Loc, tuple[int, int]],
+    source: str,
+    error_cls: type[InputError],
+) -> None:
+    out.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Hashable] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            if key in seen:
+                raise error_cls(
+                    "duplicate key (YAML would silently keep only the last one)",
+                    path=source,
+                    line=key_node.start_mark.line + 1,
+                    column=key_node.start_mark.column + 1,
+                    key=_dotted((*loc, key)),
+                )
+            seen.add(key)
+            child = (*loc, key)
+            out[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _walk(value_node, child, out, source, error_cls)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*loc, index), out, source, error_cls)
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def validation_error(
+    exc: ValidationError,
+    doc: YamlDocument,
+    error_cls: type[InputError],
+    prefix: Loc = (),
+) -> InputError:
+    """Turn the first error of a pydantic ``ValidationError`` into ``error_cls`` at the line
+    of the offending key. ``prefix`` is where the validated value sits in the document."""
+    first = exc.errors(include_url=False)[0]
+    loc: Loc = (*prefix, *(part for part in first["loc"] if isinstance(part, str | int)))
+    line, column = doc.position(loc)
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (check the spelling; unknown keys are never ignored)"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    return error_cls(message, path=doc.path, line=line, column=column, key=_dotted(loc) or None)
