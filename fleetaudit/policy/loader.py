@@ -1,0 +1,120 @@
+"""Read a policy file into a :class:`~fleetaudit.policy.schema.Policy`, or fail with the
+file, line and key of the first problem.
+
+YAML and pydantic errors are translated into :class:`~fleetaudit.errors.PolicyError` here
+and nowhere else. Rules are validated one at a time with the class their ``kind:`` names,
+so an error inside a rule is reported at its own key rather than at the list.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from fleetaudit.errors import PolicyError
+from fleetaudit.policy.rules import RULE_KINDS, Rule
+from fleetaudit.policy.schema import FORMAT_VERSION, Policy, PolicyDocument
+from fleetaudit.yamlsource import YamlDocument, load_yaml, parse_yaml, validation_error
+
+DEFAULT_POLICY_SOURCE = "(built-in) fleetaudit/data/default.yaml"
+"""How reports name the packaged default policy."""
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate the policy file at ``path``."""
+    return _build(load_yaml(path, PolicyError), default_name=path.stem)
+
+
+def load_default_policy() -> Policy:
+    """The default policy shipped inside the package."""
+    text = resources.files("fleetaudit").joinpath("data/default.yaml").read_text("utf-8")
+    return parse_policy(text, DEFAULT_POLICY_SOURCE)
+
+
+def parse_policy(text: str, source: str) -> Policy:
+    """Validate policy YAML ``text`` read from ``source`` (a path or a label)."""
+    return _build(parse_yaml(text, source, PolicyError), default_name=Path(source).stem)
+
+
+def _build(doc: YamlDocument, default_name: str) -> Policy:
+    header = _header(doc)
+    rules = [_rule(doc, index, data) for index, data in enumerate(header.rules)]
+    _check_unique_ids(doc, rules)
+    return Policy(
+        name=header.name or default_name,
+        source=doc.path,
+        description=header.description,
+        rules=tuple(rules),
+    )
+
+
+def _header(doc: YamlDocument) -> PolicyDocument:
+    if not isinstance(doc.data, dict):
+        raise PolicyError(
+            "a policy is a mapping with version, name and rules", path=doc.path, line=1
+        )
+    if "version" not in doc.data:
+        raise PolicyError(
+            f"required key is missing (write `version: {FORMAT_VERSION}` first)",
+            path=doc.path,
+            line=1,
+            key="version",
+        )
+    _check_version(doc, doc.data["version"])
+    try:
+        return PolicyDocument.model_validate(doc.data)
+    except ValidationError as exc:
+        raise validation_error(exc, doc, PolicyError) from exc
+
+
+def _check_version(doc: YamlDocument, version: object) -> None:
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        line, column = doc.position(("version",))
+        raise PolicyError(
+            f"unsupported policy format version {version!r}; "
+            f"this fleetaudit reads version {FORMAT_VERSION}",
+            path=doc.path,
+            line=line,
+            column=column,
+            key="version",
+        )
+
+
+def _rule(doc: YamlDocument, index: int, data: dict[str, Any]) -> Rule:
+    loc: tuple[str | int, ...] = ("rules", index)
+    kind = data.get("kind")
+    cls = RULE_KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        line, column = doc.position((*loc, "kind"))
+        known = ", ".join(RULE_KINDS)
+        what = "required key is missing" if kind is None else f"unknown rule kind {kind!r}"
+        raise PolicyError(
+            f"{what} (one of: {known})",
+            path=doc.path,
+            line=line,
+            column=column,
+            key=f"rules.{index}.kind",
+        )
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, doc, PolicyError, prefix=loc) from exc
+
+
+def _check_unique_ids(doc: YamlDocument, rules: list[Rule]) -> None:
+    first_index: dict[str, int] = {}
+    for index, rule in enumerate(rules):
+        if rule.id in first_index:
+            line, column = doc.position(("rules", index, "id"))
+            first_line, _ = doc.position(("rules", first_index[rule.id], "id"))
+            raise PolicyError(
+                f"duplicate rule id {rule.id!r} (first used on line {first_line})",
+                path=doc.path,
+                line=line,
+                column=column,
+                key=f"rules.{index}.id",
+            )
+        first_index[rule.id] = index

@@ -1,0 +1,47 @@
+"""``allowlist``: a closed world of expected listeners for the hosts it selects.
+
+Every listener (TCP LISTEN, unconnected UDP) on a selected host must be covered by an entry
+of ``allow:``; anything else is an "unexpected listener". When several allowlist rules
+apply to one host (say ``web-allow`` for group web and ``base-allow`` for every host), their
+entries are unioned: a listener is expected if any of them allows it. The findings are
+reported once, under the first applicable allowlist rule in file order, with the highest
+severity of the applicable ones (a db host stays strict even if a lax base list also
+applies), and name every allowlist consulted.
+
+Select allowlists by group or label: a host no allowlist selects is not closed-world checked.
+A listener whose owner is unknown is covered by an entry with a ``port`` that matches
+(see :mod:`fleetaudit.policy.matchers`), and not by a process-only entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Literal
+
+from pydantic import Field
+
+from fleetaudit.model.finding import Finding
+from fleetaudit.model.host import HostSnapshot
+from fleetaudit.policy.matchers import SocketMatch
+from fleetaudit.policy.rules.interface import Rule, describe_listener, owner_note
+
+
+class AllowlistRule(Rule):
+    """The listeners a selected host may have; every other listener is a finding."""
+
+    kind: Literal["allowlist"]
+    allow: tuple[SocketMatch, ...] = Field(min_length=1)
+
+    def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
+        """Unexpected listeners, when this is the first allowlist applying to the host."""
+        lists = [rule for rule in applicable if isinstance(rule, AllowlistRule)]
+        if not lists or lists[0] is not self:
+            return
+        severity = max((rule.severity for rule in lists), key=lambda s: s.rank)
+        plural = "allowlists" if len(lists) > 1 else "allowlist"
+        names = f"{plural} " + ", ".join(f"'{rule.id}'" for rule in lists)
+        for socket in snapshot.listeners:
+            if not any(entry.matches(socket) for rule in lists for entry in rule.allow):
+                what = f"unexpected listener: {describe_listener(socket)}{owner_note(socket)}"
+                what += f"; no entry of {names} covers it"
+                yield self.finding(snapshot, socket, what, severity=severity)

@@ -1,0 +1,108 @@
+"""``bind-scope``: matched listeners must bind only where the rule allows.
+
+The classic finding: ``mysqld`` on ``0.0.0.0:3306`` when the database must only be reached
+from the host itself (MySQL's ``bind-address``). A listener is a TCP LISTEN socket or an
+unconnected UDP socket. ``allow:`` lists what is acceptable:
+
+- a scope: ``loopback``, ``private``, ``link-local``, ``public`` (or ``any``, which makes
+  the rule accept every address);
+- a CIDR: ``10.20.0.0/16``, ``fd00::/8`` (an IPv4-mapped IPv6 address counts as its IPv4
+  address; a wildcard is in no CIDR but ``0.0.0.0/0`` or ``::/0``);
+- ``{interface: eth1}``: bound to that interface (``addr%eth1``).
+
+Wildcards (``0.0.0.0``, ``::``, ``*``) and public addresses are findings unless allowed.
+``127.0.0.0/8``, ``::1``, ``::ffff:127.0.0.1`` and ``%lo`` are loopback (the model's
+``bind_scope`` classifies them).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from fleetaudit.model.enums import BindScope
+from fleetaudit.model.finding import Finding
+from fleetaudit.model.host import HostSnapshot
+from fleetaudit.model.socket import Socket
+from fleetaudit.policy.matchers import SocketMatch, invalid
+from fleetaudit.policy.rules.interface import Rule, describe_listener, owner_note
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class InterfaceAllow(BaseModel):
+    """``{interface: NAME}``: a listener bound to that one interface is acceptable."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    interface: str = Field(min_length=1)
+
+
+def parse_allow(value: Any) -> Any:
+    """A string is a scope name or a CIDR; anything else is left to the schema."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return BindScope(value)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        scopes = ", ".join(s.value for s in BindScope)
+        raise invalid(f"{value!r} is neither a scope ({scopes}) nor a CIDR") from None
+
+
+AllowEntry = Annotated[BindScope | IPNetwork | InterfaceAllow, BeforeValidator(parse_allow)]
+
+
+class BindScopeRule(Rule):
+    """Listeners picked by ``match`` must bind within ``allow``."""
+
+    kind: Literal["bind-scope"]
+    match: SocketMatch
+    allow: tuple[AllowEntry, ...] = Field(min_length=1)
+
+    def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
+        """One finding per matched listener bound outside ``allow``."""
+        for socket in snapshot.listeners:
+            if self.match.matches(socket) and not self.allows(socket):
+                what = f"{describe_listener(socket)}, outside {self._allowed_text()}"
+                yield self.finding(snapshot, socket, what + owner_note(socket))
+
+    def allows(self, socket: Socket) -> bool:
+        """True when the socket's address is within one of the allowed entries."""
+        return any(_within(entry, socket) for entry in self.allow)
+
+    def _allowed_text(self) -> str:
+        return "what the rule allows (" + ", ".join(map(_entry_text, self.allow)) + ")"
+
+
+def _within(entry: BindScope | IPNetwork | InterfaceAllow, socket: Socket) -> bool:
+    if isinstance(entry, BindScope):
+        return socket.bind_scope is entry
+    if isinstance(entry, InterfaceAllow):
+        return socket.local_interface == entry.interface
+    return _address_in(socket.local_address, entry)
+
+
+def _address_in(address: str, network: IPNetwork) -> bool:
+    if address == "*":
+        # NOTE: ss's `*` is every address of both families; only a /0 contains it.
+        return network.prefixlen == 0
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.version == network.version and ip in network
+
+
+def _entry_text(entry: BindScope | IPNetwork | InterfaceAllow) -> str:
+    if isinstance(entry, InterfaceAllow):
+        return f"interface {entry.interface}"
+    return str(entry.value if isinstance(entry, BindScope) else entry)

@@ -1,0 +1,52 @@
+"""``coverage``: hosts the audit could not see fully, reported as findings of their own.
+
+Two gaps make the other rules' silence untrustworthy:
+
+- **Unprivileged audit** (``privilege: unprivileged`` or sockets whose owner is unknown):
+  ``ss -p``/``netstat -p`` cannot name other users' processes, so process-based rules could
+  not judge those sockets (rules with a port fell back to it). Severity: ``severity``.
+- **No host-key check**: the run skipped host-key verification for the host, so the listing
+  may come from an impostor. Severity: ``host_key_severity``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Literal
+
+from fleetaudit.model.enums import Privilege, Severity
+from fleetaudit.model.finding import Finding
+from fleetaudit.model.host import HostSnapshot
+from fleetaudit.policy.matchers import owner_visible
+from fleetaudit.policy.rules.interface import Rule
+
+
+class CoverageRule(Rule):
+    """Hosts audited without privilege or without a host-key check."""
+
+    kind: Literal["coverage"]
+    severity: Severity = Severity.MEDIUM
+    host_key_severity: Severity = Severity.HIGH
+
+    def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
+        """At most one finding per gap, host-level (no socket)."""
+        unknown = sum(1 for s in snapshot.sockets if not owner_visible(s))
+        if snapshot.privilege is Privilege.UNPRIVILEGED or unknown:
+            yield self.finding(snapshot, None, _unprivileged(snapshot, unknown), "unprivileged")
+        if not snapshot.host_key_checked:
+            what = (
+                f"{snapshot.host} was audited without host-key verification: the listing may "
+                "come from an impostor. Put its key in known_hosts (or use --accept-new once) "
+                "and run without --insecure-no-host-key-check"
+            )
+            yield self.finding(snapshot, None, what, "host-key", severity=self.host_key_severity)
+
+
+def _unprivileged(snapshot: HostSnapshot, unknown: int) -> str:
+    why = f" ({snapshot.privilege_note})" if snapshot.privilege_note else ""
+    return (
+        f"{snapshot.host} was audited without privilege{why}: {unknown} of "
+        f"{len(snapshot.sockets)} sockets have an unknown owner, so rules matching by "
+        "process could not judge them (rules with a port judged them by port). Allow "
+        "passwordless `sudo -n` for the audit user's socket listing, or audit as root"
+    )

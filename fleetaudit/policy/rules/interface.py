@@ -1,0 +1,112 @@
+"""The rule contract: a validated piece of policy that turns one snapshot into findings.
+
+Each rule kind is one module under ``fleetaudit/policy/rules/`` defining one subclass of
+:class:`Rule`: its schema (the keys it accepts in the policy file) and its ``check``. The
+kind registry in :mod:`fleetaudit.policy.schema` maps each ``kind:`` string to its class.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from fleetaudit.model.enums import BindScope, Severity
+from fleetaudit.model.finding import Finding, fingerprint
+from fleetaudit.model.host import HostSnapshot
+from fleetaudit.model.socket import Socket
+from fleetaudit.policy.matchers import invalid, owner_visible
+from fleetaudit.policy.selectors import HostSelector
+
+RULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+"""Rule ids end up in fingerprints, SARIF and shell pipelines: keep them plain."""
+
+
+class Rule(BaseModel, ABC):
+    """Keys every rule has, whatever its kind."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(max_length=64)
+    kind: str
+    severity: Severity
+    description: str = Field(min_length=1)
+    """Why the rule exists; quoted in every finding so the reader knows what is at stake."""
+    fix: str | None = None
+    """What to do about a finding, when that is obvious (e.g. the config line to change)."""
+    select: HostSelector = HostSelector()
+
+    @field_validator("id")
+    @classmethod
+    def _plain_id(cls, value: str) -> str:
+        if not re.fullmatch(RULE_ID_PATTERN, value):
+            raise invalid(
+                f"rule id {value!r}: use letters, digits, '.', '_' and '-', starting with a "
+                "letter or digit (ids appear in fingerprints, reports and shell pipelines)"
+            )
+        return value
+
+    @abstractmethod
+    def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
+        """Findings for ``snapshot``, in socket order.
+
+        ``applicable`` is every rule of the policy that applies to this host, in file
+        order, for kinds whose rules combine (allowlists are unioned per host).
+        """
+
+    def finding(
+        self,
+        snapshot: HostSnapshot,
+        socket: Socket | None,
+        what: str,
+        *extra: str,
+        severity: Severity | None = None,
+    ) -> Finding:
+        """A finding saying ``what`` is wrong, then why (description) and what to do (fix).
+
+        ``extra`` joins the fingerprint when one rule can report one socket several ways.
+        """
+        message = f"{what}. Rule '{self.id}': {_sentence(self.description)}"
+        if self.fix:
+            message += f" Fix: {_sentence(self.fix)}"
+        return Finding(
+            rule_id=self.id,
+            severity=severity or self.severity,
+            host=snapshot.host,
+            message=message,
+            socket=socket,
+            fingerprint=fingerprint(self.id, snapshot.host, socket, *extra),
+        )
+
+
+def describe_listener(socket: Socket) -> str:
+    """``mysqld listens on 0.0.0.0:3306/tcp (any address)``, honest about unknown owners."""
+    owner = ", ".join(socket.process_names) or _nameless_owner(socket)
+    return f"{owner} listens on {socket.endpoint}/{socket.proto.value} ({describe_scope(socket)})"
+
+
+def describe_scope(socket: Socket) -> str:
+    """The bind scope in words an operator reads without a manual."""
+    if socket.bind_scope is BindScope.ANY:
+        if socket.accepts_ipv4:
+            return "any address, IPv6 and IPv4"
+        return "any address"
+    return f"{socket.bind_scope.value} address"
+
+
+def owner_note(socket: Socket) -> str:
+    """A note for findings on sockets whose owner could not be seen."""
+    if owner_visible(socket):
+        return ""
+    return " (owner unknown: audited without privilege, so judged by port alone)"
+
+
+def _nameless_owner(socket: Socket) -> str:
+    return "a process nobody could name" if not owner_visible(socket) else "the kernel (no process)"
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if text.endswith((".", "!", "?")) else text + "."

@@ -1,0 +1,76 @@
+"""The policy file format, version 1, and the validated :class:`Policy`.
+
+A policy file::
+
+    version: 1                  # required; a future incompatible format gets a new number
+    name: baseline              # optional, defaults to the file name without extension
+    description: ...            # optional
+    rules:                      # evaluated in this order; findings come out in this order
+      - id: db-loopback         # unique; letters, digits, . _ -
+        kind: bind-scope        # bind-scope | allowlist | backlog | queue | forbidden | coverage
+        severity: high          # info | low | medium | high | critical
+        description: ...        # why the rule exists (quoted in every finding)
+        fix: ...                # optional: what to do about a finding
+        select: {groups: [db]}  # optional: which hosts (see selectors.py)
+        ...                     # the keys of the kind (see rules/<kind>.py)
+
+Unknown keys are errors everywhere, never ignored. New top-level sections (waivers,
+includes) and new rule kinds can be added without changing what existing files mean.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from fleetaudit.policy.rules import (
+    AllowlistRule,
+    BacklogRule,
+    BindScopeRule,
+    CoverageRule,
+    ForbiddenRule,
+    QueueRule,
+)
+
+FORMAT_VERSION: Literal[1] = 1
+"""The only policy format version this fleetaudit reads."""
+
+AnyRule = Annotated[
+    BindScopeRule | AllowlistRule | BacklogRule | QueueRule | ForbiddenRule | CoverageRule,
+    Field(discriminator="kind"),
+]
+
+
+class PolicyDocument(BaseModel):
+    """The top level of a policy file, before its rules are validated one by one (so that
+    an error inside a rule points at its own line)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: Literal[1]
+    name: str | None = Field(default=None, min_length=1)
+    description: str = ""
+    rules: list[dict[str, Any]]
+
+
+class Policy(BaseModel):
+    """A validated policy: its rules in file order, where it came from, and its name."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    source: str
+    """The file the policy was read from (shown in reports)."""
+    description: str = ""
+    version: Literal[1] = FORMAT_VERSION
+    rules: tuple[AnyRule, ...]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Self:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.id in seen:
+                raise ValueError(f"duplicate rule id {rule.id!r}")
+            seen.add(rule.id)
+        return self

@@ -1,0 +1,81 @@
+"""allowlist: closed world per group, unioned across every list that selects the host."""
+
+from fleetaudit.model import Proto, Severity, SocketState
+from fleetaudit.policy import evaluate
+from tests.factories import snapshot, sock
+from tests.policy.builders import policy, unknown_owner
+
+LISTS = policy(
+    """
+    version: 1
+    rules:
+      - id: web-allow
+        kind: allowlist
+        severity: high
+        description: web hosts serve HTTP only
+        select: {groups: [web]}
+        allow:
+          - {process: nginx, port: [80, 443]}
+      - id: base-allow
+        kind: allowlist
+        severity: low
+        description: every managed host may run these
+        select: {groups: [web, db]}
+        allow:
+          - {process: sshd, port: 22}
+          - {process: {regex: "^systemd-resolve"}, port: 53, scope: loopback}
+    """
+)
+
+WEB_LISTENERS = (
+    sock("0.0.0.0", 22, "sshd"),
+    sock("0.0.0.0", 80, "nginx"),
+    sock("::", 443, "nginx"),
+    sock("127.0.0.53", 53, "systemd-resolve", interface="lo"),
+)
+
+
+def test_listeners_allowed_by_either_list_are_not_findings() -> None:
+    assert evaluate(snapshot("web1", *WEB_LISTENERS, groups=("web",)), LISTS) == []
+
+
+def test_unexpected_listener_names_process_port_address_and_the_lists() -> None:
+    extra = sock("0.0.0.0", 111, "rpcbind")
+    [finding] = evaluate(snapshot("web1", *WEB_LISTENERS, extra, groups=("web",)), LISTS)
+    assert finding.rule_id == "web-allow"
+    assert "unexpected listener: rpcbind listens on 0.0.0.0:111/tcp" in finding.message
+    assert "'web-allow', 'base-allow'" in finding.message
+    # the strictest of the applicable lists decides how bad an unexpected listener is
+    assert finding.severity is Severity.HIGH
+
+
+def test_an_entry_of_another_groups_list_does_not_apply() -> None:
+    # nginx is allowed for web hosts only: on a db host it is unexpected
+    [finding] = evaluate(snapshot("db1", *WEB_LISTENERS[:2], groups=("db",)), LISTS)
+    assert finding.rule_id == "base-allow"
+    assert "nginx listens on 0.0.0.0:80" in finding.message
+    assert finding.severity is Severity.LOW
+
+
+def test_hosts_no_allowlist_selects_are_not_closed_world_checked() -> None:
+    assert evaluate(snapshot("misc1", sock("0.0.0.0", 111, "rpcbind")), LISTS) == []
+
+
+def test_entry_conditions_all_apply() -> None:
+    # the resolver entry requires loopback: the same process on a public address is not allowed
+    public_dns = sock("0.0.0.0", 53, "systemd-resolve", proto=Proto.UDP, state=SocketState.UNCONN)
+    assert len(evaluate(snapshot("web1", public_dns, groups=("web",)), LISTS)) == 1
+
+
+def test_connected_sockets_are_not_listeners() -> None:
+    outgoing = sock("10.0.0.5", 41000, "curl", state=SocketState.ESTABLISHED)
+    assert evaluate(snapshot("web1", outgoing, groups=("web",)), LISTS) == []
+
+
+def test_owner_unknown_is_covered_by_an_entry_with_a_matching_port_only() -> None:
+    covered = unknown_owner("0.0.0.0", 22)
+    uncovered = unknown_owner("0.0.0.0", 8443)
+    [finding] = evaluate(snapshot("web1", covered, uncovered, groups=("web",)), LISTS)
+    assert finding.socket == uncovered
+    assert "a process nobody could name listens on 0.0.0.0:" in finding.message
+    assert "owner unknown: audited without privilege" in finding.message

@@ -1,0 +1,59 @@
+"""coverage: hosts the audit could not see completely are findings of their own."""
+
+from fleetaudit.model import Privilege, Severity
+from fleetaudit.policy import evaluate
+from tests.factories import snapshot, sock
+from tests.policy.builders import policy, unknown_owner
+
+COVERAGE = policy(
+    """
+    version: 1
+    rules:
+      - {id: coverage, kind: coverage, description: blind spots hide findings}
+    """
+)
+
+
+def test_fully_visible_host_has_no_coverage_finding() -> None:
+    assert evaluate(snapshot("web1", sock("0.0.0.0", 22, "sshd")), COVERAGE) == []
+
+
+def test_unprivileged_audit_is_medium_by_default_and_explains_the_gap() -> None:
+    host = snapshot(
+        "cache1",
+        sock("0.0.0.0", 22, "sshd"),
+        unknown_owner("0.0.0.0", 11211),
+        privilege=Privilege.UNPRIVILEGED,
+        privilege_note="sudo -n refused: a password is required",
+    )
+    [finding] = evaluate(host, COVERAGE)
+    assert finding.severity is Severity.MEDIUM
+    assert finding.socket is None
+    assert "audited without privilege (sudo -n refused" in finding.message
+    assert "1 of 2 sockets have an unknown owner" in finding.message
+
+
+def test_unknown_owners_alone_count_as_unprivileged() -> None:
+    assert len(evaluate(snapshot("h", unknown_owner("0.0.0.0", 22)), COVERAGE)) == 1
+
+
+def test_no_host_key_check_is_high_by_default() -> None:
+    host = snapshot("web2", sock("0.0.0.0", 22, "sshd"), host_key_checked=False)
+    [finding] = evaluate(host, COVERAGE)
+    assert finding.severity is Severity.HIGH
+    assert "without host-key verification" in finding.message
+
+
+def test_severities_are_configurable_and_both_gaps_reported_separately() -> None:
+    custom = policy(
+        """
+        version: 1
+        rules:
+          - {id: coverage, kind: coverage, description: d, severity: low,
+             host_key_severity: critical}
+        """
+    )
+    host = snapshot("h", unknown_owner(), privilege=Privilege.UNPRIVILEGED, host_key_checked=False)
+    unprivileged, host_key = evaluate(host, custom)
+    assert (unprivileged.severity, host_key.severity) == (Severity.LOW, Severity.CRITICAL)
+    assert unprivileged.fingerprint != host_key.fingerprint
