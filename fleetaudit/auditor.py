@@ -1,0 +1,140 @@
+"""The library entry point: audit hosts against a policy and get a RunResult.
+
+``Auditor(config).run(hosts, policy)`` does everything ``fleetaudit run`` does except
+printing and exiting; nothing below the CLI prints or calls ``sys.exit``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from fleetaudit import __version__
+from fleetaudit.collect.runner import CollectSettings, collect_fleet
+from fleetaudit.config import AuditConfig
+from fleetaudit.errors import ExitCode
+from fleetaudit.inventory.model import Host, TransportKind
+from fleetaudit.model.enums import Severity
+from fleetaudit.model.finding import Finding
+from fleetaudit.model.host import HostSnapshot
+from fleetaudit.model.run import RunResult
+from fleetaudit.policy import Policy, evaluate
+from fleetaudit.snapshot import build_snapshot
+from fleetaudit.transport import LocalTransport, SshSettings, SshTransport
+from fleetaudit.transport.interface import Transport
+
+HostListener = Callable[[HostSnapshot], None]
+
+
+class Auditor:
+    """Runs audits with one configuration.
+
+    ``transport`` replaces the real transports for every host (the demo, replayed captures,
+    tests); by default SSH hosts use asyncssh and ``transport: local`` hosts run here.
+    ``on_host`` is called with each host's snapshot as soon as it is done (progress).
+    """
+
+    def __init__(
+        self,
+        config: AuditConfig | None = None,
+        *,
+        transport: Transport | None = None,
+        on_host: HostListener | None = None,
+    ) -> None:
+        self.config = config or AuditConfig()
+        self._override = transport
+        self._on_host = on_host
+
+    def run(self, hosts: Iterable[Host], policy: Policy) -> RunResult:
+        """Audit ``hosts`` and judge them against ``policy`` (blocking)."""
+        return asyncio.run(self.run_async(hosts, policy))
+
+    async def run_async(self, hosts: Iterable[Host], policy: Policy) -> RunResult:
+        """Audit ``hosts`` and judge them against ``policy``."""
+        started = datetime.now(UTC)
+        transports = self._transports()
+        snapshots: list[HostSnapshot] = []
+        findings: list[Finding] = []
+        settings = CollectSettings(
+            concurrency=self.config.concurrency,
+            command_timeout=self.config.command_timeout,
+            host_deadline=self.config.host_deadline,
+        )
+        try:
+            async for capture in collect_fleet(hosts, transports, settings):
+                snapshot = build_snapshot(capture)
+                snapshots.append(snapshot)
+                findings.extend(evaluate(snapshot, policy))
+                if self._on_host is not None:
+                    self._on_host(snapshot)
+        finally:
+            await transports.aclose()
+        return _result(started, policy, self.config, snapshots, findings)
+
+    def _transports(self) -> _TransportSet:
+        if self._override is not None:
+            return _TransportSet(self._override, self._override)
+        settings = SshSettings(
+            known_hosts=self.config.known_hosts,
+            host_key_policy=self.config.host_key_policy,
+            accept_new_file=self.config.accept_new_file,
+            connect_timeout=self.config.connect_timeout,
+            login_timeout=self.config.login_timeout,
+            max_output_bytes=self.config.max_output_bytes,
+        )
+        local = LocalTransport(max_output_bytes=self.config.max_output_bytes)
+        return _TransportSet(SshTransport(settings), local)
+
+
+class _TransportSet:
+    """Chooses the transport for each host and closes them all at the end of the run."""
+
+    def __init__(self, ssh: Transport, local: Transport) -> None:
+        self._ssh = ssh
+        self._local = local
+
+    def __call__(self, host: Host) -> Transport:
+        return self._local if host.transport is TransportKind.LOCAL else self._ssh
+
+    async def aclose(self) -> None:
+        await self._ssh.aclose()
+        if self._local is not self._ssh:
+            await self._local.aclose()
+
+
+def _result(
+    started: datetime,
+    policy: Policy,
+    config: AuditConfig,
+    snapshots: list[HostSnapshot],
+    findings: list[Finding],
+) -> RunResult:
+    # Sorted by host name so that reports and diffs do not depend on completion order.
+    order = {s.host: i for i, s in enumerate(sorted(snapshots, key=lambda s: s.host))}
+    return RunResult(
+        run_id=f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}",
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        fleetaudit_version=__version__,
+        policy_name=policy.name,
+        policy_source=policy.source,
+        host_key_policy=config.host_key_policy,
+        snapshots=tuple(sorted(snapshots, key=lambda s: s.host)),
+        findings=tuple(sorted(findings, key=lambda f: (-f.severity.rank, order[f.host]))),
+    )
+
+
+def verdict(run: RunResult, fail_on: Severity, *, allow_unreachable: bool = False) -> ExitCode:
+    """The exit code a run deserves: 2 if hosts were not audited (unless allowed), else 1 if
+    any finding is at or above ``fail_on``, else 0. Errors outrank findings: a run that
+    could not see part of the fleet must not read as clean, and a run that audited no host
+    at all is an error even with ``allow_unreachable``."""
+    if run.failed_hosts and not allow_unreachable:
+        return ExitCode.ERROR
+    if len(run.failed_hosts) == len(run.snapshots):
+        return ExitCode.ERROR  # nothing audited at all can never read as clean
+    if run.findings_at_or_above(fail_on):
+        return ExitCode.FINDINGS
+    return ExitCode.CLEAN

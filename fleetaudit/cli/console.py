@@ -1,0 +1,80 @@
+"""Messages and progress for humans, always on stderr; stdout is reserved for data.
+
+Colour and the progress bar appear only on a terminal and never when ``NO_COLOR`` is set;
+under cron (no TTY) fleetaudit prints nothing but the final one-line summary.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from fleetaudit.model.host import HostSnapshot
+from fleetaudit.report.escape import terminal_safe
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+
+
+def say(message: str) -> None:
+    """Print one line for the operator on stderr."""
+    print(f"fleetaudit: {message}", file=sys.stderr, flush=True)
+
+
+def error(message: str) -> None:
+    """Print an error for the operator on stderr (escaped: it may quote remote text)."""
+    print(f"fleetaudit: error: {terminal_safe(message)}", file=sys.stderr, flush=True)
+
+
+class HostProgress:
+    """A progress bar of hosts done/failed while a run is under way (TTY only)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.failed = 0
+        self._update: Callable[[], None] | None = None
+
+    def host_done(self, snapshot: HostSnapshot) -> None:
+        """Count a finished host and redraw."""
+        self.done += 1
+        if not snapshot.status.audited:
+            self.failed += 1
+        if self._update is not None:
+            self._update()
+
+    @contextmanager
+    def shown(self) -> Iterator[HostProgress]:
+        """Show the bar while the block runs, if stderr is an interactive terminal."""
+        if not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
+            yield self
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        from rich.progress import TimeElapsedColumn, TimeRemainingColumn
+
+        columns = (
+            TextColumn("auditing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failed"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=_stderr_console(), transient=True) as bar:
+            task = bar.add_task("hosts", total=self.total, failed=0)
+
+            def update() -> None:
+                bar.update(task, completed=self.done, failed=self.failed)
+
+            self._update = update
+            yield self
+            self._update = None

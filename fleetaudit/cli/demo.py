@@ -1,0 +1,46 @@
+"""``fleetaudit demo``: audit a simulated fleet through the real SSH code path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fleetaudit.cli.console import say
+from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.output import write_report
+from fleetaudit.cli.run import FailOn, Format, Output
+from fleetaudit.model.enums import Severity
+from fleetaudit.report import OutputFormat
+
+
+def demo(
+    format: Format = OutputFormat.TABLE,
+    output: Output = None,
+    fail_on: FailOn = Severity.HIGH,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", "-p", help="Judge the demo fleet with this policy.")
+    ] = None,
+) -> None:
+    """Start a few simulated SSH hosts on 127.0.0.x inside this process and audit them.
+
+    The hosts have their own host keys and answer like real machines (one with mysqld on
+    0.0.0.0:3306, one with a backlogged listener, one with only netstat, one where sudo is
+    refused, one that refuses connections). Nothing leaves this machine and nothing needs
+    configuring. Exits 0 when the demo ran; the exit code a real run would have given is
+    printed on stderr.
+    """
+    with user_errors():
+        from fleetaudit.auditor import verdict
+        from fleetaudit.cli.run import load_policy_or_default
+        from fleetaudit.lab.demo import run_demo
+
+        result = run_demo(load_policy_or_default(policy))
+        write_report(format.formatter().render(result), output)
+        code = verdict(result, fail_on)
+        say(
+            f"demo: {len(result.snapshots)} simulated hosts, {len(result.findings)} findings; "
+            f"`fleetaudit run` would have exited {int(code)} "
+            f"(1 = findings at or above {fail_on.value}, 2 = hosts not audited)"
+        )

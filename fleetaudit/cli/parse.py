@@ -1,0 +1,79 @@
+"""``fleetaudit parse``: read a saved ss/netstat//proc/net listing and print its sockets."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.output import write_report
+from fleetaudit.errors import CaptureError
+
+
+class ToolChoice(StrEnum):
+    """Which dialect to read; ``auto`` recognises it from the text."""
+
+    AUTO = "auto"
+    SS = "ss"
+    NETSTAT = "netstat"
+    PROC = "proc"
+
+
+class ParseFormat(StrEnum):
+    """Output of ``fleetaudit parse``."""
+
+    JSON = "json"
+    TABLE = "table"
+
+
+def parse(
+    file: Annotated[
+        Path, typer.Argument(help="Saved output of ss, netstat or /proc/net/*; '-' for stdin.")
+    ],
+    tool: Annotated[ToolChoice, typer.Option(help="Dialect of the capture.")] = ToolChoice.AUTO,
+    format: Annotated[
+        ParseFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ParseFormat.JSON,
+    privileged: Annotated[
+        bool,
+        typer.Option(
+            help="The capture was taken as root, so a socket without a process really has "
+            "none. Without it, such sockets are reported as owner unknown."
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Parse a saved socket listing into the socket JSON schema (see README).
+
+    Lines that cannot be parsed are reported on stderr with their line number; the exit
+    code is then 2, but every other line is still printed.
+    """
+    with user_errors():
+        from fleetaudit.model.enums import Tool
+        from fleetaudit.parse import parse_capture
+
+        text = _read(file)
+        chosen = None if tool is ToolChoice.AUTO else Tool(tool.value)
+        _, result = parse_capture(text, tool=chosen, privileged=privileged, source=str(file))
+        from fleetaudit.report.sockets import render_sockets
+
+        write_report(render_sockets(result.sockets, format.value), output)
+        for problem in result.errors[:20]:
+            print(f"{file}:{problem.line}: {problem.reason}", file=sys.stderr)
+        if result.errors:
+            raise typer.Exit(2)
+
+
+def _read(file: Path) -> str:
+    try:
+        if str(file) == "-":
+            return sys.stdin.read()
+        return file.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise CaptureError(f"cannot read file: {exc.strerror}", path=file) from exc

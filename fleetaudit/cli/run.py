@@ -1,0 +1,161 @@
+"""``fleetaudit run``: audit the hosts of an inventory and report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from fleetaudit.cli.console import HostProgress, say
+from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.output import write_report
+from fleetaudit.model.enums import Severity
+from fleetaudit.model.run import HostKeyPolicy, RunResult
+from fleetaudit.report import OutputFormat
+
+if TYPE_CHECKING:
+    from fleetaudit.policy import Policy
+
+FailOn = Annotated[
+    Severity,
+    typer.Option(
+        "--fail-on",
+        envvar="FLEETAUDIT_FAIL_ON",
+        help="Exit 1 when a finding is at or above this severity.",
+        case_sensitive=False,
+    ),
+]
+Format = Annotated[
+    OutputFormat,
+    typer.Option("--format", "-f", envvar="FLEETAUDIT_FORMAT", help="Report format."),
+]
+Output = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        envvar="FLEETAUDIT_OUTPUT",
+        help="Write the report to this file (atomically) instead of stdout.",
+        dir_okay=False,
+    ),
+]
+PolicyFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        "-p",
+        envvar="FLEETAUDIT_POLICY",
+        help="Policy file [default: the built-in policies/default.yaml].",
+        dir_okay=False,
+    ),
+]
+
+
+def run(
+    inventory: Annotated[Path, typer.Argument(help="Inventory file (fleetaudit YAML).")],
+    policy: PolicyFile = None,
+    format: Format = OutputFormat.TABLE,
+    output: Output = None,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--limit", "-l", help="Only hosts or groups matching this glob; '!glob' excludes."
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option(envvar="FLEETAUDIT_CONCURRENCY", min=1, help="Hosts audited at once.")
+    ] = 100,
+    connect_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds for TCP connect plus SSH handshake.")
+    ] = 10.0,
+    command_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds for the socket listing on each host.")
+    ] = 60.0,
+    fail_on: FailOn = Severity.HIGH,
+    known_hosts: Annotated[
+        list[Path] | None,
+        typer.Option(help="known_hosts file to trust [default: ~/.ssh/known_hosts]."),
+    ] = None,
+    accept_new: Annotated[
+        bool,
+        typer.Option(
+            "--accept-new",
+            help="Trust unknown host keys on first use, recording them in fleetaudit's own "
+            "known_hosts file; changed keys are still refused.",
+        ),
+    ] = False,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-no-host-key-check",
+            help="Do not verify host keys at all. Every report says so. Never in production.",
+        ),
+    ] = False,
+    allow_unreachable: Annotated[
+        bool,
+        typer.Option(help="Hosts that could not be audited do not by themselves make exit 2."),
+    ] = False,
+) -> None:
+    """Audit every host of INVENTORY over SSH and report listeners that break the policy.
+
+    Exit codes: 0 clean; 1 findings at or above --fail-on; 2 error (bad input, or a host
+    that could not be audited, unless --allow-unreachable); 130 interrupted.
+    """
+    with user_errors():
+        if accept_new and insecure:
+            raise typer.BadParameter(
+                "choose one of --accept-new and --insecure-no-host-key-check"
+            )
+        from fleetaudit.auditor import Auditor
+        from fleetaudit.config import AuditConfig
+        from fleetaudit.inventory import load_inventory, select_hosts
+
+        hosts = select_hosts(load_inventory(inventory), limit or [])
+        rules = load_policy_or_default(policy)
+        config = AuditConfig(
+            concurrency=concurrency,
+            connect_timeout=connect_timeout,
+            command_timeout=command_timeout,
+            host_key_policy=_host_key_policy(accept_new, insecure),
+            **({"known_hosts": tuple(known_hosts)} if known_hosts else {}),
+        )
+        progress = HostProgress(len(hosts))
+        with progress.shown():
+            result = Auditor(config, on_host=progress.host_done).run(hosts, rules)
+        finish(result, format, output, fail_on, allow_unreachable)
+
+
+def finish(
+    result: RunResult,
+    format: OutputFormat,
+    output: Path | None,
+    fail_on: Severity,
+    allow_unreachable: bool,
+) -> None:
+    """Write the report, say one summary line on stderr, and exit with the verdict."""
+    from fleetaudit.auditor import verdict
+
+    write_report(format.formatter().render(result), output)
+    code = verdict(result, fail_on, allow_unreachable=allow_unreachable)
+    failed = len(result.failed_hosts)
+    say(
+        f"{len(result.snapshots)} hosts, {len(result.snapshots) - failed} audited, "
+        f"{failed} not audited, {len(result.findings)} findings, "
+        f"{len(result.findings_at_or_above(fail_on))} at or above {fail_on.value}; "
+        f"exit {int(code)}"
+    )
+    raise typer.Exit(int(code))
+
+
+def load_policy_or_default(path: Path | None) -> Policy:
+    """The policy in ``path``, or the built-in default."""
+    from fleetaudit.policy import load_default_policy, load_policy
+
+    return load_default_policy() if path is None else load_policy(path)
+
+
+def _host_key_policy(accept_new: bool, insecure: bool) -> HostKeyPolicy:
+    if insecure:
+        return HostKeyPolicy.INSECURE
+    return HostKeyPolicy.ACCEPT_NEW if accept_new else HostKeyPolicy.STRICT

@@ -1,0 +1,73 @@
+"""The command catalogue: the only shell text fleetaudit ever sends to a host.
+
+Each command is a constant. Nothing from the inventory, the policy or the remote side is
+ever interpolated into it; the per-host choice (plain or through ``sudo -n``) is a choice
+between two constants, not string building.
+
+One exec per host: the script finds the best tool itself (``ss``, else ``netstat``, else
+``/proc/net``), states what it found in a few ``@@`` header lines, then prints the tool's
+output after ``@@output``. Starting one shell per command and one session per probe costs a
+round trip each; a fleet audit pays that thousands of times.
+
+Header lines (each optional except ``@@fleetaudit`` and ``@@output``)::
+
+    @@fleetaudit 1
+    @@uid 1000
+    @@tool ss|netstat|proc
+    @@privilege root|unprivileged
+    @@sudo-refused <first line of sudo's complaint>
+    @@output
+    <tool output>
+"""
+
+from __future__ import annotations
+
+# NOTE: POSIX sh only (dash, busybox ash): no bashisms, no `local`, no arrays.
+# `sudo -n -l CMD` asks whether CMD may run without a password without running it, and
+# honours sudoers rules that allow exactly one command line (least privilege).
+_SCRIPT_TEMPLATE = r"""LC_ALL=C; export LC_ALL
+PATH="$PATH:/usr/sbin:/sbin:/usr/bin:/bin"; export PATH
+echo "@@fleetaudit 1"
+uid=$(id -u 2>/dev/null || echo unknown)
+echo "@@uid $uid"
+if command -v ss >/dev/null 2>&1; then
+  tool=ss; set -- ss -tuanpe
+elif command -v netstat >/dev/null 2>&1; then
+  tool=netstat
+  if netstat --help 2>&1 | grep -q -- '--wide'; then set -- netstat -tuanpeW
+  else set -- netstat -tuanpe; fi
+else
+  tool=proc
+fi
+echo "@@tool $tool"
+if [ "$tool" = proc ]; then
+  echo "@@privilege unprivileged"
+  echo "@@output"
+  for f in tcp tcp6 udp udp6; do
+    if [ -r "/proc/net/$f" ]; then echo "==> /proc/net/$f <=="; cat "/proc/net/$f"; fi
+  done
+  exit 0
+fi
+if [ "$uid" = 0 ]; then echo "@@privilege root"; echo "@@output"; exec "$@"; fi
+%(become)s
+echo "@@privilege unprivileged"
+echo "@@output"
+exec "$@"
+"""
+
+_BECOME = r"""if err=$(sudo -n -l "$@" 2>&1 >/dev/null); then
+  echo "@@privilege root"; echo "@@output"; exec sudo -n "$@"
+fi
+echo "@@sudo-refused $(printf '%s' "$err" | head -n 1)"
+"""
+
+COLLECT: str = _SCRIPT_TEMPLATE % {"become": ":"}
+"""List sockets as the login user."""
+
+COLLECT_BECOME: str = _SCRIPT_TEMPLATE % {"become": _BECOME.rstrip("\n")}
+"""List sockets through ``sudo -n`` when allowed, else as the login user (and say why)."""
+
+
+def collect_command(become: bool) -> str:
+    """The constant collection script for a host with or without ``become``."""
+    return COLLECT_BECOME if become else COLLECT

@@ -1,0 +1,140 @@
+"""Fan out over the fleet: bounded concurrency, a deadline per host, results as they come.
+
+Memory stays bounded by the concurrency, not by the fleet size: a fixed pool of workers
+pulls hosts from an iterator, and each finished capture is handed to the caller at once
+(the caller parses it and keeps only the compact snapshot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fleetaudit.collect.commands import collect_command
+from fleetaudit.collect.reply import Reply, parse_reply
+from fleetaudit.errors import TransportError
+from fleetaudit.inventory.model import Host
+from fleetaudit.model.enums import HostStatus
+from fleetaudit.transport.interface import CommandResult, Transport
+
+
+@dataclass(frozen=True, slots=True)
+class CollectSettings:
+    """How hard to push the fleet and how long to wait for each host."""
+
+    concurrency: int = 100
+    command_timeout: float = 30.0
+    host_deadline: float = 90.0
+    """Upper bound for a whole host (connect, login, command); a safety net under the
+    transport's own timeouts so that no host can stall the run."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostCapture:
+    """One host's collection outcome: a reply from the script, or why there is none."""
+
+    host: Host
+    status: HostStatus
+    started_at: datetime
+    duration_s: float
+    reply: Reply | None = None
+    error: str | None = None
+    host_key_checked: bool = True
+
+
+TransportFor = Callable[[Host], Transport]
+
+
+async def collect_fleet(
+    hosts: Iterable[Host],
+    transport_for: TransportFor,
+    settings: CollectSettings,
+) -> AsyncIterator[HostCapture]:
+    """Yield one HostCapture per host, in completion order."""
+    pending: Iterator[Host] = iter(hosts)
+    results: asyncio.Queue[HostCapture | None] = asyncio.Queue(maxsize=settings.concurrency)
+    workers = [
+        asyncio.create_task(_worker(pending, transport_for, settings, results))
+        for _ in range(max(1, settings.concurrency))
+    ]
+    try:
+        finished = 0
+        while finished < len(workers):
+            item = await results.get()
+            if item is None:
+                finished += 1
+            else:
+                yield item
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+
+async def _worker(
+    pending: Iterator[Host],
+    transport_for: TransportFor,
+    settings: CollectSettings,
+    results: asyncio.Queue[HostCapture | None],
+) -> None:
+    # NOTE: iterating a shared iterator from several tasks is safe: there is no await
+    # between the check for the next host and taking it.
+    for host in pending:
+        await results.put(await collect_host(host, transport_for(host), settings))
+    await results.put(None)
+
+
+async def collect_host(host: Host, transport: Transport, settings: CollectSettings) -> HostCapture:
+    """Connect, run the collection script once, and read its header. Never raises for a
+    host's own failure: every failure becomes the capture's status."""
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    checked = getattr(transport, "verifies_host_keys", True)
+
+    def done(status: HostStatus, reply: Reply | None = None, error: str | None = None) -> HostCapture:
+        return HostCapture(
+            host=host,
+            status=status,
+            started_at=started,
+            duration_s=round(time.monotonic() - clock, 3),
+            reply=reply,
+            error=error,
+            host_key_checked=bool(checked),
+        )
+
+    try:
+        async with asyncio.timeout(settings.host_deadline):
+            result = await _run_script(host, transport, settings)
+        return done(HostStatus.OK, reply=_check_result(result))
+    except TransportError as exc:
+        return done(exc.status, error=exc.message)
+    except TimeoutError:
+        return done(
+            HostStatus.TIMEOUT, error=f"host not done within {settings.host_deadline:g}s deadline"
+        )
+
+
+async def _run_script(host: Host, transport: Transport, settings: CollectSettings) -> CommandResult:
+    session = await transport.open(host)
+    async with session:
+        return await session.run(collect_command(host.become), timeout=settings.command_timeout)
+
+
+def _check_result(result: CommandResult) -> Reply:
+    if result.truncated:
+        raise TransportError(
+            HostStatus.COMMAND_FAILED,
+            f"output exceeded the cap after {len(result.stdout):,} characters; not judged "
+            "(a partial listing could hide a listener)",
+        )
+    reply = parse_reply(result.stdout)
+    if result.exit_status not in (0, None):
+        detail = result.stderr.strip().splitlines()[-1:] or ["no message"]
+        raise TransportError(
+            HostStatus.COMMAND_FAILED,
+            f"{reply.tool.value} exited with status {result.exit_status}: {detail[0][:200]}",
+        )
+    return reply

@@ -1,0 +1,43 @@
+"""Fleet totals that several formats show: computed once, from the run alone."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from fleetaudit.model.enums import BindScope, HostStatus, Privilege, Severity
+from fleetaudit.model.run import RunResult
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Counts over a run, in fixed key order so that output is stable."""
+
+    hosts_total: int
+    hosts_audited: int
+    hosts_by_status: dict[str, int]
+    hosts_unprivileged: tuple[str, ...]
+    hosts_without_host_key_check: tuple[str, ...]
+    listeners: int
+    listeners_by_scope: dict[str, int]
+    findings_by_severity: dict[str, int]
+    parse_errors: int
+
+
+def summarize(run: RunResult) -> Summary:
+    """Totals for ``run``."""
+    statuses = Counter(s.status.value for s in run.snapshots)
+    scopes = Counter(sock.bind_scope.value for s in run.snapshots for sock in s.listeners)
+    severities = Counter(f.severity.value for f in run.findings)
+    audited = [s for s in run.snapshots if s.status is HostStatus.OK]
+    return Summary(
+        hosts_total=len(run.snapshots),
+        hosts_audited=len(audited),
+        hosts_by_status={st.value: statuses[st.value] for st in HostStatus if statuses[st.value]},
+        hosts_unprivileged=tuple(s.host for s in audited if s.privilege is Privilege.UNPRIVILEGED),
+        hosts_without_host_key_check=tuple(s.host for s in run.snapshots if not s.host_key_checked),
+        listeners=sum(scopes.values()),
+        listeners_by_scope={sc.value: scopes[sc.value] for sc in BindScope},
+        findings_by_severity={sv.value: severities[sv.value] for sv in reversed(Severity)},
+        parse_errors=sum(len(s.parse_errors) for s in run.snapshots),
+    )

@@ -1,0 +1,122 @@
+"""The terminal report: hosts, findings by severity, fleet totals (tabulate).
+
+Every string that came from a host goes through :func:`terminal_safe` before printing.
+"""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from fleetaudit.model.enums import HostStatus
+from fleetaudit.model.finding import Finding
+from fleetaudit.model.host import HostSnapshot
+from fleetaudit.model.run import HostKeyPolicy, RunResult
+from fleetaudit.report.escape import terminal_safe as safe
+from fleetaudit.report.interface import Formatter
+from fleetaudit.report.summary import Summary, summarize
+
+_MAX_CELL = 200
+
+
+def _cell(text: str | None) -> str:
+    shown = safe(text or "")
+    return shown if len(shown) <= _MAX_CELL else shown[: _MAX_CELL - 3] + "..."
+
+
+class TableFormatter(Formatter):
+    """Plain-text tables for a human at a terminal (no colour: safe in files and mail)."""
+
+    def render(self, run: RunResult) -> str:
+        """Warnings, hosts, findings, then totals."""
+        summary = summarize(run)
+        sections = [
+            _warnings(run, summary),
+            _hosts_section(run.snapshots),
+            _findings_section(run.findings),
+            _totals_section(run, summary),
+        ]
+        return "\n\n".join(s for s in sections if s) + "\n"
+
+
+def _warnings(run: RunResult, summary: Summary) -> str:
+    lines = []
+    if run.host_key_policy is HostKeyPolicy.INSECURE:
+        lines.append(
+            "WARNING: host keys were NOT verified (--insecure-no-host-key-check): "
+            "any host could have been impersonated; these results prove nothing."
+        )
+    if summary.hosts_unprivileged:
+        names = ", ".join(safe(n) for n in summary.hosts_unprivileged)
+        lines.append(
+            f"NOTE: audited without root, socket owners partly unknown: {names} "
+            "(set become: true with passwordless sudo for ss)."
+        )
+    return "\n".join(lines)
+
+
+def _hosts_section(snapshots: tuple[HostSnapshot, ...]) -> str:
+    rows = [
+        (
+            _cell(s.host),
+            s.status.value,
+            s.tool.value if s.tool else "",
+            s.privilege.value if s.privilege else "",
+            len(s.listeners) if s.status is HostStatus.OK else "",
+            _cell(_host_detail(s)),
+        )
+        for s in snapshots
+    ]
+    headers = ("host", "status", "tool", "privilege", "listeners", "detail")
+    return "HOSTS\n" + tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+def _host_detail(snapshot: HostSnapshot) -> str:
+    if snapshot.error:
+        return snapshot.error
+    notes = []
+    if snapshot.parse_errors:
+        first = snapshot.parse_errors[0]
+        notes.append(
+            f"{len(snapshot.parse_errors)} unparsed line(s), first at line {first.line}: "
+            f"{first.reason}"
+        )
+    if snapshot.privilege_note:
+        notes.append(snapshot.privilege_note)
+    return "; ".join(notes)
+
+
+def _findings_section(findings: tuple[Finding, ...]) -> str:
+    if not findings:
+        return "FINDINGS\nnone"
+    rows = [
+        (
+            f.severity.value.upper(),
+            _cell(f.host),
+            f.rule_id,
+            _cell(f.socket.endpoint if f.socket else ""),
+            _cell(f.socket.proto.value if f.socket else ""),
+            _cell(f.process),
+            _cell(f.message),
+        )
+        for f in findings
+    ]
+    headers = ("severity", "host", "rule", "local address", "proto", "process", "message")
+    table = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+    return f"FINDINGS ({len(findings)})\n{table}"
+
+
+def _totals_section(run: RunResult, summary: Summary) -> str:
+    failed = summary.hosts_total - summary.hosts_audited
+    by_severity = ", ".join(f"{n} {sev}" for sev, n in summary.findings_by_severity.items() if n)
+    scopes = ", ".join(f"{n} {scope}" for scope, n in summary.listeners_by_scope.items() if n)
+    rows = [
+        ("hosts", f"{summary.hosts_total} ({summary.hosts_audited} audited, {failed} not audited)"),
+        ("listeners", f"{summary.listeners} ({scopes or 'none'})"),
+        ("findings", f"{len(run.findings)} ({by_severity or 'none'})"),
+        ("policy", _cell(f"{run.policy_name} ({run.policy_source})")),
+        ("host keys", run.host_key_policy.value),
+        ("run", f"{run.run_id}, {(run.finished_at - run.started_at).total_seconds():.1f}s"),
+    ]
+    if summary.parse_errors:
+        rows.append(("unparsed lines", str(summary.parse_errors)))
+    return "TOTALS\n" + tabulate(rows, tablefmt="plain", disable_numparse=True)

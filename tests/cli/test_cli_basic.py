@@ -1,0 +1,57 @@
+"""The command line as a user meets it: help, version, and mistakes without tracebacks."""
+
+import subprocess
+import sys
+
+from fleetaudit import __version__
+
+
+def fleetaudit(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fleetaudit", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_version():
+    done = fleetaudit("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"fleetaudit {__version__}"
+
+
+def test_help_lists_the_commands_and_exit_codes():
+    done = fleetaudit("--help")
+    assert done.returncode == 0
+    for command in ("run", "demo", "parse"):
+        assert command in done.stdout
+    run_help = fleetaudit("run", "--help").stdout
+    for option in ("--policy", "--fail-on", "--accept-new", "--insecure-no-host-key-check"):
+        assert option in run_help
+    assert "Exit codes" in run_help
+
+
+def test_missing_inventory_is_exit_2_with_the_path_and_no_traceback(tmp_path):
+    missing = tmp_path / "nope.yaml"
+    done = fleetaudit("run", str(missing))
+    assert done.returncode == 2
+    assert str(missing) in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_conflicting_host_key_flags_are_a_usage_error(tmp_path):
+    inventory = tmp_path / "inv.yaml"
+    inventory.write_text("hosts:\n  h1: {address: 127.0.0.1}\n")
+    done = fleetaudit("run", str(inventory), "--accept-new", "--insecure-no-host-key-check")
+    assert done.returncode == 2
+    assert "choose one" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_fail_on_value_is_a_usage_error(tmp_path):
+    done = fleetaudit("run", str(tmp_path / "x.yaml"), "--fail-on", "severe")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,41 @@
+"""The collection script's header: what the host said about itself."""
+
+import pytest
+
+from fleetaudit.collect.reply import parse_reply
+from fleetaudit.errors import TransportError
+from fleetaudit.model import HostStatus, Privilege, Tool
+
+
+def test_header_then_output_is_split():
+    reply = parse_reply(
+        "@@fleetaudit 1\n@@uid 1000\n@@tool netstat\n@@sudo-refused sudo: a password is "
+        "required\n@@privilege unprivileged\n@@output\nProto Recv-Q\nline2\n"
+    )
+    assert reply.tool is Tool.NETSTAT
+    assert reply.privilege is Privilege.UNPRIVILEGED
+    assert reply.uid == "1000"
+    assert reply.sudo_refused == "sudo: a password is required"
+    assert reply.output == "Proto Recv-Q\nline2\n"
+
+
+def test_empty_output_after_marker_is_kept_empty():
+    reply = parse_reply("@@fleetaudit 1\n@@tool ss\n@@privilege root\n@@output\n")
+    assert reply.output == ""
+
+
+@pytest.mark.parametrize(
+    "stdout",
+    [
+        "",
+        "Welcome to host!\n@@fleetaudit 1\n@@output\n",  # banner printed by a login script
+        "@@fleetaudit 1\n@@tool ss\n",  # cut before the output marker
+        "@@tool ss\n@@privilege root\n@@output\n",  # not our script
+        "@@fleetaudit 1\n@@tool telnet\n@@privilege root\n@@output\n",
+    ],
+)
+def test_foreign_or_broken_replies_fail_the_host_clearly(stdout):
+    with pytest.raises(TransportError) as info:
+        parse_reply(stdout)
+    assert info.value.status is HostStatus.COMMAND_FAILED
+    assert info.value.message

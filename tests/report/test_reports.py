@@ -1,0 +1,72 @@
+"""The table and JSON reports say what an operator relies on."""
+
+import json
+
+from fleetaudit.auditor import verdict
+from fleetaudit.errors import ExitCode
+from fleetaudit.model import HostKeyPolicy, HostStatus, Privilege, Severity
+from fleetaudit.report import SCHEMA_VERSION, OutputFormat
+from tests.factories import finding, run_result, snapshot, sock
+
+
+def _run(**fields):
+    mysql = sock("0.0.0.0", 3306, "mysqld")
+    ok = snapshot("db1", sock(), mysql)
+    down = snapshot("down1", status=HostStatus.UNREACHABLE, error="connection refused")
+    return run_result((ok, down), (finding("db1", mysql),), **fields)
+
+
+def test_every_format_renders():
+    for fmt in OutputFormat:
+        assert fmt.formatter().render(_run()).endswith("\n")
+
+
+def test_json_has_schema_version_hosts_sockets_and_findings():
+    doc = json.loads(OutputFormat.JSON.formatter().render(_run()))
+    assert doc["schema_version"] == SCHEMA_VERSION
+    db1, down1 = doc["hosts"]
+    assert db1["status"] == "ok" and down1["status"] == "unreachable"
+    assert down1["error"] == "connection refused"
+    mysql = db1["sockets"][1]
+    assert mysql["local_address"] == "0.0.0.0" and mysql["local_port"] == 3306
+    assert mysql["accept_queue"] == 0 and mysql["backlog_limit"] == 128
+    assert mysql["bind_scope"] == "any"
+    assert doc["findings"][0]["process"] == "mysqld[100]"
+    assert doc["summary"]["hosts_audited"] == 1
+    assert doc["summary"]["findings_by_severity"]["high"] == 1
+
+
+def test_table_shows_hosts_findings_and_totals():
+    text = OutputFormat.TABLE.formatter().render(_run())
+    assert "down1" in text and "unreachable" in text and "connection refused" in text
+    assert "HIGH" in text and "0.0.0.0:3306" in text and "mysqld[100]" in text
+    assert "2 (1 audited, 1 not audited)" in text
+
+
+def test_table_escapes_hostile_process_names():
+    evil = sock("0.0.0.0", 8080, "x\x1b]0;pwned\x07")
+    text = OutputFormat.TABLE.formatter().render(
+        run_result((snapshot("h", evil),), (finding("h", evil),))
+    )
+    assert "\x1b" not in text and "\x07" not in text
+    assert "x\\x1b]0;pwned\\x07" in text
+
+
+def test_table_warns_loudly_about_insecure_host_keys_and_missing_privilege():
+    unpriv = snapshot("cache1", sock(process=None, owner_known=False), privilege=Privilege.UNPRIVILEGED)
+    text = OutputFormat.TABLE.formatter().render(
+        run_result((unpriv,), host_key_policy=HostKeyPolicy.INSECURE)
+    )
+    assert "host keys were NOT verified" in text
+    assert "audited without root" in text and "cache1" in text
+
+
+def test_verdict_exit_codes():
+    run = _run()
+    assert verdict(run, Severity.HIGH) is ExitCode.ERROR  # a host was not audited
+    assert verdict(run, Severity.HIGH, allow_unreachable=True) is ExitCode.FINDINGS
+    assert verdict(run, Severity.CRITICAL, allow_unreachable=True) is ExitCode.CLEAN
+    clean = run_result((snapshot("web1", sock()),))
+    assert verdict(clean, Severity.LOW) is ExitCode.CLEAN
+    nothing = run_result((snapshot("down", status=HostStatus.TIMEOUT),))
+    assert verdict(nothing, Severity.LOW, allow_unreachable=True) is ExitCode.ERROR
