@@ -31,6 +31,8 @@ class AuditConfig(BaseModel):
     host_key_policy: HostKeyPolicy = HostKeyPolicy.STRICT
     accept_new_file: Path = Field(default_factory=lambda: default_state_dir() / "known_hosts")
     max_output_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    use_ssh_config: bool = True
+    """Read ``~/.ssh/config`` like OpenSSH; off for the self-contained demo and tests."""
 
     @property
     def host_deadline(self) -> float:

@@ -1,20 +1,7 @@
 """The command line as a user meets it: help, version, and mistakes without tracebacks."""
 
-import subprocess
-import sys
-
 from fleetaudit import __version__
-
-
-def fleetaudit(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fleetaudit", *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=60,
-        check=False,
-    )
+from tests.runcli import fleetaudit
 
 
 def test_version():
