@@ -83,6 +83,7 @@ class Auditor:
             connect_timeout=self.config.connect_timeout,
             login_timeout=self.config.login_timeout,
             max_output_bytes=self.config.max_output_bytes,
+            use_ssh_config=self.config.use_ssh_config,
         )
         local = LocalTransport(max_output_bytes=self.config.max_output_bytes)
         return _TransportSet(SshTransport(settings), local)

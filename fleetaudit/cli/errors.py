@@ -7,7 +7,6 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import click
 import typer
 
 from fleetaudit.cli.console import error, say
@@ -30,9 +29,9 @@ def user_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         say("interrupted; no report written")
         raise typer.Exit(INTERRUPTED) from None
-    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-        raise
     except Exception as exc:
+        if _is_cli_control_flow(exc):
+            raise
         if os.environ.get("FLEETAUDIT_DEBUG"):
             traceback.print_exc()
         error(
@@ -40,3 +39,10 @@ def user_errors() -> Iterator[None]:
             "(this is a bug; set FLEETAUDIT_DEBUG=1 for a traceback and report it)"
         )
         raise typer.Exit(ExitCode.ERROR) from None
+
+
+def _is_cli_control_flow(exc: Exception) -> bool:
+    """Exit, Abort and usage errors belong to typer (which vendors click in recent releases
+    and imports it in older ones), so they are recognised by module, not by class."""
+    module = type(exc).__module__
+    return isinstance(exc, typer.Exit | typer.Abort) or module.startswith(("click", "typer"))

@@ -1,6 +1,6 @@
 """Sockets: the raw record a parser emits and the frozen model every later stage reads.
 
-Two types on purpose. Parsers emit :class:`RawSocket` (a slotted dataclass) because building
+Two types on purpose. Parsers emit :class:`RawSocket` (a named tuple) because building
 a validated pydantic model costs more than parsing the line itself, and ``fleetaudit parse``
 on 200,000 lines must stay close to a bare ``str.split`` loop. :meth:`Socket.from_raw` adds
 the derived, named fields (accept queue, backlog limit, bind scope) once, at the model stage.
@@ -8,7 +8,6 @@ the derived, named fields (accept queue, backlog limit, bind scope) once, at the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
@@ -25,12 +24,12 @@ class RawProcess(NamedTuple):
     fd: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class RawSocket:
+class RawSocket(NamedTuple):
     """One socket line, lexed and normalised by a parser; no derived fields yet.
 
     ``recv_q``/``send_q`` are the numbers exactly as the tool printed them: their meaning
-    depends on the state and the tool (see :meth:`Socket.from_raw`).
+    depends on the state and the tool (see :meth:`Socket.from_raw`). A named tuple because it
+    is immutable and the cheapest record Python builds: parsers make one per line.
     """
 
     tool: Tool

@@ -1,1 +1,47 @@
-"""parse stage."""
+"""Parse stage: ss, netstat and /proc/net text into :class:`~fleetaudit.model.RawSocket`.
+
+Pure functions, no I/O. :func:`parse_capture` is the entry point every other stage uses; the
+dialect modules (:mod:`.ss`, :mod:`.netstat`, :mod:`.proc_net`) each satisfy
+:class:`~fleetaudit.parse.interface.Parser`.
+"""
+
+from __future__ import annotations
+
+from fleetaudit.errors import CaptureError
+from fleetaudit.model.enums import Tool
+from fleetaudit.parse import netstat, proc_net, ss
+from fleetaudit.parse.detect import detect_tool
+from fleetaudit.parse.interface import ParseResult, Parser
+
+PARSERS: dict[Tool, Parser] = {
+    Tool.SS: ss.parse,
+    Tool.NETSTAT: netstat.parse,
+    Tool.PROC: proc_net.parse,
+}
+
+
+def parse_capture(
+    text: str,
+    *,
+    tool: Tool | None = None,
+    privileged: bool = False,
+    source: str = "<capture>",
+) -> tuple[Tool, ParseResult]:
+    """Parse one capture with the given dialect, or the detected one when ``tool`` is None.
+
+    Raises :class:`CaptureError` when the text is not a socket table, including when every
+    data line failed to parse (a wrong ``--tool`` or text of another kind).
+    """
+    chosen = tool if tool is not None else detect_tool(text, source=source)
+    result = PARSERS[chosen](text, privileged=privileged)
+    if result.errors and not result.sockets:
+        first = result.errors[0]
+        raise CaptureError(
+            f"no line could be read as {chosen.value} output ({first.reason})",
+            path=source,
+            line=first.line,
+        )
+    return chosen, result
+
+
+__all__ = ["PARSERS", "ParseResult", "Parser", "detect_tool", "parse_capture"]

@@ -1,0 +1,73 @@
+"""Value checks for inventory fields: nothing that could become an ssh option or a shell
+word gets through.
+
+fleetaudit never builds a command line from inventory values, but the values still reach
+asyncssh, ``~/.ssh/config`` matching and reports; a host named ``-oProxyCommand=...`` or a
+user ``root;reboot`` is a mistake or an attack either way, and is refused with file and line.
+Templates and vault blobs are refused too: values are data, never evaluated.
+"""
+
+from __future__ import annotations
+
+import re
+
+_HOST = re.compile(r"[A-Za-z0-9_\[][A-Za-z0-9_.:%\[\]-]*")
+_USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_LABEL_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_LENGTH = 253
+
+
+def no_template(value: str) -> str:
+    """Refuse Jinja templates and Ansible Vault values, which only Ansible can resolve."""
+    if "{{" in value or "{%" in value:
+        raise ValueError(
+            "templates ({{ ... }}) are not evaluated; resolve them first, e.g. with "
+            "`ansible-inventory -i SRC --list`"
+        )
+    if value.lstrip().startswith("$ANSIBLE_VAULT"):
+        raise ValueError("vault-encrypted values cannot be read; resolve them with ansible-inventory")
+    return value
+
+
+def host_address(value: str) -> str:
+    """A host name, IPv4 or IPv6 address (optionally ``%scope``)."""
+    return _match(_HOST, no_template(value), "a host name or IP address")
+
+
+def user_name(value: str) -> str:
+    """A POSIX-style login name."""
+    return _match(_USER, no_template(value), "a login name (letters, digits, _ . -)")
+
+
+def name(value: str) -> str:
+    """An inventory host or group name."""
+    return _match(_NAME, no_template(value), "a name of letters, digits, _ . -")
+
+
+def label_key(value: str) -> str:
+    """A label key (``team``, ``app.kubernetes.io/name``)."""
+    return _match(_LABEL_KEY, no_template(value), "a label key of letters, digits, _ . / -")
+
+
+def key_path(value: str) -> str:
+    """A private-key file path: no control characters, no leading ``-``."""
+    no_template(value)
+    if not value or value.startswith("-") or _CONTROL.search(value):
+        raise ValueError("must be a file path (no control characters, no leading '-')")
+    return value
+
+
+def label_value(value: str) -> str:
+    """A label value: printable text."""
+    no_template(value)
+    if _CONTROL.search(value) or len(value) > MAX_LENGTH:
+        raise ValueError("must be printable text of at most 253 characters")
+    return value
+
+
+def _match(pattern: re.Pattern[str], value: str, what: str) -> str:
+    if len(value) > MAX_LENGTH or pattern.fullmatch(value) is None:
+        raise ValueError(f"{value[:60]!r} is not {what}")
+    return value

@@ -1,0 +1,109 @@
+"""Address and port text shared by the ss and netstat dialects.
+
+Both tools print ``host:port``; the host may be bracketed IPv6 (``[::1]``), carry an
+interface scope (``127.0.0.53%lo``, ``[fe80::1]%eth0``), be a wildcard (``*``, ``0.0.0.0``,
+``::``), an IPv4-mapped IPv6 address, or, in a capture taken without ``-n``, a host or service
+name. Canonicalisation is cached: a fleet has few distinct addresses and many sockets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from typing import NamedTuple
+
+
+class Endpoint(NamedTuple):
+    """One side of a socket, split and canonicalised."""
+
+    address: str
+    port: int | None
+    interface: str | None
+
+
+class AddressError(ValueError):
+    """The text is not ``host:port`` in any form the tools print."""
+
+
+# Service names printed by captures taken without -n. Only the names a Linux server listing
+# commonly shows: an unknown name is a line error (re-capture with -n), never a guess.
+SERVICE_PORTS: dict[str, int] = {
+    "ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "time": 37,
+    "domain": 53, "bootps": 67, "bootpc": 68, "tftp": 69, "http": 80, "kerberos": 88,
+    "pop3": 110, "sunrpc": 111, "auth": 113, "ntp": 123, "epmap": 135, "netbios-ns": 137,
+    "netbios-dgm": 138, "netbios-ssn": 139, "imap2": 143, "imap": 143, "snmp": 161,
+    "snmp-trap": 162, "ldap": 389, "https": 443, "microsoft-ds": 445, "isakmp": 500,
+    "exec": 512, "login": 513, "shell": 514, "syslog": 514, "printer": 515,
+    "submission": 587, "ipp": 631, "ldaps": 636, "rsync": 873, "imaps": 993, "pop3s": 995,
+    "socks": 1080, "openvpn": 1194, "ms-sql-s": 1433, "nfs": 2049, "mysql": 3306,
+    "postgresql": 5432, "mdns": 5353, "x11": 6000, "redis": 6379, "http-alt": 8080,
+    "ipv6-icmp": 58,
+}  # fmt: skip
+
+
+def split_endpoint(text: str) -> Endpoint:
+    """Split ``host:port`` (any form above) into canonical address, port and interface.
+
+    Raises :class:`AddressError` for text that has no port separator or an unknown service
+    name. A wildcard port (``*``) becomes ``None``.
+    """
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not host:
+        raise AddressError(f"no ':port' in {text!r}")
+    address, interface = _host(host)
+    return Endpoint(address, _port(port_text), interface)
+
+
+@lru_cache(maxsize=8192)
+def _host(host: str) -> tuple[str, str | None]:
+    interface: str | None = None
+    if host.startswith("["):
+        close = host.find("]")
+        if close < 0:
+            raise AddressError(f"unbalanced '[' in {host!r}")
+        rest = host[close + 1 :]
+        host = host[1:close]
+        if rest.startswith("%"):
+            interface = rest[1:]
+        elif rest:
+            raise AddressError(f"text after ']' in {host!r}")
+    percent = host.find("%")
+    if percent >= 0:
+        host, interface = host[:percent], host[percent + 1 :]
+    if not host:
+        raise AddressError("empty address")
+    return canonical_address(host), interface or None
+
+
+@lru_cache(maxsize=8192)
+def canonical_address(host: str) -> str:
+    """The canonical text of an address: IPv6 compressed and lower-case, IPv4-mapped IPv6 as
+    ``::ffff:a.b.c.d``; wildcards and names unchanged."""
+    if host == "*" or ":" not in host:
+        return host
+    try:
+        ip = ipaddress.IPv6Address(host)
+    except ValueError:
+        return host.lower()
+    mapped = ip.ipv4_mapped
+    return f"::ffff:{mapped}" if mapped is not None else ip.compressed
+
+
+@lru_cache(maxsize=1024)
+def _port(text: str) -> int | None:
+    if text == "*":
+        return None
+    if text.isdigit():
+        port = int(text)
+        if port > 65535:
+            raise AddressError(f"port {port} out of range")
+        return port
+    known = SERVICE_PORTS.get(text)
+    if known is None:
+        raise AddressError(f"service name {text!r} is not numeric (capture with -n)")
+    return known
+
+
+def is_ipv6_text(address: str) -> bool:
+    """True for an IPv6 address text (the wildcard ``*`` is neither family)."""
+    return ":" in address

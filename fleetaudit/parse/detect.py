@@ -1,0 +1,69 @@
+"""Recognise which tool printed a capture, and refuse text that is not a socket table.
+
+An empty success on a routing table or an error message would read as "this host listens
+on nothing": the one wrong answer an audit must never give. So detection looks for positive
+evidence (a header, or a first data line of a known shape) and raises otherwise.
+"""
+
+from __future__ import annotations
+
+from fleetaudit.errors import CaptureError
+from fleetaudit.model.enums import Tool
+from fleetaudit.parse import netstat, proc_net, ss
+
+_NOT_SOCKETS = {
+    "Kernel IP routing table": "a routing table (netstat -r)",
+    "Kernel Interface table": "an interface table (netstat -i)",
+    "Destination ": "a routing table",
+    "Iface ": "an interface table (netstat -i)",
+}
+_SCAN_LINES = 20
+
+
+def detect_tool(text: str, *, source: str = "<capture>") -> Tool:
+    """The tool that printed ``text``; :class:`CaptureError` when it is not a socket table."""
+    lines = [line for line in text.splitlines()[:200] if line.strip()][:_SCAN_LINES]
+    if not lines:
+        raise CaptureError("empty capture: no socket table to read", path=source)
+    for line in lines:
+        for prefix, what in _NOT_SOCKETS.items():
+            if line.startswith(prefix):
+                raise CaptureError(f"this is {what}, not a socket listing", path=source)
+        tool = _classify(line)
+        if tool is not None:
+            return tool
+    first = lines[0][:80]
+    raise CaptureError(
+        f"not ss, netstat or /proc/net output (first line: {first!r})", path=source, line=1
+    )
+
+
+def _classify(line: str) -> Tool | None:
+    stripped = line.strip()
+    parts = stripped.split()
+    if stripped.startswith(proc_net.MARKER_PREFIX) or (
+        parts[0] == "sl" and "local_address" in parts
+    ):
+        return Tool.PROC
+    if parts[0] == "Proto" and "Recv-Q" in parts:
+        return Tool.NETSTAT
+    if parts[0] in ("Netid", "State") and "Recv-Q" in parts:
+        return Tool.SS
+    if line.startswith("Active Internet connections"):
+        return Tool.NETSTAT
+    return _classify_data_line(parts)
+
+
+def _classify_data_line(parts: list[str]) -> Tool | None:
+    """A headerless line (``ss -H``, or a pasted fragment)."""
+    if len(parts) < 5:
+        return None
+    first, second = parts[0], parts[1]
+    if first in ss.STATES and second.isdigit():
+        return Tool.SS
+    if first in ss.NETIDS or first in ss.OTHER_NETIDS:
+        if second in ss.STATES:
+            return Tool.SS
+    if first in netstat.PROTOS and second.isdigit() and parts[2].isdigit():
+        return Tool.NETSTAT
+    return None

@@ -1,0 +1,158 @@
+"""The ``netstat`` dialect (net-tools): ``-tunap``, ``-tulnp``, ``-W``, ``-e``, old releases.
+
+Columns: Proto, Recv-Q, Send-Q, Local Address, Foreign Address, State, then with ``-e`` User
+and Inode, then with ``-p`` ``PID/Program name``. The header says which optional columns
+exist. UDP lines leave State empty (an unconnected socket), so columns are read by meaning,
+not by position. The program name is cut to fit a 19-character field and may hold spaces
+and colons (``600/sshd: /usr/sbin``), so it is everything after the PID's slash.
+
+``-`` in the PID column means netstat could not see the process: the owner is unknown,
+unless the capture was taken as root, where it means the socket has no process (TIME_WAIT,
+kernel sockets). netstat prints 0 as Send-Q of a LISTEN socket: it does not know the backlog
+limit, which the model therefore leaves unknown.
+"""
+
+from __future__ import annotations
+
+from fleetaudit.model.enums import Family, Proto, SocketState, Tool
+from fleetaudit.model.host import LineError
+from fleetaudit.model.socket import RawProcess, RawSocket
+from fleetaudit.parse._addr import AddressError, split_endpoint
+from fleetaudit.parse.interface import ParseResult
+
+STATES: dict[str, SocketState] = {
+    "LISTEN": SocketState.LISTEN,
+    "ESTABLISHED": SocketState.ESTABLISHED,
+    "SYN_SENT": SocketState.SYN_SENT,
+    "SYN_RECV": SocketState.SYN_RECV,
+    "FIN_WAIT1": SocketState.FIN_WAIT1,
+    "FIN_WAIT2": SocketState.FIN_WAIT2,
+    "TIME_WAIT": SocketState.TIME_WAIT,
+    "CLOSE": SocketState.CLOSE,
+    "CLOSE_WAIT": SocketState.CLOSE_WAIT,
+    "LAST_ACK": SocketState.LAST_ACK,
+    "CLOSING": SocketState.CLOSING,
+}
+PROTOS: dict[str, tuple[Proto, Family]] = {
+    "tcp": (Proto.TCP, Family.IPV4),
+    "tcp6": (Proto.TCP, Family.IPV6),
+    "udp": (Proto.UDP, Family.IPV4),
+    "udp6": (Proto.UDP, Family.IPV6),
+}
+# Internet sockets fleetaudit does not audit, and the lines of the other sections.
+SKIPPED_PROTOS = frozenset({"raw", "raw6", "udpl", "udpl6", "unix", "Proto", "Active"})
+
+
+class _LineProblem(ValueError):
+    """A data line that cannot be read; becomes a :class:`LineError`."""
+
+
+class _Columns:
+    """Which optional columns the most recent header announced."""
+
+    def __init__(self) -> None:
+        self.user_inode = False
+        self.program = False
+
+    def read_header(self, line: str) -> None:
+        self.user_inode = "Inode" in line
+        self.program = "PID/Program" in line
+
+
+def parse(text: str, *, privileged: bool = False) -> ParseResult:
+    """Parse ``netstat`` output; the UNIX-domain section and raw sockets are skipped."""
+    columns = _Columns()
+    sockets: list[RawSocket] = []
+    errors: list[LineError] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        head = line[:6].split(maxsplit=1)
+        if not head:
+            continue
+        first = head[0]
+        if first == "Proto":
+            columns.read_header(line)
+            continue
+        if first in SKIPPED_PROTOS or first not in PROTOS and _is_other_section(line):
+            continue
+        try:
+            sockets.append(_parse_line(line, number, columns, privileged))
+        except (_LineProblem, AddressError) as exc:
+            errors.append(LineError(line=number, text=line[:300], reason=str(exc)))
+    return ParseResult(tuple(sockets), tuple(errors))
+
+
+def _is_other_section(line: str) -> bool:
+    # Section titles ("Active Internet connections ...") and unix rows printed under them.
+    return line.startswith(("Active ", "unix ", "Kernel "))
+
+
+def _parse_line(line: str, number: int, columns: _Columns, privileged: bool) -> RawSocket:
+    fields = line.split(None, 5)
+    if len(fields) < 5:
+        raise _LineProblem("too few columns")
+    proto_text, recv_text, send_text, local_text, peer_text = fields[:5]
+    known = PROTOS.get(proto_text)
+    if known is None:
+        raise _LineProblem(f"unknown protocol {proto_text!r}")
+    proto, family = known
+    try:
+        recv_q, send_q = int(recv_text), int(send_text)
+    except ValueError:
+        raise _LineProblem("Recv-Q/Send-Q are not numbers") from None
+    rest = fields[5] if len(fields) > 5 else ""
+    state, rest = _state(proto, rest)
+    uid, inode, rest = _user_inode(rest) if columns.user_inode else (None, None, rest)
+    processes, owner_known = _program(rest, columns.program, privileged)
+    local = split_endpoint(local_text)
+    peer = split_endpoint(peer_text)
+    return RawSocket(
+        tool=Tool.NETSTAT,
+        proto=proto,
+        family=family,
+        state=state,
+        recv_q=recv_q,
+        send_q=send_q,
+        local_address=local.address,
+        local_port=local.port,
+        local_interface=local.interface,
+        peer_address=peer.address,
+        peer_port=peer.port,
+        processes=processes,
+        owner_known=owner_known,
+        uid=uid,
+        inode=inode,
+        line=number,
+    )
+
+
+def _state(proto: Proto, rest: str) -> tuple[SocketState, str]:
+    word, _, after = rest.partition(" ")
+    state = STATES.get(word)
+    if state is not None:
+        return state, after.lstrip(" ")
+    if proto is Proto.UDP:
+        # An unconnected UDP socket: netstat leaves the State column blank.
+        return SocketState.UNCONN, rest
+    raise _LineProblem(f"unknown TCP state {word!r}")
+
+
+def _user_inode(rest: str) -> tuple[int | None, int | None, str]:
+    fields = rest.split(None, 2)
+    if len(fields) < 2 or not fields[1].isdigit():
+        raise _LineProblem("missing User/Inode columns")
+    user, inode = fields[0], int(fields[1])
+    # With -n the User column is the numeric uid; without it a name we cannot map.
+    uid = int(user) if user.isdigit() else None
+    return uid, inode, fields[2] if len(fields) > 2 else ""
+
+
+def _program(rest: str, has_column: bool, privileged: bool) -> tuple[tuple[RawProcess, ...], bool]:
+    if not has_column:
+        return (), False
+    field = rest.strip()
+    if field in ("-", ""):
+        return (), privileged
+    pid_text, slash, name = field.partition("/")
+    if not slash or not pid_text.isdigit():
+        raise _LineProblem(f"unreadable PID/Program name {field!r}")
+    return (RawProcess(name, int(pid_text), None),), True

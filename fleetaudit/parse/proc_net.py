@@ -1,0 +1,119 @@
+"""The ``/proc/net/{tcp,tcp6,udp,udp6}`` dialect: the fallback when neither tool exists.
+
+Addresses are hex in host byte order (little-endian on every architecture fleetaudit
+targets): IPv4 as one 32-bit word, IPv6 as four. States are the kernel's hex codes. There are
+no process names, so every socket's owner is unknown. ``tx_queue:rx_queue`` are Send-Q and
+Recv-Q as ss and netstat print them (on a LISTEN socket rx_queue is the accept queue).
+
+The collector concatenates the files under ``==> /proc/net/NAME <==`` markers; a bare file
+is recognised by its header (UDP's ends with ``drops``) and its address width.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from fleetaudit.model.enums import Family, Proto, SocketState, Tool
+from fleetaudit.model.host import LineError
+from fleetaudit.model.socket import RawSocket
+from fleetaudit.parse.interface import ParseResult
+
+TCP_STATES: dict[str, SocketState] = {
+    "01": SocketState.ESTABLISHED,
+    "02": SocketState.SYN_SENT,
+    "03": SocketState.SYN_RECV,
+    "04": SocketState.FIN_WAIT1,
+    "05": SocketState.FIN_WAIT2,
+    "06": SocketState.TIME_WAIT,
+    "07": SocketState.CLOSE,
+    "08": SocketState.CLOSE_WAIT,
+    "09": SocketState.LAST_ACK,
+    "0A": SocketState.LISTEN,
+    "0B": SocketState.CLOSING,
+    "0C": SocketState.SYN_RECV,
+}
+# UDP reuses the TCP codes: 07 (TCP_CLOSE) is an unconnected socket, 01 a connected one.
+UDP_STATES: dict[str, SocketState] = {"01": SocketState.ESTABLISHED, "07": SocketState.UNCONN}
+MARKER_PREFIX = "==> /proc/net/"
+
+
+class _LineProblem(ValueError):
+    """A data line that cannot be read; becomes a :class:`LineError`."""
+
+
+def parse(text: str, *, privileged: bool = False) -> ParseResult:
+    """Parse one or more /proc/net socket tables. ``privileged`` changes nothing: the
+    files never name processes."""
+    del privileged
+    sockets: list[RawSocket] = []
+    errors: list[LineError] = []
+    proto: Proto | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith(MARKER_PREFIX):
+            proto = Proto.UDP if "/udp" in stripped else Proto.TCP
+            continue
+        if stripped.startswith("sl "):
+            proto = Proto.UDP if stripped.endswith("drops") else proto or Proto.TCP
+            continue
+        try:
+            sockets.append(_parse_line(stripped, number, proto or Proto.TCP))
+        except (_LineProblem, ValueError) as exc:
+            errors.append(LineError(line=number, text=line[:300], reason=str(exc)))
+    return ParseResult(tuple(sockets), tuple(errors))
+
+
+def _parse_line(line: str, number: int, proto: Proto) -> RawSocket:
+    fields = line.split()
+    if len(fields) < 10 or not fields[0].endswith(":"):
+        raise _LineProblem("not a /proc/net socket line")
+    local_address, local_port, family = _endpoint(fields[1])
+    peer_address, peer_port, _ = _endpoint(fields[2])
+    states = UDP_STATES if proto is Proto.UDP else TCP_STATES
+    state = states.get(fields[3].upper())
+    if state is None:
+        raise _LineProblem(f"unknown {proto.value} state code {fields[3]!r}")
+    tx_text, _, rx_text = fields[4].partition(":")
+    listening = state is SocketState.LISTEN or state is SocketState.UNCONN
+    return RawSocket(
+        tool=Tool.PROC,
+        proto=proto,
+        family=family,
+        state=state,
+        recv_q=int(rx_text, 16),
+        send_q=int(tx_text, 16),
+        local_address=local_address,
+        local_port=local_port,
+        local_interface=None,
+        peer_address=peer_address,
+        peer_port=None if listening and peer_port == 0 else peer_port,
+        processes=(),
+        owner_known=False,
+        uid=int(fields[7]),
+        inode=int(fields[9]),
+        line=number,
+    )
+
+
+def _endpoint(text: str) -> tuple[str, int, Family]:
+    address_hex, colon, port_hex = text.partition(":")
+    if not colon:
+        raise _LineProblem(f"no ':port' in {text!r}")
+    address, family = _address(address_hex)
+    return address, int(port_hex, 16), family
+
+
+@lru_cache(maxsize=8192)
+def _address(hex_text: str) -> tuple[str, Family]:
+    if len(hex_text) == 8:
+        return str(ipaddress.IPv4Address(bytes.fromhex(hex_text)[::-1])), Family.IPV4
+    if len(hex_text) == 32:
+        words = bytes.fromhex(hex_text)
+        packed = b"".join(words[i : i + 4][::-1] for i in range(0, 16, 4))
+        ip = ipaddress.IPv6Address(packed)
+        mapped = ip.ipv4_mapped
+        return (f"::ffff:{mapped}" if mapped is not None else ip.compressed), Family.IPV6
+    raise _LineProblem(f"address {hex_text!r} is neither 8 nor 32 hex digits")

@@ -1,0 +1,69 @@
+"""The one place where asyncssh and OSError exceptions become per-host statuses.
+
+Everything the SSH transport awaits is wrapped by :func:`translate`; nothing above the
+transport stage ever sees an asyncssh or socket exception.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+
+import asyncssh
+
+from fleetaudit.errors import TransportError
+from fleetaudit.model.enums import HostStatus
+
+_UNREACHABLE_ERRNOS = frozenset(
+    {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ECONNRESET}
+)
+
+
+def translate(exc: BaseException, *, where: str, phase: str) -> TransportError:
+    """A :class:`TransportError` for ``exc`` raised while ``phase`` ("connect", "command")
+    ran against ``where`` (``user@address:port``). Unknown exception types become
+    ``ssh_error`` with their text, never a crash."""
+    if isinstance(exc, TransportError):
+        return exc
+    # asyncssh.TimeoutError is also an asyncssh.Error: test it before the generic cases.
+    if isinstance(exc, asyncssh.TimeoutError | TimeoutError):
+        return TransportError(HostStatus.TIMEOUT, f"{phase} to {where} timed out")
+    if isinstance(exc, asyncssh.PermissionDenied):
+        return TransportError(
+            HostStatus.AUTH_FAILED,
+            f"{where}: public-key authentication refused (check user and key; "
+            "fleetaudit never uses passwords)",
+        )
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+        return TransportError(HostStatus.HOST_KEY_UNKNOWN, f"{where}: {exc.reason}")
+    if isinstance(exc, asyncssh.ConnectionLost):
+        if "timeout" in exc.reason.lower():
+            return TransportError(HostStatus.TIMEOUT, f"{where}: login {exc.reason.lower()}")
+        return TransportError(
+            HostStatus.CONNECTION_LOST, f"{where}: connection lost during {phase}: {exc.reason}"
+        )
+    if isinstance(exc, asyncssh.KeyImportError | asyncssh.KeyEncryptionError):
+        return TransportError(HostStatus.AUTH_FAILED, f"{where}: unusable private key: {exc}")
+    if isinstance(exc, asyncssh.DisconnectError):
+        return TransportError(HostStatus.SSH_ERROR, f"{where}: {phase} failed: {exc.reason}")
+    if isinstance(exc, socket.gaierror):
+        return TransportError(HostStatus.UNRESOLVABLE, f"{where}: name does not resolve")
+    if isinstance(exc, OSError):
+        return _os_error(exc, where, phase)
+    return TransportError(HostStatus.SSH_ERROR, f"{where}: {type(exc).__name__}: {exc}")
+
+
+def _os_error(exc: OSError, where: str, phase: str) -> TransportError:
+    if exc.errno in _UNREACHABLE_ERRNOS or isinstance(exc, ConnectionError):
+        # asyncio's strerror ("Connect call failed ('10.0.0.1', 22)") repeats the address.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        return TransportError(HostStatus.UNREACHABLE, f"{where}: {reason.lower()}")
+    if exc.filename is not None:
+        # A local file (private key, known_hosts) could not be read.
+        return TransportError(
+            HostStatus.AUTH_FAILED, f"{where}: cannot read {exc.filename}: {exc.strerror}"
+        )
+    return TransportError(
+        HostStatus.UNREACHABLE, f"{where}: {phase} failed: {exc.strerror or exc}"
+    )

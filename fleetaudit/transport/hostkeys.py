@@ -1,0 +1,84 @@
+"""Host-key trust: known_hosts read once per run, unknown told apart from changed, and
+trust-on-first-use (``--accept-new``) written to fleetaudit's own file.
+
+asyncssh accepts a key that known_hosts lists for the host by itself; any other key reaches
+:meth:`HostKeyBook.judge`, which says whether the host was unknown (no key listed) or changed
+(a different key listed: refused under every policy, as OpenSSH does).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import asyncssh
+
+from fleetaudit.errors import InputError
+from fleetaudit.model.enums import HostStatus
+
+
+class HostKeyBook:
+    """The known_hosts files of a run, parsed once, plus the accept-new file."""
+
+    def __init__(self, files: Sequence[Path], learn_file: Path | None) -> None:
+        self._files = tuple(files)
+        self._learn_file = learn_file
+        sources = [*self._files, *([learn_file] if learn_file is not None else [])]
+        self._known = asyncssh.import_known_hosts("".join(_read(path) for path in sources))
+        self._learnt: dict[tuple[str, int], asyncssh.SSHKey] = {}
+
+    @property
+    def known_hosts(self) -> asyncssh.SSHKnownHosts:
+        """The parsed entries, as asyncssh's ``known_hosts`` argument."""
+        return self._known
+
+    def judge(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> HostStatus | None:
+        """None when the key is trusted (possibly just learnt), else why it is refused."""
+        if self._learnt.get((host, port)) == key:
+            return None
+        listed = self._known.match(host, addr, None if port == 22 else port)
+        if listed[0] or listed[1]:
+            return HostStatus.HOST_KEY_CHANGED
+        if self._learn_file is None:
+            return HostStatus.HOST_KEY_UNKNOWN
+        self._learn(host, port, key)
+        return None
+
+    def refusal_message(self, status: HostStatus, where: str) -> str:
+        """What the operator should know and do about a refused key."""
+        if status is HostStatus.HOST_KEY_CHANGED:
+            return (
+                f"{where}: HOST KEY CHANGED: the server's key differs from the one in "
+                "known_hosts (a reinstall, or a man-in-the-middle); fleetaudit refuses it "
+                "under every policy. Verify it and fix the known_hosts entry."
+            )
+        files = ", ".join(str(path) for path in self._files) or "(no known_hosts file)"
+        return (
+            f"{where}: host key is not in known_hosts ({files}); verify it and add it, or run "
+            "with --accept-new to trust it on first use"
+        )
+
+    def _learn(self, host: str, port: int, key: asyncssh.SSHKey) -> None:
+        assert self._learn_file is not None
+        self._learnt[(host, port)] = key
+        pattern = host if port == 22 else f"[{host}]:{port}"
+        line = f"{pattern} {key.export_public_key('openssh').decode().strip()}\n"
+        self._learn_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(self._learn_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(descriptor, "a", encoding="ascii") as stream:
+            stream.write(line)
+
+
+def _read(path: Path) -> str:
+    try:
+        text = path.expanduser().read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise InputError(f"cannot read known_hosts: {exc.strerror}", path=path) from exc
+    try:
+        asyncssh.import_known_hosts(text)
+    except (ValueError, asyncssh.KeyImportError) as exc:
+        raise InputError(f"not a known_hosts file: {exc}", path=path) from exc
+    return text if text.endswith("\n") or not text else text + "\n"

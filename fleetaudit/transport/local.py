@@ -1,0 +1,87 @@
+"""The local transport: ``transport: local`` hosts run the script here, without SSH."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+
+from fleetaudit.errors import TransportError
+from fleetaudit.inventory.model import Host
+from fleetaudit.model.enums import HostStatus
+from fleetaudit.transport.interface import CommandResult, Session, Transport
+from fleetaudit.transport.streams import read_capped
+
+_SHELL = "/bin/sh"
+_STDERR_CAP = 64 * 1024
+
+
+class LocalTransport(Transport):
+    """Runs commands through ``/bin/sh -c`` on this machine."""
+
+    def __init__(self, *, max_output_bytes: int = 64 * 1024 * 1024) -> None:
+        self._cap = max_output_bytes
+
+    verifies_host_keys = True
+    """There is no host key to skip: a local run is never "insecure"."""
+
+    async def open(self, host: Host) -> Session:
+        return _LocalSession(self._cap)
+
+
+class _LocalSession(Session):
+    def __init__(self, cap: int) -> None:
+        self._cap = cap
+
+    async def run(self, command: str, *, timeout: float) -> CommandResult:
+        try:
+            process = await asyncio.create_subprocess_exec(
+                _SHELL,
+                "-c",
+                command,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,  # its own process group, so a timeout kills it all
+            )
+        except OSError as exc:
+            raise TransportError(
+                HostStatus.COMMAND_FAILED, f"cannot start {_SHELL}: {exc.strerror}"
+            ) from None
+        try:
+            async with asyncio.timeout(timeout):
+                return await _collect(process, command, self._cap)
+        except TimeoutError:
+            raise TransportError(
+                HostStatus.TIMEOUT, f"local command did not finish within {timeout:g}s"
+            ) from None
+        finally:
+            if process.returncode is None:
+                _kill_group(process.pid)
+                await process.wait()
+
+    async def close(self) -> None:
+        """Nothing to release: each command's process is reaped by :meth:`run`."""
+
+
+async def _collect(process: asyncio.subprocess.Process, command: str, cap: int) -> CommandResult:
+    assert process.stdout is not None and process.stderr is not None
+    (stdout, truncated), (stderr, _) = await asyncio.gather(
+        read_capped(process.stdout, cap), read_capped(process.stderr, _STDERR_CAP)
+    )
+    if truncated:
+        _kill_group(process.pid)
+    exit_status = await process.wait()
+    return CommandResult(
+        command=command,
+        exit_status=None if truncated else exit_status,
+        stdout=stdout.decode("utf-8", errors="replace"),
+        stderr=stderr.decode("utf-8", errors="replace"),
+        truncated=truncated,
+    )
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)

@@ -1,0 +1,155 @@
+"""The SSH transport: asyncssh, public keys only, host keys verified, output capped.
+
+One connection per host, one exec per connection. Settings that cost I/O (known_hosts,
+private keys) are loaded once per run, not once per host: a fleet run opens thousands of
+connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+
+from fleetaudit.errors import TransportError
+from fleetaudit.inventory.model import Host
+from fleetaudit.model.enums import HostStatus
+from fleetaudit.model.run import HostKeyPolicy
+from fleetaudit.transport.errors import translate
+from fleetaudit.transport.hostkeys import HostKeyBook
+from fleetaudit.transport.interface import CommandResult, Session, Transport
+from fleetaudit.transport.streams import read_capped
+
+_STDERR_CAP = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SshSettings:
+    """Everything the SSH transport needs for a run."""
+
+    known_hosts: tuple[Path, ...]
+    host_key_policy: HostKeyPolicy = HostKeyPolicy.STRICT
+    accept_new_file: Path | None = None
+    connect_timeout: float = 10.0
+    login_timeout: float = 20.0
+    max_output_bytes: int = 64 * 1024 * 1024
+    use_ssh_config: bool = True
+
+
+class SshTransport(Transport):
+    """Opens asyncssh connections with fleetaudit's security rules applied."""
+
+    def __init__(self, settings: SshSettings) -> None:
+        self._settings = settings
+        self._book: HostKeyBook | None = None
+        if settings.host_key_policy is not HostKeyPolicy.INSECURE:
+            learn = settings.accept_new_file
+            accept_new = settings.host_key_policy is HostKeyPolicy.ACCEPT_NEW
+            self._book = HostKeyBook(settings.known_hosts, learn if accept_new else None)
+        self._keys: dict[str, asyncssh.SSHKey] = {}
+
+    @property
+    def verifies_host_keys(self) -> bool:
+        """False only under ``--insecure-no-host-key-check``."""
+        return self._book is not None
+
+    async def open(self, host: Host) -> Session:
+        where = f"{host.user + '@' if host.user else ''}{host.address}:{host.port}"
+        client = _Client(self._book)
+        try:
+            connection, _ = await asyncssh.create_connection(
+                lambda: client, host.address, host.port, **self._options(host)
+            )
+        except Exception as exc:
+            if client.refusal is not None and self._book is not None:
+                message = self._book.refusal_message(client.refusal, where)
+                raise TransportError(client.refusal, message) from None
+            raise translate(exc, where=where, phase="connect") from None
+        return _SshSession(connection, where, self._settings.max_output_bytes)
+
+    def _options(self, host: Host) -> dict[str, Any]:
+        settings = self._settings
+        options: dict[str, Any] = {
+            "known_hosts": self._book.known_hosts if self._book is not None else None,
+            "connect_timeout": settings.connect_timeout,
+            "login_timeout": settings.login_timeout,
+            # BatchMode: a host that would ask for a password fails as "auth failed".
+            "password_auth": False,
+            "kbdint_auth": False,
+            "agent_forwarding": False,
+        }
+        if not settings.use_ssh_config:
+            options["config"] = []
+        if host.user:
+            options["username"] = host.user
+        if host.key:
+            options["client_keys"] = [self._private_key(host.key)]
+        return options
+
+    def _private_key(self, path: str) -> asyncssh.SSHKey:
+        key = self._keys.get(path)
+        if key is None:
+            key = asyncssh.read_private_key(Path(path).expanduser())
+            self._keys[path] = key
+        return key
+
+
+class _Client(asyncssh.SSHClient):
+    """Asks the host-key book about keys known_hosts does not already trust."""
+
+    def __init__(self, book: HostKeyBook | None) -> None:
+        self._book = book
+        self.refusal: HostStatus | None = None
+
+    def validate_host_public_key(
+        self, host: str, addr: str, port: int, key: asyncssh.SSHKey
+    ) -> bool:
+        if self._book is None:
+            return True
+        self.refusal = self._book.judge(host, addr, port, key)
+        return self.refusal is None
+
+
+class _SshSession(Session):
+    def __init__(self, connection: asyncssh.SSHClientConnection, where: str, cap: int) -> None:
+        self._connection = connection
+        self._where = where
+        self._cap = cap
+
+    async def run(self, command: str, *, timeout: float) -> CommandResult:
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._run(command)
+        except TimeoutError:
+            raise TransportError(
+                HostStatus.TIMEOUT, f"{self._where}: command did not finish within {timeout:g}s"
+            ) from None
+        except Exception as exc:
+            raise translate(exc, where=self._where, phase="command") from None
+
+    async def _run(self, command: str) -> CommandResult:
+        async with self._connection.create_process(command, encoding=None) as process:
+            process.stdin.write_eof()
+            (stdout, truncated), (stderr, _) = await asyncio.gather(
+                read_capped(process.stdout, self._cap),
+                read_capped(process.stderr, _STDERR_CAP),
+            )
+            if truncated:
+                process.close()
+                exit_status = None
+            else:
+                exit_status = (await process.wait(check=False)).exit_status
+        return CommandResult(
+            command=command,
+            exit_status=exit_status,
+            stdout=stdout.decode("utf-8", errors="replace"),
+            stderr=stderr.decode("utf-8", errors="replace"),
+            truncated=truncated,
+        )
+
+    async def close(self) -> None:
+        self._connection.close()
+        await self._connection.wait_closed()
