@@ -1,0 +1,86 @@
+"""/proc/net/{tcp,tcp6,udp,udp6}: hex addresses in host byte order, state codes."""
+
+from __future__ import annotations
+
+from fleetaudit.model.enums import Family, Proto, SocketState
+from fleetaudit.model.socket import Socket
+from fleetaudit.parse import proc_net
+
+TCP_HEADER = (
+    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt"
+    "   uid  timeout inode\n"
+)
+UDP_HEADER = (
+    "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt"
+    "   uid  timeout inode ref pointer drops\n"
+)
+
+
+def parse(text: str) -> list[Socket]:
+    result = proc_net.parse(text)
+    assert result.errors == ()
+    return [Socket.from_raw(raw) for raw in result.sockets]
+
+
+def test_ipv4_listener_with_accept_queue() -> None:
+    [sock] = parse(
+        TCP_HEADER + "   0: 0100007F:1B58 00000000:0000 0A 00000000:00000005 00:00000000 "
+        "00000000   106        0 4242 1 0000000000000000 100 0 0 10 0\n"
+    )
+    assert (sock.proto, sock.state, sock.local_address, sock.local_port) == (
+        Proto.TCP,
+        SocketState.LISTEN,
+        "127.0.0.1",
+        7000,
+    )
+    assert (sock.accept_queue, sock.backlog_limit, sock.uid, sock.inode) == (5, None, 106, 4242)
+    assert sock.owner_known is False and sock.processes == ()
+
+
+def test_ipv6_words_are_in_host_byte_order() -> None:
+    [loopback, mapped] = parse(
+        "==> /proc/net/tcp6 <==\n"
+        + TCP_HEADER
+        + "   0: 00000000000000000000000001000000:0016 00000000000000000000000000000000:0000 0A "
+        "00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n"
+        + "   1: 0000000000000000FFFF00000100007F:2328 0000000000000000FFFF00000100007F:A410 01 "
+        "00000010:00000020 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0\n"
+    )
+    assert (loopback.family, loopback.local_address, loopback.local_port) == (
+        Family.IPV6,
+        "::1",
+        22,
+    )
+    assert (mapped.local_address, mapped.peer_port, mapped.state) == (
+        "::ffff:127.0.0.1",
+        42000,
+        SocketState.ESTABLISHED,
+    )
+    assert (mapped.send_q, mapped.recv_q) == (16, 32)
+
+
+def test_udp_unconnected_socket_from_the_marker_sections() -> None:
+    text = (
+        "==> /proc/net/udp <==\n"
+        + UDP_HEADER
+        + "  1: 00000000:0044 00000000:0000 07 00000000:00000300 00:00000000 00000000"
+        "     0        0 99 2 0000000000000000 0\n"
+    )
+    [sock] = parse(text)
+    assert (sock.proto, sock.state, sock.local_port, sock.recv_q) == (
+        Proto.UDP,
+        SocketState.UNCONN,
+        68,
+        0x300,
+    )
+
+
+def test_bad_lines_are_reported_and_others_still_read() -> None:
+    text = (
+        TCP_HEADER
+        + "   0: 0100007F:1B58 00000000:0000 ZZ 00000000:00000000 00:0 0 0 0 1\n"
+        + "   1: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:0 0 0 0 2\n"
+    )
+    result = proc_net.parse(text)
+    assert [s.local_port for s in result.sockets] == [22]
+    assert result.errors[0].line == 2

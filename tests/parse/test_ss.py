@@ -1,0 +1,181 @@
+"""The ss dialect, line shapes taken from real iproute2 output of several generations."""
+
+from __future__ import annotations
+
+from fleetaudit.model.enums import Family, Proto, SocketState
+from fleetaudit.model.socket import Socket
+from fleetaudit.parse import ss
+
+HEADER = "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess"
+
+
+def one(line: str, *, header: str = HEADER, privileged: bool = True) -> Socket:
+    result = ss.parse(f"{header}\n{line}\n", privileged=privileged)
+    assert result.errors == ()
+    assert len(result.sockets) == 1
+    return Socket.from_raw(result.sockets[0])
+
+
+def test_listen_socket_has_accept_queue_and_backlog_limit_from_send_q() -> None:
+    sock = one('tcp LISTEN 5 4 127.0.0.1:7000 0.0.0.0:* users:(("python3",pid=42,fd=3))')
+    assert (sock.accept_queue, sock.backlog_limit) == (5, 4)
+    assert sock.processes[0].model_dump() == {"name": "python3", "pid": 42, "fd": 3}
+
+
+def test_established_socket_has_no_accept_queue_or_backlog() -> None:
+    sock = one("tcp ESTAB 100 2000 10.0.0.1:22 10.0.0.2:51000")
+    assert (sock.accept_queue, sock.backlog_limit, sock.recv_q, sock.send_q) == (
+        None,
+        None,
+        100,
+        2000,
+    )
+    assert (sock.peer_address, sock.peer_port) == ("10.0.0.2", 51000)
+
+
+def test_old_users_form_without_pid_and_fd_keys() -> None:
+    sock = one('tcp LISTEN 0 128 *:22 *:* users:(("sshd",1215,3))')
+    assert sock.processes[0].model_dump() == {"name": "sshd", "pid": 1215, "fd": 3}
+
+
+def test_socket_shared_by_several_processes_keeps_every_holder() -> None:
+    line = (
+        "tcp LISTEN 0 511 0.0.0.0:80 0.0.0.0:* "
+        'users:(("nginx",pid=11,fd=6),("nginx",pid=10,fd=6),("nginx",pid=10,fd=7))'
+    )
+    assert [(p.pid, p.fd) for p in one(line).processes] == [(11, 6), (10, 6), (10, 7)]
+
+
+def test_process_names_with_spaces_quotes_and_parentheses() -> None:
+    line = (
+        'tcp LISTEN 0 5 127.0.0.1:7300 0.0.0.0:* users:(("my (odd) \\"srv\\" x",pid=7,fd=3),'
+        '("a,b",pid=8,fd=4)) ino:99 sk:1 <->'
+    )
+    sock = one(line)
+    assert [p.name for p in sock.processes] == ['my (odd) \\"srv\\" x', "a,b"]
+    assert sock.inode == 99
+
+
+def test_no_netid_column_in_a_one_protocol_listing() -> None:
+    header = "State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess"
+    sock = one("LISTEN 0 128 0.0.0.0:22 0.0.0.0:*", header=header)
+    assert (sock.proto, sock.state) == (Proto.TCP, SocketState.LISTEN)
+
+
+def test_headerless_udp_listing_reads_estab_as_udp() -> None:
+    result = ss.parse(
+        "UNCONN 0 0 0.0.0.0:68 0.0.0.0:*\nESTAB 0 0 10.0.0.5:40000 10.0.0.1:53\n"
+    )
+    assert [s.proto for s in result.sockets] == [Proto.UDP, Proto.UDP]
+
+
+def test_headerless_with_netid() -> None:
+    result = ss.parse("tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n")
+    assert result.sockets[0].local_port == 22
+
+
+def test_interface_scope_and_link_local() -> None:
+    sock = one("udp UNCONN 0 0 127.0.0.53%lo:53 0.0.0.0:*")
+    assert (sock.local_address, sock.local_interface, sock.bind_scope.value) == (
+        "127.0.0.53",
+        "lo",
+        "loopback",
+    )
+    sock = one("udp UNCONN 0 0 [fe80::9cc5:aeff:fec5:34ae]%eth0:123 [::]:* v6only:1")
+    assert (sock.local_address, sock.local_interface, sock.bind_scope.value) == (
+        "fe80::9cc5:aeff:fec5:34ae",
+        "eth0",
+        "link-local",
+    )
+
+
+def test_ipv4_mapped_addresses_keep_dotted_form_and_classify_as_ipv4() -> None:
+    sock = one("tcp ESTAB 0 0 [::ffff:127.0.0.1]:9000 [::ffff:127.0.0.1]:41000 0.0.0.0:*")
+    assert sock.local_address == "::ffff:127.0.0.1"
+    assert sock.family is Family.IPV6
+    assert sock.bind_scope.value == "loopback"
+
+
+def test_star_in_new_ss_is_a_dual_stack_ipv6_wildcard() -> None:
+    text = (
+        f"{HEADER}\n"
+        "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n"
+        "tcp LISTEN 0 64 *:6556 *:*\n"
+        "tcp LISTEN 0 200 [::]:110 [::]:* v6only:1\n"
+    )
+    sockets = [Socket.from_raw(raw) for raw in ss.parse(text).sockets]
+    dual, v6only = sockets[1], sockets[2]
+    assert (dual.family, dual.local_address, dual.accepts_ipv4) == (Family.IPV6, "::", True)
+    assert (v6only.local_address, v6only.accepts_ipv4) == ("::", False)
+    assert sockets[0].accepts_ipv4 is None  # only IPv6 wildcards can also accept IPv4
+
+
+def test_star_in_old_ss_is_the_ipv4_wildcard() -> None:
+    old_header = "Netid  State      Recv-Q Send-Q Local Address:Port   Peer Address:Port"
+    sock = one("tcp    LISTEN     0      128     *:ssh                   *:*", header=old_header)
+    assert (sock.family, sock.local_address, sock.local_port) == (Family.IPV4, "0.0.0.0", 22)
+
+
+def test_v6_wildcard_without_e_extras_is_unknown() -> None:
+    sock = one("tcp LISTEN 0 128 [::]:22 [::]:*")
+    assert sock.accepts_ipv4 is None
+
+
+def test_process_column_glued_to_a_full_width_peer_port() -> None:
+    sock = one('tcp ESTAB 0 0 127.0.0.1:22 127.0.0.1:51234users:(("ssh",pid=9,fd=3)) ino:5')
+    assert sock.peer_port == 51234
+    assert sock.processes == (sock.processes[0],) and sock.processes[0].name == "ssh"
+    sock = one("tcp ESTAB 0 0 127.0.0.1:22 127.0.0.1:51234ino:77 sk:3 <->")
+    assert (sock.peer_port, sock.inode) == (51234, 77)
+
+
+def test_uid_is_zero_when_e_is_given_and_ss_omits_it() -> None:
+    assert one("tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* ino:10 sk:1 <->").uid == 0
+    assert one("tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* uid:112 ino:10 sk:1 <->").uid == 112
+    assert one("tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*").uid is None
+
+
+def test_owner_known_only_for_privileged_captures_with_a_process_column() -> None:
+    text = (
+        f"{HEADER}\n"
+        'tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=1,fd=3))\n'
+        "tcp TIME-WAIT 0 0 10.0.0.1:22 10.0.0.2:50000\n"
+    )
+    root = ss.parse(text, privileged=True).sockets[1]
+    user = ss.parse(text, privileged=False).sockets[1]
+    assert (root.owner_known, user.owner_known) == (True, False)
+    no_p = ss.parse(f"{HEADER}\ntcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n", privileged=True)
+    assert no_p.sockets[0].owner_known is False
+
+
+def test_other_socket_kinds_are_skipped_and_bad_lines_reported_with_numbers() -> None:
+    text = (
+        f"{HEADER}\n"
+        "nl UNCONN 0 0 rtnl:kernel *\n"
+        "u_str ESTAB 0 0 * 1234 * 1235\n"
+        "tcp LISTEN x 128 0.0.0.0:22 0.0.0.0:*\n"
+        "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n"
+        "tcp BOGUS 0 0 0.0.0.0:1 0.0.0.0:*\n"
+    )
+    result = ss.parse(text)
+    assert len(result.sockets) == 1 and result.sockets[0].line == 5
+    assert [(e.line, "Recv-Q" in e.reason or "state" in e.reason) for e in result.errors] == [
+        (4, True),
+        (6, True),
+    ]
+
+
+def test_unknown_states_and_states_with_dashes() -> None:
+    for printed, state in [
+        ("SYN-RECV", SocketState.SYN_RECV),
+        ("FIN-WAIT-2", SocketState.FIN_WAIT2),
+        ("CLOSE-WAIT", SocketState.CLOSE_WAIT),
+        ("LAST-ACK", SocketState.LAST_ACK),
+    ]:
+        assert one(f"tcp {printed} 0 0 10.0.0.1:22 10.0.0.2:1").state is state
+
+
+def test_wildcard_peer_of_a_udp_listener() -> None:
+    sock = one('udp UNCONN 0 0 [::1]:123 [::]:* users:(("ntpd",pid=5,fd=1))')
+    assert (sock.peer_address, sock.peer_port) == ("::", None)
+    assert sock.processes[0].model_dump() == {"name": "ntpd", "pid": 5, "fd": 1}
