@@ -17,7 +17,7 @@ from __future__ import annotations
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.host import LineError
 from fleetaudit.model.socket import RawProcess, RawSocket
-from fleetaudit.parse._addr import AddressError, split_endpoint
+from fleetaudit.parse._addr import AddressError, Endpoint, split_endpoint
 from fleetaudit.parse.interface import ParseResult
 
 STATES: dict[str, SocketState] = {
@@ -105,6 +105,8 @@ def _parse_line(line: str, number: int, columns: _Columns, privileged: bool) -> 
     processes, owner_known = _program(rest, columns.program, privileged)
     local = split_endpoint(local_text)
     peer = split_endpoint(peer_text)
+    if family is Family.IPV6:
+        local, peer = _mapped(local), _mapped(peer)
     return RawSocket(
         tool=Tool.NETSTAT,
         proto=proto,
@@ -156,3 +158,12 @@ def _program(rest: str, has_column: bool, privileged: bool) -> tuple[tuple[RawPr
     if not slash or not pid_text.isdigit():
         raise _LineProblem(f"unreadable PID/Program name {field!r}")
     return (RawProcess(name, int(pid_text), None),), True
+
+
+def _mapped(endpoint: Endpoint) -> Endpoint:
+    """netstat prints an IPv4-mapped address of a tcp6/udp6 socket in plain dotted form
+    (``127.0.0.1:9000`` on a tcp6 line); restore the ``::ffff:`` form ss and /proc show."""
+    address = endpoint.address
+    if ":" in address or not address[:1].isdigit() or address.count(".") != 3:
+        return endpoint
+    return endpoint._replace(address=f"::ffff:{address}")

@@ -186,5 +186,7 @@ def _family(local: Endpoint, extras: dict[str, str], capture: _Capture) -> tuple
             return Family.IPV6, False if v6only is None else v6only
         return Family.IPV4, None
     if is_ipv6_text(local.address):
+        if v6only is None and local.address == "::" and capture.star_is_dual_stack_v6:
+            v6only = True  # this ss would have printed "*" for a dual-stack socket
         return Family.IPV6, v6only
     return Family.IPV4, None

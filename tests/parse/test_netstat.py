@@ -101,3 +101,14 @@ def test_unix_section_raw_sockets_and_bad_lines() -> None:
     result = netstat.parse(text, privileged=True)
     assert [s.local_port for s in result.sockets] == [22]
     assert [(e.line, e.reason) for e in result.errors] == [(5, "unknown TCP state 'WEIRD'")]
+
+
+def test_ipv4_mapped_peers_of_tcp6_sockets_get_the_ffff_form() -> None:
+    [sock] = parse(
+        "tcp6       0      0 127.0.0.1:9000   127.0.0.1:55822   ESTABLISHED 0  5  77/python3\n"
+    )
+    assert (sock.local_address, sock.peer_address, sock.bind_scope.value) == (
+        "::ffff:127.0.0.1",
+        "::ffff:127.0.0.1",
+        "loopback",
+    )

@@ -116,9 +116,13 @@ def test_star_in_old_ss_is_the_ipv4_wildcard() -> None:
     assert (sock.family, sock.local_address, sock.local_port) == (Family.IPV4, "0.0.0.0", 22)
 
 
-def test_v6_wildcard_without_e_extras_is_unknown() -> None:
-    sock = one("tcp LISTEN 0 128 [::]:22 [::]:*")
-    assert sock.accepts_ipv4 is None
+def test_v6_wildcard_without_e_extras() -> None:
+    # Old ss printed [::] for every IPv6 wildcard: nothing to tell from.
+    old_header = "State Recv-Q Send-Q Local Address:Port Peer Address:Port"
+    assert one("LISTEN 0 128 [::]:22 [::]:*", header=old_header).accepts_ipv4 is None
+    # ss that prints 0.0.0.0 for IPv4 prints "*" for a dual-stack socket, so [::] is v6-only.
+    text = f"{HEADER}\ntcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\ntcp LISTEN 0 128 [::]:22 [::]:*\n"
+    assert Socket.from_raw(ss.parse(text).sockets[1]).accepts_ipv4 is False
 
 
 def test_process_column_glued_to_a_full_width_peer_port() -> None:

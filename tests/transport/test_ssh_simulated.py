@@ -1,0 +1,228 @@
+"""The SSH transport against real asyncssh servers on loopback (the simulated hosts)."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from fleetaudit.errors import TransportError
+from fleetaudit.lab.keys import generate_key, known_hosts_entry
+from fleetaudit.lab.sshserver import Behaviour, SimulatedHost
+from fleetaudit.model.enums import HostStatus
+from fleetaudit.model.run import HostKeyPolicy
+from fleetaudit.transport import CommandResult, SshSettings, SshTransport
+from tests.transport.helpers import Client, open_fds
+
+T = TypeVar("T")
+
+
+def echo(command: str) -> tuple[int, str, str]:
+    return 0, f"ran: {command}\n", ""
+
+
+def run(coroutine: Awaitable[T]) -> T:
+    async def bounded() -> T:
+        async with asyncio.timeout(60):
+            return await coroutine
+
+    return asyncio.run(bounded())
+
+
+async def _exec(
+    client: Client,
+    settings: Callable[[SimulatedHost], SshSettings],
+    *,
+    behaviour: Behaviour = Behaviour.NORMAL,
+    responder: Callable[[str], tuple[int, str, str]] = echo,
+    user: str = "audit",
+    timeout: float = 10.0,
+    authorized: Client | None = None,
+) -> CommandResult:
+    keys = [(authorized or client).key]
+    async with SimulatedHost(responder, authorized_keys=keys, behaviour=behaviour) as srv:
+        transport = SshTransport(settings(srv))
+        session = await transport.open(client.host(srv.port, user=user))
+        async with session:
+            return await session.run("ss -tuanpe", timeout=timeout)
+
+
+def failure(coroutine: Awaitable[object]) -> TransportError:
+    with pytest.raises(TransportError) as caught:
+        run(coroutine)
+    return caught.value
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Client:
+    return Client.create(tmp_path)
+
+
+def test_known_host_key_and_authorised_key_run_the_command(client: Client) -> None:
+    result = run(_exec(client, lambda srv: client.settings([srv.known_hosts_entry()])))
+    assert (result.exit_status, result.stdout, result.truncated) == (0, "ran: ss -tuanpe\n", False)
+
+
+def test_unknown_host_key_is_refused_with_a_hint(client: Client) -> None:
+    error = failure(_exec(client, lambda srv: client.settings([])))
+    assert error.status is HostStatus.HOST_KEY_UNKNOWN
+    assert "--accept-new" in error.message
+
+
+def test_changed_host_key_is_refused_even_under_accept_new(client: Client) -> None:
+    def stale(srv: SimulatedHost, policy: HostKeyPolicy) -> SshSettings:
+        return client.settings([known_hosts_entry(srv.address, srv.port, generate_key())], policy)
+
+    for policy in (HostKeyPolicy.STRICT, HostKeyPolicy.ACCEPT_NEW):
+        error = failure(_exec(client, lambda srv, p=policy: stale(srv, p)))  # type: ignore[misc]
+        assert error.status is HostStatus.HOST_KEY_CHANGED
+        assert "CHANGED" in error.message
+    assert not (client.tmp / "state" / "known_hosts").exists()
+
+
+def test_accept_new_learns_the_key_privately_and_strict_trusts_it_afterwards(
+    client: Client,
+) -> None:
+    learnt = client.tmp / "state" / "known_hosts"
+
+    async def scenario() -> None:
+        async with SimulatedHost(echo, authorized_keys=[client.key]) as srv:
+            first = SshTransport(client.settings([], HostKeyPolicy.ACCEPT_NEW))
+            async with await first.open(client.host(srv.port)):
+                pass
+            assert srv.known_hosts_entry() in learnt.read_text()
+            strict = SshTransport(client.settings([], known_hosts=(learnt,)))
+            async with await strict.open(client.host(srv.port)) as session:
+                assert (await session.run("x", timeout=5)).exit_status == 0
+
+    run(scenario())
+    assert stat.S_IMODE(learnt.stat().st_mode) == 0o600
+    assert stat.S_IMODE(learnt.parent.stat().st_mode) == 0o700
+
+
+def test_insecure_mode_connects_without_any_known_host(client: Client) -> None:
+    settings = client.settings([], HostKeyPolicy.INSECURE)
+    assert SshTransport(settings).verifies_host_keys is False
+    assert run(_exec(client, lambda srv: settings)).exit_status == 0
+
+
+def test_wrong_key_or_wrong_user_is_auth_failed(client: Client) -> None:
+    (client.tmp / "other").mkdir()
+    stranger = Client.create(client.tmp / "other")  # a key the server does not authorise
+    error = failure(
+        _exec(stranger, lambda srv: client.settings([srv.known_hosts_entry()]), authorized=client)
+    )
+    assert error.status is HostStatus.AUTH_FAILED
+    error = failure(
+        _exec(client, lambda srv: client.settings([srv.known_hosts_entry()]), user="root")
+    )
+    assert error.status is HostStatus.AUTH_FAILED
+
+
+def test_refused_port_is_unreachable(client: Client) -> None:
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        port = holder.getsockname()[1]
+        error = failure(SshTransport(client.settings([])).open(client.host(port)))
+    assert error.status is HostStatus.UNREACHABLE
+    assert "connection refused" in error.message and str(port) in error.message
+
+
+def test_server_that_never_sends_a_banner_times_out(client: Client) -> None:
+    async def scenario() -> None:
+        silent: list[asyncio.StreamWriter] = []
+        server = await asyncio.start_server(
+            lambda reader, writer: silent.append(writer), "127.0.0.1", 0
+        )
+        port = server.sockets[0].getsockname()[1]
+        try:
+            settings = client.settings([], connect_timeout=1.0)
+            await SshTransport(settings).open(client.host(port))
+        finally:
+            for writer in silent:
+                writer.close()
+            server.close()
+            await server.wait_closed()
+
+    error = failure(scenario())
+    assert error.status is HostStatus.TIMEOUT
+
+
+def test_hanging_command_times_out(client: Client) -> None:
+    error = failure(
+        _exec(
+            client,
+            lambda srv: client.settings([srv.known_hosts_entry()]),
+            behaviour=Behaviour.HANG,
+            timeout=1.0,
+        )
+    )
+    assert error.status is HostStatus.TIMEOUT
+    assert "within 1s" in error.message
+
+
+def test_output_over_the_cap_is_truncated_and_flagged(client: Client) -> None:
+    def big(command: str) -> tuple[int, str, str]:
+        return 0, "x" * 300_000, ""
+
+    result = run(
+        _exec(
+            client,
+            lambda srv: client.settings([srv.known_hosts_entry()], max_output_bytes=100_000),
+            responder=big,
+        )
+    )
+    assert result.truncated is True and len(result.stdout) == 100_000
+
+
+def test_disconnect_mid_output_is_connection_lost(client: Client) -> None:
+    def listing(command: str) -> tuple[int, str, str]:
+        return 0, "line\n" * 1000, ""
+
+    error = failure(
+        _exec(
+            client,
+            lambda srv: client.settings([srv.known_hosts_entry()]),
+            behaviour=Behaviour.DISCONNECT_MID_OUTPUT,
+            responder=listing,
+        )
+    )
+    assert error.status is HostStatus.CONNECTION_LOST
+
+
+def test_slow_dripping_output_is_read_completely(client: Client) -> None:
+    def listing(command: str) -> tuple[int, str, str]:
+        return 0, "".join(f"line {i}\n" for i in range(30)), ""
+
+    result = run(
+        _exec(
+            client,
+            lambda srv: client.settings([srv.known_hosts_entry()]),
+            behaviour=Behaviour.DRIP,
+            responder=listing,
+        )
+    )
+    assert result.stdout.count("\n") == 30
+
+
+def test_failures_and_successes_leave_no_file_descriptor_open(client: Client) -> None:
+    run(_exec(client, lambda srv: client.settings([srv.known_hosts_entry()])))  # warm up
+    before = open_fds()
+    for _ in range(3):
+        run(_exec(client, lambda srv: client.settings([srv.known_hosts_entry()])))
+        failure(_exec(client, lambda srv: client.settings([])))
+        failure(
+            _exec(
+                client,
+                lambda srv: client.settings([srv.known_hosts_entry()]),
+                behaviour=Behaviour.HANG,
+                timeout=0.5,
+            )
+        )
+    assert open_fds() == before
