@@ -59,7 +59,8 @@ def _privilege_note(capture: HostCapture) -> str | None:
     if reply is None or reply.privilege is Privilege.ROOT:
         return None
     if reply.sudo_refused is not None:
-        return f"sudo -n refused ({reply.sudo_refused.strip()}); owners of other users' sockets unknown"
+        refusal = reply.sudo_refused.strip()
+        return f"sudo -n refused ({refusal}); owners of other users' sockets unknown"
     if capture.host.become:
         return "no privilege; owners of other users' sockets unknown"
     return "become is off and the login user is not root; owners of other users' sockets unknown"

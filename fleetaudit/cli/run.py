@@ -104,9 +104,7 @@ def run(
     """
     with user_errors():
         if accept_new and insecure:
-            raise typer.BadParameter(
-                "choose one of --accept-new and --insecure-no-host-key-check"
-            )
+            raise typer.BadParameter("choose one of --accept-new and --insecure-no-host-key-check")
         from fleetaudit.auditor import Auditor
         from fleetaudit.config import AuditConfig
         from fleetaudit.inventory import load_inventory, select_hosts

@@ -94,7 +94,9 @@ async def collect_host(host: Host, transport: Transport, settings: CollectSettin
     clock = time.monotonic()
     checked = getattr(transport, "verifies_host_keys", True)
 
-    def done(status: HostStatus, reply: Reply | None = None, error: str | None = None) -> HostCapture:
+    def done(
+        status: HostStatus, reply: Reply | None = None, error: str | None = None
+    ) -> HostCapture:
         return HostCapture(
             host=host,
             status=status,

@@ -48,7 +48,9 @@ class _Resolver:
         for name, group in self._groups.items():
             for index, child in enumerate(group.children):
                 if child not in self._groups:
-                    self._fail(f"unknown child group {child!r}", ("groups", name, "children", index))
+                    self._fail(
+                        f"unknown child group {child!r}", ("groups", name, "children", index)
+                    )
                 self._parents.setdefault(child, set()).add(name)
         self._depth: dict[str, int] = {}
         for name in self._groups:

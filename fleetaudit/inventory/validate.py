@@ -27,7 +27,9 @@ def no_template(value: str) -> str:
             "`ansible-inventory -i SRC --list`"
         )
     if value.lstrip().startswith("$ANSIBLE_VAULT"):
-        raise ValueError("vault-encrypted values cannot be read; resolve them with ansible-inventory")
+        raise ValueError(
+            "vault-encrypted values cannot be read; resolve them with ansible-inventory"
+        )
     return value
 
 

@@ -68,8 +68,13 @@ async def _run_demo(policy: Policy) -> RunResult:
         async with _fleet(client_key) as servers:
             known_hosts = Path(tmp) / "known_hosts"
             known_hosts.write_text("".join(s.known_hosts_entry() + "\n" for s in servers))
-            hosts = [_inventory_entry(spec, srv, key_path) for spec, srv in zip(DEMO_FLEET, servers)]
-            hosts.append(Host(name=UNREACHABLE_HOST, address=down[0], port=down[1], groups=("web",)))
+            hosts = [
+                _inventory_entry(spec, srv, key_path)
+                for spec, srv in zip(DEMO_FLEET, servers, strict=True)
+            ]
+            hosts.append(
+                Host(name=UNREACHABLE_HOST, address=down[0], port=down[1], groups=("web",))
+            )
             config = AuditConfig(
                 known_hosts=(known_hosts,),
                 accept_new_file=Path(tmp) / "accepted_hosts",

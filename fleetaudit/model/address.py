@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from fleetaudit.model.enums import BindScope
 
-_WILDCARDS = frozenset({"*", "0.0.0.0", "::"})
+_WILDCARDS = frozenset({"*", "0.0.0.0", "::"})  # noqa: S104 (classified, never bound)
 _LOOPBACK_INTERFACES = frozenset({"lo"})
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 

@@ -49,6 +49,4 @@ class HostSnapshot(BaseModel):
     @property
     def listeners(self) -> tuple[Socket, ...]:
         """Sockets that accept traffic from others: TCP LISTEN and unconnected UDP."""
-        return tuple(
-            s for s in self.sockets if s.state in (SocketState.LISTEN, SocketState.UNCONN)
-        )
+        return tuple(s for s in self.sockets if s.state in (SocketState.LISTEN, SocketState.UNCONN))

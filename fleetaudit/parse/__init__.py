@@ -11,7 +11,7 @@ from fleetaudit.errors import CaptureError
 from fleetaudit.model.enums import Tool
 from fleetaudit.parse import netstat, proc_net, ss
 from fleetaudit.parse.detect import detect_tool
-from fleetaudit.parse.interface import ParseResult, Parser
+from fleetaudit.parse.interface import Parser, ParseResult
 
 PARSERS: dict[Tool, Parser] = {
     Tool.SS: ss.parse,

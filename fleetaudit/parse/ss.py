@@ -51,7 +51,7 @@ _PEER = re.compile(r"(\[[^\]]*\](?:%[^:\s]*)?|[^:\[\]]*):(\*|\d+)(.*)")
 _USER_ENTRY = re.compile(r'\("(.*?)",(?:pid=)?(\d+),(?:fd=)?(\d+)\)')
 _EXTRA = re.compile(r"\b(uid|ino|v6only):(\d+)")
 _USERS = "users:("
-_WILDCARD = {Family.IPV4: "0.0.0.0", Family.IPV6: "::"}
+_WILDCARD = {Family.IPV4: "0.0.0.0", Family.IPV6: "::"}  # noqa: S104 (text, not a bind)
 
 
 class _LineProblem(ValueError):
@@ -178,7 +178,9 @@ def _processes(
     return tuple(found), line[position + 1 :]
 
 
-def _family(local: Endpoint, extras: dict[str, str], capture: _Capture) -> tuple[Family, bool | None]:
+def _family(
+    local: Endpoint, extras: dict[str, str], capture: _Capture
+) -> tuple[Family, bool | None]:
     v6only_text = extras.get("v6only")
     v6only = None if v6only_text is None else v6only_text == "1"
     if local.address == "*":

@@ -64,6 +64,4 @@ def _os_error(exc: OSError, where: str, phase: str) -> TransportError:
         return TransportError(
             HostStatus.AUTH_FAILED, f"{where}: cannot read {exc.filename}: {exc.strerror}"
         )
-    return TransportError(
-        HostStatus.UNREACHABLE, f"{where}: {phase} failed: {exc.strerror or exc}"
-    )
+    return TransportError(HostStatus.UNREACHABLE, f"{where}: {phase} failed: {exc.strerror or exc}")

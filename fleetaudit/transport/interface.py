@@ -61,5 +61,5 @@ class Transport(ABC):
     async def open(self, host: Host) -> Session:  # pragma: no cover
         """Connect and authenticate to ``host``; raise TransportError if that fails."""
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 (optional hook, not abstract)
         """Release run-wide resources (jump-host connections, caches)."""

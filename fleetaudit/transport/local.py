@@ -67,11 +67,15 @@ class _LocalSession(Session):
 
 async def _collect(process: asyncio.subprocess.Process, command: str, cap: int) -> CommandResult:
     assert process.stdout is not None and process.stderr is not None
-    (stdout, truncated), (stderr, _) = await asyncio.gather(
-        read_capped(process.stdout, cap), read_capped(process.stderr, _STDERR_CAP)
-    )
-    if truncated:
-        _kill_group(process.pid)
+    stderr_task = asyncio.ensure_future(read_capped(process.stderr, _STDERR_CAP))
+    try:
+        stdout, truncated = await read_capped(process.stdout, cap)
+        if truncated:
+            # Stop the writer now: it would block on the full pipe and stderr never end.
+            _kill_group(process.pid)
+        stderr, _ = await stderr_task
+    finally:
+        stderr_task.cancel()
     exit_status = await process.wait()
     return CommandResult(
         command=command,

@@ -133,15 +133,19 @@ class _SshSession(Session):
     async def _run(self, command: str) -> CommandResult:
         async with self._connection.create_process(command, encoding=None) as process:
             process.stdin.write_eof()
-            (stdout, truncated), (stderr, _) = await asyncio.gather(
-                read_capped(process.stdout, self._cap),
-                read_capped(process.stderr, _STDERR_CAP),
-            )
-            if truncated:
-                process.close()
-                exit_status = None
-            else:
-                exit_status = (await process.wait(check=False)).exit_status
+            stderr_task = asyncio.ensure_future(read_capped(process.stderr, _STDERR_CAP))
+            try:
+                stdout, truncated = await read_capped(process.stdout, self._cap)
+                if truncated:
+                    # Close the channel now: the remote side would block on the full
+                    # window, and stderr would never reach its end.
+                    process.close()
+                    stderr, exit_status = b"", None
+                else:
+                    stderr, _ = await stderr_task
+                    exit_status = (await process.wait(check=False)).exit_status
+            finally:
+                stderr_task.cancel()
         return CommandResult(
             command=command,
             exit_status=exit_status,

@@ -102,9 +102,7 @@ def test_clean_host_exits_0_and_lists_the_real_sockets(tmp_path, sshd, free_port
     assert target["tool"] == "ss"
     assert target["host_key_checked"] is True
     sshd_socket = next(
-        s
-        for s in target["sockets"]
-        if s["local_port"] == sshd.port and s["state"] == "LISTEN"
+        s for s in target["sockets"] if s["local_port"] == sshd.port and s["state"] == "LISTEN"
     )
     assert sshd_socket["local_address"] == "127.0.0.1"
     assert sshd_socket["bind_scope"] == "loopback"

@@ -17,20 +17,20 @@ from fleetaudit.model.socket import Socket
 from fleetaudit.parse import PARSERS, parse_capture
 
 EXAMPLES = int(os.environ.get("FLEETAUDIT_FUZZ_EXAMPLES", "300"))
-FUZZ = settings(
-    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 REAL_LINES = [
     "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess",
-    'tcp   LISTEN 0      4096   127.0.0.53%lo:53   0.0.0.0:*    users:(("systemd-resolve",pid=1,fd=14)) uid:101 ino:1 sk:2 <->',
+    "tcp   LISTEN 0      4096   127.0.0.53%lo:53   0.0.0.0:*    "
+    'users:(("systemd-resolve",pid=1,fd=14)) uid:101 ino:1 sk:2 <->',
     "udp   UNCONN 0      0      [fe80::1]%eth0:123 [::]:* v6only:1",
     "tcp   ESTAB  0      0      [::ffff:127.0.0.1]:9000 [::ffff:127.0.0.1]:41000",
     "Proto Recv-Q Send-Q Local Address Foreign Address State User Inode PID/Program name",
     "tcp        0      0 0.0.0.0:22   0.0.0.0:*   LISTEN   0  11021  921/sshd: x",
     "udp6       0      0 :::5353      :::*                 0  1  442/avahi-daemon: r",
     "==> /proc/net/tcp6 <==",
-    "   0: 00000000000000000000000001000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1",
+    "   0: 00000000000000000000000001000000:0016 00000000000000000000000000000000:0000 0A "
+    "00000000:00000000 00:00000000 00000000 0 0 1",
 ]
 TOKENS = st.sampled_from(
     ["tcp", "udp", "LISTEN", "ESTAB", "0", "128", "*:*", "[::]:*", "0.0.0.0:22", ":::22",

@@ -25,7 +25,9 @@ def parse(body: str, header: str = WIDE, privileged: bool = True) -> list[Socket
 
 
 def test_listen_backlog_limit_is_unknown_not_zero() -> None:
-    [sock] = parse("tcp        3      0 0.0.0.0:8080   0.0.0.0:*   LISTEN      0    1065   1410/java\n")
+    [sock] = parse(
+        "tcp        3      0 0.0.0.0:8080   0.0.0.0:*   LISTEN      0    1065   1410/java\n"
+    )
     assert (sock.accept_queue, sock.backlog_limit, sock.send_q) == (3, None, 0)
 
 

@@ -63,9 +63,7 @@ def test_no_netid_column_in_a_one_protocol_listing() -> None:
 
 
 def test_headerless_udp_listing_reads_estab_as_udp() -> None:
-    result = ss.parse(
-        "UNCONN 0 0 0.0.0.0:68 0.0.0.0:*\nESTAB 0 0 10.0.0.5:40000 10.0.0.1:53\n"
-    )
+    result = ss.parse("UNCONN 0 0 0.0.0.0:68 0.0.0.0:*\nESTAB 0 0 10.0.0.5:40000 10.0.0.1:53\n")
     assert [s.proto for s in result.sockets] == [Proto.UDP, Proto.UDP]
 
 

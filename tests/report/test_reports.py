@@ -53,7 +53,9 @@ def test_table_escapes_hostile_process_names():
 
 
 def test_table_warns_loudly_about_insecure_host_keys_and_missing_privilege():
-    unpriv = snapshot("cache1", sock(process=None, owner_known=False), privilege=Privilege.UNPRIVILEGED)
+    unpriv = snapshot(
+        "cache1", sock(process=None, owner_known=False), privilege=Privilege.UNPRIVILEGED
+    )
     text = OutputFormat.TABLE.formatter().render(
         run_result((unpriv,), host_key_policy=HostKeyPolicy.INSECURE)
     )

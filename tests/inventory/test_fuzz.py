@@ -1,0 +1,46 @@
+"""Hostile inventories: any text gives an inventory or an InventoryError, never a crash."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fleetaudit.errors import InventoryError
+from fleetaudit.inventory import load_inventory
+
+EXAMPLES = int(os.environ.get("FLEETAUDIT_FUZZ_EXAMPLES", "300"))
+KEYS = st.sampled_from(
+    ["defaults", "hosts", "groups", "vars", "children", "labels", "address", "port", "user",
+     "key", "become", "transport", "web1", "db", "{{ x }}", "-oProxyCommand=x", "a;b", ""]
+)  # fmt: skip
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 70000), st.text(max_size=12), KEYS)
+TREES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=4)),
+    max_leaves=20,
+)
+
+
+def _render(value: object) -> str:
+    return json.dumps(value)  # JSON is YAML: every generated tree becomes a valid document
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(TREES.map(_render), st.text(max_size=300)))
+def test_any_inventory_text_loads_or_fails_cleanly(text: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "inventory.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            inventory = load_inventory(path)
+        except InventoryError as exc:
+            assert str(exc).startswith(str(path))
+            return
+        for host in inventory.hosts:
+            assert not host.address.startswith("-")
+            assert not any(c in host.address for c in " ;$`\n|&")

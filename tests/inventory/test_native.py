@@ -1,0 +1,150 @@
+"""The native YAML inventory: resolution, precedence, and errors with file, line and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fleetaudit.errors import InventoryError
+from fleetaudit.inventory import TransportKind, load_inventory, select_hosts
+from fleetaudit.inventory.model import Inventory
+
+ISSUE_EXAMPLE = """\
+defaults: {user: audit, port: 22}
+hosts:
+  db1: {address: 192.0.2.10, port: 2222, user: root, key: ~/.ssh/id_ed25519, groups: [db]}
+  web1: {address: web1.example.com, groups: [web]}
+groups:
+  db: {vars: {become: true}}
+"""
+
+
+def load(tmp_path: Path, text: str) -> Inventory:
+    path = tmp_path / "inventory.yaml"
+    path.write_text(text)
+    return load_inventory(path)
+
+
+def error(tmp_path: Path, text: str) -> InventoryError:
+    with pytest.raises(InventoryError) as caught:
+        load(tmp_path, text)
+    return caught.value
+
+
+def test_the_documented_form(tmp_path: Path) -> None:
+    db1, web1 = load(tmp_path, ISSUE_EXAMPLE).hosts
+    assert (db1.address, db1.port, db1.user, db1.key, db1.become, db1.groups) == (
+        "192.0.2.10",
+        2222,
+        "root",
+        "~/.ssh/id_ed25519",
+        True,
+        ("db",),
+    )
+    assert (web1.address, web1.port, web1.user, web1.become) == (
+        "web1.example.com",
+        22,
+        "audit",
+        False,
+    )
+    assert db1.source_line == 3
+
+
+def test_groups_with_host_lists_mappings_children_and_precedence(tmp_path: Path) -> None:
+    inventory = load(
+        tmp_path,
+        """\
+defaults: {user: audit, become: false}
+hosts:
+  web1: {user: alice}
+groups:
+  prod:
+    children: [web, db]
+    vars: {user: ops, become: true, port: 2200}
+    labels: {env: prod}
+  web:
+    hosts: [web1, web2]
+    vars: {port: 2201}
+  db:
+    hosts:
+      db1: {address: 198.51.100.7}
+""",
+    )
+    hosts = {h.name: h for h in inventory.hosts}
+    assert list(hosts) == ["web1", "web2", "db1"]
+    # defaults < parent group < child group < host-in-group < host entry
+    assert (hosts["web1"].user, hosts["web1"].port, hosts["web1"].become) == ("alice", 2201, True)
+    assert (hosts["web2"].user, hosts["web2"].address) == ("ops", "web2")
+    assert (hosts["db1"].address, hosts["db1"].port, hosts["db1"].groups) == (
+        "198.51.100.7",
+        2200,
+        ("prod", "db"),
+    )
+    assert hosts["db1"].labels == {"env": "prod"}
+
+
+def test_local_transport_only_for_this_machine(tmp_path: Path) -> None:
+    [host] = load(tmp_path, "hosts:\n  localhost: {transport: local}\n").hosts
+    assert (host.transport, host.address) == (TransportKind.LOCAL, "localhost")
+    problem = error(tmp_path, "hosts:\n  web1: {transport: local}\n")
+    assert "transport: local" in str(problem) and problem.line == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ("hosts:\n  db1: {prot: 22}\n", 2, "hosts.db1.prot: unknown key"),
+        ("hosts:\n  db1:\n    port: 70000\n", 3, "hosts.db1.port"),
+        ("hosts:\n  db1: {port: '22'}\n", 2, "hosts.db1.port"),
+        ("hosts:\n  db1: {address: -oProxyCommand=touch /tmp/x}\n", 2, "not a host name"),
+        ("hosts:\n  db1: {user: 'root;reboot'}\n", 2, "not a login name"),
+        ("hosts:\n  db1: {user: '$(id)'}\n", 2, "not a login name"),
+        ("hosts:\n  db1: {address: '`id`'}\n", 2, "not a host name"),
+        ('hosts:\n  db1: {address: "a\\nb"}\n', 2, "not a host name"),
+        ('hosts:\n  db1: {address: \'{{ lookup("env", "X") }}\'}\n', 2, "templates"),
+        ("hosts:\n  db1: {key: '-i'}\n", 2, "file path"),
+        ("hosts:\n  db1:\n  db1:\n", 3, "duplicate key"),
+        ("groups:\n  a: {children: [b]}\n  b: {children: [a]}\n", 2, "cycle"),
+        ("groups:\n  a: {children: [nope]}\n", 2, "unknown child group"),
+        ("hosts: {}\n", 1, "defines no hosts"),
+        ("- just\n- a list\n", 1, "an inventory is a mapping"),
+        ("hosts: [\n", 2, "invalid YAML"),
+    ],
+)
+def test_errors_name_file_line_and_key(tmp_path: Path, text: str, line: int, fragment: str) -> None:
+    problem = error(tmp_path, text)
+    assert str(problem).startswith(str(tmp_path / "inventory.yaml") + ":")
+    assert problem.line == line
+    assert fragment in str(problem)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InventoryError, match="cannot read file"):
+        load_inventory(tmp_path / "absent.yaml")
+
+
+def test_limit_patterns(tmp_path: Path) -> None:
+    inventory = load(
+        tmp_path,
+        "hosts:\n  web1: {groups: [web]}\n  web2: {groups: [web]}\n  db1: {groups: [db]}\n",
+    )
+
+    def names(*patterns: str) -> list[str]:
+        return [h.name for h in select_hosts(inventory, patterns)]
+
+    assert names() == ["web1", "web2", "db1"]
+    assert names("web") == ["web1", "web2"]
+    assert names("web*,!web2") == ["web1"]
+    assert names("db", "web1") == ["web1", "db1"]
+    assert names("!db") == ["web1", "web2"]
+    with pytest.raises(InventoryError, match="matches no host or group"):
+        names("wbe*")
+    with pytest.raises(InventoryError, match="leaves no host"):
+        names("db", "!db1")
+
+
+def test_shipped_example_inventory_loads() -> None:
+    example = Path(__file__).parents[2] / "inventories" / "example.yaml"
+    hosts = load_inventory(example).hosts
+    assert hosts and all(h.address for h in hosts)

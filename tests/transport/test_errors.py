@@ -1,0 +1,39 @@
+"""The single exception-to-status mapping, for exceptions a loopback test cannot provoke
+without sending traffic elsewhere (DNS)."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+import asyncssh
+
+from fleetaudit.model.enums import HostStatus
+from fleetaudit.transport.errors import translate
+
+
+def status(exc: BaseException) -> HostStatus:
+    return translate(exc, where="u@h:22", phase="connect").status
+
+
+def test_mapping() -> None:
+    assert status(socket.gaierror(socket.EAI_NONAME, "Name or service not known")) is (
+        HostStatus.UNRESOLVABLE
+    )
+    assert status(OSError(errno.EHOSTUNREACH, "No route to host")) is HostStatus.UNREACHABLE
+    assert status(ConnectionRefusedError(errno.ECONNREFUSED, "x")) is HostStatus.UNREACHABLE
+    assert status(TimeoutError()) is HostStatus.TIMEOUT
+    assert status(asyncssh.ConnectionLost("Login timeout expired")) is HostStatus.TIMEOUT
+    assert status(asyncssh.ConnectionLost("Connection reset")) is HostStatus.CONNECTION_LOST
+    assert status(asyncssh.PermissionDenied("no")) is HostStatus.AUTH_FAILED
+    assert status(asyncssh.ProtocolError("bad")) is HostStatus.SSH_ERROR
+    assert status(RuntimeError("surprise")) is HostStatus.SSH_ERROR
+
+
+def test_refused_message_names_the_reason_once() -> None:
+    error = translate(
+        ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed ('h', 22)"),
+        where="u@h:22",
+        phase="connect",
+    )
+    assert error.message == "u@h:22: connection refused"

@@ -1,0 +1,82 @@
+"""The local transport (a real /bin/sh) and the replay transport."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+
+from fleetaudit.errors import TransportError
+from fleetaudit.inventory.model import Host, TransportKind
+from fleetaudit.model.enums import HostStatus
+from fleetaudit.transport import CommandResult, LocalTransport, ReplayTransport, Transport
+
+LOCALHOST = Host(name="localhost", address="localhost", transport=TransportKind.LOCAL)
+
+
+def run(
+    transport: Transport, command: str, timeout: float = 10, target: Host = LOCALHOST
+) -> CommandResult:
+    async def go() -> CommandResult:
+        async with await transport.open(target) as session:
+            return await session.run(command, timeout=timeout)
+
+    return asyncio.run(go())
+
+
+def test_local_command_output_and_status() -> None:
+    result = run(LocalTransport(), "echo out; echo err >&2; exit 4")
+    assert (result.exit_status, result.stdout, result.stderr, result.truncated) == (
+        4,
+        "out\n",
+        "err\n",
+        False,
+    )
+
+
+def test_local_timeout_kills_the_whole_process_group(tmp_path: object) -> None:
+    started = time.monotonic()
+    with pytest.raises(TransportError) as caught:
+        run(LocalTransport(), "sleep 30 & echo $! > /dev/null; sleep 30", timeout=0.5)
+    assert caught.value.status is HostStatus.TIMEOUT
+    assert time.monotonic() - started < 10
+
+
+def test_local_output_cap() -> None:
+    result = run(LocalTransport(max_output_bytes=10_000), "head -c 1000000 /dev/zero")
+    assert result.truncated is True and len(result.stdout) == 10_000
+    assert result.exit_status is None
+
+
+def test_local_invalid_utf8_is_replaced_not_fatal() -> None:
+    result = run(LocalTransport(), "printf 'a\\377b'")
+    assert result.stdout == "a\ufffdb"
+
+
+def test_replay_answers_known_hosts_and_refuses_others() -> None:
+    replay = ReplayTransport({"localhost": lambda command: (0, f"got {command}", "")})
+    assert run(replay, "x").stdout == "got x"
+    with pytest.raises(TransportError) as caught:
+        run(replay, "x", target=Host(name="other", address="192.0.2.1"))
+    assert caught.value.status is HostStatus.UNREACHABLE
+
+
+def test_no_child_process_is_left_behind() -> None:
+    before = set(os.listdir("/proc"))
+    with pytest.raises(TransportError):
+        run(LocalTransport(), "sleep 20", timeout=0.3)
+    time.sleep(0.2)
+    leftovers = [
+        pid for pid in set(os.listdir("/proc")) - before if pid.isdigit() and _is_sleep(pid)
+    ]
+    assert leftovers == []
+
+
+def _is_sleep(pid: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as stream:
+            return stream.read().startswith(b"sleep\x0020")
+    except OSError:
+        return False
