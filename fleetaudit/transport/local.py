@@ -15,6 +15,8 @@ from fleetaudit.transport.streams import read_capped
 
 _SHELL = "/bin/sh"
 _STDERR_CAP = 64 * 1024
+_CHUNK = 256 * 1024
+_REAP_TIMEOUT_S = 5.0
 
 
 class LocalTransport(Transport):
@@ -59,7 +61,7 @@ class _LocalSession(Session):
         finally:
             if process.returncode is None:
                 _kill_group(process.pid)
-                await process.wait()
+            await _reap(process)
 
     async def close(self) -> None:
         """Nothing to release: each command's process is reaped by :meth:`run`."""
@@ -84,6 +86,17 @@ async def _collect(process: asyncio.subprocess.Process, command: str, cap: int) 
         stderr=stderr.decode("utf-8", errors="replace"),
         truncated=truncated,
     )
+
+
+async def _reap(process: asyncio.subprocess.Process) -> None:
+    """Wait for the (killed) child and read its pipes to their end, so that asyncio closes
+    them now rather than leaking them until garbage collection."""
+    async with asyncio.timeout(_REAP_TIMEOUT_S):
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                while await stream.read(_CHUNK):
+                    pass
+        await process.wait()
 
 
 def _kill_group(pid: int) -> None:
