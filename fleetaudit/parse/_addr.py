@@ -42,20 +42,33 @@ SERVICE_PORTS: dict[str, int] = {
 
 
 def split_endpoint(text: str) -> Endpoint:
-    """Split ``host:port`` (any form above) into canonical address, port and interface.
+    """Split ``host:port`` (any form above) into address, port and interface.
 
     Raises :class:`AddressError` for text that has no port separator or an unknown service
-    name. A wildcard port (``*``) becomes ``None``.
+    name. A wildcard port (``*``) becomes ``None``. Results are memoised in a bounded dict
+    (cheaper than ``lru_cache`` on a miss, and listeners repeat on every host).
     """
+    known = _ENDPOINTS.get(text)
+    if known is not None:
+        return known
     host, sep, port_text = text.rpartition(":")
     if not sep or not host:
         raise AddressError(f"no ':port' in {text!r}")
     address, interface = _host(host)
-    return Endpoint(address, _port(port_text), interface)
+    endpoint = Endpoint(address, _port(port_text), interface)
+    if len(_ENDPOINTS) < _MEMO_LIMIT:
+        _ENDPOINTS[text] = endpoint
+    return endpoint
 
 
-@lru_cache(maxsize=8192)
+_ENDPOINTS: dict[str, Endpoint] = {}
+_MEMO_LIMIT = 65536
+
+
 def _host(host: str) -> tuple[str, str | None]:
+    # ss and netstat print addresses with inet_ntop, whose output is already the canonical
+    # RFC 5952 text Python's ipaddress prints (and ::ffff:a.b.c.d for IPv4-mapped), so only
+    # brackets and the %scope need removing: no per-address parse on the hot path.
     interface: str | None = None
     if host.startswith("["):
         close = host.find("]")
@@ -72,19 +85,13 @@ def _host(host: str) -> tuple[str, str | None]:
         host, interface = host[:percent], host[percent + 1 :]
     if not host:
         raise AddressError("empty address")
-    return canonical_address(host), interface or None
+    return host, interface or None
 
 
-@lru_cache(maxsize=8192)
-def canonical_address(host: str) -> str:
-    """The canonical text of an address: IPv6 compressed and lower-case, IPv4-mapped IPv6 as
-    ``::ffff:a.b.c.d``; wildcards and names unchanged."""
-    if host == "*" or ":" not in host:
-        return host
-    try:
-        ip = ipaddress.IPv6Address(host)
-    except ValueError:
-        return host.lower()
+def canonical_ipv6(packed: bytes) -> str:
+    """The canonical text of a packed IPv6 address, IPv4-mapped ones as ``::ffff:a.b.c.d``
+    (the form ss, netstat and inet_ntop print)."""
+    ip = ipaddress.IPv6Address(packed)
     mapped = ip.ipv4_mapped
     return f"::ffff:{mapped}" if mapped is not None else ip.compressed
 

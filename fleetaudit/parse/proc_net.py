@@ -17,6 +17,7 @@ from functools import lru_cache
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.host import LineError
 from fleetaudit.model.socket import RawSocket
+from fleetaudit.parse._addr import canonical_ipv6
 from fleetaudit.parse.interface import ParseResult
 
 TCP_STATES: dict[str, SocketState] = {
@@ -113,7 +114,5 @@ def _address(hex_text: str) -> tuple[str, Family]:
     if len(hex_text) == 32:
         words = bytes.fromhex(hex_text)
         packed = b"".join(words[i : i + 4][::-1] for i in range(0, 16, 4))
-        ip = ipaddress.IPv6Address(packed)
-        mapped = ip.ipv4_mapped
-        return (f"::ffff:{mapped}" if mapped is not None else ip.compressed), Family.IPV6
+        return canonical_ipv6(packed), Family.IPV6
     raise _LineProblem(f"address {hex_text!r} is neither 8 nor 32 hex digits")

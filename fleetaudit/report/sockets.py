@@ -7,15 +7,19 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from fleetaudit.model.socket import RawSocket, Socket
+from fleetaudit.model.socket import RawSocket, Socket, socket_record
 from fleetaudit.report.escape import terminal_safe
 
 
 def render_sockets(raws: Sequence[RawSocket], fmt: str) -> str:
     """``json``: a JSON array of socket objects; ``table``: one row per socket."""
-    sockets = [Socket.from_raw(raw) for raw in raws]
     if fmt == "json":
-        return json.dumps([s.model_dump(mode="json") for s in sockets], indent=1) + "\n"
+        # One object per line, each through json's C encoder (indent= would force the much
+        # slower pure-Python one); still a single JSON array.
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        body = ",\n".join(encode(socket_record(raw)) for raw in raws)
+        return f"[\n{body}\n]\n" if body else "[]\n"
+    sockets = [Socket.from_raw(raw) for raw in raws]
     rows = [
         (
             s.proto.value,

@@ -1,0 +1,57 @@
+"""`fleetaudit parse`: the socket JSON schema is a public contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fleetaudit.model.socket import Socket
+from fleetaudit.parse import parse_capture
+from tests.runcli import fleetaudit
+
+CAPTURES = Path(__file__).parents[1] / "fixtures" / "captures"
+SCHEMA_KEYS = {
+    "proto", "family", "state", "recv_q", "send_q", "local_address", "local_port",
+    "local_interface", "peer_address", "peer_port", "processes", "owner_known", "uid",
+    "inode", "accept_queue", "backlog_limit", "bind_scope", "accepts_ipv4",
+}  # fmt: skip
+
+
+def test_json_output_has_exactly_the_documented_fields() -> None:
+    capture = CAPTURES / "ss-tuanpe-root.txt"
+    done = fleetaudit("parse", str(capture), "--format", "json", "--privileged")
+    assert done.returncode == 0, done.stderr
+    sockets = json.loads(done.stdout)
+    assert sockets and all(set(s) == SCHEMA_KEYS for s in sockets)
+    assert all(set(p) == {"name", "pid", "fd"} for s in sockets for p in s["processes"])
+    [listener] = [s for s in sockets if s["local_port"] == 7000 and s["state"] == "LISTEN"]
+    assert (listener["accept_queue"], listener["backlog_limit"]) == (5, 4)
+
+
+def test_fast_json_path_equals_the_validated_model() -> None:
+    for capture in sorted(CAPTURES.glob("*.txt")):
+        _, result = parse_capture(capture.read_text(), privileged=True)
+        done = fleetaudit("parse", str(capture), "--format", "json", "--privileged")
+        models = [Socket.from_raw(raw).model_dump(mode="json") for raw in result.sockets]
+        assert json.loads(done.stdout) == models, capture.name
+
+
+def test_unreadable_lines_are_reported_with_their_number_and_exit_2(tmp_path: Path) -> None:
+    capture = tmp_path / "listing.txt"
+    capture.write_text(
+        "Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port\n"
+        "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n"
+        "tcp LISTEN zero 128 0.0.0.0:23 0.0.0.0:*\n"
+    )
+    done = fleetaudit("parse", str(capture))
+    assert done.returncode == 2
+    assert [s["local_port"] for s in json.loads(done.stdout)] == [22]
+    assert f"{capture}:3:" in done.stderr
+
+
+def test_not_a_socket_table_is_a_clear_error(tmp_path: Path) -> None:
+    capture = tmp_path / "route.txt"
+    capture.write_text("Kernel IP routing table\nDestination Gateway Genmask\n")
+    done = fleetaudit("parse", str(capture))
+    assert done.returncode == 2
+    assert "routing table" in done.stderr and "Traceback" not in done.stderr
