@@ -60,7 +60,11 @@ def run(
     limit: Annotated[
         list[str] | None,
         typer.Option(
-            "--limit", "-l", help="Only hosts or groups matching this glob; '!glob' excludes."
+            "--limit",
+            "-l",
+            metavar="PATTERN",
+            help="Only hosts or groups matching this glob (repeatable, or comma-separated); "
+            "'!glob' excludes. A pattern that matches nothing is an error.",
         ),
     ] = None,
     concurrency: Annotated[
@@ -75,7 +79,10 @@ def run(
     fail_on: FailOn = Severity.HIGH,
     known_hosts: Annotated[
         list[Path] | None,
-        typer.Option(help="known_hosts file to trust [default: ~/.ssh/known_hosts]."),
+        typer.Option(
+            metavar="FILE",
+            help="known_hosts file to trust (repeatable) [default: ~/.ssh/known_hosts].",
+        ),
     ] = None,
     accept_new: Annotated[
         bool,
