@@ -137,9 +137,10 @@ def socket_record(raw: RawSocket) -> dict[str, Any]:
     scope = classify_scope(raw.local_address, raw.local_interface)
     wildcard_v6 = scope is BindScope.ANY and raw.family is Family.IPV6
     return {
-        "proto": raw.proto.value,
-        "family": raw.family.value,
-        "state": raw.state.value,
+        # Enum members are str subclasses: json writes their value, pydantic validates them.
+        "proto": raw.proto,
+        "family": raw.family,
+        "state": raw.state,
         "recv_q": raw.recv_q,
         "send_q": raw.send_q,
         "local_address": raw.local_address,
@@ -154,6 +155,6 @@ def socket_record(raw: RawSocket) -> dict[str, Any]:
         "accept_queue": raw.recv_q if listening else None,
         # Only ss prints the backlog limit (as Send-Q); netstat and /proc/net print 0 there.
         "backlog_limit": raw.send_q if listening and raw.tool is Tool.SS else None,
-        "bind_scope": scope.value,
+        "bind_scope": scope,
         "accepts_ipv4": (not raw.v6only) if wildcard_v6 and raw.v6only is not None else None,
     }

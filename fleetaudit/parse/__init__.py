@@ -8,6 +8,7 @@ dialect modules (:mod:`.ss`, :mod:`.netstat`, :mod:`.proc_net`) each satisfy
 from __future__ import annotations
 
 from fleetaudit.errors import CaptureError
+from fleetaudit.gcpause import collector_paused
 from fleetaudit.model.enums import Tool
 from fleetaudit.parse import netstat, proc_net, ss
 from fleetaudit.parse.detect import detect_tool
@@ -33,7 +34,8 @@ def parse_capture(
     data line failed to parse (a wrong ``--tool`` or text of another kind).
     """
     chosen = tool if tool is not None else detect_tool(text, source=source)
-    result = PARSERS[chosen](text, privileged=privileged)
+    with collector_paused():
+        result = PARSERS[chosen](text, privileged=privileged)
     if result.errors and not result.sockets:
         first = result.errors[0]
         raise CaptureError(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from fleetaudit.errors import CaptureError
 from fleetaudit.model.enums import Tool
-from fleetaudit.parse import netstat, proc_net, ss
+from fleetaudit.parse import _ss_common as ss
+from fleetaudit.parse import netstat, proc_net
 
 _NOT_SOCKETS = {
     "Kernel IP routing table": "a routing table (netstat -r)",

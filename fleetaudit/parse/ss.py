@@ -18,64 +18,40 @@ from __future__ import annotations
 
 import re
 
-from fleetaudit.model.enums import Family, Proto, SocketState, Tool
+from fleetaudit.model.enums import Proto, SocketState
 from fleetaudit.model.host import LineError
 from fleetaudit.model.socket import RawProcess, RawSocket
-from fleetaudit.parse._addr import AddressError, Endpoint, is_ipv6_text, split_endpoint
+from fleetaudit.parse._addr import AddressError, Endpoint, split_endpoint
+from fleetaudit.parse._ss_common import (
+    EXTRA,
+    NETIDS,
+    OTHER_NETIDS,
+    STATES,
+    USERS,
+    Capture,
+    build_record,
+)
+from fleetaudit.parse._ss_fast import read_fast
 from fleetaudit.parse.interface import ParseResult
 
-STATES: dict[str, SocketState] = {
-    "LISTEN": SocketState.LISTEN,
-    "ESTAB": SocketState.ESTABLISHED,
-    "UNCONN": SocketState.UNCONN,
-    "SYN-SENT": SocketState.SYN_SENT,
-    "SYN-RECV": SocketState.SYN_RECV,
-    "FIN-WAIT-1": SocketState.FIN_WAIT1,
-    "FIN-WAIT-2": SocketState.FIN_WAIT2,
-    "TIME-WAIT": SocketState.TIME_WAIT,
-    "CLOSE-WAIT": SocketState.CLOSE_WAIT,
-    "LAST-ACK": SocketState.LAST_ACK,
-    "CLOSING": SocketState.CLOSING,
-    "CLOSED": SocketState.CLOSE,
-}
-NETIDS: dict[str, Proto] = {"tcp": Proto.TCP, "udp": Proto.UDP}
-OTHER_NETIDS = frozenset(
-    "raw u_str u_dgr u_seq nl p_raw p_dgr mptcp sctp dccp v_str v_dgr xdp tipc icmp icmp6"
-    " unknown ???".split()
-)
-_TCP_ONLY_STATES = re.compile(
-    r"^(?:\S+\s+)?(?:LISTEN|SYN-SENT|SYN-RECV|FIN-WAIT|TIME-WAIT|CLOSE-WAIT|LAST-ACK|CLOSING)\s",
-    re.MULTILINE,
-)
 _PEER = re.compile(r"(\[[^\]]*\](?:%[^:\s]*)?|[^:\[\]]*):(\*|\d+)(.*)")
 _USER_ENTRY = re.compile(r'\("(.*?)",(?:pid=)?(\d+),(?:fd=)?(\d+)\)')
-_EXTRA = re.compile(r"\b(uid|ino|v6only):(\d+)")
-_USERS = "users:("
-_WILDCARD = {Family.IPV4: "0.0.0.0", Family.IPV6: "::"}  # noqa: S104 (text, not a bind)
 
 
 class _LineProblem(ValueError):
     """A data line that cannot be read; becomes a :class:`LineError`."""
 
 
-class _Capture:
-    """Facts about the whole capture that decide how single lines are read."""
-
-    def __init__(self, text: str, privileged: bool) -> None:
-        self.star_is_dual_stack_v6 = "0.0.0.0:" in text
-        # Only a privileged capture that shows processes at all (-p was given) proves that a
-        # line without users:(...) has no process (a kernel socket, TIME-WAIT).
-        self.owner_known_without_users = privileged and _USERS in text
-        tcp_evidence = _TCP_ONLY_STATES.search(text) is not None
-        self.netidless_proto = Proto.UDP if "UNCONN" in text and not tcp_evidence else Proto.TCP
-
-
 def parse(text: str, *, privileged: bool = False) -> ParseResult:
     """Parse ``ss`` output; lines of other socket kinds (unix, netlink, raw) are skipped."""
-    capture = _Capture(text, privileged)
+    capture = Capture(text, privileged)
     sockets: list[RawSocket] = []
     errors: list[LineError] = []
     for number, line in enumerate(text.splitlines(), start=1):
+        fast = read_fast(line, number, capture)
+        if fast is not None:
+            sockets.append(fast)
+            continue
         parts = line.split()
         if not parts or line[0] in " \t" or _is_header(parts):
             continue
@@ -93,7 +69,7 @@ def _is_header(parts: list[str]) -> bool:
     return parts[0] in ("Netid", "State") and "Recv-Q" in parts
 
 
-def _parse_line(line: str, parts: list[str], number: int, capture: _Capture) -> RawSocket | None:
+def _parse_line(line: str, parts: list[str], number: int, capture: Capture) -> RawSocket | None:
     first = parts[0]
     state = STATES.get(first)
     if state is not None:
@@ -118,31 +94,19 @@ def _parse_line(line: str, parts: list[str], number: int, capture: _Capture) -> 
     local = split_endpoint(parts[at + 3])
     peer, glued = _split_peer(parts[at + 4])
     processes, tail = _processes(line, parts, at + 5, glued)
-    extras = dict(_EXTRA.findall(tail)) if tail else {}
-    family, v6only = _family(local, extras, capture)
-    wildcard = _WILDCARD[family]
-    return RawSocket(
-        tool=Tool.SS,
-        proto=proto,
-        family=family,
-        state=state,
-        recv_q=recv_q,
-        send_q=send_q,
-        local_address=wildcard if local.address == "*" else local.address,
-        local_port=local.port,
-        local_interface=local.interface,
-        peer_address=wildcard if peer.address == "*" else peer.address,
-        peer_port=peer.port,
-        processes=processes,
-        owner_known=bool(processes) or capture.owner_known_without_users,
-        uid=int(extras["uid"]) if "uid" in extras else (0 if "ino" in extras else None),
-        inode=int(extras["ino"]) if "ino" in extras else None,
-        v6only=v6only,
-        line=number,
+    extras = dict(EXTRA.findall(tail)) if tail else {}
+    return build_record(
+        capture,
+        (proto, state, recv_q, send_q),
+        (local.address, local.port, local.interface),
+        (peer.address, peer.port),
+        processes,
+        extras,
+        number,
     )
 
 
-def _netidless(state: SocketState, capture: _Capture) -> Proto:
+def _netidless(state: SocketState, capture: Capture) -> Proto:
     # LISTEN and the TCP teardown states exist only for TCP; ESTAB exists for both, so it
     # takes the protocol the rest of the one-protocol listing shows.
     if state is SocketState.ESTABLISHED:
@@ -162,11 +126,11 @@ def _processes(
     line: str, parts: list[str], extras_at: int, glued: str
 ) -> tuple[tuple[RawProcess, ...], str]:
     """The ``users:(...)`` entries and the text after them (the ``-e`` extras)."""
-    start = line.find(_USERS)
+    start = line.find(USERS)
     if start < 0:
         rest = parts[extras_at:]
         return (), f"{glued} {' '.join(rest)}" if rest or glued else ""
-    position = start + len(_USERS)
+    position = start + len(USERS)
     found: list[RawProcess] = []
     while (entry := _USER_ENTRY.match(line, position)) is not None:
         found.append(RawProcess(entry[1], int(entry[2]), int(entry[3])))
@@ -176,19 +140,3 @@ def _processes(
     if not found or not line.startswith(")", position):
         raise _LineProblem("unreadable users:(...) column")
     return tuple(found), line[position + 1 :]
-
-
-def _family(
-    local: Endpoint, extras: dict[str, str], capture: _Capture
-) -> tuple[Family, bool | None]:
-    v6only_text = extras.get("v6only")
-    v6only = None if v6only_text is None else v6only_text == "1"
-    if local.address == "*":
-        if v6only is not None or capture.star_is_dual_stack_v6:
-            return Family.IPV6, False if v6only is None else v6only
-        return Family.IPV4, None
-    if is_ipv6_text(local.address):
-        if v6only is None and local.address == "::" and capture.star_is_dual_stack_v6:
-            v6only = True  # this ss would have printed "*" for a dual-stack socket
-        return Family.IPV6, v6only
-    return Family.IPV4, None

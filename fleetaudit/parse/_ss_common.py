@@ -1,0 +1,107 @@
+"""What both ss readers share: the vocabulary, capture-wide facts, and the one function that
+turns read fields into a :class:`RawSocket` (so the fast path and the exact reader cannot
+disagree on wildcards, families or ownership)."""
+
+from __future__ import annotations
+
+import re
+
+from fleetaudit.model.enums import Family, Proto, SocketState, Tool
+from fleetaudit.model.socket import RawProcess, RawSocket
+
+STATES: dict[str, SocketState] = {
+    "LISTEN": SocketState.LISTEN,
+    "ESTAB": SocketState.ESTABLISHED,
+    "UNCONN": SocketState.UNCONN,
+    "SYN-SENT": SocketState.SYN_SENT,
+    "SYN-RECV": SocketState.SYN_RECV,
+    "FIN-WAIT-1": SocketState.FIN_WAIT1,
+    "FIN-WAIT-2": SocketState.FIN_WAIT2,
+    "TIME-WAIT": SocketState.TIME_WAIT,
+    "CLOSE-WAIT": SocketState.CLOSE_WAIT,
+    "LAST-ACK": SocketState.LAST_ACK,
+    "CLOSING": SocketState.CLOSING,
+    "CLOSED": SocketState.CLOSE,
+}
+NETIDS: dict[str, Proto] = {"tcp": Proto.TCP, "udp": Proto.UDP}
+OTHER_NETIDS = frozenset(
+    "raw u_str u_dgr u_seq nl p_raw p_dgr mptcp sctp dccp v_str v_dgr xdp tipc icmp icmp6"
+    " unknown ???".split()
+)
+USERS = "users:("
+EXTRA = re.compile(r"\b(uid|ino|v6only):(\d+)")
+_TCP_ONLY_STATES = re.compile(
+    r"^(?:\S+\s+)?(?:LISTEN|SYN-SENT|SYN-RECV|FIN-WAIT|TIME-WAIT|CLOSE-WAIT|LAST-ACK|CLOSING)\s",
+    re.MULTILINE,
+)
+_WILDCARD = {Family.IPV4: "0.0.0.0", Family.IPV6: "::"}  # noqa: S104 (text, not a bind)
+
+
+class Capture:
+    """Facts about the whole capture that decide how single lines are read."""
+
+    def __init__(self, text: str, privileged: bool) -> None:
+        self.star_is_dual_stack_v6 = "0.0.0.0:" in text
+        # Only a privileged capture that shows processes at all (-p was given) proves that a
+        # line without users:(...) has no process (a kernel socket, TIME-WAIT).
+        self.owner_known_without_users = privileged and USERS in text
+        tcp_evidence = _TCP_ONLY_STATES.search(text) is not None
+        self.netidless_proto = Proto.UDP if "UNCONN" in text and not tcp_evidence else Proto.TCP
+
+
+def build_record(
+    capture: Capture,
+    fields: tuple[Proto, SocketState, int, int],
+    local: tuple[str, int | None, str | None],
+    peer: tuple[str, int | None],
+    processes: tuple[RawProcess, ...],
+    extras: dict[str, str],
+    number: int,
+) -> RawSocket:
+    """The record of one ss line from its read fields; ``extras`` are the ``-e`` values."""
+    proto, state, recv_q, send_q = fields
+    local_address, local_port, local_interface = local
+    uid = inode = v6only = None
+    if extras:
+        v6only_text = extras.get("v6only")
+        v6only = None if v6only_text is None else v6only_text == "1"
+        inode = int(extras["ino"]) if "ino" in extras else None
+        uid = int(extras["uid"]) if "uid" in extras else (None if inode is None else 0)
+    if local_address == "*" or local_address == "::":
+        family, v6only = _family(local_address, v6only, capture)
+    else:
+        family = Family.IPV6 if ":" in local_address else Family.IPV4
+        if family is Family.IPV4:
+            v6only = None
+    wildcard = _WILDCARD[family]
+    return RawSocket(
+        Tool.SS,
+        proto,
+        family,
+        state,
+        recv_q,
+        send_q,
+        wildcard if local_address == "*" else local_address,
+        local_port,
+        local_interface,
+        wildcard if peer[0] == "*" else peer[0],
+        peer[1],
+        processes,
+        bool(processes) or capture.owner_known_without_users,
+        uid,
+        inode,
+        v6only,
+        number,
+    )
+
+
+def _family(address: str, v6only: bool | None, capture: Capture) -> tuple[Family, bool | None]:
+    if address == "*":
+        if v6only is not None or capture.star_is_dual_stack_v6:
+            return Family.IPV6, False if v6only is None else v6only
+        return Family.IPV4, None
+    if ":" in address:
+        if v6only is None and address == "::" and capture.star_is_dual_stack_v6:
+            v6only = True  # this ss would have printed "*" for a dual-stack socket
+        return Family.IPV6, v6only
+    return Family.IPV4, None
