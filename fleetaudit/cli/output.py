@@ -10,22 +10,25 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from fleetaudit.errors import InputError
 
 
-def write_report(text: str, output: Path | None) -> None:
-    """Write ``text`` to ``output``, or to stdout when ``output`` is None or ``-``."""
+def write_report(text: str | Iterable[str], output: Path | None) -> None:
+    """Write ``text`` (one string, or pieces) to ``output``, or to stdout when ``output`` is
+    None or ``-``."""
+    pieces = [text] if isinstance(text, str) else text
     if output is None or str(output) == "-":
-        sys.stdout.write(text)
+        sys.stdout.writelines(pieces)
         sys.stdout.flush()
         return
-    write_atomically(output, text)
+    write_atomically(output, pieces)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one rename; raise InputError if that is impossible."""
+def write_atomically(path: Path, pieces: Iterable[str]) -> None:
+    """Replace ``path`` with the text in one rename; raise InputError if that is impossible."""
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
@@ -33,7 +36,7 @@ def write_atomically(path: Path, text: str) -> None:
         raise InputError(f"cannot write output file: {exc.strerror}", path=path) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            handle.writelines(pieces)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, 0o644)
@@ -41,3 +44,7 @@ def write_atomically(path: Path, text: str) -> None:
     except OSError as exc:
         Path(tmp_name).unlink(missing_ok=True)
         raise InputError(f"cannot write output file: {exc.strerror}", path=path) from exc
+    except BaseException:
+        # The pieces are produced while writing; a failure there must not leave debris.
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
