@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from fleetaudit import __version__
+from fleetaudit.cli.check import check
 from fleetaudit.cli.demo import demo
 from fleetaudit.cli.parse import parse
 from fleetaudit.cli.run import run
@@ -43,3 +44,4 @@ def _root(
 app.command()(run)
 app.command()(demo)
 app.command()(parse)
+app.command()(check)

@@ -40,7 +40,8 @@ def demo(
         write_report(format.formatter().render(result), output)
         code = verdict(result, fail_on)
         say(
-            f"demo: {len(result.snapshots)} simulated hosts, {len(result.findings)} findings; "
+            f"demo: {len(result.snapshots)} simulated hosts, "
+            f"{len(result.active_findings)} findings; "
             f"`fleetaudit run` would have exited {int(code)} "
             f"(1 = findings at or above {fail_on.value}, 2 = hosts not audited)"
         )

@@ -146,7 +146,7 @@ def finish(
     failed = len(result.failed_hosts)
     say(
         f"{len(result.snapshots)} hosts, {len(result.snapshots) - failed} audited, "
-        f"{failed} not audited, {len(result.findings)} findings, "
+        f"{failed} not audited, {len(result.active_findings)} findings, "
         f"{len(result.findings_at_or_above(fail_on))} at or above {fail_on.value}; "
         f"exit {int(code)}"
     )

@@ -4,11 +4,24 @@ across runs so history and diff can follow it."""
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
 from fleetaudit.model.enums import Severity
 from fleetaudit.model.socket import Socket
+
+
+class AppliedWaiver(BaseModel):
+    """The policy waiver that matched a finding, and whether it still holds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason: str
+    expires: date
+    ticket: str | None = None
+    expired: bool
+    """True once ``expires`` has passed: the finding counts again, and reports say why."""
 
 
 class Finding(BaseModel):
@@ -22,6 +35,13 @@ class Finding(BaseModel):
     message: str
     socket: Socket | None = None
     fingerprint: str
+    waiver: AppliedWaiver | None = None
+
+    @property
+    def waived(self) -> bool:
+        """True when an unexpired waiver covers this finding: it is reported, marked, and
+        never counts toward the exit code."""
+        return self.waiver is not None and not self.waiver.expired
 
     @property
     def process(self) -> str:

@@ -43,6 +43,11 @@ class RunResult(BaseModel):
         """Hosts that could not be audited."""
         return tuple(s for s in self.snapshots if s.status is not HostStatus.OK)
 
+    @property
+    def active_findings(self) -> tuple[Finding, ...]:
+        """Findings no unexpired waiver covers."""
+        return tuple(f for f in self.findings if not f.waived)
+
     def findings_at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
-        """Findings whose severity is at least ``threshold``."""
-        return tuple(f for f in self.findings if f.severity.rank >= threshold.rank)
+        """Active (unwaived) findings whose severity is at least ``threshold``."""
+        return tuple(f for f in self.active_findings if f.severity.rank >= threshold.rank)

@@ -7,15 +7,20 @@ findings: its failure is reported as a host status, not as a policy verdict.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.policy.schema import Policy
+from fleetaudit.policy.waivers import apply_waivers
 
 
-def evaluate(snapshot: HostSnapshot, policy: Policy) -> list[Finding]:
-    """Every finding of ``policy`` on ``snapshot``."""
+def evaluate(snapshot: HostSnapshot, policy: Policy, today: date | None = None) -> list[Finding]:
+    """Every finding of ``policy`` on ``snapshot``, with waivers applied as of ``today``
+    (the UTC date when not given; tests and replays pass it to stay deterministic)."""
     if snapshot.status is not HostStatus.OK:
         return []
     applicable = [rule for rule in policy.rules if rule.select.selects(snapshot)]
-    return [finding for rule in applicable for finding in rule.check(snapshot, applicable)]
+    findings = (finding for rule in applicable for finding in rule.check(snapshot, applicable))
+    return apply_waivers(findings, snapshot, policy.waivers, today or datetime.now(UTC).date())

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from fleetaudit.errors import PolicyError
 from fleetaudit.policy.rules import RULE_KINDS, Rule
 from fleetaudit.policy.schema import FORMAT_VERSION, Policy, PolicyDocument
+from fleetaudit.policy.waivers import Waiver
 from fleetaudit.yamlsource import YamlDocument, load_yaml, parse_yaml, validation_error
 
 DEFAULT_POLICY_SOURCE = "(built-in) fleetaudit/data/default.yaml"
@@ -43,11 +44,14 @@ def _build(doc: YamlDocument, default_name: str) -> Policy:
     header = _header(doc)
     rules = [_rule(doc, index, data) for index, data in enumerate(header.rules)]
     _check_unique_ids(doc, rules)
+    known_ids = {rule.id for rule in rules}
+    waivers = [_waiver(doc, index, data, known_ids) for index, data in enumerate(header.waivers)]
     return Policy(
         name=header.name or default_name,
         source=doc.path,
         description=header.description,
         rules=tuple(rules),
+        waivers=tuple(waivers),
     )
 
 
@@ -102,6 +106,24 @@ def _rule(doc: YamlDocument, index: int, data: dict[str, Any]) -> Rule:
         return cls.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc, doc, PolicyError, prefix=loc) from exc
+
+
+def _waiver(doc: YamlDocument, index: int, data: object, known_ids: set[str]) -> Waiver:
+    loc: tuple[str | int, ...] = ("waivers", index)
+    try:
+        waiver = Waiver.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, doc, PolicyError, prefix=loc) from exc
+    if waiver.rule not in known_ids:
+        line, column = doc.position((*loc, "rule"))
+        raise PolicyError(
+            f"waiver names rule {waiver.rule!r}, which this policy does not define",
+            path=doc.path,
+            line=line,
+            column=column,
+            key=f"waivers.{index}.rule",
+        )
+    return waiver
 
 
 def _check_unique_ids(doc: YamlDocument, rules: list[Rule]) -> None:

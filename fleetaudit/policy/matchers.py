@@ -9,6 +9,7 @@ A matcher is a ``match:`` block (or an ``allow:`` entry of an allowlist) in the 
       family: ipv4
       state: LISTEN
       scope: [any, public]
+      uid: [0, 33]                    # socket owner uid (needs ss -e / netstat -e)
       not: {scope: loopback}          # a nested matcher that must NOT match
 
 Every key given must match (AND); a list means any of its values (OR); a missing key matches
@@ -28,7 +29,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, model_validator
 from pydantic_core import PydanticCustomError
 
 from fleetaudit.model.enums import BindScope, Family, Proto, SocketState
@@ -144,6 +145,9 @@ class SocketMatch(BaseModel):
     family: Annotated[tuple[Family, ...], BeforeValidator(as_tuple)] | None = None
     state: Annotated[tuple[SocketState, ...], BeforeValidator(as_tuple)] | None = None
     scope: Annotated[tuple[BindScope, ...], BeforeValidator(as_tuple)] | None = None
+    uid: Annotated[tuple[StrictInt, ...], BeforeValidator(as_tuple)] | None = None
+    """Socket owner uid (from ``ss -e`` / ``netstat -e``); a socket whose uid the listing
+    does not show never matches."""
     not_: SocketMatch | None = Field(default=None, alias="not")
 
     def decide(self, socket: Socket) -> bool | None:
@@ -176,6 +180,7 @@ class SocketMatch(BaseModel):
             and (self.family is None or socket.family in self.family)
             and (self.state is None or socket.state in self.state)
             and (self.scope is None or socket.bind_scope in self.scope)
+            and (self.uid is None or socket.uid in self.uid)
         )
 
 

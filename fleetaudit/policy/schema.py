@@ -13,6 +13,8 @@ A policy file::
         fix: ...                # optional: what to do about a finding
         select: {groups: [db]}  # optional: which hosts (see selectors.py)
         ...                     # the keys of the kind (see rules/<kind>.py)
+    waivers:                    # optional: accepted risks with a reason and an end date
+      - {rule: db-loopback, select: {hosts: [db3]}, reason: ..., expires: 2026-12-31}
 
 Unknown keys are errors everywhere, never ignored. New top-level sections (waivers,
 includes) and new rule kinds can be added without changing what existing files mean.
@@ -32,6 +34,7 @@ from fleetaudit.policy.rules import (
     ForbiddenRule,
     QueueRule,
 )
+from fleetaudit.policy.waivers import Waiver
 
 FORMAT_VERSION: Literal[1] = 1
 """The only policy format version this fleetaudit reads."""
@@ -52,6 +55,7 @@ class PolicyDocument(BaseModel):
     name: str | None = Field(default=None, min_length=1)
     description: str = ""
     rules: list[dict[str, Any]]
+    waivers: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Policy(BaseModel):
@@ -65,6 +69,7 @@ class Policy(BaseModel):
     description: str = ""
     version: Literal[1] = FORMAT_VERSION
     rules: tuple[AnyRule, ...]
+    waivers: tuple[Waiver, ...] = ()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Self:

@@ -24,6 +24,7 @@ def run_document(run: RunResult) -> dict[str, Any]:
     findings = data.pop("findings")
     for finding, model in zip(findings, run.findings, strict=True):
         finding["process"] = model.process
+        finding["waived"] = model.waived
     return {
         "schema_version": SCHEMA_VERSION,
         "run": data,

@@ -21,6 +21,10 @@ class Summary:
     listeners: int
     listeners_by_scope: dict[str, int]
     findings_by_severity: dict[str, int]
+    """Active findings (no unexpired waiver) per severity."""
+    findings_waived: int
+    waivers_expired: int
+    """Findings whose waiver has expired: they count again."""
     parse_errors: int
 
 
@@ -28,7 +32,7 @@ def summarize(run: RunResult) -> Summary:
     """Totals for ``run``."""
     statuses = Counter(s.status.value for s in run.snapshots)
     scopes = Counter(sock.bind_scope.value for s in run.snapshots for sock in s.listeners)
-    severities = Counter(f.severity.value for f in run.findings)
+    severities = Counter(f.severity.value for f in run.active_findings)
     audited = [s for s in run.snapshots if s.status is HostStatus.OK]
     return Summary(
         hosts_total=len(run.snapshots),
@@ -39,5 +43,7 @@ def summarize(run: RunResult) -> Summary:
         listeners=sum(scopes.values()),
         listeners_by_scope={sc.value: scopes[sc.value] for sc in BindScope},
         findings_by_severity={sv.value: severities[sv.value] for sv in reversed(Severity)},
+        findings_waived=sum(1 for f in run.findings if f.waived),
+        waivers_expired=sum(1 for f in run.findings if f.waiver and f.waiver.expired),
         parse_errors=sum(len(s.parse_errors) for s in run.snapshots),
     )

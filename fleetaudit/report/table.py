@@ -32,7 +32,8 @@ class TableFormatter(Formatter):
         sections = [
             _warnings(run, summary),
             _hosts_section(run.snapshots),
-            _findings_section(run.findings),
+            _findings_section(run.active_findings),
+            _waived_section(tuple(f for f in run.findings if f.waived)),
             _totals_section(run, summary),
         ]
         return "\n\n".join(s for s in sections if s) + "\n"
@@ -96,13 +97,39 @@ def _findings_section(findings: tuple[Finding, ...]) -> str:
             _cell(f.socket.endpoint if f.socket else ""),
             _cell(f.socket.proto.value if f.socket else ""),
             _cell(f.process),
-            _cell(f.message),
+            _cell(_with_expired_waiver(f)),
         )
         for f in findings
     ]
     headers = ("severity", "host", "rule", "local address", "proto", "process", "message")
     table = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
     return f"FINDINGS ({len(findings)})\n{table}"
+
+
+def _with_expired_waiver(finding: Finding) -> str:
+    waiver = finding.waiver
+    if waiver is None or not waiver.expired:
+        return finding.message
+    return f"[waiver expired {waiver.expires}: {waiver.reason}] {finding.message}"
+
+
+def _waived_section(waived: tuple[Finding, ...]) -> str:
+    if not waived:
+        return ""
+    rows = [
+        (
+            f.severity.value,
+            _cell(f.host),
+            f.rule_id,
+            _cell(f.socket.endpoint if f.socket else ""),
+            str(f.waiver.expires) if f.waiver else "",
+            _cell(f.waiver.reason if f.waiver else ""),
+        )
+        for f in waived
+    ]
+    headers = ("severity", "host", "rule", "local address", "until", "reason")
+    table = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+    return f"WAIVED ({len(waived)}, not counted in the exit code)\n{table}"
 
 
 def _totals_section(run: RunResult, summary: Summary) -> str:
@@ -112,11 +139,14 @@ def _totals_section(run: RunResult, summary: Summary) -> str:
     rows = [
         ("hosts", f"{summary.hosts_total} ({summary.hosts_audited} audited, {failed} not audited)"),
         ("listeners", f"{summary.listeners} ({scopes or 'none'})"),
-        ("findings", f"{len(run.findings)} ({by_severity or 'none'})"),
+        ("findings", f"{len(run.active_findings)} ({by_severity or 'none'})"),
         ("policy", _cell(f"{run.policy_name} ({run.policy_source})")),
         ("host keys", run.host_key_policy.value),
         ("run", f"{run.run_id}, {(run.finished_at - run.started_at).total_seconds():.1f}s"),
     ]
+    if summary.findings_waived or summary.waivers_expired:
+        waived = f"{summary.findings_waived} waived, {summary.waivers_expired} with expired waivers"
+        rows.append(("waivers", waived))
     if summary.parse_errors:
         rows.append(("unparsed lines", str(summary.parse_errors)))
     return "TOTALS\n" + tabulate(rows, tablefmt="plain", disable_numparse=True)

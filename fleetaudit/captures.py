@@ -1,0 +1,78 @@
+"""Saved captures as hosts: judge pasted ``ss``/``netstat``//proc/net output without SSH.
+
+A capture goes through the same pipeline as a live host (the replay transport answers the
+collection script with it), so ``fleetaudit check`` and ``fleetaudit run`` can never judge
+the same listing differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fleetaudit.errors import CaptureError
+from fleetaudit.inventory.model import Host, Inventory
+from fleetaudit.lab.replies import RecordedHost
+from fleetaudit.parse import detect_tool
+from fleetaudit.transport import ReplayTransport, Responder
+
+_REPLY_MARK = "@@fleetaudit"
+_ROOT_UID = 0
+_USER_UID = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCapture:
+    """One capture file and the host it stands for."""
+
+    host: Host
+    responder: Responder
+
+
+def host_name_of(path: Path) -> str:
+    """``db1.ss.txt`` -> ``db1``: the file name up to its first dot."""
+    return path.name.split(".", 1)[0] or path.name
+
+
+def load_captures(
+    paths: Sequence[Path],
+    *,
+    host: str | None,
+    groups: Sequence[str],
+    inventory: Inventory | None,
+    privileged: bool,
+) -> list[SavedCapture]:
+    """Read capture files into hosts; groups and labels come from ``inventory`` when the
+    host is in it, else from ``groups``."""
+    if host is not None and len(paths) != 1:
+        raise CaptureError("--host names the host of a single capture; give one file")
+    known = {h.name: h for h in inventory.hosts} if inventory is not None else {}
+    captures = []
+    for path in paths:
+        name = host or host_name_of(path)
+        entry = known.get(name) or Host(name=name, address=name, groups=tuple(groups))
+        captures.append(SavedCapture(entry, _responder(path, privileged)))
+    names = [c.host.name for c in captures]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise CaptureError(f"several captures for host(s) {', '.join(duplicates)}; use one each")
+    return captures
+
+
+def replay_transport(captures: Sequence[SavedCapture]) -> ReplayTransport:
+    """A transport that answers each capture's host with it."""
+    return ReplayTransport({c.host.name: c.responder for c in captures})
+
+
+def _responder(path: Path, privileged: bool) -> Responder:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise CaptureError(f"cannot read capture: {exc.strerror}", path=path) from exc
+    if text.startswith(_REPLY_MARK):
+        # A whole reply of the collection script (as `fleetaudit run` receives it).
+        return lambda command: (0, text, "")
+    tool = detect_tool(text, source=str(path))
+    uid = _ROOT_UID if privileged else _USER_UID
+    return RecordedHost(tool, text, login_uid=uid, sudo_allowed=False).reply

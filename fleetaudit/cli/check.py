@@ -1,0 +1,73 @@
+"""``fleetaudit check``: judge saved captures against a policy, without SSH."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.run import FailOn, Format, Output, PolicyFile, finish, load_policy_or_default
+from fleetaudit.model.enums import Severity
+from fleetaudit.report import OutputFormat
+
+
+def check(
+    captures: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Saved output of ss, netstat or /proc/net (or of the collection script); "
+            "the host is the file name up to its first dot (db1.ss.txt -> db1).",
+            metavar="CAPTURE...",
+        ),
+    ],
+    policy: PolicyFile = None,
+    host: Annotated[
+        str | None, typer.Option(help="Host name for a single capture (instead of the file name).")
+    ] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Group of the captured hosts, for rules that select groups (repeatable)."
+        ),
+    ] = None,
+    inventory: Annotated[
+        Path | None,
+        typer.Option(
+            help="Take each host's groups and labels from this inventory.", dir_okay=False
+        ),
+    ] = None,
+    privileged: Annotated[
+        bool,
+        typer.Option(
+            help="The captures were taken as root (sudo): a socket without a process really "
+            "has none. Without it such sockets are owner-unknown, as for an unprivileged run."
+        ),
+    ] = False,
+    format: Format = OutputFormat.TABLE,
+    output: Output = None,
+    fail_on: FailOn = Severity.HIGH,
+) -> None:
+    """Judge saved socket listings against a policy, as `run` would judge live hosts.
+
+    For pre-change review of a listing pasted into a ticket, and for testing policies.
+    Exit codes as for `run`: 0 clean, 1 findings at or above --fail-on, 2 error.
+    """
+    with user_errors():
+        from fleetaudit.auditor import Auditor
+        from fleetaudit.captures import load_captures, replay_transport
+        from fleetaudit.inventory import load_inventory
+
+        hosts_inventory = load_inventory(inventory) if inventory is not None else None
+        saved = load_captures(
+            captures,
+            host=host,
+            groups=group or [],
+            inventory=hosts_inventory,
+            privileged=privileged,
+        )
+        rules = load_policy_or_default(policy)
+        auditor = Auditor(transport=replay_transport(saved))
+        result = auditor.run([c.host for c in saved], rules)
+        finish(result, format, output, fail_on, allow_unreachable=False)

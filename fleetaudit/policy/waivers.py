@@ -1,0 +1,74 @@
+"""Waivers: accepted risks, written down with a reason and an end date.
+
+A ``waivers:`` entry in the policy file::
+
+    waivers:
+      - rule: datastores-private-on-db-hosts   # the rule id it waives (must exist)
+        select: {hosts: [db3]}                 # optional: which hosts (a host selector)
+        match: {port: 3306}                    # optional: which sockets (a socket matcher)
+        reason: replica seeding until the VPN link is up     # required
+        expires: 2026-12-31                    # required; the last day it holds
+        ticket: SEC-1234                       # optional
+
+A waived finding stays in every machine format, marked with its waiver, and never counts
+toward the exit code. Once ``expires`` has passed the waiver stops hiding the finding, and
+the report says it expired, so an accepted risk cannot silently become permanent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from fleetaudit.model.finding import AppliedWaiver, Finding
+from fleetaudit.model.host import HostSnapshot
+from fleetaudit.policy.matchers import SocketMatch
+from fleetaudit.policy.selectors import HostSelector
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Waiver(BaseModel):
+    """One accepted risk: which findings it covers, why, and until when."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: Text
+    select: HostSelector = Field(default_factory=HostSelector)
+    match: SocketMatch | None = None
+    reason: Text
+    expires: date
+    ticket: Text | None = None
+
+    def covers(self, finding: Finding, snapshot: HostSnapshot) -> bool:
+        """True when ``finding`` (on ``snapshot``'s host) is one this waiver names."""
+        if finding.rule_id != self.rule or not self.select.selects(snapshot):
+            return False
+        if self.match is None:
+            return True
+        return finding.socket is not None and self.match.matches(finding.socket)
+
+
+def apply_waivers(
+    findings: Iterable[Finding],
+    snapshot: HostSnapshot,
+    waivers: Sequence[Waiver],
+    today: date,
+) -> list[Finding]:
+    """``findings`` with the first covering waiver attached to each (expired or not)."""
+    result = []
+    for finding in findings:
+        waiver = next((w for w in waivers if w.covers(finding, snapshot)), None)
+        if waiver is not None:
+            applied = AppliedWaiver(
+                reason=waiver.reason,
+                expires=waiver.expires,
+                ticket=waiver.ticket,
+                expired=today > waiver.expires,
+            )
+            finding = finding.model_copy(update={"waiver": applied})
+        result.append(finding)
+    return result

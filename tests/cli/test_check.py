@@ -1,0 +1,65 @@
+"""`fleetaudit check`: saved captures judged without SSH, through the same pipeline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+
+from tests.runcli import fleetaudit
+
+DEMO = Path(str(resources.files("fleetaudit").joinpath("data", "demo")))
+CAPTURES = Path(__file__).parents[1] / "fixtures" / "captures"
+
+
+def test_mysqld_on_any_address_and_a_full_accept_queue_are_flagged(tmp_path: Path) -> None:
+    db = shutil.copy(DEMO / "db1.ss.txt", tmp_path / "db1.ss.txt")
+    app = shutil.copy(CAPTURES / "ss-tuanpe-root.txt", tmp_path / "app9.txt")
+    done = fleetaudit("check", db, app, "--privileged", "--format", "json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    found = {
+        (f["host"], f["rule_id"], f["severity"], f["socket"]["local_port"])
+        for f in report["findings"]
+    }
+    assert ("db1", "mysql-loopback", "high", 3306) in found
+    assert ("app9", "listen-backlog", "medium", 7000) in found
+    [backlog] = [f for f in report["findings"] if f["rule_id"] == "listen-backlog"]
+    assert "accept queue 5/4" in backlog["message"]
+
+
+def test_waiver_in_the_policy_turns_the_verdict_clean(tmp_path: Path) -> None:
+    capture = shutil.copy(DEMO / "db1.ss.txt", tmp_path / "db1.ss.txt")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nrules:\n"
+        "  - {id: mysql-loopback, kind: bind-scope, severity: high, description: d,\n"
+        "     match: {process: mysqld}, allow: [loopback]}\n"
+        "waivers:\n"
+        "  - {rule: mysql-loopback, reason: migration window, expires: 2999-01-01}\n"
+    )
+    done = fleetaudit("check", capture, "--policy", policy, "--privileged")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "WAIVED (1" in done.stdout and "migration window" in done.stdout
+
+
+def test_host_and_groups_come_from_the_inventory(tmp_path: Path) -> None:
+    capture = shutil.copy(DEMO / "db1.ss.txt", tmp_path / "db1.ss.txt")
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("hosts:\n  db1: {groups: [db]}\n")
+    done = fleetaudit(
+        "check", capture, "--inventory", inventory, "--format", "json", "--privileged"
+    )
+    rules = {f["rule_id"] for f in json.loads(done.stdout)["findings"]}
+    assert "datastores-private-on-db-hosts" in rules and "mysql-loopback" not in rules
+
+
+def test_bad_captures_are_clear_errors(tmp_path: Path) -> None:
+    route = tmp_path / "r1.txt"
+    route.write_text("Kernel IP routing table\n")
+    done = fleetaudit("check", route)
+    assert done.returncode == 2 and "routing table" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = fleetaudit("check", route, route, "--host", "x")
+    assert done.returncode == 2 and "single capture" in done.stderr
