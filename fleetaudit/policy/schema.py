@@ -7,7 +7,8 @@ A policy file::
     description: ...            # optional
     rules:                      # evaluated in this order; findings come out in this order
       - id: db-loopback         # unique; letters, digits, . _ -
-        kind: bind-scope        # bind-scope | allowlist | backlog | queue | forbidden | coverage
+        kind: bind-scope        # bind-scope | allowlist | backlog | queue | forbidden |
+                                # coverage | state-count
         severity: high          # info | low | medium | high | critical
         description: ...        # why the rule exists (quoted in every finding)
         fix: ...                # optional: what to do about a finding
@@ -33,6 +34,7 @@ from fleetaudit.policy.rules import (
     CoverageRule,
     ForbiddenRule,
     QueueRule,
+    StateCountRule,
 )
 from fleetaudit.policy.waivers import Waiver
 
@@ -40,7 +42,13 @@ FORMAT_VERSION: Literal[1] = 1
 """The only policy format version this fleetaudit reads."""
 
 AnyRule = Annotated[
-    BindScopeRule | AllowlistRule | BacklogRule | QueueRule | ForbiddenRule | CoverageRule,
+    BindScopeRule
+    | AllowlistRule
+    | BacklogRule
+    | QueueRule
+    | ForbiddenRule
+    | CoverageRule
+    | StateCountRule,
     Field(discriminator="kind"),
 ]
 

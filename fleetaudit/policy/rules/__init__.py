@@ -13,6 +13,7 @@ from fleetaudit.policy.rules.coverage import CoverageRule
 from fleetaudit.policy.rules.forbidden import ForbiddenRule
 from fleetaudit.policy.rules.interface import Rule
 from fleetaudit.policy.rules.queue import QueueRule
+from fleetaudit.policy.rules.state_count import StateCountRule
 
 RULE_KINDS: dict[str, type[Rule]] = {
     "bind-scope": BindScopeRule,
@@ -21,6 +22,7 @@ RULE_KINDS: dict[str, type[Rule]] = {
     "queue": QueueRule,
     "forbidden": ForbiddenRule,
     "coverage": CoverageRule,
+    "state-count": StateCountRule,
 }
 
 __all__ = [
@@ -32,4 +34,5 @@ __all__ = [
     "ForbiddenRule",
     "QueueRule",
     "Rule",
+    "StateCountRule",
 ]
