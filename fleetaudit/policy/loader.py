@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from fleetaudit.errors import PolicyError
+from fleetaudit.policy.extends import base_path, check_chain, merge_rules
 from fleetaudit.policy.rules import RULE_KINDS, Rule
 from fleetaudit.policy.schema import FORMAT_VERSION, Policy, PolicyDocument
 from fleetaudit.policy.waivers import Waiver
@@ -24,9 +25,10 @@ DEFAULT_POLICY_SOURCE = "(built-in) fleetaudit/data/default.yaml"
 """How reports name the packaged default policy."""
 
 
-def load_policy(path: Path) -> Policy:
-    """Read and validate the policy file at ``path``."""
-    return _build(load_yaml(path, PolicyError), default_name=path.stem)
+def load_policy(path: Path, _chain: tuple[str, ...] = ()) -> Policy:
+    """Read and validate the policy file at ``path`` (and the policies it extends)."""
+    doc = load_yaml(path, PolicyError)
+    return _build(doc, default_name=path.stem, chain=(*_chain, str(path.resolve())))
 
 
 def load_default_policy() -> Policy:
@@ -40,10 +42,23 @@ def parse_policy(text: str, source: str) -> Policy:
     return _build(parse_yaml(text, source, PolicyError), default_name=Path(source).stem)
 
 
-def _build(doc: YamlDocument, default_name: str) -> Policy:
+def _build(doc: YamlDocument, default_name: str, chain: tuple[str, ...] = ()) -> Policy:
     header = _header(doc)
     rules = [_rule(doc, index, data) for index, data in enumerate(header.rules)]
     _check_unique_ids(doc, rules)
+    base = _base(doc, header, chain)
+    inherited_waivers: tuple[Waiver, ...] = ()
+    if base is not None:
+        rules = merge_rules(doc, base, rules, header.remove)
+        inherited_waivers = base.waivers
+    elif header.remove:
+        line, _ = doc.position(("remove",))
+        raise PolicyError(
+            "remove: needs extends: (there is no base policy to remove from)",
+            path=doc.path,
+            line=line,
+            key="remove",
+        )
     known_ids = {rule.id for rule in rules}
     waivers = [_waiver(doc, index, data, known_ids) for index, data in enumerate(header.waivers)]
     return Policy(
@@ -51,8 +66,18 @@ def _build(doc: YamlDocument, default_name: str) -> Policy:
         source=doc.path,
         description=header.description,
         rules=tuple(rules),
-        waivers=tuple(waivers),
+        waivers=(*inherited_waivers, *waivers),
     )
+
+
+def _base(doc: YamlDocument, header: PolicyDocument, chain: tuple[str, ...]) -> Policy | None:
+    if header.extends is None:
+        return None
+    target = base_path(doc, header.extends)
+    check_chain(doc, chain, target)
+    if target is None:
+        return load_default_policy()
+    return load_policy(target, chain)
 
 
 def _header(doc: YamlDocument) -> PolicyDocument:

@@ -14,6 +14,8 @@ A policy file::
         fix: ...                # optional: what to do about a finding
         select: {groups: [db]}  # optional: which hosts (see selectors.py)
         ...                     # the keys of the kind (see rules/<kind>.py)
+    extends: default            # optional: build on a base policy (see extends.py)
+    remove: [rule-id]           # optional, with extends: base rules to drop
     waivers:                    # optional: accepted risks with a reason and an end date
       - {rule: db-loopback, select: {hosts: [db3]}, reason: ..., expires: 2026-12-31}
 
@@ -62,7 +64,9 @@ class PolicyDocument(BaseModel):
     version: Literal[1]
     name: str | None = Field(default=None, min_length=1)
     description: str = ""
-    rules: list[dict[str, Any]]
+    extends: str | None = Field(default=None, min_length=1)
+    remove: list[str] = Field(default_factory=list)
+    rules: list[dict[str, Any]] = Field(default_factory=list)
     waivers: list[dict[str, Any]] = Field(default_factory=list)
 
 

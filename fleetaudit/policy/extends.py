@@ -1,0 +1,78 @@
+"""``extends:``: a policy built on a base policy, overriding, adding and removing rules.
+
+::
+
+    version: 1
+    extends: default            # "default" (the built-in policy) or a file, relative to this one
+    remove: [no-tftp]           # base rules to drop, by id
+    rules:
+      - id: mysql-loopback      # an id the base has: replaces that rule, in the base's place
+        ...
+      - id: payments-allowlist  # a new id: added after the base's rules
+        ...
+
+Waivers of the base apply too. A chain of ``extends`` may be a few files long; a cycle is an
+error. Every id in ``remove`` must exist in the base, so a renamed base rule cannot
+silently stay in force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from fleetaudit.errors import PolicyError
+from fleetaudit.policy.rules import Rule
+from fleetaudit.policy.schema import Policy
+from fleetaudit.yamlsource import YamlDocument
+
+BUILTIN_DEFAULT = "default"
+MAX_DEPTH = 8
+
+
+def base_path(doc: YamlDocument, extends: str) -> Path | None:
+    """The base policy's file, or None for the built-in default."""
+    if extends == BUILTIN_DEFAULT:
+        return None
+    return (Path(doc.path).parent / extends).resolve()
+
+
+def check_chain(doc: YamlDocument, chain: Sequence[str], target: Path | None) -> None:
+    """Refuse a cycle or an overly long chain of ``extends``."""
+    where = doc.position(("extends",))
+    if target is not None and str(target) in chain:
+        raise PolicyError(
+            "extends forms a cycle: " + " -> ".join([*chain, str(target)]),
+            path=doc.path,
+            line=where[0],
+            column=where[1],
+            key="extends",
+        )
+    if len(chain) >= MAX_DEPTH:
+        raise PolicyError(
+            f"extends chain longer than {MAX_DEPTH} files",
+            path=doc.path,
+            line=where[0],
+            key="extends",
+        )
+
+
+def merge_rules(
+    doc: YamlDocument, base: Policy, own: Sequence[Rule], remove: Sequence[str]
+) -> list[Rule]:
+    """The base's rules with ``remove`` dropped and ``own`` replacing or adding by id."""
+    base_ids = {rule.id for rule in base.rules}
+    for index, rule_id in enumerate(remove):
+        if rule_id not in base_ids:
+            line, column = doc.position(("remove", index))
+            raise PolicyError(
+                f"remove: the base policy {base.name!r} has no rule {rule_id!r}",
+                path=doc.path,
+                line=line,
+                column=column,
+                key=f"remove.{index}",
+            )
+    overrides = {rule.id: rule for rule in own}
+    merged = [overrides.get(rule.id, rule) for rule in base.rules if rule.id not in remove]
+    merged.extend(rule for rule in own if rule.id not in base_ids)
+    return merged
