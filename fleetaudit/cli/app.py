@@ -10,6 +10,7 @@ from fleetaudit import __version__
 from fleetaudit.cli.check import check
 from fleetaudit.cli.demo import demo
 from fleetaudit.cli.parse import parse
+from fleetaudit.cli.policy import policy_app
 from fleetaudit.cli.run import run
 
 app = typer.Typer(
@@ -45,3 +46,4 @@ app.command()(run)
 app.command()(demo)
 app.command()(parse)
 app.command()(check)
+app.add_typer(policy_app)

@@ -1,0 +1,65 @@
+"""`fleetaudit policy lint` and `fleetaudit policy explain`."""
+
+from __future__ import annotations
+
+import shutil
+from importlib import resources
+from pathlib import Path
+
+from tests.runcli import fleetaudit
+
+DEMO = Path(str(resources.files("fleetaudit").joinpath("data", "demo")))
+RULE = "  - {id: %s, kind: forbidden, severity: high, description: d, match: {port: 23}%s}\n"
+
+
+def test_lint_reports_errors_with_line_and_column(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("version: 1\nrules:\n  - {id: a, kind: forbiden, severity: high}\n")
+    done = fleetaudit("policy", "lint", policy)
+    assert done.returncode == 2
+    assert f"{policy}:3:" in done.stderr and "unknown rule kind 'forbiden'" in done.stderr
+
+
+def test_lint_warnings_point_at_their_lines(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "version: 1\nrules:\n"
+        + RULE % ("a", "")
+        + RULE % ("b", "")
+        + RULE % ("c", ", select: {groups: [dbz]}")
+        + "waivers:\n  - {rule: a, reason: old, expires: 2001-01-01}\n"
+    )
+    inventory = tmp_path / "inv.yaml"
+    inventory.write_text("hosts:\n  db1: {groups: [db]}\n")
+    done = fleetaudit("policy", "lint", policy, "--inventory", inventory)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith(f"{policy}:4:") and "repeats rule 'a'" in line for line in lines)
+    assert any(f"{policy}:5:" in line and "no group 'dbz'" in line for line in lines)
+    assert any(f"{policy}:7:" in line and "expired on 2001-01-01" in line for line in lines)
+
+
+def test_shipped_policies_lint_clean() -> None:
+    for policy in sorted((Path(__file__).parents[2] / "policies").glob("*.yaml")):
+        done = fleetaudit("policy", "lint", policy)
+        assert done.returncode == 0, done.stderr
+        assert "warning" not in done.stdout, done.stdout
+
+
+def test_explain_shows_rules_and_socket_verdicts(tmp_path: Path) -> None:
+    capture = shutil.copy(DEMO / "db1.ss.txt", tmp_path / "db1.ss.txt")
+    done = fleetaudit(
+        "policy", "explain", "--host", "db1", capture, "--group", "db", "--privileged"
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "applies      datastores-private-on-db-hosts" in out
+    assert "not applied  mysql-loopback" in out and "not (in group db or cache)" in out
+    assert "FAIL   datastores-private-on-db-hosts (high): mysqld listens on 0.0.0.0:3306" in out
+    assert "allowed by db-allowlist entry 1" in out
+
+
+def test_explain_without_capture_lists_rules_only() -> None:
+    done = fleetaudit("policy", "explain", "--host", "web7", "--group", "web")
+    assert done.returncode == 0 and "applies      web-allowlist" in done.stdout
+    assert "SOCKETS" not in done.stdout
