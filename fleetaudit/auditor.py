@@ -61,6 +61,8 @@ class Auditor:
             concurrency=self.config.concurrency,
             command_timeout=self.config.command_timeout,
             host_deadline=self.config.host_deadline,
+            samples=self.config.samples,
+            interval=self.config.interval,
         )
         try:
             async for capture in collect_fleet(hosts, transports, settings):

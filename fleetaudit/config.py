@@ -31,10 +31,15 @@ class AuditConfig(BaseModel):
     host_key_policy: HostKeyPolicy = HostKeyPolicy.STRICT
     accept_new_file: Path = Field(default_factory=lambda: default_state_dir() / "known_hosts")
     max_output_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    samples: int = Field(default=1, ge=1, le=100)
+    """Listings per host, ``interval`` seconds apart: backlog and queue rules then flag only
+    what persists in every sample."""
+    interval: float = Field(default=5.0, ge=0)
     use_ssh_config: bool = True
     """Read ``~/.ssh/config`` like OpenSSH; off for the self-contained demo and tests."""
 
     @property
     def host_deadline(self) -> float:
-        """A whole host's budget: each phase's timeout plus slack."""
-        return self.connect_timeout + self.login_timeout + self.command_timeout + 5.0
+        """A whole host's budget: each phase's timeout, every sample, plus slack."""
+        sampling = (self.samples - 1) * (self.interval + self.command_timeout)
+        return self.connect_timeout + self.login_timeout + self.command_timeout + sampling + 5.0

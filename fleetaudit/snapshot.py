@@ -10,7 +10,7 @@ from typing import Any
 from fleetaudit.collect.runner import HostCapture
 from fleetaudit.errors import CaptureError
 from fleetaudit.model.enums import HostStatus, Privilege
-from fleetaudit.model.host import HostSnapshot
+from fleetaudit.model.host import HostSnapshot, QueuePair, socket_key
 from fleetaudit.model.socket import Socket
 from fleetaudit.parse import parse_capture
 
@@ -43,15 +43,54 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
             privilege=reply.privilege,
             **base,
         )
+    sockets = tuple(Socket.from_raw(raw) for raw in parsed.sockets)
     return HostSnapshot(
         status=HostStatus.OK,
         tool=reply.tool,
         privilege=reply.privilege,
         privilege_note=_privilege_note(capture),
-        sockets=tuple(Socket.from_raw(raw) for raw in parsed.sockets),
+        sockets=sockets,
         parse_errors=parsed.errors,
+        samples=1 + len(capture.earlier),
+        queue_history=_queue_history(capture, {socket_key(s) for s in sockets}),
+        listen_overflows=_increase(capture, "ListenOverflows"),
+        listen_drops=_increase(capture, "ListenDrops"),
         **base,
     )
+
+
+def _queue_history(
+    capture: HostCapture, current: set[str]
+) -> dict[str, tuple[QueuePair | None, ...]]:
+    """Queues of the earlier samples, for sockets that are still there and had any."""
+    history: dict[str, list[QueuePair | None]] = {}
+    width = len(capture.earlier)
+    for index, reply in enumerate(capture.earlier):
+        try:
+            _, parsed = parse_capture(
+                reply.output,
+                tool=reply.tool,
+                privileged=reply.privilege is Privilege.ROOT,
+                source=capture.host.name,
+            )
+        except CaptureError:
+            continue  # a sample without data counts as "absent": nothing persists through it
+        for raw in parsed.sockets:
+            if raw.recv_q or raw.send_q:
+                key = socket_key(Socket.from_raw(raw))
+                if key in current:
+                    history.setdefault(key, [None] * width)[index] = (raw.recv_q, raw.send_q)
+    return {key: tuple(pairs) for key, pairs in history.items()}
+
+
+def _increase(capture: HostCapture, counter: str) -> int | None:
+    """How much a kernel counter grew from the first sample to the last."""
+    if not capture.earlier or capture.reply is None:
+        return None
+    first, last = capture.earlier[0].counters.get(counter), capture.reply.counters.get(counter)
+    if first is None or last is None:
+        return None
+    return max(0, last - first)
 
 
 def _privilege_note(capture: HostCapture) -> str | None:

@@ -99,6 +99,17 @@ def run(
             help="Do not verify host keys at all. Every report says so. Never in production.",
         ),
     ] = False,
+    samples: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=100,
+            help="List each host's sockets N times over one connection; backlog and queue "
+            "rules then flag only what persists in every sample, and backlog findings show "
+            "how much the kernel's ListenOverflows/ListenDrops counters grew.",
+        ),
+    ] = 1,
+    interval: Annotated[float, typer.Option(min=0, help="Seconds between samples.")] = 5.0,
     allow_unreachable: Annotated[
         bool,
         typer.Option(help="Hosts that could not be audited do not by themselves make exit 2."),
@@ -123,6 +134,8 @@ def run(
             connect_timeout=connect_timeout,
             command_timeout=command_timeout,
             host_key_policy=_host_key_policy(accept_new, insecure),
+            samples=samples,
+            interval=interval,
             **({"known_hosts": tuple(known_hosts)} if known_hosts else {}),
         )
         progress = HostProgress(len(hosts))

@@ -16,6 +16,8 @@ Header lines (each optional except ``@@fleetaudit`` and ``@@output``)::
     @@tool ss|netstat|proc
     @@privilege root|unprivileged
     @@sudo-refused <first line of sudo's complaint>
+    @@ListenOverflows N        (from /proc/net/netstat, when readable: kernel counters of
+    @@ListenDrops N             connections dropped at a full accept queue)
     @@output
     <tool output>
 """
@@ -30,6 +32,11 @@ PATH="$PATH:/usr/sbin:/sbin:/usr/bin:/bin"; export PATH
 echo "@@fleetaudit 1"
 uid=$(id -u 2>/dev/null || echo unknown)
 echo "@@uid $uid"
+if [ -r /proc/net/netstat ]; then
+  awk '$1 == "TcpExt:" { if (!seen) { for (i = 2; i <= NF; i++) name[i] = $i; seen = 1 }
+    else { for (i = 2; i <= NF; i++) if (name[i] == "ListenOverflows" || name[i] == "ListenDrops")
+      printf "@@%%s %%s\n", name[i], $i } }' /proc/net/netstat 2>/dev/null
+fi
 if command -v ss >/dev/null 2>&1; then
   tool=ss; set -- ss -tuanpe
 elif command -v netstat >/dev/null 2>&1; then

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fleetaudit.errors import TransportError
 from fleetaudit.model.enums import HostStatus, Privilege, Tool
 
 _MARK = "@@"
 _OUTPUT = "@@output"
+COUNTERS = ("ListenOverflows", "ListenDrops")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,8 @@ class Reply:
     uid: str | None
     sudo_refused: str | None
     output: str
+    counters: dict[str, int] = field(default_factory=dict)
+    """Kernel TCP counters the script read (``ListenOverflows``, ``ListenDrops``)."""
     """The tool's output; parse errors count lines from its first line."""
 
 
@@ -60,6 +63,7 @@ def _reply(fields: dict[str, str], output: str) -> Reply:
         uid=fields.get("uid"),
         sudo_refused=fields.get("sudo-refused"),
         output=output,
+        counters={k: int(v) for k, v in fields.items() if k in COUNTERS and v.isdigit()},
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -28,8 +28,12 @@ class CollectSettings:
     concurrency: int = 100
     command_timeout: float = 30.0
     host_deadline: float = 90.0
-    """Upper bound for a whole host (connect, login, command); a safety net under the
+    """Upper bound for a whole host (connect, login, every sample); a safety net under the
     transport's own timeouts so that no host can stall the run."""
+    samples: int = 1
+    """How many times to list the sockets, over one connection."""
+    interval: float = 0.0
+    """Seconds between samples."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,9 @@ class HostCapture:
     started_at: datetime
     duration_s: float
     reply: Reply | None = None
+    """The last sample (the one the report shows)."""
+    earlier: tuple[Reply, ...] = ()
+    """The samples before it, oldest first (``--samples``)."""
     error: str | None = None
     host_key_checked: bool = True
 
@@ -95,22 +102,23 @@ async def collect_host(host: Host, transport: Transport, settings: CollectSettin
     checked = getattr(transport, "verifies_host_keys", True)
 
     def done(
-        status: HostStatus, reply: Reply | None = None, error: str | None = None
+        status: HostStatus, replies: Sequence[Reply] = (), error: str | None = None
     ) -> HostCapture:
         return HostCapture(
             host=host,
             status=status,
             started_at=started,
             duration_s=round(time.monotonic() - clock, 3),
-            reply=reply,
+            reply=replies[-1] if replies else None,
+            earlier=tuple(replies[:-1]),
             error=error,
             host_key_checked=bool(checked),
         )
 
     try:
         async with asyncio.timeout(settings.host_deadline):
-            result = await _run_script(host, transport, settings)
-        return done(HostStatus.OK, reply=_check_result(result))
+            replies = await _sample(host, transport, settings)
+        return done(HostStatus.OK, replies)
     except TransportError as exc:
         return done(exc.status, error=exc.message)
     except TimeoutError:
@@ -119,10 +127,18 @@ async def collect_host(host: Host, transport: Transport, settings: CollectSettin
         )
 
 
-async def _run_script(host: Host, transport: Transport, settings: CollectSettings) -> CommandResult:
+async def _sample(host: Host, transport: Transport, settings: CollectSettings) -> list[Reply]:
+    """Run the script ``samples`` times over one connection, ``interval`` apart."""
+    command = collect_command(host.become)
+    replies: list[Reply] = []
     session = await transport.open(host)
     async with session:
-        return await session.run(collect_command(host.become), timeout=settings.command_timeout)
+        for index in range(max(1, settings.samples)):
+            if index:
+                await asyncio.sleep(settings.interval)
+            result = await session.run(command, timeout=settings.command_timeout)
+            replies.append(_check_result(result))
+    return replies
 
 
 def _check_result(result: CommandResult) -> Reply:

@@ -9,6 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from fleetaudit.model.enums import HostStatus, Privilege, SocketState, Tool
 from fleetaudit.model.socket import Socket
 
+QueuePair = tuple[int, int]
+
+
+def socket_key(socket: Socket) -> str:
+    """An identity for a socket that holds across samples (not the pid, not the queues)."""
+    return (
+        f"{socket.proto.value} {socket.endpoint} "
+        f"{socket.peer_address or '*'}:{socket.peer_port if socket.peer_port is not None else '*'}"
+    )
+
 
 class LineError(BaseModel):
     """A line of command output that could not be parsed (the other lines still were)."""
@@ -43,8 +53,27 @@ class HostSnapshot(BaseModel):
     host_key_checked: bool = True
     """False when the run skipped host-key verification for this host."""
     sockets: tuple[Socket, ...] = ()
+    """The sockets of the last sample."""
     parse_errors: tuple[LineError, ...] = ()
     duration_s: float | None = None
+    samples: int = 1
+    """How many listings were taken (``--samples``); the rules on queues judge them all."""
+    queue_history: dict[str, tuple[QueuePair | None, ...]] = Field(default_factory=dict)
+    """For sockets with a non-empty queue in an earlier sample: (Recv-Q, Send-Q) in each
+    earlier sample, oldest first, None where the socket was absent or its queues empty.
+    Keyed by :func:`socket_key`; sockets not listed had empty queues in every earlier one."""
+    listen_overflows: int | None = None
+    """Increase of the kernel's TcpExt ListenOverflows counter over the samples."""
+    listen_drops: int | None = None
+    """Increase of TcpExt ListenDrops over the samples."""
+
+    def queues_over_samples(self, socket: Socket) -> tuple[QueuePair, ...]:
+        """``socket``'s (Recv-Q, Send-Q) in every sample, oldest first, the last one its own;
+        (0, 0) where it was absent or empty."""
+        width = self.samples - 1
+        earlier = self.queue_history.get(socket_key(socket), (None,) * width)
+        padded = tuple(pair or (0, 0) for pair in earlier)
+        return (*padded, (socket.recv_q, socket.send_q))
 
     @property
     def listeners(self) -> tuple[Socket, ...]:

@@ -166,3 +166,13 @@ def test_local_transport_audits_this_machine_without_ssh(tmp_path, sshd, listene
     assert code == 1, stderr
     assert host(report, "localhost")["status"] == "ok"
     assert report["findings"][0]["socket"]["local_port"] == listener
+
+
+def test_samples_are_taken_over_one_real_connection(tmp_path, sshd, free_port):
+    setup = Setup(tmp_path, sshd, free_port)
+    code, report, stderr = setup.run(setup.inventory(), "--samples", "3", "--interval", "0.2")
+    assert code == 0, stderr
+    target = host(report, "target")
+    assert target["samples"] == 3
+    # The collector read the kernel's listen counters in the first and the last sample.
+    assert target["listen_overflows"] is not None and target["listen_overflows"] >= 0

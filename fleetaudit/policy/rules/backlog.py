@@ -5,9 +5,11 @@ program has not yet accepted). ``ss`` prints the backlog limit as Send-Q; ``nets
 ``/proc/net`` print 0 there, so the limit is unknown. With a known limit the rule fires at
 ``fraction`` of it (0.8 = 80 %); with an unknown one at ``min_queue`` connections.
 
-One sample is one moment: a brief burst can trip it. The message says what a persistent one
-means; the fix is usually in the application (more accept threads, raise ``listen()``'s
-backlog and ``net.core.somaxconn``) or upstream (SYN flood protection).
+One sample is one moment: a brief burst can trip it. With ``run --samples N`` the queue must
+be over the threshold in every sample, and the message adds how much the kernel's
+ListenOverflows/ListenDrops counters grew meanwhile (connections it dropped). The fix is
+usually in the application (more accept threads, raise ``listen()``'s backlog and
+``net.core.somaxconn``) or upstream (SYN flood protection).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from pydantic import Field
 from fleetaudit.model.enums import SocketState
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
-from fleetaudit.model.socket import Socket
 from fleetaudit.policy.matchers import SocketMatch
 from fleetaudit.policy.rules.interface import Rule, describe_listener
 
@@ -40,18 +41,19 @@ class BacklogRule(Rule):
     match: SocketMatch = SocketMatch()
 
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
-        """One finding per LISTEN socket over the threshold."""
+        """One finding per LISTEN socket over the threshold in every sample."""
         for socket in snapshot.sockets:
             if socket.state is not SocketState.LISTEN or not self.match.matches(socket):
                 continue
-            queue_text = self._over(socket)
-            if queue_text is not None:
-                what = f"{describe_listener(socket)} with {queue_text}: {_CONSEQUENCE}"
-                yield self.finding(snapshot, socket, what)
+            queues = [recv for recv, _ in snapshot.queues_over_samples(socket)]
+            over = [self._over(queue, socket.backlog_limit) for queue in queues]
+            if all(text is not None for text in over):
+                what = f"{describe_listener(socket)} with {over[-1]}"
+                what += _persistence(snapshot, queues)
+                yield self.finding(snapshot, socket, f"{what}: {_CONSEQUENCE}")
 
-    def _over(self, socket: Socket) -> str | None:
+    def _over(self, queue: int, limit: int | None) -> str | None:
         """The queue in words when it is over the threshold, else None."""
-        queue, limit = socket.accept_queue, socket.backlog_limit
         if not queue:
             return None
         if limit is None:
@@ -61,3 +63,20 @@ class BacklogRule(Rule):
         if queue < self.fraction * limit:
             return None
         return f"accept queue {queue}/{limit}"
+
+
+def _persistence(snapshot: HostSnapshot, queues: list[int]) -> str:
+    if snapshot.samples < 2:
+        return ""
+    text = f" in all {snapshot.samples} samples ({', '.join(map(str, queues))})"
+    counters = [
+        f"{name} +{value}"
+        for name, value in (
+            ("ListenOverflows", snapshot.listen_overflows),
+            ("ListenDrops", snapshot.listen_drops),
+        )
+        if value is not None
+    ]
+    if counters:
+        text += f"; kernel counters over the sampling: {', '.join(counters)}"
+    return text

@@ -42,24 +42,34 @@ class QueueRule(Rule):
         return self
 
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
-        """A finding per socket and per queue over its threshold (Recv-Q first)."""
+        """A finding per socket and per queue over its threshold in every sample (Recv-Q
+        first)."""
         for socket in snapshot.sockets:
             if socket.state is SocketState.LISTEN or not self.match.matches(socket):
                 continue
-            if self.recv_bytes is not None and socket.recv_q >= self.recv_bytes:
+            samples = snapshot.queues_over_samples(socket)
+            recv = [pair[0] for pair in samples]
+            if self.recv_bytes is not None and min(recv) >= self.recv_bytes:
                 what = _what(socket, "Recv-Q", socket.recv_q, self.recv_bytes, _RECV)
-                yield self.finding(snapshot, socket, what, "recv", _peer(socket))
-            if self._send_over(socket):
+                yield self.finding(snapshot, socket, what + _all(recv), "recv", _peer(socket))
+            send = [pair[1] for pair in samples]
+            if self._send_over(socket, min(send)):
                 what = _what(socket, "Send-Q", socket.send_q, self.send_bytes or 0, _SEND)
-                yield self.finding(snapshot, socket, what, "send", _peer(socket))
+                yield self.finding(snapshot, socket, what + _all(send), "send", _peer(socket))
 
-    def _send_over(self, socket: Socket) -> bool:
+    def _send_over(self, socket: Socket, smallest: int) -> bool:
         # NOTE: only TCP acknowledges data, so only TCP's Send-Q says the peer is slow.
         return (
             self.send_bytes is not None
             and socket.proto is Proto.TCP
-            and socket.send_q >= self.send_bytes
+            and smallest >= self.send_bytes
         )
+
+
+def _all(sizes: list[int]) -> str:
+    if len(sizes) < 2:
+        return ""
+    return f"; in all {len(sizes)} samples ({', '.join(map(str, sizes))} bytes)"
 
 
 def _peer(socket: Socket) -> str:

@@ -1,0 +1,71 @@
+"""--samples: backlog and queue rules flag only what persists, through the whole pipeline
+(collection over one session, parse of every sample, snapshot history, rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fleetaudit.auditor import Auditor
+from fleetaudit.config import AuditConfig
+from fleetaudit.inventory.model import Host
+from fleetaudit.model.run import RunResult
+from fleetaudit.policy import load_default_policy
+from fleetaudit.transport import ReplayTransport
+
+HEADER = "Netid State Recv-Q Send-Q Local Address:Port Peer Address:PortProcess"
+LISTENER = 'tcp LISTEN {queue} 128 0.0.0.0:8080 0.0.0.0:* users:(("java",pid=1410,fd=9))'
+READER = 'tcp ESTAB {recv} 0 10.0.0.5:8080 10.0.0.9:55120 users:(("java",pid=1410,fd=140))'
+
+
+def reply(queue: int, recv: int, overflows: int) -> str:
+    listing = "\n".join([HEADER, LISTENER.format(queue=queue), READER.format(recv=recv)])
+    return (
+        f"@@fleetaudit 1\n@@uid 0\n@@ListenOverflows {overflows}\n@@ListenDrops {overflows}\n"
+        f"@@tool ss\n@@privilege root\n@@output\n{listing}\n"
+    )
+
+
+def audit(replies: list[str]) -> RunResult:
+    answers: Iterator[str] = iter(replies)
+    transport = ReplayTransport({"app1": lambda command: (0, next(answers), "")})
+    config = AuditConfig(samples=len(replies), interval=0.01)
+    hosts = [Host(name="app1", address="192.0.2.13")]
+    return Auditor(config, transport=transport).run(hosts, load_default_policy())
+
+
+def rules_of(run: RunResult) -> set[str]:
+    return {f.rule_id for f in run.findings}
+
+
+def test_a_backlog_in_every_sample_is_flagged_with_kernel_counters() -> None:
+    run = audit([reply(120, 2_000_000, 10), reply(125, 3_000_000, 40), reply(129, 4_000_000, 62)])
+    [backlog] = [f for f in run.findings if f.rule_id == "listen-backlog"]
+    assert "accept queue 129/128 in all 3 samples (120, 125, 129)" in backlog.message
+    assert "ListenOverflows +52, ListenDrops +52" in backlog.message
+    [queue] = [f for f in run.findings if f.rule_id == "socket-queues"]
+    assert "in all 3 samples (2000000, 3000000, 4000000 bytes)" in queue.message
+    snapshot = run.snapshots[0]
+    assert (snapshot.samples, snapshot.listen_overflows) == (3, 52)
+
+
+def test_a_transient_burst_is_not_flagged() -> None:
+    run = audit([reply(0, 0, 5), reply(129, 4_000_000, 5)])
+    assert not rules_of(run) & {"listen-backlog", "socket-queues"}
+    single = audit([reply(129, 4_000_000, 5)])
+    assert {"listen-backlog", "socket-queues"} <= rules_of(single)
+
+
+def test_one_session_serves_every_sample() -> None:
+    opened = []
+
+    class Counting(ReplayTransport):
+        async def open(self, host: Host):  # type: ignore[no-untyped-def]
+            opened.append(host.name)
+            return await super().open(host)
+
+    answers = iter([reply(1, 0, 0), reply(1, 0, 0)])
+    transport = Counting({"app1": lambda command: (0, next(answers), "")})
+    Auditor(AuditConfig(samples=2, interval=0), transport=transport).run(
+        [Host(name="app1", address="192.0.2.13")], load_default_policy()
+    )
+    assert opened == ["app1"]
