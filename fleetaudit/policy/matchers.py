@@ -6,7 +6,7 @@ A matcher is a ``match:`` block (or an ``allow:`` entry of an allowlist) in the 
       process: mysqld                 # exact name, a list of names, or {regex: "..."}
       port: [3306, 33060, "6000-6063"]
       proto: tcp                      # one value or a list, for every enum key
-      family: ipv4
+      family: ipv4                    # a dual-stack IPv6 wildcard counts as IPv4 too
       state: LISTEN
       scope: [any, public]
       uid: [0, 33]                    # socket owner uid (needs ss -e / netstat -e)
@@ -177,11 +177,19 @@ class SocketMatch(BaseModel):
         return (
             (self.port is None or port_in(socket.local_port, self.port))
             and (self.proto is None or socket.proto in self.proto)
-            and (self.family is None or socket.family in self.family)
+            and (self.family is None or _family_matches(self.family, socket))
             and (self.state is None or socket.state in self.state)
             and (self.scope is None or socket.bind_scope in self.scope)
             and (self.uid is None or socket.uid in self.uid)
         )
+
+
+def _family_matches(families: tuple[Family, ...], socket: Socket) -> bool:
+    # A dual-stack IPv6 wildcard (not IPV6_V6ONLY) accepts IPv4 too: it is an IPv4 listener
+    # for every rule that asks about IPv4.
+    if socket.family in families:
+        return True
+    return Family.IPV4 in families and socket.accepts_ipv4 is True
 
 
 def owner_visible(socket: Socket) -> bool:

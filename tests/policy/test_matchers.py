@@ -76,3 +76,19 @@ def test_not_of_an_undecided_match_stays_undecided() -> None:
 def test_wildcard_port_never_matches_a_port_condition() -> None:
     wildcard = sock("0.0.0.0", 22, "x").model_copy(update={"local_port": None})
     assert not match(port="1-65535").matches(wildcard)
+
+
+def test_family_ipv4_also_matches_a_dual_stack_ipv6_wildcard() -> None:
+    from fleetaudit.model import Family, Proto, RawSocket, Socket, SocketState, Tool
+    from fleetaudit.policy.matchers import SocketMatch
+
+    def wildcard(v6only: bool | None) -> Socket:
+        return Socket.from_raw(
+            RawSocket(Tool.SS, Proto.TCP, Family.IPV6, SocketState.LISTEN, 0, 128, "::", 23,
+                      None, "::", None, (), True, v6only=v6only)
+        )  # fmt: skip
+
+    ipv4 = SocketMatch.model_validate({"family": "ipv4"})
+    assert ipv4.matches(wildcard(False))
+    assert not ipv4.matches(wildcard(True))
+    assert not ipv4.matches(wildcard(None))  # unknown: not claimed
