@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncssh
 import pytest
 
 from fleetaudit.lab.keys import generate_key, known_hosts_entry, public_key_line, write_private_key
@@ -36,6 +37,10 @@ class SshdServer:
     client_key: Path
     known_hosts_entry: str
     pid: int
+    authorized_keys: Path
+    """Read at every login: a test may append keys to it."""
+    host_key_public: str = ""
+    """The host key as ``ssh-ed25519 AAAA...``."""
 
 
 def find_sshd() -> str | None:
@@ -51,10 +56,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _config(tmp: Path, port: int) -> Path:
+def _config(tmp: Path, port: int, extra: str = "") -> Path:
     config = tmp / "sshd_config"
     config.write_text(
-        f"Port {port}\n"
+        extra + f"Port {port}\n"
         "ListenAddress 127.0.0.1\n"
         f"HostKey {tmp / 'host_key'}\n"
         f"PidFile {tmp / 'sshd.pid'}\n"
@@ -84,8 +89,12 @@ def _wait_for_port(process: subprocess.Popen[bytes], port: int) -> None:
     raise RuntimeError(f"sshd did not listen on port {port} within {START_TIMEOUT_S:g}s")
 
 
-def start_sshd(tmp: Path) -> Iterator[SshdServer]:
-    """Start sshd in ``tmp``; yield it; stop it (generator for a pytest fixture)."""
+def start_sshd(tmp: Path, host_ca: asyncssh.SSHKey | None = None) -> Iterator[SshdServer]:
+    """Start sshd in ``tmp``; yield it; stop it (generator for a pytest fixture).
+
+    With ``host_ca`` the server also presents a host certificate signed by it for
+    127.0.0.1 (for ``@cert-authority`` known_hosts lines).
+    """
     binary = find_sshd()
     if binary is None:
         if os.environ.get("CI") == "true":
@@ -98,9 +107,14 @@ def start_sshd(tmp: Path) -> Iterator[SshdServer]:
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege-separation dir
     port = _free_port()
+    extra = ""
+    if host_ca is not None:
+        cert = host_ca.generate_host_certificate(host_key, "127.0.0.1", principals=["127.0.0.1"])
+        cert.write_certificate(tmp / "host_key-cert.pub")
+        extra = f"HostCertificate {tmp / 'host_key-cert.pub'}\n"
     log = (tmp / "sshd.log").open("wb")
     process = subprocess.Popen(
-        [binary, "-D", "-e", "-f", str(_config(tmp, port))], stdout=log, stderr=log
+        [binary, "-D", "-e", "-f", str(_config(tmp, port, extra))], stdout=log, stderr=log
     )
     try:
         _wait_for_port(process, port)
@@ -111,6 +125,8 @@ def start_sshd(tmp: Path) -> Iterator[SshdServer]:
             client_key=client_key_path,
             known_hosts_entry=known_hosts_entry("127.0.0.1", port, host_key),
             pid=process.pid,
+            authorized_keys=tmp / "authorized_keys",
+            host_key_public=public_key_line(host_key),
         )
     finally:
         process.terminate()

@@ -8,6 +8,7 @@ connections.
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ class SshTransport(Transport):
             learn = settings.accept_new_file
             accept_new = settings.host_key_policy is HostKeyPolicy.ACCEPT_NEW
             self._book = HostKeyBook(settings.known_hosts, learn if accept_new else None)
-        self._keys: dict[str, asyncssh.SSHKey] = {}
+        self._keys: dict[str, asyncssh.SSHKey | None] = {}
 
     @property
     def verifies_host_keys(self) -> bool:
@@ -86,15 +87,32 @@ class SshTransport(Transport):
         if host.user:
             options["username"] = host.user
         if host.key:
-            options["client_keys"] = [self._private_key(host.key)]
+            key = self._private_key(host.key)
+            if key is not None:
+                options["client_keys"] = [key]
+            # else: an encrypted key; the ssh-agent holding it answers (asyncssh's default)
         return options
 
-    def _private_key(self, path: str) -> asyncssh.SSHKey:
-        key = self._keys.get(path)
-        if key is None:
-            key = asyncssh.read_private_key(Path(path).expanduser())
-            self._keys[path] = key
-        return key
+    def _private_key(self, path: str) -> asyncssh.SSHKey | None:
+        """The key in ``path`` (read once per run), or None when it is encrypted and an
+        ssh-agent is running: fleetaudit never asks for a passphrase (BatchMode)."""
+        if path not in self._keys:
+            self._keys[path] = _read_key(Path(path).expanduser())
+        return self._keys[path]
+
+
+def _read_key(path: Path) -> asyncssh.SSHKey | None:
+    try:
+        return asyncssh.read_private_key(path)
+    except asyncssh.KeyImportError as exc:
+        if "passphrase" not in str(exc).lower():
+            raise
+        if os.environ.get("SSH_AUTH_SOCK"):
+            return None
+        raise asyncssh.KeyImportError(
+            f"{path} is encrypted and no ssh-agent is running; load it with ssh-add "
+            "(fleetaudit never prompts for passphrases)"
+        ) from None
 
 
 class _Client(asyncssh.SSHClient):

@@ -1,0 +1,135 @@
+"""Keys from an ssh-agent (encrypted key files), hashed known_hosts and @cert-authority,
+against real OpenSSH processes on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fleetaudit.errors import TransportError
+from fleetaudit.inventory.model import Host
+from fleetaudit.lab.keys import generate_key, public_key_line
+from fleetaudit.model.enums import HostStatus
+from fleetaudit.transport import SshSettings, SshTransport
+from tests.sshd import SshdServer, start_sshd
+
+pytestmark = pytest.mark.sshd
+
+
+def settings(tmp: Path, lines: list[str]) -> SshSettings:
+    known = tmp / "known_hosts"
+    known.write_text("".join(line + "\n" for line in lines))
+    return SshSettings(
+        known_hosts=(known,), connect_timeout=5, login_timeout=5, use_ssh_config=False
+    )
+
+
+def exit_status(transport: SshTransport, host: Host) -> int | None:
+    async def go() -> int | None:
+        async with await transport.open(host) as session:
+            return (await session.run("true", timeout=10)).exit_status
+
+    return asyncio.run(go())
+
+
+def target(sshd: SshdServer, key: Path | None = None) -> Host:
+    return Host(
+        name="t", address=sshd.host, port=sshd.port, user=sshd.user, key=str(key or sshd.client_key)
+    )
+
+
+@pytest.fixture
+def encrypted_key(tmp_path: Path, sshd: SshdServer) -> Iterator[Path]:
+    """An ed25519 key encrypted with a passphrase, authorised on the sshd for this test."""
+    path = tmp_path / "encrypted"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "secret pass", "-f", str(path)],
+        check=True,
+        timeout=30,
+    )
+    original = sshd.authorized_keys.read_text()
+    sshd.authorized_keys.write_text(original + path.with_suffix(".pub").read_text())
+    yield path
+    sshd.authorized_keys.write_text(original)
+
+
+@pytest.fixture
+def agent(tmp_path: Path, encrypted_key: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A private ssh-agent holding the encrypted key; stopped by its recorded pid."""
+    if shutil.which("ssh-agent") is None:
+        pytest.skip("needs ssh-agent (openssh-client)")
+    socket_path = str(tmp_path / "agent.sock")
+    process = subprocess.Popen(["ssh-agent", "-D", "-a", socket_path], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not os.path.exists(socket_path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        askpass = tmp_path / "askpass"
+        askpass.write_text("#!/bin/sh\necho 'secret pass'\n")
+        askpass.chmod(0o700)
+        env = {**os.environ, "SSH_AUTH_SOCK": socket_path, "SSH_ASKPASS": str(askpass),
+               "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0"}  # fmt: skip
+        subprocess.run(
+            ["ssh-add", str(encrypted_key)], env=env, check=True, timeout=30, capture_output=True
+        )
+        monkeypatch.setenv("SSH_AUTH_SOCK", socket_path)
+        yield socket_path
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_encrypted_key_without_an_agent_is_a_clear_auth_failure(
+    tmp_path: Path, sshd: SshdServer, encrypted_key: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    transport = SshTransport(settings(tmp_path, [sshd.known_hosts_entry]))
+    with pytest.raises(TransportError) as caught:
+        exit_status(transport, target(sshd, encrypted_key))
+    assert caught.value.status is HostStatus.AUTH_FAILED
+    assert "encrypted" in caught.value.message and "ssh-add" in caught.value.message
+
+
+def test_encrypted_key_through_the_agent(
+    tmp_path: Path, sshd: SshdServer, encrypted_key: Path, agent: str
+) -> None:
+    transport = SshTransport(settings(tmp_path, [sshd.known_hosts_entry]))
+    assert exit_status(transport, target(sshd, encrypted_key)) == 0
+
+
+def _hashed(pattern: str, key_line: str) -> str:
+    salt = os.urandom(20)
+    digest = hmac.new(salt, pattern.encode(), hashlib.sha1).digest()
+    return f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()} {key_line}"
+
+
+def test_hashed_known_hosts_entries_are_trusted(tmp_path: Path, sshd: SshdServer) -> None:
+    line = _hashed(f"[{sshd.host}]:{sshd.port}", sshd.host_key_public)
+    transport = SshTransport(settings(tmp_path, [line]))
+    assert exit_status(transport, target(sshd)) == 0
+    wrong = _hashed(f"[{sshd.host}]:{sshd.port}", public_key_line(generate_key()))
+    with pytest.raises(TransportError) as caught:
+        exit_status(SshTransport(settings(tmp_path, [wrong])), target(sshd))
+    assert caught.value.status is HostStatus.HOST_KEY_CHANGED
+
+
+def test_cert_authority_trusts_a_host_certificate(tmp_path: Path) -> None:
+    ca = generate_key()
+    (tmp_path / "sshd").mkdir()
+    for server in start_sshd(tmp_path / "sshd", host_ca=ca):
+        trusted = f"@cert-authority [{server.host}]:{server.port} {public_key_line(ca)}"
+        assert exit_status(SshTransport(settings(tmp_path, [trusted])), target(server)) == 0
+        other_ca = f"@cert-authority * {public_key_line(generate_key())}"
+        with pytest.raises(TransportError) as caught:
+            exit_status(SshTransport(settings(tmp_path, [other_ca])), target(server))
+        assert caught.value.status in (HostStatus.HOST_KEY_UNKNOWN, HostStatus.HOST_KEY_CHANGED)
