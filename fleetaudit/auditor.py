@@ -19,7 +19,7 @@ from fleetaudit.inventory.model import Host, TransportKind
 from fleetaudit.model.enums import Severity
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
-from fleetaudit.model.run import RunResult
+from fleetaudit.model.run import RuleInfo, RunResult
 from fleetaudit.policy import Policy, evaluate
 from fleetaudit.snapshot import build_snapshot
 from fleetaudit.transport import LocalTransport, SshSettings, SshTransport
@@ -126,6 +126,16 @@ def _result(
         host_key_policy=config.host_key_policy,
         snapshots=tuple(sorted(snapshots, key=lambda s: s.host)),
         findings=tuple(sorted(findings, key=lambda f: (-f.severity.rank, order[f.host]))),
+        rules=tuple(
+            RuleInfo(
+                id=rule.id,
+                kind=rule.kind,
+                severity=rule.severity,
+                description=rule.description,
+                fix=rule.fix,
+            )
+            for rule in policy.rules
+        ),
     )
 
 

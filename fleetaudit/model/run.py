@@ -23,6 +23,18 @@ class HostKeyPolicy(StrEnum):
     """No verification at all; every report says so."""
 
 
+class RuleInfo(BaseModel):
+    """What a report needs to know about a policy rule (SARIF rule metadata, JUnit cases)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    kind: str
+    severity: Severity
+    description: str
+    fix: str | None = None
+
+
 class RunResult(BaseModel):
     """Everything one run learnt; the input of every report format and of history."""
 
@@ -37,6 +49,8 @@ class RunResult(BaseModel):
     host_key_policy: HostKeyPolicy
     snapshots: tuple[HostSnapshot, ...]
     findings: tuple[Finding, ...]
+    rules: tuple[RuleInfo, ...] = ()
+    """The policy's rules, in file order."""
 
     @property
     def failed_hosts(self) -> tuple[HostSnapshot, ...]:

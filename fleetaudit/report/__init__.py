@@ -5,8 +5,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import assert_never
 
+from fleetaudit.report.csv import CsvFormatter
 from fleetaudit.report.interface import Formatter
 from fleetaudit.report.json import SCHEMA_VERSION, JsonFormatter, run_document
+from fleetaudit.report.jsonl import JsonLinesFormatter
+from fleetaudit.report.junit import JunitFormatter
+from fleetaudit.report.markdown import MarkdownFormatter
+from fleetaudit.report.prom import PromFormatter
+from fleetaudit.report.sarif import SarifFormatter
 from fleetaudit.report.table import TableFormatter
 
 
@@ -15,13 +21,32 @@ class OutputFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+    JSONL = "jsonl"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+    SARIF = "sarif"
+    JUNIT = "junit"
+    PROM = "prom"
 
     def formatter(self) -> Formatter:
         """The formatter for this format."""
-        if self is OutputFormat.TABLE:
-            return TableFormatter()
-        if self is OutputFormat.JSON:
-            return JsonFormatter()
+        match self:
+            case OutputFormat.TABLE:
+                return TableFormatter()
+            case OutputFormat.JSON:
+                return JsonFormatter()
+            case OutputFormat.JSONL:
+                return JsonLinesFormatter()
+            case OutputFormat.CSV:
+                return CsvFormatter()
+            case OutputFormat.MARKDOWN:
+                return MarkdownFormatter()
+            case OutputFormat.SARIF:
+                return SarifFormatter()
+            case OutputFormat.JUNIT:
+                return JunitFormatter()
+            case OutputFormat.PROM:
+                return PromFormatter()
         assert_never(self)
 
 

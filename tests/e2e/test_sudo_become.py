@@ -75,7 +75,8 @@ def test_become_with_and_without_passwordless_sudo(
     (tmp_path / "known_hosts").write_text(sshd.known_hosts_entry + "\n")
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(
-        f"defaults: {{address: 127.0.0.1, port: {sshd.port}, key: {sshd.client_key}, become: true}}\n"
+        f"defaults: {{address: 127.0.0.1, port: {sshd.port}, key: {sshd.client_key},\n"
+        "           become: true}\n"
         f"hosts:\n  trusted: {{user: {nopasswd}}}\n  limited: {{user: {password}}}\n"
     )
     report = tmp_path / "report.json"

@@ -1,0 +1,74 @@
+"""Markdown: for change tickets and pull-request comments, the summary first.
+
+Remote text is made inert: control characters are escaped, and ``|``, backticks, ``<``/``>``
+and ``*``/``_`` cannot break the table or inject markup.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fleetaudit.model.finding import Finding
+from fleetaudit.model.run import RunResult
+from fleetaudit.report.escape import terminal_safe
+from fleetaudit.report.interface import Formatter
+from fleetaudit.report.summary import summarize
+
+_MARKUP = re.compile(r"([\\`*_{}\[\]<>|#!~])")
+
+
+def md(text: str | None) -> str:
+    """``text`` safe inside a Markdown table cell."""
+    return _MARKUP.sub(r"\\\1", terminal_safe(text or "")).replace("\n", " ")
+
+
+class MarkdownFormatter(Formatter):
+    """A summary, the findings by severity, hosts not audited, waived findings."""
+
+    def render(self, run: RunResult) -> str:
+        """The Markdown document."""
+        parts = [_summary(run), _findings("Findings", run.active_findings)]
+        parts.append(_failed_hosts(run))
+        parts.append(_findings("Waived findings", tuple(f for f in run.findings if f.waived)))
+        return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def _summary(run: RunResult) -> str:
+    summary = summarize(run)
+    failed = summary.hosts_total - summary.hosts_audited
+    severities = ", ".join(f"{n} {s}" for s, n in summary.findings_by_severity.items() if n)
+    lines = [
+        f"## fleetaudit: {len(run.active_findings)} findings on {summary.hosts_total} hosts",
+        "",
+        f"- **Hosts:** {summary.hosts_audited} audited, {failed} not audited",
+        f"- **Findings:** {severities or 'none'}",
+        f"- **Policy:** {md(run.policy_name)} (`{md(run.policy_source)}`)",
+        f"- **Host keys:** {run.host_key_policy.value}",
+        f"- **Run:** {run.run_id}, {run.started_at:%Y-%m-%d %H:%M} UTC",
+    ]
+    if summary.hosts_unprivileged:
+        lines.append(f"- **Audited without root:** {md(', '.join(summary.hosts_unprivileged))}")
+    return "\n".join(lines)
+
+
+def _findings(title: str, findings: tuple[Finding, ...]) -> str:
+    if not findings:
+        return "" if title.startswith("Waived") else f"### {title}\n\nNone."
+    rows = [
+        "| Severity | Host | Rule | Listener | Process | Message |",
+        "|---|---|---|---|---|---|",
+    ]
+    rows += [
+        f"| {f.severity.value} | {md(f.host)} | {md(f.rule_id)} | "
+        f"{md(f.socket.endpoint if f.socket else '')} | {md(f.process)} | {md(f.message)} |"
+        for f in findings
+    ]
+    return f"### {title}\n\n" + "\n".join(rows)
+
+
+def _failed_hosts(run: RunResult) -> str:
+    if not run.failed_hosts:
+        return ""
+    rows = ["| Host | Status | Detail |", "|---|---|---|"]
+    rows += [f"| {md(s.host)} | {s.status.value} | {md(s.error)} |" for s in run.failed_hosts]
+    return "### Hosts not audited\n\n" + "\n".join(rows)

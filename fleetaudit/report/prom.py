@@ -1,0 +1,59 @@
+"""Prometheus text exposition for node_exporter's textfile collector.
+
+Write it with ``--output /var/lib/node_exporter/textfile/fleetaudit.prom``: the file is
+replaced atomically, so the collector never reads half of it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from fleetaudit.model.enums import BindScope, HostStatus, Severity
+from fleetaudit.model.run import RunResult
+from fleetaudit.report.interface import Formatter
+
+
+def label(value: str) -> str:
+    """A label value escaped as the exposition format requires."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+class PromFormatter(Formatter):
+    """Findings by severity and rule, hosts by status, listeners by scope, timings."""
+
+    def render(self, run: RunResult) -> str:
+        """The metrics text."""
+        out: list[str] = []
+        severities = Counter(f.severity for f in run.active_findings)
+        _family(out, "fleetaudit_findings", "Active (unwaived) findings by severity.")
+        out += [f'fleetaudit_findings{{severity="{s.value}"}} {severities[s]}' for s in Severity]
+        by_rule = Counter((f.rule_id, f.severity.value) for f in run.active_findings)
+        _family(out, "fleetaudit_rule_findings", "Active findings by rule.")
+        out += [
+            f'fleetaudit_rule_findings{{rule="{label(rule)}",severity="{sev}"}} {n}'
+            for (rule, sev), n in sorted(by_rule.items())
+        ]
+        statuses = Counter(s.status for s in run.snapshots)
+        _family(out, "fleetaudit_hosts", "Hosts by audit status.")
+        out += [f'fleetaudit_hosts{{status="{st.value}"}} {statuses[st]}' for st in HostStatus]
+        scopes = Counter(sock.bind_scope for s in run.snapshots for sock in s.listeners)
+        _family(out, "fleetaudit_listeners", "Listening sockets by bind scope.")
+        out += [f'fleetaudit_listeners{{scope="{sc.value}"}} {scopes[sc]}' for sc in BindScope]
+        duration = (run.finished_at - run.started_at).total_seconds()
+        _family(out, "fleetaudit_run_duration_seconds", "Wall time of the run.")
+        out.append(f"fleetaudit_run_duration_seconds {duration:.3f}")
+        _family(out, "fleetaudit_run_timestamp_seconds", "When the run finished.")
+        out.append(f"fleetaudit_run_timestamp_seconds {run.finished_at.timestamp():.0f}")
+        _family(out, "fleetaudit_run_success", "1 when every host was audited, else 0.")
+        out.append(f"fleetaudit_run_success {0 if run.failed_hosts else 1}")
+        if not run.failed_hosts:
+            help_text = "When a run last audited every host."
+            _family(out, "fleetaudit_last_success_timestamp_seconds", help_text)
+            out.append(
+                f"fleetaudit_last_success_timestamp_seconds {run.finished_at.timestamp():.0f}"
+            )
+        return "\n".join(out) + "\n"
+
+
+def _family(out: list[str], name: str, help_text: str) -> None:
+    out += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]

@@ -1,0 +1,113 @@
+"""Every machine format: parseable by its consumer, complete, and safe with hostile text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from datetime import date
+from importlib import resources
+
+import jsonschema
+
+from fleetaudit.model.enums import HostStatus, Severity
+from fleetaudit.model.finding import AppliedWaiver
+from fleetaudit.model.run import RuleInfo, RunResult
+from fleetaudit.report import OutputFormat
+from fleetaudit.report.schema import report_schema
+from tests.factories import finding, run_result, snapshot, sock
+
+EVIL = "\x1b[31mevil|`<script>x</script>*_"
+RULES = (
+    RuleInfo(id="test-rule", kind="forbidden", severity=Severity.HIGH, description="d", fix="f"),
+    RuleInfo(id="other", kind="backlog", severity=Severity.LOW, description="o"),
+)
+
+
+def run() -> RunResult:
+    bad = sock("0.0.0.0", 23, EVIL)
+    formula = sock("0.0.0.0", 24, "=HYPERLINK(1)")
+    waived = finding("web1", formula).model_copy(
+        update={"waiver": AppliedWaiver(reason="ok", expires=date(2999, 1, 1), expired=False)}
+    )
+    hosts = (
+        snapshot("web1", bad, formula),
+        snapshot(
+            "down1", status=HostStatus.UNREACHABLE, error="refused <b>", tool=None, privilege=None
+        ),
+    )
+    return run_result(hosts, (finding("web1", bad), waived), rules=RULES)
+
+
+def render(fmt: OutputFormat) -> str:
+    return fmt.formatter().render(run())
+
+
+def test_json_report_validates_against_the_shipped_schema() -> None:
+    shipped = json.loads(
+        resources.files("fleetaudit").joinpath("data", "report.schema.json").read_text()
+    )
+    assert shipped == json.loads(json.dumps(report_schema())), "regenerate the schema file"
+    jsonschema.Draft202012Validator.check_schema(shipped)
+    jsonschema.validate(json.loads(render(OutputFormat.JSON)), shipped)
+
+
+def test_jsonl_has_one_object_per_host_and_finding() -> None:
+    lines = [json.loads(line) for line in render(OutputFormat.JSONL).splitlines()]
+    assert [line["type"] for line in lines] == ["host", "host", "finding", "finding"]
+    assert {line["run_id"] for line in lines} == {"20261124T031500Z-abcdef"}
+    assert [line["waived"] for line in lines if line["type"] == "finding"] == [False, True]
+
+
+def test_csv_defuses_formulas_and_keeps_every_finding() -> None:
+    rows = list(csv.DictReader(io.StringIO(render(OutputFormat.CSV))))
+    assert len(rows) == 2
+    assert rows[1]["process"].startswith("'=HYPERLINK")
+    assert rows[1]["waived"] == "yes"
+
+
+def test_markdown_escapes_remote_text() -> None:
+    text = render(OutputFormat.MARKDOWN)
+    assert text.startswith("## fleetaudit: 1 findings on 2 hosts")
+    assert "\x1b" not in text and "<script>" not in text and "\\|" in text
+    assert "### Hosts not audited" in text and "### Waived findings" in text
+    table_rows = [line for line in text.splitlines() if line.startswith("| high")]
+    assert all(line.count(" | ") == 5 for line in table_rows)  # no cell broke out
+
+
+def test_sarif_results_rules_and_fingerprints() -> None:
+    document = json.loads(render(OutputFormat.SARIF))
+    assert document["version"] == "2.1.0"
+    [sarif_run] = document["runs"]
+    rules = sarif_run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == ["test-rule", "other"]
+    assert rules[0]["properties"]["security-severity"] == "8.0"
+    results = sarif_run["results"]
+    assert [r["level"] for r in results] == ["error", "error"]
+    assert all(r["partialFingerprints"]["fleetaudit/v1"] for r in results)
+    assert all(r["ruleIndex"] == 0 for r in results)
+    assert "suppressions" not in results[0]
+    assert results[1]["suppressions"][0]["justification"] == "ok"
+
+
+def test_junit_suites_failures_and_errors() -> None:
+    root = ET.fromstring(render(OutputFormat.JUNIT).split("\n", 1)[1])  # noqa: S314
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    web, down = suites["web1"], suites["down1"]
+    assert (web.get("tests"), web.get("failures"), web.get("errors")) == ("2", "1", "0")
+    assert [c.get("name") for c in web.iter("testcase")] == ["test-rule", "other"]
+    assert down.get("errors") == "1" and "refused <b>" in down.find("testcase/error").get("message")
+    assert "\x1b" not in render(OutputFormat.JUNIT)
+
+
+def test_prom_metrics_are_well_formed() -> None:
+    text = render(OutputFormat.PROM)
+    sample = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"\n]*"(,[a-z_]+="[^"\n]*")*\})? [0-9.e+-]+$')
+    for line in text.splitlines():
+        assert line.startswith("#") or sample.match(line), line
+    assert 'fleetaudit_findings{severity="high"} 1' in text  # the waived one does not count
+    assert 'fleetaudit_hosts{status="unreachable"} 1' in text
+    assert "fleetaudit_run_success 0" in text
+    assert "fleetaudit_last_success_timestamp_seconds" not in text
