@@ -9,7 +9,7 @@ import typer
 
 from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
-from fleetaudit.cli.output import write_report
+from fleetaudit.cli.output import write_reports
 from fleetaudit.cli.run import FailOn, Format, Output
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
@@ -37,7 +37,7 @@ def demo(
         from fleetaudit.lab.demo import run_demo
 
         result = run_demo(load_policy_or_default(policy))
-        write_report(format.formatter().render(result), output)
+        write_reports(result, format, output)
         code = verdict(result, fail_on)
         say(
             f"demo: {len(result.snapshots)} simulated hosts, "

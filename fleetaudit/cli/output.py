@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from fleetaudit.errors import InputError
+from fleetaudit.model.run import RunResult
+from fleetaudit.report import OutputFormat
 
 
 def write_report(text: str | Iterable[str], output: Path | None) -> None:
@@ -48,3 +50,29 @@ def write_atomically(path: Path, pieces: Iterable[str]) -> None:
         # The pieces are produced while writing; a failure there must not leave debris.
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def report_targets(
+    default: OutputFormat, outputs: Sequence[str] | None
+) -> list[tuple[OutputFormat, Path | None]]:
+    """``--output`` values as (format, file) pairs; None is stdout. ``FORMAT=FILE`` picks a
+    format, a bare ``FILE`` takes ``--format``; no ``--output`` at all is stdout."""
+    targets: list[tuple[OutputFormat, Path | None]] = []
+    for value in outputs or ["-"]:
+        name, equals, path = value.partition("=")
+        fmt = default
+        if equals and name in OutputFormat.__members__.values():
+            fmt, value = OutputFormat(name), path
+        elif equals and name.isalpha() and "/" not in name:
+            known = ", ".join(f.value for f in OutputFormat)
+            raise InputError(f"--output {value!r}: unknown format {name!r} (one of: {known})")
+        targets.append((fmt, None if value in ("", "-") else Path(value)))
+    if sum(1 for _, path in targets if path is None) > 1:
+        raise InputError("--output: only one report can go to stdout")
+    return targets
+
+
+def write_reports(run: RunResult, default: OutputFormat, outputs: Sequence[str] | None) -> None:
+    """Render ``run`` once per target and write each (files atomically)."""
+    for fmt, path in report_targets(default, outputs):
+        write_report(fmt.formatter().render(run), path)

@@ -9,7 +9,7 @@ import typer
 
 from fleetaudit.cli.console import HostProgress, say
 from fleetaudit.cli.errors import user_errors
-from fleetaudit.cli.output import write_report
+from fleetaudit.cli.output import write_reports
 from fleetaudit.model.enums import Severity
 from fleetaudit.model.run import HostKeyPolicy, RunResult
 from fleetaudit.report import OutputFormat
@@ -31,13 +31,15 @@ Format = Annotated[
     typer.Option("--format", "-f", envvar="FLEETAUDIT_FORMAT", help="Report format."),
 ]
 Output = Annotated[
-    Path | None,
+    list[str] | None,
     typer.Option(
         "--output",
         "-o",
         envvar="FLEETAUDIT_OUTPUT",
-        help="Write the report to this file (atomically) instead of stdout.",
-        dir_okay=False,
+        metavar="[FORMAT=]FILE",
+        help="Write the report to FILE (atomically) instead of stdout, in --format or in "
+        "FORMAT; repeatable, e.g. -o json=run.json -o prom=/var/lib/node_exporter/fa.prom "
+        "-o sarif=fa.sarif. '-' is stdout.",
     ),
 ]
 PolicyFile = Annotated[
@@ -147,14 +149,14 @@ def run(
 def finish(
     result: RunResult,
     format: OutputFormat,
-    output: Path | None,
+    output: list[str] | None,
     fail_on: Severity,
     allow_unreachable: bool,
 ) -> None:
-    """Write the report, say one summary line on stderr, and exit with the verdict."""
+    """Write the reports, say one summary line on stderr, and exit with the verdict."""
     from fleetaudit.auditor import verdict
 
-    write_report(format.formatter().render(result), output)
+    write_reports(result, format, output)
     code = verdict(result, fail_on, allow_unreachable=allow_unreachable)
     failed = len(result.failed_hosts)
     say(
