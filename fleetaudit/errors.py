@@ -7,7 +7,8 @@ Every error fleetaudit raises on purpose descends from :class:`FleetAuditError`:
     │   ├── InventoryError
     │   ├── PolicyError
     │   └── CaptureError      a saved capture is not a socket table
-    └── TransportError        one host could not be reached or commanded; carries a HostStatus
+    ├── TransportError        one host could not be reached or commanded; carries a HostStatus
+    └── HistoryError          the history database cannot be opened, read or written
 
 Third-party exceptions (asyncssh, OSError, yaml, pydantic) are translated into these at the
 boundary of the stage that calls the library, never later.
@@ -92,3 +93,7 @@ class TransportError(FleetAuditError):
         self.status = status
         self.message = message
         super().__init__(f"{status.value}: {message}")
+
+
+class HistoryError(FleetAuditError):
+    """The history database cannot be opened, read or written."""

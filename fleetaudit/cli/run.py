@@ -42,6 +42,15 @@ Output = Annotated[
         "-o sarif=fa.sarif. '-' is stdout.",
     ),
 ]
+Database = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        envvar="FLEETAUDIT_DB",
+        help="History database [default: $XDG_STATE_HOME/fleetaudit/history.sqlite].",
+        dir_okay=False,
+    ),
+]
 PolicyFile = Annotated[
     Path | None,
     typer.Option(
@@ -116,8 +125,19 @@ def run(
         bool,
         typer.Option(help="Hosts that could not be audited do not by themselves make exit 2."),
     ] = False,
+    db: Database = None,
+    no_history: Annotated[
+        bool, typer.Option("--no-history", help="Do not record this run in the history.")
+    ] = False,
+    keep_days: Annotated[
+        int | None,
+        typer.Option(min=1, help="After recording, delete runs older than this many days."),
+    ] = None,
 ) -> None:
     """Audit every host of INVENTORY over SSH and report listeners that break the policy.
+
+    Every run is recorded in the history database (see `fleetaudit history` and
+    `fleetaudit diff`) unless --no-history is given.
 
     Exit codes: 0 clean; 1 findings at or above --fail-on; 2 error (bad input, or a host
     that could not be audited, unless --allow-unreachable); 130 interrupted.
@@ -125,7 +145,7 @@ def run(
     with user_errors():
         if accept_new and insecure:
             raise typer.BadParameter("choose one of --accept-new and --insecure-no-host-key-check")
-        from fleetaudit.auditor import Auditor
+        from fleetaudit.auditor import Auditor, verdict
         from fleetaudit.config import AuditConfig
         from fleetaudit.inventory import load_inventory, select_hosts
 
@@ -143,7 +163,23 @@ def run(
         progress = HostProgress(len(hosts))
         with progress.shown():
             result = Auditor(config, on_host=progress.host_done).run(hosts, rules)
+        if not no_history:
+            _remember(
+                result, verdict(result, fail_on, allow_unreachable=allow_unreachable), db, keep_days
+            )
         finish(result, format, output, fail_on, allow_unreachable)
+
+
+def _remember(result: RunResult, code: int, db: Path | None, keep_days: int | None) -> None:
+    """Record the run (one transaction) and apply the retention."""
+    from datetime import UTC, datetime
+
+    from fleetaudit.history import HistoryStore, default_db_path
+
+    with HistoryStore(db or default_db_path()) as store:
+        store.save(result, code)
+        if keep_days is not None:
+            store.prune(keep_days, datetime.now(UTC))
 
 
 def finish(

@@ -1,1 +1,18 @@
-"""history stage."""
+"""History stage: runs kept in SQLite, and the diff between two runs (or snapshot files)."""
+
+from __future__ import annotations
+
+from fleetaudit.history.diff import HostChange, ListenerKey, RunDiff, diff_runs
+from fleetaudit.history.files import load_run_file
+from fleetaudit.history.store import HistoryStore, RunRow, default_db_path
+
+__all__ = [
+    "HistoryStore",
+    "HostChange",
+    "ListenerKey",
+    "RunDiff",
+    "RunRow",
+    "default_db_path",
+    "diff_runs",
+    "load_run_file",
+]

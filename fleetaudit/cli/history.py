@@ -1,0 +1,98 @@
+"""``fleetaudit history``, ``fleetaudit diff`` and ``fleetaudit snapshot``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from tabulate import tabulate
+
+from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.output import write_report
+from fleetaudit.cli.run import Database
+from fleetaudit.history.render import DiffFormat
+
+if TYPE_CHECKING:
+    from fleetaudit.model.run import RunResult
+
+
+def history(
+    db: Database = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many runs to list.")] = 20,
+) -> None:
+    """List the stored runs, newest first."""
+    with user_errors():
+        from fleetaudit.history import HistoryStore, default_db_path
+
+        with HistoryStore(db or default_db_path()) as store:
+            rows = store.runs(limit)
+        table = [
+            (r.id, r.started_at[:19], r.policy, r.hosts, r.hosts_failed, r.findings, r.exit_code)
+            for r in rows
+        ]
+        headers = ("run", "started (UTC)", "policy", "hosts", "failed", "findings", "exit")
+        print(tabulate(table, headers=headers, disable_numparse=True) if rows else "no runs yet")
+
+
+def diff(
+    before: Annotated[
+        str | None,
+        typer.Argument(
+            help="A run id (or unique prefix) from the history, or a snapshot/JSON file."
+        ),
+    ] = None,
+    after: Annotated[str | None, typer.Argument(help="Likewise; default: the latest run.")] = None,
+    db: Database = None,
+    format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.TABLE,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """What changed between two runs: new and resolved findings, new and removed listeners,
+    hosts whose status changed. Without arguments: the last two runs in the history.
+
+    Exit 0 when nothing changed, 1 when something did (for scripts), 2 on error.
+    """
+    with user_errors():
+        from fleetaudit.history import diff_runs
+        from fleetaudit.history.render import render_diff
+
+        old, new = _two_runs(before, after, db)
+        changes = diff_runs(old, new)
+        write_report(render_diff(changes, format), output)
+    raise typer.Exit(0 if changes.empty else 1)
+
+
+def _two_runs(
+    before: str | None, after: str | None, db: Path | None
+) -> tuple[RunResult, RunResult]:
+    from fleetaudit.errors import HistoryError
+    from fleetaudit.history import HistoryStore, default_db_path, load_run_file
+
+    needs_store = any(arg is None or not Path(arg).is_file() for arg in (before, after))
+    store = HistoryStore(db or default_db_path()) if needs_store else None
+    try:
+        if before is None and after is None:
+            rows = store.runs(2) if store else []
+            if len(rows) < 2:
+                raise HistoryError(
+                    "the history holds fewer than two runs; give two runs to compare"
+                )
+            before, after = rows[1].id, rows[0].id
+        elif after is None:
+            rows = store.runs(1) if store else []
+            if not rows:
+                raise HistoryError("the history is empty; give two runs to compare")
+            after = rows[0].id
+
+        def load(ref: str) -> RunResult:
+            if Path(ref).is_file():
+                return load_run_file(Path(ref))
+            assert store is not None
+            return store.load(ref)
+
+        return load(str(before)), load(after)
+    finally:
+        if store is not None:
+            store.close()

@@ -1,0 +1,106 @@
+"""A run diff as text (terminal), JSON, or Markdown (for the change ticket)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from enum import StrEnum
+
+from tabulate import tabulate
+
+from fleetaudit.history.diff import HostChange, RunDiff
+from fleetaudit.model.finding import Finding
+from fleetaudit.report.escape import terminal_safe
+from fleetaudit.report.markdown import md
+
+
+class DiffFormat(StrEnum):
+    """Output of ``fleetaudit diff``."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+def render_diff(diff: RunDiff, fmt: DiffFormat) -> str:
+    """``diff`` in ``fmt``, ending with a newline."""
+    if fmt is DiffFormat.JSON:
+        return json.dumps(diff.model_dump(mode="json"), indent=2) + "\n"
+    if fmt is DiffFormat.MARKDOWN:
+        return _markdown(diff)
+    return _table(diff)
+
+
+def _finding_rows(
+    findings: tuple[Finding, ...], escape: Callable[[str], str]
+) -> list[tuple[str, ...]]:
+    return [
+        (
+            f.severity.value,
+            escape(f.host),
+            f.rule_id,
+            escape(f.socket.endpoint if f.socket else ""),
+            escape(f.process),
+        )
+        for f in findings
+    ]
+
+
+def _host_lines(change: HostChange) -> list[str]:
+    lines = []
+    if change.status_before != change.status_after:
+        before = change.status_before.value if change.status_before else "(absent)"
+        after = change.status_after.value if change.status_after else "(absent)"
+        lines.append(f"status {before} -> {after}")
+    lines += [f"+ {k.proto} {k.endpoint} {k.processes}" for k in change.new_listeners]
+    lines += [f"- {k.proto} {k.endpoint} {k.processes}" for k in change.removed_listeners]
+    return lines
+
+
+def _table(diff: RunDiff) -> str:
+    head = f"DIFF {diff.before} -> {diff.after}"
+    if diff.empty:
+        return f"{head}\nno change\n"
+    headers = ("severity", "host", "rule", "listener", "process")
+    sections = [head]
+    for title, findings in (
+        ("NEW FINDINGS", diff.new_findings),
+        ("RESOLVED", diff.resolved_findings),
+    ):
+        if findings:
+            rows = _finding_rows(findings, terminal_safe)
+            table = tabulate(rows, headers=headers, disable_numparse=True)
+            sections.append(f"{title} ({len(findings)})\n{table}")
+    if diff.hosts:
+        blocks = [
+            "\n".join(
+                [terminal_safe(c.host), *("  " + terminal_safe(line) for line in _host_lines(c))]
+            )
+            for c in diff.hosts
+        ]
+        sections.append("HOSTS\n" + "\n".join(blocks))
+    return "\n\n".join(sections) + "\n"
+
+
+def _markdown(diff: RunDiff) -> str:
+    lines = [
+        f"## fleetaudit diff `{diff.before}` → `{diff.after}`",
+        "",
+        f"- **New findings:** {len(diff.new_findings)}",
+        f"- **Resolved findings:** {len(diff.resolved_findings)}",
+        f"- **Hosts changed:** {len(diff.hosts)}",
+    ]
+    for title, findings in (
+        ("New findings", diff.new_findings),
+        ("Resolved", diff.resolved_findings),
+    ):
+        if findings:
+            lines += ["", f"### {title}", "", "| Severity | Host | Rule | Listener | Process |"]
+            lines.append("|---|---|---|---|---|")
+            lines += ["| " + " | ".join(row) + " |" for row in _finding_rows(findings, md)]
+    if diff.hosts:
+        lines += ["", "### Hosts", ""]
+        for change in diff.hosts:
+            lines.append(f"- **{md(change.host)}**")
+            lines += [f"  - `{md(line)}`" for line in _host_lines(change)]
+    return "\n".join(lines) + "\n"

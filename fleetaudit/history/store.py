@@ -1,0 +1,186 @@
+"""The run history: SQLite in WAL mode, one transaction per run, migrations by
+``PRAGMA user_version``.
+
+Each run is kept whole (its :class:`RunResult` as compressed JSON, so a diff sees exactly
+what the report saw) plus a row per host status and per finding for quick listing and for
+tools that query the file directly. Nightly cron and a person running ``fleetaudit diff``
+may use the file at the same time: WAL lets readers work while a run is written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fleetaudit.config import default_state_dir
+from fleetaudit.errors import HistoryError
+from fleetaudit.model.run import RunResult
+
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        fleetaudit_version TEXT NOT NULL,
+        hosts INTEGER NOT NULL,
+        hosts_failed INTEGER NOT NULL,
+        findings INTEGER NOT NULL,
+        exit_code INTEGER NOT NULL,
+        document BLOB NOT NULL
+    );
+    CREATE INDEX runs_by_time ON runs (started_at);
+    CREATE TABLE host_status (
+        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        host TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT,
+        PRIMARY KEY (run_id, host)
+    );
+    CREATE TABLE findings (
+        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        host TEXT NOT NULL,
+        rule_id TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        waived INTEGER NOT NULL,
+        listener TEXT,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX findings_by_fingerprint ON findings (fingerprint);
+    """,
+)
+
+
+def default_db_path() -> Path:
+    """``$XDG_STATE_HOME/fleetaudit/history.sqlite``."""
+    return default_state_dir() / "history.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """One line of ``fleetaudit history``."""
+
+    id: str
+    started_at: str
+    policy: str
+    hosts: int
+    hosts_failed: int
+    findings: int
+    exit_code: int
+
+
+class HistoryStore:
+    """An open history database; use as a context manager."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise HistoryError(f"cannot open history database {path}: {exc}") from exc
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def save(self, run: RunResult, exit_code: int) -> None:
+        """Store ``run`` in one transaction: all of it, or (on any error) nothing."""
+        document = zlib.compress(run.model_dump_json().encode("utf-8"), 6)
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.run_id,
+                    run.started_at.isoformat(),
+                    run.finished_at.isoformat(),
+                    run.policy_name,
+                    run.fleetaudit_version,
+                    len(run.snapshots),
+                    len(run.failed_hosts),
+                    len(run.active_findings),
+                    exit_code,
+                    document,
+                ),
+            )
+            db.executemany(
+                "INSERT INTO host_status VALUES (?, ?, ?, ?)",
+                [(run.run_id, s.host, s.status.value, s.error) for s in run.snapshots],
+            )
+            db.executemany(
+                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (run.run_id, f.host, f.rule_id, f.severity.value, f.fingerprint,
+                     int(f.waived), f.socket.endpoint if f.socket else None, f.message)
+                    for f in run.findings
+                ],
+            )  # fmt: skip
+
+    def runs(self, limit: int = 50) -> list[RunRow]:
+        """The most recent runs, newest first."""
+        rows = self._query(
+            "SELECT id, started_at, policy, hosts, hosts_failed, findings, exit_code "
+            "FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        return [RunRow(*row) for row in rows]
+
+    def load(self, run_id: str) -> RunResult:
+        """The stored run ``run_id`` (a unique prefix is enough)."""
+        rows = self._query("SELECT id, document FROM runs WHERE id LIKE ? || '%'", (run_id,))
+        if not rows:
+            raise HistoryError(f"no run {run_id!r} in {self.path}")
+        if len(rows) > 1:
+            raise HistoryError(f"run id {run_id!r} is ambiguous ({len(rows)} runs match)")
+        return RunResult.model_validate_json(zlib.decompress(rows[0][1]))
+
+    def prune(self, keep_days: int, now: datetime) -> int:
+        """Delete runs that started more than ``keep_days`` days before ``now``."""
+        cutoff = (now - timedelta(days=keep_days)).isoformat()
+        with self._transaction() as db:
+            return db.execute("DELETE FROM runs WHERE started_at < ?", (cutoff,)).rowcount
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise HistoryError(f"history database {self.path}: {exc}") from exc
+
+    def _query(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise HistoryError(f"history database {self.path}: {exc}") from exc
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(_MIGRATIONS):
+            raise HistoryError(
+                f"{self.path} was written by a newer fleetaudit (schema {version}); upgrade"
+            )
+        for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+            self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")

@@ -1,0 +1,42 @@
+"""`run` records history; `history` lists it; `diff` compares runs or files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.runcli import fleetaudit
+
+
+def test_demo_json_reports_diff_as_files(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (first, second):
+        assert fleetaudit("demo", "-o", f"json={path}").returncode == 0
+    done = fleetaudit("diff", first, second)
+    assert done.returncode == 0, done.stderr  # the same simulated fleet: nothing changed
+    assert "no change" in done.stdout
+    report = json.loads(second.read_text())
+    report["hosts"] = [h for h in report["hosts"] if h["host"] != "legacy1"]
+    report["findings"] = [f for f in report["findings"] if f["host"] != "legacy1"]
+    second.write_text(json.dumps(report))
+    done = fleetaudit("diff", first, second, "--format", "json")
+    assert done.returncode == 1
+    changes = json.loads(done.stdout)
+    assert [h["host"] for h in changes["hosts"]] == ["legacy1"]
+    assert changes["hosts"][0]["status_after"] is None
+
+
+def test_history_of_real_runs(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    db = tmp_path / "history.sqlite"
+    for _ in range(2):
+        done = fleetaudit("run", inventory, "--db", db, "--format", "json", "--fail-on", "critical")
+        assert done.returncode == 0, done.stderr
+    listed = fleetaudit("history", "--db", db)
+    assert listed.returncode == 0 and listed.stdout.count("default") == 2
+    done = fleetaudit("diff", "--db", db)
+    assert done.returncode in (0, 1), done.stderr  # this machine's sockets may change
+    assert done.stdout.startswith("DIFF ")
+    empty = fleetaudit("diff", "--db", tmp_path / "empty.sqlite")
+    assert empty.returncode == 2 and "fewer than two runs" in empty.stderr

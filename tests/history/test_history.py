@@ -1,0 +1,92 @@
+"""History database and run diff."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from fleetaudit.errors import HistoryError
+from fleetaudit.history import HistoryStore, diff_runs
+from fleetaudit.model.enums import HostStatus
+from fleetaudit.model.run import RunResult
+from tests.factories import T0, finding, run_result, snapshot, sock
+
+
+def run(
+    run_id: str, *hosts: object, findings: tuple[object, ...] = (), when: datetime = T0
+) -> RunResult:
+    return run_result(hosts, findings, run_id=run_id, started_at=when, finished_at=when)  # type: ignore[arg-type]
+
+
+MYSQL_LOCAL = sock("127.0.0.1", 3306, "mysqld", pid=10)
+MYSQL_RESTARTED = sock("127.0.0.1", 3306, "mysqld", pid=99)
+MYSQL_ANY = sock("0.0.0.0", 3306, "mysqld", pid=99)
+SSHD = sock("0.0.0.0", 22, "sshd")
+
+
+def test_store_roundtrip_list_and_prune(tmp_path: Path) -> None:
+    db = tmp_path / "state" / "history.sqlite"
+    old = run("20261101T000000Z-aaaaaa", snapshot("db1", SSHD), when=T0 - timedelta(days=30))
+    new = run("20261124T031500Z-bbbbbb", snapshot("db1", SSHD, MYSQL_ANY),
+              findings=(finding("db1", MYSQL_ANY),))  # fmt: skip
+    with HistoryStore(db) as store:
+        store.save(old, 0)
+        store.save(new, 1)
+        assert [r.id for r in store.runs()] == [new.run_id, old.run_id]
+        assert store.load("20261124") == new
+        assert store.prune(7, T0) == 1
+        assert [r.id for r in store.runs()] == [new.run_id]
+        with pytest.raises(HistoryError, match="no run"):
+            store.load("nope")
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert raw.execute("SELECT count(*) FROM findings").fetchone()[0] == 1
+
+
+def test_a_failed_save_leaves_nothing_behind(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite"
+    first = run("r1", snapshot("db1", SSHD))
+    with HistoryStore(db) as store:
+        store.save(first, 0)
+        with pytest.raises(HistoryError):
+            store.save(first, 0)  # same id: the transaction rolls back
+        assert len(store.runs()) == 1
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT count(*) FROM host_status").fetchone()[0] == 1
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite"
+    with sqlite3.connect(db) as raw:
+        raw.execute("PRAGMA user_version = 99")
+    with pytest.raises(HistoryError, match="newer fleetaudit"):
+        HistoryStore(db)
+
+
+def test_restart_is_not_a_change_but_moving_to_any_address_is() -> None:
+    before = run("a", snapshot("db1", SSHD, MYSQL_LOCAL))
+    restarted = run("b", snapshot("db1", SSHD, MYSQL_RESTARTED))
+    assert diff_runs(before, restarted).empty
+    moved = run("c", snapshot("db1", SSHD, MYSQL_ANY), findings=(finding("db1", MYSQL_ANY),))
+    changes = diff_runs(before, moved)
+    [host] = changes.hosts
+    assert [k.endpoint for k in host.new_listeners] == ["0.0.0.0:3306"]
+    assert [k.endpoint for k in host.removed_listeners] == ["127.0.0.1:3306"]
+    assert [f.host for f in changes.new_findings] == ["db1"]
+
+
+def test_a_host_that_became_unreachable_has_no_resolved_findings() -> None:
+    before = run("a", snapshot("db1", MYSQL_ANY), findings=(finding("db1", MYSQL_ANY),))
+    down = snapshot(
+        "db1", status=HostStatus.UNREACHABLE, error="refused", tool=None, privilege=None
+    )
+    changes = diff_runs(before, run("b", down))
+    assert changes.resolved_findings == ()
+    [host] = changes.hosts
+    assert (host.status_before, host.status_after) == (HostStatus.OK, HostStatus.UNREACHABLE)
+    fixed = diff_runs(before, run("c", snapshot("db1", MYSQL_LOCAL)))
+    assert [f.host for f in fixed.resolved_findings] == ["db1"]
