@@ -19,7 +19,7 @@ from fleetaudit.inventory.model import Host, TransportKind
 from fleetaudit.model.enums import Severity
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
-from fleetaudit.model.run import RuleInfo, RunResult
+from fleetaudit.model.run import RuleInfo, RunResult, in_report_order
 from fleetaudit.policy import Policy, evaluate
 from fleetaudit.snapshot import build_snapshot
 from fleetaudit.transport import LocalTransport, SshSettings, SshTransport
@@ -114,8 +114,7 @@ def _result(
     snapshots: list[HostSnapshot],
     findings: list[Finding],
 ) -> RunResult:
-    # Sorted by host name so that reports and diffs do not depend on completion order.
-    order = {s.host: i for i, s in enumerate(sorted(snapshots, key=lambda s: s.host))}
+    hosts, ordered = in_report_order(snapshots, findings)
     return RunResult(
         run_id=f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}",
         started_at=started,
@@ -124,8 +123,8 @@ def _result(
         policy_name=policy.name,
         policy_source=policy.source,
         host_key_policy=config.host_key_policy,
-        snapshots=tuple(sorted(snapshots, key=lambda s: s.host)),
-        findings=tuple(sorted(findings, key=lambda f: (-f.severity.rank, order[f.host]))),
+        snapshots=hosts,
+        findings=ordered,
         rules=tuple(
             RuleInfo(
                 id=rule.id,

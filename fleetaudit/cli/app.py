@@ -9,6 +9,9 @@ import typer
 from fleetaudit import __version__
 from fleetaudit.cli.check import check
 from fleetaudit.cli.demo import demo
+from fleetaudit.cli.history import diff, history
+from fleetaudit.cli.inventory import inventory_app
+from fleetaudit.cli.merge import merge
 from fleetaudit.cli.parse import parse
 from fleetaudit.cli.policy import policy_app
 from fleetaudit.cli.run import run
@@ -47,3 +50,7 @@ app.command()(demo)
 app.command()(parse)
 app.command()(check)
 app.add_typer(policy_app)
+app.command()(history)
+app.command()(diff)
+app.command()(merge)
+app.add_typer(inventory_app)

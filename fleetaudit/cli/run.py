@@ -125,6 +125,14 @@ def run(
         bool,
         typer.Option(help="Hosts that could not be audited do not by themselves make exit 2."),
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            metavar="K/N",
+            help="Audit only shard K of N (a stable hash of the host name); merge the N "
+            "JSON reports with `fleetaudit merge`.",
+        ),
+    ] = None,
     db: Database = None,
     no_history: Annotated[
         bool, typer.Option("--no-history", help="Do not record this run in the history.")
@@ -150,6 +158,10 @@ def run(
         from fleetaudit.inventory import load_inventory, select_hosts
 
         hosts = select_hosts(load_inventory(inventory), limit or [])
+        if shard is not None:
+            from fleetaudit.shards import parse_shard, select_shard
+
+            hosts = select_shard(hosts, *parse_shard(shard))
         rules = load_policy_or_default(policy)
         config = AuditConfig(
             concurrency=concurrency,

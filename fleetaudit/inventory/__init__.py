@@ -1,24 +1,107 @@
 """Inventory stage: read an inventory file into resolved, validated hosts.
 
-:func:`load_inventory` is the entry point; the native YAML format lives in :mod:`.native`
-(one module per format as more are added), value checks in :mod:`.validate`.
+:func:`load_inventory` is the entry point. It recognises the format (see :func:`detect`) and
+hands the text to one module per source: :mod:`.native` (fleetaudit's YAML),
+:mod:`.ansible_ini`, :mod:`.ansible_yaml` and :mod:`.ansible_json`. Value checks live in
+:mod:`.validate`, host ranges in :mod:`.ranges`.
 """
 
 from __future__ import annotations
 
+import json
+import sys
+from enum import StrEnum
 from pathlib import Path
 
 from fleetaudit.errors import InventoryError
+from fleetaudit.inventory.ansible_files import parse
+from fleetaudit.inventory.ansible_ini import SECTION, load_ini
+from fleetaudit.inventory.ansible_json import load_ansible_json
+from fleetaudit.inventory.ansible_yaml import load_ansible_yaml, looks_like
 from fleetaudit.inventory.model import Host, Inventory, TransportKind
 from fleetaudit.inventory.native import load_native
+from fleetaudit.inventory.ranges import expand_pattern
 from fleetaudit.inventory.select import select_hosts
-from fleetaudit.yamlsource import load_yaml
+from fleetaudit.yamlsource import parse_yaml
+
+STDIN = "-"
+"""The inventory path that means "ansible-inventory JSON on standard input"."""
+
+
+class InventoryFormat(StrEnum):
+    """The inventory sources fleetaudit reads."""
+
+    NATIVE = "native"
+    ANSIBLE_INI = "ansible-ini"
+    ANSIBLE_YAML = "ansible-yaml"
+    ANSIBLE_JSON = "ansible-json"
 
 
 def load_inventory(path: Path) -> Inventory:
-    """Load and resolve ``path``; every problem is an :class:`InventoryError` naming the
-    file, line and key."""
-    return load_native(load_yaml(path, InventoryError))
+    """Load and resolve ``path`` (``-``: JSON on stdin); every problem is an
+    :class:`InventoryError` naming the file, line and key."""
+    if str(path) == STDIN:
+        return load_ansible_json(sys.stdin.read(), "<stdin>")
+    text = _read(path)
+    return _LOADERS[detect(path, text)](text, path)
 
 
-__all__ = ["Host", "Inventory", "TransportKind", "load_inventory", "select_hosts"]
+def detect(path: Path, text: str) -> InventoryFormat:
+    """The format of ``text`` read from ``path``, by extension and content: ``.ini`` (or no
+    extension and ``[group]`` lines) is INI; JSON with ``_meta`` is ansible-inventory output;
+    YAML that looks like Ansible's (see :func:`.ansible_yaml.looks_like`) is Ansible YAML;
+    anything else is native."""
+    suffix = path.suffix.lower()
+    lines = (line.strip() for line in text.splitlines())
+    if suffix == ".ini" or (suffix == "" and any(SECTION.match(line) for line in lines)):
+        return InventoryFormat.ANSIBLE_INI
+    if suffix == ".json" or text.lstrip().startswith("{"):
+        if '"_meta"' in text and _is_ansible_json(text):
+            return InventoryFormat.ANSIBLE_JSON
+    try:
+        data, _ = parse(text, str(path))
+    except InventoryError:
+        return InventoryFormat.NATIVE  # the native loader reports the YAML error
+    return InventoryFormat.ANSIBLE_YAML if looks_like(data) else InventoryFormat.NATIVE
+
+
+def _is_ansible_json(text: str) -> bool:
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and "_meta" in data
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InventoryError(f"cannot read file: {exc}", path=path) from exc
+
+
+def _native(text: str, path: Path) -> Inventory:
+    return load_native(parse_yaml(text, str(path), InventoryError))
+
+
+def _json(text: str, path: Path) -> Inventory:
+    return load_ansible_json(text, str(path))
+
+
+_LOADERS = {
+    InventoryFormat.NATIVE: _native,
+    InventoryFormat.ANSIBLE_INI: load_ini,
+    InventoryFormat.ANSIBLE_YAML: load_ansible_yaml,
+    InventoryFormat.ANSIBLE_JSON: _json,
+}
+
+__all__ = [
+    "Host",
+    "Inventory",
+    "InventoryFormat",
+    "TransportKind",
+    "detect",
+    "expand_pattern",
+    "load_inventory",
+    "select_hosts",
+]

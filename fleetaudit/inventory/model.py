@@ -45,3 +45,6 @@ class Inventory(BaseModel):
 
     source: str
     hosts: tuple[Host, ...]
+    origins: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Host name -> setting -> where its value came from: ``prod.ini:12``,
+    ``group_vars/db.yml:3``, ``host name`` (the address defaults to it) or ``default``."""

@@ -14,14 +14,17 @@ from pydantic import ValidationError
 
 from fleetaudit.errors import InventoryError
 from fleetaudit.inventory.model import Host, Inventory, TransportKind
+from fleetaudit.inventory.native_ranges import expand_ranges
 from fleetaudit.inventory.schema import GroupEntry, HostEntry, HostVars, InventoryFile
 from fleetaudit.yamlsource import Loc, YamlDocument, validation_error
 
 LOCAL_ADDRESSES = frozenset({"localhost", "127.0.0.1", "::1"})
+ORIGIN_FIELDS = ("address", "port", "user", "key", "become", "transport")
+"""The settings whose provenance ``Inventory.origins`` records."""
 
 
 def load_native(doc: YamlDocument) -> Inventory:
-    """The resolved inventory of a parsed native YAML file."""
+    """The resolved inventory of a parsed native YAML file (host ranges expanded)."""
     if not isinstance(doc.data, dict):
         raise InventoryError(
             "an inventory is a mapping with 'hosts:' and/or 'groups:' (see "
@@ -29,14 +32,15 @@ def load_native(doc: YamlDocument) -> Inventory:
             path=doc.path,
             line=1,
         )
+    doc = expand_ranges(doc)
     try:
         spec = InventoryFile.model_validate(doc.data)
     except ValidationError as exc:
         raise validation_error(exc, doc, InventoryError) from None
-    hosts = _Resolver(spec, doc).hosts()
+    hosts, origins = _Resolver(spec, doc).resolve()
     if not hosts:
         raise InventoryError("the inventory defines no hosts", path=doc.path, line=1)
-    return Inventory(source=doc.path, hosts=hosts)
+    return Inventory(source=doc.path, hosts=hosts, origins=origins)
 
 
 class _Resolver:
@@ -56,29 +60,51 @@ class _Resolver:
         for name in self._groups:
             self._depth_of(name, ())
 
-    def hosts(self) -> tuple[Host, ...]:
+    def resolve(self) -> tuple[tuple[Host, ...], dict[str, dict[str, str]]]:
+        """Every host in file order, and where each of its settings came from."""
         names = dict.fromkeys(self._spec.hosts)
         for group in self._groups.values():
             names.update(dict.fromkeys(group.hosts))
-        return tuple(self._host(name) for name in names)
+        resolved = [self._host(name) for name in names]
+        return tuple(host for host, _ in resolved), {host.name: o for host, o in resolved}
 
-    def _host(self, name: str) -> Host:
+    def _host(self, name: str) -> tuple[Host, dict[str, str]]:
         entry = self._spec.hosts.get(name) or HostEntry()
         direct = list(entry.groups) + [g for g, grp in self._groups.items() if name in grp.hosts]
         groups = self._with_ancestors(direct)
-        settings: dict[str, Any] = _set(self._spec.defaults)
+        settings: dict[str, Any] = {}
+        origins: dict[str, str] = {}
         labels: dict[str, str] = {}
+        self._layer(settings, origins, self._spec.defaults, ("defaults",))
         for group_name in groups:
             group = self._groups.get(group_name) or GroupEntry()
-            settings.update(_set(group.vars))
+            self._layer(settings, origins, group.vars, ("groups", group_name, "vars"))
             labels.update(group.labels)
         for group_name in groups:
             members = self._groups.get(group_name, GroupEntry()).hosts
             if isinstance(members, dict):
-                settings.update(_set(members.get(name) or HostVars()))
-        settings.update(_set(entry, exclude={"groups", "labels"}))
+                where: Loc = ("groups", group_name, "hosts", name)
+                self._layer(settings, origins, members.get(name) or HostVars(), where)
+        self._layer(settings, origins, entry, ("hosts", name), exclude={"groups", "labels"})
         labels.update(entry.labels)
-        return self._build(name, settings, groups, labels)
+        origins.setdefault("address", "host name")
+        host = self._build(name, settings, groups, labels)
+        return host, {field: origins.get(field, "default") for field in ORIGIN_FIELDS}
+
+    def _layer(
+        self,
+        settings: dict[str, Any],
+        origins: dict[str, str],
+        values: HostVars,
+        loc: Loc,
+        exclude: set[str] | None = None,
+    ) -> None:
+        """Apply one precedence level, remembering the line each value came from."""
+        layer = _set(values, exclude)
+        settings.update(layer)
+        for field in layer:
+            line, _ = self._doc.position((*loc, field))
+            origins[field] = f"{self._doc.path}:{line}"
 
     def _build(
         self, name: str, settings: dict[str, Any], groups: list[str], labels: dict[str, str]

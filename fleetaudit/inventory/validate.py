@@ -23,12 +23,13 @@ def no_template(value: str) -> str:
     """Refuse Jinja templates and Ansible Vault values, which only Ansible can resolve."""
     if "{{" in value or "{%" in value:
         raise ValueError(
-            "templates ({{ ... }}) are not evaluated; resolve them first, e.g. with "
-            "`ansible-inventory -i SRC --list`"
+            "templates ({{ ... }}) are not evaluated; resolve them first with "
+            "`ansible-inventory -i SRC --list > inv.json` and pass inv.json"
         )
     if value.lstrip().startswith("$ANSIBLE_VAULT"):
         raise ValueError(
-            "vault-encrypted values cannot be read; resolve them with ansible-inventory"
+            "vault-encrypted values cannot be read; resolve them with "
+            "`ansible-inventory -i SRC --list > inv.json` and pass inv.json"
         )
     return value
 

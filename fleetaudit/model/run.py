@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
@@ -65,3 +66,17 @@ class RunResult(BaseModel):
     def findings_at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         """Active (unwaived) findings whose severity is at least ``threshold``."""
         return tuple(f for f in self.active_findings if f.severity.rank >= threshold.rank)
+
+
+def in_report_order(
+    snapshots: Iterable[HostSnapshot], findings: Iterable[Finding]
+) -> tuple[tuple[HostSnapshot, ...], tuple[Finding, ...]]:
+    """Hosts by name; findings by severity (worst first), then host name, then as found.
+
+    The one ordering every run uses, so that a report or a diff never depends on the order in
+    which hosts finished, and merged shards equal an unsharded run.
+    """
+    hosts = tuple(sorted(snapshots, key=lambda s: s.host))
+    rank = {s.host: i for i, s in enumerate(hosts)}
+    ordered = sorted(findings, key=lambda f: (-f.severity.rank, rank.get(f.host, len(rank))))
+    return hosts, tuple(ordered)

@@ -44,3 +44,31 @@ def test_any_inventory_text_loads_or_fails_cleanly(text: str) -> None:
         for host in inventory.hosts:
             assert not host.address.startswith("-")
             assert not any(c in host.address for c in " ;$`\n|&")
+
+
+INI_LINES = st.one_of(
+    st.sampled_from(
+        ["[web]", "[web:children]", "[web:vars]", "[db]", "[db:children]", "[all:vars]",
+         "web", "db", "web[01:03]", "h[a:c]:2222", "h ansible_host=192.0.2.1 ansible_port=22",
+         "ansible_user=ops", "ansible_become=yes", "h ansible_connection=local",
+         "h ansible_user='{{ x }}'", "h x='unterminated", "# comment", "; comment", "[bad group]"]
+    ),
+    st.text(max_size=40),
+)  # fmt: skip
+INI_EXAMPLES = int(os.environ.get("FLEETAUDIT_FUZZ_EXAMPLES", "200"))
+
+
+@settings(max_examples=INI_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.lists(INI_LINES, max_size=12).map("\n".join), st.text(max_size=300)))
+def test_any_ini_text_loads_or_fails_cleanly(text: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "hosts.ini"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            inventory = load_inventory(path)
+        except InventoryError as exc:
+            assert str(exc).startswith(str(path))
+            return
+        for host in inventory.hosts:
+            assert not host.address.startswith("-")
+            assert not any(c in host.address for c in " ;$`\n|&")

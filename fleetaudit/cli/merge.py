@@ -1,0 +1,35 @@
+"""``fleetaudit merge``: the reports of ``run --shard K/N`` as one run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.run import FailOn, Format, Output, finish
+from fleetaudit.model.enums import Severity
+from fleetaudit.report import OutputFormat
+
+
+def merge(
+    reports: Annotated[
+        list[Path],
+        typer.Argument(help="JSON reports (--format json) of the shards.", metavar="REPORT..."),
+    ],
+    format: Format = OutputFormat.JSON,
+    output: Output = None,
+    fail_on: FailOn = Severity.HIGH,
+    allow_unreachable: Annotated[
+        bool, typer.Option(help="As for `run`: failed hosts alone do not make exit 2.")
+    ] = False,
+) -> None:
+    """Merge shard reports into the report one unsharded run would have written, with the
+    exit code that run would have had."""
+    with user_errors():
+        from fleetaudit.history import load_run_file
+        from fleetaudit.shards import merge_runs
+
+        merged = merge_runs([load_run_file(path) for path in reports])
+        finish(merged, format, output, fail_on, allow_unreachable)

@@ -1,0 +1,120 @@
+"""Read Ansible YAML files (inventory, ``group_vars/``, ``host_vars/``) without evaluating them.
+
+Ansible's own tags are understood, not executed: ``!vault`` becomes a :class:`Vaulted`
+marker (refused only if fleetaudit needs that value) and ``!unsafe`` plain text. Any other
+tag is an error, as with ``yaml.SafeLoader``. Every mapping key keeps its line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fleetaudit.errors import InventoryError
+from fleetaudit.inventory.ansible_tree import Sourced, Tree, Vars
+from fleetaudit.inventory.ansible_vars import Vaulted
+from fleetaudit.yamlsource import Loc
+
+_EXTENSIONS = ("", ".yml", ".yaml", ".json")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader plus Ansible's ``!vault`` and ``!unsafe`` tags."""
+
+
+_Loader.add_constructor("!vault", lambda loader, node: Vaulted())
+_Loader.add_constructor(
+    "!unsafe",
+    lambda loader, node: loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else "",
+)
+
+
+def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
+    """The data of YAML ``text`` and the 1-based line of every mapping key."""
+    if text.lstrip().startswith("$ANSIBLE_VAULT"):
+        raise InventoryError(
+            "the file is vault-encrypted and cannot be read; resolve it with "
+            "`ansible-inventory -i SRC --list > inv.json` and pass inv.json",
+            path=source,
+            line=1,
+        )
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except (yaml.YAMLError, RecursionError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InventoryError(f"invalid YAML: {problem}", path=source, line=line) from None
+    lines: dict[Loc, int] = {}
+    if node is not None:
+        _walk(node, (), lines)
+    return data, lines
+
+
+def _walk(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
+    out.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = (*loc, str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?")
+            out[child] = key_node.start_mark.line + 1
+            _walk(value_node, child, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*loc, index), out)
+
+
+def variables(data: object, lines: dict[Loc, int], loc: Loc, source: str) -> Vars:
+    """The variables mapping at ``loc`` of a parsed file, each with its line."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        line = lines.get(loc)
+        raise InventoryError("variables must be a mapping", path=source, line=line)
+    return {
+        str(key): Sourced(value, source, lines.get((*loc, str(key))), str(key))
+        for key, value in data.items()
+    }
+
+
+def load_adjacent(tree: Tree, directory: Path) -> None:
+    """Add ``group_vars/`` and ``host_vars/`` next to the inventory file to ``tree``."""
+    for name in tree.groups:
+        tree.group_files[name] = _entity_vars(directory / "group_vars", name)
+    for name in tree.hosts:
+        tree.host_files[name] = _entity_vars(directory / "host_vars", name)
+
+
+def _entity_vars(base: Path, name: str) -> Vars:
+    """Ansible's ``host_group_vars`` lookup: the first of NAME (file or directory),
+    NAME.yml, NAME.yaml, NAME.json; a directory's files merge in sorted order."""
+    for extension in _EXTENSIONS:
+        path = base / f"{name}{extension}"
+        if path.is_dir():
+            return _directory_vars(path)
+        if path.is_file():
+            return _file_vars(path)
+    return {}
+
+
+def _directory_vars(directory: Path) -> Vars:
+    merged: Vars = {}
+    for path in sorted(directory.iterdir()):
+        if path.name.startswith(".") or path.name.endswith("~"):
+            continue
+        if path.is_dir():
+            merged.update(_directory_vars(path))
+        elif path.suffix in _EXTENSIONS:
+            merged.update(_file_vars(path))
+    return merged
+
+
+def _file_vars(path: Path) -> Vars:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InventoryError(f"cannot read file: {exc}", path=path) from exc
+    data, lines = parse(text, str(path))
+    return variables(data, lines, (), str(path))

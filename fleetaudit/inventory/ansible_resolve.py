@@ -1,0 +1,127 @@
+"""Resolve a parsed Ansible inventory the way Ansible does: group tree, then precedence.
+
+Every group without a parent is a child of ``all``; a host in no group but ``all`` is in
+``ungrouped``. A host's variables merge, lowest first, as Ansible's ``VariableManager`` with
+the default ``VARIABLE_PRECEDENCE`` does: ``all`` then the host's other groups from the
+inventory file; ``group_vars/all`` then the other groups' ``group_vars/`` files; the host's
+own variables in the inventory file; ``host_vars/``. Within each step groups are ordered by
+depth below ``all`` (parents before children), then by name, as Ansible's ``sort_groups``
+does (``ansible_group_priority`` is not read).
+"""
+
+from __future__ import annotations
+
+from fleetaudit.errors import InventoryError
+from fleetaudit.inventory.ansible_tree import ROOT, UNGROUPED, Tree, Vars
+from fleetaudit.inventory.ansible_vars import settings_of
+from fleetaudit.inventory.model import Host, Inventory, TransportKind
+from fleetaudit.inventory.native import LOCAL_ADDRESSES, ORIGIN_FIELDS
+
+
+def resolve(tree: Tree) -> Inventory:
+    """The resolved inventory of ``tree``; every problem names the file and line."""
+    _attach_to_root(tree)
+    depth = _depths(tree)
+    parents: dict[str, set[str]] = {}
+    for group in tree.groups.values():
+        for child in group.children:
+            parents.setdefault(child, set()).add(group.name)
+    direct: dict[str, set[str]] = {}
+    for group in tree.groups.values():
+        for member in group.hosts:
+            direct.setdefault(member, set()).add(group.name)
+    hosts: list[Host] = []
+    origins: dict[str, dict[str, str]] = {}
+    for name in tree.hosts:
+        groups = sorted(_ancestors(direct[name], parents), key=lambda g: (depth[g], g))
+        host, origins[name] = _host(tree, name, groups)
+        hosts.append(host)
+    if not hosts:
+        raise InventoryError("the inventory defines no hosts", path=tree.source, line=1)
+    return Inventory(source=tree.source, hosts=tuple(hosts), origins=origins)
+
+
+def _attach_to_root(tree: Tree) -> None:
+    root = tree.group(ROOT, None)
+    tree.group(UNGROUPED, None)
+    children = {child for group in tree.groups.values() for child in group.children}
+    for name in tree.groups:
+        if name != ROOT and name not in children:
+            root.children.append(name)
+    for host in list(root.hosts):
+        member_elsewhere = any(
+            host in g.hosts for g in tree.groups.values() if g.name not in (ROOT, UNGROUPED)
+        )
+        if not member_elsewhere:
+            tree.add_host(UNGROUPED, host, tree.host_lines.get(host))
+        root.hosts.remove(host)
+    ungrouped = tree.groups[UNGROUPED]
+    in_groups = {
+        h for g in tree.groups.values() if g.name not in (ROOT, UNGROUPED) for h in g.hosts
+    }
+    ungrouped.hosts[:] = [h for h in ungrouped.hosts if h not in in_groups]
+
+
+def _depths(tree: Tree) -> dict[str, int]:
+    """Each group's depth below ``all`` (its longest path from it); a cycle is an error."""
+    depth: dict[str, int] = {}
+
+    def visit(name: str, level: int, path: tuple[str, ...]) -> None:
+        if name in path:
+            cycle = " -> ".join((*path[path.index(name) :], name))
+            raise InventoryError(f"group children form a cycle: {cycle}", path=tree.source)
+        if depth.get(name, -1) >= level and name != ROOT:
+            return
+        depth[name] = max(depth.get(name, 0), level)
+        for child in tree.groups[name].children:
+            visit(child, level + 1, (*path, name))
+
+    visit(ROOT, 0, ())
+    for name in tree.groups:
+        if name not in depth:
+            raise InventoryError(f"group children form a cycle through {name!r}", path=tree.source)
+    return depth
+
+
+def _ancestors(direct: set[str], parents: dict[str, set[str]]) -> set[str]:
+    found: set[str] = set()
+    pending = list(direct)
+    while pending:
+        group = pending.pop()
+        if group not in found:
+            found.add(group)
+            pending.extend(parents.get(group, ()))
+    return found
+
+
+def _merged(tree: Tree, name: str, groups: list[str]) -> Vars:
+    others = [g for g in groups if g != ROOT]
+    layers: list[Vars] = [tree.groups[ROOT].vars]
+    layers += [tree.groups[g].vars for g in others]
+    layers += [tree.group_files.get(ROOT, {})]
+    layers += [tree.group_files.get(g, {}) for g in others]
+    layers += [tree.hosts[name], tree.host_files.get(name, {})]
+    merged: Vars = {}
+    for layer in layers:
+        merged.update(layer)
+    return merged
+
+
+def _host(tree: Tree, name: str, groups: list[str]) -> tuple[Host, dict[str, str]]:
+    settings, origins = settings_of(_merged(tree, name, groups), tree.hint)
+    settings.setdefault("address", name)
+    origins.setdefault("address", "host name")
+    if settings.get("transport") is TransportKind.LOCAL and (
+        settings["address"] not in LOCAL_ADDRESSES
+    ):
+        raise InventoryError(
+            "ansible_connection=local audits this machine; the host's address must be "
+            f"localhost, 127.0.0.1 or ::1, not {settings['address']!r}",
+            path=tree.source,
+            line=tree.host_lines.get(name),
+            key=name,
+        )
+    shown = tuple(g for g in groups if g != ROOT)
+    line = tree.host_lines.get(name)
+    host = Host(name=name, groups=shown, source_line=line, **settings)
+    return host, {field: origins.get(field, "default") for field in ORIGIN_FIELDS}

@@ -1,0 +1,100 @@
+"""Ansible YAML static inventories (the ``yaml`` inventory plugin's format).
+
+Top-level keys are groups (usually just ``all``); a group is a mapping with ``hosts:`` (host
+pattern -> variables or null), ``vars:`` and ``children:`` (group name -> group). Host
+patterns take ranges and ``:port`` as in INI. Any other key in a group is an error: unknown
+keys are never silently ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fleetaudit.inventory.ansible_files import load_adjacent, parse, variables
+from fleetaudit.inventory.ansible_ini import HINT
+from fleetaudit.inventory.ansible_resolve import resolve
+from fleetaudit.inventory.ansible_tree import Sourced, Tree, host_pattern
+from fleetaudit.inventory.model import Inventory
+from fleetaudit.yamlsource import Loc
+
+GROUP_KEYS = frozenset({"hosts", "vars", "children"})
+
+
+def load_ansible_yaml(text: str, path: Path) -> Inventory:
+    """The resolved inventory of Ansible YAML ``text`` read from ``path``."""
+    data, lines = parse(text, str(path))
+    return from_data(data, lines, path)
+
+
+def from_data(data: object, lines: dict[Loc, int], path: Path) -> Inventory:
+    """Resolve already parsed Ansible YAML (format detection parses it first)."""
+    tree = Tree(source=str(path), hint=HINT)
+    reader = _Reader(tree, lines)
+    if not isinstance(data, dict):
+        raise tree.fail("an Ansible YAML inventory is a mapping of groups (e.g. 'all:')", 1)
+    for name, group in data.items():
+        reader.group(str(name), group, (str(name),))
+    load_adjacent(tree, path.parent)
+    return resolve(tree)
+
+
+class _Reader:
+    def __init__(self, tree: Tree, lines: dict[Loc, int]) -> None:
+        self.tree = tree
+        self.lines = lines
+
+    def group(self, name: str, body: object, loc: Loc) -> None:
+        line = self.lines.get(loc)
+        self.tree.group(name, line)
+        if body is None:
+            return
+        if not isinstance(body, dict):
+            raise self.tree.fail("a group is a mapping of hosts:, vars:, children:", line, name)
+        for key in body:
+            if key not in GROUP_KEYS:
+                where = self.lines.get((*loc, str(key)))
+                raise self.tree.fail(
+                    "unknown key (hosts, vars or children)", where, f"{name}.{key}"
+                )
+        group_vars = variables(body.get("vars"), self.lines, (*loc, "vars"), self.tree.source)
+        self.tree.groups[name].vars.update(group_vars)
+        self._hosts(name, body.get("hosts"), (*loc, "hosts"))
+        children = body.get("children") or {}
+        if not isinstance(children, dict):
+            raise self.tree.fail("children: is a mapping of groups", self.lines.get(loc), name)
+        for child, child_body in children.items():
+            self.tree.add_child(name, str(child), self.lines.get((*loc, "children", str(child))))
+            self.group(str(child), child_body, (*loc, "children", str(child)))
+
+    def _hosts(self, group: str, hosts: object, loc: Loc) -> None:
+        if hosts is None:
+            return
+        if not isinstance(hosts, dict):
+            raise self.tree.fail("hosts: is a mapping of host -> variables", self.lines.get(loc))
+        for pattern, body in hosts.items():
+            where = (*loc, str(pattern))
+            line = self.lines.get(where)
+            names, port = host_pattern(str(pattern), self.tree, line)
+            host_vars = variables(body, self.lines, where, self.tree.source)
+            for name in names:
+                new = name not in self.tree.hosts
+                merged = self.tree.add_host(group, name, line)
+                if new and port is not None:
+                    merged["ansible_port"] = Sourced(port, self.tree.source, line, name)
+                merged.update(host_vars)
+
+
+def looks_like(data: object) -> bool:
+    """Whether parsed YAML is an Ansible inventory rather than a native one: a top-level
+    ``all:``, or groups made of ``hosts:``/``children:``, and no native top-level key."""
+    if not isinstance(data, dict) or not data:
+        return False
+    if set(data) & {"defaults", "groups"} or set(data) <= {"hosts"}:
+        return False
+    if "all" in data:
+        return True
+    return all(
+        isinstance(body, dict) and set(body) <= GROUP_KEYS and set(body) & {"hosts", "children"}
+        for body in data.values()
+        if body is not None
+    ) and any(body is not None for body in data.values())

@@ -1,0 +1,82 @@
+"""The Ansible fixtures, resolved by fleetaudit and by the real ``ansible-inventory --list``,
+host by host and variable by variable."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleetaudit.inventory import load_inventory
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "ansible"
+ANSIBLE_INVENTORY = Path(sys.executable).parent / "ansible-inventory"
+BOOLEAN = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+
+
+def ansible_list(source: Path) -> dict[str, Any]:
+    if not ANSIBLE_INVENTORY.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{ANSIBLE_INVENTORY} is missing (pip install -e '.[test]')")
+        pytest.skip("ansible-inventory is not installed (ansible-core, a test dependency)")
+    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCAL_TEMP": "/tmp"}  # noqa: S108
+    done = subprocess.run(
+        [str(ANSIBLE_INVENTORY), "-i", str(source), "--list"],
+        capture_output=True, text=True, check=True, env=env, cwd=source.parent, timeout=120,
+    )  # fmt: skip
+    listing: dict[str, Any] = json.loads(done.stdout)
+    return listing
+
+
+def ansible_groups(listing: dict[str, Any]) -> dict[str, set[str]]:
+    """Host -> every group it is in (through children too), without ``all``."""
+    parents: dict[str, set[str]] = {}
+    direct: dict[str, set[str]] = {}
+    for group, body in listing.items():
+        if group == "_meta":
+            continue
+        for child in body.get("children", []):
+            parents.setdefault(child, set()).add(group)
+        for host in body.get("hosts", []):
+            direct.setdefault(host, set()).add(group)
+    result: dict[str, set[str]] = {}
+    for host, groups in direct.items():
+        pending, found = list(groups), set()
+        while pending:
+            group = pending.pop()
+            if group not in found:
+                found.add(group)
+                pending.extend(parents.get(group, ()))
+        result[host] = found - {"all"}
+    return result
+
+
+def expected(name: str, hostvars: dict[str, Any]) -> dict[str, Any]:
+    become = hostvars.get("ansible_become", False)
+    return {
+        "address": hostvars.get("ansible_host", name),
+        "port": int(hostvars.get("ansible_port", 22)),
+        "user": hostvars.get("ansible_user"),
+        "key": hostvars.get("ansible_ssh_private_key_file"),
+        "become": BOOLEAN[str(become).lower()] if isinstance(become, str) else bool(become),
+        "transport": hostvars.get("ansible_connection", "ssh"),
+    }
+
+
+@pytest.mark.parametrize("source", [FIXTURES / "ini" / "prod.ini", FIXTURES / "yaml" / "prod.yml"])
+def test_same_hosts_and_variables_as_ansible(source: Path) -> None:
+    listing = ansible_list(source)
+    hostvars = listing["_meta"]["hostvars"]
+    groups = ansible_groups(listing)
+    ours = {host.name: host for host in load_inventory(source).hosts}
+    assert sorted(ours) == sorted(hostvars)
+    for name, host in ours.items():
+        resolved = host.model_dump(include={"address", "port", "user", "key", "become"})
+        resolved["transport"] = host.transport.value
+        assert resolved == expected(name, hostvars[name]), name
+        assert set(host.groups) == groups[name], name
