@@ -86,6 +86,7 @@ class Auditor:
             login_timeout=self.config.login_timeout,
             max_output_bytes=self.config.max_output_bytes,
             use_ssh_config=self.config.use_ssh_config,
+            ssh_config=self.config.ssh_config,
         )
         local = LocalTransport(max_output_bytes=self.config.max_output_bytes)
         return _TransportSet(SshTransport(settings), local)

@@ -36,6 +36,8 @@ class AuditConfig(BaseModel):
     what persists in every sample."""
     interval: float = Field(default=5.0, ge=0)
     use_ssh_config: bool = True
+    ssh_config: Path | None = None
+    """An OpenSSH client config file to read instead of ``~/.ssh/config``."""
     """Read ``~/.ssh/config`` like OpenSSH; off for the self-contained demo and tests."""
 
     @property

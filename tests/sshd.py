@@ -89,11 +89,14 @@ def _wait_for_port(process: subprocess.Popen[bytes], port: int) -> None:
     raise RuntimeError(f"sshd did not listen on port {port} within {START_TIMEOUT_S:g}s")
 
 
-def start_sshd(tmp: Path, host_ca: asyncssh.SSHKey | None = None) -> Iterator[SshdServer]:
+def start_sshd(
+    tmp: Path, host_ca: asyncssh.SSHKey | None = None, extra_config: str = ""
+) -> Iterator[SshdServer]:
     """Start sshd in ``tmp``; yield it; stop it (generator for a pytest fixture).
 
     With ``host_ca`` the server also presents a host certificate signed by it for
-    127.0.0.1 (for ``@cert-authority`` known_hosts lines).
+    127.0.0.1 (for ``@cert-authority`` known_hosts lines). ``extra_config`` lines come first
+    in sshd_config, so they win over the defaults (sshd keeps a keyword's first value).
     """
     binary = find_sshd()
     if binary is None:
@@ -107,11 +110,11 @@ def start_sshd(tmp: Path, host_ca: asyncssh.SSHKey | None = None) -> Iterator[Ss
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege-separation dir
     port = _free_port()
-    extra = ""
+    extra = extra_config
     if host_ca is not None:
         cert = host_ca.generate_host_certificate(host_key, "127.0.0.1", principals=["127.0.0.1"])
         cert.write_certificate(tmp / "host_key-cert.pub")
-        extra = f"HostCertificate {tmp / 'host_key-cert.pub'}\n"
+        extra += f"HostCertificate {tmp / 'host_key-cert.pub'}\n"
     log = (tmp / "sshd.log").open("wb")
     process = subprocess.Popen(
         [binary, "-D", "-e", "-f", str(_config(tmp, port, extra))], stdout=log, stderr=log

@@ -99,7 +99,7 @@ def _table(hosts: tuple[Host, ...], inventory: Inventory) -> str:
         row = [
             host.name,
             _with_origin(host.address, origin.get("address")),
-            _with_origin(str(host.port), origin.get("port")),
+            _with_origin(str(host.port or "22 (ssh default)"), origin.get("port")),
             _with_origin(host.user or "-", origin.get("user")),
             _with_origin("yes" if host.become else "no", origin.get("become")),
             ",".join(host.groups) or "-",

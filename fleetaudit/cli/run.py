@@ -103,6 +103,15 @@ def run(
             "known_hosts file; changed keys are still refused.",
         ),
     ] = False,
+    ssh_config: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="OpenSSH client config to honour instead of ~/.ssh/config (Host, HostName, "
+            "User, Port, IdentityFile, ProxyJump...); inventory values win over it.",
+            dir_okay=False,
+        ),
+    ] = None,
     insecure: Annotated[
         bool,
         typer.Option(
@@ -170,6 +179,7 @@ def run(
             host_key_policy=_host_key_policy(accept_new, insecure),
             samples=samples,
             interval=interval,
+            ssh_config=ssh_config,
             **({"known_hosts": tuple(known_hosts)} if known_hosts else {}),
         )
         progress = HostProgress(len(hosts))

@@ -1,13 +1,15 @@
 """Turn the Ansible connection variables of one host into fleetaudit settings.
 
 Only ``ansible_host``, ``ansible_port``, ``ansible_user``, ``ansible_ssh_private_key_file``,
-``ansible_become`` and ``ansible_connection`` are read; every other variable is ignored.
+``ansible_become``, ``ansible_connection`` and the ProxyJump in ``ansible_ssh_common_args``
+are read; every other variable is ignored.
 Values are data: a Jinja template or a vault blob cannot be evaluated here and is refused
 with the file, line and variable, and the way to resolve it (``hint``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +51,18 @@ def _become(value: object) -> bool:
     raise ValueError(f"{value!r} is not a boolean (yes/no/true/false/1/0)")
 
 
+_PROXY_JUMP = re.compile(r"(?:-o\s*ProxyJump[=\s]\s*|-J\s*)([^\s'\"]+)", re.IGNORECASE)
+
+
+def _jump(value: object) -> str | None:
+    """The ProxyJump of ``ansible_ssh_common_args`` (``-J X`` or ``-o ProxyJump=X``)."""
+    text = _text(value)
+    if "proxycommand" in text.lower():
+        raise ValueError("ProxyCommand is not supported (it runs a local command); use ProxyJump")
+    found = _PROXY_JUMP.search(text)
+    return validate.jump_host(found.group(1)) if found else None
+
+
 def _transport(value: object) -> TransportKind:
     kind = _text(value)
     if kind == "local":
@@ -65,6 +79,7 @@ CONVERTERS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "ansible_ssh_private_key_file": ("key", lambda v: validate.key_path(_text(v))),
     "ansible_become": ("become", _become),
     "ansible_connection": ("transport", _transport),
+    "ansible_ssh_common_args": ("jump", _jump),
 }
 """Ansible variable -> (fleetaudit setting, converter raising ValueError)."""
 

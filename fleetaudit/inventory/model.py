@@ -19,17 +19,19 @@ class Host(BaseModel):
     """One host to audit, with its connection settings fully resolved.
 
     ``name`` is the inventory's name for the host (what reports show); ``address`` is what
-    fleetaudit connects to. ``None`` for user/key means "as ~/.ssh/config or the SSH
-    defaults say".
+    fleetaudit connects to. ``None`` for port/user/key/jump means "as ~/.ssh/config or the
+    SSH defaults say" (port 22, the local user name, the default identities and the agent).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
     address: str
-    port: int = Field(default=22, ge=1, le=65535)
+    port: int | None = Field(default=None, ge=1, le=65535)
     user: str | None = None
     key: str | None = None
+    jump: str | None = None
+    """A jump host ``[user@]host[:port]`` (ProxyJump) to reach this host through."""
     become: bool = False
     transport: TransportKind = TransportKind.SSH
     groups: tuple[str, ...] = ()

@@ -13,6 +13,7 @@ Address = Annotated[str, AfterValidator(validate.host_address)]
 User = Annotated[str, AfterValidator(validate.user_name)]
 Name = Annotated[str, AfterValidator(validate.name)]
 KeyPath = Annotated[str, AfterValidator(validate.key_path)]
+JumpHost = Annotated[str, AfterValidator(validate.jump_host)]
 LabelKey = Annotated[str, AfterValidator(validate.label_key)]
 LabelValue = Annotated[str, AfterValidator(validate.label_value)]
 Port = Annotated[StrictInt, Field(ge=1, le=65535)]
@@ -29,6 +30,7 @@ class HostVars(_Strict):
     port: Port | None = None
     user: User | None = None
     key: KeyPath | None = None
+    jump: JumpHost | None = None
     become: StrictBool | None = None
     transport: TransportKind | None = None
 

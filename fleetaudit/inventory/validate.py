@@ -74,3 +74,17 @@ def _match(pattern: re.Pattern[str], value: str, what: str) -> str:
     if len(value) > MAX_LENGTH or pattern.fullmatch(value) is None:
         raise ValueError(f"{value[:60]!r} is not {what}")
     return value
+
+
+_JUMP = re.compile(
+    r"(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}@)?"
+    r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]*|\[[0-9A-Fa-f:.%A-Za-z]+\])(?::[0-9]{1,5})?"
+)
+
+
+def jump_host(value: str) -> str:
+    """A ProxyJump target ``[user@]host[:port]``; one hop (a chain is refused)."""
+    no_template(value)
+    if "," in value:
+        raise ValueError("only one jump host is supported (no ProxyJump chains)")
+    return _match(_JUMP, value, "[user@]host[:port]")

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from fleetaudit.model.run import HostKeyPolicy
 from fleetaudit.transport.errors import translate
 from fleetaudit.transport.hostkeys import HostKeyBook
 from fleetaudit.transport.interface import CommandResult, Session, Transport
+from fleetaudit.transport.jump import JumpPool, JumpSpec
 from fleetaudit.transport.streams import read_capped
 
 _STDERR_CAP = 64 * 1024
@@ -38,6 +42,10 @@ class SshSettings:
     login_timeout: float = 20.0
     max_output_bytes: int = 64 * 1024 * 1024
     use_ssh_config: bool = True
+    ssh_config: Path | None = None
+    """An OpenSSH client config to read instead of ``~/.ssh/config``."""
+    jump_concurrency: int = 20
+    """Targets tunnelled through one jump-host connection at once."""
 
 
 class SshTransport(Transport):
@@ -51,6 +59,7 @@ class SshTransport(Transport):
             accept_new = settings.host_key_policy is HostKeyPolicy.ACCEPT_NEW
             self._book = HostKeyBook(settings.known_hosts, learn if accept_new else None)
         self._keys: dict[str, asyncssh.SSHKey | None] = {}
+        self._jumps = JumpPool(settings.jump_concurrency)
 
     @property
     def verifies_host_keys(self) -> bool:
@@ -58,20 +67,86 @@ class SshTransport(Transport):
         return self._book is not None
 
     async def open(self, host: Host) -> Session:
-        where = f"{host.user + '@' if host.user else ''}{host.address}:{host.port}"
+        where = f"{host.user + '@' if host.user else ''}{host.address}:{host.port or 22}"
+        cap = self._settings.max_output_bytes
+        options = self._options(host, where)
+        if host.jump is None:
+            connection = await self._connect(host.address, options, where)
+            return _SshSession(connection, where, cap)
+        spec = JumpSpec.parse(host.jump)
+        held = AsyncExitStack()
+        opener = partial(self._connect_jump, spec, host.key)
+        tunnel = await held.enter_async_context(self._jumps.through(spec, opener))
+        try:
+            tunnelled = {**options, "tunnel": tunnel}
+            connection = await self._connect(host.address, tunnelled, f"{where} via {spec}")
+        except BaseException:
+            await held.aclose()
+            raise
+        return _SshSession(connection, where, cap, release=held.aclose)
+
+    async def aclose(self) -> None:
+        """Close the jump-host connections."""
+        await self._jumps.aclose()
+
+    @property
+    def jump_connections_opened(self) -> int:
+        """How many connections to jump hosts this run opened."""
+        return self._jumps.opened
+
+    async def _connect(
+        self, address: str, options: dict[str, Any], where: str
+    ) -> asyncssh.SSHClientConnection:
+        """One verified, authenticated connection; every failure as a TransportError."""
         client = _Client(self._book)
         try:
-            connection, _ = await asyncssh.create_connection(
-                lambda: client, host.address, host.port, **self._options(host)
-            )
+            connection, _ = await asyncssh.create_connection(lambda: client, address, **options)
         except Exception as exc:
             if client.refusal is not None and self._book is not None:
                 message = self._book.refusal_message(client.refusal, where)
                 raise TransportError(client.refusal, message) from None
             raise translate(exc, where=where, phase="connect") from None
-        return _SshSession(connection, where, self._settings.max_output_bytes)
+        return connection
 
-    def _options(self, host: Host) -> dict[str, Any]:
+    async def _connect_jump(
+        self, spec: JumpSpec, key_path: str | None
+    ) -> asyncssh.SSHClientConnection:
+        """Log in to a jump host, with the first target's key unless ssh_config says
+        otherwise (asyncssh applies the config's IdentityFile for the jump host)."""
+        options = self._base_options()
+        try:
+            key = self._private_key(key_path) if key_path else None
+        except (OSError, ValueError) as exc:
+            raise translate(exc, where=str(spec), phase="connect") from None
+        if key is not None:
+            options["client_keys"] = [key]
+        if spec.port is not None:
+            options["port"] = spec.port
+        if spec.user:
+            options["username"] = spec.user
+        return await self._connect(spec.address, options, str(spec))
+
+    def _options(self, host: Host, where: str) -> dict[str, Any]:
+        """asyncssh's options for ``host``; an unreadable key file fails the host."""
+        try:
+            return self._host_options(host)
+        except (OSError, ValueError) as exc:
+            raise translate(exc, where=where, phase="connect") from None
+
+    def _host_options(self, host: Host) -> dict[str, Any]:
+        options = self._base_options()
+        if host.port is not None:
+            options["port"] = host.port
+        if host.user:
+            options["username"] = host.user
+        if host.key:
+            key = self._private_key(host.key)
+            if key is not None:
+                options["client_keys"] = [key]
+            # else: an encrypted key; the ssh-agent holding it answers (asyncssh's default)
+        return options
+
+    def _base_options(self) -> dict[str, Any]:
         settings = self._settings
         options: dict[str, Any] = {
             "known_hosts": self._book.known_hosts if self._book is not None else None,
@@ -84,13 +159,8 @@ class SshTransport(Transport):
         }
         if not settings.use_ssh_config:
             options["config"] = []
-        if host.user:
-            options["username"] = host.user
-        if host.key:
-            key = self._private_key(host.key)
-            if key is not None:
-                options["client_keys"] = [key]
-            # else: an encrypted key; the ssh-agent holding it answers (asyncssh's default)
+        elif settings.ssh_config is not None:
+            options["config"] = [str(settings.ssh_config)]
         return options
 
     def _private_key(self, path: str) -> asyncssh.SSHKey | None:
@@ -132,10 +202,17 @@ class _Client(asyncssh.SSHClient):
 
 
 class _SshSession(Session):
-    def __init__(self, connection: asyncssh.SSHClientConnection, where: str, cap: int) -> None:
+    def __init__(
+        self,
+        connection: asyncssh.SSHClientConnection,
+        where: str,
+        cap: int,
+        release: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._connection = connection
         self._where = where
         self._cap = cap
+        self._release = release
 
     async def run(self, command: str, *, timeout: float) -> CommandResult:
         try:
@@ -175,3 +252,5 @@ class _SshSession(Session):
     async def close(self) -> None:
         self._connection.close()
         await self._connection.wait_closed()
+        if self._release is not None:
+            await self._release()  # frees this host's slot on its jump host

@@ -60,7 +60,8 @@ def expected(name: str, hostvars: dict[str, Any]) -> dict[str, Any]:
     become = hostvars.get("ansible_become", False)
     return {
         "address": hostvars.get("ansible_host", name),
-        "port": int(hostvars.get("ansible_port", 22)),
+        # Unset stays unset: ssh_config or the SSH default (22) decides, as with Ansible.
+        "port": int(hostvars["ansible_port"]) if "ansible_port" in hostvars else None,
         "user": hostvars.get("ansible_user"),
         "key": hostvars.get("ansible_ssh_private_key_file"),
         "become": BOOLEAN[str(become).lower()] if isinstance(become, str) else bool(become),

@@ -1,0 +1,90 @@
+"""Jump hosts (ProxyJump): one connection per jump host, shared by every host behind it.
+
+OpenSSH opens a new connection to the jump host for every target; for a fleet behind one
+bastion that is thousands of logins on the bastion. The pool opens one connection per jump
+host, tunnels every target through it, and bounds how many targets use it at once (each is
+a channel on it, and the bastion's sshd has limits too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncssh
+
+from fleetaudit.errors import TransportError
+
+
+@dataclass(frozen=True, slots=True)
+class JumpSpec:
+    """``[user@]host[:port]``, as ProxyJump writes it."""
+
+    address: str
+    port: int | None = None
+    user: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> JumpSpec:
+        """Read ``[user@]host[:port]`` (IPv6 in brackets)."""
+        user, at, rest = text.rpartition("@")
+        host, port = rest, None
+        if rest.startswith("["):
+            host, _, tail = rest[1:].partition("]")
+            port = int(tail[1:]) if tail.startswith(":") and tail[1:].isdigit() else None
+        elif rest.count(":") == 1:
+            host, _, port_text = rest.partition(":")
+            port = int(port_text) if port_text.isdigit() else None
+        return cls(address=host, port=port, user=user if at else None)
+
+    def __str__(self) -> str:
+        user = f"{self.user}@" if self.user else ""
+        return f"{user}{self.address}:{self.port or 22}"
+
+
+Opener = Callable[[], Awaitable[asyncssh.SSHClientConnection]]
+
+
+class JumpPool:
+    """Shared connections to jump hosts, each with a bound on concurrent tunnels."""
+
+    def __init__(self, per_jump: int = 20) -> None:
+        self._per_jump = per_jump
+        self._connections: dict[JumpSpec, asyncssh.SSHClientConnection] = {}
+        self._locks: dict[JumpSpec, asyncio.Lock] = {}
+        self._slots: dict[JumpSpec, asyncio.Semaphore] = {}
+        self.opened = 0
+        """Connections opened to jump hosts so far (for tests and progress)."""
+
+    @asynccontextmanager
+    async def through(
+        self, spec: JumpSpec, opener: Opener
+    ) -> AsyncIterator[asyncssh.SSHClientConnection]:
+        """The connection to ``spec`` (made with ``opener`` if there is none yet), held for
+        one target for the duration of the block."""
+        slots = self._slots.setdefault(spec, asyncio.Semaphore(self._per_jump))
+        async with slots:
+            yield await self._connection(spec, opener)
+
+    async def _connection(self, spec: JumpSpec, opener: Opener) -> asyncssh.SSHClientConnection:
+        async with self._locks.setdefault(spec, asyncio.Lock()):
+            current = self._connections.get(spec)
+            if current is not None and not current.is_closed():
+                return current
+            try:
+                connection = await opener()
+            except TransportError as exc:
+                raise TransportError(exc.status, f"jump host {spec}: {exc.message}") from None
+            self._connections[spec] = connection
+            self.opened += 1
+            return connection
+
+    async def aclose(self) -> None:
+        """Close every jump connection."""
+        for connection in self._connections.values():
+            connection.close()
+        for connection in self._connections.values():
+            await connection.wait_closed()
+        self._connections.clear()

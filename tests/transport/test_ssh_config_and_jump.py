@@ -1,0 +1,131 @@
+"""ssh_config aliases and jump hosts, against real OpenSSH sshd processes on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from fleetaudit.errors import TransportError
+from fleetaudit.inventory.model import Host
+from fleetaudit.model.enums import HostStatus
+from fleetaudit.transport import SshSettings, SshTransport
+from tests.sshd import SshdServer, start_sshd
+
+pytestmark = pytest.mark.sshd
+
+
+def settings(tmp: Path, servers: list[SshdServer], **extra: object) -> SshSettings:
+    known = tmp / "known_hosts"
+    known.write_text("".join(s.known_hosts_entry + "\n" for s in servers))
+    values: dict[str, object] = {
+        "known_hosts": (known,),
+        "connect_timeout": 5,
+        "login_timeout": 5,
+        "use_ssh_config": False,
+        **extra,
+    }
+    return SshSettings(**values)  # type: ignore[arg-type]
+
+
+def run_all(transport: SshTransport, hosts: list[Host]) -> list[object]:
+    async def one(host: Host) -> object:
+        try:
+            async with await transport.open(host) as session:
+                return (await session.run("echo ok", timeout=10)).stdout
+        except TransportError as exc:
+            return exc
+
+    async def everything() -> list[object]:
+        try:
+            return list(await asyncio.gather(*(one(h) for h in hosts)))
+        finally:
+            await transport.aclose()
+
+    return asyncio.run(everything())
+
+
+@pytest.fixture
+def trio(tmp_path: Path, sshd: SshdServer) -> Iterator[tuple[SshdServer, SshdServer, SshdServer]]:
+    """A jump host (logging its forwardings) and two targets, all trusting the session
+    sshd's client key."""
+    with ExitStack() as stack:
+        servers = []
+        for name, extra in (("jump", "LogLevel DEBUG1\n"), ("t1", ""), ("t2", "")):
+            directory = tmp_path / name
+            directory.mkdir()
+            generator = start_sshd(directory, extra_config=extra)
+            server = next(generator)
+            stack.callback(generator.close)
+            server.authorized_keys.write_text(sshd.authorized_keys.read_text())
+            servers.append(server)
+        yield servers[0], servers[1], servers[2]
+
+
+def test_two_targets_behind_one_jump_connection(tmp_path: Path, sshd: SshdServer, trio) -> None:  # type: ignore[no-untyped-def]
+    jump, first, second = trio
+    transport = SshTransport(settings(tmp_path, [jump, first, second]))
+    via = f"{sshd.user}@127.0.0.1:{jump.port}"
+    hosts = [
+        Host(
+            name=n,
+            address="127.0.0.1",
+            port=s.port,
+            user=sshd.user,
+            key=str(sshd.client_key),
+            jump=via,
+        )
+        for n, s in (("t1", first), ("t2", second))
+    ]
+    assert run_all(transport, hosts) == ["ok\n", "ok\n"]
+    assert transport.jump_connections_opened == 1
+    log = (tmp_path / "jump" / "sshd.log").read_text()
+    for target in (first, second):
+        assert f"target 127.0.0.1 port {target.port}" in log, "the jump host forwarded it"
+
+
+def test_a_failing_jump_host_fails_the_hosts_behind_it(tmp_path: Path, sshd: SshdServer) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        dead = holder.getsockname()[1]
+        transport = SshTransport(settings(tmp_path, [sshd]))
+        host = Host(name="t", address="127.0.0.1", port=sshd.port, user=sshd.user,
+                    key=str(sshd.client_key), jump=f"127.0.0.1:{dead}")  # fmt: skip
+        [result] = run_all(transport, [host])
+    assert isinstance(result, TransportError)
+    assert (
+        result.status is HostStatus.UNREACHABLE and f"jump host 127.0.0.1:{dead}" in result.message
+    )
+
+
+def _config(tmp: Path, sshd: SshdServer, port: int) -> Path:
+    path = tmp / "ssh_config"
+    path.write_text(
+        "Host myalias\n"
+        "  HostName 127.0.0.1\n"
+        f"  Port {port}\n"
+        f"  User {sshd.user}\n"
+        f"  IdentityFile {sshd.client_key}\n"
+    )
+    return path
+
+
+def test_ssh_config_alias_supplies_hostname_port_user_and_key(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    config = _config(tmp_path, sshd, sshd.port)
+    transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+    assert run_all(transport, [Host(name="myalias", address="myalias")]) == ["ok\n"]
+
+
+def test_inventory_values_win_over_ssh_config(tmp_path: Path, sshd: SshdServer) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        config = _config(tmp_path, sshd, holder.getsockname()[1])  # a port that refuses
+        transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+        alias = Host(name="myalias", address="myalias", port=sshd.port)
+        assert run_all(transport, [alias]) == ["ok\n"]
