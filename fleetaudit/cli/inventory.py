@@ -102,10 +102,11 @@ def _table(hosts: tuple[Host, ...], inventory: Inventory) -> str:
             _with_origin(str(host.port or "22 (ssh default)"), origin.get("port")),
             _with_origin(host.user or "-", origin.get("user")),
             _with_origin("yes" if host.become else "no", origin.get("become")),
+            _with_origin(host.jump or "-", origin.get("jump")),
             ",".join(host.groups) or "-",
         ]
         rows.append([terminal_safe(cell) for cell in row])
-    headers = ["HOST", "ADDRESS", "PORT", "USER", "BECOME", "GROUPS"]
+    headers = ["HOST", "ADDRESS", "PORT", "USER", "BECOME", "JUMP", "GROUPS"]
     return tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True)
 
 

@@ -19,7 +19,7 @@ from fleetaudit.inventory.schema import GroupEntry, HostEntry, HostVars, Invento
 from fleetaudit.yamlsource import Loc, YamlDocument, validation_error
 
 LOCAL_ADDRESSES = frozenset({"localhost", "127.0.0.1", "::1"})
-ORIGIN_FIELDS = ("address", "port", "user", "key", "become", "transport")
+ORIGIN_FIELDS = ("address", "port", "user", "key", "jump", "become", "transport")
 """The settings whose provenance ``Inventory.origins`` records."""
 
 
