@@ -60,6 +60,7 @@ class SshTransport(Transport):
             self._book = HostKeyBook(settings.known_hosts, learn if accept_new else None)
         self._keys: dict[str, asyncssh.SSHKey | None] = {}
         self._jumps = JumpPool(settings.jump_concurrency)
+        self._config_jumps: dict[str, str | None] = {}
 
     @property
     def verifies_host_keys(self) -> bool:
@@ -70,10 +71,11 @@ class SshTransport(Transport):
         where = f"{host.user + '@' if host.user else ''}{host.address}:{host.port or 22}"
         cap = self._settings.max_output_bytes
         options = self._options(host, where)
-        if host.jump is None:
+        jump = host.jump or await self._config_jump(host.address)
+        if jump is None:
             connection = await self._connect(host.address, options, where)
             return _SshSession(connection, where, cap)
-        spec = JumpSpec.parse(host.jump)
+        spec = JumpSpec.parse(jump)
         held = AsyncExitStack()
         opener = partial(self._connect_jump, spec, host.key)
         tunnel = await held.enter_async_context(self._jumps.through(spec, opener))
@@ -84,6 +86,23 @@ class SshTransport(Transport):
             await held.aclose()
             raise
         return _SshSession(connection, where, cap, release=held.aclose)
+
+    async def _config_jump(self, address: str) -> str | None:
+        """The ProxyJump ssh_config gives ``address``, so that hosts behind one jump host
+        share one connection to it (asyncssh alone would open one per host)."""
+        if not self._settings.use_ssh_config:
+            return None
+        if address not in self._config_jumps:
+            config = [str(self._settings.ssh_config)] if self._settings.ssh_config else ()
+            try:
+                resolved = await asyncssh.SSHClientConnectionOptions.construct(
+                    config=config, host=address, known_hosts=None, client_keys=None
+                )
+            except (OSError, ValueError, asyncssh.Error):
+                resolved = None  # the connection attempt reports the problem
+            tunnel = getattr(resolved, "tunnel", None)
+            self._config_jumps[address] = tunnel if isinstance(tunnel, str) else None
+        return self._config_jumps[address]
 
     async def aclose(self) -> None:
         """Close the jump-host connections."""

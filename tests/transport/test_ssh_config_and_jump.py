@@ -129,3 +129,26 @@ def test_inventory_values_win_over_ssh_config(tmp_path: Path, sshd: SshdServer) 
         transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
         alias = Host(name="myalias", address="myalias", port=sshd.port)
         assert run_all(transport, [alias]) == ["ok\n"]
+
+
+def test_proxyjump_from_ssh_config_shares_one_jump_connection(
+    tmp_path: Path, sshd: SshdServer, trio
+) -> None:  # type: ignore[no-untyped-def]
+    jump, first, second = trio
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        "".join(
+            f"Host {alias}\n  HostName 127.0.0.1\n  Port {server.port}\n"
+            for alias, server in (("first", first), ("second", second))
+        )
+        + f"Host first second\n  ProxyJump {sshd.user}@127.0.0.1:{jump.port}\n"
+        + f"Host *\n  User {sshd.user}\n  IdentityFile {sshd.client_key}\n"
+    )
+    transport = SshTransport(
+        settings(tmp_path, [jump, first, second], use_ssh_config=True, ssh_config=config)
+    )
+    hosts = [Host(name=alias, address=alias) for alias in ("first", "second")]
+    assert run_all(transport, hosts) == ["ok\n", "ok\n"]
+    assert transport.jump_connections_opened == 1
+    log = (tmp_path / "jump" / "sshd.log").read_text()
+    assert all(f"target 127.0.0.1 port {s.port}" in log for s in (first, second))
