@@ -7,16 +7,18 @@ printing and exiting; nothing below the CLI prints or calls ``sys.exit``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
 
 from fleetaudit import __version__
-from fleetaudit.collect.runner import CollectSettings, collect_fleet
+from fleetaudit.collect.runner import CollectSettings, HostCapture, collect_fleet
+from fleetaudit.collect.stopping import StopRequest
 from fleetaudit.config import AuditConfig
 from fleetaudit.errors import ExitCode
 from fleetaudit.inventory.model import Host, TransportKind
-from fleetaudit.model.enums import Severity
+from fleetaudit.model.enums import HostStatus, Severity
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import RuleInfo, RunResult, in_report_order
@@ -42,10 +44,12 @@ class Auditor:
         *,
         transport: Transport | None = None,
         on_host: HostListener | None = None,
+        stop_on_signals: bool = False,
     ) -> None:
         self.config = config or AuditConfig()
         self._override = transport
         self._on_host = on_host
+        self._stop_on_signals = stop_on_signals
 
     def run(self, hosts: Iterable[Host], policy: Policy) -> RunResult:
         """Audit ``hosts`` and judge them against ``policy`` (blocking)."""
@@ -64,16 +68,26 @@ class Auditor:
             samples=self.config.samples,
             interval=self.config.interval,
         )
+        targets = list(hosts)
+        stop = StopRequest()
+        if self._stop_on_signals:
+            stop.install()
+        collector = collect_fleet(targets, transports, settings)
         try:
-            async for capture in collect_fleet(hosts, transports, settings):
+            while (capture := await _next_or_stop(collector, stop)) is not None:
                 snapshot = build_snapshot(capture)
                 snapshots.append(snapshot)
                 findings.extend(evaluate(snapshot, policy))
                 if self._on_host is not None:
                     self._on_host(snapshot)
         finally:
+            stop.uninstall()
+            await collector.aclose()
             await transports.aclose()
-        return _result(started, policy, self.config, snapshots, findings)
+        if stop.signal_name is not None:
+            snapshots += _interrupted(targets, snapshots, stop.signal_name, started)
+        result = _result(started, policy, self.config, snapshots, findings)
+        return result.model_copy(update={"interrupted_by": stop.signal_name})
 
     def _transports(self) -> _TransportSet:
         if self._override is not None:
@@ -106,6 +120,45 @@ class _TransportSet:
         await self._ssh.aclose()
         if self._local is not self._ssh:
             await self._local.aclose()
+
+
+async def _next_or_stop(
+    collector: AsyncIterator[HostCapture], stop: StopRequest
+) -> HostCapture | None:
+    """The next finished host, or None when the fleet is done or a stop was requested."""
+    following = asyncio.ensure_future(anext(collector))
+    stopped = asyncio.ensure_future(stop.event.wait())
+    await asyncio.wait({following, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not following.done():
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+            await following
+        return None
+    try:
+        return following.result()
+    except StopAsyncIteration:
+        return None
+
+
+def _interrupted(
+    targets: list[Host], done: list[HostSnapshot], signal_name: str, started: datetime
+) -> list[HostSnapshot]:
+    """Snapshots for the hosts a stopped run never finished."""
+    finished = {snapshot.host for snapshot in done}
+    return [
+        HostSnapshot(
+            host=host.name,
+            address=host.address,
+            groups=host.groups,
+            labels=host.labels,
+            status=HostStatus.INTERRUPTED,
+            error=f"the run was stopped by {signal_name} before this host finished",
+            collected_at=started,
+        )
+        for host in targets
+        if host.name not in finished
+    ]
 
 
 def _result(

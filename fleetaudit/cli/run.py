@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -157,7 +158,9 @@ def run(
     `fleetaudit diff`) unless --no-history is given.
 
     Exit codes: 0 clean; 1 findings at or above --fail-on; 2 error (bad input, or a host
-    that could not be audited, unless --allow-unreachable); 130 interrupted.
+    that could not be audited, unless --allow-unreachable); 130 (SIGINT) or 143 (SIGTERM):
+    stopped early, with a partial report and history record written (hosts not finished
+    have status "interrupted"). A second signal stops at once.
     """
     with user_errors():
         if accept_new and insecure:
@@ -184,11 +187,11 @@ def run(
         )
         progress = HostProgress(len(hosts))
         with progress.shown():
-            result = Auditor(config, on_host=progress.host_done).run(hosts, rules)
+            auditor = Auditor(config, on_host=progress.host_done, stop_on_signals=True)
+            result = auditor.run(hosts, rules)
         if not no_history:
-            _remember(
-                result, verdict(result, fail_on, allow_unreachable=allow_unreachable), db, keep_days
-            )
+            code = verdict(result, fail_on, allow_unreachable=allow_unreachable)
+            _remember(result, exit_code(result, code), db, keep_days)
         finish(result, format, output, fail_on, allow_unreachable)
 
 
@@ -215,8 +218,10 @@ def finish(
     from fleetaudit.auditor import verdict
 
     write_reports(result, format, output)
-    code = verdict(result, fail_on, allow_unreachable=allow_unreachable)
+    code = exit_code(result, verdict(result, fail_on, allow_unreachable=allow_unreachable))
     failed = len(result.failed_hosts)
+    if result.interrupted_by is not None:
+        say(f"interrupted by {result.interrupted_by}: the report above is partial")
     say(
         f"{len(result.snapshots)} hosts, {len(result.snapshots) - failed} audited, "
         f"{failed} not audited, {len(result.active_findings)} findings, "
@@ -224,6 +229,14 @@ def finish(
         f"exit {int(code)}"
     )
     raise typer.Exit(int(code))
+
+
+def exit_code(result: RunResult, verdict_code: int) -> int:
+    """The verdict, or 128 + the signal number when the run was stopped by a signal (130 for
+    SIGINT, 143 for SIGTERM), as shells report it."""
+    if result.interrupted_by is None:
+        return verdict_code
+    return 128 + int(signal.Signals[result.interrupted_by])
 
 
 def load_policy_or_default(path: Path | None) -> Policy:

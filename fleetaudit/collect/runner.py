@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -59,7 +59,7 @@ async def collect_fleet(
     hosts: Iterable[Host],
     transport_for: TransportFor,
     settings: CollectSettings,
-) -> AsyncIterator[HostCapture]:
+) -> AsyncGenerator[HostCapture, None]:
     """Yield one HostCapture per host, in completion order."""
     pending: Iterator[Host] = iter(hosts)
     results: asyncio.Queue[HostCapture | None] = asyncio.Queue(maxsize=settings.concurrency)

@@ -84,6 +84,8 @@ class HostStatus(StrEnum):
     SSH_ERROR = "ssh_error"
     COMMAND_FAILED = "command_failed"
     PARSE_ERROR = "parse_error"
+    INTERRUPTED = "interrupted"
+    """The run was stopped (SIGINT/SIGTERM) before this host finished."""
 
     @property
     def audited(self) -> bool:

@@ -52,6 +52,8 @@ class RunResult(BaseModel):
     findings: tuple[Finding, ...]
     rules: tuple[RuleInfo, ...] = ()
     """The policy's rules, in file order."""
+    interrupted_by: str | None = None
+    """``SIGINT``/``SIGTERM`` when the run was stopped early: the report is partial."""
 
     @property
     def failed_hosts(self) -> tuple[HostSnapshot, ...]:

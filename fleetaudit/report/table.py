@@ -41,6 +41,11 @@ class TableFormatter(Formatter):
 
 def _warnings(run: RunResult, summary: Summary) -> str:
     lines = []
+    if run.interrupted_by is not None:
+        lines.append(
+            f"PARTIAL: the run was stopped by {run.interrupted_by}; hosts marked "
+            "'interrupted' were not audited."
+        )
     if run.host_key_policy is HostKeyPolicy.INSECURE:
         lines.append(
             "WARNING: host keys were NOT verified (--insecure-no-host-key-check): "

@@ -1,0 +1,43 @@
+"""Stopping a run cleanly on SIGINT or SIGTERM.
+
+The first signal asks the run to stop: no new host is started, hosts in flight are
+cancelled (their connections closed), and the run ends with what it has, so the report and
+the history still get written. A second signal is not caught: it interrupts at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class StopRequest:
+    """Set by the first SIGINT/SIGTERM while installed."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.signal_name: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def install(self) -> None:
+        """Catch SIGINT and SIGTERM in the running loop."""
+        self._loop = asyncio.get_running_loop()
+        for number in _SIGNALS:
+            self._loop.add_signal_handler(number, self._received, number)
+
+    def uninstall(self) -> None:
+        """Restore the default handlers."""
+        if self._loop is not None:
+            for number in _SIGNALS:
+                self._loop.remove_signal_handler(number)
+            self._loop = None
+
+    def _received(self, number: signal.Signals) -> None:
+        if self.event.is_set():
+            self.uninstall()
+            signal.raise_signal(number)  # the second one: default behaviour, now
+            return
+        self.signal_name = number.name
+        self.event.set()
