@@ -9,7 +9,7 @@ import typer
 from fleetaudit import __version__
 from fleetaudit.cli.check import check
 from fleetaudit.cli.demo import demo
-from fleetaudit.cli.history import diff, history
+from fleetaudit.cli.history import diff, history, snapshot
 from fleetaudit.cli.inventory import inventory_app
 from fleetaudit.cli.merge import merge
 from fleetaudit.cli.parse import parse
@@ -52,5 +52,6 @@ app.command()(check)
 app.add_typer(policy_app)
 app.command()(history)
 app.command()(diff)
+app.command()(snapshot)
 app.command()(merge)
 app.add_typer(inventory_app)

@@ -10,8 +10,10 @@ from tabulate import tabulate
 
 from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.output import write_report
-from fleetaudit.cli.run import Database
+from fleetaudit.cli.run import Database, PolicyFile
 from fleetaudit.history.render import DiffFormat
+from fleetaudit.model.enums import Severity
+from fleetaudit.report import OutputFormat
 
 if TYPE_CHECKING:
     from fleetaudit.model.run import RunResult
@@ -96,3 +98,42 @@ def _two_runs(
     finally:
         if store is not None:
             store.close()
+
+
+def snapshot(
+    inventory: Annotated[Path, typer.Argument(help="Inventory file.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the snapshot (JSON).")
+    ],
+    policy: PolicyFile = None,
+    limit: Annotated[
+        list[str] | None, typer.Option("--limit", "-l", metavar="PATTERN", help="As for `run`.")
+    ] = None,
+    known_hosts: Annotated[
+        list[Path] | None, typer.Option(metavar="FILE", help="As for `run`.")
+    ] = None,
+    accept_new: Annotated[bool, typer.Option("--accept-new", help="As for `run`.")] = False,
+    ssh_config: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="As for `run`.", dir_okay=False)
+    ] = None,
+) -> None:
+    """Audit INVENTORY and save the result for a later `fleetaudit diff before.json after.json`
+    (pre-change/post-change review without a database). Exit 0 when written (findings
+    included), 2 on error or when hosts could not be audited."""
+    from fleetaudit.cli.run import run
+
+    try:
+        run(
+            inventory,
+            policy=policy,
+            format=OutputFormat.JSON,
+            output=[f"json={output}"],
+            limit=limit,
+            known_hosts=known_hosts,
+            accept_new=accept_new,
+            ssh_config=ssh_config,
+            no_history=True,
+            fail_on=Severity.CRITICAL,
+        )
+    except typer.Exit as done:
+        raise typer.Exit(0 if done.exit_code == 1 else done.exit_code) from None

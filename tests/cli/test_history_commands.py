@@ -40,3 +40,16 @@ def test_history_of_real_runs(tmp_path: Path) -> None:
     assert done.stdout.startswith("DIFF ")
     empty = fleetaudit("diff", "--db", tmp_path / "empty.sqlite")
     assert empty.returncode == 2 and "fewer than two runs" in empty.stderr
+
+
+def test_snapshot_then_diff_without_a_database(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    before, after = tmp_path / "before.json", tmp_path / "after.json"
+    for path in (before, after):
+        done = fleetaudit("snapshot", inventory, "-o", path)
+        assert done.returncode == 0, done.stderr
+    assert json.loads(before.read_text())["hosts"][0]["status"] == "ok"
+    done = fleetaudit("diff", before, after)
+    assert done.returncode in (0, 1) and done.stdout.startswith("DIFF ")
+    assert not (tmp_path / "fleetaudit").exists(), "snapshot keeps no history"
