@@ -47,9 +47,9 @@ def test_snapshot_then_diff_without_a_database(tmp_path: Path) -> None:
     inventory.write_text("hosts:\n  localhost: {transport: local}\n")
     before, after = tmp_path / "before.json", tmp_path / "after.json"
     for path in (before, after):
-        done = fleetaudit("snapshot", inventory, "-o", path)
+        done = fleetaudit("snapshot", inventory, "-o", path, state=tmp_path)
         assert done.returncode == 0, done.stderr
     assert json.loads(before.read_text())["hosts"][0]["status"] == "ok"
     done = fleetaudit("diff", before, after)
     assert done.returncode in (0, 1) and done.stdout.startswith("DIFF ")
-    assert not (tmp_path / "fleetaudit").exists(), "snapshot keeps no history"
+    assert not (tmp_path / "fleetaudit" / "history.sqlite").exists(), "snapshot keeps no history"
