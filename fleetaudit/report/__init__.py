@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import assert_never
 
 from fleetaudit.report.csv import CsvFormatter
+from fleetaudit.report.html import HtmlFormatter
 from fleetaudit.report.interface import Formatter
 from fleetaudit.report.json import SCHEMA_VERSION, JsonFormatter, run_document
 from fleetaudit.report.jsonl import JsonLinesFormatter
@@ -27,6 +28,7 @@ class OutputFormat(StrEnum):
     SARIF = "sarif"
     JUNIT = "junit"
     PROM = "prom"
+    HTML = "html"
 
     def formatter(self) -> Formatter:
         """The formatter for this format."""
@@ -47,6 +49,8 @@ class OutputFormat(StrEnum):
                 return JunitFormatter()
             case OutputFormat.PROM:
                 return PromFormatter()
+            case OutputFormat.HTML:
+                return HtmlFormatter()
         assert_never(self)
 
 
