@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fleetaudit.errors import InputError
 from fleetaudit.model.run import RunResult
-from fleetaudit.report import OutputFormat
+from fleetaudit.report import OutputFormat, TableFormatter
 
 
 def write_report(text: str | Iterable[str], output: Path | None) -> None:
@@ -75,4 +75,14 @@ def report_targets(
 def write_reports(run: RunResult, default: OutputFormat, outputs: Sequence[str] | None) -> None:
     """Render ``run`` once per target and write each (files atomically)."""
     for fmt, path in report_targets(default, outputs):
-        write_report(fmt.formatter().render(run), path)
+        formatter = fmt.formatter()
+        if isinstance(formatter, TableFormatter) and path is None and _colour_terminal():
+            formatter.colour = True
+        write_report(formatter.render(run), path)
+
+
+def _colour_terminal() -> bool:
+    """stdout is a terminal that wants colour (https://no-color.org is honoured)."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()

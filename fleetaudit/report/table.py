@@ -5,9 +5,11 @@ Every string that came from a host goes through :func:`terminal_safe` before pri
 
 from __future__ import annotations
 
+from collections import Counter
+
 from tabulate import tabulate
 
-from fleetaudit.model.enums import HostStatus
+from fleetaudit.model.enums import BindScope, HostStatus, Severity
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import HostKeyPolicy, RunResult
@@ -23,8 +25,24 @@ def _cell(text: str | None) -> str:
     return shown if len(shown) <= _MAX_CELL else shown[: _MAX_CELL - 3] + "..."
 
 
+_COLOURS = {
+    Severity.CRITICAL: "\x1b[1;37;41m",
+    Severity.HIGH: "\x1b[1;31m",
+    Severity.MEDIUM: "\x1b[33m",
+    Severity.LOW: "\x1b[36m",
+    Severity.INFO: "\x1b[2m",
+}
+_RESET = "\x1b[0m"
+_TOP_SERVICES = 5
+
+
 class TableFormatter(Formatter):
-    """Plain-text tables for a human at a terminal (no colour: safe in files and mail)."""
+    """Plain-text tables for a human at a terminal. Severities are coloured only when
+    ``colour`` is set (the CLI sets it for a terminal that allows it): files and mail get
+    plain text."""
+
+    def __init__(self, colour: bool = False) -> None:
+        self.colour = colour
 
     def render(self, run: RunResult) -> str:
         """Warnings, hosts, findings, then totals."""
@@ -32,7 +50,7 @@ class TableFormatter(Formatter):
         sections = [
             _warnings(run, summary),
             _hosts_section(run.snapshots),
-            _findings_section(run.active_findings),
+            _findings_section(run.active_findings, self.colour),
             _waived_section(tuple(f for f in run.findings if f.waived)),
             _totals_section(run, summary),
         ]
@@ -91,12 +109,17 @@ def _host_detail(snapshot: HostSnapshot) -> str:
     return "; ".join(notes)
 
 
-def _findings_section(findings: tuple[Finding, ...]) -> str:
+def _severity(severity: Severity, colour: bool) -> str:
+    label = severity.value.upper()
+    return f"{_COLOURS[severity]}{label}{_RESET}" if colour else label
+
+
+def _findings_section(findings: tuple[Finding, ...], colour: bool = False) -> str:
     if not findings:
         return "FINDINGS\nnone"
     rows = [
         (
-            f.severity.value.upper(),
+            _severity(f.severity, colour),
             _cell(f.host),
             f.rule_id,
             _cell(f.socket.endpoint if f.socket else ""),
@@ -137,6 +160,18 @@ def _waived_section(waived: tuple[Finding, ...]) -> str:
     return f"WAIVED ({len(waived)}, not counted in the exit code)\n{table}"
 
 
+def _top_services(run: RunResult) -> str:
+    """The services most often listening beyond loopback, fleet-wide."""
+    counts = Counter(
+        ",".join(socket.process_names) or f"port {socket.local_port} (owner unknown)"
+        for snapshot in run.snapshots
+        for socket in snapshot.listeners
+        if socket.bind_scope is not BindScope.LOOPBACK
+    )
+    top = counts.most_common(_TOP_SERVICES)
+    return ", ".join(f"{safe(name)} {count}" for name, count in top)
+
+
 def _totals_section(run: RunResult, summary: Summary) -> str:
     failed = summary.hosts_total - summary.hosts_audited
     by_severity = ", ".join(f"{n} {sev}" for sev, n in summary.findings_by_severity.items() if n)
@@ -144,6 +179,7 @@ def _totals_section(run: RunResult, summary: Summary) -> str:
     rows = [
         ("hosts", f"{summary.hosts_total} ({summary.hosts_audited} audited, {failed} not audited)"),
         ("listeners", f"{summary.listeners} ({scopes or 'none'})"),
+        ("exposed", _cell(_top_services(run) or "none beyond loopback")),
         ("findings", f"{len(run.active_findings)} ({by_severity or 'none'})"),
         ("policy", _cell(f"{run.policy_name} ({run.policy_source})")),
         ("host keys", run.host_key_policy.value),

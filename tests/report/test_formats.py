@@ -111,3 +111,14 @@ def test_prom_metrics_are_well_formed() -> None:
     assert 'fleetaudit_hosts{status="unreachable"} 1' in text
     assert "fleetaudit_run_success 0" in text
     assert "fleetaudit_last_success_timestamp_seconds" not in text
+
+
+def test_table_colours_only_when_asked_and_names_exposed_services() -> None:
+    from fleetaudit.report import TableFormatter
+
+    plain = TableFormatter().render(run())
+    coloured = TableFormatter(colour=True).render(run())
+    assert "\x1b[1;31mHIGH\x1b[0m" in coloured
+    assert "\x1b[1;31m" not in plain
+    exposed = next(line for line in plain.splitlines() if line.startswith("exposed"))
+    assert "\\x1b[31mevil" in exposed  # remote text escaped even in the totals
