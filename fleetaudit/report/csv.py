@@ -7,6 +7,7 @@ import csv
 import io
 
 from fleetaudit.model.run import RunResult
+from fleetaudit.report.escape import terminal_safe
 from fleetaudit.report.interface import Formatter
 
 HEADER = (
@@ -17,7 +18,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(text: str) -> str:
-    """``text`` that no spreadsheet evaluates."""
+    """``text`` that no spreadsheet evaluates, with control characters made visible."""
+    text = terminal_safe(text)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

@@ -122,3 +122,11 @@ def test_table_colours_only_when_asked_and_names_exposed_services() -> None:
     assert "\x1b[1;31m" not in plain
     exposed = next(line for line in plain.splitlines() if line.startswith("exposed"))
     assert "\\x1b[31mevil" in exposed  # remote text escaped even in the totals
+
+
+def test_no_format_lets_control_characters_or_markup_through() -> None:
+    for fmt in OutputFormat:
+        text = render(fmt)
+        assert "\x1b" not in text, fmt
+        if fmt in (OutputFormat.HTML, OutputFormat.MARKDOWN, OutputFormat.JUNIT):
+            assert "<script>x" not in text, fmt  # the hostile payload, never as markup
