@@ -1,0 +1,71 @@
+"""Faults that need a network the test owns: a blackholed address (packets vanish, so the
+connection times out) and a name that does not resolve. The run happens inside a network
+namespace created here (loopback and a veth pair that drops everything), so not
+one packet leaves it; the namespace is deleted afterwards by the name recorded here."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, timeout=30, capture_output=True)
+
+
+@pytest.fixture
+def namespace() -> Iterator[str]:
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI runs as root with iproute2")
+        pytest.skip("needs root and iproute2 (network namespaces)")
+    name = f"fa-test-{os.getpid()}"
+    _ip("netns", "add", name)
+    try:
+        _ip("-n", name, "link", "set", "lo", "up")
+        # A veth pair whose far end owns no address: with a fixed neighbour entry, SYNs to
+        # 10.77.250.9 leave on hole0 and are dropped at hole1 (wrong MAC): a silent blackhole.
+        _ip("-n", name, "link", "add", "hole0", "type", "veth", "peer", "name", "hole1")
+        _ip("-n", name, "addr", "add", "10.77.250.1/24", "dev", "hole0")
+        _ip("-n", name, "link", "set", "hole0", "up")
+        _ip("-n", name, "link", "set", "hole1", "up")
+        _ip("-n", name, "neigh", "add", "10.77.250.9", "lladdr", "02:00:00:00:fa:09",
+            "dev", "hole0", "nud", "permanent")  # fmt: skip
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False, timeout=30)
+
+
+def test_blackholed_and_unresolvable_hosts_beside_a_healthy_one(
+    namespace: str, tmp_path: Path
+) -> None:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(
+        "hosts:\n"
+        "  localhost: {transport: local}\n"
+        "  blackholed: {address: 10.77.250.9}\n"
+        "  nowhere: {address: no-such-host.invalid}\n"
+    )
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        ["ip", "netns", "exec", namespace, sys.executable, "-m", "fleetaudit", "run", inventory,
+         "-o", f"json={report}", "--no-history", "--connect-timeout", "2",
+         "--insecure-no-host-key-check"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    hosts = {h["host"]: h for h in json.loads(report.read_text())["hosts"]}
+    assert hosts["localhost"]["status"] == "ok"
+    assert hosts["blackholed"]["status"] == "timeout"
+    assert hosts["nowhere"]["status"] == "unresolvable"
+    assert "does not resolve" in hosts["nowhere"]["error"]
