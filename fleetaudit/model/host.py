@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleetaudit.model.enums import HostStatus, Privilege, SocketState, Tool
+from fleetaudit.model.enums import HostStatus, Privilege, Tool
 from fleetaudit.model.socket import Socket
 
 QueuePair = tuple[int, int]
@@ -78,4 +78,4 @@ class HostSnapshot(BaseModel):
     @property
     def listeners(self) -> tuple[Socket, ...]:
         """Sockets that accept traffic from others: TCP LISTEN and unconnected UDP."""
-        return tuple(s for s in self.sockets if s.state in (SocketState.LISTEN, SocketState.UNCONN))
+        return tuple(s for s in self.sockets if s.is_listener)

@@ -99,6 +99,11 @@ class Socket(BaseModel):
         return cls.model_validate(socket_record(raw))
 
     @property
+    def is_listener(self) -> bool:
+        """True for sockets that accept traffic from others: TCP LISTEN, unconnected UDP."""
+        return self.state is SocketState.LISTEN or self.state is SocketState.UNCONN
+
+    @property
     def endpoint(self) -> str:
         """The local end as an operator writes it: ``0.0.0.0:22``, ``[::1]:53``,
         ``127.0.0.53%lo:53``."""

@@ -10,9 +10,6 @@ from collections.abc import Sequence
 
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
-from fleetaudit.model.socket import Socket
-from fleetaudit.policy.matchers import SocketMatch
-from fleetaudit.policy.rules import AllowlistRule, Rule
 from fleetaudit.policy.schema import Policy
 from fleetaudit.policy.selectors import HostSelector
 
@@ -62,7 +59,7 @@ def explain_sockets(
                 f"    {mark} {finding.rule_id} ({finding.severity.value}): {finding.message}"
             )
         if not own:
-            met = [_met(rule, socket) for rule in applicable]
+            met = [rule.concerns(socket) for rule in applicable]
             checked = [text for text in met if text]
             lines.append("    pass   " + ("; ".join(checked) if checked else "no rule concerns it"))
     host_level = [f for f in findings if f.socket is None]
@@ -70,21 +67,3 @@ def explain_sockets(
         lines += ["", "HOST-LEVEL FINDINGS"]
         lines += [f"  {f.rule_id} ({f.severity.value}): {f.message}" for f in host_level]
     return lines
-
-
-def _met(rule: Rule, socket: Socket) -> str:
-    if isinstance(rule, AllowlistRule):
-        if not _is_listener(socket):
-            return ""
-        for index, entry in enumerate(rule.allow, start=1):
-            if entry.matches(socket):
-                return f"allowed by {rule.id} entry {index}"
-        return ""
-    match = getattr(rule, "match", None)
-    if isinstance(match, SocketMatch) and match.matches(socket):
-        return f"checked by {rule.id}"
-    return ""
-
-
-def _is_listener(socket: Socket) -> bool:
-    return socket.state.value in ("LISTEN", "UNCONN")

@@ -22,6 +22,7 @@ from pydantic import Field
 
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
+from fleetaudit.model.socket import Socket
 from fleetaudit.policy.matchers import SocketMatch
 from fleetaudit.policy.rules.interface import Rule, describe_listener, owner_note
 
@@ -31,6 +32,15 @@ class AllowlistRule(Rule):
 
     kind: Literal["allowlist"]
     allow: tuple[SocketMatch, ...] = Field(min_length=1)
+
+    def concerns(self, socket: Socket) -> str | None:
+        """The entry that allows a listener."""
+        if not socket.is_listener:
+            return None
+        for index, entry in enumerate(self.allow, start=1):
+            if entry.matches(socket):
+                return f"allowed by {self.id} entry {index}"
+        return None
 
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
         """Unexpected listeners, when this is the first allowlist applying to the host."""

@@ -22,6 +22,7 @@ from pydantic import Field
 from fleetaudit.model.enums import SocketState
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
+from fleetaudit.model.socket import Socket
 from fleetaudit.policy.matchers import SocketMatch
 from fleetaudit.policy.rules.interface import Rule, describe_listener
 
@@ -39,6 +40,12 @@ class BacklogRule(Rule):
     fraction: float = Field(default=0.8, gt=0, le=1)
     min_queue: int = Field(default=100, ge=1)
     match: SocketMatch = SocketMatch()
+
+    def concerns(self, socket: Socket) -> str | None:
+        """LISTEN sockets the match picks have their accept queue checked."""
+        if socket.state is SocketState.LISTEN and self.match.matches(socket):
+            return f"accept queue checked by {self.id}"
+        return None
 
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
         """One finding per LISTEN socket over the threshold in every sample."""

@@ -66,6 +66,12 @@ class BindScopeRule(Rule):
     match: SocketMatch
     allow: tuple[AllowEntry, ...] = Field(min_length=1)
 
+    def concerns(self, socket: Socket) -> str | None:
+        """Listeners the match picks have their bind address checked."""
+        if socket.is_listener and self.match.matches(socket):
+            return f"bind address allowed by {self.id}"
+        return None
+
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
         """One finding per matched listener bound outside ``allow``."""
         for socket in snapshot.listeners:

@@ -56,6 +56,11 @@ class Rule(BaseModel, ABC):
         order, for kinds whose rules combine (allowlists are unioned per host).
         """
 
+    def concerns(self, socket: Socket) -> str | None:
+        """What this rule checked about ``socket`` when it found nothing wrong, in words
+        (``policy explain``); None when the rule does not look at such a socket."""
+        return None
+
     def finding(
         self,
         snapshot: HostSnapshot,

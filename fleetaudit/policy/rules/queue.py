@@ -41,6 +41,12 @@ class QueueRule(Rule):
             raise invalid("give recv_bytes, send_bytes or both")
         return self
 
+    def concerns(self, socket: Socket) -> str | None:
+        """Connected sockets the match picks have their queues checked."""
+        if socket.state is not SocketState.LISTEN and self.match.matches(socket):
+            return f"queues checked by {self.id}"
+        return None
+
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
         """A finding per socket and per queue over its threshold in every sample (Recv-Q
         first)."""

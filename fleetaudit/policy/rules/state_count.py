@@ -35,6 +35,12 @@ class StateCountRule(Rule):
     per: Literal["host", "process"] = "host"
     match: SocketMatch = SocketMatch()
 
+    def concerns(self, socket: Socket) -> str | None:
+        """Sockets in a counted state are counted."""
+        if socket.state in self.state and self.match.matches(socket):
+            return f"counted by {self.id}"
+        return None
+
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
         """One finding per host or per process over the limit, largest count first."""
         counts = Counter(
