@@ -20,6 +20,10 @@ from fleetaudit.errors import InputError
 
 Loc = tuple[str | int, ...]
 
+# libyaml's parser when PyYAML was built with it (the wheels are): an inventory of thousands
+# of hosts parses in milliseconds instead of seconds. Same safe constructor either way.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class YamlDocument:
@@ -49,24 +53,35 @@ def load_yaml(path: Path, error_cls: type[InputError]) -> YamlDocument:
 
 
 def parse_yaml(text: str, source: str, error_cls: type[InputError]) -> YamlDocument:
-    """Parse YAML text from ``source`` (a path or a label such as ``<stdin>``)."""
+    """Parse YAML text from ``source`` (a path or a label such as ``<stdin>``): one pass
+    builds the node tree, whose positions are recorded, then the data from those nodes."""
+    loader = _LOADER(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(loader, source, error_cls)
+        if node is None:
+            return YamlDocument(source, None)
+        positions: dict[Loc, tuple[int, int]] = {}
+        try:
+            _walk(node, (), positions, source, error_cls)
+            data = loader.construct_document(node)
+        except (yaml.YAMLError, RecursionError) as exc:
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+            raise error_cls(f"invalid YAML: {reason}", path=source) from exc
+        return YamlDocument(source, data, positions)
+    finally:
+        loader.dispose()
+
+
+def _compose(loader: Any, source: str, error_cls: type[InputError]) -> yaml.Node | None:
+    try:
+        node: yaml.Node | None = loader.get_single_node()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         line = mark.line + 1 if mark is not None else None
         column = mark.column + 1 if mark is not None else None
         raise error_cls(f"invalid YAML: {problem}", path=source, line=line, column=column) from exc
-    if node is None:
-        return YamlDocument(source, None)
-    positions: dict[Loc, tuple[int, int]] = {}
-    _walk(node, (), positions, source, error_cls)
-    try:
-        data = yaml.SafeLoader(text).get_single_data()
-    except (yaml.YAMLError, RecursionError) as exc:
-        raise error_cls(f"invalid YAML: {exc}", path=source) from exc
-    return YamlDocument(source, data, positions)
+    return node
 
 
 def _walk(

@@ -61,6 +61,9 @@ class SshTransport(Transport):
         self._keys: dict[str, asyncssh.SSHKey | None] = {}
         self._jumps = JumpPool(settings.jump_concurrency)
         self._config_jumps: dict[str, str | None] = {}
+        self._config_may_jump = settings.use_ssh_config and _config_mentions_jump(
+            settings.ssh_config or Path("~/.ssh/config").expanduser()
+        )
 
     @property
     def verifies_host_keys(self) -> bool:
@@ -90,7 +93,7 @@ class SshTransport(Transport):
     async def _config_jump(self, address: str) -> str | None:
         """The ProxyJump ssh_config gives ``address``, so that hosts behind one jump host
         share one connection to it (asyncssh alone would open one per host)."""
-        if not self._settings.use_ssh_config:
+        if not self._config_may_jump:
             return None
         if address not in self._config_jumps:
             config = [str(self._settings.ssh_config)] if self._settings.ssh_config else ()
@@ -188,6 +191,16 @@ class SshTransport(Transport):
         if path not in self._keys:
             self._keys[path] = _read_key(Path(path).expanduser())
         return self._keys[path]
+
+
+def _config_mentions_jump(path: Path) -> bool:
+    """Whether an ssh_config could give a host a ProxyJump (it names one, or includes other
+    files): resolving the config per host costs a millisecond, so skip it when it cannot."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").lower()
+    except OSError:
+        return False
+    return "proxyjump" in text or "include" in text
 
 
 def _read_key(path: Path) -> asyncssh.SSHKey | None:
