@@ -458,10 +458,12 @@ def main() -> int:
     )
     out = f"{header}\n{text}\n\n{walls}\n"
     print(out)
+    # Paths relative to the repository: the file is committed, machines differ.
+    raw_text = json.dumps(raw, indent=1, default=str).replace(str(HERE.parents[1]) + "/", "")
     args.results.write_text(
         out
         + "\n<details><summary>raw measurements</summary>\n\n```json\n"
-        + json.dumps(raw, indent=1, default=str)
+        + raw_text
         + "\n```\n</details>\n"
     )
     return 0

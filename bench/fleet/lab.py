@@ -84,8 +84,8 @@ Subsystem sftp internal-sftp
 """
 
 # sh (inside `ip netns exec`, which gives it a private mount namespace, slave of ours):
-# bind the lab's clean home over /root (this machine's /root/.bashrc runs `pyenv init`,
-# ~0.5 s of CPU and a global lock per SSH login, which no real server pays), configure
+# bind the lab's clean home over /root (a root shell start-up file that runs tools such as
+# `pyenv init` costs CPU and a global lock per SSH login, which no real server pays), configure
 # eth0/lo, then become unshare (same PID) which forks hostinit.py as PID 1 of a new PID
 # namespace with its own /proc.
 LAUNCH = (
