@@ -113,6 +113,14 @@ def _walk(
             _walk(item, (*loc, index), out, source, error_cls)
 
 
+def located_error(
+    doc: YamlDocument, error_cls: type[InputError], message: str, loc: Loc
+) -> InputError:
+    """``error_cls`` about the key at ``loc``: the file, its line and column, the dotted key."""
+    line, column = doc.position(loc)
+    return error_cls(message, path=doc.path, line=line, column=column, key=_dotted(loc))
+
+
 def _dotted(loc: Sequence[str | int]) -> str:
     return ".".join(str(part) for part in loc)
 

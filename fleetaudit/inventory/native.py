@@ -16,7 +16,7 @@ from fleetaudit.errors import InventoryError
 from fleetaudit.inventory.model import Host, Inventory, TransportKind
 from fleetaudit.inventory.native_ranges import expand_ranges
 from fleetaudit.inventory.schema import GroupEntry, HostEntry, HostVars, InventoryFile
-from fleetaudit.yamlsource import Loc, YamlDocument, validation_error
+from fleetaudit.yamlsource import Loc, YamlDocument, located_error, validation_error
 
 LOCAL_ADDRESSES = frozenset({"localhost", "127.0.0.1", "::1"})
 ORIGIN_FIELDS = ("address", "port", "user", "key", "jump", "become", "transport")
@@ -143,9 +143,7 @@ class _Resolver:
         return self._depth[name]
 
     def _fail(self, message: str, loc: Loc) -> None:
-        line, column = self._doc.position(loc)
-        key = ".".join(str(part) for part in loc)
-        raise InventoryError(message, path=self._doc.path, line=line, column=column, key=key)
+        raise located_error(self._doc, InventoryError, message, loc)
 
 
 def _set(values: HostVars, exclude: set[str] | None = None) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from pathlib import Path
 from fleetaudit.errors import PolicyError
 from fleetaudit.policy.rules import Rule
 from fleetaudit.policy.schema import Policy
-from fleetaudit.yamlsource import YamlDocument
+from fleetaudit.yamlsource import YamlDocument, located_error
 
 BUILTIN_DEFAULT = "default"
 MAX_DEPTH = 8
@@ -41,13 +41,8 @@ def check_chain(doc: YamlDocument, chain: Sequence[str], target: Path | None) ->
     """Refuse a cycle or an overly long chain of ``extends``."""
     where = doc.position(("extends",))
     if target is not None and str(target) in chain:
-        raise PolicyError(
-            "extends forms a cycle: " + " -> ".join([*chain, str(target)]),
-            path=doc.path,
-            line=where[0],
-            column=where[1],
-            key="extends",
-        )
+        message = "extends forms a cycle: " + " -> ".join([*chain, str(target)])
+        raise located_error(doc, PolicyError, message, ("extends",))
     if len(chain) >= MAX_DEPTH:
         raise PolicyError(
             f"extends chain longer than {MAX_DEPTH} files",
@@ -64,14 +59,8 @@ def merge_rules(
     base_ids = {rule.id for rule in base.rules}
     for index, rule_id in enumerate(remove):
         if rule_id not in base_ids:
-            line, column = doc.position(("remove", index))
-            raise PolicyError(
-                f"remove: the base policy {base.name!r} has no rule {rule_id!r}",
-                path=doc.path,
-                line=line,
-                column=column,
-                key=f"remove.{index}",
-            )
+            message = f"remove: the base policy {base.name!r} has no rule {rule_id!r}"
+            raise located_error(doc, PolicyError, message, ("remove", index))
     overrides = {rule.id: rule for rule in own}
     merged = [overrides.get(rule.id, rule) for rule in base.rules if rule.id not in remove]
     merged.extend(rule for rule in own if rule.id not in base_ids)

@@ -19,7 +19,13 @@ from fleetaudit.policy.extends import base_path, check_chain, merge_rules
 from fleetaudit.policy.rules import RULE_KINDS, Rule
 from fleetaudit.policy.schema import FORMAT_VERSION, Policy, PolicyDocument
 from fleetaudit.policy.waivers import Waiver
-from fleetaudit.yamlsource import YamlDocument, load_yaml, parse_yaml, validation_error
+from fleetaudit.yamlsource import (
+    YamlDocument,
+    load_yaml,
+    located_error,
+    parse_yaml,
+    validation_error,
+)
 
 DEFAULT_POLICY_SOURCE = "(built-in) fleetaudit/data/default.yaml"
 """How reports name the packaged default policy."""
@@ -101,15 +107,11 @@ def _header(doc: YamlDocument) -> PolicyDocument:
 
 def _check_version(doc: YamlDocument, version: object) -> None:
     if version != FORMAT_VERSION or isinstance(version, bool):
-        line, column = doc.position(("version",))
-        raise PolicyError(
+        message = (
             f"unsupported policy format version {version!r}; "
-            f"this fleetaudit reads version {FORMAT_VERSION}",
-            path=doc.path,
-            line=line,
-            column=column,
-            key="version",
+            f"this fleetaudit reads version {FORMAT_VERSION}"
         )
+        raise located_error(doc, PolicyError, message, ("version",))
 
 
 def _rule(doc: YamlDocument, index: int, data: dict[str, Any]) -> Rule:
@@ -117,16 +119,9 @@ def _rule(doc: YamlDocument, index: int, data: dict[str, Any]) -> Rule:
     kind = data.get("kind")
     cls = RULE_KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        line, column = doc.position((*loc, "kind"))
         known = ", ".join(RULE_KINDS)
         what = "required key is missing" if kind is None else f"unknown rule kind {kind!r}"
-        raise PolicyError(
-            f"{what} (one of: {known})",
-            path=doc.path,
-            line=line,
-            column=column,
-            key=f"rules.{index}.kind",
-        )
+        raise located_error(doc, PolicyError, f"{what} (one of: {known})", (*loc, "kind"))
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
@@ -140,14 +135,8 @@ def _waiver(doc: YamlDocument, index: int, data: object, known_ids: set[str]) ->
     except ValidationError as exc:
         raise validation_error(exc, doc, PolicyError, prefix=loc) from exc
     if waiver.rule not in known_ids:
-        line, column = doc.position((*loc, "rule"))
-        raise PolicyError(
-            f"waiver names rule {waiver.rule!r}, which this policy does not define",
-            path=doc.path,
-            line=line,
-            column=column,
-            key=f"waivers.{index}.rule",
-        )
+        message = f"waiver names rule {waiver.rule!r}, which this policy does not define"
+        raise located_error(doc, PolicyError, message, (*loc, "rule"))
     return waiver
 
 
@@ -155,13 +144,7 @@ def _check_unique_ids(doc: YamlDocument, rules: list[Rule]) -> None:
     first_index: dict[str, int] = {}
     for index, rule in enumerate(rules):
         if rule.id in first_index:
-            line, column = doc.position(("rules", index, "id"))
             first_line, _ = doc.position(("rules", first_index[rule.id], "id"))
-            raise PolicyError(
-                f"duplicate rule id {rule.id!r} (first used on line {first_line})",
-                path=doc.path,
-                line=line,
-                column=column,
-                key=f"rules.{index}.id",
-            )
+            message = f"duplicate rule id {rule.id!r} (first used on line {first_line})"
+            raise located_error(doc, PolicyError, message, ("rules", index, "id"))
         first_index[rule.id] = index
