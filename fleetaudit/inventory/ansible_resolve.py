@@ -14,6 +14,7 @@ from __future__ import annotations
 from fleetaudit.errors import InventoryError
 from fleetaudit.inventory.ansible_tree import ROOT, UNGROUPED, Tree, Vars
 from fleetaudit.inventory.ansible_vars import settings_of
+from fleetaudit.inventory.groups import with_ancestors
 from fleetaudit.inventory.model import Host, Inventory, TransportKind
 from fleetaudit.inventory.native import LOCAL_ADDRESSES, ORIGIN_FIELDS
 
@@ -33,7 +34,7 @@ def resolve(tree: Tree) -> Inventory:
     hosts: list[Host] = []
     origins: dict[str, dict[str, str]] = {}
     for name in tree.hosts:
-        groups = sorted(_ancestors(direct[name], parents), key=lambda g: (depth[g], g))
+        groups = sorted(with_ancestors(direct[name], parents), key=lambda g: (depth[g], g))
         host, origins[name] = _host(tree, name, groups)
         hosts.append(host)
     if not hosts:
@@ -81,17 +82,6 @@ def _depths(tree: Tree) -> dict[str, int]:
         if name not in depth:
             raise InventoryError(f"group children form a cycle through {name!r}", path=tree.source)
     return depth
-
-
-def _ancestors(direct: set[str], parents: dict[str, set[str]]) -> set[str]:
-    found: set[str] = set()
-    pending = list(direct)
-    while pending:
-        group = pending.pop()
-        if group not in found:
-            found.add(group)
-            pending.extend(parents.get(group, ()))
-    return found
 
 
 def _merged(tree: Tree, name: str, groups: list[str]) -> Vars:

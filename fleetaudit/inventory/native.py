@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from fleetaudit.errors import InventoryError
+from fleetaudit.inventory.groups import with_ancestors
 from fleetaudit.inventory.model import Host, Inventory, TransportKind
 from fleetaudit.inventory.native_ranges import expand_ranges
 from fleetaudit.inventory.schema import GroupEntry, HostEntry, HostVars, InventoryFile
@@ -122,13 +123,7 @@ class _Resolver:
         return Host(name=name, groups=tuple(groups), labels=labels, source_line=line, **settings)
 
     def _with_ancestors(self, direct: list[str]) -> list[str]:
-        found: set[str] = set()
-        pending = list(direct)
-        while pending:
-            group = pending.pop()
-            if group not in found:
-                found.add(group)
-                pending.extend(self._parents.get(group, ()))
+        found = with_ancestors(direct, self._parents)
         return sorted(found, key=lambda g: (self._depth.get(g, 0), g))
 
     def _depth_of(self, name: str, path: tuple[str, ...]) -> int:
