@@ -73,7 +73,7 @@ class SshTransport(Transport):
     async def open(self, host: Host) -> Session:
         where = f"{host.user + '@' if host.user else ''}{host.address}:{host.port or 22}"
         cap = self._settings.max_output_bytes
-        options = self._options(host, where)
+        options = self._options(host.port, host.user, host.key, where)
         jump = host.jump or await self._config_jump(host.address)
         if jump is None:
             connection = await self._connect(host.address, options, where)
@@ -135,34 +135,24 @@ class SshTransport(Transport):
     ) -> asyncssh.SSHClientConnection:
         """Log in to a jump host, with the first target's key unless ssh_config says
         otherwise (asyncssh applies the config's IdentityFile for the jump host)."""
-        options = self._base_options()
-        try:
-            key = self._private_key(key_path) if key_path else None
-        except (OSError, ValueError) as exc:
-            raise translate(exc, where=str(spec), phase="connect") from None
-        if key is not None:
-            options["client_keys"] = [key]
-        if spec.port is not None:
-            options["port"] = spec.port
-        if spec.user:
-            options["username"] = spec.user
+        options = self._options(spec.port, spec.user, key_path, str(spec))
         return await self._connect(spec.address, options, str(spec))
 
-    def _options(self, host: Host, where: str) -> dict[str, Any]:
-        """asyncssh's options for ``host``; an unreadable key file fails the host."""
-        try:
-            return self._host_options(host)
-        except (OSError, ValueError) as exc:
-            raise translate(exc, where=where, phase="connect") from None
-
-    def _host_options(self, host: Host) -> dict[str, Any]:
+    def _options(
+        self, port: int | None, user: str | None, key_path: str | None, where: str
+    ) -> dict[str, Any]:
+        """asyncssh's options for one login (a host or a jump host); an unreadable key
+        file fails that login."""
         options = self._base_options()
-        if host.port is not None:
-            options["port"] = host.port
-        if host.user:
-            options["username"] = host.user
-        if host.key:
-            key = self._private_key(host.key)
+        if port is not None:
+            options["port"] = port
+        if user:
+            options["username"] = user
+        if key_path:
+            try:
+                key = self._private_key(key_path)
+            except (OSError, ValueError) as exc:
+                raise translate(exc, where=where, phase="connect") from None
             if key is not None:
                 options["client_keys"] = [key]
             # else: an encrypted key; the ssh-agent holding it answers (asyncssh's default)
