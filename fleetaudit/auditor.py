@@ -188,16 +188,7 @@ def _result(
         host_key_policy=config.host_key_policy,
         snapshots=hosts,
         findings=ordered,
-        rules=tuple(
-            RuleInfo(
-                id=rule.id,
-                kind=rule.kind,
-                severity=rule.severity,
-                description=rule.description,
-                fix=rule.fix,
-            )
-            for rule in policy.rules
-        ),
+        rules=tuple(RuleInfo.model_validate(rule, from_attributes=True) for rule in policy.rules),
     )
 
 

@@ -30,12 +30,19 @@ def _finding(finding: Finding) -> dict[str, Any]:
     return data
 
 
-def run_document(run: RunResult) -> dict[str, Any]:
-    """The report as plain JSON-ready data (the same content the formatter writes)."""
+def _head(run: RunResult) -> dict[str, Any]:
+    """Everything in the document but its hosts and findings."""
     return {
         "schema_version": SCHEMA_VERSION,
         "run": run.model_dump(mode="json", exclude={"snapshots", "findings"}),
         "summary": dataclasses.asdict(summarize(run)),
+    }
+
+
+def run_document(run: RunResult) -> dict[str, Any]:
+    """The report as plain JSON-ready data (the same content the formatter writes)."""
+    return {
+        **_head(run),
         "hosts": [snapshot.model_dump(mode="json") for snapshot in run.snapshots],
         "findings": [_finding(finding) for finding in run.findings],
     }
@@ -46,13 +53,9 @@ class JsonFormatter(Formatter):
 
     def render(self, run: RunResult) -> str:
         """The JSON document (ASCII only: every control character escaped)."""
-        head = {
-            "schema_version": SCHEMA_VERSION,
-            "run": run.model_dump(mode="json", exclude={"snapshots", "findings"}),
-            "summary": dataclasses.asdict(summarize(run)),
-        }
         hosts = ",\n".join(json.dumps(s.model_dump(mode="json")) for s in run.snapshots)
         findings = ",\n".join(json.dumps(_finding(f)) for f in run.findings)
         return (
-            json.dumps(head)[:-1] + f',\n"hosts": [\n{hosts}\n],\n"findings": [\n{findings}\n]}}\n'
+            json.dumps(_head(run))[:-1]
+            + f',\n"hosts": [\n{hosts}\n],\n"findings": [\n{findings}\n]}}\n'
         )
