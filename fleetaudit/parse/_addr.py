@@ -109,8 +109,3 @@ def _port(text: str) -> int | None:
     if known is None:
         raise AddressError(f"service name {text!r} is not numeric (capture with -n)")
     return known
-
-
-def is_ipv6_text(address: str) -> bool:
-    """True for an IPv6 address text (the wildcard ``*`` is neither family)."""
-    return ":" in address
