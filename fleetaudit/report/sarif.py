@@ -16,7 +16,10 @@ from fleetaudit.model.finding import Finding
 from fleetaudit.model.run import RuleInfo, RunResult
 from fleetaudit.report.interface import Formatter
 
-SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+# The schema published with the OASIS standard (errata 01); the tests validate against it.
+SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 _LEVEL = {
     Severity.CRITICAL: "error",
     Severity.HIGH: "error",
