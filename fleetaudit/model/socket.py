@@ -131,16 +131,29 @@ class Socket(BaseModel):
         return "(none)" if self.owner_known else "(owner unknown)"
 
 
-def socket_record(raw: RawSocket) -> dict[str, Any]:
-    """The public JSON object of a socket (the :class:`Socket` schema) as plain data.
+def derive(raw: RawSocket) -> tuple[int | None, int | None, BindScope, bool | None]:
+    """The fields fleetaudit adds to a parser record: accept queue, backlog limit, bind scope
+    and whether an IPv6 wildcard also accepts IPv4 (see :class:`Socket`).
 
-    The single definition of the derived fields: :meth:`Socket.from_raw` validates this
-    dict, and ``fleetaudit parse`` serialises it directly, skipping the model, which costs
-    more than the parse itself on a 200,000-line listing.
+    The single definition, used by :meth:`Socket.from_raw` (through :func:`socket_record`)
+    and by the ``fleetaudit parse`` JSON writer. A plain tuple: this runs once per socket.
     """
     listening = raw.state is SocketState.LISTEN
     scope = classify_scope(raw.local_address, raw.local_interface)
     wildcard_v6 = scope is BindScope.ANY and raw.family is Family.IPV6
+    v6only = raw.v6only
+    return (
+        raw.recv_q if listening else None,
+        # Only ss prints the backlog limit (as Send-Q); netstat and /proc/net print 0 there.
+        raw.send_q if listening and raw.tool is Tool.SS else None,
+        scope,
+        (not v6only) if wildcard_v6 and v6only is not None else None,
+    )
+
+
+def socket_record(raw: RawSocket) -> dict[str, Any]:
+    """The public JSON object of a socket (the :class:`Socket` schema) as plain data."""
+    accept_queue, backlog_limit, bind_scope, accepts_ipv4 = derive(raw)
     return {
         # Enum members are str subclasses: json writes their value, pydantic validates them.
         "proto": raw.proto,
@@ -157,9 +170,8 @@ def socket_record(raw: RawSocket) -> dict[str, Any]:
         "owner_known": raw.owner_known,
         "uid": raw.uid,
         "inode": raw.inode,
-        "accept_queue": raw.recv_q if listening else None,
-        # Only ss prints the backlog limit (as Send-Q); netstat and /proc/net print 0 there.
-        "backlog_limit": raw.send_q if listening and raw.tool is Tool.SS else None,
-        "bind_scope": scope,
-        "accepts_ipv4": (not raw.v6only) if wildcard_v6 and raw.v6only is not None else None,
+        "accept_queue": accept_queue,
+        "backlog_limit": backlog_limit,
+        "bind_scope": bind_scope,
+        "accepts_ipv4": accepts_ipv4,
     }

@@ -54,7 +54,8 @@ def split_endpoint(text: str) -> Endpoint:
     host, sep, port_text = text.rpartition(":")
     if not sep or not host:
         raise AddressError(f"no ':port' in {text!r}")
-    address, interface = _host(host)
+    # Most addresses are plain (no brackets, no %scope): skip the call for them.
+    address, interface = _host(host) if "[" in host or "%" in host else (host, None)
     endpoint = Endpoint(address, _port(port_text), interface)
     if len(_ENDPOINTS) < _MEMO_LIMIT:
         _ENDPOINTS[text] = endpoint

@@ -51,29 +51,37 @@ class Capture:
 
 def build_record(
     capture: Capture,
-    fields: tuple[Proto, SocketState, int, int],
-    local: tuple[str, int | None, str | None],
-    peer: tuple[str, int | None],
+    proto: Proto,
+    state: SocketState,
+    recv_q: int,
+    send_q: int,
+    local: str,
+    local_port: int | None,
+    local_interface: str | None,
+    peer: str,
+    peer_port: int | None,
     processes: tuple[RawProcess, ...],
-    extras: dict[str, str],
+    tail: str,
     number: int,
 ) -> RawSocket:
-    """The record of one ss line from its read fields; ``extras`` are the ``-e`` values."""
-    proto, state, recv_q, send_q = fields
-    local_address, local_port, local_interface = local
+    """The record of one ss line from its read fields; ``tail`` is the text after the
+    process column, where ``-e`` prints its ``uid:``/``ino:``/``v6only:`` extras. Flat
+    arguments because it runs once per socket line."""
     uid = inode = v6only = None
+    extras = dict(EXTRA.findall(tail)) if tail else None
     if extras:
         v6only_text = extras.get("v6only")
         v6only = None if v6only_text is None else v6only_text == "1"
         inode = int(extras["ino"]) if "ino" in extras else None
         uid = int(extras["uid"]) if "uid" in extras else (None if inode is None else 0)
-    if local_address == "*" or local_address == "::":
-        family, v6only = _family(local_address, v6only, capture)
+    if local == "*" or local == "::":
+        family, v6only = _family(local, v6only, capture)
+        if local == "*":
+            local = _WILDCARD[family]
+    elif ":" in local:
+        family = Family.IPV6
     else:
-        family = Family.IPV6 if ":" in local_address else Family.IPV4
-        if family is Family.IPV4:
-            v6only = None
-    wildcard = _WILDCARD[family]
+        family, v6only = Family.IPV4, None
     return RawSocket(
         Tool.SS,
         proto,
@@ -81,11 +89,11 @@ def build_record(
         state,
         recv_q,
         send_q,
-        wildcard if local_address == "*" else local_address,
+        local,
         local_port,
         local_interface,
-        wildcard if peer[0] == "*" else peer[0],
-        peer[1],
+        _WILDCARD[family] if peer == "*" else peer,
+        peer_port,
         processes,
         bool(processes) or capture.owner_known_without_users,
         uid,

@@ -13,13 +13,15 @@ from __future__ import annotations
 import re
 
 from fleetaudit.model.socket import RawProcess, RawSocket
-from fleetaudit.parse._ss_common import EXTRA, NETIDS, STATES, USERS, Capture, build_record
+from fleetaudit.parse._ss_common import NETIDS, STATES, USERS, Capture, build_record
 
 _ENDPOINT = r"(\[[0-9a-f:.]+\]|[0-9.]+|\*)"
 _ROW = re.compile(
     rf"(tcp|udp)[ \t]+([A-Z][A-Z0-9-]*)[ \t]+(\d+)[ \t]+(\d+)[ \t]+"
     rf"{_ENDPOINT}(?:%([\w.@-]+))?:(\d{{1,5}}|\*)[ \t]+"
-    rf"{_ENDPOINT}:(\d{{1,5}}|\*)(?![0-9])[ \t]*(.*)"
+    rf"{_ENDPOINT}:(\d{{1,5}}|\*)(?![0-9])[ \t]*"
+    # One process, the common case, read by the row pattern itself; several go to _USERS.
+    rf'(?:users:\(\("([^"]*)",pid=(\d+),fd=(\d+)\)\))?(.*)'
 )
 # Names without a double quote only: anything else is the exact reader's business.
 _ENTRY = r'\("[^"]*",pid=\d+,fd=\d+\)'
@@ -33,35 +35,38 @@ def read_fast(line: str, number: int, capture: Capture) -> RawSocket | None:
     match = _ROW.fullmatch(line)
     if match is None:
         return None
-    netid, state_text, recv_q, send_q, local, interface, local_port, peer, peer_port, rest = (
-        match.groups()
-    )
+    (netid, state_text, recv_q, send_q, local, interface, local_port, peer, peer_port,
+     name, pid, fd, rest) = match.groups()  # fmt: skip
     state = STATES.get(state_text)
     if state is None:
         return None
     processes: tuple[RawProcess, ...] = ()
-    tail = rest
-    if USERS in rest:
+    if name is not None:
+        processes = (RawProcess(name, int(pid), int(fd)),)
+    elif USERS in rest:
         section = _USERS_SECTION.match(rest)
         if section is None:
             return None
         processes = tuple(
-            [
-                RawProcess(name, int(pid), int(fd))
-                for name, pid, fd in _USER_FIELDS.findall(section[1])
-            ]
+            [RawProcess(n, int(p), int(f)) for n, p, f in _USER_FIELDS.findall(section[1])]
         )
-        tail = rest[section.end() :]
+        rest = rest[section.end() :]
     local_number = None if local_port == "*" else int(local_port)
     peer_number = None if peer_port == "*" else int(peer_port)
     if (local_number or 0) > _MAX_PORT or (peer_number or 0) > _MAX_PORT:
         return None  # the exact reader reports it
     return build_record(
         capture,
-        (NETIDS[netid], state, int(recv_q), int(send_q)),
-        (local[1:-1] if local[0] == "[" else local, local_number, interface),
-        (peer[1:-1] if peer[0] == "[" else peer, peer_number),
+        NETIDS[netid],
+        state,
+        int(recv_q),
+        int(send_q),
+        local[1:-1] if local[0] == "[" else local,
+        local_number,
+        interface,
+        peer[1:-1] if peer[0] == "[" else peer,
+        peer_number,
         processes,
-        dict(EXTRA.findall(tail)) if tail else {},
+        rest,
         number,
     )

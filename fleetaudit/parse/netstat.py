@@ -65,17 +65,18 @@ def parse(text: str, *, privileged: bool = False) -> ParseResult:
     sockets: list[RawSocket] = []
     errors: list[LineError] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        head = line[:6].split(maxsplit=1)
-        if not head:
+        fields = line.split(None, 5)
+        if not fields:
             continue
-        first = head[0]
-        if first == "Proto":
-            columns.read_header(line)
-            continue
-        if first in SKIPPED_PROTOS or first not in PROTOS and _is_other_section(line):
-            continue
+        first = fields[0]
+        if first not in PROTOS:
+            if first == "Proto":
+                columns.read_header(line)
+                continue
+            if first in SKIPPED_PROTOS or _is_other_section(line):
+                continue
         try:
-            sockets.append(_parse_line(line, number, columns, privileged))
+            sockets.append(_parse_line(fields, number, columns, privileged))
         except (_LineProblem, AddressError) as exc:
             errors.append(LineError(line=number, text=line[:300], reason=str(exc)))
     return ParseResult(tuple(sockets), tuple(errors))
@@ -86,8 +87,7 @@ def _is_other_section(line: str) -> bool:
     return line.startswith(("Active ", "unix ", "Kernel "))
 
 
-def _parse_line(line: str, number: int, columns: _Columns, privileged: bool) -> RawSocket:
-    fields = line.split(None, 5)
+def _parse_line(fields: list[str], number: int, columns: _Columns, privileged: bool) -> RawSocket:
     if len(fields) < 5:
         raise _LineProblem("too few columns")
     proto_text, recv_text, send_text, local_text, peer_text = fields[:5]
@@ -107,23 +107,25 @@ def _parse_line(line: str, number: int, columns: _Columns, privileged: bool) -> 
     peer = split_endpoint(peer_text)
     if family is Family.IPV6:
         local, peer = _mapped(local), _mapped(peer)
+    # Positional: this runs once per line, and keyword calls cost more.
     return RawSocket(
-        tool=Tool.NETSTAT,
-        proto=proto,
-        family=family,
-        state=state,
-        recv_q=recv_q,
-        send_q=send_q,
-        local_address=local.address,
-        local_port=local.port,
-        local_interface=local.interface,
-        peer_address=peer.address,
-        peer_port=peer.port,
-        processes=processes,
-        owner_known=owner_known,
-        uid=uid,
-        inode=inode,
-        line=number,
+        Tool.NETSTAT,
+        proto,
+        family,
+        state,
+        recv_q,
+        send_q,
+        local.address,
+        local.port,
+        local.interface,
+        peer.address,
+        peer.port,
+        processes,
+        owner_known,
+        uid,
+        inode,
+        None,
+        number,
     )
 
 

@@ -23,7 +23,6 @@ from fleetaudit.model.host import LineError
 from fleetaudit.model.socket import RawProcess, RawSocket
 from fleetaudit.parse._addr import AddressError, Endpoint, split_endpoint
 from fleetaudit.parse._ss_common import (
-    EXTRA,
     NETIDS,
     OTHER_NETIDS,
     STATES,
@@ -94,14 +93,19 @@ def _parse_line(line: str, parts: list[str], number: int, capture: Capture) -> R
     local = split_endpoint(parts[at + 3])
     peer, glued = _split_peer(parts[at + 4])
     processes, tail = _processes(line, parts, at + 5, glued)
-    extras = dict(EXTRA.findall(tail)) if tail else {}
     return build_record(
         capture,
-        (proto, state, recv_q, send_q),
-        (local.address, local.port, local.interface),
-        (peer.address, peer.port),
+        proto,
+        state,
+        recv_q,
+        send_q,
+        local.address,
+        local.port,
+        local.interface,
+        peer.address,
+        peer.port,
         processes,
-        extras,
+        tail,
         number,
     )
 

@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 
 from tabulate import tabulate
 
 from fleetaudit.gcpause import collector_paused
-from fleetaudit.model.socket import RawSocket, Socket, socket_record
+from fleetaudit.model.socket import RawSocket, Socket
 from fleetaudit.report.escape import terminal_safe
-
-_CHUNK = 4096
+from fleetaudit.report.socket_json import json_array
 
 
 def render_sockets(raws: Sequence[RawSocket], fmt: str) -> Iterator[str]:
-    """The listing as text pieces: ``json``, a JSON array of socket objects, one per line;
-    ``table``, one row per socket. JSON comes in chunks, so a 200,000-socket listing never
-    holds all its objects, or all its output, in memory at once."""
+    """The listing as text pieces: ``json``, a JSON array of socket objects, one per line,
+    written in chunks (:mod:`.socket_json`); ``table``, one row per socket."""
     if fmt == "json":
-        yield from _json_pieces(raws)
+        with collector_paused():
+            yield from json_array(raws)
         return
     yield _table(raws)
-
-
-def _json_pieces(raws: Sequence[RawSocket]) -> Iterator[str]:
-    separator = "[\n "
-    for start in range(0, len(raws), _CHUNK):
-        # One call into json's C encoder per chunk (per-object calls cost more than the
-        # parse). '}, {"proto": ' occurs only between objects: inside a string every '"'
-        # is escaped.
-        with collector_paused():
-            records = [socket_record(raw) for raw in raws[start : start + _CHUNK]]
-            body = json.dumps(records, ensure_ascii=False)[1:-1]
-        yield separator + body.replace('}, {"proto": ', '},\n {"proto": ')
-        separator = ",\n "
-    yield "[]\n" if separator.startswith("[") else "\n]\n"
 
 
 def _table(raws: Sequence[RawSocket]) -> str:
