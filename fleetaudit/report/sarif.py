@@ -3,12 +3,15 @@ stable ``partialFingerprints`` entry, so code-scanning dashboards track findings
 
 A host and its listener are not files: each result gets a logical location
 (``host/proto/address:port``) and an artifact URI ``fleetaudit://HOST`` that viewers show.
-Waived findings carry an accepted external suppression with the waiver's reason.
+Waived findings carry an accepted external suppression with the waiver's reason. A host that
+could not be audited has no results, so it must not look clean: the invocation is marked
+unsuccessful and names each such host in a tool execution notification.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from fleetaudit.model.enums import Severity
@@ -56,11 +59,44 @@ class SarifFormatter(Formatter):
                 {
                     "tool": {"driver": driver},
                     "automationDetails": {"id": f"fleetaudit/{run.run_id}"},
+                    "invocations": [_invocation(run)],
                     "results": [_result(finding, index) for finding in run.findings],
                 }
             ],
         }
         return json.dumps(document, indent=2) + "\n"
+
+
+def _invocation(run: RunResult) -> dict[str, Any]:
+    """When the run happened and which hosts it could not audit (and why)."""
+    failed = run.failed_hosts
+    return {
+        "executionSuccessful": not failed and run.interrupted_by is None,
+        "startTimeUtc": _utc(run.started_at),
+        "endTimeUtc": _utc(run.finished_at),
+        "toolExecutionNotifications": [
+            {
+                "descriptor": {"id": "host-not-audited"},
+                "level": "error",
+                "message": {
+                    "text": f"{snapshot.host}: {snapshot.status.value}: "
+                    f"{snapshot.error or 'not audited'}"
+                },
+                "locations": [
+                    {"physicalLocation": {"artifactLocation": {"uri": _host_uri(snapshot.host)}}}
+                ],
+            }
+            for snapshot in failed
+        ],
+    }
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _host_uri(host: str) -> str:
+    return f"fleetaudit://{host}"
 
 
 def _rule(rule: RuleInfo) -> dict[str, Any]:
@@ -91,7 +127,7 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
         "message": {"text": finding.message},
         "locations": [
             {
-                "physicalLocation": {"artifactLocation": {"uri": f"fleetaudit://{finding.host}"}},
+                "physicalLocation": {"artifactLocation": {"uri": _host_uri(finding.host)}},
                 "logicalLocations": [{"fullyQualifiedName": where, "kind": "resource"}],
             }
         ],

@@ -274,3 +274,23 @@ def test_hostile_text_survives_as_data_and_never_as_control_characters() -> None
     messages = [r["message"]["text"] for r in results_of(document)]
     assert any(EVIL in m for m in messages)  # the exact process name, losslessly
     assert not schema_errors(document)
+
+
+def test_hosts_not_audited_make_the_invocation_unsuccessful_and_are_named() -> None:
+    document = render(pipeline_run())
+    assert not schema_errors(document)
+    (invocation,) = document["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    notes = invocation["toolExecutionNotifications"]
+    uris = {n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for n in notes}
+    assert uris == {"fleetaudit://down1", "fleetaudit://odd1"}
+    assert all(n["level"] == "error" and n["message"]["text"] for n in notes)
+
+
+def test_a_run_that_audited_every_host_is_a_successful_invocation() -> None:
+    run = pipeline_run()
+    ok = tuple(s for s in run.snapshots if s.status is HostStatus.OK)
+    audited = run.model_copy(update={"snapshots": ok})
+    (invocation,) = render(audited)["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is True
+    assert invocation["toolExecutionNotifications"] == []
