@@ -3,7 +3,7 @@
 ``ss -tuanpe`` output is mostly lines of one shape: Netid, State, two queues, two bracketed
 or dotted endpoints, a ``users:`` list, ``-e`` extras. One compiled regex takes
 such a line whole, which is several times cheaper than splitting and reading it field by
-field. Anything else (headers, other socket kinds, old ss, several processes, odd fields)
+field. Anything else (headers, other socket kinds, old ss, quoted names, odd fields)
 returns None and goes to the exact reader in :mod:`.ss`. Both build the record with
 :func:`._ss_common.build_record`, and a differential test holds them equal line by line.
 """
@@ -20,7 +20,7 @@ _ROW = re.compile(
     rf"(tcp|udp)[ \t]+([A-Z][A-Z0-9-]*)[ \t]+(\d+)[ \t]+(\d+)[ \t]+"
     rf"{_ENDPOINT}(?:%([\w.@-]+))?:(\d{{1,5}}|\*)[ \t]+"
     rf"{_ENDPOINT}:(\d{{1,5}}|\*)(?![0-9])[ \t]*"
-    # One process, the common case, read by the row pattern itself; several go to _USERS.
+    # One process, the common case, read by the row pattern itself; several, by _USERS_SECTION.
     rf'(?:users:\(\("([^"]*)",pid=(\d+),fd=(\d+)\)\))?(.*)'
 )
 # Names without a double quote only: anything else is the exact reader's business.
