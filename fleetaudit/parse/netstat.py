@@ -109,24 +109,10 @@ def _parse_line(fields: list[str], number: int, columns: _Columns, privileged: b
         local, peer = _mapped(local), _mapped(peer)
     # Positional: this runs once per line, and keyword calls cost more.
     return RawSocket(
-        Tool.NETSTAT,
-        proto,
-        family,
-        state,
-        recv_q,
-        send_q,
-        local.address,
-        local.port,
-        local.interface,
-        peer.address,
-        peer.port,
-        processes,
-        owner_known,
-        uid,
-        inode,
-        None,
-        number,
-    )
+        Tool.NETSTAT, proto, family, state, recv_q, send_q,
+        local.address, local.port, local.interface, peer.address, peer.port,
+        processes, owner_known, uid, inode, None, number,
+    )  # fmt: skip
 
 
 def _state(proto: Proto, rest: str) -> tuple[SocketState, str]:

@@ -94,20 +94,10 @@ def _parse_line(line: str, parts: list[str], number: int, capture: Capture) -> R
     peer, glued = _split_peer(parts[at + 4])
     processes, tail = _processes(line, parts, at + 5, glued)
     return build_record(
-        capture,
-        proto,
-        state,
-        recv_q,
-        send_q,
-        local.address,
-        local.port,
-        local.interface,
-        peer.address,
-        peer.port,
-        processes,
-        tail,
-        number,
-    )
+        capture, proto, state, recv_q, send_q,
+        local.address, local.port, local.interface, peer.address, peer.port,
+        processes, tail, number,
+    )  # fmt: skip
 
 
 def _netidless(state: SocketState, capture: Capture) -> Proto:
