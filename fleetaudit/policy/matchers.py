@@ -3,7 +3,7 @@
 A matcher is a ``match:`` block (or an ``allow:`` entry of an allowlist) in the policy file::
 
     match:
-      process: mysqld                 # exact name, a list of names, or {regex: "..."}
+      process: mysqld                 # a program name, a list of them, or {regex: "..."}
       port: [3306, 33060, "6000-6063"]
       proto: tcp                      # one value or a list, for every enum key
       family: ipv4                    # a dual-stack IPv6 wildcard counts as IPv4 too
@@ -13,9 +13,10 @@ A matcher is a ``match:`` block (or an ``allow:`` entry of an allowlist) in the 
       not: {scope: loopback}          # a nested matcher that must NOT match
 
 Every key given must match (AND); a list means any of its values (OR); a missing key matches
-everything. Process names are compared with what the tool printed: the comm for ``ss``
-(at most 15 characters, e.g. ``systemd-resolve``), the start of the command line for
-``netstat``. A regex is searched (like grep): anchor it with ``^``/``$`` when needed.
+everything. A program name matches what the tool printed for that program: the comm for
+``ss`` (cut to 15 characters, e.g. ``systemd-resolve``), the start of the command line for
+``netstat`` (``nginx: master``, ``sshd: /usr/sbi``); see :mod:`.names`. A regex is searched
+(like grep) in the name exactly as printed: anchor it with ``^``/``$`` when needed.
 
 Owner-unknown sockets (audited without privilege, so ``ss``/``netstat`` could not name the
 process) are never treated as "no process". A process criterion cannot be decided on them:
@@ -33,7 +34,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, m
 from pydantic_core import PydanticCustomError
 
 from fleetaudit.model.enums import BindScope, Family, Proto, SocketState
-from fleetaudit.model.socket import Socket
+from fleetaudit.model.socket import Process, Socket
+from fleetaudit.policy.names import stands_for
 
 _PORT_MAX = 65535
 
@@ -127,11 +129,11 @@ class ProcessMatch(BaseModel):
             raise invalid("give process names or {regex: ...}")
         return self
 
-    def matches_any(self, names: tuple[str, ...]) -> bool:
-        """True when one of the socket's process names matches."""
-        if self.regex is not None and any(self.regex.search(name) for name in names):
+    def matches_any(self, processes: tuple[Process, ...]) -> bool:
+        """True when one of the socket's processes matches."""
+        if self.regex is not None and any(self.regex.search(p.name) for p in processes):
             return True
-        return any(name in self.names for name in names)
+        return any(stands_for(p.name, p.pid, name) for p in processes for name in self.names)
 
 
 class SocketMatch(BaseModel):
@@ -205,4 +207,4 @@ def port_in(port: int | None, ranges: tuple[tuple[int, int], ...]) -> bool:
 def _process_matches(matcher: ProcessMatch, socket: Socket) -> bool | None:
     if not owner_visible(socket):
         return None
-    return matcher.matches_any(socket.process_names)
+    return matcher.matches_any(socket.processes)

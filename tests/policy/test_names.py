@@ -1,0 +1,71 @@
+"""A rule's program name matches what ss and netstat really print for that program."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from fleetaudit.model.socket import Socket
+from fleetaudit.parse import parse_capture
+from fleetaudit.policy import evaluate, load_policy
+from fleetaudit.policy.names import stands_for
+from tests.factories import snapshot
+
+CAPTURES = Path(__file__).parents[1] / "fixtures" / "captures"
+DEFAULT = Path(__file__).parents[2] / "policies" / "default.yaml"
+
+
+@pytest.mark.parametrize(
+    ("printed", "pid", "program"),
+    [
+        ("nginx", 812, "nginx"),
+        ("my server", 5490, "my server"),  # a binary whose name has a space
+        ("nginx: master", 3537, "nginx"),  # netstat, command line rewritten by the daemon
+        ("sshd: /usr/sbi", 3554, "sshd"),
+        ("redis-server 1", 3540, "redis-server"),  # 'redis-server 127.0.0.1:6379', cut
+        ("systemd-resolve", 611, "systemd-resolved"),  # ss: the comm keeps 15 characters
+        ("prometheus-no", 12345, "prometheus-node-exporter"),  # netstat: '12345/prometheus-no'
+    ],
+)
+def test_names_as_the_tools_print_them_stand_for_the_program(
+    printed: str, pid: int, program: str
+) -> None:
+    assert stands_for(printed, pid, program)
+
+
+@pytest.mark.parametrize(
+    ("printed", "pid", "program"),
+    [
+        ("nginx-proxy", 900, "nginx"),  # another program whose name starts the same
+        ("redis-server", 901, "redis"),
+        ("ngin", 902, "nginx"),  # shorter, but not cut at any tool's width
+        ("mysqld", None, "mysqld-exporter"),
+        ("sshd", 903, "sshd: /usr/sbin"),
+    ],
+)
+def test_other_programs_never_match(printed: str, pid: int | None, program: str) -> None:
+    assert not stands_for(printed, pid, program)
+
+
+@pytest.mark.parametrize("groups", [(), ("db",), ("web",), ("app",)])
+def test_default_policy_judges_a_host_alike_through_ss_and_netstat(groups: tuple[str, ...]) -> None:
+    """Real services (nginx, sshd, redis, mariadb...; see fixtures/captures/README.md) read
+    with ss and with netstat must draw the same findings: netstat prints 'nginx: master'
+    and 'sshd: /usr/sbi', which once made the allowlists flag them on netstat hosts."""
+    policy = load_policy(DEFAULT)
+
+    def judged(capture: str) -> set[tuple[str, str, int | None, str]]:
+        _, result = parse_capture((CAPTURES / f"{capture}.txt").read_text(), privileged=True)
+        host = snapshot("svc1", *(Socket.from_raw(raw) for raw in result.sockets), groups=groups)
+        return {
+            (f.rule_id, f.socket.proto.value, f.socket.local_port, f.socket.local_address)
+            for f in evaluate(host, policy, date(2026, 11, 24))
+            if f.socket is not None
+        }
+
+    through_ss = judged("svc-ss-tuanpe-root")
+    assert through_ss == judged("svc-netstat-tuanpeW-root")
+    if groups:
+        assert through_ss  # the comparison is not between two empty sets
