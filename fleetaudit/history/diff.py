@@ -29,8 +29,9 @@ class ListenerKey(NamedTuple):
 
 
 def listener_key(socket: Socket) -> ListenerKey:
-    """The identity of ``socket`` (no pid, no queues)."""
-    names = ",".join(sorted(socket.process_names)) or socket.owner_label
+    """The identity of ``socket`` (no pid, no queues, program names rather than command
+    lines, which netstat cuts at a place that moves with the pid's length)."""
+    names = ",".join(socket.program_names) or socket.owner_label
     return ListenerKey(socket.proto.value, socket.endpoint, names)
 
 

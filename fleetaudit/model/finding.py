@@ -52,7 +52,8 @@ class Finding(BaseModel):
 def fingerprint(rule_id: str, host: str, socket: Socket | None, *extra: str) -> str:
     """A stable identity for a finding: the same problem on the same host and listener gives
     the same fingerprint run after run. Process ids are left out on purpose (a restart is not
-    a new problem); process names, protocol, address and port are in."""
+    a new problem, nor is netstat cutting the renamed command line at another place); program
+    names, protocol, address and port are in."""
     parts = [rule_id, host]
     if socket is not None:
         parts += [
@@ -60,7 +61,7 @@ def fingerprint(rule_id: str, host: str, socket: Socket | None, *extra: str) -> 
             socket.local_address,
             socket.local_interface or "",
             str(socket.local_port),
-            ",".join(sorted(socket.process_names)),
+            ",".join(socket.program_names),
         ]
     parts += extra
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from fleetaudit.model.address import classify_scope
 from fleetaudit.model.enums import BindScope, Family, Proto, SocketState, Tool
+from fleetaudit.model.names import program_name
 
 
 class RawProcess(NamedTuple):
@@ -121,13 +122,19 @@ class Socket(BaseModel):
         return tuple(dict.fromkeys(p.name for p in self.processes))
 
     @property
+    def program_names(self) -> tuple[str, ...]:
+        """Distinct programs behind the process names, sorted: the part of a listener's
+        identity that survives a restart (see :func:`~fleetaudit.model.names.program_name`)."""
+        return tuple(sorted({program_name(p.name) for p in self.processes}))
+
+    @property
     def owner_label(self) -> str:
         """A human label for who owns the socket; never blank, never "no process" when the
         owner could simply not be seen."""
         if self.processes:
-            return ",".join(
-                f"{p.name}[{p.pid}]" if p.pid is not None else p.name for p in self.processes
-            )
+            # One process may hold a socket through several descriptors: name it once.
+            labels = (f"{p.name}[{p.pid}]" if p.pid is not None else p.name for p in self.processes)
+            return ",".join(dict.fromkeys(labels))
         return "(none)" if self.owner_known else "(owner unknown)"
 
 

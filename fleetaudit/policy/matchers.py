@@ -15,8 +15,9 @@ A matcher is a ``match:`` block (or an ``allow:`` entry of an allowlist) in the 
 Every key given must match (AND); a list means any of its values (OR); a missing key matches
 everything. A program name matches what the tool printed for that program: the comm for
 ``ss`` (cut to 15 characters, e.g. ``systemd-resolve``), the start of the command line for
-``netstat`` (``nginx: master``, ``sshd: /usr/sbi``); see :mod:`.names`. A regex is searched
-(like grep) in the name exactly as printed: anchor it with ``^``/``$`` when needed.
+``netstat`` (``nginx: master``, ``sshd: /usr/sbi``); see :mod:`fleetaudit.model.names`.
+A regex is searched (like grep) in the name exactly as printed: anchor it with ``^``/``$``
+when needed.
 
 Owner-unknown sockets (audited without privilege, so ``ss``/``netstat`` could not name the
 process) are never treated as "no process". A process criterion cannot be decided on them:
@@ -34,8 +35,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, m
 from pydantic_core import PydanticCustomError
 
 from fleetaudit.model.enums import BindScope, Family, Proto, SocketState
+from fleetaudit.model.names import stands_for
 from fleetaudit.model.socket import Process, Socket
-from fleetaudit.policy.names import stands_for
 
 _PORT_MAX = 65535
 

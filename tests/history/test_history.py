@@ -10,7 +10,7 @@ import pytest
 
 from fleetaudit.errors import HistoryError
 from fleetaudit.history import HistoryStore, diff_runs
-from fleetaudit.model.enums import HostStatus
+from fleetaudit.model.enums import HostStatus, Tool
 from fleetaudit.model.run import RunResult
 from tests.factories import T0, finding, run_result, snapshot, sock
 
@@ -77,6 +77,18 @@ def test_restart_is_not_a_change_but_moving_to_any_address_is() -> None:
     assert [k.endpoint for k in host.new_listeners] == ["0.0.0.0:3306"]
     assert [k.endpoint for k in host.removed_listeners] == ["127.0.0.1:3306"]
     assert [f.host for f in changes.new_findings] == ["db1"]
+
+
+def test_restart_on_a_netstat_host_is_not_a_change_where_the_cut_moves() -> None:
+    """netstat cuts 'PID/redis-server 127.0.0.1:6379' at 19 characters: a longer PID after
+    the restart moves the cut, which must change neither the listener nor the finding."""
+    old = sock("0.0.0.0", 6379, "redis-server 1", tool=Tool.NETSTAT, pid=3540)
+    new = sock("0.0.0.0", 6379, "redis-server", tool=Tool.NETSTAT, pid=35400)
+    before = run("a", snapshot("cache1", old), findings=(finding("cache1", old),))
+    after = run("b", snapshot("cache1", new), findings=(finding("cache1", new),))
+    assert diff_runs(before, after).empty
+    renamed = sock("0.0.0.0", 6379, "keydb-server 1", tool=Tool.NETSTAT, pid=3540)
+    assert not diff_runs(before, run("c", snapshot("cache1", renamed))).empty
 
 
 def test_a_host_that_became_unreachable_has_no_resolved_findings() -> None:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from fleetaudit.model.socket import Socket
+from fleetaudit.model.enums import Family, Proto, SocketState, Tool
+from fleetaudit.model.names import program_name, stands_for
+from fleetaudit.model.socket import RawProcess, RawSocket, Socket
 from fleetaudit.parse import parse_capture
 from fleetaudit.policy import evaluate, load_policy
-from fleetaudit.policy.names import stands_for
 from tests.factories import snapshot
 
 CAPTURES = Path(__file__).parents[1] / "fixtures" / "captures"
@@ -49,6 +50,21 @@ def test_other_programs_never_match(printed: str, pid: int | None, program: str)
     assert not stands_for(printed, pid, program)
 
 
+@pytest.mark.parametrize(
+    ("printed", "program"),
+    [
+        ("nginx", "nginx"),
+        ("nginx: master", "nginx"),
+        ("sshd: /usr/sbi", "sshd"),
+        ("redis-server 1", "redis-server"),
+        ("redis-server 12", "redis-server"),  # the same server after a restart, longer PID
+        (": odd", ": odd"),  # nothing before the separator: keep the text
+    ],
+)
+def test_program_name_survives_where_netstat_cuts(printed: str, program: str) -> None:
+    assert program_name(printed) == program
+
+
 @pytest.mark.parametrize("groups", [(), ("db",), ("web",), ("app",)])
 def test_default_policy_judges_a_host_alike_through_ss_and_netstat(groups: tuple[str, ...]) -> None:
     """Real services (nginx, sshd, redis, mariadb...; see fixtures/captures/README.md) read
@@ -69,3 +85,12 @@ def test_default_policy_judges_a_host_alike_through_ss_and_netstat(groups: tuple
     assert through_ss == judged("svc-netstat-tuanpeW-root")
     if groups:
         assert through_ss  # the comparison is not between two empty sets
+
+
+def test_a_process_holding_a_socket_twice_is_named_once() -> None:
+    # memcached's UDP socket: ss lists the one process under two descriptors.
+    raw = RawSocket(
+        Tool.SS, Proto.UDP, Family.IPV4, SocketState.UNCONN, 0, 0, "0.0.0.0", 11211, None,
+        "0.0.0.0", None, (RawProcess("memcached", 77, 16), RawProcess("memcached", 77, 17)), True,
+    )  # fmt: skip
+    assert Socket.from_raw(raw).owner_label == "memcached[77]"
