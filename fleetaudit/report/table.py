@@ -161,9 +161,10 @@ def _waived_section(waived: tuple[Finding, ...]) -> str:
 
 
 def _top_services(run: RunResult) -> str:
-    """The services most often listening beyond loopback, fleet-wide."""
+    """The services most often listening beyond loopback, fleet-wide, by program (so
+    netstat's ``sshd: /usr/sbi`` counts as ``sshd``)."""
     counts = Counter(
-        ",".join(socket.process_names) or f"port {socket.local_port} (owner unknown)"
+        ",".join(socket.program_names) or f"port {socket.local_port} (owner unknown)"
         for snapshot in run.snapshots
         for socket in snapshot.listeners
         if socket.bind_scope is not BindScope.LOOPBACK
