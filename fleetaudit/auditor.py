@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, datetime
 
 from fleetaudit import __version__
-from fleetaudit.collect.runner import CollectSettings, HostCapture, collect_fleet
+from fleetaudit.collect.runner import CollectSettings, collect_fleet
 from fleetaudit.collect.stopping import StopRequest
 from fleetaudit.config import AuditConfig
 from fleetaudit.errors import ExitCode
+from fleetaudit.gctuning import RunCollection, collector_paused
 from fleetaudit.inventory.model import Host, TransportKind
 from fleetaudit.model.enums import HostStatus, Severity
 from fleetaudit.model.finding import Finding
@@ -82,13 +83,22 @@ class Auditor:
         if self._stop_on_signals:
             stop.install()
         collector = collect_fleet(targets, transports, settings)
-        try:
-            while (capture := await _next_or_stop(collector, stop)) is not None:
-                snapshot = build_snapshot(capture)
+
+        collection = RunCollection(batch=settings.concurrency)
+
+        async def consume() -> None:
+            async for capture in collector:
+                with collector_paused():
+                    snapshot = build_snapshot(capture)
+                    findings.extend(evaluate(snapshot, policy))
                 snapshots.append(snapshot)
-                findings.extend(evaluate(snapshot, policy))
                 if self._on_host is not None:
                     self._on_host(snapshot)
+                collection.host_done()
+
+        try:
+            with collection:
+                await _until_stopped(consume(), stop)
         finally:
             stop.uninstall()
             await collector.aclose()
@@ -131,23 +141,22 @@ class _TransportSet:
             await self._local.aclose()
 
 
-async def _next_or_stop(
-    collector: AsyncIterator[HostCapture], stop: StopRequest
-) -> HostCapture | None:
-    """The next finished host, or None when the fleet is done or a stop was requested."""
-    following = asyncio.ensure_future(anext(collector))
+async def _until_stopped(work: Coroutine[object, object, None], stop: StopRequest) -> None:
+    """Run ``work`` until it ends or a stop is requested; then it is cancelled where it
+    waits (for the next host), so whatever it finished stays finished. One task for the
+    whole run: waiting on "next host or stop" per host cost two tasks per host."""
+    task = asyncio.ensure_future(work)
     stopped = asyncio.ensure_future(stop.event.wait())
-    await asyncio.wait({following, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    stopped.cancel()
-    if not following.done():
-        following.cancel()
-        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-            await following
-        return None
     try:
-        return following.result()
-    except StopAsyncIteration:
-        return None
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    if not task.cancelled():
+        task.result()  # the work's own exception, if it raised one
 
 
 def _interrupted(

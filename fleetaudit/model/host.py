@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,6 +11,26 @@ from fleetaudit.model.enums import HostStatus, Privilege, Tool
 from fleetaudit.model.socket import Socket
 
 QueuePair = tuple[int, int]
+
+_FIELD_SETS: dict[frozenset[str], set[str]] = {}
+"""One shared ``model_fields_set`` per distinct set of field names (see share_fields_set)."""
+
+
+def share_fields_set(model: BaseModel) -> None:
+    """Make ``model`` use the one shared copy of its ``model_fields_set``.
+
+    pydantic gives every instance its own set of the names of the fields it was given: for
+    a socket that is 18 names in a 728-byte set, more than the socket's field values take,
+    and a thousand-host run keeps thousands of sockets until the report is written. The
+    content does not change, so one set per distinct content serves every instance, as
+    ``model_construct(_fields_set=...)`` would. The set is never mutated in place: pydantic
+    copies it before ``model_copy(update=...)`` adds names, and frozen models admit no
+    assignment. The table holds one entry per combination of field names, so it stays tiny.
+    """
+    names = model.__pydantic_fields_set__
+    shared = _FIELD_SETS.setdefault(frozenset(names), names)
+    if shared is not names:
+        object.__setattr__(model, "__pydantic_fields_set__", shared)
 
 
 def socket_key(socket: Socket) -> str:
@@ -66,6 +87,17 @@ class HostSnapshot(BaseModel):
     """Increase of the kernel's TcpExt ListenOverflows counter over the samples."""
     listen_drops: int | None = None
     """Increase of TcpExt ListenDrops over the samples."""
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Share the field-name sets of this snapshot, its sockets and their processes: a run
+        keeps every snapshot until its report is written, so per-instance overhead is what
+        makes memory grow with the fleet (see :func:`share_fields_set`). Runs once per new
+        snapshot, not when a RunResult takes it in."""
+        share_fields_set(self)
+        for socket in self.sockets:
+            share_fields_set(socket)
+            for process in socket.processes:
+                share_fields_set(process)
 
     def queues_over_samples(self, socket: Socket) -> tuple[QueuePair, ...]:
         """``socket``'s (Recv-Q, Send-Q) in every sample, oldest first, the last one its own;

@@ -8,7 +8,7 @@ dialect modules (:mod:`.ss`, :mod:`.netstat`, :mod:`.proc_net`) each satisfy
 from __future__ import annotations
 
 from fleetaudit.errors import CaptureError
-from fleetaudit.gcpause import collector_paused
+from fleetaudit.gctuning import collector_paused
 from fleetaudit.model.enums import Tool
 from fleetaudit.parse import netstat, proc_net, ss
 from fleetaudit.parse.detect import detect_tool

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 from tabulate import tabulate
 
-from fleetaudit.gcpause import collector_paused
+from fleetaudit.gctuning import collector_paused
 from fleetaudit.model.socket import RawSocket, Socket
 from fleetaudit.report.escape import terminal_safe
 from fleetaudit.report.socket_json import json_array
