@@ -7,8 +7,8 @@ first N hosts with
 
   (a) fleetaudit run INVENTORY --format json -o OUT --no-history --known-hosts KH
       --concurrency 200
-  (b) floor.py: asyncssh, one connection per host, the same concurrency, key, known_hosts
-      and command (fleetaudit.collect.commands.COLLECT), output read and discarded
+  (b) floor.py: asyncssh, one connection per host, the same concurrency, key, known_hosts,
+      ciphers and command (fleetaudit.collect.commands.COLLECT), output read and discarded
   (c) ansible all -i INI -m shell -a 'ss -tuanpe' -f 200 (host keys checked against the
       same known_hosts via ansible_ssh_common_args)
 

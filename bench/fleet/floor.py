@@ -3,9 +3,10 @@
     floor.py HOSTS.txt --key KEY --known-hosts KH --concurrency 200 [--user root]
 
 One connection per host (at most --concurrency at once), the same known_hosts (read once)
-and the same client key (read once), the same command (fleetaudit's constant collection
-script, imported from fleetaudit.collect.commands), its output read and thrown away. No
-parsing, no policy, no report: whatever fleetaudit does beyond this is its overhead.
+and the same client key (read once), the same cipher preference, the same command
+(fleetaudit's constant collection script, imported from fleetaudit.collect.commands), its
+output read and thrown away. No parsing, no policy, no report: whatever fleetaudit does
+beyond this is its overhead.
 Prints one JSON line: hosts, ok, failed (first errors).
 """
 
@@ -19,6 +20,17 @@ import sys
 import asyncssh
 
 from fleetaudit.collect.commands import COLLECT
+
+# fleetaudit.transport.ssh.CIPHERS, copied: importing the transport would add fleetaudit's
+# models to the floor's start-up. The same ciphers keep the comparison about overhead.
+CIPHERS = [
+    "aes128-gcm@openssh.com",
+    "aes256-gcm@openssh.com",
+    "chacha20-poly1305@openssh.com",
+    "aes256-ctr",
+    "aes192-ctr",
+    "aes128-ctr",
+]
 
 
 async def main_async(args: argparse.Namespace, addresses: list[str]) -> dict[str, object]:
@@ -36,6 +48,7 @@ async def main_async(args: argparse.Namespace, addresses: list[str]) -> dict[str
                     client_keys=[key],
                     known_hosts=known_hosts,
                     config=[],
+                    encryption_algs=CIPHERS,
                     password_auth=False,
                     kbdint_auth=False,
                     connect_timeout=args.timeout,

@@ -226,3 +226,46 @@ def test_failures_and_successes_leave_no_file_descriptor_open(client: Client) ->
             )
         )
     assert open_fds() == before
+
+
+async def _negotiated_cipher(client: Client, config: Path | None = None) -> str:
+    async with SimulatedHost(echo, authorized_keys=[client.key]) as srv:
+        overrides = {"use_ssh_config": True, "ssh_config": config} if config else {}
+        transport = SshTransport(
+            client.settings([srv.known_hosts_entry()], HostKeyPolicy.STRICT, **overrides)
+        )
+        session = await transport.open(client.host(srv.port))
+        async with session:
+            connection = session._connection  # type: ignore[attr-defined]
+            return str(connection.get_extra_info("send_cipher"))
+
+
+def test_ciphers_are_asyncssh_defaults_with_aes_gcm_first(client: Client) -> None:
+    from asyncssh.encryption import get_default_encryption_algs
+
+    from fleetaudit.transport.ssh import CIPHERS
+
+    assert {c.encode() for c in CIPHERS} == set(get_default_encryption_algs())
+    assert CIPHERS[0] == "aes128-gcm@openssh.com"
+    assert run(_negotiated_cipher(client)) == "aes128-gcm@openssh.com"
+
+
+def test_ssh_config_that_sets_ciphers_keeps_its_choice(client: Client) -> None:
+    config = client.tmp / "ssh_config"
+    config.write_text("Host *\n  Ciphers chacha20-poly1305@openssh.com\n")
+    cipher = run(_negotiated_cipher(client, config))
+    assert cipher == "chacha20-poly1305@openssh.com"
+
+
+def test_floor_benchmark_uses_the_same_ciphers() -> None:
+    import ast
+
+    from fleetaudit.transport.ssh import CIPHERS
+
+    floor = Path(__file__).parents[2] / "bench" / "fleet" / "floor.py"
+    assigned = [
+        node.value
+        for node in ast.walk(ast.parse(floor.read_text()))
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "CIPHERS"
+    ]
+    assert [ast.literal_eval(value) for value in assigned] == [list(CIPHERS)]
