@@ -24,18 +24,35 @@ Header lines (each optional except ``@@fleetaudit`` and ``@@output``)::
 
 from __future__ import annotations
 
-# NOTE: POSIX sh only (dash, busybox ash): no bashisms, no `local`, no arrays.
+# NOTE: POSIX sh only (dash, busybox ash): no bashisms, no `local`, no arrays. Shell
+# builtins where they will do (the uid from /proc/self/status, the TcpExt counters paired
+# name by value with `set --`): every process started costs each audited host, thousands
+# of times a night, and the listing tool is the only one that has to run.
 # `sudo -n -l CMD` asks whether CMD may run without a password without running it, and
 # honours sudoers rules that allow exactly one command line (least privilege).
 _SCRIPT_TEMPLATE = r"""LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/sbin:/sbin:/usr/bin:/bin"; export PATH
 echo "@@fleetaudit 1"
-uid=$(id -u 2>/dev/null || echo unknown)
+uid=
+if [ -r /proc/self/status ]; then
+  while read -r key real effective rest; do
+    if [ "$key" = "Uid:" ]; then uid=$effective; break; fi
+  done < /proc/self/status
+fi
+[ -n "$uid" ] || uid=$(id -u 2>/dev/null || echo unknown)
 echo "@@uid $uid"
 if [ -r /proc/net/netstat ]; then
-  awk '$1 == "TcpExt:" { if (!seen) { for (i = 2; i <= NF; i++) name[i] = $i; seen = 1 }
-    else { for (i = 2; i <= NF; i++) if (name[i] == "ListenOverflows" || name[i] == "ListenDrops")
-      printf "@@%%s %%s\n", name[i], $i } }' /proc/net/netstat 2>/dev/null
+  set -f
+  while read -r names && read -r values; do
+    case $names in TcpExt:*) ;; *) continue ;; esac
+    set -- $values
+    for name in $names; do
+      case $name in ListenOverflows|ListenDrops) echo "@@$name $1" ;; esac
+      shift
+    done
+    break
+  done < /proc/net/netstat
+  set +f
 fi
 if command -v ss >/dev/null 2>&1; then
   tool=ss; set -- ss -tuanpe

@@ -21,9 +21,9 @@ class Reply:
     uid: str | None
     sudo_refused: str | None
     output: str
+    """The tool's output; parse errors count lines from its first line."""
     counters: dict[str, int] = field(default_factory=dict)
     """Kernel TCP counters the script read (``ListenOverflows``, ``ListenDrops``)."""
-    """The tool's output; parse errors count lines from its first line."""
 
 
 def parse_reply(stdout: str) -> Reply:

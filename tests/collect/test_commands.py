@@ -5,6 +5,7 @@ need root and ``unshare``; nothing outside that namespace is touched.
 """
 
 import os
+import pwd
 import shutil
 import subprocess
 
@@ -71,6 +72,51 @@ def test_falls_back_to_proc_net_when_neither_exists():
 def test_become_without_sudo_rights_says_why_and_runs_unprivileged():
     reply = parse_reply(_run(COLLECT_BECOME, user="nobody"))
     assert reply.privilege is Privilege.UNPRIVILEGED
-    assert reply.uid != "0"
+    assert reply.uid == str(pwd.getpwnam("nobody").pw_uid)  # read by the shell itself
     assert reply.sudo_refused  # the reason reaches the report
     assert reply.tool is Tool.SS
+
+
+def _netstat_counters(namespace: str) -> dict[str, int]:
+    text = subprocess.run(
+        ["ip", "netns", "exec", namespace, "cat", "/proc/net/netstat"],
+        capture_output=True, text=True, timeout=30, check=True,
+    ).stdout  # fmt: skip
+    names, values = [line.split() for line in text.splitlines() if line.startswith("TcpExt:")]
+    return dict(zip(names[1:], map(int, values[1:]), strict=True))
+
+
+_OVERFLOW = """
+import socket, time
+server = socket.socket(); server.bind(("127.0.0.1", 7001)); server.listen(0)
+clients = []
+for _ in range(6):
+    c = socket.socket(); c.setblocking(False); c.connect_ex(("127.0.0.1", 7001)); clients.append(c)
+time.sleep(1.5)  # the kernel retries the dropped handshakes meanwhile: more overflows
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("ip"), reason="needs root and ip")
+def test_reports_the_kernels_listen_overflow_counters():
+    """The script reads TcpExt ListenOverflows/ListenDrops with shell builtins alone; in a
+    namespace of our own, where a full accept queue made them non-zero, it must report
+    exactly what the kernel says."""
+    namespace = f"fa-ovf-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", namespace], check=True, timeout=30)
+    try:
+        subprocess.run(["ip", "-n", namespace, "link", "set", "lo", "up"], check=True, timeout=30)
+        subprocess.run(
+            ["ip", "netns", "exec", namespace, "python3", "-c", _OVERFLOW], check=True, timeout=30
+        )
+        reply = parse_reply(
+            subprocess.run(
+                ["ip", "netns", "exec", namespace, "sh", "-c", COLLECT],
+                capture_output=True, text=True, timeout=30, check=True,
+            ).stdout
+        )  # fmt: skip
+        kernel = _netstat_counters(namespace)
+    finally:
+        subprocess.run(["ip", "netns", "del", namespace], check=False, timeout=30)
+    assert kernel["ListenOverflows"] > 0
+    assert reply.counters == {name: kernel[name] for name in ("ListenOverflows", "ListenDrops")}
+    assert reply.uid == "0"
