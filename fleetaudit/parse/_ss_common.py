@@ -35,6 +35,8 @@ _TCP_ONLY_STATES = re.compile(
     re.MULTILINE,
 )
 _WILDCARD = {Family.IPV4: "0.0.0.0", Family.IPV6: "::"}  # noqa: S104 (text, not a bind)
+# Module constants: build_record runs once per line, and enum attribute lookups add up.
+_SS, _IPV4, _IPV6 = Tool.SS, Family.IPV4, Family.IPV6
 
 
 class Capture:
@@ -79,11 +81,11 @@ def build_record(
         if local == "*":
             local = _WILDCARD[family]
     elif ":" in local:
-        family = Family.IPV6
+        family = _IPV6
     else:
-        family, v6only = Family.IPV4, None
+        family, v6only = _IPV4, None
     return RawSocket(
-        Tool.SS,
+        _SS,
         proto,
         family,
         state,

@@ -27,7 +27,8 @@ _ROW = re.compile(
 _ENTRY = r'\("[^"]*",pid=\d+,fd=\d+\)'
 _USERS_SECTION = re.compile(rf"users:\(((?:{_ENTRY},)*{_ENTRY})\)")
 _USER_FIELDS = re.compile(r'\("([^"]*)",pid=(\d+),fd=(\d+)\)')
-_MAX_PORT = 65535
+_MAX_PORT = "65535"
+_PORT_DIGITS = len(_MAX_PORT)
 
 
 def read_fast(line: str, number: int, capture: Capture) -> RawSocket | None:
@@ -51,10 +52,12 @@ def read_fast(line: str, number: int, capture: Capture) -> RawSocket | None:
             [RawProcess(n, int(p), int(f)) for n, p, f in _USER_FIELDS.findall(section[1])]
         )
         rest = rest[section.end() :]
-    local_number = None if local_port == "*" else int(local_port)
-    peer_number = None if peer_port == "*" else int(peer_port)
-    if (local_number or 0) > _MAX_PORT or (peer_number or 0) > _MAX_PORT:
-        return None  # the exact reader reports it
+    # Five digits compare with "65535" as text; an out-of-range port is the exact reader's
+    # to report.
+    if (len(local_port) == _PORT_DIGITS and local_port > _MAX_PORT) or (
+        len(peer_port) == _PORT_DIGITS and peer_port > _MAX_PORT
+    ):
+        return None
     return build_record(
         capture,
         NETIDS[netid],
@@ -62,10 +65,10 @@ def read_fast(line: str, number: int, capture: Capture) -> RawSocket | None:
         int(recv_q),
         int(send_q),
         local[1:-1] if local[0] == "[" else local,
-        local_number,
+        None if local_port == "*" else int(local_port),
         interface,
         peer[1:-1] if peer[0] == "[" else peer,
-        peer_number,
+        None if peer_port == "*" else int(peer_port),
         processes,
         rest,
         number,

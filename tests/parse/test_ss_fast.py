@@ -75,3 +75,15 @@ def test_fast_path_agrees_on_well_formed_lines(
     fast = read_fast(line, 1, capture)
     if fast is not None:
         assert fast == exact(line, capture)
+
+
+def test_a_port_out_of_range_is_a_line_error_not_a_socket() -> None:
+    text = (
+        "Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+        "tcp LISTEN 0 128 0.0.0.0:65535 0.0.0.0:*\n"
+        "tcp ESTAB 0 0 10.0.0.1:22 10.0.0.2:65536\n"
+        "tcp ESTAB 0 0 10.0.0.1:9 10.0.0.2:09999\n"
+    )
+    result = ss.parse(text)
+    assert [(s.local_port, s.peer_port) for s in result.sockets] == [(65535, None), (9, 9999)]
+    assert [(e.line, "65536" in e.reason) for e in result.errors] == [(3, True)]
