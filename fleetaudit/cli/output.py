@@ -78,7 +78,7 @@ def write_reports(run: RunResult, default: OutputFormat, outputs: Sequence[str] 
         formatter = fmt.formatter()
         if isinstance(formatter, TableFormatter) and path is None and _colour_terminal():
             formatter.colour = True
-        write_report(formatter.render(run), path)
+        write_report(formatter.pieces(run), path)
 
 
 def _colour_terminal() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 
 from fleetaudit.model.run import RunResult
 
@@ -13,3 +14,8 @@ class Formatter(ABC):
     @abstractmethod
     def render(self, run: RunResult) -> str:  # pragma: no cover
         """The document for ``run``, ending with a newline."""
+
+    def pieces(self, run: RunResult) -> Iterator[str]:
+        """The same document in pieces, for writing as it is made: formats whose size grows
+        with the fleet override this so that a large run never holds the whole text."""
+        yield self.render(run)

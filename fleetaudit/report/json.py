@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from fleetaudit.model.finding import Finding
@@ -53,9 +54,23 @@ class JsonFormatter(Formatter):
 
     def render(self, run: RunResult) -> str:
         """The JSON document (ASCII only: every control character escaped)."""
-        hosts = ",\n".join(json.dumps(s.model_dump(mode="json")) for s in run.snapshots)
-        findings = ",\n".join(json.dumps(_finding(f)) for f in run.findings)
-        return (
-            json.dumps(_head(run))[:-1]
-            + f',\n"hosts": [\n{hosts}\n],\n"findings": [\n{findings}\n]}}\n'
-        )
+        return "".join(self.pieces(run))
+
+    def pieces(self, run: RunResult) -> Iterator[str]:
+        """The document one host or finding at a time: a thousand-host report is never
+        held whole, nor as the list of its lines."""
+        yield json.dumps(_head(run))[:-1] + ',\n"hosts": ['
+        yield from _items(json.dumps(s.model_dump(mode="json")) for s in run.snapshots)
+        yield '],\n"findings": ['
+        yield from _items(json.dumps(_finding(f)) for f in run.findings)
+        yield "]}\n"
+
+
+def _items(encoded: Iterator[str]) -> Iterator[str]:
+    """Array items, one per line: each preceded by a newline, and a comma between them."""
+    separator = "\n"
+    for item in encoded:
+        yield separator + item
+        separator = ",\n"
+    if separator != "\n":
+        yield "\n"

@@ -54,6 +54,21 @@ def test_json_report_validates_against_the_shipped_schema() -> None:
     jsonschema.validate(json.loads(render(OutputFormat.JSON)), shipped)
 
 
+def test_json_report_is_written_a_host_at_a_time() -> None:
+    """A big fleet's report is streamed: no piece holds more than one host, and the pieces
+    make the same valid document, also for a run with no hosts at all."""
+    hosts = tuple(
+        snapshot(f"web{i}", sock(port=22), sock(port=80, process="nginx")) for i in range(40)
+    )
+    formatter = OutputFormat.JSON.formatter()
+    for fleet in (run_result(hosts), run_result(())):
+        pieces = list(formatter.pieces(fleet))
+        assert "".join(pieces) == formatter.render(fleet)
+        document = json.loads("".join(pieces))
+        assert [h["host"] for h in document["hosts"]] == [h.host for h in fleet.snapshots]
+        assert all(piece.count('"host":') <= 1 for piece in pieces)
+
+
 def test_jsonl_has_one_object_per_host_and_finding() -> None:
     lines = [json.loads(line) for line in render(OutputFormat.JSONL).splitlines()]
     assert [line["type"] for line in lines] == ["host", "host", "finding", "finding"]
