@@ -31,7 +31,7 @@ _FIRST_WORD = re.compile(r"[^ :]*")
 
 
 def stands_for(printed: str, pid: int | None, program: str) -> bool:
-    """True when ``printed`` (with the tool's ``pid``) can only be how the tool shows
+    """True when ``printed`` (with the tool's ``pid``) is what a tool prints for
     ``program``: equal, a rewritten command line that starts with it (``nginx: master``),
     or a name cut at the tool's width that ``program`` continues (``systemd-resolve``)."""
     if printed == program:
