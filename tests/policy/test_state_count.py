@@ -52,6 +52,20 @@ def test_sockets_without_a_process_are_counted_as_such() -> None:
     assert "(no process)" in owners  # the five accept-queue connections nobody accepted
 
 
+def test_per_process_counts_group_by_program_through_ss_and_netstat() -> None:
+    """Real services read with ss and with netstat (fixtures/captures/svc-*): netstat's
+    rewritten command lines ('nginx: master', 'nginx: worker p', 'sshd: /usr/sbi') must
+    count as the programs ss names."""
+    body = "    state: [LISTEN, ESTABLISHED]\n    max: 0\n    per: process\n"
+    owners = []
+    for capture in ("svc-ss-tuanpe-root", "svc-netstat-tuanpeW-root"):
+        _, result = parse_capture((CAPTURE.parent / f"{capture}.txt").read_text(), privileged=True)
+        svc = snapshot("svc1", *(Socket.from_raw(raw) for raw in result.sockets))
+        owners.append(sorted(f.message.split(" on ")[0] for f in evaluate(svc, policy(rule(body)))))
+    assert owners[0] == owners[1]
+    assert {"nginx", "sshd", "redis-server"} <= set(owners[0])
+
+
 def test_schema_errors() -> None:
     with pytest.raises(PolicyError, match="rules.0.state"):
         policy(rule("    state: CLOSED_WAIT\n    max: 1\n"))

@@ -60,5 +60,7 @@ class StateCountRule(Rule):
         if self.per == "host":
             return ""
         if socket.processes:
-            return ",".join(socket.process_names)
+            # By program, as everywhere a rule names processes: netstat's 'nginx: master'
+            # and 'nginx: worker p' are the one nginx that ss shows.
+            return ",".join(socket.program_names)
         return _NO_PROCESS if socket.owner_known else _UNKNOWN_OWNER
