@@ -22,7 +22,7 @@ Loc = tuple[str | int, ...]
 
 # libyaml's parser when PyYAML was built with it (the wheels are): an inventory of thousands
 # of hosts parses in milliseconds instead of seconds. Same safe constructor either way.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def load_yaml(path: Path, error_cls: type[InputError]) -> YamlDocument:
 def parse_yaml(text: str, source: str, error_cls: type[InputError]) -> YamlDocument:
     """Parse YAML text from ``source`` (a path or a label such as ``<stdin>``): one pass
     builds the node tree, whose positions are recorded, then the data from those nodes."""
-    loader = _LOADER(text)
+    loader = SAFE_LOADER(text)
     try:
         node = _compose(loader, source, error_cls)
         if node is None:

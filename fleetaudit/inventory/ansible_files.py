@@ -15,14 +15,14 @@ import yaml
 from fleetaudit.errors import InventoryError
 from fleetaudit.inventory.ansible_tree import Sourced, Tree, Vars
 from fleetaudit.inventory.ansible_vars import Vaulted
-from fleetaudit.yamlsource import Loc
+from fleetaudit.yamlsource import SAFE_LOADER, Loc
 
 _EXTENSIONS = ("", ".yml", ".yaml", ".json")
 
 
-# SafeLoader (libyaml's when present, several times faster) plus Ansible's ``!vault`` and
+# The project's safe loader (libyaml's when present) plus Ansible's ``!vault`` and
 # ``!unsafe`` tags. Built with type() because the base class depends on the installation.
-_Loader: Any = type("_Loader", (getattr(yaml, "CSafeLoader", yaml.SafeLoader),), {})
+_Loader: Any = type("_Loader", (SAFE_LOADER,), {})
 _Loader.add_constructor("!vault", lambda loader, node: Vaulted())
 _Loader.add_constructor(
     "!unsafe",
