@@ -316,9 +316,29 @@ def table(results: dict[int, dict[str, object]], sizes: list[int]) -> str:
         "|---|" + "---:|" * len(sizes) + "---|---|",
     ]
 
-    def row(label: str, vals: list[float | None], goal: str, ok: callable, fmt=fmt_ratio) -> None:
-        shown = [fmt(v) if v is not None else "n/a" for v in vals]
-        met = all(v is not None and ok(v) for v in vals)
+    fleet = max(sizes)
+
+    def row(
+        label: str,
+        vals: list[float | None],
+        goal: str,
+        ok: callable,
+        fmt=fmt_ratio,
+        fleet_only: bool = False,
+    ) -> None:
+        # Throughput and CPU per host are fleet-scale targets (the 1,000-host
+        # benchmark): at a smaller size the fixed start-up of an audit dominates, so that
+        # size is shown in brackets and not judged. Correctness must hold at every size.
+        judged = [v for n, v in zip(sizes, vals, strict=True) if n == fleet or not fleet_only]
+        shown = [
+            (fmt(v) if v is not None else "n/a")
+            if n == fleet or not fleet_only
+            else f"({fmt(v)})"
+            if v is not None
+            else "n/a"
+            for n, v in zip(sizes, vals, strict=True)
+        ]
+        met = all(v is not None and ok(v) for v in judged)
         lines.append(
             f"| {label} | " + " | ".join(shown) + f" | {goal} | {'yes' if met else 'NO'} |"
         )
@@ -331,12 +351,14 @@ def table(results: dict[int, dict[str, object]], sizes: list[int]) -> str:
         [fl[n]["wall_s"] / fa[n]["wall_s"] if fl[n] else None for n in sizes],
         ">= 0.9x",
         lambda v: v >= 0.9,
+        fleet_only=True,
     )
     row(
         "fleetaudit hosts/s ÷ ansible hosts/s",
         [an[n]["wall_s"] / fa[n]["wall_s"] if an[n] else None for n in sizes],
         ">= 10x",
         lambda v: v >= 10,
+        fleet_only=True,
     )
     row(
         "fleetaudit client CPU ms/host",
@@ -344,6 +366,7 @@ def table(results: dict[int, dict[str, object]], sizes: list[int]) -> str:
         "<= 4",
         lambda v: v <= 4,
         fmt=lambda v: f"{v:.2f}",
+        fleet_only=True,
     )
     row(
         "fleetaudit correctness",
@@ -361,6 +384,12 @@ def table(results: dict[int, dict[str, object]], sizes: list[int]) -> str:
             f"{'yes' if ratio <= 1.5 else 'NO'} |" + (" |" * (len(sizes) - 2))
         )
     lines.append("")
+    if len(sizes) >= 2:
+        lines.append(
+            f"Throughput and CPU per host are judged at {fleet} hosts; figures in brackets "
+            "are shown for reference (fixed start-up dominates a small run)."
+        )
+        lines.append("")
     for n in sizes:
         c = results[n]["check"]
         lines.append(
