@@ -10,6 +10,19 @@ from fleetaudit.model.enums import BindScope
 _WILDCARDS = frozenset({"*", "0.0.0.0", "::"})  # noqa: S104 (classified, never bound)
 _LOOPBACK_INTERFACES = frozenset({"lo"})
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# A socket bound to a multicast group hears what reaches that group, and how far a group
+# reaches is its scope, not whether the address is "global": mDNS (224.0.0.251, ff02::fb)
+# never leaves the link, SSDP and WS-Discovery (239.255.255.250) stay in the organisation.
+_IPV4_LINK_LOCAL_GROUPS = ipaddress.ip_network("224.0.0.0/24")  # RFC 5771, never forwarded
+_IPV4_ADMIN_SCOPED_GROUPS = ipaddress.ip_network("239.0.0.0/8")  # RFC 2365
+# The scope field of an IPv6 multicast address (RFC 7346). 6 and 7 lie between site and
+# organisation; 9 to D may reach beyond the organisation and count as public, like E (global)
+# and the reserved 0 and F.
+_IPV6_GROUP_SCOPES = {
+    0x1: BindScope.LOOPBACK,  # interface-local: loopback transmission only
+    0x2: BindScope.LINK_LOCAL,
+    **dict.fromkeys(range(0x3, 0x9), BindScope.PRIVATE),  # realm, admin, site ... organisation
+}
 
 
 @lru_cache(maxsize=4096)
@@ -36,10 +49,22 @@ def classify_scope(address: str, interface: str | None = None) -> BindScope:
 def _classify_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> BindScope:
     if ip.is_unspecified:
         return BindScope.ANY
+    if ip.is_multicast:
+        return _classify_group(ip)
     if ip.is_loopback:
         return BindScope.LOOPBACK
     if ip.is_link_local:
         return BindScope.LINK_LOCAL
     if ip.is_private or (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT):
+        return BindScope.PRIVATE
+    return BindScope.PUBLIC
+
+
+def _classify_group(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> BindScope:
+    if isinstance(ip, ipaddress.IPv6Address):
+        return _IPV6_GROUP_SCOPES.get(ip.packed[1] & 0x0F, BindScope.PUBLIC)
+    if ip in _IPV4_LINK_LOCAL_GROUPS:
+        return BindScope.LINK_LOCAL
+    if ip in _IPV4_ADMIN_SCOPED_GROUPS:
         return BindScope.PRIVATE
     return BindScope.PUBLIC

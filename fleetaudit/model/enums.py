@@ -42,13 +42,16 @@ class BindScope(StrEnum):
     """Who can reach a local address: the security question of a listener."""
 
     LOOPBACK = "loopback"
-    """127.0.0.0/8, ::1, ::ffff:127.0.0.0/104, or bound to the ``lo`` interface."""
+    """127.0.0.0/8, ::1, ::ffff:127.0.0.0/104, interface-local multicast (ff01::/16), or
+    bound to the ``lo`` interface."""
     LINK_LOCAL = "link-local"
-    """169.254.0.0/16, fe80::/10."""
+    """169.254.0.0/16, fe80::/10, and multicast that never leaves the link (224.0.0.0/24,
+    ff02::/16)."""
     PRIVATE = "private"
-    """RFC 1918, RFC 4193 (fc00::/7), CGNAT 100.64.0.0/10 and other non-global ranges."""
+    """RFC 1918, RFC 4193 (fc00::/7), CGNAT 100.64.0.0/10 and other non-global ranges, and
+    multicast scoped to a site or organisation (239.0.0.0/8, ff03:: to ff08::)."""
     PUBLIC = "public"
-    """Any globally routable address."""
+    """Any globally routable address, multicast of wider or unknown scope included."""
     ANY = "any"
     """A wildcard: 0.0.0.0, ::, or ss's ``*``."""
 

@@ -1,0 +1,106 @@
+"""Bind-scope classification: who can reach a socket bound to this local address."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleetaudit.model.address import classify_scope
+from fleetaudit.model.enums import BindScope
+from fleetaudit.model.socket import Socket
+from fleetaudit.parse import ss
+
+LOOPBACK, LINK_LOCAL, PRIVATE, PUBLIC, ANY = (
+    BindScope.LOOPBACK,
+    BindScope.LINK_LOCAL,
+    BindScope.PRIVATE,
+    BindScope.PUBLIC,
+    BindScope.ANY,
+)
+
+
+@pytest.mark.parametrize(
+    ("address", "interface", "scope"),
+    [
+        ("0.0.0.0", None, ANY),
+        ("::", None, ANY),
+        ("0.0.0.0", "eth0", ANY),  # every address of one device: still not one address
+        ("0.0.0.0", "lo", LOOPBACK),
+        ("::", "lo", LOOPBACK),
+        ("10.1.2.3", "lo", LOOPBACK),
+        ("127.0.0.53", None, LOOPBACK),
+        ("::1", None, LOOPBACK),
+        ("::ffff:127.0.0.1", None, LOOPBACK),
+        ("169.254.1.1", None, LINK_LOCAL),
+        ("fe80::1", "eth0", LINK_LOCAL),
+        ("10.0.0.1", None, PRIVATE),
+        ("192.168.1.255", None, PRIVATE),  # a subnet broadcast address (nmbd binds these)
+        ("100.64.0.1", None, PRIVATE),
+        ("fd00::1", None, PRIVATE),
+        ("::ffff:10.0.0.1", None, PRIVATE),
+        ("8.8.8.8", None, PUBLIC),
+        ("2001:4860::1", None, PUBLIC),
+        ("::ffff:8.8.8.8", None, PUBLIC),
+        ("db1.example.com", None, PUBLIC),  # not an address: the cautious answer
+    ],
+)
+def test_unicast_and_wildcards(address: str, interface: str | None, scope: BindScope) -> None:
+    assert classify_scope(address, interface) is scope
+
+
+@pytest.mark.parametrize(
+    ("group", "scope"),
+    [
+        ("224.0.0.251", LINK_LOCAL),  # mDNS
+        ("224.0.0.252", LINK_LOCAL),  # LLMNR
+        ("224.0.0.1", LINK_LOCAL),
+        ("239.255.255.250", PRIVATE),  # SSDP, WS-Discovery: administratively scoped
+        ("239.192.0.1", PRIVATE),
+        ("224.0.1.1", PUBLIC),  # NTP: internetwork control, routed
+        ("232.1.1.1", PUBLIC),  # source-specific multicast
+        ("233.252.0.1", PUBLIC),
+        ("::ffff:224.0.0.251", LINK_LOCAL),
+        ("::ffff:239.255.255.250", PRIVATE),
+        ("ff01::1", LOOPBACK),  # interface-local
+        ("ff02::fb", LINK_LOCAL),  # mDNS
+        ("ff02::c", LINK_LOCAL),  # WS-Discovery
+        ("ff12::1:3", LINK_LOCAL),  # transient group, link scope: the flags do not matter
+        ("ff03::1", PRIVATE),  # realm-local
+        ("ff05::c", PRIVATE),  # site-local
+        ("ff08::1", PRIVATE),  # organisation-local
+        ("ff09::1", PUBLIC),  # beyond the organisation
+        ("ff0e::101", PUBLIC),  # global (NTP)
+        ("ff00::1", PUBLIC),  # reserved scopes: the cautious answer
+        ("ff0f::1", PUBLIC),
+    ],
+)
+def test_multicast_groups_by_their_scope(group: str, scope: BindScope) -> None:
+    assert classify_scope(group) is scope
+
+
+def test_listing_of_sockets_bound_to_groups_and_devices() -> None:
+    # ss -tuanpe of wsdd- and dhclient-like sockets (the shapes recorded from this
+    # machine's iproute2 6.1): device-bound wildcards and multicast groups.
+    text = (
+        "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n"
+        'udp   UNCONN 0      0         0.0.0.0%d0:68        0.0.0.0:*    users:(("python",'
+        "pid=20818,fd=3)) ino:7541765 sk:2adb5 <->\n"
+        "udp   UNCONN 0      0        224.0.0.251:5353      0.0.0.0:*\n"
+        "udp   UNCONN 0      0   239.255.255.250%d0:3702    0.0.0.0:*\n"
+        "udp   UNCONN 0      0         [ff02::c]%d0:3702       [::]:* v6only:1\n"
+        "tcp   LISTEN 0      5         0.0.0.0%lo:8080      0.0.0.0:*\n"
+        "tcp   LISTEN 0      5               *%d0:8081            *:* v6only:0\n"
+    )
+    result = ss.parse(text)
+    assert result.errors == ()
+    read = [
+        (s.local_address, s.local_interface, s.bind_scope.value, s.accepts_ipv4)
+        for s in map(Socket.from_raw, result.sockets)
+    ]
+    assert read == [
+        ("0.0.0.0", "d0", "any", None),
+        ("224.0.0.251", None, "link-local", None),
+        ("239.255.255.250", "d0", "private", None),
+        ("ff02::c", "d0", "link-local", None),  # only a wildcard can accept IPv4
+        ("0.0.0.0", "lo", "loopback", None),
+        ("::", "d0", "any", True),
+    ]
