@@ -27,7 +27,7 @@ from fleetaudit.yamlsource import (
     validation_error,
 )
 
-DEFAULT_POLICY_SOURCE = "(built-in) fleetaudit/data/default.yaml"
+DEFAULT_POLICY_SOURCE = "built-in fleetaudit/data/default.yaml"
 """How reports name the packaged default policy."""
 
 
