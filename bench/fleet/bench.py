@@ -360,6 +360,11 @@ def table(results: dict[int, dict[str, object]], sizes: list[int]) -> str:
         lambda v: v >= 10,
         fleet_only=True,
     )
+    # The floor's own ratio bounds what any tool built on asyncssh can reach on this machine.
+    shown = [
+        fmt_ratio(an[n]["wall_s"] / fl[n]["wall_s"]) if an[n] and fl[n] else "n/a" for n in sizes
+    ]
+    lines.append("| reference: floor hosts/s ÷ ansible hosts/s | " + " | ".join(shown) + " | | |")
     row(
         "fleetaudit client CPU ms/host",
         [cpu_ms(fa[n], n) for n in sizes],
