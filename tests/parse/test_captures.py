@@ -8,23 +8,14 @@ and /proc/net, must give the same answers where the tools carry the information.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fleetaudit.model.socket import Socket
-from fleetaudit.parse import parse_capture
+from tests.captures import CAPTURES, sockets
 
-CAPTURES = Path(__file__).parents[1] / "fixtures" / "captures"
 NAMES = sorted(path.stem for path in CAPTURES.glob("*.txt"))
-
-
-def sockets(name: str) -> list[Socket]:
-    privileged = not name.endswith("-user")
-    _, result = parse_capture((CAPTURES / f"{name}.txt").read_text(), privileged=privileged)
-    assert result.errors == ()
-    return [Socket.from_raw(raw) for raw in result.sockets]
 
 
 def find(socks: list[Socket], port: int, state: str = "LISTEN") -> Socket:

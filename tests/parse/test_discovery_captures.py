@@ -18,7 +18,6 @@ import ipaddress
 import json
 from collections import Counter
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,13 +25,13 @@ import pytest
 from fleetaudit.model import Privilege, Tool
 from fleetaudit.model.names import program_name
 from fleetaudit.model.socket import Socket
-from fleetaudit.parse import parse_capture, ss
+from fleetaudit.parse import ss
 from fleetaudit.parse._ss_common import Capture
 from fleetaudit.parse._ss_fast import read_fast
 from fleetaudit.policy import evaluate, load_default_policy
+from tests.captures import CAPTURES, listeners, sockets
 from tests.factories import snapshot
 
-CAPTURES = Path(__file__).parents[1] / "fixtures" / "captures"
 NAMES = sorted(path.stem for path in CAPTURES.glob("disc-*.txt"))
 SS = ("disc-ss-tuanpe-root", "disc-ss-tulnp", "disc-ss-tuanp-user")
 NETSTAT = ("disc-netstat-tuanpeW-root", "disc-netstat-tulnp")
@@ -41,23 +40,6 @@ PRIVILEGED = ("disc-ss-tuanpe-root", "disc-ss-tulnp", *NETSTAT)
 ALL = (*SS, *NETSTAT, PROC)
 
 Listener = tuple[str, str, int | None]
-
-
-def sockets(name: str) -> list[Socket]:
-    privileged = not name.endswith("-user")
-    _, result = parse_capture((CAPTURES / f"{name}.txt").read_text(), privileged=privileged)
-    assert result.errors == ()
-    return [Socket.from_raw(raw) for raw in result.sockets]
-
-
-def listeners(name: str, port: int | None = None, proto: str | None = None) -> list[Socket]:
-    return [
-        s
-        for s in sockets(name)
-        if s.is_listener
-        and (port is None or s.local_port == port)
-        and (proto is None or s.proto.value == proto)
-    ]
 
 
 def one(name: str, proto: str, address: str, port: int) -> Socket:

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fleetaudit.model.socket import Socket
-from fleetaudit.parse import parse_capture, ss
+from fleetaudit.parse import ss
 from fleetaudit.parse._ss_common import Capture
 from fleetaudit.parse._ss_fast import read_fast
+from tests.captures import CAPTURES, listeners, sockets
 
-CAPTURES = Path(__file__).parents[1] / "fixtures" / "captures"
 NAMES = sorted(path.stem for path in CAPTURES.glob("svc-*.txt"))
 SS = ("svc-ss-tuanpe-root", "svc-ss-tulnp", "svc-ss-tuanp-user")
 NETSTAT = ("svc-netstat-tuanpeW-root", "svc-netstat-tulnp")
@@ -30,23 +29,6 @@ PRIVILEGED = ("svc-ss-tuanpe-root", "svc-ss-tulnp", *NETSTAT)
 ALL = (*SS, *NETSTAT, PROC)
 
 Listener = tuple[str, str, int | None]
-
-
-def sockets(name: str) -> list[Socket]:
-    privileged = not name.endswith("-user")
-    _, result = parse_capture((CAPTURES / f"{name}.txt").read_text(), privileged=privileged)
-    assert result.errors == ()
-    return [Socket.from_raw(raw) for raw in result.sockets]
-
-
-def listeners(name: str, port: int | None = None, proto: str | None = None) -> list[Socket]:
-    return [
-        s
-        for s in sockets(name)
-        if s.is_listener
-        and (port is None or s.local_port == port)
-        and (proto is None or s.proto.value == proto)
-    ]
 
 
 def addresses(socks: list[Socket]) -> set[str]:

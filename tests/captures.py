@@ -1,0 +1,31 @@
+"""The recorded listings under tests/fixtures/captures, read the way every capture test
+reads them: a ``-user`` capture was taken without privilege, every other one as root, and
+no line of any of them may fail to parse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fleetaudit.model.socket import Socket
+from fleetaudit.parse import parse_capture
+
+CAPTURES = Path(__file__).parent / "fixtures" / "captures"
+
+
+def sockets(name: str) -> list[Socket]:
+    """Every socket of the capture ``name`` (file stem)."""
+    privileged = not name.endswith("-user")
+    _, result = parse_capture((CAPTURES / f"{name}.txt").read_text(), privileged=privileged)
+    assert result.errors == ()
+    return [Socket.from_raw(raw) for raw in result.sockets]
+
+
+def listeners(name: str, port: int | None = None, proto: str | None = None) -> list[Socket]:
+    """The listeners of the capture ``name``, optionally on one port and protocol."""
+    return [
+        s
+        for s in sockets(name)
+        if s.is_listener
+        and (port is None or s.local_port == port)
+        and (proto is None or s.proto.value == proto)
+    ]
