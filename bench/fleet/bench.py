@@ -329,15 +329,12 @@ def table(results: dict[int, dict[str, object]], sizes: list[int]) -> str:
         # Throughput and CPU per host are fleet-scale targets (the 1,000-host
         # benchmark): at a smaller size the fixed start-up of an audit dominates, so that
         # size is shown in brackets and not judged. Correctness must hold at every size.
-        judged = [v for n, v in zip(sizes, vals, strict=True) if n == fleet or not fleet_only]
-        shown = [
-            (fmt(v) if v is not None else "n/a")
-            if n == fleet or not fleet_only
-            else f"({fmt(v)})"
-            if v is not None
-            else "n/a"
-            for n, v in zip(sizes, vals, strict=True)
-        ]
+        judged_sizes = [n for n in sizes if n == fleet or not fleet_only]
+        shown = []
+        for n, v in zip(sizes, vals, strict=True):
+            text = "n/a" if v is None else fmt(v)
+            shown.append(text if n in judged_sizes or v is None else f"({text})")
+        judged = [v for n, v in zip(sizes, vals, strict=True) if n in judged_sizes]
         met = all(v is not None and ok(v) for v in judged)
         lines.append(
             f"| {label} | " + " | ".join(shown) + f" | {goal} | {'yes' if met else 'NO'} |"
