@@ -10,11 +10,10 @@ import pytest
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.names import program_name, stands_for
 from fleetaudit.model.socket import RawProcess, RawSocket, Socket
-from fleetaudit.parse import parse_capture
 from fleetaudit.policy import evaluate, load_policy
+from tests.captures import sockets
 from tests.factories import snapshot
 
-CAPTURES = Path(__file__).parents[1] / "fixtures" / "captures"
 DEFAULT = Path(__file__).parents[2] / "policies" / "default.yaml"
 
 
@@ -73,8 +72,7 @@ def test_default_policy_judges_a_host_alike_through_ss_and_netstat(groups: tuple
     policy = load_policy(DEFAULT)
 
     def judged(capture: str) -> set[tuple[str, str, int | None, str]]:
-        _, result = parse_capture((CAPTURES / f"{capture}.txt").read_text(), privileged=True)
-        host = snapshot("svc1", *(Socket.from_raw(raw) for raw in result.sockets), groups=groups)
+        host = snapshot("svc1", *sockets(capture), groups=groups)
         return {
             (f.rule_id, f.socket.proto.value, f.socket.local_port, f.socket.local_address)
             for f in evaluate(host, policy, date(2026, 11, 24))
