@@ -30,6 +30,9 @@ from __future__ import annotations
 # of times a night, and the listing tool is the only one that has to run.
 # `sudo -n -l CMD` asks whether CMD may run without a password without running it, and
 # honours sudoers rules that allow exactly one command line (least privilege).
+# netstat takes only the options its usage text offers: busybox may be built without -p
+# (and then rejects the whole command line), and old net-tools without -W. busybox never
+# truncates addresses, so -W (there: padding only) is asked of net-tools alone.
 _SCRIPT_TEMPLATE = r"""LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/sbin:/sbin:/usr/bin:/bin"; export PATH
 echo "@@fleetaudit 1"
@@ -58,8 +61,12 @@ if command -v ss >/dev/null 2>&1; then
   tool=ss; set -- ss -tuanpe
 elif command -v netstat >/dev/null 2>&1; then
   tool=netstat
-  if netstat --help 2>&1 | grep -q -- '--wide'; then set -- netstat -tuanpeW
-  else set -- netstat -tuanpe; fi
+  usage=$(netstat --help 2>&1)
+  flags=-tuan
+  case $usage in *PID/[Pp]rogram*) flags=${flags}p ;; esac
+  flags=${flags}e
+  case $usage in *--wide*) flags=${flags}W ;; esac
+  set -- netstat "$flags"
 else
   tool=proc
 fi

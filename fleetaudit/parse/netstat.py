@@ -1,4 +1,5 @@
-"""The ``netstat`` dialect (net-tools): ``-tunap``, ``-tulnp``, ``-W``, ``-e``, old releases.
+"""The ``netstat`` dialect: net-tools (``-tunap``, ``-tulnp``, ``-W``, ``-e``, old releases)
+and busybox.
 
 Columns: Proto, Recv-Q, Send-Q, Local Address, Foreign Address, State, then with ``-e`` User
 and Inode, then with ``-p`` ``PID/Program name``. The header says which optional columns
@@ -10,6 +11,13 @@ and colons (``600/sshd: /usr/sbin``), so it is everything after the PID's slash.
 unless the capture was taken as root, where it means the socket has no process (TIME_WAIT,
 kernel sockets). netstat prints 0 as Send-Q of a LISTEN socket: it does not know the backlog
 limit, which the model therefore leaves unknown.
+
+busybox prints the same columns (``-e`` adds none to Internet sockets; ``-p`` exists only
+if it was built in) with three differences: IPv6 sockets are labelled ``tcp``/``udp``, so
+the family is read from the address; addresses are never truncated; and the program is the
+base name of ``argv[0]`` (``1234/nginx -g daemon`` for a master whose rewritten title is
+``nginx: master process /usr/sbin/nginx -g daemon off;``), cut like net-tools' to fit 19
+characters with the PID.
 """
 
 from __future__ import annotations
@@ -105,6 +113,8 @@ def _parse_line(fields: list[str], number: int, columns: _Columns, privileged: b
     processes, owner_known = _program(rest, columns.program, privileged)
     local = split_endpoint(local_text)
     peer = split_endpoint(peer_text)
+    if family is Family.IPV4 and ":" in local.address:
+        family = Family.IPV6  # busybox labels IPv6 sockets "tcp"/"udp" too
     if family is Family.IPV6:
         local, peer = _mapped(local), _mapped(peer)
     # Positional: this runs once per line, and keyword calls cost more.

@@ -1,25 +1,37 @@
 """The collection script, run by a real /bin/sh on this machine.
 
-The fallback tests hide ``ss`` (and ``netstat``) inside a private mount namespace, so they
-need root and ``unshare``; nothing outside that namespace is touched.
+The fallback tests hide ``ss`` (and ``netstat``) inside a private mount namespace, or put
+busybox in netstat's place there, so they need root and ``unshare``; nothing outside that
+namespace is touched.
 """
 
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 
 import pytest
 
 from fleetaudit.collect.commands import COLLECT, COLLECT_BECOME, collect_command
 from fleetaudit.collect.reply import parse_reply
-from fleetaudit.model import Privilege, Tool
+from fleetaudit.model import Family, Privilege, SocketState, Tool
+from fleetaudit.parse import parse_capture
 
 
-def _run(script: str, *, hide: tuple[str, ...] = (), user: str | None = None) -> str:
+def _run(
+    script: str,
+    *,
+    hide: tuple[str, ...] = (),
+    replace: dict[str, str] | None = None,
+    user: str | None = None,
+) -> str:
+    """Run ``script`` with the tools in ``hide`` made unusable and each tool in ``replace``
+    swapped for another binary (both by bind mounts in a private mount namespace)."""
     argv = ["sh", "-c", script]
-    if hide:
-        mounts = "; ".join(f"mount --bind /dev/null {shutil.which(t)}" for t in hide)
+    sources = dict.fromkeys(hide, "/dev/null") | (replace or {})
+    if sources:
+        mounts = "; ".join(f"mount --bind {src} {shutil.which(t)}" for t, src in sources.items())
         argv = ["unshare", "--mount", "sh", "-c", f'{mounts}; exec sh -c "$0"', script]
     if user:
         argv = ["runuser", "-u", user, "--", *argv]
@@ -58,6 +70,40 @@ def test_falls_back_to_netstat_when_ss_is_missing():
     reply = parse_reply(_run(COLLECT, hide=("ss",)))
     assert reply.tool is Tool.NETSTAT
     assert "Proto Recv-Q Send-Q" in reply.output
+
+
+@needs_root_unshare
+@pytest.mark.skipif(not shutil.which("busybox"), reason="needs busybox")
+def test_busybox_netstat_without_p_still_lists_every_socket():
+    """Debian's busybox is built without ``netstat -p`` and rejects a command line that has
+    it: the script must ask only for what this netstat offers, or the host fails."""
+    busybox = shutil.which("busybox")
+    assert busybox
+    usage = subprocess.run(
+        [busybox, "netstat", "--help"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert "PID/" not in usage.stdout + usage.stderr, "this busybox has netstat -p"
+    with (
+        socket.create_server(("127.0.0.1", 0)) as v4,
+        socket.create_server(("::1", 0), family=socket.AF_INET6) as v6,
+    ):
+        reply = parse_reply(_run(COLLECT, hide=("ss",), replace={"netstat": busybox}))
+        ours = {
+            (Family.IPV4, "127.0.0.1", v4.getsockname()[1]),
+            (Family.IPV6, "::1", v6.getsockname()[1]),
+        }
+    assert reply.tool is Tool.NETSTAT
+    header = reply.output.splitlines()[1]
+    assert header.split()[:3] == ["Proto", "Recv-Q", "Send-Q"] and "PID" not in header
+    _, listed = parse_capture(reply.output, tool=Tool.NETSTAT, privileged=True)
+    assert not listed.errors
+    listeners = {
+        (s.family, s.local_address, s.local_port)
+        for s in listed.sockets
+        if s.state is SocketState.LISTEN
+    }
+    assert ours <= listeners
+    assert not any(s.owner_known for s in listed.sockets)  # no -p: no owner claimed
 
 
 @needs_root_unshare

@@ -1,6 +1,6 @@
 """allowlist: closed world per group, unioned across every list that selects the host."""
 
-from fleetaudit.model import Proto, Severity, SocketState
+from fleetaudit.model import Proto, Severity, SocketState, Tool
 from fleetaudit.policy import evaluate
 from tests.factories import snapshot, sock
 from tests.policy.builders import policy, unknown_owner
@@ -79,3 +79,13 @@ def test_owner_unknown_is_covered_by_an_entry_with_a_matching_port_only() -> Non
     assert finding.socket == uncovered
     assert "a process nobody could name listens on 0.0.0.0:" in finding.message
     assert "owner unknown: audited without privilege" in finding.message
+
+
+def test_owner_note_names_the_tool_when_root_could_not_see_owners() -> None:
+    host = snapshot(
+        "edge1", unknown_owner("0.0.0.0", 8443), groups=("web",), tool=Tool.PROC
+    )  # fmt: skip
+    [finding] = evaluate(host, LISTS)
+    assert "(owner unknown: /proc/net names no processes, so judged by port alone)" in (
+        finding.message
+    )

@@ -1,6 +1,8 @@
 """coverage: hosts the audit could not see completely are findings of their own."""
 
-from fleetaudit.model import Privilege, Severity
+import pytest
+
+from fleetaudit.model import Privilege, Severity, Tool
 from fleetaudit.policy import evaluate
 from tests.factories import snapshot, sock
 from tests.policy.builders import policy, unknown_owner
@@ -35,6 +37,24 @@ def test_unprivileged_audit_is_medium_by_default_and_explains_the_gap() -> None:
 
 def test_unknown_owners_alone_count_as_unprivileged() -> None:
     assert len(evaluate(snapshot("h", unknown_owner("0.0.0.0", 22)), COVERAGE)) == 1
+
+
+@pytest.mark.parametrize(
+    ("tool", "because"),
+    [
+        (Tool.PROC, "/proc/net names no processes"),
+        (Tool.NETSTAT, "the host's netstat cannot name processes (built without -p)"),
+    ],
+)
+def test_root_listing_without_processes_blames_the_tool_not_privilege(
+    tool: Tool, because: str
+) -> None:
+    """Audited as root, yet no owner known: sudo would not help, ss would."""
+    host = snapshot("edge1", unknown_owner("0.0.0.0", 22), tool=tool, privilege=Privilege.ROOT)
+    [finding] = evaluate(host, COVERAGE)
+    assert finding.message.startswith(f"edge1: {because}: 1 of 1 sockets have an unknown owner")
+    assert "Install ss" in finding.message
+    assert "privilege" not in finding.message and "sudo" not in finding.message
 
 
 def test_no_host_key_check_is_high_by_default() -> None:

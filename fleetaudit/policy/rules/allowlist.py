@@ -52,6 +52,7 @@ class AllowlistRule(Rule):
         names = f"{plural} " + ", ".join(f"'{rule.id}'" for rule in lists)
         for socket in snapshot.listeners:
             if not any(entry.matches(socket) for rule in lists for entry in rule.allow):
-                what = f"unexpected listener: {describe_listener(socket)}{owner_note(socket)}"
+                note = owner_note(snapshot, socket)
+                what = f"unexpected listener: {describe_listener(socket)}{note}"
                 what += f"; no entry of {names} covers it"
                 yield self.finding(snapshot, socket, what, severity=severity)

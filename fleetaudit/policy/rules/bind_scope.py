@@ -77,7 +77,7 @@ class BindScopeRule(Rule):
         for socket in snapshot.listeners:
             if self.match.matches(socket) and not self.allows(socket):
                 what = f"{describe_listener(socket)}, outside {self._allowed_text()}"
-                yield self.finding(snapshot, socket, what + owner_note(socket))
+                yield self.finding(snapshot, socket, what + owner_note(snapshot, socket))
 
     def allows(self, socket: Socket) -> bool:
         """True when the socket's address is within one of the allowed entries."""

@@ -3,8 +3,9 @@
 Two gaps make the other rules' silence untrustworthy:
 
 - **Unprivileged audit** (``privilege: unprivileged`` or sockets whose owner is unknown):
-  ``ss -p``/``netstat -p`` cannot name other users' processes, so process-based rules could
-  not judge those sockets (rules with a port fell back to it). Severity: ``severity``.
+  ``ss -p``/``netstat -p`` cannot name other users' processes, and ``/proc/net`` or a netstat
+  without ``-p`` names none even for root, so process-based rules could not judge those
+  sockets (rules with a port fell back to it). Severity: ``severity``.
 - **No host-key check**: the run skipped host-key verification for the host, so the listing
   may come from an impostor. Severity: ``host_key_severity``.
 """
@@ -18,7 +19,7 @@ from fleetaudit.model.enums import Privilege, Severity
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.policy.matchers import owner_visible
-from fleetaudit.policy.rules.interface import Rule
+from fleetaudit.policy.rules.interface import Rule, owners_unknown_because
 
 
 class CoverageRule(Rule):
@@ -43,10 +44,16 @@ class CoverageRule(Rule):
 
 
 def _unprivileged(snapshot: HostSnapshot, unknown: int) -> str:
+    blind = (
+        f"{unknown} of {len(snapshot.sockets)} sockets have an unknown owner, so rules "
+        "matching by process could not judge them (rules with a port judged them by port)"
+    )
+    if snapshot.privilege is Privilege.ROOT:
+        # root, yet owners unknown: the listing tool itself names no processes
+        because = owners_unknown_because(snapshot)
+        return f"{snapshot.host}: {because}: {blind}. Install ss (iproute2) on the host"
     why = f" ({snapshot.privilege_note})" if snapshot.privilege_note else ""
     return (
-        f"{snapshot.host} was audited without privilege{why}: {unknown} of "
-        f"{len(snapshot.sockets)} sockets have an unknown owner, so rules matching by "
-        "process could not judge them (rules with a port judged them by port). Allow "
-        "passwordless `sudo -n` for the audit user's socket listing, or audit as root"
+        f"{snapshot.host} was audited without privilege{why}: {blind}. Allow passwordless "
+        "`sudo -n` for the audit user's socket listing, or audit as root"
     )

@@ -25,5 +25,5 @@ class ForbiddenRule(Rule):
         """One finding per matched listener."""
         for socket in snapshot.listeners:
             if self.match.matches(socket):
-                what = describe_listener(socket) + owner_note(socket)
+                what = describe_listener(socket) + owner_note(snapshot, socket)
                 yield self.finding(snapshot, socket, what)

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from fleetaudit.model.enums import BindScope, Severity
+from fleetaudit.model.enums import BindScope, Privilege, Severity, Tool
 from fleetaudit.model.finding import Finding, fingerprint
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.socket import Socket
@@ -101,11 +101,22 @@ def describe_scope(socket: Socket) -> str:
     return f"{socket.bind_scope.value} address"
 
 
-def owner_note(socket: Socket) -> str:
-    """A note for findings on sockets whose owner could not be seen."""
+def owner_note(snapshot: HostSnapshot, socket: Socket) -> str:
+    """A note for findings on sockets whose owner could not be seen, with the reason."""
     if owner_visible(socket):
         return ""
-    return " (owner unknown: audited without privilege, so judged by port alone)"
+    return f" (owner unknown: {owners_unknown_because(snapshot)}, so judged by port alone)"
+
+
+def owners_unknown_because(snapshot: HostSnapshot) -> str:
+    """Why a host's listing leaves owners unknown: no privilege, or a listing tool that
+    names no processes at all (/proc/net, a busybox netstat built without ``-p``), which
+    privilege would not change."""
+    if snapshot.privilege is Privilege.ROOT and snapshot.tool is Tool.PROC:
+        return "/proc/net names no processes"
+    if snapshot.privilege is Privilege.ROOT and snapshot.tool is Tool.NETSTAT:
+        return "the host's netstat cannot name processes (built without -p)"
+    return "audited without privilege"
 
 
 def _nameless_owner(socket: Socket) -> str:

@@ -1,0 +1,151 @@
+"""busybox ``netstat`` captures (the listing tool of Alpine, OpenWrt and minimal images
+without ss) of real sockets, recorded with ss's reading of the same sockets by
+tests/fixtures/make_busybox_captures.sh; see the "busybox captures" section of
+tests/fixtures/captures/README.md.
+
+busybox prints net-tools' columns with differences a net-tools reading gets silently wrong:
+IPv6 sockets are labelled ``tcp``/``udp`` (no ``tcp6``), so the family must come from the
+address; the program is the base name of argv[0]; ``-p`` may not be built in at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+from typing import Any
+
+import pytest
+
+from fleetaudit.model import Privilege, Tool
+from fleetaudit.model.names import program_name, stands_for
+from fleetaudit.model.socket import Socket
+from fleetaudit.parse import detect_tool
+from fleetaudit.policy import evaluate, load_default_policy
+from tests.captures import CAPTURES, listeners, sockets
+from tests.factories import snapshot
+
+NAMES = sorted(path.stem for path in CAPTURES.glob("bb-*.txt"))
+SS = "bb-ss-tuanpe-root"
+WITH_PROGRAMS = "bb-netstat-tuanpe-root"  # a busybox built with netstat -p, as root
+UNPRIVILEGED = "bb-netstat-tuanpe-user"  # the same build, as nobody
+WITHOUT_PROGRAMS = "bb-netstat-tuane-root"  # Debian's busybox: no -p built in
+BUSYBOX = (WITH_PROGRAMS, UNPRIVILEGED, WITHOUT_PROGRAMS)
+
+
+def test_the_recorded_set_is_complete() -> None:
+    assert NAMES == sorted((SS, *BUSYBOX))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_capture_parses_to_its_golden_json(name: str) -> None:
+    expected: list[dict[str, Any]] = json.loads((CAPTURES / f"{name}.json").read_text())
+    assert [s.model_dump(mode="json") for s in sockets(name)] == expected
+
+
+@pytest.mark.parametrize("name", BUSYBOX)
+def test_recognised_as_netstat(name: str) -> None:
+    assert detect_tool((CAPTURES / f"{name}.txt").read_text()) is Tool.NETSTAT
+
+
+def _identity(s: Socket) -> tuple[Any, ...]:
+    # ss prints the backlog limit as a LISTEN socket's Send-Q and netstat 0, and only ss
+    # prints the %dev of a link-local address; everything else must agree
+    send_q = None if s.state.value == "LISTEN" else s.send_q
+    return (
+        s.proto.value, s.family.value, s.state.value, s.local_address, s.local_port,
+        s.peer_address, s.peer_port, s.recv_q, send_q, s.bind_scope.value,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", BUSYBOX)
+def test_every_socket_reads_as_ss_reads_it(name: str) -> None:
+    assert Counter(map(_identity, sockets(name))) == Counter(map(_identity, sockets(SS)))
+
+
+@pytest.mark.parametrize("name", BUSYBOX)
+def test_ipv6_sockets_labelled_tcp_or_udp_are_ipv6(name: str) -> None:
+    text = (CAPTURES / f"{name}.txt").read_text()
+    labels = {line.split()[0] for line in text.splitlines()[2:]}
+    assert labels == {"tcp", "udp"}  # busybox has no tcp6/udp6
+    families = Counter(s.family.value for s in sockets(name))
+    assert families == Counter(s.family.value for s in sockets(SS))
+    assert families["ipv6"] > families["ipv4"] > 0
+    wildcards = listeners(name, 9000) + listeners(name, 8443)
+    assert {(s.local_address, s.family.value, s.bind_scope.value) for s in wildcards} == {
+        ("::", "ipv6", "any")
+    }
+    mapped = {s.local_address for s in sockets(name) if s.state.value == "ESTABLISHED"}
+    assert "::ffff:127.0.0.1" in mapped
+
+
+def _owners(name: str) -> dict[tuple[Any, ...], tuple[str, int | None]]:
+    owners = {}
+    for s in sockets(name):
+        if s.processes:
+            [process] = s.processes  # busybox and the recording: one process per socket
+            owners[_identity(s)] = (process.name, process.pid)
+    return owners
+
+
+def test_owners_agree_with_ss() -> None:
+    from_ss, from_busybox = _owners(SS), _owners(WITH_PROGRAMS)
+    assert from_busybox.keys() == from_ss.keys()
+    for key, (name, pid) in from_busybox.items():
+        ss_name, ss_pid = from_ss[key]
+        assert pid == ss_pid
+        assert program_name(name) == ss_name
+        assert stands_for(name, pid, ss_name)
+    # redis-server rewrites its command line to "redis-server 127.0.0.1:6379"; busybox
+    # prints the base name of that, cut to fit 19 characters with the PID
+    redis = {p.name for s in listeners(WITH_PROGRAMS, 6379) for p in s.processes}
+    [printed] = redis
+    assert printed.startswith("redis-server 1") and printed != "redis-server"
+
+
+def test_queued_connections_have_no_process_in_a_root_capture() -> None:
+    # connections waiting in [::1]:7000's full accept queue belong to no process yet
+    queued = [s for s in sockets(WITH_PROGRAMS) if s.local_port == 7000 and s.peer_port]
+    assert len(queued) == 2
+    assert all(s.owner_known and not s.processes for s in queued)
+    [listener] = listeners(WITH_PROGRAMS, 7000)
+    assert (listener.accept_queue, listener.backlog_limit) == (2, None)
+
+
+def test_no_owner_claimed_without_privilege_or_without_p() -> None:
+    for name in (UNPRIVILEGED, WITHOUT_PROGRAMS):
+        assert all(not s.owner_known and not s.processes for s in sockets(name)), name
+
+
+def test_unread_udp_data_is_the_receive_queue() -> None:
+    for name in NAMES:
+        [udp] = listeners(name, 5353, "udp")
+        assert udp.recv_q > 0, name
+
+
+def _findings(name: str, tool: Tool, groups: tuple[str, ...]) -> Counter[tuple[Any, ...]]:
+    snap = snapshot("bb1", *sockets(name), tool=tool, privilege=Privilege.ROOT, groups=groups)
+    findings = evaluate(snap, load_default_policy(), today=date(2026, 1, 1))
+    return Counter(
+        (
+            f.rule_id,
+            f.socket.proto.value if f.socket else None,
+            f.socket.local_address if f.socket else None,
+            f.socket.local_port if f.socket else None,
+        )
+        for f in findings
+        if f.rule_id != "listen-backlog"  # judged from ss's backlog limit, unknown to netstat
+    )
+
+
+@pytest.mark.parametrize("groups", [(), ("web",), ("db",)])
+def test_default_policy_judges_busybox_and_ss_alike(groups: tuple[str, ...]) -> None:
+    from_ss = _findings(SS, Tool.SS, groups)
+    assert _findings(WITH_PROGRAMS, Tool.NETSTAT, groups) == from_ss
+    snap = snapshot("bb1", *sockets(SS), privilege=Privilege.ROOT, groups=groups)
+    full = [f for f in evaluate(snap, load_default_policy()) if f.rule_id == "listen-backlog"]
+    assert [(f.socket.local_address, f.socket.local_port) for f in full if f.socket] == [
+        ("::1", 7000)
+    ]
+    if groups:
+        assert from_ss  # closed-world hosts: the recording's listeners are unexpected
