@@ -25,17 +25,21 @@ def _run(
     hide: tuple[str, ...] = (),
     replace: dict[str, str] | None = None,
     user: str | None = None,
+    shell: str = "sh",
+    path: str | None = None,
 ) -> str:
-    """Run ``script`` with the tools in ``hide`` made unusable and each tool in ``replace``
-    swapped for another binary (both by bind mounts in a private mount namespace)."""
-    argv = ["sh", "-c", script]
+    """Run ``script`` in ``shell`` with the tools in ``hide`` made unusable and each tool in
+    ``replace`` swapped for another binary (both by bind mounts in a private mount
+    namespace), and ``path`` as PATH if given."""
+    argv = [*shell.split(), "-c", script]
     sources = dict.fromkeys(hide, "/dev/null") | (replace or {})
     if sources:
         mounts = "; ".join(f"mount --bind {src} {shutil.which(t)}" for t, src in sources.items())
-        argv = ["unshare", "--mount", "sh", "-c", f'{mounts}; exec sh -c "$0"', script]
+        argv = ["unshare", "--mount", "sh", "-c", f'{mounts}; exec {shell} -c "$0"', script]
     if user:
         argv = ["runuser", "-u", user, "--", *argv]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    env = None if path is None else {**os.environ, "PATH": path}
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -104,6 +108,33 @@ def test_busybox_netstat_without_p_still_lists_every_socket():
     }
     assert ours <= listeners
     assert not any(s.owner_known for s in listed.sockets)  # no -p: no owner claimed
+
+
+@needs_root_unshare
+@pytest.mark.skipif(not shutil.which("busybox"), reason="needs busybox")
+def test_runs_in_an_all_busybox_userland(tmp_path):
+    """An Alpine-like host: busybox ash runs the script, every tool it finds first on PATH
+    is a busybox applet, and there is no ss. The reply must be whole: uid, counters, a
+    netstat listing that parses."""
+    busybox = shutil.which("busybox")
+    assert busybox
+    subprocess.run([busybox, "--install", "-s", str(tmp_path)], check=True, timeout=30)
+    assert (tmp_path / "netstat").is_symlink() and (tmp_path / "head").is_symlink()
+    with socket.create_server(("::1", 0), family=socket.AF_INET6) as server:
+        port = server.getsockname()[1]
+        output = _run(COLLECT, hide=("ss",), shell=f"{busybox} sh", path=str(tmp_path))
+    reply = parse_reply(output)
+    assert (reply.tool, reply.privilege, reply.uid) == (Tool.NETSTAT, Privilege.ROOT, "0")
+    assert set(reply.counters) == {"ListenOverflows", "ListenDrops"}
+    assert "PID" not in reply.output.splitlines()[1]  # busybox's netstat, not net-tools'
+    _, listed = parse_capture(reply.output, tool=Tool.NETSTAT, privileged=True)
+    assert not listed.errors
+    [ours] = [s for s in listed.sockets if s.local_port == port]
+    assert (ours.family, ours.local_address, ours.state) == (
+        Family.IPV6,
+        "::1",
+        SocketState.LISTEN,
+    )
 
 
 @needs_root_unshare
