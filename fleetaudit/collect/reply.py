@@ -8,7 +8,11 @@ from fleetaudit.errors import TransportError
 from fleetaudit.model.enums import HostStatus, Privilege, Tool
 
 _MARK = "@@"
+_FIRST = "@@fleetaudit "
 _OUTPUT = "@@output"
+_STARTUP_LINES = 64
+"""Lines a login shell may print before the script starts (an ``echo`` in a ``.bashrc``,
+a message of the day): skipped, up to this many."""
 COUNTERS = ("ListenOverflows", "ListenDrops")
 
 
@@ -29,12 +33,13 @@ class Reply:
 def parse_reply(stdout: str) -> Reply:
     """Split the script's ``@@`` header from the tool output.
 
-    Raises TransportError(COMMAND_FAILED) when the reply is not from our script (a forced
-    command in authorized_keys, a restricted shell, a login banner on stdout...).
+    What a login shell printed before the script started is skipped. Raises
+    TransportError(COMMAND_FAILED) when the reply is not from our script (a forced command in
+    authorized_keys, a restricted shell...).
     """
     fields: dict[str, str] = {}
-    position = 0
-    line_no = 0
+    position = _script_start(stdout)
+    line_no = stdout.count("\n", 0, position)
     while True:
         end = stdout.find("\n", position)
         line = stdout[position:] if end < 0 else stdout[position:end]
@@ -47,6 +52,21 @@ def parse_reply(stdout: str) -> Reply:
         key, _, value = line[len(_MARK) :].partition(" ")
         fields[key] = value
         position = end + 1
+
+
+def _script_start(stdout: str) -> int:
+    """Where the script's first header line starts, after at most ``_STARTUP_LINES`` lines
+    of shell start-up output; 0 when there is none, so that the strict reading names the
+    first line that is not the script's."""
+    position = 0
+    for _ in range(_STARTUP_LINES + 1):
+        if stdout.startswith(_FIRST, position):
+            return position
+        end = stdout.find("\n", position)
+        if end < 0:
+            break
+        position = end + 1
+    return 0
 
 
 def _reply(fields: dict[str, str], output: str) -> Reply:
@@ -71,5 +91,5 @@ def _unexpected(line: str, line_no: int) -> str:
     shown = line[:120] + ("..." if len(line) > 120 else "")
     return (
         f"unexpected output on line {line_no} before the socket listing: {shown!r} "
-        "(a forced command, a restricted shell or a login banner on stdout?)"
+        "(a forced command or a restricted shell?)"
     )

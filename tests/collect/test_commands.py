@@ -64,6 +64,13 @@ def test_prefers_ss_and_reports_root():
     assert reply.output.startswith("Netid")
 
 
+def test_output_of_a_login_script_before_the_script_is_tolerated():
+    # what a .bashrc that echoes, run by the login shell before our command, looks like
+    reply = parse_reply(_run("echo 'Welcome to web1'; echo; echo '@@ not ours'; " + COLLECT))
+    assert reply.uid == str(os.geteuid())
+    assert reply.tool in (Tool.SS, Tool.NETSTAT, Tool.PROC)
+
+
 needs_root_unshare = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root and unshare"
 )

@@ -28,7 +28,9 @@ def test_empty_output_after_marker_is_kept_empty():
     "stdout",
     [
         "",
-        "Welcome to host!\n@@fleetaudit 1\n@@output\n",  # banner printed by a login script
+        "Welcome to host!\n",  # a login script's output, and no script
+        "This account is restricted.\n@@output\n",  # a forced command, not our script
+        "x\n" * 65 + "@@fleetaudit 1\n@@tool ss\n@@privilege root\n@@output\n",  # too much
         "@@fleetaudit 1\n@@tool ss\n",  # cut before the output marker
         "@@tool ss\n@@privilege root\n@@output\n",  # not our script
         "@@fleetaudit 1\n@@tool telnet\n@@privilege root\n@@output\n",
@@ -39,3 +41,15 @@ def test_foreign_or_broken_replies_fail_the_host_clearly(stdout):
         parse_reply(stdout)
     assert info.value.status is HostStatus.COMMAND_FAILED
     assert info.value.message
+
+
+def test_what_a_login_shell_prints_first_is_skipped():
+    motd = "Welcome to web1!\n\n  Authorized use only.\n"
+    reply = parse_reply(motd + "@@fleetaudit 1\n@@tool ss\n@@privilege root\n@@output\nNetid\n")
+    assert (reply.tool, reply.output) == (Tool.SS, "Netid\n")
+
+
+def test_error_names_the_first_unexpected_line_with_its_number():
+    with pytest.raises(TransportError) as info:
+        parse_reply("Welcome!\n@@fleetaudit 1\nstray text\n@@output\n")
+    assert "line 3" in info.value.message and "'stray text'" in info.value.message
