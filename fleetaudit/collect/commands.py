@@ -24,16 +24,19 @@ Header lines (each optional except ``@@fleetaudit`` and ``@@output``)::
 
 from __future__ import annotations
 
-# NOTE: POSIX sh only (dash, busybox ash): no bashisms, no `local`, no arrays. Shell
-# builtins where they will do (the uid from /proc/self/status, the TcpExt counters paired
-# name by value with `set --`): every process started costs each audited host, thousands
-# of times a night, and the listing tool is the only one that has to run.
+# NOTE: sshd hands the script to the audit user's login shell, so it is POSIX sh only
+# (dash, bash, busybox ash, ksh; zsh in its sh emulation, without which it would not split
+# `$values` into words): no bashisms, no `local`, no arrays. Shell builtins where they will
+# do (the uid from /proc/self/status, the TcpExt counters paired name by value with
+# `set --`): every process started costs each audited host, thousands of times a night,
+# and the listing tool is the only one that has to run.
 # `sudo -n -l CMD` asks whether CMD may run without a password without running it, and
 # honours sudoers rules that allow exactly one command line (least privilege).
 # netstat takes only the options its usage text offers: busybox may be built without -p
 # (and then rejects the whole command line), and old net-tools without -W. busybox never
 # truncates addresses, so -W (there: padding only) is asked of net-tools alone.
-_SCRIPT_TEMPLATE = r"""LC_ALL=C; export LC_ALL
+_SCRIPT_TEMPLATE = r"""[ -z "${ZSH_VERSION-}" ] || emulate sh
+LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/sbin:/sbin:/usr/bin:/bin"; export PATH
 echo "@@fleetaudit 1"
 uid=

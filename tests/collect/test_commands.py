@@ -55,6 +55,22 @@ def test_script_is_posix_sh():
         subprocess.run(["sh", "-n", "-c", script], check=True, timeout=10)
 
 
+@pytest.mark.parametrize("shell", ["dash", "bash", "busybox sh", "zsh"])
+def test_every_sh_compatible_login_shell_gives_the_same_header(shell):
+    """sshd runs the script in the audit user's login shell; each must give the whole
+    header (zsh, unless put in sh emulation, silently lost the kernel counters)."""
+    if not shutil.which(shell.split()[0]):
+        pytest.skip(f"{shell} is not installed")
+    reference, reply = parse_reply(_run(COLLECT)), parse_reply(_run(COLLECT, shell=shell))
+    assert (reply.tool, reply.privilege, reply.uid) == (
+        reference.tool,
+        reference.privilege,
+        str(os.geteuid()),
+    )
+    if os.path.exists("/proc/net/netstat"):
+        assert set(reply.counters) == {"ListenOverflows", "ListenDrops"}
+
+
 def test_prefers_ss_and_reports_root():
     if os.geteuid() != 0:
         pytest.skip("needs root")
