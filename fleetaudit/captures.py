@@ -14,10 +14,13 @@ from pathlib import Path
 from fleetaudit.errors import CaptureError
 from fleetaudit.inventory.model import Host, Inventory
 from fleetaudit.lab.replies import RecordedHost
+from fleetaudit.model.enums import Tool
 from fleetaudit.parse import detect_tool
 from fleetaudit.transport import ReplayTransport, Responder
 
 _REPLY_MARK = "@@fleetaudit"
+_WIDE_NETSTAT = "netstat -tuanpeW"
+"""The command a ``--wide`` netstat capture is said to come from: what the script runs."""
 _ROOT_UID = 0
 _USER_UID = 1000
 
@@ -42,9 +45,11 @@ def load_captures(
     groups: Sequence[str],
     inventory: Inventory | None,
     privileged: bool,
+    wide: bool = False,
 ) -> list[SavedCapture]:
     """Read capture files into hosts; groups and labels come from ``inventory`` when the
-    host is in it, else from ``groups``."""
+    host is in it, else from ``groups``. ``privileged``: taken as root; ``wide``: netstat
+    captures were taken with ``-W`` (see :class:`~fleetaudit.parse.interface.Parser`)."""
     if host is not None and len(paths) != 1:
         raise CaptureError("--host names the host of a single capture; give one file")
     known = {h.name: h for h in inventory.hosts} if inventory is not None else {}
@@ -52,7 +57,7 @@ def load_captures(
     for path in paths:
         name = host or host_name_of(path)
         entry = known.get(name) or Host(name=name, address=name, groups=tuple(groups))
-        captures.append(SavedCapture(entry, _responder(path, privileged)))
+        captures.append(SavedCapture(entry, _responder(path, privileged, wide)))
     names = [c.host.name for c in captures]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -65,7 +70,7 @@ def replay_transport(captures: Sequence[SavedCapture]) -> ReplayTransport:
     return ReplayTransport({c.host.name: c.responder for c in captures})
 
 
-def _responder(path: Path, privileged: bool) -> Responder:
+def _responder(path: Path, privileged: bool, wide: bool) -> Responder:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
@@ -75,4 +80,5 @@ def _responder(path: Path, privileged: bool) -> Responder:
         return lambda command: (0, text, "")
     tool = detect_tool(text, source=str(path))
     uid = _ROOT_UID if privileged else _USER_UID
-    return RecordedHost(tool, text, login_uid=uid, sudo_allowed=False).reply
+    command = _WIDE_NETSTAT if wide and tool is Tool.NETSTAT else None
+    return RecordedHost(tool, text, login_uid=uid, sudo_allowed=False, command=command).reply

@@ -33,7 +33,11 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
     privileged = reply.privilege is Privilege.ROOT
     try:
         _, parsed = parse_capture(
-            reply.output, tool=reply.tool, privileged=privileged, source=host.name
+            reply.output,
+            tool=reply.tool,
+            privileged=privileged,
+            wide=reply.wide,
+            source=host.name,
         )
     except CaptureError as exc:
         return HostSnapshot(
@@ -71,6 +75,7 @@ def _queue_history(
                 reply.output,
                 tool=reply.tool,
                 privileged=reply.privilege is Privilege.ROOT,
+                wide=reply.wide,
                 source=capture.host.name,
             )
         except CaptureError:

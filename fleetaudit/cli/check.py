@@ -45,6 +45,13 @@ def check(
             "has none. Without it such sockets are owner-unknown, as for an unprivileged run."
         ),
     ] = False,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            help="netstat captures were taken with -W, so no address was cut (see "
+            "`fleetaudit parse --help`)."
+        ),
+    ] = False,
     format: Format = OutputFormat.TABLE,
     output: Output = None,
     fail_on: FailOn = Severity.HIGH,
@@ -66,6 +73,7 @@ def check(
             groups=group or [],
             inventory=hosts_inventory,
             privileged=privileged,
+            wide=wide,
         )
         rules = load_policy_or_default(policy)
         auditor = Auditor(transport=replay_transport(saved))

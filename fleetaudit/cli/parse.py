@@ -45,6 +45,14 @@ def parse(
             "none. Without it, such sockets are reported as owner unknown."
         ),
     ] = False,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            help="The netstat capture was taken with -W, so no address was cut. Without it, "
+            "an IPv6 address that fills netstat's 23-character column is reported as a line "
+            "that may have been cut (unless a longer address shows the capture is wide)."
+        ),
+    ] = False,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
@@ -60,7 +68,9 @@ def parse(
 
         text = _read(file)
         chosen = None if tool is ToolChoice.AUTO else Tool(tool.value)
-        _, result = parse_capture(text, tool=chosen, privileged=privileged, source=str(file))
+        _, result = parse_capture(
+            text, tool=chosen, privileged=privileged, wide=wide, source=str(file)
+        )
         from fleetaudit.report.sockets import render_sockets
 
         write_report(render_sockets(result.sockets, format.value), output)

@@ -14,6 +14,7 @@ Header lines (each optional except ``@@fleetaudit`` and ``@@output``)::
     @@fleetaudit 1
     @@uid 1000
     @@tool ss|netstat|proc
+    @@command ss -tuanpe       (the listing command line, for ss and netstat)
     @@privilege root|unprivileged
     @@sudo-refused <first line of sudo's complaint>
     @@ListenOverflows N        (from /proc/net/netstat, when readable: kernel counters of
@@ -74,6 +75,7 @@ else
   tool=proc
 fi
 echo "@@tool $tool"
+[ "$tool" = proc ] || echo "@@command $*"
 if [ "$tool" = proc ]; then
   echo "@@privilege unprivileged"
   echo "@@output"

@@ -28,6 +28,16 @@ class Reply:
     """The tool's output; parse errors count lines from its first line."""
     counters: dict[str, int] = field(default_factory=dict)
     """Kernel TCP counters the script read (``ListenOverflows``, ``ListenDrops``)."""
+    command: str | None = None
+    """The listing command line the script ran (``netstat -tuanpeW``); None for /proc/net."""
+
+    @property
+    def wide(self) -> bool:
+        """True when the listing prints every address whole: netstat ran with ``-W``."""
+        if self.command is None or self.tool is not Tool.NETSTAT:
+            return False
+        options = self.command.split()[1:]
+        return any(o.startswith("-") and not o.startswith("--") and "W" in o for o in options)
 
 
 def parse_reply(stdout: str) -> Reply:
@@ -84,6 +94,7 @@ def _reply(fields: dict[str, str], output: str) -> Reply:
         sudo_refused=fields.get("sudo-refused"),
         output=output,
         counters={k: int(v) for k, v in fields.items() if k in COUNTERS and v.isdigit()},
+        command=fields.get("command"),
     )
 
 

@@ -21,12 +21,16 @@ class RecordedHost:
     listing: str
     login_uid: int = 1000
     sudo_allowed: bool = True
+    command: str | None = None
+    """The command line that made the listing, when known (``netstat -tuanpeW``)."""
 
     def reply(self, command: str) -> tuple[int, str, str]:
         """``(exit_status, stdout, stderr)`` for ``command``, like ``sh -c`` on the host."""
         if command not in (COLLECT, COLLECT_BECOME):
             return 127, "", f"sh: 1: {command.split()[0] if command else ''}: not found\n"
         header = ["@@fleetaudit 1", f"@@uid {self.login_uid}", f"@@tool {self.tool.value}"]
+        if self.command is not None:
+            header.append(f"@@command {self.command}")
         header.append(f"@@privilege {self._privilege(command).value}")
         if self._sudo_refused(command):
             header.insert(3, "@@sudo-refused sudo: a password is required")

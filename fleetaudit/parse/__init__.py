@@ -26,16 +26,18 @@ def parse_capture(
     *,
     tool: Tool | None = None,
     privileged: bool = False,
+    wide: bool = False,
     source: str = "<capture>",
 ) -> tuple[Tool, ParseResult]:
     """Parse one capture with the given dialect, or the detected one when ``tool`` is None.
+    ``privileged`` and ``wide`` are as in :class:`~fleetaudit.parse.interface.Parser`.
 
     Raises :class:`CaptureError` when the text is not a socket table, including when every
     data line failed to parse (a wrong ``--tool`` or text of another kind).
     """
     chosen = tool if tool is not None else detect_tool(text, source=source)
     with collector_paused():
-        result = PARSERS[chosen](text, privileged=privileged)
+        result = PARSERS[chosen](text, privileged=privileged, wide=wide)
     if result.errors and not result.sockets:
         first = result.errors[0]
         raise CaptureError(

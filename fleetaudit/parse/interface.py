@@ -1,8 +1,10 @@
 """The parser contract: pure functions from command output text to socket records.
 
-Every dialect module exposes ``parse(text: str, *, privileged: bool) -> ParseResult``.
-``privileged`` says whether the capture was taken as root: only then does a socket with no
-process column entry mean "no process" (a kernel socket); otherwise its owner is unknown.
+Every dialect module exposes ``parse(text: str, *, privileged: bool, wide: bool) ->
+ParseResult``. ``privileged`` says whether the capture was taken as root: only then does a
+socket with no process column entry mean "no process" (a kernel socket); otherwise its owner
+is unknown. ``wide`` says the capture prints every address whole (netstat ``-W``); only
+netstat ever cuts addresses, so the other dialects accept and ignore it.
 Parsers never raise on a bad line: they record a :class:`LineError` and go on. They raise
 :class:`~fleetaudit.errors.CaptureError` only when the text as a whole is not a socket
 table of their dialect (an error message, a routing table, an empty file).
@@ -28,6 +30,6 @@ class ParseResult:
 class Parser(Protocol):
     """What each dialect module provides (checked structurally)."""
 
-    def __call__(self, text: str, *, privileged: bool = False) -> ParseResult:
+    def __call__(self, text: str, *, privileged: bool = False, wide: bool = False) -> ParseResult:
         """Parse one capture."""
         ...

@@ -67,11 +67,18 @@ class _Columns:
         self.program = "PID/Program" in line
 
 
-def parse(text: str, *, privileged: bool = False) -> ParseResult:
-    """Parse ``netstat`` output; the UNIX-domain section and raw sockets are skipped."""
+def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseResult:
+    """Parse ``netstat`` output; the UNIX-domain section and raw sockets are skipped.
+
+    ``wide``: the capture is known to hold every address whole (taken with ``-W``). Without
+    it, an IPv6 endpoint that fills the 23-character column exactly may have been cut (see
+    :func:`_reject_cut_addresses`), unless a longer endpoint shows the capture is wide.
+    """
     columns = _Columns()
     sockets: list[RawSocket] = []
     errors: list[LineError] = []
+    may_be_cut: list[tuple[int, str]] = []
+    widest = 0
     for number, line in enumerate(text.splitlines(), start=1):
         fields = line.split(None, 5)
         if not fields:
@@ -87,7 +94,42 @@ def parse(text: str, *, privileged: bool = False) -> ParseResult:
             sockets.append(_parse_line(fields, number, columns, privileged))
         except (_LineProblem, AddressError) as exc:
             errors.append(LineError(line=number, text=line[:300], reason=str(exc)))
+            continue
+        longest = max(len(fields[3]), len(fields[4]))
+        widest = max(widest, longest)
+        if longest == _ADDRESS_COLUMN and first[-1] == "6":
+            may_be_cut.append((len(sockets) - 1, line))
+    if may_be_cut and not wide and widest <= _ADDRESS_COLUMN:
+        return _reject_cut_addresses(sockets, errors, may_be_cut)
     return ParseResult(tuple(sockets), tuple(errors))
+
+
+_ADDRESS_COLUMN = 23
+"""Width of netstat's address columns; without ``-W`` net-tools (and toybox) cut a longer
+``host:port`` to exactly this many characters, keeping the port."""
+
+
+def _reject_cut_addresses(
+    sockets: list[RawSocket], errors: list[LineError], may_be_cut: list[tuple[int, str]]
+) -> ParseResult:
+    """Turn the lines whose IPv6 endpoint fills the address column into line errors.
+
+    net-tools cuts the host part, so the text left is often still a valid address, just the
+    wrong one (``2a01:4f8:c17:1a2::1234:443`` prints as ``2a01:4f8:c17:1a2::1:443``). Such
+    a line cannot be told from an address of exactly that length, so it is reported rather
+    than guessed. busybox labels IPv6 lines ``tcp``/``udp`` and never cuts: not affected.
+    """
+    cut = {index for index, _ in may_be_cut}
+    reason = (
+        "an IPv6 address fills netstat's 23-character column and may have been cut; "
+        "capture with netstat -W (or pass --wide if it was)"
+    )
+    errors = errors + [
+        LineError(line=sockets[index].line, text=line[:300], reason=reason)
+        for index, line in may_be_cut
+    ]
+    kept = tuple(s for index, s in enumerate(sockets) if index not in cut)
+    return ParseResult(kept, tuple(sorted(errors, key=lambda error: error.line)))
 
 
 def _is_other_section(line: str) -> bool:

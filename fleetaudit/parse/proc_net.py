@@ -43,10 +43,10 @@ class _LineProblem(ValueError):
     """A data line that cannot be read; becomes a :class:`LineError`."""
 
 
-def parse(text: str, *, privileged: bool = False) -> ParseResult:
-    """Parse one or more /proc/net socket tables. ``privileged`` changes nothing: the
-    files never name processes."""
-    del privileged
+def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseResult:
+    """Parse one or more /proc/net socket tables. ``privileged`` and ``wide`` change
+    nothing: the files never name processes and print every address in full."""
+    del privileged, wide
     sockets: list[RawSocket] = []
     errors: list[LineError] = []
     proto: Proto | None = None

@@ -41,8 +41,10 @@ class _LineProblem(ValueError):
     """A data line that cannot be read; becomes a :class:`LineError`."""
 
 
-def parse(text: str, *, privileged: bool = False) -> ParseResult:
-    """Parse ``ss`` output; lines of other socket kinds (unix, netlink, raw) are skipped."""
+def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseResult:
+    """Parse ``ss`` output; lines of other socket kinds (unix, netlink, raw) are skipped.
+    ``wide`` changes nothing: ss never cuts an address."""
+    del wide
     capture = Capture(text, privileged)
     sockets: list[RawSocket] = []
     errors: list[LineError] = []

@@ -55,3 +55,16 @@ def test_not_a_socket_table_is_a_clear_error(tmp_path: Path) -> None:
     done = fleetaudit("parse", str(capture))
     assert done.returncode == 2
     assert "routing table" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cut_netstat_addresses_are_named_unless_the_capture_is_declared_wide() -> None:
+    capture = CAPTURES / "nt-nettools-tuanpe-root.txt"  # netstat without -W
+    done = fleetaudit("parse", str(capture), "--format", "json", "--privileged")
+    assert done.returncode == 2
+    reported = done.stderr.splitlines()
+    assert len(reported) == 9
+    assert all("23-character column and may have been cut" in line for line in reported)
+    assert reported[0].startswith(f"{capture}:6: ")
+    assert len(json.loads(done.stdout)) == 28  # everything else is still printed
+    forced = fleetaudit("parse", str(capture), "--format", "json", "--privileged", "--wide")
+    assert forced.returncode == 0 and len(json.loads(forced.stdout)) == 37

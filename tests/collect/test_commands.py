@@ -76,6 +76,7 @@ def test_prefers_ss_and_reports_root():
         pytest.skip("needs root")
     reply = parse_reply(_run(COLLECT))
     assert reply.tool is Tool.SS
+    assert reply.command == "ss -tuanpe"
     assert reply.privilege is Privilege.ROOT
     assert reply.output.startswith("Netid")
 
@@ -96,6 +97,7 @@ needs_root_unshare = pytest.mark.skipif(
 def test_falls_back_to_netstat_when_ss_is_missing():
     reply = parse_reply(_run(COLLECT, hide=("ss",)))
     assert reply.tool is Tool.NETSTAT
+    assert reply.command == "netstat -tuanpeW" and reply.wide  # net-tools offers -p and -W
     assert "Proto Recv-Q Send-Q" in reply.output
 
 
@@ -115,6 +117,7 @@ def test_busybox_netstat_without_p_still_lists_every_socket():
         socket.create_server(("::1", 0), family=socket.AF_INET6) as v6,
     ):
         reply = parse_reply(_run(COLLECT, hide=("ss",), replace={"netstat": busybox}))
+        assert reply.command == "netstat -tuane"
         ours = {
             (Family.IPV4, "127.0.0.1", v4.getsockname()[1]),
             (Family.IPV6, "::1", v6.getsockname()[1]),
@@ -164,6 +167,7 @@ def test_runs_in_an_all_busybox_userland(tmp_path):
 def test_falls_back_to_proc_net_when_neither_exists():
     reply = parse_reply(_run(COLLECT, hide=("ss", "netstat")))
     assert reply.tool is Tool.PROC
+    assert reply.command is None
     assert "==> /proc/net/tcp <==" in reply.output
     assert "==> /proc/net/udp6 <==" in reply.output
 

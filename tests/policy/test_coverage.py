@@ -2,7 +2,7 @@
 
 import pytest
 
-from fleetaudit.model import Privilege, Severity, Tool
+from fleetaudit.model import LineError, Privilege, Severity, Tool
 from fleetaudit.policy import evaluate
 from tests.factories import snapshot, sock
 from tests.policy.builders import policy, unknown_owner
@@ -77,3 +77,20 @@ def test_severities_are_configurable_and_both_gaps_reported_separately() -> None
     unprivileged, host_key = evaluate(host, custom)
     assert (unprivileged.severity, host_key.severity) == (Severity.LOW, Severity.CRITICAL)
     assert unprivileged.fingerprint != host_key.fingerprint
+
+
+def test_unread_lines_are_a_high_finding_naming_the_first() -> None:
+    errors = (
+        LineError(line=7, text="tcp6 ...", reason="may have been cut"),
+        LineError(line=9, text="tcp6 ...", reason="may have been cut"),
+    )
+    host = snapshot("old1", sock("0.0.0.0", 22, "sshd"), parse_errors=errors)
+    [finding] = evaluate(host, COVERAGE)
+    assert (finding.severity, finding.socket) == (Severity.HIGH, None)
+    assert finding.message.startswith(
+        "old1: 2 line(s) of its listing could not be read, so the sockets on them were not "
+        "judged (first, line 7: may have been cut)"
+    )
+    # the fingerprint names the gap, not the count: it stays the same run after run
+    fewer = snapshot("old1", sock("0.0.0.0", 22, "sshd"), parse_errors=errors[:1])
+    assert evaluate(fewer, COVERAGE)[0].fingerprint == finding.fingerprint

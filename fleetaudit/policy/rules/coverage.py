@@ -8,6 +8,9 @@ Two gaps make the other rules' silence untrustworthy:
   sockets (rules with a port fell back to it). Severity: ``severity``.
 - **No host-key check**: the run skipped host-key verification for the host, so the listing
   may come from an impostor. Severity: ``host_key_severity``.
+- **Unread lines**: lines of the listing could not be read (an address netstat may have
+  cut, a shape no parser knows), so the sockets on them were not judged at all.
+  Severity: ``unread_severity``.
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ from fleetaudit.policy.rules.interface import Rule, owners_unknown_because
 
 
 class CoverageRule(Rule):
-    """Hosts audited without privilege or without a host-key check."""
+    """Hosts audited without privilege, without a host-key check, or with unread lines."""
 
     kind: Literal["coverage"]
     severity: Severity = Severity.MEDIUM
     host_key_severity: Severity = Severity.HIGH
+    unread_severity: Severity = Severity.HIGH
 
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
         """At most one finding per gap, host-level (no socket)."""
@@ -41,6 +45,10 @@ class CoverageRule(Rule):
                 "and run without --insecure-no-host-key-check"
             )
             yield self.finding(snapshot, None, what, "host-key", severity=self.host_key_severity)
+        if snapshot.parse_errors:
+            yield self.finding(
+                snapshot, None, _unread(snapshot), "unread", severity=self.unread_severity
+            )
 
 
 def _unprivileged(snapshot: HostSnapshot, unknown: int) -> str:
@@ -56,4 +64,13 @@ def _unprivileged(snapshot: HostSnapshot, unknown: int) -> str:
     return (
         f"{snapshot.host} was audited without privilege{why}: {blind}. Allow passwordless "
         "`sudo -n` for the audit user's socket listing, or audit as root"
+    )
+
+
+def _unread(snapshot: HostSnapshot) -> str:
+    first = snapshot.parse_errors[0]
+    count = len(snapshot.parse_errors)
+    return (
+        f"{snapshot.host}: {count} line(s) of its listing could not be read, so the sockets "
+        f"on them were not judged (first, line {first.line}: {first.reason})"
     )

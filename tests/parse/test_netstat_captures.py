@@ -1,11 +1,13 @@
-"""busybox ``netstat`` captures (the listing tool of Alpine, OpenWrt and minimal images
-without ss) of real sockets, recorded with ss's reading of the same sockets by
-tests/fixtures/make_busybox_captures.sh; see the "busybox captures" section of
+"""netstat variants a fleet meets, recorded with ss's reading of the same real sockets by
+tests/fixtures/make_netstat_captures.sh; see the "netstat variants" section of
 tests/fixtures/captures/README.md.
 
-busybox prints net-tools' columns with differences a net-tools reading gets silently wrong:
-IPv6 sockets are labelled ``tcp``/``udp`` (no ``tcp6``), so the family must come from the
-address; the program is the base name of argv[0]; ``-p`` may not be built in at all.
+busybox ``netstat`` (Alpine, OpenWrt, minimal images without ss) prints net-tools' columns
+with differences a net-tools reading gets silently wrong: IPv6 sockets are labelled
+``tcp``/``udp`` (no ``tcp6``), so the family must come from the address; the program is the
+base name of argv[0]; ``-p`` may not be built in at all. net-tools without ``-W`` cuts an
+IPv6 ``host:port`` longer than its 23-character column, often into a valid but wrong
+address: such lines are reported, never guessed.
 """
 
 from __future__ import annotations
@@ -20,30 +22,42 @@ import pytest
 from fleetaudit.model import Privilege, Tool
 from fleetaudit.model.names import program_name, stands_for
 from fleetaudit.model.socket import Socket
-from fleetaudit.parse import detect_tool
+from fleetaudit.parse import detect_tool, parse_capture
 from fleetaudit.policy import evaluate, load_default_policy
-from tests.captures import CAPTURES, listeners, sockets
+from tests.captures import CAPTURES, WITH_LINE_ERRORS, listeners, sockets
 from tests.factories import snapshot
 
-NAMES = sorted(path.stem for path in CAPTURES.glob("bb-*.txt"))
-SS = "bb-ss-tuanpe-root"
-WITH_PROGRAMS = "bb-netstat-tuanpe-root"  # a busybox built with netstat -p, as root
-UNPRIVILEGED = "bb-netstat-tuanpe-user"  # the same build, as nobody
-WITHOUT_PROGRAMS = "bb-netstat-tuane-root"  # Debian's busybox: no -p built in
+NAMES = sorted(path.stem for path in CAPTURES.glob("nt-*.txt"))
+SS = "nt-ss-tuanpe-root"
+WITH_PROGRAMS = "nt-busybox-tuanpe-root"  # a busybox built with netstat -p, as root
+UNPRIVILEGED = "nt-busybox-tuanpe-user"  # the same build, as nobody
+WITHOUT_PROGRAMS = "nt-busybox-tuane-root"  # Debian's busybox: no -p built in
 BUSYBOX = (WITH_PROGRAMS, UNPRIVILEGED, WITHOUT_PROGRAMS)
+WIDE = "nt-nettools-tuanpeW-root"  # net-tools with -W: nothing cut
+CUT = "nt-nettools-tuanpe-root"  # net-tools without -W: long IPv6 addresses cut
+WHOLE = (*BUSYBOX, WIDE)  # every listing that prints every address whole
 
 
 def test_the_recorded_set_is_complete() -> None:
-    assert NAMES == sorted((SS, *BUSYBOX))
+    assert NAMES == sorted((SS, *WHOLE, CUT))
+    assert {CUT} == WITH_LINE_ERRORS
+
+
+def _cut(*, wide: bool = False) -> tuple[list[Socket], list[int]]:
+    """The sockets and the error line numbers of the capture with cut addresses."""
+    text = (CAPTURES / f"{CUT}.txt").read_text()
+    _, result = parse_capture(text, tool=Tool.NETSTAT, privileged=True, wide=wide)
+    return [Socket.from_raw(raw) for raw in result.sockets], [e.line for e in result.errors]
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_capture_parses_to_its_golden_json(name: str) -> None:
     expected: list[dict[str, Any]] = json.loads((CAPTURES / f"{name}.json").read_text())
-    assert [s.model_dump(mode="json") for s in sockets(name)] == expected
+    read = _cut()[0] if name == CUT else sockets(name)
+    assert [s.model_dump(mode="json") for s in read] == expected
 
 
-@pytest.mark.parametrize("name", BUSYBOX)
+@pytest.mark.parametrize("name", (*BUSYBOX, WIDE, CUT))
 def test_recognised_as_netstat(name: str) -> None:
     assert detect_tool((CAPTURES / f"{name}.txt").read_text()) is Tool.NETSTAT
 
@@ -58,7 +72,7 @@ def _identity(s: Socket) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("name", BUSYBOX)
+@pytest.mark.parametrize("name", WHOLE)
 def test_every_socket_reads_as_ss_reads_it(name: str) -> None:
     assert Counter(map(_identity, sockets(name))) == Counter(map(_identity, sockets(SS)))
 
@@ -77,6 +91,42 @@ def test_ipv6_sockets_labelled_tcp_or_udp_are_ipv6(name: str) -> None:
     }
     mapped = {s.local_address for s in sockets(name) if s.state.value == "ESTABLISHED"}
     assert "::ffff:127.0.0.1" in mapped
+
+
+def _fills_the_column(line: str) -> bool:
+    fields = line.split()
+    return fields[0] in ("tcp6", "udp6") and 23 in (len(fields[3]), len(fields[4]))
+
+
+def test_cut_addresses_are_reported_never_guessed() -> None:
+    text = (CAPTURES / f"{CUT}.txt").read_text()
+    full = [n for n, line in enumerate(text.splitlines(), 1) if line and _fills_the_column(line)]
+    read, errors = _cut()
+    assert errors == full and len(full) == 9
+    # what was read is right, socket for socket; what was not is exactly what is missing
+    from_ss = Counter(map(_identity, sockets(SS)))
+    assert not Counter(map(_identity, read)) - from_ss
+    assert len(read) + len(errors) == len(sockets(SS))
+
+
+def test_a_cut_address_can_look_valid_and_be_wrong() -> None:
+    """Why filling the column is enough to reject a line: read as if wide, net-tools' cut
+    of 2001:db8:c17:1a2::1234 is the valid address 2001:db8:c17:1a2::1 (port 443), or
+    ::12 (port 53), neither of which the host has."""
+    addresses = {s.local_address for s in _cut(wide=True)[0]}
+    assert {"2001:db8:c17:1a2::1", "2001:db8:c17:1a2::12"} <= addresses
+    assert (
+        not addresses
+        & {"2001:db8:c17:1a2::1", "2001:db8:c17:1a2::12"}
+        & {s.local_address for s in sockets(SS)}
+    )
+
+
+def test_an_address_that_fills_the_column_is_read_in_a_wide_capture() -> None:
+    # [2001:db8:c17:1a::9]:8444 is exactly 23 characters and whole: -W printed it, and the
+    # longer addresses around it show that the capture is wide
+    [full] = listeners(WIDE, 8444)
+    assert (full.local_address, full.bind_scope.value) == ("2001:db8:c17:1a::9", "private")
 
 
 def _owners(name: str) -> dict[tuple[Any, ...], tuple[str, int | None]]:
@@ -98,9 +148,10 @@ def test_owners_agree_with_ss() -> None:
         assert stands_for(name, pid, ss_name)
     # redis-server rewrites its command line to "redis-server 127.0.0.1:6379"; busybox
     # prints the base name of that, cut to fit 19 characters with the PID
-    redis = {p.name for s in listeners(WITH_PROGRAMS, 6379) for p in s.processes}
-    [printed] = redis
-    assert printed.startswith("redis-server 1") and printed != "redis-server"
+    for socket in listeners(WITH_PROGRAMS, 6379):
+        [process] = socket.processes
+        printed = f"{process.pid}/redis-server 127.0.0.1:6379"[:19]
+        assert process.name == printed.partition("/")[2].rstrip()
 
 
 def test_queued_connections_have_no_process_in_a_root_capture() -> None:
@@ -118,13 +169,13 @@ def test_no_owner_claimed_without_privilege_or_without_p() -> None:
 
 
 def test_unread_udp_data_is_the_receive_queue() -> None:
-    for name in NAMES:
-        [udp] = listeners(name, 5353, "udp")
+    for name in (SS, *WHOLE):
+        [udp] = [s for s in listeners(name, 5353, "udp") if s.local_address == "0.0.0.0"]
         assert udp.recv_q > 0, name
 
 
 def _findings(name: str, tool: Tool, groups: tuple[str, ...]) -> Counter[tuple[Any, ...]]:
-    snap = snapshot("bb1", *sockets(name), tool=tool, privilege=Privilege.ROOT, groups=groups)
+    snap = snapshot("nt1", *sockets(name), tool=tool, privilege=Privilege.ROOT, groups=groups)
     findings = evaluate(snap, load_default_policy(), today=date(2026, 1, 1))
     return Counter(
         (
@@ -142,7 +193,7 @@ def _findings(name: str, tool: Tool, groups: tuple[str, ...]) -> Counter[tuple[A
 def test_default_policy_judges_busybox_and_ss_alike(groups: tuple[str, ...]) -> None:
     from_ss = _findings(SS, Tool.SS, groups)
     assert _findings(WITH_PROGRAMS, Tool.NETSTAT, groups) == from_ss
-    snap = snapshot("bb1", *sockets(SS), privilege=Privilege.ROOT, groups=groups)
+    snap = snapshot("nt1", *sockets(SS), privilege=Privilege.ROOT, groups=groups)
     full = [f for f in evaluate(snap, load_default_policy()) if f.rule_id == "listen-backlog"]
     assert [(f.socket.local_address, f.socket.local_port) for f in full if f.socket] == [
         ("::1", 7000)

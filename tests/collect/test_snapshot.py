@@ -1,0 +1,55 @@
+"""From a host's reply to its snapshot: what the script said about the listing decides how
+it is read."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from fleetaudit.collect.reply import parse_reply
+from fleetaudit.collect.runner import HostCapture
+from fleetaudit.inventory.model import Host
+from fleetaudit.model import HostStatus
+from fleetaudit.snapshot import build_snapshot
+
+# [2001:db8:c17:1a::9]:8444 fills net-tools' 23-character address column exactly
+LISTING = (
+    "Active Internet connections (servers and established)\n"
+    "Proto Recv-Q Send-Q Local Address           Foreign Address         State       "
+    "PID/Program name    \n"
+    "tcp6       0      0 2001:db8:c17:1a::9:8444 :::*                    LISTEN      "
+    "700/python3         \n"
+    "tcp        0      0 0.0.0.0:22              0.0.0.0:*               LISTEN      "
+    "600/sshd            \n"
+)
+
+
+def _snapshot(command: str):
+    stdout = f"@@fleetaudit 1\n@@uid 0\n@@tool netstat\n@@command {command}\n"
+    stdout += "@@privilege root\n@@output\n" + LISTING
+    reply = parse_reply(stdout)
+    capture = HostCapture(
+        host=Host(name="old1", address="127.0.0.1"),
+        status=HostStatus.OK,
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        duration_s=0.1,
+        reply=reply,
+    )
+    return reply, build_snapshot(capture)
+
+
+def test_netstat_run_with_w_is_read_whole() -> None:
+    reply, snap = _snapshot("netstat -tuanpeW")
+    assert reply.command == "netstat -tuanpeW" and reply.wide
+    assert not snap.parse_errors
+    assert {(s.local_address, s.local_port) for s in snap.sockets} == {
+        ("2001:db8:c17:1a::9", 8444),
+        ("0.0.0.0", 22),
+    }
+
+
+@pytest.mark.parametrize("command", ["netstat -tuanpe", "netstat -tuane"])
+def test_netstat_without_w_reports_what_may_be_cut(command: str) -> None:
+    reply, snap = _snapshot(command)
+    assert not reply.wide
+    assert [e.line for e in snap.parse_errors] == [3]  # counted from the listing's first line
+    assert [(s.local_address, s.local_port) for s in snap.sockets] == [("0.0.0.0", 22)]
