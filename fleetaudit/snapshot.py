@@ -9,7 +9,7 @@ from typing import Any
 
 from fleetaudit.collect.runner import HostCapture
 from fleetaudit.errors import CaptureError
-from fleetaudit.model.enums import HostStatus, Privilege
+from fleetaudit.model.enums import HostStatus, Privilege, Tool
 from fleetaudit.model.host import HostSnapshot, QueuePair, socket_key
 from fleetaudit.model.socket import Socket
 from fleetaudit.parse import parse_capture
@@ -102,6 +102,8 @@ def _privilege_note(capture: HostCapture) -> str | None:
     reply = capture.reply
     if reply is None or reply.privilege is Privilege.ROOT:
         return None
+    if reply.tool is Tool.PROC:
+        return "neither ss nor netstat on the host: /proc/net names no processes"
     if reply.sudo_refused is not None:
         refusal = reply.sudo_refused.strip()
         return f"sudo -n refused ({refusal}); owners of other users' sockets unknown"

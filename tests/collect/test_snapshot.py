@@ -53,3 +53,17 @@ def test_netstat_without_w_reports_what_may_be_cut(command: str) -> None:
     assert not reply.wide
     assert [e.line for e in snap.parse_errors] == [3]  # counted from the listing's first line
     assert [(s.local_address, s.local_port) for s in snap.sockets] == [("0.0.0.0", 22)]
+
+
+def test_a_proc_net_host_is_not_told_to_get_privilege() -> None:
+    stdout = "@@fleetaudit 1\n@@uid 1000\n@@tool proc\n@@privilege unprivileged\n@@output\n"
+    stdout += "==> /proc/net/tcp <==\n  sl  local_address rem_address   st\n"
+    capture = HostCapture(
+        host=Host(name="tiny1", address="127.0.0.1", become=True),
+        status=HostStatus.OK,
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        duration_s=0.1,
+        reply=parse_reply(stdout),
+    )
+    note = build_snapshot(capture).privilege_note
+    assert note == "neither ss nor netstat on the host: /proc/net names no processes"

@@ -57,6 +57,16 @@ def test_root_listing_without_processes_blames_the_tool_not_privilege(
     assert "privilege" not in finding.message and "sudo" not in finding.message
 
 
+def test_proc_net_host_blames_the_tool_whatever_the_privilege() -> None:
+    # the collection script reports /proc/net listings as unprivileged: no tool ran as root
+    host = snapshot(
+        "edge2", unknown_owner("0.0.0.0", 22), tool=Tool.PROC, privilege=Privilege.UNPRIVILEGED
+    )
+    [finding] = evaluate(host, COVERAGE)
+    assert finding.message.startswith("edge2: /proc/net names no processes: 1 of 1 sockets")
+    assert "sudo" not in finding.message
+
+
 def test_no_host_key_check_is_high_by_default() -> None:
     host = snapshot("web2", sock("0.0.0.0", 22, "sshd"), host_key_checked=False)
     [finding] = evaluate(host, COVERAGE)

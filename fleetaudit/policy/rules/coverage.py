@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
-from fleetaudit.model.enums import Privilege, Severity
+from fleetaudit.model.enums import Privilege, Severity, Tool
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.policy.matchers import owner_visible
@@ -56,8 +56,8 @@ def _unprivileged(snapshot: HostSnapshot, unknown: int) -> str:
         f"{unknown} of {len(snapshot.sockets)} sockets have an unknown owner, so rules "
         "matching by process could not judge them (rules with a port judged them by port)"
     )
-    if snapshot.privilege is Privilege.ROOT:
-        # root, yet owners unknown: the listing tool itself names no processes
+    if snapshot.privilege is Privilege.ROOT or snapshot.tool is Tool.PROC:
+        # the listing tool itself names no processes: privilege would not help
         because = owners_unknown_because(snapshot)
         return f"{snapshot.host}: {because}: {blind}. Install ss (iproute2) on the host"
     why = f" ({snapshot.privilege_note})" if snapshot.privilege_note else ""

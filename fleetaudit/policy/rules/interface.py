@@ -112,7 +112,7 @@ def owners_unknown_because(snapshot: HostSnapshot) -> str:
     """Why a host's listing leaves owners unknown: no privilege, or a listing tool that
     names no processes at all (/proc/net, a busybox netstat built without ``-p``), which
     privilege would not change."""
-    if snapshot.privilege is Privilege.ROOT and snapshot.tool is Tool.PROC:
+    if snapshot.tool is Tool.PROC:
         return "/proc/net names no processes"
     if snapshot.privilege is Privilege.ROOT and snapshot.tool is Tool.NETSTAT:
         return "the host's netstat cannot name processes (built without -p)"
