@@ -13,6 +13,7 @@ from fleetaudit.model.enums import BindScope, HostStatus, Severity
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import HostKeyPolicy, RunResult
+from fleetaudit.model.socket import Socket
 from fleetaudit.report.escape import terminal_safe as safe
 from fleetaudit.report.interface import Formatter
 from fleetaudit.report.summary import Summary, summarize
@@ -164,13 +165,19 @@ def _top_services(run: RunResult) -> str:
     """The services most often listening beyond loopback, fleet-wide, by program (so
     netstat's ``sshd: /usr/sbi`` counts as ``sshd``)."""
     counts = Counter(
-        ",".join(socket.program_names) or f"port {socket.local_port} (owner unknown)"
+        ",".join(socket.program_names) or _nameless(socket)
         for snapshot in run.snapshots
         for socket in snapshot.listeners
         if socket.bind_scope is not BindScope.LOOPBACK
     )
     top = counts.most_common(_TOP_SERVICES)
     return ", ".join(f"{safe(name)} {count}" for name, count in top)
+
+
+def _nameless(socket: Socket) -> str:
+    """A listener without a process name, by port: a kernel socket when the owner was
+    visible, else one nobody could name."""
+    return f"port {socket.local_port} ({'no process' if socket.owner_known else 'owner unknown'})"
 
 
 def _totals_section(run: RunResult, summary: Summary) -> str:

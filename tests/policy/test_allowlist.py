@@ -1,6 +1,6 @@
 """allowlist: closed world per group, unioned across every list that selects the host."""
 
-from fleetaudit.model import Proto, Severity, SocketState, Tool
+from fleetaudit.model import Privilege, Proto, Severity, SocketState, Tool
 from fleetaudit.policy import evaluate
 from tests.factories import snapshot, sock
 from tests.policy.builders import policy, unknown_owner
@@ -75,7 +75,10 @@ def test_connected_sockets_are_not_listeners() -> None:
 def test_owner_unknown_is_covered_by_an_entry_with_a_matching_port_only() -> None:
     covered = unknown_owner("0.0.0.0", 22)
     uncovered = unknown_owner("0.0.0.0", 8443)
-    [finding] = evaluate(snapshot("web1", covered, uncovered, groups=("web",)), LISTS)
+    host = snapshot(
+        "web1", covered, uncovered, groups=("web",), privilege=Privilege.UNPRIVILEGED
+    )  # fmt: skip
+    [finding] = evaluate(host, LISTS)
     assert finding.socket == uncovered
     assert "a process nobody could name listens on 0.0.0.0:" in finding.message
     assert "owner unknown: audited without privilege" in finding.message

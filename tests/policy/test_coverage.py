@@ -104,3 +104,15 @@ def test_unread_lines_are_a_high_finding_naming_the_first() -> None:
     # the fingerprint names the gap, not the count: it stays the same run after run
     fewer = snapshot("old1", sock("0.0.0.0", 22, "sshd"), parse_errors=errors[:1])
     assert evaluate(fewer, COVERAGE)[0].fingerprint == finding.fingerprint
+
+
+def test_root_ss_that_names_no_process_points_at_pid_namespaces() -> None:
+    """ss as root names every process it can see; none at all means the owners live where
+    the audit cannot see them (a container sharing the host's network)."""
+    host = snapshot("node1", unknown_owner("0.0.0.0", 2024), privilege=Privilege.ROOT)
+    [finding] = evaluate(host, COVERAGE)
+    assert finding.message.startswith(
+        "node1: ss ran as root but named no process (are the owners in another PID namespace?)"
+    )
+    assert "not from inside a container" in finding.message
+    assert "sudo" not in finding.message and "Install ss" not in finding.message

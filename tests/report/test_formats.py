@@ -145,3 +145,17 @@ def test_no_format_lets_control_characters_or_markup_through() -> None:
         assert "\x1b" not in text, fmt
         if fmt in (OutputFormat.HTML, OutputFormat.MARKDOWN, OutputFormat.JUNIT):
             assert "<script>x" not in text, fmt  # the hostile payload, never as markup
+
+
+def test_exposed_services_tell_kernel_sockets_from_unknown_owners() -> None:
+    from fleetaudit.report import TableFormatter
+
+    host = snapshot(
+        "nfs1",
+        sock("0.0.0.0", 2049, None),  # nfsd: a kernel socket, seen as root
+        sock("0.0.0.0", 8080, None, owner_known=False),
+    )
+    text = TableFormatter().render(run_result((host,)))
+    exposed = next(line for line in text.splitlines() if line.startswith("exposed"))
+    assert "port 2049 (no process) 1" in exposed
+    assert "port 8080 (owner unknown) 1" in exposed

@@ -56,10 +56,17 @@ def _unprivileged(snapshot: HostSnapshot, unknown: int) -> str:
         f"{unknown} of {len(snapshot.sockets)} sockets have an unknown owner, so rules "
         "matching by process could not judge them (rules with a port judged them by port)"
     )
-    if snapshot.privilege is Privilege.ROOT or snapshot.tool is Tool.PROC:
+    because = owners_unknown_because(snapshot)
+    if snapshot.tool is Tool.PROC or (
+        snapshot.privilege is Privilege.ROOT and snapshot.tool is Tool.NETSTAT
+    ):
         # the listing tool itself names no processes: privilege would not help
-        because = owners_unknown_because(snapshot)
         return f"{snapshot.host}: {because}: {blind}. Install ss (iproute2) on the host"
+    if snapshot.privilege is Privilege.ROOT:
+        return (
+            f"{snapshot.host}: {because}: {blind}. Audit from where the host's processes "
+            "are visible (not from inside a container)"
+        )
     why = f" ({snapshot.privilege_note})" if snapshot.privilege_note else ""
     return (
         f"{snapshot.host} was audited without privilege{why}: {blind}. Allow passwordless "

@@ -109,14 +109,17 @@ def owner_note(snapshot: HostSnapshot, socket: Socket) -> str:
 
 
 def owners_unknown_because(snapshot: HostSnapshot) -> str:
-    """Why a host's listing leaves owners unknown: no privilege, or a listing tool that
-    names no processes at all (/proc/net, a busybox netstat built without ``-p``), which
-    privilege would not change."""
+    """Why a host's listing leaves owners unknown: no privilege; a listing tool that names
+    no processes at all (/proc/net, a busybox netstat built without ``-p``), which privilege
+    would not change; or ss as root seeing none of them (their processes are not in its PID
+    namespace, as when the audit lands in a container that shares the host's network)."""
     if snapshot.tool is Tool.PROC:
         return "/proc/net names no processes"
-    if snapshot.privilege is Privilege.ROOT and snapshot.tool is Tool.NETSTAT:
+    if snapshot.privilege is not Privilege.ROOT:
+        return "audited without privilege"
+    if snapshot.tool is Tool.NETSTAT:
         return "the host's netstat cannot name processes (built without -p)"
-    return "audited without privilege"
+    return "ss ran as root but named no process (are the owners in another PID namespace?)"
 
 
 def _nameless_owner(socket: Socket) -> str:
