@@ -111,6 +111,28 @@ def _walk(
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*loc, index), out, source, error_cls)
+    elif node.tag == _TIMESTAMP:
+        _check_timestamp(node, loc, source, error_cls)
+
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _check_timestamp(
+    node: yaml.ScalarNode, loc: Loc, source: str, error_cls: type[InputError]
+) -> None:
+    """An unquoted date YAML resolves as a timestamp but the calendar lacks (2020-02-30):
+    PyYAML would fail later with a bare ValueError and no position, so fail here with one."""
+    try:
+        yaml.SafeLoader.construct_yaml_timestamp(yaml.SafeLoader(""), node)
+    except ValueError as exc:
+        raise error_cls(
+            f"invalid date {node.value!r}: {exc}",
+            path=source,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+            key=_dotted(loc) if loc else None,
+        ) from exc
 
 
 def located_error(
