@@ -111,7 +111,7 @@ def _walk(
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*loc, index), out, source, error_cls)
-    elif node.tag == _TIMESTAMP:
+    elif isinstance(node, yaml.ScalarNode) and node.tag == _TIMESTAMP:
         _check_timestamp(node, loc, source, error_cls)
 
 

@@ -33,11 +33,18 @@ def parse_capture(
     ``privileged`` and ``wide`` are as in :class:`~fleetaudit.parse.interface.Parser`.
 
     Raises :class:`CaptureError` when the text is not a socket table, including when every
-    data line failed to parse (a wrong ``--tool`` or text of another kind).
+    data line failed to parse (a wrong ``--tool`` or text of another kind) and when it lists
+    only sockets of other kinds (``ss -x``).
     """
     chosen = tool if tool is not None else detect_tool(text, source=source)
     with collector_paused():
         result = PARSERS[chosen](text, privileged=privileged, wide=wide)
+    if result.other_kinds and not result.sockets and not result.errors:
+        raise CaptureError(
+            f"no TCP or UDP socket here, only {result.other_kinds} of other kinds (unix, raw, "
+            "netlink...): not a listing fleetaudit audits (take it with ss -tuanpe)",
+            path=source,
+        )
     if result.errors and not result.sockets:
         first = result.errors[0]
         raise CaptureError(

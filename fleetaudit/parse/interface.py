@@ -25,6 +25,9 @@ class ParseResult:
 
     sockets: tuple[RawSocket, ...]
     errors: tuple[LineError, ...] = ()
+    other_kinds: int = 0
+    """Lines of sockets fleetaudit does not audit (unix, raw, netlink...), skipped: a listing
+    of nothing else is not a TCP/UDP listing, even though every line was read."""
 
 
 class Parser(Protocol):

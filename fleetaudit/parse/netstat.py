@@ -47,8 +47,9 @@ PROTOS: dict[str, tuple[Proto, Family]] = {
     "udp": (Proto.UDP, Family.IPV4),
     "udp6": (Proto.UDP, Family.IPV6),
 }
-# Internet sockets fleetaudit does not audit, and the lines of the other sections.
-SKIPPED_PROTOS = frozenset({"raw", "raw6", "udpl", "udpl6", "unix", "Proto", "Active"})
+# Sockets fleetaudit does not audit (counted), and the title lines of the sections.
+OTHER_KINDS = frozenset({"raw", "raw6", "udpl", "udpl6", "unix"})
+SKIPPED_LINES = frozenset({"Proto", "Active"})
 
 
 class _LineProblem(ValueError):
@@ -79,6 +80,7 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
     errors: list[LineError] = []
     may_be_cut: list[tuple[int, str]] = []
     widest = 0
+    other_kinds = 0
     for number, line in enumerate(text.splitlines(), start=1):
         fields = line.split(None, 5)
         if not fields:
@@ -88,7 +90,10 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
             if first == "Proto":
                 columns.read_header(line)
                 continue
-            if first in SKIPPED_PROTOS or _is_other_section(line):
+            if first in OTHER_KINDS:
+                other_kinds += 1
+                continue
+            if first in SKIPPED_LINES or _is_other_section(line):
                 continue
         try:
             sockets.append(_parse_line(fields, number, columns, privileged))
@@ -100,8 +105,8 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
         if longest == _ADDRESS_COLUMN and first[-1] == "6":
             may_be_cut.append((len(sockets) - 1, line))
     if may_be_cut and not wide and widest <= _ADDRESS_COLUMN:
-        return _reject_cut_addresses(sockets, errors, may_be_cut)
-    return ParseResult(tuple(sockets), tuple(errors))
+        sockets, errors = _reject_cut_addresses(sockets, errors, may_be_cut)
+    return ParseResult(tuple(sockets), tuple(errors), other_kinds)
 
 
 _ADDRESS_COLUMN = 23
@@ -111,7 +116,7 @@ _ADDRESS_COLUMN = 23
 
 def _reject_cut_addresses(
     sockets: list[RawSocket], errors: list[LineError], may_be_cut: list[tuple[int, str]]
-) -> ParseResult:
+) -> tuple[list[RawSocket], list[LineError]]:
     """Turn the lines whose IPv6 endpoint fills the address column into line errors.
 
     net-tools cuts the host part, so the text left is often still a valid address, just the
@@ -128,8 +133,8 @@ def _reject_cut_addresses(
         LineError(line=sockets[index].line, text=line[:300], reason=reason)
         for index, line in may_be_cut
     ]
-    kept = tuple(s for index, s in enumerate(sockets) if index not in cut)
-    return ParseResult(kept, tuple(sorted(errors, key=lambda error: error.line)))
+    kept = [s for index, s in enumerate(sockets) if index not in cut]
+    return kept, sorted(errors, key=lambda error: error.line)
 
 
 def _is_other_section(line: str) -> bool:

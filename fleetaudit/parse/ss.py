@@ -48,6 +48,7 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
     capture = Capture(text, privileged)
     sockets: list[RawSocket] = []
     errors: list[LineError] = []
+    other_kinds = 0
     for number, line in enumerate(text.splitlines(), start=1):
         fast = read_fast(line, number, capture)
         if fast is not None:
@@ -63,7 +64,9 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
             continue
         if record is not None:
             sockets.append(record)
-    return ParseResult(tuple(sockets), tuple(errors))
+        else:
+            other_kinds += 1
+    return ParseResult(tuple(sockets), tuple(errors), other_kinds)
 
 
 def _is_header(parts: list[str]) -> bool:

@@ -49,3 +49,30 @@ def test_header_only_listing_is_a_host_with_no_sockets() -> None:
 def test_wrong_forced_dialect_is_an_error_not_an_empty_result() -> None:
     with pytest.raises(CaptureError, match="no line could be read as netstat"):
         parse_capture("tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n", tool=Tool.NETSTAT, source="x")
+
+
+SS_UNIX_ONLY = """\
+Netid State  Recv-Q Send-Q                   Local Address:Port   Peer Address:PortProcess
+u_str LISTEN 0      4096   /run/mysqld/mysqld.sock 20311                  * 0
+u_str ESTAB  0      0                                    * 1061             * 1062
+u_dgr UNCONN 0      0                  /run/systemd/notify 14             * 0
+"""
+NETSTAT_OTHER_KINDS_ONLY = """\
+Active Internet connections (servers and established)
+Proto Recv-Q Send-Q Local Address           Foreign Address         State
+raw6       0      0 :::58                   :::*                    7
+Active UNIX domain sockets (servers and established)
+Proto RefCnt Flags       Type       State         I-Node   Path
+unix  2      [ ACC ]     STREAM     LISTENING     20311    /run/mysqld/mysqld.sock
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "tool"), [(SS_UNIX_ONLY, Tool.SS), (NETSTAT_OTHER_KINDS_ONLY, Tool.NETSTAT)]
+)
+def test_a_listing_of_only_other_socket_kinds_is_not_a_clean_host(text: str, tool: Tool) -> None:
+    """A pasted `ss -x` must not pass a review as a host with no listeners."""
+    with pytest.raises(CaptureError) as info:
+        parse_capture(text, tool=tool, source="paste.txt")
+    assert "no TCP or UDP socket here" in str(info.value)
+    assert "paste.txt" in str(info.value)
