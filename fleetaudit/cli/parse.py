@@ -13,6 +13,9 @@ from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.output import write_report
 from fleetaudit.errors import CaptureError
 
+_SHOWN_ERRORS = 20
+"""Unreadable lines named one by one; the rest are counted (a wrong file has thousands)."""
+
 
 class ToolChoice(StrEnum):
     """Which dialect to read; ``auto`` recognises it from the text."""
@@ -74,8 +77,11 @@ def parse(
         from fleetaudit.report.sockets import render_sockets
 
         write_report(render_sockets(result.sockets, format.value), output)
-        for problem in result.errors[:20]:
+        for problem in result.errors[:_SHOWN_ERRORS]:
             print(f"{file}:{problem.line}: {problem.reason}", file=sys.stderr)
+        if len(result.errors) > _SHOWN_ERRORS:
+            more = len(result.errors) - _SHOWN_ERRORS
+            print(f"{file}: and {more} more unreadable line(s)", file=sys.stderr)
         if result.errors:
             raise typer.Exit(2)
 

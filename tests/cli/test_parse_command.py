@@ -68,3 +68,14 @@ def test_cut_netstat_addresses_are_named_unless_the_capture_is_declared_wide() -
     assert len(json.loads(done.stdout)) == 28  # everything else is still printed
     forced = fleetaudit("parse", str(capture), "--format", "json", "--privileged", "--wide")
     assert forced.returncode == 0 and len(json.loads(forced.stdout)) == 37
+
+
+def test_beyond_twenty_unreadable_lines_the_rest_are_counted(tmp_path: Path) -> None:
+    capture = tmp_path / "listing.txt"
+    bad = "".join(f"tcp LISTEN zero 128 0.0.0.0:{port} 0.0.0.0:*\n" for port in range(1, 50))
+    capture.write_text("tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n" + bad)
+    done = fleetaudit("parse", str(capture))
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert len(lines) == 21
+    assert lines[-1] == f"{capture}: and 29 more unreadable line(s)"
