@@ -97,6 +97,25 @@ def canonical_ipv6(packed: bytes) -> str:
     return f"::ffff:{mapped}" if mapped is not None else ip.compressed
 
 
+@lru_cache(maxsize=4096)
+def address_problem(address: str) -> str | None:
+    """Why a local address as printed cannot be one, or None: a dotted quad out of range
+    (``300.1.1.1``) or IPv6 text that does not parse (an address cut short). Host names, in a
+    capture taken without ``-n``, pass. Only local addresses are checked: they are few per
+    host (cached), and the policy judges them; peers are many and judged by nothing."""
+    if ":" in address:
+        try:
+            ipaddress.IPv6Address(address)
+        except ValueError:
+            return f"{address!r} is not an IPv6 address"
+    elif address.replace(".", "").isdigit():
+        try:
+            ipaddress.IPv4Address(address)
+        except ValueError:
+            return f"{address!r} is not an IPv4 address"
+    return None
+
+
 @lru_cache(maxsize=1024)
 def _port(text: str) -> int | None:
     if text == "*":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from fleetaudit.model.socket import RawProcess, RawSocket
+from fleetaudit.parse._addr import address_problem
 from fleetaudit.parse._ss_common import NETIDS, STATES, USERS, Capture, build_record
 
 _ENDPOINT = r"(\[[0-9a-f:.]+\]|[0-9.]+|\*)"
@@ -52,19 +53,22 @@ def read_fast(line: str, number: int, capture: Capture) -> RawSocket | None:
             [RawProcess(n, int(p), int(f)) for n, p, f in _USER_FIELDS.findall(section[1])]
         )
         rest = rest[section.end() :]
-    # Five digits compare with "65535" as text; an out-of-range port is the exact reader's
-    # to report.
+    # Five digits compare with "65535" as text; an out-of-range port, like an impossible
+    # address, is the exact reader's to report.
     if (len(local_port) == _PORT_DIGITS and local_port > _MAX_PORT) or (
         len(peer_port) == _PORT_DIGITS and peer_port > _MAX_PORT
     ):
         return None
+    local = local[1:-1] if local[0] == "[" else local
+    if local != "*" and address_problem(local) is not None:
+        return None  # the exact reader reports it
     return build_record(
         capture,
         NETIDS[netid],
         state,
         int(recv_q),
         int(send_q),
-        local[1:-1] if local[0] == "[" else local,
+        local,
         None if local_port == "*" else int(local_port),
         interface,
         peer[1:-1] if peer[0] == "[" else peer,

@@ -25,7 +25,7 @@ from __future__ import annotations
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.host import LineError
 from fleetaudit.model.socket import RawProcess, RawSocket
-from fleetaudit.parse._addr import AddressError, Endpoint, split_endpoint
+from fleetaudit.parse._addr import AddressError, Endpoint, address_problem, split_endpoint
 from fleetaudit.parse.interface import ParseResult
 
 STATES: dict[str, SocketState] = {
@@ -150,15 +150,16 @@ def _parse_line(fields: list[str], number: int, columns: _Columns, privileged: b
     if known is None:
         raise _LineProblem(f"unknown protocol {proto_text!r}")
     proto, family = known
-    try:
-        recv_q, send_q = int(recv_text), int(send_text)
-    except ValueError:
-        raise _LineProblem("Recv-Q/Send-Q are not numbers") from None
+    if not (recv_text.isdecimal() and send_text.isdecimal()):  # counts: no sign
+        raise _LineProblem("Recv-Q/Send-Q are not counts")
+    recv_q, send_q = int(recv_text), int(send_text)
     rest = fields[5] if len(fields) > 5 else ""
     state, rest = _state(proto, rest)
     uid, inode, rest = _user_inode(rest) if columns.user_inode else (None, None, rest)
     processes, owner_known = _program(rest, columns.program, privileged)
     local = split_endpoint(local_text)
+    if (problem := address_problem(local.address)) is not None:
+        raise AddressError(problem)
     peer = split_endpoint(peer_text)
     if family is Family.IPV4 and ":" in local.address:
         family = Family.IPV6  # busybox labels IPv6 sockets "tcp"/"udp" too

@@ -21,7 +21,7 @@ import re
 from fleetaudit.model.enums import Proto, SocketState
 from fleetaudit.model.host import LineError
 from fleetaudit.model.socket import RawProcess, RawSocket
-from fleetaudit.parse._addr import AddressError, Endpoint, split_endpoint
+from fleetaudit.parse._addr import AddressError, Endpoint, address_problem, split_endpoint
 from fleetaudit.parse._ss_common import (
     NETIDS,
     OTHER_NETIDS,
@@ -91,11 +91,13 @@ def _parse_line(line: str, parts: list[str], number: int, capture: Capture) -> R
             raise _LineProblem(f"unknown state {parts[1] if len(parts) > 1 else ''!r}")
     if len(parts) < at + 5:
         raise _LineProblem("too few columns")
-    try:
-        recv_q, send_q = int(parts[at + 1]), int(parts[at + 2])
-    except ValueError:
-        raise _LineProblem("Recv-Q/Send-Q are not numbers") from None
+    recv_text, send_text = parts[at + 1], parts[at + 2]
+    if not (recv_text.isdecimal() and send_text.isdecimal()):  # counts: no sign
+        raise _LineProblem("Recv-Q/Send-Q are not counts")
+    recv_q, send_q = int(recv_text), int(send_text)
     local = split_endpoint(parts[at + 3])
+    if local.address != "*" and (problem := address_problem(local.address)) is not None:
+        raise AddressError(problem)
     peer, glued = _split_peer(parts[at + 4])
     processes, tail = _processes(line, parts, at + 5, glued)
     return build_record(

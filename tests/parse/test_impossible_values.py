@@ -1,0 +1,59 @@
+"""Values no tool prints: a negative queue, a local address that is not one. Each is a line
+error with its number, never a socket the policy would then judge (an impossible address is
+classified public, and a cut one may match nothing the policy allows)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleetaudit.parse import netstat, ss
+
+SS_HEADER = "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+NETSTAT_HEADER = (
+    "Active Internet connections (servers and established)\n"
+    "Proto Recv-Q Send-Q Local Address           Foreign Address         State       "
+    "PID/Program name\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("tcp LISTEN -5 128 0.0.0.0:80 0.0.0.0:*", "not counts"),
+        ("tcp LISTEN 0 -1 0.0.0.0:80 0.0.0.0:*", "not counts"),
+        ("tcp LISTEN 0 128 300.1.1.1:80 0.0.0.0:*", "'300.1.1.1' is not an IPv4 address"),
+        ("tcp LISTEN 0 128 10.0.0:80 0.0.0.0:*", "'10.0.0' is not an IPv4 address"),
+        ("tcp LISTEN 0 128 [2001:db8::1::2]:80 [::]:*", "is not an IPv6 address"),
+        ("tcp LISTEN 0 128 [fe80::1:2:3:4:5:6:7:8]%eth0:80 [::]:*", "is not an IPv6 address"),
+    ],
+)
+def test_ss_impossible_values_are_line_errors(line: str, reason: str) -> None:
+    result = ss.parse(SS_HEADER + "tcp LISTEN 0 128 127.0.0.1:22 0.0.0.0:*\n" + line + "\n")
+    assert [s.local_port for s in result.sockets] == [22]
+    [error] = result.errors
+    assert error.line == 3 and reason in error.reason
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("tcp       -5      0 0.0.0.0:80              0.0.0.0:*               LISTEN      1/x",
+         "not counts"),
+        ("tcp        0      0 300.1.1.1:80            0.0.0.0:*               LISTEN      1/x",
+         "'300.1.1.1' is not an IPv4 address"),
+        ("tcp6       0      0 2001:db8:0:1:2:3:4:8443 :::*                    LISTEN      1/x",
+         "'2001:db8:0:1:2:3:4' is not an IPv6 address"),
+    ],
+)  # fmt: skip
+def test_netstat_impossible_values_are_line_errors(line: str, reason: str) -> None:
+    # wide: the 23-character rule must not be what catches the cut address here
+    result = netstat.parse(NETSTAT_HEADER + line + "\n", wide=True)
+    assert result.sockets == ()
+    [error] = result.errors
+    assert error.line == 3 and reason in error.reason
+
+
+def test_host_names_of_a_capture_without_n_still_parse() -> None:
+    result = ss.parse(SS_HEADER + "tcp LISTEN 0 128 db1.example.com:ssh 0.0.0.0:*\n")
+    assert [s.local_address for s in result.sockets] == ["db1.example.com"]
+    assert result.errors == ()
