@@ -98,7 +98,10 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
         try:
             sockets.append(_parse_line(fields, number, columns, privileged))
         except (_LineProblem, AddressError) as exc:
-            errors.append(LineError(line=number, text=line[:300], reason=str(exc)))
+            reason = str(exc)
+            if isinstance(exc, AddressError) and _fills_column(fields) and not wide:
+                reason += f": it {_CUT}"
+            errors.append(LineError(line=number, text=line[:300], reason=reason))
             continue
         longest = max(len(fields[3]), len(fields[4]))
         widest = max(widest, longest)
@@ -112,6 +115,14 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
 _ADDRESS_COLUMN = 23
 """Width of netstat's address columns; without ``-W`` net-tools (and toybox) cut a longer
 ``host:port`` to exactly this many characters, keeping the port."""
+_CUT = (
+    "fills netstat's 23-character column and may have been cut; capture with netstat -W "
+    "(or pass --wide if it was)"
+)
+
+
+def _fills_column(fields: list[str]) -> bool:
+    return len(fields) > 4 and _ADDRESS_COLUMN in (len(fields[3]), len(fields[4]))
 
 
 def _reject_cut_addresses(
@@ -125,10 +136,7 @@ def _reject_cut_addresses(
     than guessed. busybox labels IPv6 lines ``tcp``/``udp`` and never cuts: not affected.
     """
     cut = {index for index, _ in may_be_cut}
-    reason = (
-        "an IPv6 address fills netstat's 23-character column and may have been cut; "
-        "capture with netstat -W (or pass --wide if it was)"
-    )
+    reason = f"an IPv6 address {_CUT}"
     errors = errors + [
         LineError(line=sockets[index].line, text=line[:300], reason=reason)
         for index, line in may_be_cut

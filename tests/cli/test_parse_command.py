@@ -66,8 +66,13 @@ def test_cut_netstat_addresses_are_named_unless_the_capture_is_declared_wide() -
     assert all("23-character column and may have been cut" in line for line in reported)
     assert reported[0].startswith(f"{capture}:6: ")
     assert len(json.loads(done.stdout)) == 28  # everything else is still printed
+    # --wide trusts the column: the cut addresses that still parse are read (wrongly, as
+    # the user asked), the ones that are no address at all are still refused
     forced = fleetaudit("parse", str(capture), "--format", "json", "--privileged", "--wide")
-    assert forced.returncode == 0 and len(json.loads(forced.stdout)) == 37
+    refused = forced.stderr.splitlines()
+    assert forced.returncode == 2 and len(json.loads(forced.stdout)) == 33
+    assert [line.split(":")[1] for line in refused] == ["17", "20", "36", "39"]
+    assert all("is not an IPv6 address" in line for line in refused)
 
 
 def test_beyond_twenty_unreadable_lines_the_rest_are_counted(tmp_path: Path) -> None:
