@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from fleetaudit.errors import InputError
 from fleetaudit.model.run import HostKeyPolicy
 
 
@@ -17,8 +18,28 @@ def default_state_dir() -> Path:
     return Path(base) / "fleetaudit"
 
 
+def check_readable(path: Path, what: str) -> Path:
+    """``path`` if it can be opened for reading, else an :class:`InputError` naming it.
+
+    For files the user named explicitly (``--ssh-config``, ``--known-hosts``): a typo there
+    must stop the run before it connects anywhere, not fail every host one by one (a
+    missing ssh_config) or quietly trust no host key (a missing known_hosts).
+    """
+    try:
+        with path.expanduser().open("rb"):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot read this {what} file: {exc.strerror}", path=path) from None
+    return path
+
+
 class AuditConfig(BaseModel):
-    """How an audit connects and how long it waits. Defaults are safe for cron."""
+    """How an audit connects and how long it waits. Defaults are safe for cron.
+
+    ``known_hosts`` and ``ssh_config`` given explicitly must be readable files (checked
+    here, before any connection: :func:`check_readable`); the defaults
+    (``~/.ssh/known_hosts``, ``~/.ssh/config``) may be missing, as with OpenSSH.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -36,9 +57,22 @@ class AuditConfig(BaseModel):
     what persists in every sample."""
     interval: float = Field(default=5.0, ge=0)
     use_ssh_config: bool = True
+    """Read ``~/.ssh/config`` like OpenSSH; off for the self-contained demo and tests."""
     ssh_config: Path | None = None
     """An OpenSSH client config file to read instead of ``~/.ssh/config``."""
-    """Read ``~/.ssh/config`` like OpenSSH; off for the self-contained demo and tests."""
+
+    @field_validator("known_hosts")
+    @classmethod
+    def _known_hosts_readable(cls, paths: tuple[Path, ...]) -> tuple[Path, ...]:
+        # Only explicit values reach this (pydantic does not validate defaults), so a
+        # missing default ~/.ssh/known_hosts stays fine. InputError is not a ValueError:
+        # pydantic lets it through unwrapped, so the CLI shows it as one clear line.
+        return tuple(check_readable(path, "known_hosts") for path in paths)
+
+    @field_validator("ssh_config")
+    @classmethod
+    def _ssh_config_readable(cls, path: Path | None) -> Path | None:
+        return None if path is None else check_readable(path, "ssh_config")
 
     @property
     def host_deadline(self) -> float:

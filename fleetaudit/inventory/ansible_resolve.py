@@ -16,7 +16,8 @@ from fleetaudit.inventory.ansible_tree import ROOT, UNGROUPED, Tree, Vars
 from fleetaudit.inventory.ansible_vars import settings_of
 from fleetaudit.inventory.groups import with_ancestors
 from fleetaudit.inventory.model import Host, Inventory, TransportKind
-from fleetaudit.inventory.native import LOCAL_ADDRESSES, ORIGIN_FIELDS
+from fleetaudit.inventory.native import ORIGIN_FIELDS
+from fleetaudit.inventory.validate import is_this_machine
 
 
 def resolve(tree: Tree) -> Inventory:
@@ -102,7 +103,7 @@ def _host(tree: Tree, name: str, groups: list[str]) -> tuple[Host, dict[str, str
     settings.setdefault("address", name)
     origins.setdefault("address", "host name")
     if settings.get("transport") is TransportKind.LOCAL and (
-        settings["address"] not in LOCAL_ADDRESSES
+        not is_this_machine(settings["address"])
     ):
         raise InventoryError(
             "ansible_connection=local audits this machine; the host's address must be "

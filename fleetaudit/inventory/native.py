@@ -4,6 +4,11 @@ Precedence, lowest first: ``defaults``; the vars of each group the host belongs 
 groups before their children and otherwise by name (so the result never depends on dict
 order); settings given for the host inside a group's ``hosts:`` mapping; the host's own
 entry under ``hosts:``.
+
+Two groups whose ``hosts:`` mappings give one host different values for the same setting
+are an error naming both lines (they are the same precedence level, so neither can win
+without guessing), unless the host's own entry settles that setting. Group vars are
+ordered (parents first, then by name), so among them the later group wins as documented.
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ from fleetaudit.inventory.groups import with_ancestors
 from fleetaudit.inventory.model import Host, Inventory, TransportKind
 from fleetaudit.inventory.native_ranges import expand_ranges
 from fleetaudit.inventory.schema import GroupEntry, HostEntry, HostVars, InventoryFile
+from fleetaudit.inventory.validate import is_this_machine
 from fleetaudit.yamlsource import Loc, YamlDocument, located_error, validation_error
 
-LOCAL_ADDRESSES = frozenset({"localhost", "127.0.0.1", "::1"})
 ORIGIN_FIELDS = ("address", "port", "user", "key", "jump", "become", "transport")
 """The settings whose provenance ``Inventory.origins`` records."""
 
@@ -81,16 +86,47 @@ class _Resolver:
             group = self._groups.get(group_name) or GroupEntry()
             self._layer(settings, origins, group.vars, ("groups", group_name, "vars"))
             labels.update(group.labels)
-        for group_name in groups:
-            members = self._groups.get(group_name, GroupEntry()).hosts
-            if isinstance(members, dict):
-                where: Loc = ("groups", group_name, "hosts", name)
-                self._layer(settings, origins, members.get(name) or HostVars(), where)
+        own = _set(entry, exclude={"groups", "labels"})
+        for where, values in self._in_group_settings(name, groups, set(own)):
+            self._layer(settings, origins, values, where)
         self._layer(settings, origins, entry, ("hosts", name), exclude={"groups", "labels"})
         labels.update(entry.labels)
         origins.setdefault("address", "host name")
         host = self._build(name, settings, groups, labels)
         return host, {field: origins.get(field, "default") for field in ORIGIN_FIELDS}
+
+    def _in_group_settings(
+        self, name: str, groups: list[str], settled: set[str]
+    ) -> list[tuple[Loc, HostVars]]:
+        """The settings groups' ``hosts:`` mappings give ``name``, after checking that no
+        two of them disagree on a setting the host's own entry (``settled``) leaves open."""
+        found: list[tuple[Loc, HostVars]] = []
+        first: dict[str, tuple[Any, Loc]] = {}
+        for group_name in groups:
+            members = self._groups.get(group_name, GroupEntry()).hosts
+            if not isinstance(members, dict):
+                continue
+            where: Loc = ("groups", group_name, "hosts", name)
+            values = members.get(name) or HostVars()
+            for field, value in _set(values).items():
+                seen = first.setdefault(field, (value, where))
+                if seen[0] != value and field not in settled:
+                    self._conflict(name, field, seen, (value, where))
+            found.append((where, values))
+        return found
+
+    def _conflict(
+        self, name: str, field: str, first: tuple[Any, Loc], second: tuple[Any, Loc]
+    ) -> None:
+        """Refuse one setting given two values at the same precedence level."""
+        line, _ = self._doc.position((*first[1], field))
+        place = ".".join(str(part) for part in first[1])
+        self._fail(
+            f"host {name!r} gets {field} {_shown(second[0])} here and {_shown(first[0])} at "
+            f"{self._doc.path}:{line} ({place}); both are group host settings of equal "
+            f"precedence: keep one, or set {field} in the host's own entry under hosts:",
+            (*second[1], field),
+        )
 
     def _layer(
         self,
@@ -114,7 +150,7 @@ class _Resolver:
         where: Loc = ("hosts", name) if name in self._spec.hosts else ("groups",)
         line, _ = self._doc.position(where)
         if settings.get("transport") is TransportKind.LOCAL:
-            if settings["address"] not in LOCAL_ADDRESSES:
+            if not is_this_machine(settings["address"]):
                 self._fail(
                     "transport: local audits this machine; the host's address must be "
                     f"localhost, 127.0.0.1 or ::1, not {settings['address']!r}",
@@ -144,3 +180,8 @@ class _Resolver:
 def _set(values: HostVars, exclude: set[str] | None = None) -> dict[str, Any]:
     """The settings ``values`` actually sets (unset ones must not override lower levels)."""
     return values.model_dump(exclude_none=True, exclude=exclude)
+
+
+def _shown(value: Any) -> str:
+    """A setting's value as the file would spell it, for messages."""
+    return repr(value.value if isinstance(value, TransportKind) else value)

@@ -14,12 +14,13 @@ def select_hosts(inventory: Inventory, patterns: Sequence[str]) -> tuple[Host, .
 
     A pattern is a glob over host names and group names (``web*``, ``db``, ``!db3``). A
     pattern that matches nothing is an error, not an empty selection: at 3 a.m. a typo in
-    ``--limit`` must not turn into a green run that audited nothing.
+    ``--limit`` must not turn into a green run that audited nothing. An empty pattern (or
+    an empty item of a comma-separated one) is an error too: it is what an unset variable
+    in ``--limit "$GROUP"`` gives, and it must not widen the run to the whole fleet.
     """
-    terms = [term.strip() for pattern in patterns for term in pattern.split(",")]
-    terms = [term for term in terms if term]
-    if not terms:
+    if not patterns:
         return inventory.hosts
+    terms = [_term(term, pattern, inventory) for pattern in patterns for term in pattern.split(",")]
     includes = [term for term in terms if not term.startswith("!")]
     excludes = [term[1:] for term in terms if term.startswith("!")]
     for pattern in (*includes, *excludes):
@@ -36,6 +37,17 @@ def select_hosts(inventory: Inventory, patterns: Sequence[str]) -> tuple[Host, .
     if not chosen:
         raise InventoryError(f"--limit {','.join(terms)!r} leaves no host", path=inventory.source)
     return chosen
+
+
+def _term(term: str, pattern: str, inventory: Inventory) -> str:
+    """``term`` without surrounding spaces; an error naming ``pattern`` when it is empty."""
+    if not term.strip().removeprefix("!").strip():
+        raise InventoryError(
+            f"--limit {pattern!r} contains an empty pattern (an unset variable?); name a host "
+            "or group glob, or leave --limit out to audit every host",
+            path=inventory.source,
+        )
+    return term.strip()
 
 
 def _matches(host: Host, pattern: str) -> bool:

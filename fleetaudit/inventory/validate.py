@@ -9,9 +9,13 @@ Templates and vault blobs are refused too: values are data, never evaluated.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
-_HOST = re.compile(r"[A-Za-z0-9_\[][A-Za-z0-9_.:%\[\]-]*")
+_HOST = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:%-]*")
+_IP_LITERAL = re.compile(r"[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_][A-Za-z0-9_.-]*)?")
+"""The characters an IP literal may have: ``ipaddress`` accepts any text as an IPv6
+``%scope``, so the scope is held to interface-name characters here."""
 _USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _LABEL_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
@@ -35,8 +39,47 @@ def no_template(value: str) -> str:
 
 
 def host_address(value: str) -> str:
-    """A host name, IPv4 or IPv6 address (optionally ``%scope``)."""
-    return _match(_HOST, no_template(value), "a host name or IP address")
+    """A host name, IPv4 or IPv6 address (optionally ``%scope``).
+
+    Every IP literal is accepted as written, including those that start with ``:``
+    (``::1``); ``[::1]``, the bracketed form of URLs and ``ssh -J``, stands for the IPv6
+    address inside it, which is what is returned (asyncssh would look the brackets up as a
+    name). Brackets around anything else are refused.
+    """
+    no_template(value)
+    if value.startswith("[") and value.endswith("]"):
+        inner = value[1:-1]
+        if not _is_ip_literal(inner, version=6):
+            raise ValueError(f"{value[:60]!r}: brackets may only enclose an IPv6 address")
+        return inner
+    if _is_ip_literal(value):
+        return value
+    return _match(_HOST, value, "a host name or IP address")
+
+
+def _is_ip_literal(value: str, version: int | None = None) -> bool:
+    """True when ``value`` is an IP address (of ``version``, when given) in safe characters."""
+    if len(value) > MAX_LENGTH or _IP_LITERAL.fullmatch(value) is None:
+        return False
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return version is None or address.version == version
+
+
+def is_this_machine(address: str) -> bool:
+    """True for ``localhost`` and the loopback literals ``127.0.0.1`` and ``::1`` however
+    they are written (``0:0:0:0:0:0:0:1``): the addresses ``transport: local`` may have."""
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address) in _THIS_MACHINE
+    except ValueError:
+        return False
+
+
+_THIS_MACHINE = frozenset({ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")})
 
 
 def user_name(value: str) -> str:
