@@ -111,18 +111,19 @@ def _walk(
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*loc, index), out, source, error_cls)
-    elif isinstance(node, yaml.ScalarNode) and node.tag == _TIMESTAMP:
-        _check_timestamp(node, loc, source, error_cls)
+    elif isinstance(node, yaml.ScalarNode):
+        check_date(node, loc, source, error_cls)
 
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
-def _check_timestamp(
-    node: yaml.ScalarNode, loc: Loc, source: str, error_cls: type[InputError]
-) -> None:
-    """An unquoted date YAML resolves as a timestamp but the calendar lacks (2020-02-30):
-    PyYAML would fail later with a bare ValueError and no position, so fail here with one."""
+def check_date(node: yaml.ScalarNode, loc: Loc, source: str, error_cls: type[InputError]) -> None:
+    """Refuse an unquoted date YAML resolves as a timestamp but the calendar lacks
+    (2020-02-30): PyYAML would fail later, while building the data, with a bare ValueError
+    and no position. Call it on every scalar node before the data is built."""
+    if node.tag != _TIMESTAMP:
+        return
     try:
         yaml.SafeLoader.construct_yaml_timestamp(yaml.SafeLoader(""), node)
     except ValueError as exc:

@@ -15,7 +15,7 @@ import yaml
 from fleetaudit.errors import InventoryError
 from fleetaudit.inventory.ansible_tree import Sourced, Tree, Vars
 from fleetaudit.inventory.ansible_vars import Vaulted
-from fleetaudit.yamlsource import SAFE_LOADER, Loc
+from fleetaudit.yamlsource import SAFE_LOADER, Loc, check_date
 
 _EXTENSIONS = ("", ".yml", ".yaml", ".json")
 
@@ -40,9 +40,12 @@ def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
             line=1,
         )
     loader = _Loader(text)
+    lines: dict[Loc, int] = {}
     try:
         # One pass: the node tree gives the lines, and the data is built from it.
         node = loader.get_single_node()
+        if node is not None:
+            _walk(node, (), lines, source)
         data = None if node is None else loader.construct_document(node)
     except (yaml.YAMLError, RecursionError) as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -51,22 +54,21 @@ def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
         raise InventoryError(f"invalid YAML: {problem}", path=source, line=line) from None
     finally:
         loader.dispose()
-    lines: dict[Loc, int] = {}
-    if node is not None:
-        _walk(node, (), lines)
     return data, lines
 
 
-def _walk(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
+def _walk(node: yaml.Node, loc: Loc, out: dict[Loc, int], source: str) -> None:
     out.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             child = (*loc, str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?")
             out[child] = key_node.start_mark.line + 1
-            _walk(value_node, child, out)
+            _walk(value_node, child, out, source)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*loc, index), out)
+            _walk(item, (*loc, index), out, source)
+    elif isinstance(node, yaml.ScalarNode):
+        check_date(node, loc, source, InventoryError)
 
 
 def variables(data: object, lines: dict[Loc, int], loc: Loc, source: str) -> Vars:

@@ -1,11 +1,12 @@
 """Unquoted dates the calendar lacks: YAML resolves them as timestamps, and PyYAML fails
-late with a bare ValueError. The error must name the file, line and key."""
+late with a bare ValueError. Policies and inventories must name the file, line and key."""
 
 from pathlib import Path
 
 import pytest
 
-from fleetaudit.errors import PolicyError
+from fleetaudit.errors import InventoryError, PolicyError
+from fleetaudit.inventory import load_inventory
 from fleetaudit.policy import load_policy
 
 POLICY = """\
@@ -32,3 +33,11 @@ def test_a_valid_date_still_loads(tmp_path: Path) -> None:
     path = tmp_path / "policy.yaml"
     path.write_text(POLICY % "2099-02-28")
     assert load_policy(path).waivers[0].expires.isoformat() == "2099-02-28"
+
+
+def test_impossible_date_in_an_inventory_label(tmp_path: Path) -> None:
+    path = tmp_path / "hosts.yaml"
+    path.write_text("hosts:\n  h1:\n    address: 127.0.0.1\n    labels: {since: 2020-02-30}\n")
+    with pytest.raises(InventoryError) as info:
+        load_inventory(path)
+    assert str(info.value).startswith(f"{path}:4:") and "hosts.h1.labels.since" in str(info.value)
