@@ -27,7 +27,7 @@ def history(
     with user_errors():
         from fleetaudit.history import HistoryStore, default_db_path
 
-        with HistoryStore(db or default_db_path()) as store:
+        with HistoryStore.open_read_only(db or default_db_path()) as store:
             rows = store.runs(limit)
         table = [
             (r.id, r.started_at[:19], r.policy, r.hosts, r.hosts_failed, r.findings, r.exit_code)
@@ -69,11 +69,16 @@ def diff(
 def _two_runs(
     before: str | None, after: str | None, db: Path | None
 ) -> tuple[RunResult, RunResult]:
-    from fleetaudit.errors import HistoryError
+    """The two runs to compare: files are read as files, anything else is a run id in the
+    history, which is opened (read-only) only when an id or a default needs it."""
+    from fleetaudit.errors import HistoryError, InputError
     from fleetaudit.history import HistoryStore, default_db_path, load_run_file
 
-    needs_store = any(arg is None or not Path(arg).is_file() for arg in (before, after))
-    store = HistoryStore(db or default_db_path()) if needs_store else None
+    for ref in (before, after):
+        if ref is not None and _names_a_file(ref) and not Path(ref).is_file():
+            raise InputError("no such file (a run id has no '/' and no '.json')", path=ref)
+    needs_store = any(ref is None or not Path(ref).is_file() for ref in (before, after))
+    store = HistoryStore.open_read_only(db or default_db_path()) if needs_store else None
     try:
         if before is None and after is None:
             rows = store.runs(2) if store else []
@@ -98,6 +103,12 @@ def _two_runs(
     finally:
         if store is not None:
             store.close()
+
+
+def _names_a_file(ref: str) -> bool:
+    """Whether ``ref`` can only be a file name: run ids are ``20261124T031500Z-1a2b3c``,
+    never with a path separator or a ``.json`` suffix."""
+    return "/" in ref or "\\" in ref or ref.lower().endswith(".json")
 
 
 def snapshot(

@@ -26,10 +26,11 @@ def merge(
     ] = False,
 ) -> None:
     """Merge shard reports into the report one unsharded run would have written, with the
-    exit code that run would have had."""
+    exit code that run would have had. Reports of `run --shard K/N` must be all N shards of
+    one split (exit 2 otherwise: a missing shard would look like a clean fleet)."""
     with user_errors():
         from fleetaudit.history import load_run_file
         from fleetaudit.shards import merge_runs
 
-        merged = merge_runs([load_run_file(path) for path in reports])
+        merged = merge_runs([load_run_file(path) for path in reports], [str(p) for p in reports])
         finish(merged, format, output, fail_on, allow_unreachable)

@@ -11,7 +11,7 @@ from tabulate import tabulate
 from fleetaudit.history.diff import HostChange, RunDiff
 from fleetaudit.model.finding import Finding
 from fleetaudit.report.escape import terminal_safe
-from fleetaudit.report.markdown import md
+from fleetaudit.report.markdown import md, md_code
 
 
 class DiffFormat(StrEnum):
@@ -102,5 +102,5 @@ def _markdown(diff: RunDiff) -> str:
         lines += ["", "### Hosts", ""]
         for change in diff.hosts:
             lines.append(f"- **{md(change.host)}**")
-            lines += [f"  - `{md(line)}`" for line in _host_lines(change)]
+            lines += [f"  - {md_code(line)}" for line in _host_lines(change)]
     return "\n".join(lines) + "\n"

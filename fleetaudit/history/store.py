@@ -57,6 +57,8 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX findings_by_fingerprint ON findings (fingerprint);
     """,
 )
+_TABLES = frozenset({"runs", "host_status", "findings"})
+"""The tables every schema version has: how a fleetaudit database is recognised."""
 
 
 def default_db_path() -> Path:
@@ -78,18 +80,54 @@ class RunRow:
 
 
 class HistoryStore:
-    """An open history database; use as a context manager."""
+    """An open history database; use as a context manager.
 
-    def __init__(self, path: Path) -> None:
+    ``HistoryStore(path)`` is for recording (``run``): it creates the file, its directory
+    (mode 0700) and the tables when they do not exist. :meth:`open_read_only` is for
+    ``history`` and ``diff``, which must never create or alter anything. Both refuse a
+    database that holds other tables than fleetaudit's: ``--db`` pointing at another
+    program's file must not get our tables added to it.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
         try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            if read_only:
+                # SQLite's read-only URI: the file is never created, written or migrated.
+                target = f"{path.resolve().as_uri()}?mode=ro"
+                self._db = sqlite3.connect(target, timeout=30, isolation_level=None, uri=True)
+            else:
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
         except (sqlite3.Error, OSError) as exc:
             raise HistoryError(f"cannot open history database {path}: {exc}") from exc
+        try:
+            self._ours = self._prepare(read_only)
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise HistoryError(f"cannot open history database {path}: {exc}") from exc
+        except HistoryError:
+            self._db.close()
+            raise
+
+    def _prepare(self, read_only: bool) -> bool:
+        """Check the schema and, for writing, create or migrate it; whether it is ours."""
+        ours = self._check_schema()
+        if read_only:
+            return ours
+        # Only after the schema check: WAL mode is persistent, a change to the file.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+        return True
+
+    @classmethod
+    def open_read_only(cls, path: Path) -> HistoryStore:
+        """The existing database at ``path``, opened read-only; HistoryError when there is
+        none (reading never creates one)."""
+        if not path.is_file():
+            raise HistoryError(f"no history database at {path} (no run recorded yet)")
+        return cls(path, read_only=True)
 
     def __enter__(self) -> HistoryStore:
         return self
@@ -135,6 +173,8 @@ class HistoryStore:
 
     def runs(self, limit: int = 50) -> list[RunRow]:
         """The most recent runs, newest first."""
+        if not self._ours:
+            return []
         rows = self._query(
             "SELECT id, started_at, policy, hosts, hosts_failed, findings, exit_code "
             "FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
@@ -144,6 +184,8 @@ class HistoryStore:
 
     def load(self, run_id: str) -> RunResult:
         """The stored run ``run_id`` (a unique prefix is enough)."""
+        if not self._ours:
+            raise HistoryError(f"no run {run_id!r} in {self.path} (it holds no run yet)")
         rows = self._query("SELECT id, document FROM runs WHERE id LIKE ? || '%'", (run_id,))
         if not rows:
             raise HistoryError(f"no run {run_id!r} in {self.path}")
@@ -176,11 +218,29 @@ class HistoryStore:
         except sqlite3.Error as exc:
             raise HistoryError(f"history database {self.path}: {exc}") from exc
 
-    def _migrate(self) -> None:
+    def _check_schema(self) -> bool:
+        """True when the file holds fleetaudit's tables, False when it holds no table at
+        all (a new, empty database); HistoryError for anything else, which is never altered.
+        """
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > len(_MIGRATIONS):
             raise HistoryError(
                 f"{self.path} was written by a newer fleetaudit (schema {version}); upgrade"
             )
+        tables = {
+            row[0]
+            for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if not tables and version == 0:
+            return False
+        if version == 0 or not _TABLES <= tables:
+            raise HistoryError(
+                f"{self.path} is not a fleetaudit history database (it holds other tables); "
+                "give another --db"
+            )
+        return True
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
             self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from fleetaudit.model.enums import HostStatus, Severity
 from fleetaudit.model.finding import Finding
@@ -36,6 +36,21 @@ class RuleInfo(BaseModel):
     fix: str | None = None
 
 
+class ShardInfo(BaseModel):
+    """Which part of a sharded audit (``run --shard K/N``) a run covered, so that ``merge``
+    can tell a missing, repeated or foreign shard."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    index: int = Field(ge=1)
+    """K, 1-based."""
+    count: int = Field(ge=1)
+    """N."""
+    hosts_digest: str
+    """SHA-256 of the names of every host selected before sharding (all N shards), so that
+    shards of different inventories or ``--limit`` selections do not merge."""
+
+
 class RunResult(BaseModel):
     """Everything one run learnt; the input of every report format and of history."""
 
@@ -54,6 +69,8 @@ class RunResult(BaseModel):
     """The policy's rules, in file order."""
     interrupted_by: str | None = None
     """``SIGINT``/``SIGTERM`` when the run was stopped early: the report is partial."""
+    shard: ShardInfo | None = None
+    """Set by ``run --shard K/N``; absent (never ``null``) from reports of whole runs."""
 
     @property
     def failed_hosts(self) -> tuple[HostSnapshot, ...]:

@@ -35,9 +35,15 @@ def _head(run: RunResult) -> dict[str, Any]:
     """Everything in the document but its hosts and findings."""
     return {
         "schema_version": SCHEMA_VERSION,
-        "run": run.model_dump(mode="json", exclude={"snapshots", "findings"}),
+        "run": run.model_dump(mode="json", exclude=_run_exclude(run)),
         "summary": dataclasses.asdict(summarize(run)),
     }
+
+
+def _run_exclude(run: RunResult) -> set[str]:
+    """Hosts and findings have their own keys; ``shard`` appears only on shard reports, so
+    that a whole run's report stays valid under schemas older than the field."""
+    return {"snapshots", "findings"} | ({"shard"} if run.shard is None else set())
 
 
 def run_document(run: RunResult) -> dict[str, Any]:

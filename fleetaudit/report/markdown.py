@@ -1,7 +1,8 @@
 """Markdown: for change tickets and pull-request comments, the summary first.
 
 Remote text is made inert: control characters are escaped, and ``|``, backticks, ``<``/``>``
-and ``*``/``_`` cannot break the table or inject markup.
+and ``*``/``_`` cannot break the table or inject markup. Text in a code span is not
+backslash-escaped (CommonMark shows the backslash there): :func:`md_code` fences it instead.
 """
 
 from __future__ import annotations
@@ -15,11 +16,28 @@ from fleetaudit.report.interface import Formatter
 from fleetaudit.report.summary import summarize
 
 _MARKUP = re.compile(r"([\\`*_{}\[\]<>|#!~])")
+_BACKTICKS = re.compile(r"`+")
 
 
 def md(text: str | None) -> str:
-    """``text`` safe inside a Markdown table cell."""
+    """``text`` safe inside a Markdown table cell (outside a code span)."""
     return _MARKUP.sub(r"\\\1", terminal_safe(text or "")).replace("\n", " ")
+
+
+def md_code(text: str | None) -> str:
+    """``text`` as a whole inline code span, delimiters included.
+
+    Backslash escapes are literal inside a code span (``\\>`` shows both characters), so the
+    text is not escaped: the fence is one backtick longer than the longest run of backticks
+    in it, and a space pads text that starts or ends with a backtick or a space (CommonMark
+    strips one such space from each side). For running text and lists, not table cells
+    (where GFM splits on ``|`` even inside a code span).
+    """
+    body = terminal_safe(text or "")
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(body)), default=0) + 1)
+    if not body or body[0] in "` " or body[-1] in "` ":
+        body = f" {body} "
+    return f"{fence}{body}{fence}"
 
 
 class MarkdownFormatter(Formatter):
@@ -42,7 +60,7 @@ def _summary(run: RunResult) -> str:
         "",
         f"- **Hosts:** {summary.hosts_audited} audited, {failed} not audited",
         f"- **Findings:** {severities or 'none'}",
-        f"- **Policy:** {md(run.policy_name)} (`{md(run.policy_source)}`)",
+        f"- **Policy:** {md(run.policy_name)} ({md_code(run.policy_source)})",
         f"- **Host keys:** {run.host_key_policy.value}",
         f"- **Run:** {run.run_id}, {run.started_at:%Y-%m-%d %H:%M} UTC",
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from tests.runcli import fleetaudit
@@ -38,8 +39,9 @@ def test_history_of_real_runs(tmp_path: Path) -> None:
     done = fleetaudit("diff", "--db", db)
     assert done.returncode in (0, 1), done.stderr  # this machine's sockets may change
     assert done.stdout.startswith("DIFF ")
-    empty = fleetaudit("diff", "--db", tmp_path / "empty.sqlite")
-    assert empty.returncode == 2 and "fewer than two runs" in empty.stderr
+    missing = fleetaudit("diff", "--db", tmp_path / "missing.sqlite")
+    assert missing.returncode == 2 and "no history database at" in missing.stderr
+    assert not (tmp_path / "missing.sqlite").exists()
 
 
 def test_snapshot_then_diff_without_a_database(tmp_path: Path) -> None:
@@ -53,3 +55,33 @@ def test_snapshot_then_diff_without_a_database(tmp_path: Path) -> None:
     done = fleetaudit("diff", before, after)
     assert done.returncode in (0, 1) and done.stdout.startswith("DIFF ")
     assert not (tmp_path / "fleetaudit" / "history.sqlite").exists(), "snapshot keeps no history"
+
+
+def test_read_only_commands_create_no_database_or_directory(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    other = tmp_path / "b.json"
+    assert fleetaudit("demo", "-o", f"json={other}").returncode == 0
+    typo = fleetaudit("diff", "typo.json", other, state=state)
+    assert typo.returncode == 2
+    assert "typo.json: no such file" in typo.stderr, typo.stderr
+    bare = fleetaudit("diff", "20261124", state=state)
+    assert bare.returncode == 2 and "no history database at" in bare.stderr, bare.stderr
+    listed = fleetaudit("history", "--db", tmp_path / "nonexist" / "dir" / "h.sqlite")
+    assert listed.returncode == 2, listed.stderr
+    assert "no history database at" in listed.stderr and "no run recorded yet" in listed.stderr
+    assert not state.exists() and not (tmp_path / "nonexist").exists()
+
+
+def test_run_refuses_a_foreign_database_and_leaves_it_alone(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    db = tmp_path / "other.sqlite"
+    with sqlite3.connect(db) as raw:
+        raw.execute("CREATE TABLE notes (body TEXT)")
+    raw.close()
+    before = db.read_bytes()
+    for args in (("run", inventory, "--fail-on", "critical"), ("history",)):
+        done = fleetaudit(*args, "--db", db)
+        assert done.returncode == 2, done.stderr
+        assert f"{db} is not a fleetaudit history database" in done.stderr
+        assert db.read_bytes() == before

@@ -9,12 +9,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+import pytest
+
 from fleetaudit.auditor import Auditor
+from fleetaudit.errors import InputError
 from fleetaudit.inventory.model import Host
 from fleetaudit.lab.replies import RecordedHost
 from fleetaudit.model.enums import Tool
+from fleetaudit.model.run import RunResult
 from fleetaudit.policy import load_default_policy
-from fleetaudit.shards import merge_runs, select_shard, shard_of
+from fleetaudit.report.json import JsonFormatter
+from fleetaudit.shards import merge_runs, select_shard, shard_info, shard_of
 from fleetaudit.transport import ReplayTransport
 from tests.runcli import fleetaudit
 
@@ -82,3 +88,67 @@ def test_merge_command_and_its_errors(tmp_path: Path) -> None:
     assert [h["host"] for h in merged["hosts"]] == ["db1", "db2", "web1"]
     again = fleetaudit("merge", first, first)
     assert again.returncode == 2 and "more than one report" in again.stderr
+
+
+def shard_runs(count: int = 3) -> tuple[list[Host], list[RunResult]]:
+    """Every shard of the 24-host fleet, recorded as `run --shard K/N` records them."""
+    hosts, transport = fleet()
+    policy = load_default_policy()
+    runs = [
+        Auditor(transport=transport)
+        .run(select_shard(hosts, k, count), policy)
+        .model_copy(update={"shard": shard_info(hosts, k, count)})
+        for k in range(1, count + 1)
+    ]
+    return hosts, runs
+
+
+def test_merge_refuses_an_incomplete_or_inconsistent_set_of_shards() -> None:
+    hosts, (one, two, three) = shard_runs()
+    assert merge_runs([three, one, two]).shard is None
+    with pytest.raises(InputError, match=r"shards missing: 3/3 \(merge needs all 3\)"):
+        merge_runs([one, two])
+    with pytest.raises(InputError, match="both shard 1/3"):
+        merge_runs([one, one, two, three], ["a.json", "b.json", "c.json", "d.json"])
+    _, (other_split, *_) = shard_runs(2)
+    with pytest.raises(InputError, match="is shard 1/2, .* is 1/3: not one split"):
+        merge_runs([one, two, other_split])
+    foreign = three.model_copy(update={"shard": shard_info(hosts[:-1], 3, 3)})
+    with pytest.raises(InputError, match="sharded different host selections"):
+        merge_runs([one, two, foreign])
+    unsharded = three.model_copy(update={"shard": None})
+    with pytest.raises(InputError, match="z.json is not a shard report"):
+        merge_runs([one, two, unsharded], ["x.json", "y.json", "z.json"])
+    mislabelled = three.model_copy(update={"shard": two.shard})
+    with pytest.raises(InputError, match="says shard 2/3 but holds host"):
+        merge_runs([one, mislabelled], ["x.json", "y.json"])
+
+
+def test_merge_refuses_shards_judged_by_different_rules() -> None:
+    _, (one, two, three) = shard_runs()
+    edited = three.model_copy(update={"rules": three.rules[1:]})
+    with pytest.raises(InputError, match="rules differ"):
+        merge_runs([one, two, edited])
+
+
+def test_shard_reports_carry_k_of_n_and_the_command_refuses_a_missing_shard(
+    tmp_path: Path,
+) -> None:
+    _, runs = shard_runs()
+    schema = json.loads((resources.files("fleetaudit") / "data" / "report.schema.json").read_text())
+    paths = []
+    for run in runs:
+        path = tmp_path / f"shard{run.shard.index if run.shard else 0}.json"
+        path.write_text(JsonFormatter().render(run))
+        document = json.loads(path.read_text())
+        jsonschema.validate(document, schema)
+        assert document["run"]["shard"]["count"] == 3
+        paths.append(path)
+    whole = JsonFormatter().render(merge_runs(runs))
+    assert '"shard"' not in whole, "a whole run's report has no shard key"
+    done = fleetaudit("merge", *paths[:2], "--allow-unreachable")
+    assert done.returncode == 2, done.stderr
+    assert "shards missing: 3/3" in done.stderr
+    done = fleetaudit("merge", *paths, "--allow-unreachable", "--format", "json")
+    assert done.returncode in (0, 1), done.stderr
+    assert len(json.loads(done.stdout)["hosts"]) == 24
