@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.output import check_reports
 from fleetaudit.cli.run import FailOn, Format, Output, PolicyFile, finish, load_policy_or_default
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
@@ -62,6 +63,7 @@ def check(
     Exit codes as for `run`: 0 clean, 1 findings at or above --fail-on, 2 error.
     """
     with user_errors():
+        check_reports(format, output)  # a bad -o fails before the work
         from fleetaudit.auditor import Auditor
         from fleetaudit.captures import load_captures, replay_transport
         from fleetaudit.inventory import load_inventory

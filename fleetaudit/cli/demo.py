@@ -9,7 +9,7 @@ import typer
 
 from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
-from fleetaudit.cli.output import write_reports
+from fleetaudit.cli.output import check_reports, write_reports
 from fleetaudit.cli.run import FailOn, Format, Output
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
@@ -36,6 +36,7 @@ def demo(
         from fleetaudit.cli.run import load_policy_or_default
         from fleetaudit.lab.demo import run_demo
 
+        check_reports(format, output)  # a bad -o fails before the work
         result = run_demo(load_policy_or_default(policy))
         write_reports(result, format, output)
         code = verdict(result, fail_on)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,20 +17,42 @@ from fleetaudit.errors import ExitCode, FleetAuditError
 INTERRUPTED = 130
 """Exit code after Ctrl-C or SIGTERM (128 + SIGINT), as shells report it."""
 
+BROKEN_PIPE = 128 + int(signal.SIGPIPE)
+"""Exit code when the reader of stdout went away (``| head``): 141, what a shell reports
+for a program killed by SIGPIPE, and not 1, which means "findings"."""
+
+
+class StdoutError(FleetAuditError):
+    """Standard output cannot be written: a full disk, a closed pipe, an I/O error."""
+
+    def __init__(self, cause: OSError) -> None:
+        self.cause = cause
+        super().__init__(f"cannot write to stdout: {cause.strerror or cause}")
+
 
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn fleetaudit's own errors into one clear line and exit code 2, an interrupt into
-    exit 130, and anything unexpected into exit 2 with a bug-report hint (never exit 1,
-    which means "findings")."""
+    exit 130, a closed stdout pipe into a quiet exit 141, and anything unexpected into exit 2
+    with a bug-report hint (never exit 1, which means "findings")."""
     try:
         yield
+    except StdoutError as exc:
+        _silence_stdout()
+        if not isinstance(exc.cause, BrokenPipeError):
+            error(str(exc))
+        raise typer.Exit(failure_code(exc)) from None
     except FleetAuditError as exc:
         error(str(exc))
         raise typer.Exit(ExitCode.ERROR) from None
     except KeyboardInterrupt:
         say("interrupted; no report written")
         raise typer.Exit(INTERRUPTED) from None
+    except BrokenPipeError:
+        # Only stdout is a pipe fleetaudit writes to outside write_report (print() in the
+        # listing commands); its reader has gone, which is not an error worth a word.
+        _silence_stdout()
+        raise typer.Exit(BROKEN_PIPE) from None
     except Exception as exc:
         if _is_cli_control_flow(exc):
             raise
@@ -39,6 +63,31 @@ def user_errors() -> Iterator[None]:
             "(this is a bug; set FLEETAUDIT_DEBUG=1 for a traceback and report it)"
         )
         raise typer.Exit(ExitCode.ERROR) from None
+
+
+def failure_code(exc: BaseException) -> int:
+    """The exit code :func:`user_errors` ends the process with for ``exc``, so that what is
+    recorded (the history) is what the shell sees."""
+    if isinstance(exc, StdoutError) and isinstance(exc.cause, BrokenPipeError):
+        return BROKEN_PIPE
+    if isinstance(exc, BrokenPipeError):
+        return BROKEN_PIPE
+    if isinstance(exc, KeyboardInterrupt):
+        return INTERRUPTED
+    if isinstance(exc, typer.Exit):
+        return int(exc.exit_code)
+    return int(ExitCode.ERROR)
+
+
+def _silence_stdout() -> None:
+    """Point descriptor 1 at /dev/null: Python flushes stdout again at exit, and the data
+    still buffered would fail a second time with an "Exception ignored" traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # stdout is not a real descriptor (a test runner): nothing is flushed at exit
 
 
 def _is_cli_control_flow(exc: Exception) -> bool:

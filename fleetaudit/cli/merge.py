@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.output import check_reports
 from fleetaudit.cli.run import FailOn, Format, Output, finish
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
@@ -32,5 +33,6 @@ def merge(
         from fleetaudit.history import load_run_file
         from fleetaudit.shards import merge_runs
 
+        check_reports(format, output)  # a bad -o fails before the work
         merged = merge_runs([load_run_file(path) for path in reports], [str(p) for p in reports])
         finish(merged, format, output, fail_on, allow_unreachable)

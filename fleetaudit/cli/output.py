@@ -1,64 +1,179 @@
-"""Write a report to stdout or, atomically, to a file.
+"""Write a report to stdout or to a file, without ever destroying what is not a report.
 
 A report file is replaced in one step (temporary file in the same directory, fsync, rename)
 so that cron jobs and dashboards never read half a report, and a failed run never truncates
-the previous one.
+the previous one. The replacement keeps the old file's permission bits and, where allowed,
+its owner and group; a new file gets ``0666 & ~umask``, as a shell redirection would.
+
+What is not a regular file is never replaced: a device (``/dev/null``), a FIFO, a terminal or
+a descriptor of this process (``/dev/stdout``, ``/proc/self/fd/N``) is opened and written
+in place, in append mode, as ``>>`` would (a FIFO waits for its reader, as ``>`` does). A
+symbolic link stays a link: the file it points to is the one replaced.
+
+Every target is checked before any work starts (:func:`check_reports`), so a bad ``-o``
+fails in a second, not after an hour-long audit.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from fleetaudit.cli.errors import StdoutError
 from fleetaudit.errors import InputError
 from fleetaudit.model.run import RunResult
 from fleetaudit.report import OutputFormat, TableFormatter
 
+OUTPUT_ENVVAR = "FLEETAUDIT_OUTPUT"
+"""One ``[FORMAT=]FILE`` target used when no ``--output`` is given; never split, so a path
+with spaces works (several targets need several ``-o``)."""
+
+_MAX_LINKS = 40
+"""Symbolic links followed before giving up, as Linux does (MAXSYMLINKS)."""
+
 
 def write_report(text: str | Iterable[str], output: Path | None) -> None:
     """Write ``text`` (one string, or pieces) to ``output``, or to stdout when ``output`` is
-    None or ``-``."""
+    None or ``-``. A stdout that cannot be written raises StdoutError."""
     pieces = [text] if isinstance(text, str) else text
     if output is None or str(output) == "-":
-        sys.stdout.writelines(pieces)
-        sys.stdout.flush()
+        try:
+            sys.stdout.writelines(pieces)
+            sys.stdout.flush()
+        except OSError as exc:
+            raise StdoutError(exc) from exc
         return
     write_atomically(output, pieces)
 
 
 def write_atomically(path: Path, pieces: Iterable[str]) -> None:
-    """Replace ``path`` with the text in one rename; raise InputError if that is impossible."""
-    directory = path.parent if str(path.parent) else Path(".")
+    """Write the report to ``path``: in place when it is a device, FIFO or descriptor,
+    else by atomically replacing the (final target of the) file. InputError if impossible."""
+    existing = _stat(path)
+    if existing is not None and stat.S_ISDIR(existing.st_mode):
+        raise InputError("cannot write output file: it is a directory", path=path)
+    target, through_proc = _final_target(path)
+    if through_proc or (existing is not None and not stat.S_ISREG(existing.st_mode)):
+        _write_in_place(path, pieces)
+    else:
+        _replace(target, pieces, existing, shown=path)
+
+
+def _write_in_place(path: Path, pieces: Iterable[str]) -> None:
+    """Open and write ``path`` without truncating or replacing it (a device, a FIFO...)."""
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.writelines(pieces)
     except OSError as exc:
         raise InputError(f"cannot write output file: {exc.strerror}", path=path) from exc
+
+
+def _replace(
+    target: Path, pieces: Iterable[str], existing: os.stat_result | None, *, shown: Path
+) -> None:
+    """Replace ``target`` in one rename with a fully written, fsynced temporary file."""
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise InputError(f"cannot write output file: {exc.strerror}", path=shown) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.writelines(pieces)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
+        _take_over_mode(tmp_name, existing)
+        os.replace(tmp_name, target)
     except OSError as exc:
         Path(tmp_name).unlink(missing_ok=True)
-        raise InputError(f"cannot write output file: {exc.strerror}", path=path) from exc
+        raise InputError(f"cannot write output file: {exc.strerror}", path=shown) from exc
     except BaseException:
         # The pieces are produced while writing; a failure there must not leave debris.
         Path(tmp_name).unlink(missing_ok=True)
         raise
 
 
+def _take_over_mode(tmp_name: str, existing: os.stat_result | None) -> None:
+    """Give the new file the old one's mode, owner and group (readers such as a node_exporter
+    must keep their access), or a new file the mode a shell redirection would give it."""
+    if existing is None:
+        os.chmod(tmp_name, 0o666 & ~_umask())
+        return
+    os.chmod(tmp_name, stat.S_IMODE(existing.st_mode))
+    if (existing.st_uid, existing.st_gid) != (os.geteuid(), os.getegid()):
+        try:
+            os.chown(tmp_name, existing.st_uid, existing.st_gid)
+        except PermissionError:
+            pass  # only root may give a file away; the mode is kept all the same
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it; fleetaudit is single-threaded here)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    """``stat`` following links; None when nothing is there yet."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InputError(f"cannot write output file: {exc.strerror}", path=path) from exc
+
+
+def _final_target(path: Path) -> tuple[Path, bool]:
+    """The path a chain of symbolic links at ``path`` ends at (``path`` itself when it is
+    no link), and whether the chain passes through /proc, i.e. names an open descriptor
+    (``/dev/stdout``), which must be written in place, never replaced."""
+    through_proc = False
+    for _ in range(_MAX_LINKS):
+        through_proc = through_proc or os.path.realpath(path.parent).startswith("/proc/")
+        if not path.is_symlink():
+            return path, through_proc
+        try:
+            link = Path(os.readlink(path))
+        except OSError as exc:
+            raise InputError(f"cannot write output file: {exc.strerror}", path=path) from exc
+        path = link if link.is_absolute() else path.parent / link
+    raise InputError("cannot write output file: too many levels of symbolic links", path=path)
+
+
+def check_writable(path: Path) -> None:
+    """Raise InputError now if a report could clearly not be written to ``path`` later:
+    it is a directory, its directory is missing, or it or its directory is not writable."""
+    existing = _stat(path)
+    if existing is not None and stat.S_ISDIR(existing.st_mode):
+        raise InputError("cannot write output file: it is a directory", path=path)
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        if not os.access(path, os.W_OK):
+            raise InputError("cannot write output file: Permission denied", path=path)
+        return
+    target, _ = _final_target(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        problem = "is not a directory" if directory.exists() else "does not exist"
+        raise InputError(f"cannot write output file: {directory} {problem}", path=path)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise InputError(
+            f"cannot write output file: Permission denied (directory {directory})", path=path
+        )
+
+
 def report_targets(
     default: OutputFormat, outputs: Sequence[str] | None
 ) -> list[tuple[OutputFormat, Path | None]]:
     """``--output`` values as (format, file) pairs; None is stdout. ``FORMAT=FILE`` picks a
-    format, a bare ``FILE`` takes ``--format``; no ``--output`` at all is stdout."""
+    format, a bare ``FILE`` takes ``--format``; no ``--output`` at all is $FLEETAUDIT_OUTPUT
+    (one target) or stdout. Two targets naming the same file are an error."""
     targets: list[tuple[OutputFormat, Path | None]] = []
-    for value in outputs or ["-"]:
+    for value in _output_values(outputs):
         name, equals, path = value.partition("=")
         fmt = default
         if equals and name in OutputFormat.__members__.values():
@@ -69,11 +184,50 @@ def report_targets(
         targets.append((fmt, None if value in ("", "-") else Path(value)))
     if sum(1 for _, path in targets if path is None) > 1:
         raise InputError("--output: only one report can go to stdout")
+    _refuse_duplicates([path for _, path in targets if path is not None])
     return targets
 
 
+def _output_values(outputs: Sequence[str] | None) -> list[str]:
+    """The ``--output`` values, else the one target in the environment, else stdout."""
+    if outputs:
+        return list(outputs)
+    from_environment = os.environ.get(OUTPUT_ENVVAR)
+    return [from_environment] if from_environment else ["-"]
+
+
+def _refuse_duplicates(paths: list[Path]) -> None:
+    """Two reports written to one file would silently overwrite each other."""
+    seen: dict[object, Path] = {}
+    for path in paths:
+        key = _identity(path)
+        if key in seen:
+            also = f" (also as {seen[key]})" if str(seen[key]) != str(path) else ""
+            raise InputError(f"--output: {path} is given twice{also}")
+        seen[key] = path
+
+
+def _identity(path: Path) -> object:
+    """What makes two spellings the same file: device and inode when it exists (links,
+    ``./``), else the normalised absolute path."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return os.path.realpath(path)
+    return (found.st_dev, found.st_ino)
+
+
+def check_reports(default: OutputFormat, outputs: Sequence[str] | None) -> None:
+    """Fail before any work if the ``--output`` targets are invalid or clearly unwritable."""
+    for _, path in report_targets(default, outputs):
+        if path is not None:
+            check_writable(path)
+
+
 def write_reports(run: RunResult, default: OutputFormat, outputs: Sequence[str] | None) -> None:
-    """Render ``run`` once per target and write each (files atomically)."""
+    """Render ``run`` once per target and write each (files atomically), after checking
+    every target first so that one bad target does not leave the others half updated."""
+    check_reports(default, outputs)
     for fmt, path in report_targets(default, outputs):
         formatter = fmt.formatter()
         if isinstance(formatter, TableFormatter) and path is None and _colour_terminal():

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fleetaudit.cli.console import HostProgress, say
-from fleetaudit.cli.errors import user_errors
-from fleetaudit.cli.output import write_reports
+from fleetaudit.cli.errors import failure_code, user_errors
+from fleetaudit.cli.output import OUTPUT_ENVVAR, check_reports, write_reports
 from fleetaudit.model.enums import Severity
 from fleetaudit.model.run import HostKeyPolicy, RunResult
 from fleetaudit.report import OutputFormat
@@ -36,11 +37,12 @@ Output = Annotated[
     typer.Option(
         "--output",
         "-o",
-        envvar="FLEETAUDIT_OUTPUT",
         metavar="[FORMAT=]FILE",
         help="Write the report to FILE (atomically) instead of stdout, in --format or in "
         "FORMAT; repeatable, e.g. -o json=run.json -o prom=/var/lib/node_exporter/fa.prom "
-        "-o sarif=fa.sarif. '-' is stdout.",
+        "-o sarif=fa.sarif. '-' is stdout. A device or FIFO is written in place; a symlink "
+        f"keeps pointing at the replaced file. [env var: {OUTPUT_ENVVAR}, one target, "
+        "never split, so spaces are part of the path]",
     ),
 ]
 Database = Annotated[
@@ -165,15 +167,19 @@ def run(
     with user_errors():
         if accept_new and insecure:
             raise typer.BadParameter("choose one of --accept-new and --insecure-no-host-key-check")
-        from fleetaudit.auditor import Auditor, verdict
+        from fleetaudit.auditor import Auditor
         from fleetaudit.config import AuditConfig
         from fleetaudit.inventory import load_inventory, select_hosts
 
+        check_reports(format, output)  # a bad -o must fail now, not after the audit
         hosts = select_hosts(load_inventory(inventory), limit or [])
+        shard_of_run = None
         if shard is not None:
-            from fleetaudit.shards import parse_shard, select_shard
+            from fleetaudit.shards import parse_shard, select_shard, shard_info
 
-            hosts = select_shard(hosts, *parse_shard(shard))
+            index, count = parse_shard(shard)
+            shard_of_run = shard_info(hosts, index, count)  # of the selection before the split
+            hosts = select_shard(hosts, index, count)
         rules = load_policy_or_default(policy)
         config = AuditConfig(
             concurrency=concurrency,
@@ -189,10 +195,10 @@ def run(
         with progress.shown():
             auditor = Auditor(config, on_host=progress.host_done, stop_on_signals=True)
             result = auditor.run(hosts, rules)
-        if not no_history:
-            code = verdict(result, fail_on, allow_unreachable=allow_unreachable)
-            _remember(result, exit_code(result, code), db, keep_days)
-        finish(result, format, output, fail_on, allow_unreachable)
+        if shard_of_run is not None:
+            result = result.model_copy(update={"shard": shard_of_run})
+        record = None if no_history else lambda code: _remember(result, code, db, keep_days)
+        finish(result, format, output, fail_on, allow_unreachable, record=record)
 
 
 def _remember(result: RunResult, code: int, db: Path | None, keep_days: int | None) -> None:
@@ -213,12 +219,23 @@ def finish(
     output: list[str] | None,
     fail_on: Severity,
     allow_unreachable: bool,
+    *,
+    record: Callable[[int], None] | None = None,
 ) -> None:
-    """Write the reports, say one summary line on stderr, and exit with the verdict."""
+    """Write the reports, ``record`` the run with the exit code the process really ends
+    with (2, not the verdict, when a report cannot be written), say one summary line on
+    stderr, and exit with the verdict."""
     from fleetaudit.auditor import verdict
 
-    write_reports(result, format, output)
     code = exit_code(result, verdict(result, fail_on, allow_unreachable=allow_unreachable))
+    try:
+        write_reports(result, format, output)
+    except BaseException as exc:
+        if record is not None:
+            record(failure_code(exc))
+        raise
+    if record is not None:
+        record(code)
     failed = len(result.failed_hosts)
     if result.interrupted_by is not None:
         say(f"interrupted by {result.interrupted_by}: the report above is partial")

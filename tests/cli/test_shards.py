@@ -152,3 +152,27 @@ def test_shard_reports_carry_k_of_n_and_the_command_refuses_a_missing_shard(
     done = fleetaudit("merge", *paths, "--allow-unreachable", "--format", "json")
     assert done.returncode in (0, 1), done.stderr
     assert len(json.loads(done.stdout)["hosts"]) == 24
+
+
+def test_run_with_shard_records_it_and_merge_needs_every_shard(tmp_path: Path) -> None:
+    """`run --shard K/N` end to end (the local transport: this machine under four names)."""
+    inventory = tmp_path / "hosts.yaml"
+    entries = "".join(
+        f"  h{i}: {{transport: local, address: 127.0.0.1}}\n" for i in range(1, 5)
+    )  # fmt: skip
+    inventory.write_text("hosts:\n" + entries)
+    reports = []
+    for k in (1, 2):
+        report = tmp_path / f"s{k}.json"
+        done = fleetaudit(
+            "run", inventory, "--shard", f"{k}/2", "--no-history", "-f", "json", "-o", report,
+            "--allow-unreachable", "--fail-on", "critical", state=tmp_path,
+        )  # fmt: skip
+        assert done.returncode in (0, 1), done.stderr
+        assert json.loads(report.read_text())["run"]["shard"]["index"] == k
+        reports.append(report)
+    merged = fleetaudit("merge", *reports, "--allow-unreachable", "--fail-on", "critical")
+    assert merged.returncode in (0, 1), merged.stderr
+    assert len(json.loads(merged.stdout)["hosts"]) == 4
+    alone = fleetaudit("merge", reports[0], "--allow-unreachable")
+    assert alone.returncode == 2 and "shards missing: 2/2" in alone.stderr

@@ -1,0 +1,123 @@
+"""Output targets through the real command line: checked before the audit, a broken stdout
+is one clear line (or a quiet exit for a closed pipe), and the history records the exit code
+the process really ends with."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.runcli import fleetaudit
+
+CAPTURE = (
+    "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+    'tcp   LISTEN 0      128    0.0.0.0:22         0.0.0.0:*         users:(("sshd",pid=1,fd=3))\n'
+)
+
+
+def _local_inventory(tmp_path: Path) -> Path:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    return inventory
+
+
+def _recorded_codes(db: Path) -> list[int]:
+    with sqlite3.connect(db) as connection:
+        return [row[0] for row in connection.execute("SELECT exit_code FROM runs")]
+
+
+def _run_with_stdout(stdout_fd: int, *args: str | Path, state: Path) -> tuple[int, str]:
+    """``python -m fleetaudit ARGS`` with descriptor ``stdout_fd`` as its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-m", "fleetaudit", *map(str, args)],
+        stdout=stdout_fd,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "XDG_STATE_HOME": str(state)},
+    )
+    return done.returncode, done.stderr
+
+
+def test_unwritable_stdout_is_one_clear_line(tmp_path: Path) -> None:
+    capture = tmp_path / "cap.ss"
+    capture.write_text(CAPTURE)
+    with open(capture, "rb") as read_only:  # writing to it fails like a full disk does
+        code, stderr = _run_with_stdout(read_only.fileno(), "parse", capture, state=tmp_path)
+    assert code == 2
+    assert stderr == "fleetaudit: error: cannot write to stdout: Bad file descriptor\n"
+
+
+def test_closed_pipe_is_a_quiet_exit(tmp_path: Path) -> None:
+    capture = tmp_path / "cap.ss"
+    capture.write_text(CAPTURE)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # `| head -1` that has already gone: every write is EPIPE
+    try:
+        code, stderr = _run_with_stdout(write_end, "parse", capture, state=tmp_path)
+    finally:
+        os.close(write_end)
+    assert (code, stderr) == (141, "")
+
+
+def test_history_records_the_real_exit_code(tmp_path: Path) -> None:
+    inventory, db = _local_inventory(tmp_path), tmp_path / "history.sqlite"
+    args = ("run", inventory, "--db", db, "--fail-on", "critical", "--allow-unreachable")
+    with open(inventory, "rb") as read_only:
+        code, stderr = _run_with_stdout(read_only.fileno(), *args, state=tmp_path)
+    assert code == 2 and "cannot write to stdout" in stderr
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        piped, _ = _run_with_stdout(write_end, *args, state=tmp_path)
+    finally:
+        os.close(write_end)
+    assert piped == 141
+    assert _recorded_codes(db) == [2, 141]
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [("{d}", "it is a directory"), ("prom={d}/missing/x.prom", "missing does not exist")],
+)
+def test_bad_target_fails_before_the_audit(tmp_path: Path, target: str, message: str) -> None:
+    db = tmp_path / "history.sqlite"
+    inventory = _local_inventory(tmp_path)
+    done = fleetaudit("run", inventory, "--db", db, "-o", target.format(d=tmp_path))
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert "hosts," not in done.stderr  # no summary: nothing was audited
+    assert not db.exists(), "no run happened, so none is recorded"
+
+
+def test_same_target_twice_fails_before_the_audit(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite"
+    inventory = _local_inventory(tmp_path)
+    same = ("-o", f"json={tmp_path}/same.out", "-o", f"junit={tmp_path}/./same.out")
+    done = fleetaudit("run", inventory, "--db", db, *same)
+    assert done.returncode == 2 and "same.out is given twice" in done.stderr, done.stderr
+    assert not db.exists() and not (tmp_path / "same.out").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "check", "demo"])
+def test_environment_path_with_a_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    capture = tmp_path / "db1.ss.txt"
+    capture.write_text(CAPTURE)
+    arguments = {
+        "run": ["run", _local_inventory(tmp_path), "--db", tmp_path / "h.sqlite"],
+        "check": ["check", capture],
+        "demo": ["demo"],
+    }[command]
+    monkeypatch.setenv("FLEETAUDIT_OUTPUT", f"json={tmp_path}/my report.json")
+    monkeypatch.chdir(tmp_path)  # where a split value would put its relative "report.json"
+    done = fleetaudit(*arguments)
+    assert done.returncode in (0, 1, 2) and done.stdout == "", done.stderr
+    assert (tmp_path / "my report.json").read_text().startswith("{")
+    assert not (tmp_path / "my").exists() and not (tmp_path / "report.json").exists()
