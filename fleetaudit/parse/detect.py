@@ -23,19 +23,27 @@ _SCAN_LINES = 20
 
 def detect_tool(text: str, *, source: str = "<capture>") -> Tool:
     """The tool that printed ``text``; :class:`CaptureError` when it is not a socket table."""
-    lines = [line for line in text.splitlines()[:200] if line.strip()][:_SCAN_LINES]
-    if not lines:
+    numbered = [
+        (number, line)
+        for number, line in enumerate(text.splitlines()[:200], start=1)
+        if line.strip()
+    ][:_SCAN_LINES]
+    if not numbered:
         raise CaptureError("empty capture: no socket table to read", path=source)
-    for line in lines:
+    for number, line in numbered:
         for prefix, what in _NOT_SOCKETS.items():
             if line.startswith(prefix):
-                raise CaptureError(f"this is {what}, not a socket listing", path=source)
+                raise CaptureError(
+                    f"this is {what}, not a socket listing", path=source, line=number
+                )
         tool = _classify(line)
         if tool is not None:
             return tool
-    first = lines[0][:80]
+    number, first = numbered[0]
     raise CaptureError(
-        f"not ss, netstat or /proc/net output (first line: {first!r})", path=source, line=1
+        f"not ss, netstat or /proc/net output (first line: {first[:80]!r})",
+        path=source,
+        line=number,
     )
 
 

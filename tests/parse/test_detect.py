@@ -76,3 +76,10 @@ def test_a_listing_of_only_other_socket_kinds_is_not_a_clean_host(text: str, too
         parse_capture(text, tool=tool, source="paste.txt")
     assert "no TCP or UDP socket here" in str(info.value)
     assert "paste.txt" in str(info.value)
+
+
+def test_the_error_names_the_line_the_quoted_text_is_on() -> None:
+    windows = "\r\nActive Connections\r\n\r\n  Proto  Local Address  Foreign Address  State\r\n"
+    with pytest.raises(CaptureError) as info:
+        detect_tool(windows, source="win.txt")
+    assert str(info.value).startswith("win.txt:2: ") and "'Active Connections'" in str(info.value)
