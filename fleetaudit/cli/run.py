@@ -11,6 +11,7 @@ import typer
 
 from fleetaudit.cli.console import HostProgress, say
 from fleetaudit.cli.errors import failure_code, user_errors
+from fleetaudit.cli.inventory import InventoryArgument
 from fleetaudit.cli.output import OUTPUT_ENVVAR, check_reports, write_reports
 from fleetaudit.model.enums import Severity
 from fleetaudit.model.run import HostKeyPolicy, RunResult
@@ -67,7 +68,7 @@ PolicyFile = Annotated[
 
 
 def run(
-    inventory: Annotated[Path, typer.Argument(help="Inventory file (fleetaudit YAML).")],
+    inventory: InventoryArgument,
     policy: PolicyFile = None,
     format: Format = OutputFormat.TABLE,
     output: Output = None,
@@ -162,7 +163,8 @@ def run(
     Exit codes: 0 clean; 1 findings at or above --fail-on; 2 error (bad input, or a host
     that could not be audited, unless --allow-unreachable); 130 (SIGINT) or 143 (SIGTERM):
     stopped early, with a partial report and history record written (hosts not finished
-    have status "interrupted"). A second signal stops at once.
+    have status "interrupted"). A second signal stops at once. 141: stdout was a pipe
+    whose reader went away.
     """
     with user_errors():
         if accept_new and insecure:

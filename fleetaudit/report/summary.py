@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from fleetaudit.model.enums import BindScope, HostStatus, Privilege, Severity
+from fleetaudit.model.enums import BindScope, HostStatus, Privilege, Severity, Tool
 from fleetaudit.model.run import RunResult
 
 
@@ -38,7 +38,11 @@ def summarize(run: RunResult) -> Summary:
         hosts_total=len(run.snapshots),
         hosts_audited=len(audited),
         hosts_by_status={st.value: statuses[st.value] for st in HostStatus if statuses[st.value]},
-        hosts_unprivileged=tuple(s.host for s in audited if s.privilege is Privilege.UNPRIVILEGED),
+        hosts_unprivileged=tuple(
+            s.host
+            for s in audited
+            if s.privilege is Privilege.UNPRIVILEGED and s.tool is not Tool.PROC
+        ),
         hosts_without_host_key_check=tuple(s.host for s in run.snapshots if not s.host_key_checked),
         listeners=sum(scopes.values()),
         listeners_by_scope={sc.value: scopes[sc.value] for sc in BindScope},

@@ -74,7 +74,8 @@ def _warnings(run: RunResult, summary: Summary) -> str:
         names = ", ".join(safe(n) for n in summary.hosts_unprivileged)
         lines.append(
             f"NOTE: audited without root, socket owners partly unknown: {names} "
-            "(set become: true with passwordless sudo for ss)."
+            "(set become: true with passwordless sudo for ss; for saved captures taken as "
+            "root, pass --privileged)."
         )
     return "\n".join(lines)
 
