@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fleetaudit.errors import CaptureError
+from fleetaudit.inventory import validate
 from fleetaudit.inventory.model import Host, Inventory
 from fleetaudit.lab.replies import RecordedHost
 from fleetaudit.model.enums import Tool
@@ -55,7 +56,7 @@ def load_captures(
     known = {h.name: h for h in inventory.hosts} if inventory is not None else {}
     captures = []
     for path in paths:
-        name = host or host_name_of(path)
+        name = _checked_name(host or host_name_of(path), path, from_option=host is not None)
         entry = known.get(name) or Host(name=name, address=name, groups=tuple(groups))
         captures.append(SavedCapture(entry, _responder(path, privileged, wide)))
     names = [c.host.name for c in captures]
@@ -63,6 +64,16 @@ def load_captures(
     if duplicates:
         raise CaptureError(f"several captures for host(s) {', '.join(duplicates)}; use one each")
     return captures
+
+
+def _checked_name(name: str, path: Path, *, from_option: bool) -> str:
+    """``name`` if it is a host name an inventory would accept: reports, history and
+    fingerprints carry it, so ``$(id).txt`` or ``-oFoo.txt`` must not become a host."""
+    try:
+        return validate.name(name)
+    except ValueError as exc:
+        source = "--host" if from_option else "the file name; name the host with --host"
+        raise CaptureError(f"{exc} (the host's name comes from {source})", path=path) from None
 
 
 def replay_transport(captures: Sequence[SavedCapture]) -> ReplayTransport:

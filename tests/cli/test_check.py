@@ -63,3 +63,18 @@ def test_bad_captures_are_clear_errors(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     done = fleetaudit("check", route, route, "--host", "x")
     assert done.returncode == 2 and "single capture" in done.stderr
+
+
+def test_a_file_name_that_is_no_host_name_is_refused(tmp_path: Path) -> None:
+    listing = (CAPTURES / "ss-tlnH.txt").read_text()
+    for hostile in ("$(id).txt", "-oFoo.txt", "my host.txt"):
+        capture = tmp_path / hostile
+        capture.write_text(listing)
+        done = fleetaudit("check", "--", capture)
+        assert done.returncode == 2
+        assert "the host's name comes from the file name; name the host with --host" in (
+            done.stderr
+        )
+        assert done.stdout == ""
+    named = fleetaudit("check", "--host", "web1", "--", tmp_path / "$(id).txt")
+    assert named.returncode in (0, 1) and "web1" in named.stdout
