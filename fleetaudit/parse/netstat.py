@@ -103,10 +103,13 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
                 reason += f": it {_CUT}"
             errors.append(LineError(line=number, text=line[:300], reason=reason))
             continue
-        longest = max(len(fields[3]), len(fields[4]))
-        widest = max(widest, longest)
-        if longest == _ADDRESS_COLUMN and first[-1] == "6":
-            may_be_cut.append((len(sockets) - 1, line))
+        if first[-1] == "6" and not wide:
+            # only IPv6 lines can hold a cut address, or (longer) show the capture is wide
+            longest = max(len(fields[3]), len(fields[4]))
+            if longest > widest:
+                widest = longest
+            if longest == _ADDRESS_COLUMN:
+                may_be_cut.append((len(sockets) - 1, line))
     if may_be_cut and not wide and widest <= _ADDRESS_COLUMN:
         sockets, errors = _reject_cut_addresses(sockets, errors, may_be_cut)
     return ParseResult(tuple(sockets), tuple(errors), other_kinds)
