@@ -64,8 +64,8 @@ def _unprivileged(snapshot: HostSnapshot, unknown: int) -> str:
         return f"{snapshot.host}: {because}: {blind}. Install ss (iproute2) on the host"
     if snapshot.privilege is Privilege.ROOT:
         return (
-            f"{snapshot.host}: {because}: {blind}. Audit from where the host's processes "
-            "are visible (not from inside a container)"
+            f"{snapshot.host}: {because}: {blind}. Audit the host itself, not a container "
+            "that shares its network, and check that root may read /proc/PID/fd there"
         )
     why = f" ({snapshot.privilege_note})" if snapshot.privilege_note else ""
     return (

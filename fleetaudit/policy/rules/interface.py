@@ -111,15 +111,16 @@ def owner_note(snapshot: HostSnapshot, socket: Socket) -> str:
 def owners_unknown_because(snapshot: HostSnapshot) -> str:
     """Why a host's listing leaves owners unknown: no privilege; a listing tool that names
     no processes at all (/proc/net, a busybox netstat built without ``-p``), which privilege
-    would not change; or ss as root seeing none of them (their processes are not in its PID
-    namespace, as when the audit lands in a container that shares the host's network)."""
+    would not change; or ss as root seeing none of them (their processes are in another PID
+    namespace, as when the audit lands in a container that shares the host's network, or
+    their ``/proc/PID/fd`` is closed even to root)."""
     if snapshot.tool is Tool.PROC:
         return "/proc/net names no processes"
     if snapshot.privilege is not Privilege.ROOT:
         return "audited without privilege"
     if snapshot.tool is Tool.NETSTAT:
         return "the host's netstat cannot name processes (built without -p)"
-    return "ss ran as root but named no process (are the owners in another PID namespace?)"
+    return "ss ran as root but could not see the owning processes"
 
 
 def _nameless_owner(socket: Socket) -> str:
