@@ -38,9 +38,10 @@ def lint(
 ) -> None:
     """Validate a policy and warn about rules and waivers that cannot work as meant.
 
-    Errors (exit 2) name the file, line and column. Warnings (exit 0): a rule that repeats
-    another, a selector or match that holds for nothing, an expired waiver, and with
-    --inventory, selectors naming no group or host of it.
+    Errors (exit 2) name the file, line and column. Warnings (exit 0): a policy with no
+    rules, a rule that repeats another, a selector or match that holds for nothing, a host
+    glob with an unclosed '[', an expired waiver, and with --inventory, selectors naming no
+    group or host of it.
     """
     with user_errors():
         from fleetaudit.errors import PolicyError
@@ -58,13 +59,15 @@ def lint(
             print(f"{file}:{line}:{column}: warning: {warning.message}")
         say(
             f"{file}: valid; {len(policy.rules)} rules, {len(policy.waivers)} waivers, "
-            f"{len(warnings)} warnings"
+            f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'}"
         )
 
 
 @policy_app.command()
 def explain(
-    host: Annotated[str, typer.Option(help="Host name (as in the inventory).")],
+    host: Annotated[
+        str, typer.Option(help="Host name; with --inventory, a host of that inventory.")
+    ],
     capture: Annotated[
         Path | None,
         typer.Argument(help="Saved listing of the host: also explain each socket.", dir_okay=False),
@@ -100,11 +103,14 @@ def _judge(
     from fleetaudit.auditor import Auditor
     from fleetaudit.captures import load_captures, replay_transport
     from fleetaudit.inventory import load_inventory
+    from fleetaudit.policy.explain import inventory_host
 
     hosts = load_inventory(inventory) if inventory is not None else None
+    if hosts is not None:
+        entry = inventory_host(hosts, name)  # a name the inventory lacks is an error
+    else:
+        entry = Host(name=name, address=name, groups=tuple(groups))
     if capture is None:
-        known = {h.name: h for h in hosts.hosts} if hosts is not None else {}
-        entry = known.get(name) or Host(name=name, address=name, groups=tuple(groups))
         snapshot = HostSnapshot(
             host=entry.name,
             address=entry.address,

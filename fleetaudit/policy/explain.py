@@ -7,11 +7,27 @@ its snapshot and findings.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from difflib import get_close_matches
 
+from fleetaudit.errors import InventoryError
+from fleetaudit.inventory.model import Host, Inventory
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.policy.schema import Policy
 from fleetaudit.policy.selectors import HostSelector
+
+
+def inventory_host(inventory: Inventory, name: str) -> Host:
+    """The host called ``name`` in ``inventory``. A name it lacks is an error, never a host
+    without groups: explaining a typo as a real host would show the wrong rules applying."""
+    for host in inventory.hosts:
+        if host.name == name:
+            return host
+    message = f"no host {name!r} in this inventory"
+    close = get_close_matches(name, [host.name for host in inventory.hosts], n=3)
+    if close:
+        message += " (did you mean " + " or ".join(map(repr, close)) + "?)"
+    raise InventoryError(message, path=inventory.source)
 
 
 def describe_selector(select: HostSelector) -> str:

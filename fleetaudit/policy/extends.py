@@ -14,10 +14,15 @@
 Waivers of the base apply too. A chain of ``extends`` may be a few files long; a cycle is an
 error. Every id in ``remove`` must exist in the base, so a renamed base rule cannot
 silently stay in force.
+
+``extends`` takes a path, never a policy name (only ``default`` is one): a base that cannot
+be read is an error at the ``extends:`` line of the policy that names it, which says what
+the value resolved to and, for a missing file, where the shipped policies are.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,12 +34,48 @@ from fleetaudit.yamlsource import YamlDocument, located_error
 BUILTIN_DEFAULT = "default"
 MAX_DEPTH = 8
 
+# The policies/ directory of a source checkout (or an editable install): the shipped example
+# policies live there, not inside the package (only default.yaml is packaged).
+_SHIPPED_DIR = Path(__file__).resolve().parents[2] / "policies"
+
 
 def base_path(doc: YamlDocument, extends: str) -> Path | None:
     """The base policy's file, or None for the built-in default."""
     if extends == BUILTIN_DEFAULT:
         return None
     return (Path(doc.path).parent / extends).resolve()
+
+
+def read_base(doc: YamlDocument, extends: str, target: Path) -> str:
+    """The text of the base policy file, or an error at this policy's ``extends:`` line
+    (the base file cannot say who asked for it)."""
+    try:
+        return target.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        reason = "not UTF-8 text"
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    message = f"cannot read {extends!r} (resolved to {target}): {reason}"
+    if not target.exists():
+        message += _path_hint(doc, extends)
+    raise located_error(doc, PolicyError, message, ("extends",))
+
+
+def _path_hint(doc: YamlDocument, extends: str) -> str:
+    """Say that ``extends`` is a relative path, and where the shipped policies are, with
+    the path to write when ``extends`` names one of them."""
+    hint = (
+        f"; extends takes a file path relative to this policy file, or {BUILTIN_DEFAULT!r} "
+        "for the built-in default"
+    )
+    shipped = sorted(_SHIPPED_DIR.glob("*.yaml")) if _SHIPPED_DIR.is_dir() else []
+    for path in shipped:
+        if extends in (path.stem, path.name):
+            relative = os.path.relpath(path, Path(doc.path).resolve().parent)
+            return hint + f" ({extends!r} is a shipped policy: write `extends: {relative}`)"
+    if shipped:
+        hint += "; shipped policies: " + ", ".join(str(path) for path in shipped)
+    return hint
 
 
 def check_chain(doc: YamlDocument, chain: Sequence[str], target: Path | None) -> None:

@@ -1,82 +1,183 @@
 """Policy lint: what a valid policy may still get wrong.
 
 Loading already rejects every schema error with its line. Lint adds warnings about rules and
-waivers that are valid but cannot do what their author meant: a rule that repeats an earlier
-one, a selector or match that can never hold, a waiver that has expired, and, given an
-inventory, selectors that name no host or group of it.
+waivers that are valid but cannot do what their author meant: a policy without rules (a
+gate that can never fail), a rule that repeats an earlier one, a selector or match that can
+never hold, a host glob fnmatch reads literally because it is malformed, a waiver that has
+expired, and, given an inventory, selectors that name no host or group of it.
+
+"Can never hold" is decided only where that is cheap and certain (an empty list, a ``not:``
+implied by the conditions of its own match); lint is no satisfiability solver, so its
+silence is not proof that a match holds for something.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from fnmatch import fnmatchcase
 
 from fleetaudit.inventory.model import Inventory
-from fleetaudit.policy.matchers import SocketMatch
-from fleetaudit.policy.rules import AllowlistRule
+from fleetaudit.policy.matchers import ProcessMatch, SocketMatch
+from fleetaudit.policy.rules import AllowlistRule, Rule
 from fleetaudit.policy.schema import Policy
 from fleetaudit.policy.selectors import HostSelector
+from fleetaudit.policy.waivers import Waiver
+
+Loc = tuple[str | int, ...]
 
 _IDENTITY = {"id", "severity", "description", "fix"}
+_LIST_KEYS = ("port", "proto", "family", "state", "scope", "uid")
+"""Matcher keys whose value is a list: an empty one matches no socket."""
 
 
 @dataclass(frozen=True, slots=True)
 class LintWarning:
     """One lint warning; ``loc`` is the path of the key in the policy file."""
 
-    loc: tuple[str | int, ...]
+    loc: Loc
     message: str
 
 
 def lint(policy: Policy, today: date, inventory: Inventory | None = None) -> list[LintWarning]:
     """Every warning for ``policy``, in file order."""
     warnings: list[LintWarning] = []
+    if not policy.rules:
+        warnings.append(
+            LintWarning(
+                ("rules",),
+                "the policy has no rules, so every host it judges is clean "
+                "(a gate that can never fail)",
+            )
+        )
     seen: dict[str, str] = {}
     for index, rule in enumerate(policy.rules):
-        loc: tuple[str | int, ...] = ("rules", index)
+        loc: Loc = ("rules", index)
         body = rule.model_dump_json(exclude=_IDENTITY)
         if body in seen:
             warnings.append(LintWarning(loc, f"rule {rule.id!r} repeats rule {seen[body]!r}"))
         seen.setdefault(body, rule.id)
-        if _selects_nothing(rule.select):
-            warnings.append(LintWarning((*loc, "select"), f"rule {rule.id!r} selects no host"))
-        warnings.extend(
-            LintWarning(loc, f"rule {rule.id!r}: {problem}") for problem in _match_problems(rule)
-        )
+        problems = [*_selector_problems(rule.select, (*loc, "select")), *_rule_problems(rule, loc)]
+        warnings.extend(LintWarning(at, f"rule {rule.id!r}: {text}") for at, text in problems)
         if inventory is not None:
             warnings.extend(_against_inventory(rule.id, rule.select, inventory, loc))
     for index, waiver in enumerate(policy.waivers):
-        if today > waiver.expires:
-            warnings.append(
-                LintWarning(
-                    ("waivers", index, "expires"),
-                    f"waiver for {waiver.rule!r} expired on {waiver.expires}; "
-                    "it no longer hides anything",
-                )
-            )
+        warnings.extend(_waiver_warnings(waiver, ("waivers", index), today))
     return warnings
 
 
-def _selects_nothing(select: HostSelector) -> bool:
-    return any(value == () for value in (select.hosts, select.groups))
-
-
-def _match_problems(rule: object) -> list[str]:
-    problems = []
+def _rule_problems(rule: Rule, loc: Loc) -> Iterator[tuple[Loc, str]]:
     if isinstance(rule, AllowlistRule):
         bodies = [entry.model_dump_json() for entry in rule.allow]
-        for index, body in enumerate(bodies):
-            if body in bodies[:index]:
-                problems.append(f"allow entry {index + 1} repeats an earlier entry")
+        for index, entry in enumerate(rule.allow):
+            if bodies[index] in bodies[:index]:
+                yield (*loc, "allow", index), f"allow entry {index + 1} repeats an earlier entry"
+            for at, text in _match_problems(entry, (*loc, "allow", index)):
+                yield at, f"allow entry {index + 1}: {text}"
     match = getattr(rule, "match", None)
-    if isinstance(match, SocketMatch) and match.port == ():
-        problems.append("match has an empty port list, so it matches no socket")
-    return problems
+    if isinstance(match, SocketMatch):
+        yield from _match_problems(match, (*loc, "match"))
+
+
+def _waiver_warnings(waiver: Waiver, loc: Loc, today: date) -> Iterator[LintWarning]:
+    if today > waiver.expires:
+        yield LintWarning(
+            (*loc, "expires"),
+            f"waiver for {waiver.rule!r} expired on {waiver.expires}; it no longer hides anything",
+        )
+    problems = list(_selector_problems(waiver.select, (*loc, "select")))
+    if waiver.match is not None:
+        problems.extend(_match_problems(waiver.match, (*loc, "match")))
+    for at, text in problems:
+        yield LintWarning(at, f"waiver for {waiver.rule!r}: {text}")
+
+
+def _selector_problems(select: HostSelector, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    for key in ("hosts", "groups"):
+        if getattr(select, key) == ():
+            yield (*loc, key), f"select has an empty {key} list, so it selects no host"
+    for index, glob in enumerate(select.hosts or ()):
+        problem = glob_problem(glob)
+        if problem:
+            yield (*loc, "hosts", index), f"host glob {glob!r} {problem}"
+    if select.not_ is not None:
+        yield from _selector_problems(select.not_, (*loc, "not"))
+
+
+def glob_problem(glob: str) -> str | None:
+    """Why a host glob is probably a typo, or None. fnmatch reads a ``[`` that no ``]``
+    closes as a literal character, so ``db[1`` matches only a host named ``db[1``."""
+    if not glob:
+        return "is empty, so it matches no host"
+    index = 0
+    while index < len(glob):
+        if glob[index] == "[":
+            close = _class_end(glob, index)
+            if close is None:
+                return "has a '[' that no ']' closes, so fnmatch reads it literally"
+            index = close
+        index += 1
+    return None
+
+
+def _class_end(glob: str, start: int) -> int | None:
+    """The index of the ``]`` closing the character class opened at ``start`` (fnmatch
+    rules: a ``!`` and then a ``]`` right after the ``[`` are part of the class)."""
+    index = start + 1
+    if index < len(glob) and glob[index] == "!":
+        index += 1
+    if index < len(glob) and glob[index] == "]":
+        index += 1
+    close = glob.find("]", index)
+    return None if close < 0 else close
+
+
+def _match_problems(match: SocketMatch, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    for key in _LIST_KEYS:
+        if getattr(match, key) == ():
+            yield (*loc, key), f"match has an empty {key} list, so it matches no socket"
+    if match.not_ is not None and implies(match, match.not_):
+        yield (
+            (*loc, "not"),
+            "match can never hold: every socket it picks also matches its own `not:`",
+        )
+
+
+def implies(match: SocketMatch, other: SocketMatch) -> bool:
+    """True when every socket ``match`` picks is certainly picked by ``other`` too: each
+    condition of ``other`` is one of ``match`` or wider. Conservative: False when unsure
+    (``other`` has a ``not:`` of its own, or a condition ``match`` lacks)."""
+    if other.not_ is not None:
+        return False
+    if other.port is not None and (
+        match.port is None or not all(_range_within(r, other.port) for r in match.port)
+    ):
+        return False
+    for key in ("proto", "family", "state", "scope", "uid"):
+        wide = getattr(other, key)
+        narrow = getattr(match, key)
+        if wide is not None and (narrow is None or not set(narrow) <= set(wide)):
+            return False
+    return other.process is None or (
+        match.process is not None and _process_within(match.process, other.process)
+    )
+
+
+def _range_within(span: tuple[int, int], ranges: tuple[tuple[int, int], ...]) -> bool:
+    return any(low <= span[0] and span[1] <= high for low, high in ranges)
+
+
+def _process_within(narrow: ProcessMatch, wide: ProcessMatch) -> bool:
+    same_regex = narrow.regex is None or (
+        wide.regex is not None
+        and (narrow.regex.pattern, narrow.regex.flags) == (wide.regex.pattern, wide.regex.flags)
+    )
+    return same_regex and set(narrow.names) <= set(wide.names)
 
 
 def _against_inventory(
-    rule_id: str, select: HostSelector, inventory: Inventory, loc: tuple[str | int, ...]
+    rule_id: str, select: HostSelector, inventory: Inventory, loc: Loc
 ) -> list[LintWarning]:
     groups = {group for host in inventory.hosts for group in host.groups}
     names = [host.name for host in inventory.hosts]

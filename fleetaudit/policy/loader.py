@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from fleetaudit.errors import PolicyError
-from fleetaudit.policy.extends import base_path, check_chain, merge_rules
+from fleetaudit.policy.extends import base_path, check_chain, merge_rules, read_base
 from fleetaudit.policy.rules import RULE_KINDS, Rule
 from fleetaudit.policy.schema import FORMAT_VERSION, Policy, PolicyDocument
 from fleetaudit.policy.waivers import Waiver
@@ -83,7 +83,8 @@ def _base(doc: YamlDocument, header: PolicyDocument, chain: tuple[str, ...]) -> 
     check_chain(doc, chain, target)
     if target is None:
         return load_default_policy()
-    return load_policy(target, chain)
+    base = parse_yaml(read_base(doc, header.extends, target), str(target), PolicyError)
+    return _build(base, default_name=target.stem, chain=(*chain, str(target)))
 
 
 def _header(doc: YamlDocument) -> PolicyDocument:

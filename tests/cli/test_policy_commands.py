@@ -63,3 +63,36 @@ def test_explain_without_capture_lists_rules_only() -> None:
     done = fleetaudit("policy", "explain", "--host", "web7", "--group", "web")
     assert done.returncode == 0 and "applies      web-allowlist" in done.stdout
     assert "SOCKETS" not in done.stdout
+
+
+def test_explain_refuses_a_host_the_inventory_lacks(tmp_path: Path) -> None:
+    inventory = tmp_path / "inv.yaml"
+    inventory.write_text("hosts:\n  db1: {groups: [db]}\n  web1: {groups: [web]}\n")
+    capture = shutil.copy(DEMO / "db1.ss.txt", tmp_path / "db1.ss.txt")
+    for extra in ((), (capture,)):
+        done = fleetaudit("policy", "explain", "--host", "db2", "--inventory", inventory, *extra)
+        assert done.returncode == 2, done.stdout
+        assert f"{inventory}: no host 'db2' in this inventory (did you mean 'db1'?)" in done.stderr
+        assert done.stdout == ""
+    done = fleetaudit("policy", "explain", "--host", "db1", "--inventory", inventory)
+    assert done.returncode == 0 and "host db1 (groups: db;" in done.stdout
+
+
+def test_lint_warns_about_a_policy_without_rules(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("version: 1\n")
+    done = fleetaudit("policy", "lint", policy)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{policy}:1:1: warning: the policy has no rules")
+
+
+def test_lint_names_the_extends_line_of_a_missing_base(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("version: 1\nextends: nosuch\n")
+    done = fleetaudit("policy", "lint", policy)
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        f"fleetaudit: error: {policy}:2:1: extends: cannot read 'nosuch' "
+        f"(resolved to {tmp_path.resolve() / 'nosuch'}): No such file or directory"
+    )
+    assert "Traceback" not in done.stderr

@@ -7,8 +7,11 @@ unconnected UDP socket. ``allow:`` lists what is acceptable:
 - a scope: ``loopback``, ``private``, ``link-local``, ``public`` (or ``any``, which makes
   the rule accept every address);
 - a CIDR: ``10.20.0.0/16``, ``fd00::/8`` (an IPv4-mapped IPv6 address counts as its IPv4
-  address; a wildcard is in no CIDR but ``0.0.0.0/0`` or ``::/0``);
-- ``{interface: eth1}``: bound to that interface (``addr%eth1``).
+  address; a wildcard is in no CIDR but ``0.0.0.0/0`` or ``::/0``); a CIDR with host bits
+  set (``10.0.0.1/8``) is an error, not silently widened to its network: it is a typo for
+  either the network or one address, and only the author knows which;
+- ``{interface: eth1}``: bound to that interface (``addr%eth1``); a name Linux could not
+  give an interface (over 15 bytes, whitespace, ``/``) is an error, as it could never match.
 
 Wildcards (``0.0.0.0``, ``::``, ``*``) and public addresses are findings unless allowed.
 ``127.0.0.0/8``, ``::1``, ``::ffff:127.0.0.1`` and ``%lo`` are loopback (the model's
@@ -21,7 +24,7 @@ import ipaddress
 from collections.abc import Iterator, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from fleetaudit.model.enums import BindScope
 from fleetaudit.model.finding import Finding
@@ -33,27 +36,59 @@ from fleetaudit.policy.rules.interface import Rule, describe_listener, owner_not
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+_IFNAME_MAX = 15
+"""Linux interface names are at most IFNAMSIZ - 1 = 15 bytes."""
+
+
+def interface_name(name: str) -> str:
+    """``name`` when Linux could give an interface that name, else a validation error."""
+    if not name:
+        raise invalid("an interface name cannot be empty")
+    if len(name.encode()) > _IFNAME_MAX:
+        raise invalid(f"interface name {name!r} is longer than {_IFNAME_MAX} bytes")
+    if "/" in name or any(char.isspace() for char in name):
+        raise invalid(f"interface name {name!r} contains whitespace or '/'")
+    return name
+
+
 class InterfaceAllow(BaseModel):
     """``{interface: NAME}``: a listener bound to that one interface is acceptable."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    interface: str = Field(min_length=1)
+    interface: Annotated[str, AfterValidator(interface_name)]
 
 
 def parse_allow(value: Any) -> Any:
-    """A string is a scope name or a CIDR; anything else is left to the schema."""
-    if not isinstance(value, str):
+    """A string is a scope name or a CIDR, a mapping an interface. Each form is told apart
+    here so that an error speaks of the form written (a union would report its first
+    member, the scope names, and would take a bare number for an IPv4 address)."""
+    if isinstance(value, BindScope | ipaddress.IPv4Network | ipaddress.IPv6Network):
+        return value  # already built (a rule constructed in code, not read from a file)
+    if isinstance(value, InterfaceAllow):
         return value
+    if isinstance(value, dict):
+        return _interface_allow(value)
+    if not isinstance(value, str):
+        raise invalid(f"{value!r} is not a scope, a CIDR or {{interface: NAME}}")
     try:
         return BindScope(value)
     except ValueError:
         pass
     try:
-        return ipaddress.ip_network(value, strict=False)
+        network = ipaddress.ip_network(value, strict=False)
     except ValueError:
         scopes = ", ".join(s.value for s in BindScope)
         raise invalid(f"{value!r} is neither a scope ({scopes}) nor a CIDR") from None
+    if network.network_address != ipaddress.ip_interface(value).ip:
+        raise invalid(f"{value!r}: host bits set; did you mean {network}?")
+    return network
+
+
+def _interface_allow(value: dict[Any, Any]) -> InterfaceAllow:
+    if set(value) != {"interface"} or not isinstance(value["interface"], str):
+        raise invalid(f"{value!r}: a mapping in allow is {{interface: NAME}}")
+    return InterfaceAllow(interface=interface_name(value["interface"]))
 
 
 AllowEntry = Annotated[BindScope | IPNetwork | InterfaceAllow, BeforeValidator(parse_allow)]
