@@ -130,4 +130,8 @@ def jump_host(value: str) -> str:
     no_template(value)
     if "," in value:
         raise ValueError("only one jump host is supported (no ProxyJump chains)")
-    return _match(_JUMP, value, "[user@]host[:port]")
+    _match(_JUMP, value, "[user@]host[:port]")
+    port = value.rpartition(":")[2] if not value.endswith("]") else ""
+    if port.isdigit() and not 1 <= int(port) <= 65535:
+        raise ValueError(f"{value[:60]!r}: port {port} is outside 1-65535")
+    return value

@@ -130,3 +130,15 @@ def test_a_run_reaches_127_0_0_1_and_ipv6_loopback(tmp_path: Path) -> None:
     client = Client.create(tmp_path)
     outputs = asyncio.run(asyncio.wait_for(_login_to_each(client, tmp_path / "inv.yaml"), 60))
     assert outputs == dict.fromkeys(("four", "six", "bracketed"), "ran: ss -tuanpe\n")
+
+
+@pytest.mark.parametrize("jump", ["a@b:99999", "b:0", "[::1]:70000"])
+def test_a_jump_host_port_out_of_range_is_refused(tmp_path: Path, jump: str) -> None:
+    error = refused(tmp_path, f"hosts:\n  h1: {{address: 127.0.0.1, jump: '{jump}'}}\n")
+    assert "is outside 1-65535" in str(error) and ":2:" in str(error)
+
+
+@pytest.mark.parametrize("jump", ["a@b:22", "bastion", "[::1]", "[::1]:2222"])
+def test_a_jump_host_with_a_valid_port_or_none_loads(tmp_path: Path, jump: str) -> None:
+    [host] = resolve(tmp_path, f"hosts:\n  h1: {{address: 127.0.0.1, jump: '{jump}'}}\n")
+    assert host.jump == jump
