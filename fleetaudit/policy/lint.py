@@ -24,8 +24,7 @@ from fleetaudit.policy.rules import AllowlistRule, Rule
 from fleetaudit.policy.schema import Policy
 from fleetaudit.policy.selectors import HostSelector
 from fleetaudit.policy.waivers import Waiver
-
-Loc = tuple[str | int, ...]
+from fleetaudit.yamlsource import Loc
 
 _IDENTITY = {"id", "severity", "description", "fix"}
 _LIST_KEYS = ("port", "proto", "family", "state", "scope", "uid")
