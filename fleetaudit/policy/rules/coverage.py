@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
-from fleetaudit.model.enums import Privilege, Severity, Tool
+from fleetaudit.model.enums import Privilege, Severity
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.policy.matchers import owner_visible
-from fleetaudit.policy.rules.interface import Rule, owners_unknown_because
+from fleetaudit.policy.rules.interface import Rule, owner_gap
 
 
 class CoverageRule(Rule):
@@ -56,22 +56,11 @@ def _unprivileged(snapshot: HostSnapshot, unknown: int) -> str:
         f"{unknown} of {len(snapshot.sockets)} sockets have an unknown owner, so rules "
         "matching by process could not judge them (rules with a port judged them by port)"
     )
-    because = owners_unknown_because(snapshot)
-    if snapshot.tool is Tool.PROC or (
-        snapshot.privilege is Privilege.ROOT and snapshot.tool is Tool.NETSTAT
-    ):
-        # the listing tool itself names no processes: privilege would not help
-        return f"{snapshot.host}: {because}: {blind}. Install ss (iproute2) on the host"
-    if snapshot.privilege is Privilege.ROOT:
-        return (
-            f"{snapshot.host}: {because}: {blind}. Audit the host itself, not a container "
-            "that shares its network, and check that root may read /proc/PID/fd there"
-        )
+    gap = owner_gap(snapshot)
+    if not gap.privilege:
+        return f"{snapshot.host}: {gap.because}: {blind}. {gap.remedy}"
     why = f" ({snapshot.privilege_note})" if snapshot.privilege_note else ""
-    return (
-        f"{snapshot.host} was audited without privilege{why}: {blind}. Allow passwordless "
-        "`sudo -n` for the audit user's socket listing, or audit as root"
-    )
+    return f"{snapshot.host} was audited without privilege{why}: {blind}. {gap.remedy}"
 
 
 def _unread(snapshot: HostSnapshot) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -105,22 +106,44 @@ def owner_note(snapshot: HostSnapshot, socket: Socket) -> str:
     """A note for findings on sockets whose owner could not be seen, with the reason."""
     if owner_visible(socket):
         return ""
-    return f" (owner unknown: {owners_unknown_because(snapshot)}, so judged by port alone)"
+    return f" (owner unknown: {owner_gap(snapshot).because}, so judged by port alone)"
 
 
-def owners_unknown_because(snapshot: HostSnapshot) -> str:
-    """Why a host's listing leaves owners unknown: no privilege; a listing tool that names
+@dataclass(frozen=True, slots=True)
+class OwnerGap:
+    """Why a host's listing leaves owners unknown, and what would make them known."""
+
+    because: str
+    remedy: str
+    privilege: bool
+    """True when privilege is what was missing (root would have seen the owners)."""
+
+
+_INSTALL_SS = "Install ss (iproute2) on the host"
+
+
+def owner_gap(snapshot: HostSnapshot) -> OwnerGap:
+    """Why owners are unknown on ``snapshot``'s host: no privilege; a listing tool that names
     no processes at all (/proc/net, a busybox netstat built without ``-p``), which privilege
     would not change; or ss as root seeing none of them (their processes are in another PID
     namespace, as when the audit lands in a container that shares the host's network, or
     their ``/proc/PID/fd`` is closed even to root)."""
     if snapshot.tool is Tool.PROC:
-        return "/proc/net names no processes"
+        return OwnerGap("/proc/net names no processes", _INSTALL_SS, privilege=False)
     if snapshot.privilege is not Privilege.ROOT:
-        return "audited without privilege"
+        remedy = (
+            "Allow passwordless `sudo -n` for the audit user's socket listing, or audit as root"
+        )
+        return OwnerGap("audited without privilege", remedy, privilege=True)
     if snapshot.tool is Tool.NETSTAT:
-        return "the host's netstat cannot name processes (built without -p)"
-    return "ss ran as root but could not see the owning processes"
+        because = "the host's netstat cannot name processes (built without -p)"
+        return OwnerGap(because, _INSTALL_SS, privilege=False)
+    return OwnerGap(
+        "ss ran as root but could not see the owning processes",
+        "Audit the host itself, not a container that shares its network, and check that "
+        "root may read /proc/PID/fd there",
+        privilege=False,
+    )
 
 
 def _nameless_owner(socket: Socket) -> str:
