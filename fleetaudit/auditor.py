@@ -10,10 +10,11 @@ import asyncio
 import contextlib
 import secrets
 from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from fleetaudit import __version__
-from fleetaudit.collect.runner import CollectSettings, collect_fleet
+from fleetaudit.collect.runner import CollectSettings, HostCapture, collect_fleet
 from fleetaudit.collect.stopping import StopRequest
 from fleetaudit.config import AuditConfig
 from fleetaudit.errors import ExitCode
@@ -89,8 +90,8 @@ class Auditor:
         async def consume() -> None:
             async for capture in collector:
                 with collector_paused():
-                    snapshot = build_snapshot(capture)
-                    findings.extend(evaluate(snapshot, policy))
+                    snapshot, judged = _judge(capture, policy)
+                    findings.extend(judged)
                 snapshots.append(snapshot)
                 if self._on_host is not None:
                     self._on_host(snapshot)
@@ -213,3 +214,19 @@ def verdict(run: RunResult, fail_on: Severity, *, allow_unreachable: bool = Fals
     if run.findings_at_or_above(fail_on):
         return ExitCode.FINDINGS
     return ExitCode.CLEAN
+
+
+def _judge(capture: HostCapture, policy: Policy) -> tuple[HostSnapshot, list[Finding]]:
+    """The host's snapshot and findings. An unexpected error while reading or judging one
+    host (a fleetaudit bug) fails that host alone, with the error's text: the other hosts'
+    results are kept and the report is still written."""
+    try:
+        snapshot = build_snapshot(capture)
+        return snapshot, list(evaluate(snapshot, policy))
+    except Exception as exc:
+        error = (
+            f"internal error while reading or judging this host: {type(exc).__name__}: "
+            f"{exc} (this is a bug; please report it)"
+        )
+        failed = replace(capture, status=HostStatus.PARSE_ERROR, reply=None, error=error)
+        return build_snapshot(failed), []

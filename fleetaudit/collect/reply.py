@@ -93,7 +93,9 @@ def _reply(fields: dict[str, str], output: str) -> Reply:
         uid=fields.get("uid"),
         sudo_refused=fields.get("sudo-refused"),
         output=output,
-        counters={k: int(v) for k, v in fields.items() if k in COUNTERS and v.isdigit()},
+        counters={
+            k: int(v) for k, v in fields.items() if k in COUNTERS and v.isascii() and v.isdigit()
+        },
         command=fields.get("command"),
     )
 

@@ -90,8 +90,24 @@ async def _worker(
     # NOTE: iterating a shared iterator from several tasks is safe: there is no await
     # between the check for the next host and taking it.
     for host in pending:
-        await results.put(await collect_host(host, transport_for(host), settings))
+        try:
+            capture = await collect_host(host, transport_for(host), settings)
+        except Exception as exc:  # a bug must cost one host, never stall the whole run
+            capture = _failed(host, exc)
+        await results.put(capture)
     await results.put(None)
+
+
+def _failed(host: Host, exc: Exception) -> HostCapture:
+    """The capture of a host whose collection hit an unexpected error (a fleetaudit bug):
+    that host fails with the error's text; every other host is still audited."""
+    return HostCapture(
+        host=host,
+        status=HostStatus.SSH_ERROR,
+        started_at=datetime.now(UTC),
+        duration_s=0.0,
+        error=f"internal error: {type(exc).__name__}: {exc} (this is a bug; please report it)",
+    )
 
 
 async def collect_host(host: Host, transport: Transport, settings: CollectSettings) -> HostCapture:
