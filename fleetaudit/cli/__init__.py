@@ -6,6 +6,12 @@ from __future__ import annotations
 
 def main() -> None:
     """Console-script entry point."""
+    import sys
+
+    if sys.stdout is None:  # started with stdout closed (`>&-`): Python leaves None there
+        from fleetaudit.cli.output import ClosedStdout
+
+        sys.stdout = ClosedStdout()
     from fleetaudit.cli.app import app
 
     app()

@@ -16,6 +16,8 @@ fails in a second, not after an hour-long audit.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import stat
 import sys
@@ -34,6 +36,18 @@ with spaces works (several targets need several ``-o``)."""
 
 _MAX_LINKS = 40
 """Symbolic links followed before giving up, as Linux does (MAXSYMLINKS)."""
+
+
+class ClosedStdout(io.TextIOBase):
+    """Stands in for a stdout the process was started without: writing to it fails as
+    writing to a closed descriptor does, so the report that was meant for it is an error
+    ("cannot write to stdout"), not an AttributeError on None."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def isatty(self) -> bool:
+        return False
 
 
 def write_report(text: str | Iterable[str], output: Path | None) -> None:
@@ -181,11 +195,41 @@ def report_targets(
         elif equals and name.isalpha() and "/" not in name:
             known = ", ".join(f.value for f in OutputFormat)
             raise InputError(f"--output {value!r}: unknown format {name!r} (one of: {known})")
-        targets.append((fmt, None if value in ("", "-") else Path(value)))
+        targets.append((fmt, _target(value)))
     if sum(1 for _, path in targets if path is None) > 1:
         raise InputError("--output: only one report can go to stdout")
     _refuse_duplicates([path for _, path in targets if path is not None])
     return targets
+
+
+def _target(value: str) -> Path | None:
+    """The file of one ``--output`` value; None for stdout, however it is spelled (``-``,
+    ``/dev/stdout``, ``/dev/fd/1``...: a second opening of fleetaudit's own stdout would
+    write over what stdout writes). Fleetaudit's own stderr carries its messages and is
+    refused as a report target."""
+    if value in ("", "-"):
+        return None
+    path = Path(value)
+    _, through_proc = _final_target(path)
+    if through_proc:
+        for fd, stream in ((1, "stdout"), (2, "stderr")):
+            if _same_file(path, fd):
+                if stream == "stderr":
+                    raise InputError(
+                        f"--output {value!r}: that is stderr, which carries fleetaudit's "
+                        "messages; write the report to stdout or a file"
+                    )
+                return None
+    return path
+
+
+def _same_file(path: Path, fd: int) -> bool:
+    """True when ``path`` opens the same open file as this process's descriptor ``fd``."""
+    try:
+        mine, theirs = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
 
 
 def _output_values(outputs: Sequence[str] | None) -> list[str]:

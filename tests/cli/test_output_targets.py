@@ -4,6 +4,7 @@ the process really ends with."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -52,6 +53,24 @@ def test_unwritable_stdout_is_one_clear_line(tmp_path: Path) -> None:
         code, stderr = _run_with_stdout(read_only.fileno(), "parse", capture, state=tmp_path)
     assert code == 2
     assert stderr == "fleetaudit: error: cannot write to stdout: Bad file descriptor\n"
+
+
+@pytest.mark.parametrize("command", ["parse", "check"])
+def test_a_closed_stdout_is_the_same_clear_line(tmp_path: Path, command: str) -> None:
+    """Started with descriptor 1 closed (`>&-`): Python sets sys.stdout to None."""
+    capture = tmp_path / "cap.ss"
+    capture.write_text(CAPTURE)
+    done = subprocess.run(
+        ["sh", "-c", f'exec "$0" -m fleetaudit {command} "$1" >&-', sys.executable, capture],
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path)},
+    )
+    assert done.returncode == 2
+    assert done.stderr == "fleetaudit: error: cannot write to stdout: Bad file descriptor\n"
 
 
 def test_closed_pipe_is_a_quiet_exit(tmp_path: Path) -> None:
@@ -121,3 +140,22 @@ def test_environment_path_with_a_space(
     assert done.returncode in (0, 1, 2) and done.stdout == "", done.stderr
     assert (tmp_path / "my report.json").read_text().startswith("{")
     assert not (tmp_path / "my").exists() and not (tmp_path / "report.json").exists()
+
+
+@pytest.mark.parametrize("alias", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])
+def test_every_spelling_of_stdout_is_stdout(tmp_path: Path, alias: str) -> None:
+    """A second opening of stdout would write over the report stdout itself writes."""
+    capture = tmp_path / "cap.ss"
+    capture.write_text(CAPTURE)
+    twice = fleetaudit("check", "--host", "h1", capture, "-o", f"json={alias}", "-o", "table=-")
+    assert twice.returncode == 2
+    assert "only one report can go to stdout" in twice.stderr and twice.stdout == ""
+    alone = fleetaudit("check", "--host", "h1", capture, "-f", "json", "-o", alias)
+    assert alone.returncode in (0, 1) and json.loads(alone.stdout)["hosts"][0]["host"] == "h1"
+
+
+def test_stderr_is_no_report_target(tmp_path: Path) -> None:
+    capture = tmp_path / "cap.ss"
+    capture.write_text(CAPTURE)
+    done = fleetaudit("check", "--host", "h1", capture, "-o", "json=/dev/stderr")
+    assert done.returncode == 2 and "that is stderr" in done.stderr
