@@ -47,6 +47,11 @@ def parse_reply(stdout: str) -> Reply:
     TransportError(COMMAND_FAILED) when the reply is not from our script (a forced command in
     authorized_keys, a restricted shell...).
     """
+    if not stdout.strip():
+        raise TransportError(
+            HostStatus.COMMAND_FAILED,
+            "the command printed nothing (a forced command, or a shell that did not run it?)",
+        )
     fields: dict[str, str] = {}
     position = _script_start(stdout)
     line_no = stdout.count("\n", 0, position)
@@ -65,18 +70,18 @@ def parse_reply(stdout: str) -> Reply:
 
 
 def _script_start(stdout: str) -> int:
-    """Where the script's first header line starts, after at most ``_STARTUP_LINES`` lines
-    of shell start-up output; 0 when there is none, so that the strict reading names the
-    first line that is not the script's."""
-    position = 0
+    """Where the script's first header starts, after at most ``_STARTUP_LINES`` lines of
+    shell start-up output (the last of which may lack its newline: ``printf Welcome``);
+    0 when there is none, so that the strict reading names the first line that is not the
+    script's."""
+    end = 0
     for _ in range(_STARTUP_LINES + 1):
-        if stdout.startswith(_FIRST, position):
-            return position
-        end = stdout.find("\n", position)
-        if end < 0:
+        end = stdout.find("\n", end) + 1
+        if end == 0:
+            end = len(stdout)
             break
-        position = end + 1
-    return 0
+    found = stdout.find(_FIRST, 0, end)
+    return max(found, 0)
 
 
 def _reply(fields: dict[str, str], output: str) -> Reply:

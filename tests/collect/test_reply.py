@@ -53,3 +53,16 @@ def test_error_names_the_first_unexpected_line_with_its_number():
     with pytest.raises(TransportError) as info:
         parse_reply("Welcome!\n@@fleetaudit 1\nstray text\n@@output\n")
     assert "line 3" in info.value.message and "'stray text'" in info.value.message
+
+
+def test_a_greeting_without_its_newline_is_skipped_too():
+    # `printf Welcome` in a .bashrc: the script's first line follows on the same line
+    reply = parse_reply("Welcome\n\nhello@@fleetaudit 1\n@@tool ss\n@@privilege root\n@@output\n")
+    assert reply.tool is Tool.SS
+
+
+def test_an_empty_reply_says_so():
+    for stdout in ("", "\n\n"):
+        with pytest.raises(TransportError) as info:
+            parse_reply(stdout)
+        assert "printed nothing" in info.value.message
