@@ -12,6 +12,11 @@ import ipaddress
 from functools import lru_cache
 from typing import NamedTuple
 
+from fleetaudit.model.enums import Family
+
+WILDCARD = {Family.IPV4: "0.0.0.0", Family.IPV6: "::"}  # noqa: S104 (text, not a bind)
+"""The canonical wildcard address of each family, for the ``*`` tools print."""
+
 
 class Endpoint(NamedTuple):
     """One side of a socket, split and canonicalised."""

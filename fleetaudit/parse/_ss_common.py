@@ -8,6 +8,7 @@ import re
 
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.socket import RawProcess, RawSocket
+from fleetaudit.parse._addr import WILDCARD
 
 STATES: dict[str, SocketState] = {
     "LISTEN": SocketState.LISTEN,
@@ -34,7 +35,6 @@ _TCP_ONLY_STATES = re.compile(
     r"^(?:\S+\s+)?(?:LISTEN|SYN-SENT|SYN-RECV|FIN-WAIT|TIME-WAIT|CLOSE-WAIT|LAST-ACK|CLOSING)\s",
     re.MULTILINE,
 )
-_WILDCARD = {Family.IPV4: "0.0.0.0", Family.IPV6: "::"}  # noqa: S104 (text, not a bind)
 # Module constants: build_record runs once per line, and enum attribute lookups add up.
 _SS, _IPV4, _IPV6 = Tool.SS, Family.IPV4, Family.IPV6
 
@@ -79,7 +79,7 @@ def build_record(
     if local == "*" or local == "::":
         family, v6only = _family(local, v6only, capture)
         if local == "*":
-            local = _WILDCARD[family]
+            local = WILDCARD[family]
     elif ":" in local:
         family = _IPV6
     else:
@@ -94,7 +94,7 @@ def build_record(
         local,
         local_port,
         local_interface,
-        _WILDCARD[family] if peer == "*" else peer,
+        WILDCARD[family] if peer == "*" else peer,
         peer_port,
         processes,
         bool(processes) or capture.owner_known_without_users,

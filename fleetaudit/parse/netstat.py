@@ -25,7 +25,13 @@ from __future__ import annotations
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.host import LineError
 from fleetaudit.model.socket import RawProcess, RawSocket
-from fleetaudit.parse._addr import AddressError, Endpoint, address_problem, split_endpoint
+from fleetaudit.parse._addr import (
+    WILDCARD,
+    AddressError,
+    Endpoint,
+    address_problem,
+    split_endpoint,
+)
 from fleetaudit.parse.interface import ParseResult
 
 STATES: dict[str, SocketState] = {
@@ -176,6 +182,9 @@ def _parse_line(fields: list[str], number: int, columns: _Columns, privileged: b
         family = Family.IPV6  # busybox labels IPv6 sockets "tcp"/"udp" too
     if family is Family.IPV6:
         local, peer = _mapped(local), _mapped(peer)
+    if local.address == "*" or peer.address == "*":
+        # netstat without -n prints the IPv4 wildcard as "*" (`*:ssh`): the canonical form
+        local, peer = _unstarred(local, WILDCARD[family]), _unstarred(peer, WILDCARD[family])
     # Positional: this runs once per line, and keyword calls cost more.
     return RawSocket(
         Tool.NETSTAT, proto, family, state, recv_q, send_q,
@@ -215,6 +224,10 @@ def _program(rest: str, has_column: bool, privileged: bool) -> tuple[tuple[RawPr
     if not slash or not pid_text.isdigit():
         raise _LineProblem(f"unreadable PID/Program name {field!r}")
     return (RawProcess(name, int(pid_text), None),), True
+
+
+def _unstarred(endpoint: Endpoint, wildcard: str) -> Endpoint:
+    return endpoint._replace(address=wildcard) if endpoint.address == "*" else endpoint
 
 
 def _mapped(endpoint: Endpoint) -> Endpoint:

@@ -114,3 +114,18 @@ def test_ipv4_mapped_peers_of_tcp6_sockets_get_the_ffff_form() -> None:
         "::ffff:127.0.0.1",
         "loopback",
     )
+
+
+def test_star_wildcard_of_a_capture_without_n_is_the_canonical_wildcard() -> None:
+    """Without -n, netstat prints 0.0.0.0 as `*` (`*:ssh`, peer `*:*`)."""
+    line = (
+        "tcp        0      0 *:ssh                   *:*                     LISTEN      921/sshd\n"
+    )
+    [sock] = parse(line, PLAIN)
+    assert (sock.family, sock.local_address, sock.local_port, sock.peer_address) == (
+        Family.IPV4,
+        "0.0.0.0",
+        22,
+        "0.0.0.0",
+    )
+    assert sock.bind_scope.value == "any"
