@@ -39,8 +39,11 @@ def load(tmp_path: Path, entry: str) -> BindScopeRule:
     [
         ("10.0.0.1/8", "'10.0.0.1/8': host bits set; did you mean 10.0.0.0/8?"),
         ("'fd00::1/8'", "'fd00::1/8': host bits set; did you mean fd00::/8?"),
-        ('{interface: "eth 0"}', "interface name 'eth 0' contains whitespace or '/'"),
-        ("{interface: a/b}", "interface name 'a/b' contains whitespace or '/'"),
+        ('{interface: "eth 0"}', "interface name 'eth 0' contains whitespace, '/' or ':'"),
+        ("{interface: a/b}", "interface name 'a/b' contains whitespace, '/' or ':'"),
+        ("{interface: 'eth0:1'}", "interface name 'eth0:1' contains whitespace, '/' or ':'"),
+        ("{interface: '.'}", "'.' cannot be an interface name"),
+        ("{interface: '..'}", "'..' cannot be an interface name"),
         ("{interface: abcdefghijklmnop}", "'abcdefghijklmnop' is longer than 15 bytes"),
         ("{interface: éééééééé}", "is longer than 15 bytes"),  # 8 characters, 16 bytes
         ("{interface: ''}", "an interface name cannot be empty"),

@@ -11,7 +11,8 @@ unconnected UDP socket. ``allow:`` lists what is acceptable:
   set (``10.0.0.1/8``) is an error, not silently widened to its network: it is a typo for
   either the network or one address, and only the author knows which;
 - ``{interface: eth1}``: bound to that interface (``addr%eth1``); a name Linux could not
-  give an interface (over 15 bytes, whitespace, ``/``) is an error, as it could never match.
+  give an interface (over 15 bytes, whitespace, ``/``, ``:``, ``.``) is an error, as it could
+  never match.
 
 Wildcards (``0.0.0.0``, ``::``, ``*``) and public addresses are findings unless allowed.
 ``127.0.0.0/8``, ``::1``, ``::ffff:127.0.0.1`` and ``%lo`` are loopback (the model's
@@ -46,8 +47,10 @@ def interface_name(name: str) -> str:
         raise invalid("an interface name cannot be empty")
     if len(name.encode()) > _IFNAME_MAX:
         raise invalid(f"interface name {name!r} is longer than {_IFNAME_MAX} bytes")
-    if "/" in name or any(char.isspace() for char in name):
-        raise invalid(f"interface name {name!r} contains whitespace or '/'")
+    if "/" in name or ":" in name or any(char.isspace() for char in name):
+        raise invalid(f"interface name {name!r} contains whitespace, '/' or ':'")
+    if name in (".", ".."):
+        raise invalid(f"{name!r} cannot be an interface name")
     return name
 
 
