@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from fleetaudit.collect.reply import Reply
+from fleetaudit.collect.runner import HostCapture
+from fleetaudit.inventory.model import Host
 from fleetaudit.model import (
     Family,
     Finding,
@@ -101,3 +104,14 @@ def run_result(
     }
     values.update(fields)
     return RunResult.model_validate(values)
+
+
+def captured(reply: Reply, host: str = "h1", **host_fields: object) -> HostCapture:
+    """A host's successful collection that returned ``reply`` (what build_snapshot reads)."""
+    return HostCapture(
+        host=Host.model_validate({"name": host, "address": "127.0.0.1", **host_fields}),
+        status=HostStatus.OK,
+        started_at=T0,
+        duration_s=0.1,
+        reply=reply,
+    )

@@ -32,10 +32,11 @@ def _recorded_codes(db: Path) -> list[int]:
         return [row[0] for row in connection.execute("SELECT exit_code FROM runs")]
 
 
-def _run_with_stdout(stdout_fd: int, *args: str | Path, state: Path) -> tuple[int, str]:
-    """``python -m fleetaudit ARGS`` with descriptor ``stdout_fd`` as its stdout."""
+def _run(argv: list[str], stdout_fd: int | None, state: Path) -> tuple[int, str]:
+    """Run ``argv`` with descriptor ``stdout_fd`` (None: this one's) as its stdout; its exit
+    code and stderr."""
     done = subprocess.run(
-        [sys.executable, "-m", "fleetaudit", *map(str, args)],
+        argv,
         stdout=stdout_fd,
         stderr=subprocess.PIPE,
         text=True,
@@ -44,6 +45,11 @@ def _run_with_stdout(stdout_fd: int, *args: str | Path, state: Path) -> tuple[in
         env={**os.environ, "XDG_STATE_HOME": str(state)},
     )
     return done.returncode, done.stderr
+
+
+def _run_with_stdout(stdout_fd: int, *args: str | Path, state: Path) -> tuple[int, str]:
+    """``python -m fleetaudit ARGS`` with descriptor ``stdout_fd`` as its stdout."""
+    return _run([sys.executable, "-m", "fleetaudit", *map(str, args)], stdout_fd, state)
 
 
 def test_unwritable_stdout_is_one_clear_line(tmp_path: Path) -> None:
@@ -60,17 +66,10 @@ def test_a_closed_stdout_is_the_same_clear_line(tmp_path: Path, command: str) ->
     """Started with descriptor 1 closed (`>&-`): Python sets sys.stdout to None."""
     capture = tmp_path / "cap.ss"
     capture.write_text(CAPTURE)
-    done = subprocess.run(
-        ["sh", "-c", f'exec "$0" -m fleetaudit {command} "$1" >&-', sys.executable, capture],
-        capture_output=False,
-        stderr=subprocess.PIPE,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "XDG_STATE_HOME": str(tmp_path)},
-    )
-    assert done.returncode == 2
-    assert done.stderr == "fleetaudit: error: cannot write to stdout: Bad file descriptor\n"
+    script = f'exec "$0" -m fleetaudit {command} "$1" >&-'
+    code, stderr = _run(["sh", "-c", script, sys.executable, str(capture)], None, tmp_path)
+    assert code == 2
+    assert stderr == "fleetaudit: error: cannot write to stdout: Bad file descriptor\n"
 
 
 def test_closed_pipe_is_a_quiet_exit(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ left the run waiting forever for that worker.)"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -12,12 +11,12 @@ import pytest
 
 from fleetaudit.auditor import Auditor, _judge
 from fleetaudit.collect.reply import Reply, parse_reply
-from fleetaudit.collect.runner import HostCapture
 from fleetaudit.inventory.model import Host
 from fleetaudit.lab.replies import RecordedHost
 from fleetaudit.model import HostStatus, Privilege, Tool
 from fleetaudit.policy import load_default_policy
 from fleetaudit.transport import ReplayTransport
+from tests.factories import captured
 
 LISTING = Path(str(resources.files("fleetaudit").joinpath("data", "demo", "web1.ss.txt")))
 
@@ -54,13 +53,6 @@ def test_a_header_digit_python_cannot_read_is_ignored_not_fatal() -> None:
 
 def test_an_error_while_judging_one_host_becomes_its_status() -> None:
     broken = Reply(Tool.SS, Privilege.ROOT, "0", None, output=None)  # type: ignore[arg-type]
-    capture = HostCapture(
-        host=Host(name="h1", address="127.0.0.1"),
-        status=HostStatus.OK,
-        started_at=datetime(2026, 1, 1, tzinfo=UTC),
-        duration_s=0.1,
-        reply=broken,
-    )
-    snapshot, findings = _judge(capture, load_default_policy())
+    snapshot, findings = _judge(captured(broken), load_default_policy())
     assert (snapshot.status, findings) == (HostStatus.PARSE_ERROR, [])
     assert snapshot.error is not None and "internal error while reading" in snapshot.error

@@ -1,15 +1,11 @@
 """From a host's reply to its snapshot: what the script said about the listing decides how
 it is read."""
 
-from datetime import UTC, datetime
-
 import pytest
 
 from fleetaudit.collect.reply import parse_reply
-from fleetaudit.collect.runner import HostCapture
-from fleetaudit.inventory.model import Host
-from fleetaudit.model import HostStatus
 from fleetaudit.snapshot import build_snapshot
+from tests.factories import captured
 
 # [2001:db8:c17:1a::9]:8444 fills net-tools' 23-character address column exactly
 LISTING = (
@@ -27,14 +23,7 @@ def _snapshot(command: str):
     stdout = f"@@fleetaudit 1\n@@uid 0\n@@tool netstat\n@@command {command}\n"
     stdout += "@@privilege root\n@@output\n" + LISTING
     reply = parse_reply(stdout)
-    capture = HostCapture(
-        host=Host(name="old1", address="127.0.0.1"),
-        status=HostStatus.OK,
-        started_at=datetime(2026, 1, 1, tzinfo=UTC),
-        duration_s=0.1,
-        reply=reply,
-    )
-    return reply, build_snapshot(capture)
+    return reply, build_snapshot(captured(reply, "old1"))
 
 
 def test_netstat_run_with_w_is_read_whole() -> None:
@@ -58,12 +47,5 @@ def test_netstat_without_w_reports_what_may_be_cut(command: str) -> None:
 def test_a_proc_net_host_is_not_told_to_get_privilege() -> None:
     stdout = "@@fleetaudit 1\n@@uid 1000\n@@tool proc\n@@privilege unprivileged\n@@output\n"
     stdout += "==> /proc/net/tcp <==\n  sl  local_address rem_address   st\n"
-    capture = HostCapture(
-        host=Host(name="tiny1", address="127.0.0.1", become=True),
-        status=HostStatus.OK,
-        started_at=datetime(2026, 1, 1, tzinfo=UTC),
-        duration_s=0.1,
-        reply=parse_reply(stdout),
-    )
-    note = build_snapshot(capture).privilege_note
+    note = build_snapshot(captured(parse_reply(stdout), "tiny1", become=True)).privilege_note
     assert note == "neither ss nor netstat on the host: /proc/net names no processes"
