@@ -6,9 +6,11 @@ the previous one. The replacement keeps the old file's permission bits and, wher
 its owner and group; a new file gets ``0666 & ~umask``, as a shell redirection would.
 
 What is not a regular file is never replaced: a device (``/dev/null``), a FIFO, a terminal or
-a descriptor of this process (``/dev/stdout``, ``/proc/self/fd/N``) is opened and written
-in place, in append mode, as ``>>`` would (a FIFO waits for its reader, as ``>`` does). A
-symbolic link stays a link: the file it points to is the one replaced.
+a descriptor of this process (``/dev/fd/3``, ``/proc/self/fd/N``) is opened and written in
+place, in append mode, as ``>>`` would (a FIFO waits for its reader, as ``>`` does). Any
+spelling of fleetaudit's own stdout (``/dev/stdout``, ``/dev/fd/1``) is stdout itself, and
+its stderr, which carries the messages, is refused. A symbolic link stays a link: the file
+it points to is the one replaced.
 
 Every target is checked before any work starts (:func:`check_reports`), so a bad ``-o``
 fails in a second, not after an hour-long audit.
