@@ -16,6 +16,9 @@ from fleetaudit.model.address import classify_scope
 from fleetaudit.model.enums import BindScope, Family, Proto, SocketState, Tool
 from fleetaudit.model.names import program_name
 
+LISTENING = frozenset({SocketState.LISTEN, SocketState.UNCONN})
+"""The states of sockets that accept traffic from others: TCP LISTEN, unconnected UDP."""
+
 
 class RawProcess(NamedTuple):
     """One process holding a socket, as the tool printed it."""
@@ -102,7 +105,7 @@ class Socket(BaseModel):
     @property
     def is_listener(self) -> bool:
         """True for sockets that accept traffic from others: TCP LISTEN, unconnected UDP."""
-        return self.state is SocketState.LISTEN or self.state is SocketState.UNCONN
+        return self.state in LISTENING
 
     @property
     def endpoint(self) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
-from fleetaudit.model.socket import RawProcess, RawSocket
+from fleetaudit.model.socket import LISTENING, RawProcess, RawSocket
 from fleetaudit.parse._addr import WILDCARD
 
 STATES: dict[str, SocketState] = {
@@ -45,7 +45,8 @@ class Capture:
     def __init__(self, text: str, privileged: bool) -> None:
         self.star_is_dual_stack_v6 = "0.0.0.0:" in text
         # Only a privileged capture that shows processes at all (-p was given) proves that a
-        # line without users:(...) has no process (a kernel socket, TIME-WAIT).
+        # line without users:(...) has no process (a kernel socket, TIME-WAIT), and even then
+        # not for a listener of a non-root uid (see _hidden).
         self.owner_known_without_users = privileged and USERS in text
         tcp_evidence = _TCP_ONLY_STATES.search(text) is not None
         self.netidless_proto = Proto.UDP if "UNCONN" in text and not tcp_evidence else Proto.TCP
@@ -97,12 +98,19 @@ def build_record(
         WILDCARD[family] if peer == "*" else peer,
         peer_port,
         processes,
-        bool(processes) or capture.owner_known_without_users,
+        bool(processes) or (capture.owner_known_without_users and not _hidden(uid, state)),
         uid,
         inode,
         v6only,
         number,
     )
+
+
+def _hidden(uid: int | None, state: SocketState) -> bool:
+    """A listener of a non-root uid shown without a process: the kernel owns no such socket,
+    so its process was hidden from the tool (another PID namespace, or a ``/proc/PID/fd``
+    closed even to root), and the owner is unknown, not absent."""
+    return bool(uid) and state in LISTENING
 
 
 def _family(address: str, v6only: bool | None, capture: Capture) -> tuple[Family, bool | None]:

@@ -9,8 +9,9 @@ and colons (``600/sshd: /usr/sbin``), so it is everything after the PID's slash.
 
 ``-`` in the PID column means netstat could not see the process: the owner is unknown,
 unless the capture was taken as root, where it means the socket has no process (TIME_WAIT,
-kernel sockets). netstat prints 0 as Send-Q of a LISTEN socket: it does not know the backlog
-limit, which the model therefore leaves unknown.
+kernel sockets); not for a listener of a non-root uid (``-e``), which the kernel never owns:
+its process was hidden from netstat, and the owner is unknown. netstat prints 0 as Send-Q of
+a LISTEN socket: it does not know the backlog limit, which the model therefore leaves unknown.
 
 busybox prints the same columns (``-e`` adds none to Internet sockets; ``-p`` exists only
 if it was built in) with three differences: IPv6 sockets are labelled ``tcp``/``udp``, so
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.host import LineError
-from fleetaudit.model.socket import RawProcess, RawSocket
+from fleetaudit.model.socket import LISTENING, RawProcess, RawSocket
 from fleetaudit.parse._addr import (
     WILDCARD,
     AddressError,
@@ -174,6 +175,8 @@ def _parse_line(fields: list[str], number: int, columns: _Columns, privileged: b
     state, rest = _state(proto, rest)
     uid, inode, rest = _user_inode(rest) if columns.user_inode else (None, None, rest)
     processes, owner_known = _program(rest, columns.program, privileged)
+    if owner_known and not processes and uid and state in LISTENING:
+        owner_known = False  # a non-root listener without a process: its owner was hidden
     local = split_endpoint(local_text)
     if (problem := address_problem(local.address)) is not None:
         raise AddressError(problem)

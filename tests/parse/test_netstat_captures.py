@@ -36,10 +36,11 @@ BUSYBOX = (WITH_PROGRAMS, UNPRIVILEGED, WITHOUT_PROGRAMS)
 WIDE = "nt-nettools-tuanpeW-root"  # net-tools with -W: nothing cut
 CUT = "nt-nettools-tuanpe-root"  # net-tools without -W: long IPv6 addresses cut
 WHOLE = (*BUSYBOX, WIDE)  # every listing that prints every address whole
+PIDNS = ("nt-ss-pidns-root", "nt-nettools-pidns-root")  # as root, from a PID namespace
 
 
 def test_the_recorded_set_is_complete() -> None:
-    assert NAMES == sorted((SS, *WHOLE, CUT))
+    assert NAMES == sorted((SS, *WHOLE, CUT, *PIDNS))
     assert {CUT} == WITH_LINE_ERRORS
 
 
@@ -200,3 +201,24 @@ def test_default_policy_judges_busybox_and_ss_alike(groups: tuple[str, ...]) -> 
     ]
     if groups:
         assert from_ss  # closed-world hosts: the recording's listeners are unexpected
+
+
+@pytest.mark.parametrize("name", PIDNS)
+def test_a_listener_whose_process_is_hidden_is_not_called_a_kernel_socket(name: str) -> None:
+    """Run as root from a PID namespace of its own (an audit landing in a container that
+    shares the host's network), ss and netstat see one helper's process and none of the
+    others. redis-server's listeners belong to uid 108, which the kernel never uses for a
+    socket of its own: their owner is unknown, not absent."""
+    [helper] = listeners(name, 9999, "udp")
+    assert [p.name for p in helper.processes] == ["python3"]
+    redis = listeners(name, 6379, "tcp")
+    assert len(redis) == 2
+    assert all((s.uid, s.owner_known, s.processes) == (108, False, ()) for s in redis)
+    # The limit of what the listing tells: a hidden listener of uid 0 (dnsmasq binds before
+    # dropping privileges, python3 runs as root) cannot be told from a kernel socket.
+    dns = listeners(name, 53, "tcp")
+    assert dns and all((s.uid, s.owner_known, s.processes) == (0, True, ()) for s in dns)
+    # Everything else reads as the ss listing taken from the namespace's own PID view.
+    seen = Counter(map(_identity, sockets(name)))
+    seen[_identity(helper)] -= 1
+    assert +seen == Counter(map(_identity, sockets(SS)))
