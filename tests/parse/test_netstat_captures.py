@@ -51,11 +51,10 @@ def _cut(*, wide: bool = False) -> tuple[list[Socket], list[int]]:
     return [Socket.from_raw(raw) for raw in result.sockets], [e.line for e in result.errors]
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_capture_parses_to_its_golden_json(name: str) -> None:
-    expected: list[dict[str, Any]] = json.loads((CAPTURES / f"{name}.json").read_text())
-    read = _cut()[0] if name == CUT else sockets(name)
-    assert [s.model_dump(mode="json") for s in read] == expected
+def test_the_capture_with_cut_addresses_parses_to_its_golden_json() -> None:
+    # tests/parse/test_captures.py checks every other capture; this one has line errors
+    expected: list[dict[str, Any]] = json.loads((CAPTURES / f"{CUT}.json").read_text())
+    assert [s.model_dump(mode="json") for s in _cut()[0]] == expected
 
 
 @pytest.mark.parametrize("name", (*BUSYBOX, WIDE, CUT))
