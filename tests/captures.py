@@ -13,6 +13,9 @@ CAPTURES = Path(__file__).parent / "fixtures" / "captures"
 WITH_LINE_ERRORS = frozenset({"nt-nettools-tuanpe-root"})
 """Captures recorded to contain unreadable lines (netstat without -W cutting addresses);
 their own tests read them, :func:`sockets` refuses them."""
+UNREADABLE = frozenset({"opt-ss-tnp-established-root"})
+"""Captures recorded to be refused as a whole (ss without its State column); their own tests
+check the error."""
 
 
 def sockets(name: str) -> list[Socket]:

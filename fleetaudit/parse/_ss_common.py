@@ -30,6 +30,9 @@ OTHER_NETIDS = frozenset(
     " unknown ???".split()
 )
 USERS = "users:("
+HEADER_STARTS = ("Netid", "State", "Recv-Q")
+"""First words of an ss header: ``Recv-Q`` when both Netid and State are left out (one
+protocol, and a state filter that selects one state)."""
 EXTRA = re.compile(r"\b(uid|ino|v6only):(\d+)")
 _TCP_ONLY_STATES = re.compile(
     r"^(?:\S+\s+)?(?:LISTEN|SYN-SENT|SYN-RECV|FIN-WAIT|TIME-WAIT|CLOSE-WAIT|LAST-ACK|CLOSING)\s",

@@ -56,7 +56,7 @@ def _classify(line: str) -> Tool | None:
         return Tool.PROC
     if parts[0] == "Proto" and "Recv-Q" in parts:
         return Tool.NETSTAT
-    if parts[0] in ("Netid", "State") and "Recv-Q" in parts:
+    if parts[0] in ss.HEADER_STARTS and "Recv-Q" in parts:
         return Tool.SS
     if line.startswith("Active Internet connections"):
         return Tool.NETSTAT
@@ -65,14 +65,19 @@ def _classify(line: str) -> Tool | None:
 
 def _classify_data_line(parts: list[str]) -> Tool | None:
     """A headerless line (``ss -H``, or a pasted fragment)."""
-    if len(parts) < 5:
+    if len(parts) < 4:
         return None
     first, second = parts[0], parts[1]
+    if first.isdecimal() and second.isdecimal() and ":" in parts[2]:
+        return Tool.SS  # neither Netid nor State: the ss reader says why it cannot be read
+    if len(parts) < 5:
+        return None
     if first in ss.STATES and second.isdigit():
         return Tool.SS
     if first in ss.NETIDS or first in ss.OTHER_NETIDS:
         if second in ss.STATES:
             return Tool.SS
     if first in netstat.PROTOS and second.isdigit() and parts[2].isdigit():
-        return Tool.NETSTAT
+        # ss without a State column (a one-state filter) has this shape too; -p gives it away
+        return Tool.SS if any(part.startswith(ss.USERS) for part in parts) else Tool.NETSTAT
     return None

@@ -2,10 +2,11 @@
 and busybox.
 
 Columns: Proto, Recv-Q, Send-Q, Local Address, Foreign Address, State, then with ``-e`` User
-and Inode, then with ``-p`` ``PID/Program name``. The header says which optional columns
-exist. UDP lines leave State empty (an unconnected socket), so columns are read by meaning,
-not by position. The program name is cut to fit a 19-character field and may hold spaces
-and colons (``600/sshd: /usr/sbin``), so it is everything after the PID's slash.
+and Inode, then with ``-p`` ``PID/Program name``, then with ``-o`` Timer (``off (0.00/0/0)``,
+``keepalive (7175.20/0/0)``). The header says which optional columns exist. UDP lines leave
+State empty (an unconnected socket), so columns are read by meaning, not by position. The
+program name is cut to fit a 19-character field and may hold spaces and colons
+(``600/sshd: /usr/sbin``), so it is everything after the PID's slash (and before the timer).
 
 ``-`` in the PID column means netstat could not see the process: the owner is unknown,
 unless the capture was taken as root, where it means the socket has no process (TIME_WAIT,
@@ -22,6 +23,8 @@ characters with the PID.
 """
 
 from __future__ import annotations
+
+import re
 
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.host import LineError
@@ -57,6 +60,8 @@ PROTOS: dict[str, tuple[Proto, Family]] = {
 # Sockets fleetaudit does not audit (counted), and the title lines of the sections.
 OTHER_KINDS = frozenset({"raw", "raw6", "udpl", "udpl6", "unix"})
 SKIPPED_LINES = frozenset({"Proto", "Active"})
+# net-tools' -o column: a timer name and (seconds left/retransmits/probes), after the program
+_TIMER = re.compile(r"\s*\b(?:off|on|keepalive|timewait|unkn-\d+) \(\S*/-?\d+/-?\d+\)\s*$")
 
 
 class _LineProblem(ValueError):
@@ -69,10 +74,12 @@ class _Columns:
     def __init__(self) -> None:
         self.user_inode = False
         self.program = False
+        self.timer = False
 
     def read_header(self, line: str) -> None:
         self.user_inode = "Inode" in line
         self.program = "PID/Program" in line
+        self.timer = line.rstrip().endswith("Timer")
 
 
 def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseResult:
@@ -174,6 +181,8 @@ def _parse_line(fields: list[str], number: int, columns: _Columns, privileged: b
     rest = fields[5] if len(fields) > 5 else ""
     state, rest = _state(proto, rest)
     uid, inode, rest = _user_inode(rest) if columns.user_inode else (None, None, rest)
+    if columns.timer:
+        rest = _without_timer(rest)
     processes, owner_known = _program(rest, columns.program, privileged)
     if owner_known and not processes and uid and state in LISTENING:
         owner_known = False  # a non-root listener without a process: its owner was hidden
@@ -215,6 +224,13 @@ def _user_inode(rest: str) -> tuple[int | None, int | None, str]:
     # With -n the User column is the numeric uid; without it a name we cannot map.
     uid = int(user) if user.isdigit() else None
     return uid, inode, fields[2] if len(fields) > 2 else ""
+
+
+def _without_timer(rest: str) -> str:
+    timer = _TIMER.search(rest)
+    if timer is None:
+        raise _LineProblem("unreadable Timer column (netstat -o)")
+    return rest[: timer.start()]
 
 
 def _program(rest: str, has_column: bool, privileged: bool) -> tuple[tuple[RawProcess, ...], bool]:

@@ -3,8 +3,12 @@
 Handles: with or without the Netid column (a one-protocol listing such as ``ss -tln`` has
 none), with or without the header (``-H``), ``-e`` extras (``uid:``, ``ino:``, ``v6only:``),
 ``-p`` in the current ``users:(("name",pid=N,fd=M),...)`` and the old ``users:(("name",N,M))``
-forms, process names with spaces, quotes or parentheses, and the Process column that runs
-into a five-digit peer port when the column is full (``127.0.0.1:51234users:((...``).
+forms, ``-T`` (one ``("name",pid=N,tid=T,fd=M)`` entry per thread, read as one process per
+descriptor), ``-Z``/``-z`` (SELinux contexts in each entry, skipped), process names with
+spaces, quotes or parentheses, and the Process column that runs into a five-digit peer port
+when the column is full (``127.0.0.1:51234users:((...``). A listing without the State
+column (a state filter that selects one state) is refused line by line: the states cannot
+be known.
 
 Wildcards: ss before 4.x printed ``*`` for the IPv4 wildcard. Newer ss prints ``0.0.0.0`` for
 IPv4 and reserves ``*`` for an IPv6 socket bound to ``::`` *without* IPV6_V6ONLY, that is a
@@ -23,6 +27,7 @@ from fleetaudit.model.host import LineError
 from fleetaudit.model.socket import RawProcess, RawSocket
 from fleetaudit.parse._addr import AddressError, Endpoint, address_problem, split_endpoint
 from fleetaudit.parse._ss_common import (
+    HEADER_STARTS,
     NETIDS,
     OTHER_NETIDS,
     STATES,
@@ -34,7 +39,17 @@ from fleetaudit.parse._ss_fast import read_fast
 from fleetaudit.parse.interface import ParseResult
 
 _PEER = re.compile(r"(\[[^\]]*\](?:%[^:\s]*)?|[^:\[\]]*):(\*|\d+)(.*)")
-_USER_ENTRY = re.compile(r'\("(.*?)",(?:pid=)?(\d+),(?:fd=)?(\d+)\)')
+# ("name",pid=N,fd=M), old ("name",N,M); -T adds tid=T, and -Z / -z SELinux contexts
+# (proc_ctx=system_u:system_r:sshd_t:s0-s0:c0.c1023, categories may hold commas)
+_USER_ENTRY = re.compile(
+    r'\("(.*?)",(?:pid=)?(\d+),(?:tid=(\d+),)?(?:proc_ctx=[^()]*?,)?(?:fd=)?(\d+)'
+    r"(?:,sock_ctx=[^()]*)?\)"
+)
+NO_STATE_COLUMN = (
+    "no State column (ss leaves it out when a state filter such as 'state established' "
+    "selects a single state), so the sockets' states are unknown; take the listing without "
+    "a state filter (ss -tuanpe)"
+)
 
 
 class _LineProblem(ValueError):
@@ -55,7 +70,12 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
             sockets.append(fast)
             continue
         parts = line.split()
-        if not parts or line[0] in " \t" or _is_header(parts):
+        if not parts or line[0] in " \t":
+            continue
+        if _is_header(parts):
+            if "State" not in parts:
+                # even a listing with no line under this header is not the host's table
+                errors.append(LineError(line=number, text=line[:300], reason=NO_STATE_COLUMN))
             continue
         try:
             record = _parse_line(line, parts, number, capture)
@@ -70,7 +90,7 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
 
 
 def _is_header(parts: list[str]) -> bool:
-    return parts[0] in ("Netid", "State") and "Recv-Q" in parts
+    return parts[0] in HEADER_STARTS and "Recv-Q" in parts
 
 
 def _parse_line(line: str, parts: list[str], number: int, capture: Capture) -> RawSocket | None:
@@ -84,10 +104,14 @@ def _parse_line(line: str, parts: list[str], number: int, capture: Capture) -> R
         if found is None:
             if first in OTHER_NETIDS:
                 return None
+            if first.isdecimal() and len(parts) > 1 and parts[1].isdecimal():
+                raise _LineProblem(NO_STATE_COLUMN)
             raise _LineProblem(f"unknown Netid or State {first!r}")
         proto, at = found, 1
         state = STATES.get(parts[1]) if len(parts) > 1 else None
         if state is None:
+            if len(parts) > 2 and parts[1].isdecimal() and parts[2].isdecimal():
+                raise _LineProblem(NO_STATE_COLUMN)
             raise _LineProblem(f"unknown state {parts[1] if len(parts) > 1 else ''!r}")
     if len(parts) < at + 5:
         raise _LineProblem("too few columns")
@@ -133,8 +157,19 @@ def _processes(
         return (), f"{glued} {' '.join(rest)}" if rest or glued else ""
     position = start + len(USERS)
     found: list[RawProcess] = []
+    thread_entries: dict[tuple[int, int], int] = {}  # -T: (pid, fd) -> its index in found
     while (entry := _USER_ENTRY.match(line, position)) is not None:
-        found.append(RawProcess(entry[1], int(entry[2]), int(entry[3])))
+        name, pid, tid, fd = entry.groups()
+        descriptor = (int(pid), int(fd))
+        process = RawProcess(name, *descriptor)
+        if tid is None:
+            found.append(process)
+        elif (at := thread_entries.get(descriptor)) is None:
+            # with -T every thread of a process lists the descriptors they all share
+            thread_entries[descriptor] = len(found)
+            found.append(process)
+        elif tid == pid:
+            found[at] = process  # the main thread carries the process's own name
         position = entry.end()
         if line.startswith(",", position):
             position += 1

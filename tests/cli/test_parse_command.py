@@ -8,9 +8,9 @@ from pathlib import Path
 
 from fleetaudit.model.socket import Socket
 from fleetaudit.parse import parse_capture
+from tests.captures import CAPTURES, UNREADABLE
 from tests.runcli import fleetaudit
 
-CAPTURES = Path(__file__).parents[1] / "fixtures" / "captures"
 SCHEMA_KEYS = {
     "proto", "family", "state", "recv_q", "send_q", "local_address", "local_port",
     "local_interface", "peer_address", "peer_port", "processes", "owner_known", "uid",
@@ -31,6 +31,8 @@ def test_json_output_has_exactly_the_documented_fields() -> None:
 
 def test_fast_json_path_equals_the_validated_model() -> None:
     for capture in sorted(CAPTURES.glob("*.txt")):
+        if capture.stem in UNREADABLE:
+            continue
         _, result = parse_capture(capture.read_text(), privileged=True)
         done = fleetaudit("parse", str(capture), "--format", "json", "--privileged")
         models = [Socket.from_raw(raw).model_dump(mode="json") for raw in result.sockets]

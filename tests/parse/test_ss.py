@@ -46,6 +46,20 @@ def test_socket_shared_by_several_processes_keeps_every_holder() -> None:
     assert [(p.pid, p.fd) for p in one(line).processes] == [(11, 6), (10, 6), (10, 7)]
 
 
+def test_selinux_contexts_are_skipped() -> None:
+    # ss -Z and -z on an SELinux host (not recordable here: SELinux is off), in the format of
+    # iproute2's find_entry(); an MLS category list holds commas
+    context = "system_u:system_r:sshd_t:s0-s0:c0,c5.c1023"
+    line = (
+        "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* "
+        f'users:(("sshd",pid=812,proc_ctx={context},fd=3),'
+        f'("sshd",pid=900,proc_ctx={context},fd=4,sock_ctx={context})) ino:1 sk:2 <->'
+    )
+    sock = one(line)
+    assert [(p.name, p.pid, p.fd) for p in sock.processes] == [("sshd", 812, 3), ("sshd", 900, 4)]
+    assert sock.inode == 1
+
+
 def test_process_names_with_spaces_quotes_and_parentheses() -> None:
     line = (
         'tcp LISTEN 0 5 127.0.0.1:7300 0.0.0.0:* users:(("my (odd) \\"srv\\" x",pid=7,fd=3),'
