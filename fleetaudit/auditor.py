@@ -202,16 +202,18 @@ def _result(
     )
 
 
-def verdict(run: RunResult, fail_on: Severity, *, allow_unreachable: bool = False) -> ExitCode:
+def verdict(
+    run: RunResult, fail_on: Severity | None, *, allow_unreachable: bool = False
+) -> ExitCode:
     """The exit code a run deserves: 2 if hosts were not audited (unless allowed), else 1 if
-    any finding is at or above ``fail_on``, else 0. Errors outrank findings: a run that
-    could not see part of the fleet must not read as clean, and a run that audited no host
-    at all is an error even with ``allow_unreachable``."""
+    any finding is at or above ``fail_on`` (never when it is None), else 0. Errors outrank
+    findings: a run that could not see part of the fleet must not read as clean, and a run
+    that audited no host at all is an error even with ``allow_unreachable``."""
     if run.failed_hosts and not allow_unreachable:
         return ExitCode.ERROR
     if len(run.failed_hosts) == len(run.snapshots):
         return ExitCode.ERROR  # nothing audited at all can never read as clean
-    if run.findings_at_or_above(fail_on):
+    if fail_on is not None and run.findings_at_or_above(fail_on):
         return ExitCode.FINDINGS
     return ExitCode.CLEAN
 

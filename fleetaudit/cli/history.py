@@ -12,7 +12,6 @@ from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.output import write_report
 from fleetaudit.cli.run import Database, PolicyFile
 from fleetaudit.history.render import DiffFormat
-from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
 
 if TYPE_CHECKING:
@@ -133,18 +132,15 @@ def snapshot(
     included), 2 on error or when hosts could not be audited."""
     from fleetaudit.cli.run import run
 
-    try:
-        run(
-            inventory,
-            policy=policy,
-            format=OutputFormat.JSON,
-            output=[f"json={output}"],
-            limit=limit,
-            known_hosts=known_hosts,
-            accept_new=accept_new,
-            ssh_config=ssh_config,
-            no_history=True,
-            fail_on=Severity.CRITICAL,
-        )
-    except typer.Exit as done:
-        raise typer.Exit(0 if done.exit_code == 1 else done.exit_code) from None
+    run(
+        inventory,
+        policy=policy,
+        format=OutputFormat.JSON,
+        output=[f"json={output}"],
+        limit=limit,
+        known_hosts=known_hosts,
+        accept_new=accept_new,
+        ssh_config=ssh_config,
+        no_history=True,
+        fail_on=None,  # findings are what a snapshot records, not a failure
+    )

@@ -20,15 +20,15 @@ from fleetaudit.report import OutputFormat
 if TYPE_CHECKING:
     from fleetaudit.policy import Policy
 
-FailOn = Annotated[
-    Severity,
-    typer.Option(
-        "--fail-on",
-        envvar="FLEETAUDIT_FAIL_ON",
-        help="Exit 1 when a finding is at or above this severity.",
-        case_sensitive=False,
-    ),
-]
+_FAIL_ON = typer.Option(
+    "--fail-on",
+    envvar="FLEETAUDIT_FAIL_ON",
+    help="Exit 1 when a finding is at or above this severity.",
+    case_sensitive=False,
+)
+FailOn = Annotated[Severity, _FAIL_ON]
+RunFailOn = Annotated[Severity | None, _FAIL_ON]
+"""As :data:`FailOn`; None (only from Python: `snapshot`) keeps findings out of the exit code."""
 Format = Annotated[
     OutputFormat,
     typer.Option("--format", "-f", envvar="FLEETAUDIT_FORMAT", help="Report format."),
@@ -91,7 +91,7 @@ def run(
     command_timeout: Annotated[
         float, typer.Option(min=0.1, help="Seconds for the socket listing on each host.")
     ] = 60.0,
-    fail_on: FailOn = Severity.HIGH,
+    fail_on: RunFailOn = Severity.HIGH,
     known_hosts: Annotated[
         list[Path] | None,
         typer.Option(
@@ -219,7 +219,7 @@ def finish(
     result: RunResult,
     format: OutputFormat,
     output: list[str] | None,
-    fail_on: Severity,
+    fail_on: Severity | None,
     allow_unreachable: bool,
     *,
     record: Callable[[int], None] | None = None,
@@ -241,10 +241,14 @@ def finish(
     failed = len(result.failed_hosts)
     if result.interrupted_by is not None:
         say(f"interrupted by {result.interrupted_by}: the report above is partial")
+    gate = (
+        ""
+        if fail_on is None
+        else (f", {len(result.findings_at_or_above(fail_on))} at or above {fail_on.value}")
+    )
     say(
         f"{len(result.snapshots)} hosts, {len(result.snapshots) - failed} audited, "
-        f"{failed} not audited, {len(result.active_findings)} findings, "
-        f"{len(result.findings_at_or_above(fail_on))} at or above {fail_on.value}; "
+        f"{failed} not audited, {len(result.active_findings)} findings{gate}; "
         f"exit {int(code)}"
     )
     raise typer.Exit(int(code))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -55,6 +56,27 @@ def test_snapshot_then_diff_without_a_database(tmp_path: Path) -> None:
     done = fleetaudit("diff", before, after)
     assert done.returncode in (0, 1) and done.stdout.startswith("DIFF ")
     assert not (tmp_path / "fleetaudit" / "history.sqlite").exists(), "snapshot keeps no history"
+
+
+def test_snapshot_records_findings_and_says_it_exits_0(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        policy = tmp_path / "policy.yaml"
+        policy.write_text(
+            "version: 1\nrules:\n  - id: not-on-loopback\n    kind: bind-scope\n"
+            "    description: a test rule that every loopback listener on the port breaks\n"
+            f"    severity: critical\n    match: {{port: {port}}}\n    allow: [public]\n"
+        )
+        gate = fleetaudit("run", inventory, "--policy", policy, "--no-history", state=tmp_path)
+        snap = tmp_path / "snap.json"
+        done = fleetaudit("snapshot", inventory, "--policy", policy, "-o", snap, state=tmp_path)
+    assert gate.returncode == 1, gate.stderr
+    assert done.returncode == 0, done.stderr
+    assert "not-on-loopback" in {f["rule_id"] for f in json.loads(snap.read_text())["findings"]}
+    summary = done.stderr.strip().splitlines()[-1]
+    assert summary.endswith("; exit 0") and "at or above" not in summary, summary
 
 
 def test_read_only_commands_create_no_database_or_directory(tmp_path: Path) -> None:
