@@ -48,15 +48,19 @@ def lint(
         from fleetaudit.inventory import load_inventory
         from fleetaudit.policy import load_policy
         from fleetaudit.policy.lint import lint as lint_policy
+        from fleetaudit.policy.loader import policy_document
         from fleetaudit.yamlsource import load_yaml
 
         policy = load_policy(file)
         hosts = load_inventory(inventory) if inventory is not None else None
         warnings = lint_policy(policy, datetime.now(UTC).date(), hosts)
-        doc = load_yaml(file, PolicyError)
+        docs = {policy.source: (str(file), load_yaml(file, PolicyError))}
         for warning in warnings:
+            if warning.source not in docs:  # a base file, for what the policy inherits
+                docs[warning.source] = (warning.source, policy_document(warning.source))
+            shown, doc = docs[warning.source]
             line, column = doc.position(warning.loc)
-            print(f"{file}:{line}:{column}: warning: {warning.message}")
+            print(f"{shown}:{line}:{column}: warning: {warning.message}")
         say(
             f"{file}: valid; {len(policy.rules)} rules, {len(policy.waivers)} waivers, "
             f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'}"

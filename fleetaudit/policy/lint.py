@@ -33,10 +33,12 @@ _LIST_KEYS = ("port", "proto", "family", "state", "scope", "uid")
 
 @dataclass(frozen=True, slots=True)
 class LintWarning:
-    """One lint warning; ``loc`` is the path of the key in the policy file."""
+    """One lint warning; ``loc`` is the path of the key in the policy file ``source`` (the
+    file that writes it: a base file for what the policy inherits through ``extends:``)."""
 
     loc: Loc
     message: str
+    source: str = ""
 
 
 def lint(policy: Policy, today: date, inventory: Inventory | None = None) -> list[LintWarning]:
@@ -63,7 +65,18 @@ def lint(policy: Policy, today: date, inventory: Inventory | None = None) -> lis
             warnings.extend(_against_inventory(rule.id, rule.select, inventory, loc))
     for index, waiver in enumerate(policy.waivers):
         warnings.extend(_waiver_warnings(waiver, ("waivers", index), today))
-    return warnings
+    return [_in_its_file(policy, warning) for warning in warnings]
+
+
+def _in_its_file(policy: Policy, warning: LintWarning) -> LintWarning:
+    """The warning at the file and key that write what it is about."""
+    origins = {"rules": policy.rule_origins, "waivers": policy.waiver_origins}
+    section, *rest = warning.loc
+    listed = origins.get(str(section), ())
+    if rest and isinstance(rest[0], int) and rest[0] < len(listed):
+        source, index = listed[rest[0]]
+        return LintWarning((section, index, *rest[1:]), warning.message, source)
+    return LintWarning(warning.loc, warning.message, policy.source)
 
 
 def _rule_problems(rule: Rule, loc: Loc) -> Iterator[tuple[Loc, str]]:

@@ -39,8 +39,18 @@ def load_policy(path: Path, _chain: tuple[str, ...] = ()) -> Policy:
 
 def load_default_policy() -> Policy:
     """The default policy shipped inside the package."""
-    text = resources.files("fleetaudit").joinpath("data/default.yaml").read_text("utf-8")
-    return parse_policy(text, DEFAULT_POLICY_SOURCE)
+    return parse_policy(_default_text(), DEFAULT_POLICY_SOURCE)
+
+
+def policy_document(source: str) -> YamlDocument:
+    """The YAML of a policy's ``source`` (a file, or the built-in default), to find lines in."""
+    if source == DEFAULT_POLICY_SOURCE:
+        return parse_yaml(_default_text(), source, PolicyError)
+    return load_yaml(Path(source), PolicyError)
+
+
+def _default_text() -> str:
+    return resources.files("fleetaudit").joinpath("data/default.yaml").read_text("utf-8")
 
 
 def parse_policy(text: str, source: str) -> Policy:
@@ -50,14 +60,10 @@ def parse_policy(text: str, source: str) -> Policy:
 
 def _build(doc: YamlDocument, default_name: str, chain: tuple[str, ...] = ()) -> Policy:
     header = _header(doc)
-    rules = [_rule(doc, index, data) for index, data in enumerate(header.rules)]
-    _check_unique_ids(doc, rules)
+    own = [_rule(doc, index, data) for index, data in enumerate(header.rules)]
+    _check_unique_ids(doc, own)
     base = _base(doc, header, chain)
-    inherited_waivers: tuple[Waiver, ...] = ()
-    if base is not None:
-        rules = merge_rules(doc, base, rules, header.remove)
-        inherited_waivers = base.waivers
-    elif header.remove:
+    if base is None and header.remove:
         line, _ = doc.position(("remove",))
         raise PolicyError(
             "remove: needs extends: (there is no base policy to remove from)",
@@ -65,15 +71,32 @@ def _build(doc: YamlDocument, default_name: str, chain: tuple[str, ...] = ()) ->
             line=line,
             key="remove",
         )
+    rules = own if base is None else merge_rules(doc, base, own, header.remove)
     known_ids = {rule.id for rule in rules}
     waivers = [_waiver(doc, index, data, known_ids) for index, data in enumerate(header.waivers)]
+    inherited = base or _NO_BASE
     return Policy(
         name=header.name or default_name,
         source=doc.path,
         description=header.description,
         rules=tuple(rules),
-        waivers=(*inherited_waivers, *waivers),
+        waivers=(*inherited.waivers, *waivers),
+        rule_origins=_rule_origins(doc, rules, own, inherited),
+        waiver_origins=(*inherited.waiver_origins, *((doc.path, i) for i in range(len(waivers)))),
     )
+
+
+_NO_BASE = Policy(name="", source="", rules=())
+
+
+def _rule_origins(
+    doc: YamlDocument, rules: list[Rule], own: list[Rule], base: Policy
+) -> tuple[tuple[str, int], ...]:
+    """Where each rule of the merged policy is written: in this file for its own rules
+    (replacements of base rules included), in the base's file for what it inherits."""
+    origins = dict(zip((rule.id for rule in base.rules), base.rule_origins, strict=True))
+    origins.update({rule.id: (doc.path, index) for index, rule in enumerate(own)})
+    return tuple(origins[rule.id] for rule in rules)
 
 
 def _base(doc: YamlDocument, header: PolicyDocument, chain: tuple[str, ...]) -> Policy | None:

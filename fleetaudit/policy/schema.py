@@ -82,6 +82,11 @@ class Policy(BaseModel):
     version: Literal[1] = FORMAT_VERSION
     rules: tuple[AnyRule, ...]
     waivers: tuple[Waiver, ...] = ()
+    rule_origins: tuple[tuple[str, int], ...] = ()
+    """Where each rule is written: its file and its index in that file's ``rules`` (a rule
+    inherited through ``extends:`` is in the base's file). Empty when not read from files."""
+    waiver_origins: tuple[tuple[str, int], ...] = ()
+    """The same for each waiver."""
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Self:

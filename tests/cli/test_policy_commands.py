@@ -39,6 +39,38 @@ def test_lint_warnings_point_at_their_lines(tmp_path: Path) -> None:
     assert any(f"{policy}:7:" in line and "expired on 2001-01-01" in line for line in lines)
 
 
+def test_lint_warnings_about_inherited_rules_point_into_the_base_file(tmp_path: Path) -> None:
+    base = tmp_path / "base.yaml"
+    base.write_text(
+        "version: 1\nrules:\n"
+        + RULE % ("kept", ", select: {groups: [dbz]}")
+        + RULE % ("replaced", ", select: {groups: [dbz]}")
+        + "waivers:\n  - {rule: kept, reason: old, expires: 2001-01-01}\n"
+    )
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        "version: 1\nextends: base.yaml\nrules:\n"
+        + RULE % ("replaced", ", select: {groups: [dbq]}")
+        + RULE % ("added", ", select: {groups: [dbr]}")
+        + "waivers:\n  - {rule: added, reason: old, expires: 2002-02-02}\n"
+    )
+    inventory = tmp_path / "inv.yaml"
+    inventory.write_text("hosts:\n  db1: {groups: [db]}\n")
+    done = fleetaudit("policy", "lint", child, "--inventory", inventory)
+    assert done.returncode == 0, done.stderr
+    file_and_line = {}
+    for line in done.stdout.splitlines():
+        place, message = line.split(": warning: ")
+        file_and_line[message] = place.rsplit(":", 1)[0]  # without the column
+    assert file_and_line == {
+        "rule 'kept': no group 'dbz' in the inventory": f"{base}:3",
+        "rule 'replaced': no group 'dbq' in the inventory": f"{child}:4",
+        "rule 'added': no group 'dbr' in the inventory": f"{child}:5",
+        "waiver for 'kept' expired on 2001-01-01; it no longer hides anything": f"{base}:6",
+        "waiver for 'added' expired on 2002-02-02; it no longer hides anything": f"{child}:7",
+    }
+
+
 def test_shipped_policies_lint_clean() -> None:
     for policy in sorted((Path(__file__).parents[2] / "policies").glob("*.yaml")):
         done = fleetaudit("policy", "lint", policy)
