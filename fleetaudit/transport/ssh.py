@@ -26,6 +26,7 @@ from fleetaudit.transport.errors import translate
 from fleetaudit.transport.hostkeys import HostKeyBook
 from fleetaudit.transport.interface import CommandResult, Session, Transport
 from fleetaudit.transport.jump import JumpPool, JumpSpec
+from fleetaudit.transport.sshconfig import SshConfigView
 from fleetaudit.transport.streams import read_capped
 
 _STDERR_CAP = 64 * 1024
@@ -73,10 +74,7 @@ class SshTransport(Transport):
             self._book = HostKeyBook(settings.known_hosts, learn if accept_new else None)
         self._keys: dict[str, asyncssh.SSHKey | None] = {}
         self._jumps = JumpPool(settings.jump_concurrency)
-        self._config_jumps: dict[str, str | None] = {}
-        config = _config_text(settings)
-        self._config_may_jump = "proxyjump" in config or "include" in config
-        self._config_ciphers = "ciphers" in config or "include" in config
+        self._config = SshConfigView(settings.use_ssh_config, settings.ssh_config)
 
     @property
     def verifies_host_keys(self) -> bool:
@@ -87,7 +85,7 @@ class SshTransport(Transport):
         where = f"{host.user + '@' if host.user else ''}{host.address}:{host.port or 22}"
         cap = self._settings.max_output_bytes
         options = self._options(host.port, host.user, host.key, where)
-        jump = host.jump or await self._config_jump(host.address)
+        jump = host.jump or await self._config.jump_for(host.address)
         if jump is None:
             connection = await self._connect(host.address, options, where)
             return _SshSession(connection, where, cap)
@@ -102,23 +100,6 @@ class SshTransport(Transport):
             await held.aclose()
             raise
         return _SshSession(connection, where, cap, release=held.aclose)
-
-    async def _config_jump(self, address: str) -> str | None:
-        """The ProxyJump ssh_config gives ``address``, so that hosts behind one jump host
-        share one connection to it (asyncssh alone would open one per host)."""
-        if not self._config_may_jump:
-            return None
-        if address not in self._config_jumps:
-            config = [str(self._settings.ssh_config)] if self._settings.ssh_config else ()
-            try:
-                resolved = await asyncssh.SSHClientConnectionOptions.construct(
-                    config=config, host=address, known_hosts=None, client_keys=None
-                )
-            except (OSError, ValueError, asyncssh.Error):
-                resolved = None  # the connection attempt reports the problem
-            tunnel = getattr(resolved, "tunnel", None)
-            self._config_jumps[address] = tunnel if isinstance(tunnel, str) else None
-        return self._config_jumps[address]
 
     async def aclose(self) -> None:
         """Close the jump-host connections."""
@@ -140,6 +121,7 @@ class SshTransport(Transport):
             if client.refusal is not None and self._book is not None:
                 message = self._book.refusal_message(client.refusal, where)
                 raise TransportError(client.refusal, message) from None
+            where = await self._config.described(where, address, options)
             raise translate(exc, where=where, phase="connect") from None
         return connection
 
@@ -182,7 +164,7 @@ class SshTransport(Transport):
             "kbdint_auth": False,
             "agent_forwarding": False,
         }
-        if not self._config_ciphers:
+        if not self._config.sets_ciphers:
             options["encryption_algs"] = list(CIPHERS)
         if not settings.use_ssh_config:
             options["config"] = []
@@ -196,19 +178,6 @@ class SshTransport(Transport):
         if path not in self._keys:
             self._keys[path] = _read_key(Path(path).expanduser())
         return self._keys[path]
-
-
-def _config_text(settings: SshSettings) -> str:
-    """The ssh_config a run reads, lower-cased ("" when none), to tell whether it could give
-    a host a ProxyJump or Ciphers (it names one, or includes other files): resolving the
-    config per host costs a millisecond, so that is skipped when it cannot matter."""
-    if not settings.use_ssh_config:
-        return ""
-    path = settings.ssh_config or Path("~/.ssh/config").expanduser()
-    try:
-        return path.read_text(encoding="utf-8", errors="replace").lower()
-    except OSError:
-        return ""
 
 
 def _read_key(path: Path) -> asyncssh.SSHKey | None:

@@ -131,6 +131,31 @@ def test_inventory_values_win_over_ssh_config(tmp_path: Path, sshd: SshdServer) 
         assert run_all(transport, [alias]) == ["ok\n"]
 
 
+def test_a_failure_names_the_target_ssh_config_made_of_the_host(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        dead = holder.getsockname()[1]  # a port that refuses
+        config = _config(tmp_path, sshd, dead)
+        transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+        [failed, plain] = run_all(
+            transport,
+            [
+                Host(name="myalias", address="myalias"),
+                Host(name="p", address="127.0.0.1", port=dead),
+            ],
+        )
+    assert isinstance(failed, TransportError) and failed.status is HostStatus.UNREACHABLE
+    assert (
+        failed.message
+        == f"myalias:22 ({sshd.user}@127.0.0.1:{dead} by ssh_config): connection refused"
+    )
+    # a host the config leaves alone is named as before
+    assert isinstance(plain, TransportError)
+    assert plain.message == f"127.0.0.1:{dead}: connection refused"
+
+
 def test_proxyjump_from_ssh_config_shares_one_jump_connection(
     tmp_path: Path, sshd: SshdServer, trio
 ) -> None:  # type: ignore[no-untyped-def]
