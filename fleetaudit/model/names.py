@@ -8,6 +8,12 @@ Neither tool prints the program's name whole and unaltered:
   characters. Daemons that rewrite their command line therefore appear as
   ``nginx: master``, ``sshd: /usr/sbi`` or ``redis-server 1`` (``redis-server
   127.0.0.1:6379`` cut after one digit of its address; more or fewer with another PID).
+  net-tools since 2.10 drops the directory of an absolute ``argv[0]`` only, so a relative
+  one stays whole: dovecot's ``imap-login`` appears as ``dovecot/imap-`` (busybox prints
+  the base name, ``imap-login``). Worker processes that title themselves in parentheses
+  appear that way: squid's ``(squid-1)``, ``(squid-coord-2)``, ``(pinger)``.
+* Both widths are bytes: a name in another script is cut in the middle of a character,
+  which reads as U+FFFD.
 
 A policy rule that says ``process: nginx`` means the program, so it must match all of these
 (:func:`stands_for`), or a host audited through the netstat fallback would be judged by
@@ -23,34 +29,60 @@ from __future__ import annotations
 import re
 
 COMM_LENGTH = 15
-"""The longest comm the kernel keeps (TASK_COMM_LEN - 1); ss prints it cut there."""
+"""The longest comm, in bytes, the kernel keeps (TASK_COMM_LEN - 1); ss prints it cut there."""
 NETSTAT_FIELD = 19
-"""Width of netstat's ``PID/Program name`` column."""
+"""Width of netstat's ``PID/Program name`` column, in bytes."""
 _REWRITTEN_SEPARATORS = frozenset(" :")
 _FIRST_WORD = re.compile(r"[^ :]*")
+_WORKER_TITLE = re.compile(r"\(([^()/]+?)(?:(?:-[a-z]+)*-\d+)?\)")
+"""``(squid-1)``, ``(squid-coord-2)``, ``(pinger)``: group 1 is the program."""
+_CUT_CHARACTER = "\ufffd"
 
 
 def stands_for(printed: str, pid: int | None, program: str) -> bool:
     """True when ``printed`` (with the tool's ``pid``) is what a tool prints for
     ``program``: equal, a rewritten command line that starts with it (``nginx: master``),
+    a worker title or relative ``argv[0]`` naming it (``(squid-1)``, ``dovecot/imap-login``),
     or a name cut at the tool's width that ``program`` continues (``systemd-resolve``)."""
     if printed == program:
         return True
-    if printed.startswith(program):
-        return printed[len(program)] in _REWRITTEN_SEPARATORS
-    return program.startswith(printed) and _cut_at_tool_width(printed, pid)
+    name = _unwrapped(printed)
+    if name == program:
+        return True
+    if name.startswith(program):
+        return name[len(program)] in _REWRITTEN_SEPARATORS
+    stem = name.rstrip(_CUT_CHARACTER)
+    return bool(stem) and program.startswith(stem) and _cut_at_tool_width(printed, pid)
+
+
+def _unwrapped(printed: str) -> str:
+    """The printed name without the wrapping of a worker's title (``(squid-1)``) or the
+    directory of a relative ``argv[0]`` (``dovecot/imap-``)."""
+    worker = _WORKER_TITLE.fullmatch(printed)
+    if worker is not None:
+        return worker[1]
+    head = _FIRST_WORD.match(printed)
+    first = head[0] if head else ""
+    directory, slash, base = first.rpartition("/")
+    return base + printed[len(first) :] if slash and base else printed
 
 
 def _cut_at_tool_width(printed: str, pid: int | None) -> bool:
-    if len(printed) == COMM_LENGTH:
+    if printed.endswith(_CUT_CHARACTER) or _bytes(printed) == COMM_LENGTH:
         return True
     # netstat's parser strips the padding, so a name cut just after a space is one shorter.
-    return pid is not None and len(f"{pid}/{printed}") >= NETSTAT_FIELD - 1
+    return pid is not None and _bytes(f"{pid}/{printed}") >= NETSTAT_FIELD - 1
+
+
+def _bytes(text: str) -> int:
+    return len(text.encode("utf-8", "replace"))
 
 
 def program_name(printed: str) -> str:
     """The printed name up to its first space or colon (``nginx`` for ``nginx: master``,
-    ``redis-server`` for ``redis-server 1``): what stays the same when the program restarts
-    with another PID. Only for identities: display keeps the name as printed."""
-    head = _FIRST_WORD.match(printed)
-    return head[0] if head and head[0] else printed
+    ``redis-server`` for ``redis-server 1``), without a worker title's parentheses or a
+    relative path (``squid`` for ``(squid-1)``): what stays the same when the program
+    restarts with another PID. Only for identities: display keeps the name as printed."""
+    name = _unwrapped(printed)
+    head = _FIRST_WORD.match(name)
+    return head[0] if head and head[0] else name

@@ -27,6 +27,17 @@ DEFAULT = Path(__file__).parents[2] / "policies" / "default.yaml"
         ("redis-server 1", 3540, "redis-server"),  # 'redis-server 127.0.0.1:6379', cut
         ("systemd-resolve", 611, "systemd-resolved"),  # ss: the comm keeps 15 characters
         ("prometheus-no", 12345, "prometheus-node-exporter"),  # netstat: '12345/prometheus-no'
+        # squid 5.7's workers, as net-tools and busybox print them (ss prints the comm 'squid')
+        ("(squid-1)", 10895, "squid"),
+        ("(squid-coord-2)", 10896, "squid"),
+        ("(pinger)", 10899, "pinger"),
+        # dovecot 2.3 starts imap-login with argv[0] 'dovecot/imap-login': net-tools 2.10
+        # keeps a relative argv[0] whole (cut to fit), busybox prints its base name
+        ("dovecot/imap-", 11257, "imap-login"),
+        ("imap-login", 11257, "imap-login"),
+        # the kernel cuts a comm at 15 bytes, here inside the 3-byte '✓' (read as U+FFFD)
+        ("ééééééé\ufffd", 11870, "ééééééé✓"),
+        ("süddeutsche-ze", 42, "süddeutsche-zeitung"),  # 15 bytes, 14 characters
     ],
 )
 def test_names_as_the_tools_print_them_stand_for_the_program(
@@ -43,6 +54,9 @@ def test_names_as_the_tools_print_them_stand_for_the_program(
         ("ngin", 902, "nginx"),  # shorter, but not cut at any tool's width
         ("mysqld", None, "mysqld-exporter"),
         ("sshd", 903, "sshd: /usr/sbin"),
+        ("(nginx-proxy)", 904, "nginx"),  # a worker title names its program whole
+        ("dovecot/", 905, "dovecot"),  # a directory is no program
+        ("ééééééé\ufffd", 906, "éééééé"),  # the cut name is longer than the program
     ],
 )
 def test_other_programs_never_match(printed: str, pid: int | None, program: str) -> None:
@@ -58,6 +72,9 @@ def test_other_programs_never_match(printed: str, pid: int | None, program: str)
         ("redis-server 1", "redis-server"),
         ("redis-server 12", "redis-server"),  # the same server after a restart, longer PID
         (": odd", ": odd"),  # nothing before the separator: keep the text
+        ("(squid-1)", "squid"),  # the same worker ss shows as 'squid'
+        ("(squid-12)", "squid"),  # ... after a restart with more workers
+        ("dovecot/imap-", "imap-"),
     ],
 )
 def test_program_name_survives_where_netstat_cuts(printed: str, program: str) -> None:
