@@ -36,6 +36,8 @@ _REWRITTEN_SEPARATORS = frozenset(" :")
 _FIRST_WORD = re.compile(r"[^ :]*")
 _WORKER_TITLE = re.compile(r"\(([^()/]+?)(?:(?:-[a-z]+)*-\d+)?\)")
 """``(squid-1)``, ``(squid-coord-2)``, ``(pinger)``: group 1 is the program."""
+_DIRECTORIES = re.compile(r"(?:[\w.+@-]+/)+")
+"""The directories of a relative ``argv[0]`` (``dovecot/``, ``venv/bin/``)."""
 _CUT_CHARACTER = "\ufffd"
 
 
@@ -61,10 +63,10 @@ def _unwrapped(printed: str) -> str:
     worker = _WORKER_TITLE.fullmatch(printed)
     if worker is not None:
         return worker[1]
-    head = _FIRST_WORD.match(printed)
-    first = head[0] if head else ""
-    directory, slash, base = first.rpartition("/")
-    return base + printed[len(first) :] if slash and base else printed
+    directory = _DIRECTORIES.match(printed)
+    if directory is None or printed[directory.end() :][:1] in ("", " ", ":"):
+        return printed
+    return printed[directory.end() :]
 
 
 def _cut_at_tool_width(printed: str, pid: int | None) -> bool:
