@@ -38,6 +38,7 @@ _TCP_ONLY_STATES = re.compile(
     r"^(?:\S+\s+)?(?:LISTEN|SYN-SENT|SYN-RECV|FIN-WAIT|TIME-WAIT|CLOSE-WAIT|LAST-ACK|CLOSING)\s",
     re.MULTILINE,
 )
+_NEW_HEADER = re.compile(r"Address:Port\s*Process")
 # Module constants: build_record runs once per line, and enum attribute lookups add up.
 _SS, _IPV4, _IPV6 = Tool.SS, Family.IPV4, Family.IPV6
 
@@ -46,7 +47,8 @@ class Capture:
     """Facts about the whole capture that decide how single lines are read."""
 
     def __init__(self, text: str, privileged: bool) -> None:
-        self.star_is_dual_stack_v6 = "0.0.0.0:" in text
+        # iproute2 4.15 already printed 0.0.0.0; the Process header came later still
+        self.star_is_dual_stack_v6 = "0.0.0.0:" in text or _NEW_HEADER.search(text) is not None
         # Only a privileged capture that shows processes at all (-p was given) proves that a
         # line without users:(...) has no process (a kernel socket, TIME-WAIT), and even then
         # not for a listener of a non-root uid (see _hidden).

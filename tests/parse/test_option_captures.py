@@ -27,11 +27,12 @@ THREADS = "opt-ss-tuanpT-root"
 INFO = "opt-ss-tuanpeoim-root"
 NETSTAT_TIMERS = ("opt-netstat-tuanpo-root", "opt-netstat-tuanpeWo-root")
 ONE_STATE = "opt-ss-tnp-established-root"
+FILTERED = "opt-ss-tlnp-8602-root"
 READABLE = (THREADS, INFO, *NETSTAT_TIMERS)
 
 
 def test_the_recorded_set_is_complete() -> None:
-    assert NAMES == sorted((SS, *READABLE, ONE_STATE))
+    assert NAMES == sorted((SS, *READABLE, ONE_STATE, FILTERED))
     assert ONE_STATE in UNREADABLE
 
 
@@ -86,6 +87,17 @@ def test_a_netstat_timer_column_that_cannot_be_read_is_a_line_error() -> None:
     [error] = result.errors
     assert error.line == 3 and "Timer column" in error.reason
     assert len(result.sockets) == len(sockets(NETSTAT_TIMERS[0])) - 1
+
+
+def test_a_lone_dual_stack_listener_reads_as_ipv6_without_e_or_0000() -> None:
+    # current ss prints '*' only for a dual-stack IPv6 socket; with neither `-e` (v6only:)
+    # nor a 0.0.0.0 elsewhere in the listing, its Process header shows it is current ss
+    text = _text(FILTERED)
+    assert "*:8602" in text and "v6only" not in text and "0.0.0.0" not in text
+    [alone] = sockets(FILTERED)
+    [plain] = [s for s in sockets(SS) if s.state.value == "LISTEN" and s.local_port == 8602]
+    assert _identity(alone) == _identity(plain)
+    assert (alone.family.value, alone.local_address, alone.accepts_ipv4) == ("ipv6", "::", True)
 
 
 def test_a_listing_without_the_state_column_is_refused_with_the_reason() -> None:
