@@ -18,10 +18,16 @@ UNREADABLE = frozenset({"opt-ss-tnp-established-root"})
 check the error."""
 
 
+def read_capture(path: Path) -> str:
+    """A capture's text as fleetaudit reads one: UTF-8, undecodable bytes (a process name
+    the kernel cut inside a character) replaced."""
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
 def sockets(name: str) -> list[Socket]:
     """Every socket of the capture ``name`` (file stem)."""
     privileged = not name.endswith("-user")
-    _, result = parse_capture((CAPTURES / f"{name}.txt").read_text(), privileged=privileged)
+    _, result = parse_capture(read_capture(CAPTURES / f"{name}.txt"), privileged=privileged)
     assert result.errors == ()
     return [Socket.from_raw(raw) for raw in result.sockets]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fleetaudit.model.socket import Socket
 from fleetaudit.parse import parse_capture
-from tests.captures import CAPTURES, UNREADABLE
+from tests.captures import CAPTURES, UNREADABLE, read_capture
 from tests.runcli import fleetaudit
 
 SCHEMA_KEYS = {
@@ -33,7 +33,7 @@ def test_fast_json_path_equals_the_validated_model() -> None:
     for capture in sorted(CAPTURES.glob("*.txt")):
         if capture.stem in UNREADABLE:
             continue
-        _, result = parse_capture(capture.read_text(), privileged=True)
+        _, result = parse_capture(read_capture(capture), privileged=True)
         done = fleetaudit("parse", str(capture), "--format", "json", "--privileged")
         models = [Socket.from_raw(raw).model_dump(mode="json") for raw in result.sockets]
         assert json.loads(done.stdout) == models, capture.name

@@ -14,7 +14,7 @@ from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.socket import RawProcess, RawSocket, socket_record
 from fleetaudit.parse import parse_capture
 from fleetaudit.report.socket_json import json_array
-from tests.captures import CAPTURES, UNREADABLE
+from tests.captures import CAPTURES, UNREADABLE, read_capture
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 EXAMPLES = int(os.environ.get("FLEETAUDIT_FUZZ_EXAMPLES", "300"))
@@ -36,7 +36,7 @@ def test_every_capture_fixture_is_written_as_json_dumps_would() -> None:
     ]
     written = 0
     for path in paths:
-        _, result = parse_capture(path.read_text(), privileged=True, source=str(path))
+        _, result = parse_capture(read_capture(path), privileged=True, source=str(path))
         raws = list(result.sockets)
         text = "".join(json_array(raws))
         assert text == reference(raws), path
