@@ -9,6 +9,12 @@ from fleetaudit.model.enums import BindScope
 
 _WILDCARDS = frozenset({"*", "0.0.0.0", "::"})  # noqa: S104 (classified, never bound)
 _LOOPBACK_INTERFACES = frozenset({"lo"})
+# What `ss -r` / netstat without -n print for 127.0.0.1 and ::1: the names every Linux
+# distribution's /etc/hosts gives them (Debian, Ubuntu, RHEL, Alpine, SUSE)
+_LOOPBACK_NAMES = frozenset(
+    {"localhost", "localhost.localdomain", "localhost4", "localhost4.localdomain4",
+     "localhost6", "localhost6.localdomain6", "ip6-localhost", "ip6-loopback"}
+)  # fmt: skip
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 # A socket bound to a multicast group hears what reaches that group, and how far a group
 # reaches is its scope, not whether the address is "global": mDNS (224.0.0.251, ff02::fb)
@@ -31,7 +37,8 @@ def classify_scope(address: str, interface: str | None = None) -> BindScope:
 
     A socket bound to the ``lo`` interface is loopback whatever its address; an IPv4-mapped
     IPv6 address is classified as the IPv4 address it carries. Text that is not an address
-    (a host name a non-numeric listing resolved) is treated as public: the cautious answer.
+    (a host name a non-numeric listing resolved) is treated as public, the cautious answer,
+    except the names of the loopback addresses themselves (``localhost``, ``ip6-localhost``).
     """
     if address in _WILDCARDS:
         return BindScope.LOOPBACK if interface in _LOOPBACK_INTERFACES else BindScope.ANY
@@ -40,7 +47,7 @@ def classify_scope(address: str, interface: str | None = None) -> BindScope:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        return BindScope.PUBLIC
+        return BindScope.LOOPBACK if address.lower() in _LOOPBACK_NAMES else BindScope.PUBLIC
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return _classify_ip(ip)

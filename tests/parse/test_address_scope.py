@@ -41,6 +41,9 @@ LOOPBACK, LINK_LOCAL, PRIVATE, PUBLIC, ANY = (
         ("2001:4860::1", None, PUBLIC),
         ("::ffff:8.8.8.8", None, PUBLIC),
         ("db1.example.com", None, PUBLIC),  # not an address: the cautious answer
+        ("localhost", None, LOOPBACK),  # ss -r / netstat without -n name 127.0.0.1 so
+        ("ip6-localhost", None, LOOPBACK),  # ... and ::1 (Debian's /etc/hosts)
+        ("localhost.example.com", None, PUBLIC),  # only the loopback names themselves
     ],
 )
 def test_unicast_and_wildcards(address: str, interface: str | None, scope: BindScope) -> None:
