@@ -61,7 +61,7 @@ PROTOS: dict[str, tuple[Proto, Family]] = {
 OTHER_KINDS = frozenset({"raw", "raw6", "udpl", "udpl6", "unix"})
 SKIPPED_LINES = frozenset({"Proto", "Active"})
 # net-tools' -o column: a timer name and (seconds left/retransmits/probes), after the program
-_TIMER = re.compile(r"\s*\b(?:off|on|keepalive|timewait|unkn-\d+) \(\S*/-?\d+/-?\d+\)\s*$")
+_TIMER = re.compile(r"\s*\b(?:off|on|keepalive|timewait|probe|unkn-\d+) \(\S*/-?\d+/-?\d+\)\s*$")
 
 
 class _LineProblem(ValueError):

@@ -15,8 +15,8 @@ IPv4 and reserves ``*`` for an IPv6 socket bound to ``::`` *without* IPV6_V6ONLY
 dual-stack listener (``-e`` then shows ``v6only:0``; a v6-only one prints ``[::]`` and
 ``v6only:1``). A capture is read as the newer kind when it prints ``0.0.0.0`` anywhere, when
 its header names the Process column (added after ``0.0.0.0``), or when the line carries
-``v6only:``. ``*`` becomes the canonical wildcard of its family
-(``0.0.0.0`` or ``::``), so every tool reports one address form.
+``v6only:``. ``*`` becomes the canonical wildcard of its family (``0.0.0.0`` or ``::``), so
+every tool reports one address form.
 """
 
 from __future__ import annotations
