@@ -78,6 +78,18 @@ def _classify_data_line(parts: list[str]) -> Tool | None:
         if second in ss.STATES:
             return Tool.SS
     if first in netstat.PROTOS and second.isdigit() and parts[2].isdigit():
-        # ss without a State column (a one-state filter) has this shape too; -p gives it away
-        return Tool.SS if any(part.startswith(ss.USERS) for part in parts) else Tool.NETSTAT
+        return Tool.SS if _stateless_ss(parts) else Tool.NETSTAT
     return None
+
+
+_SS_EXTRAS = (ss.USERS, "ino:", "uid:", "sk:", "cgroup:", "v6only:")
+
+
+def _stateless_ss(parts: list[str]) -> bool:
+    """Whether a ``proto recv-q send-q local peer ...`` line is ss without its State column
+    (a one-state filter) rather than netstat: it carries ss's extras, or it is a line netstat
+    never prints: a TCP socket without a state, or a UDP socket with a peer but without
+    netstat's ESTABLISHED."""
+    if any(part.startswith(_SS_EXTRAS) for part in parts[5:]):
+        return True
+    return len(parts) == 5 and (parts[0].startswith("tcp") or not parts[4].endswith(":*"))

@@ -61,7 +61,9 @@ PROTOS: dict[str, tuple[Proto, Family]] = {
 OTHER_KINDS = frozenset({"raw", "raw6", "udpl", "udpl6", "unix"})
 SKIPPED_LINES = frozenset({"Proto", "Active"})
 # net-tools' -o column: a timer name and (seconds left/retransmits/probes), after the program
-_TIMER = re.compile(r"\s*\b(?:off|on|keepalive|timewait|probe|unkn-\d+) \(\S*/-?\d+/-?\d+\)\s*$")
+_TIMER = re.compile(
+    r"\s*\b(?:off|on|keepalive|timewait|probe|unkn-\d+) \(-?\d+\.\d\d/-?\d+/-?\d+\)\s*$"
+)
 
 
 class _LineProblem(ValueError):
@@ -190,6 +192,10 @@ def _parse_line(fields: list[str], number: int, columns: _Columns, privileged: b
     if (problem := address_problem(local.address)) is not None:
         raise AddressError(problem)
     peer = split_endpoint(peer_text)
+    if state is SocketState.UNCONN and peer.port is not None:
+        # netstat prints ESTABLISHED for a connected UDP socket; ss with a one-state
+        # filter (no State column) prints this
+        raise _LineProblem("a UDP socket with a peer but no state: not netstat output")
     if family is Family.IPV4 and ":" in local.address:
         family = Family.IPV6  # busybox labels IPv6 sockets "tcp"/"udp" too
     if family is Family.IPV6:

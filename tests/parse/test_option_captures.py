@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from fleetaudit.errors import CaptureError
+from fleetaudit.model.enums import Tool
 from fleetaudit.model.socket import Socket
 from fleetaudit.parse import parse_capture
 from tests.captures import CAPTURES, UNREADABLE, sockets
@@ -90,8 +91,15 @@ def test_every_timer_net_tools_prints_is_taken_off_the_program(timer: str) -> No
     assert {p.name for s in result.sockets for p in s.processes} == {"python3"}
 
 
-def test_a_netstat_timer_column_that_cannot_be_read_is_a_line_error() -> None:
-    text = _text(NETSTAT_TIMERS[0]).replace("off (0.00/0/0)", "off", 1)
+def test_a_udp_line_with_a_peer_and_no_state_is_never_read_as_netstat() -> None:
+    text = "udp 0 0 0.0.0.0:5353 10.1.2.3:9999\n"  # what ss -Hn state established prints
+    with pytest.raises(CaptureError, match="a UDP socket with a peer but no state"):
+        parse_capture(text, tool=Tool.NETSTAT)
+
+
+@pytest.mark.parametrize("timer", ["off", "off ((0.00/0/0)", "off (/0/0)", "on (1/0/0)"])
+def test_a_netstat_timer_column_that_cannot_be_read_is_a_line_error(timer: str) -> None:
+    text = _text(NETSTAT_TIMERS[0]).replace("off (0.00/0/0)", timer, 1)
     _, result = parse_capture(text, privileged=True)
     [error] = result.errors
     assert error.line == 3 and "Timer column" in error.reason
@@ -126,6 +134,11 @@ def test_a_listing_without_the_state_column_is_refused_with_the_reason() -> None
         # -H: no header either
         "0      0          127.0.0.1:32922    127.0.0.1:8600\n",
         'tcp 0 0 127.0.0.1:22 127.0.0.1:5000 users:(("sshd",pid=1,fd=3))\n',
+        # -H with Netid but without -p: shapes netstat never prints (a UDP socket with a
+        # peer but no ESTABLISHED, a TCP one without a state), or ss's -e extras
+        "udp 0      0      127.0.0.1:5353  127.0.0.1:9999\n",
+        "tcp 0      0      127.0.0.1:40696 127.0.0.1:3306\n",
+        "udp 0 0 0.0.0.0:5353 0.0.0.0:* ino:11134112 sk:1 <->\n",
     ],
 )
 def test_every_shape_of_a_state_filtered_listing_says_why(text: str) -> None:
