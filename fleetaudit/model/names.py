@@ -11,7 +11,8 @@ Neither tool prints the program's name whole and unaltered:
   net-tools since 2.10 drops the directory of an absolute ``argv[0]`` only, so a relative
   one stays whole: dovecot's ``imap-login`` appears as ``dovecot/imap-`` (busybox prints
   the base name, ``imap-login``). Worker processes that title themselves in parentheses
-  appear that way: squid's ``(squid-1)``, ``(squid-coord-2)``, ``(pinger)``.
+  appear that way: squid's ``(squid-1)``, ``(squid-coord-3)`` and ``(pinger)``, and cut:
+  ``(squid-coord-``.
 * Both widths are bytes: a name in another script is cut in the middle of a character,
   which reads as U+FFFD.
 
@@ -34,8 +35,11 @@ NETSTAT_FIELD = 19
 """Width of netstat's ``PID/Program name`` column, in bytes."""
 _REWRITTEN_SEPARATORS = frozenset(" :")
 _FIRST_WORD = re.compile(r"[^ :]*")
-_WORKER_TITLE = re.compile(r"\(([^()/]+?)(?:(?:-[a-z]+)*-\d+)?\)")
-"""``(squid-1)``, ``(squid-coord-2)``, ``(pinger)``: group 1 is the program."""
+_WORKER_TITLE = re.compile(r"\(([^()/]+?)(?:-coord)?(?:-\d*)?(\)|$)")
+"""``(squid-1)``, ``(squid-coord-3)`` (squid's SMP coordinator), ``(pinger)``: group 1 is the
+program, group 2 the closing parenthesis (empty when netstat cut the title:
+``(squid-coord-``). Only a number (or ``-coord-`` and a number) is a kid's suffix:
+``(nginx-proxy-1)`` names nginx-proxy."""
 _DIRECTORIES = re.compile(r"(?:[\w.+@-]+/)+")
 """The directories of a relative ``argv[0]`` (``dovecot/``, ``venv/bin/``)."""
 _CUT_CHARACTER = "\ufffd"
@@ -48,7 +52,10 @@ def stands_for(printed: str, pid: int | None, program: str) -> bool:
     or a name cut at the tool's width that ``program`` continues (``systemd-resolve``)."""
     if printed == program:
         return True
-    name = _unwrapped(printed)
+    worker = _WORKER_TITLE.fullmatch(printed)
+    if worker is not None and (worker[2] or worker.end(1) < len(printed)):
+        return worker[1] == program  # closed, or cut after the program: it is whole
+    name = worker[1] if worker is not None else _without_directories(printed)
     if name == program:
         return True
     if name.startswith(program):
@@ -63,6 +70,10 @@ def _unwrapped(printed: str) -> str:
     worker = _WORKER_TITLE.fullmatch(printed)
     if worker is not None:
         return worker[1]
+    return _without_directories(printed)
+
+
+def _without_directories(printed: str) -> str:
     directory = _DIRECTORIES.match(printed)
     if directory is None or printed[directory.end() :][:1] in ("", " ", ":"):
         return printed

@@ -29,7 +29,8 @@ DEFAULT = Path(__file__).parents[2] / "policies" / "default.yaml"
         ("prometheus-no", 12345, "prometheus-node-exporter"),  # netstat: '12345/prometheus-no'
         # squid 5.7's workers, as net-tools and busybox print them (ss prints the comm 'squid')
         ("(squid-1)", 10895, "squid"),
-        ("(squid-coord-2)", 10896, "squid"),
+        ("(squid-coord-2)", 10896, "squid"),  # SMP coordinator
+        ("(squid-coord-", 26064, "squid"),  # netstat: '26064/(squid-coord-3)' cut to 19
         ("(pinger)", 10899, "pinger"),
         # dovecot 2.3 starts imap-login with argv[0] 'dovecot/imap-login': net-tools 2.10
         # keeps a relative argv[0] whole (cut to fit), busybox prints its base name
@@ -55,6 +56,10 @@ def test_names_as_the_tools_print_them_stand_for_the_program(
         ("mysqld", None, "mysqld-exporter"),
         ("sshd", 903, "sshd: /usr/sbin"),
         ("(nginx-proxy)", 904, "nginx"),  # a worker title names its program whole
+        ("(nginx-proxy-1)", 907, "nginx"),  # ... with a kid number too
+        ("(php-fpm-7)", 908, "php"),
+        ("(squid-coord-2)", None, "squidguard"),  # 15 bytes, but closed: not cut
+        ("(squid-coord-", 26064, "squidguard"),  # cut after the program: it is whole
         ("dovecot/", 905, "dovecot"),  # a directory is no program
         ("ééééééé\ufffd", 906, "éééééé"),  # the cut name is longer than the program
     ],
@@ -74,6 +79,8 @@ def test_other_programs_never_match(printed: str, pid: int | None, program: str)
         (": odd", ": odd"),  # nothing before the separator: keep the text
         ("(squid-1)", "squid"),  # the same worker ss shows as 'squid'
         ("(squid-12)", "squid"),  # ... after a restart with more workers
+        ("(squid-coord-", "squid"),
+        ("(nginx-proxy-1)", "nginx-proxy"),
         ("dovecot/imap-", "imap-"),
     ],
 )
