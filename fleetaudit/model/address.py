@@ -5,16 +5,24 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
-from fleetaudit.model.enums import BindScope
+from fleetaudit.model.enums import BindScope, Family
 
 _WILDCARDS = frozenset({"*", "0.0.0.0", "::"})  # noqa: S104 (classified, never bound)
 _LOOPBACK_INTERFACES = frozenset({"lo"})
 # What `ss -r` / netstat without -n print for 127.0.0.1 and ::1: the names every Linux
-# distribution's /etc/hosts gives them (Debian, Ubuntu, RHEL, Alpine, SUSE)
-_LOOPBACK_NAMES = frozenset(
-    {"localhost", "localhost.localdomain", "localhost4", "localhost4.localdomain4",
-     "localhost6", "localhost6.localdomain6", "ip6-localhost", "ip6-loopback"}
-)  # fmt: skip
+# distribution's /etc/hosts gives them (Debian, Ubuntu, RHEL, Alpine, SUSE), and the family
+# each name belongs to (None: both, "localhost" names 127.0.0.1 and ::1)
+_LOOPBACK_NAMES: dict[str, Family | None] = {
+    "localhost": None,
+    "localhost.localdomain": None,
+    "localhost4": Family.IPV4,
+    "localhost4.localdomain4": Family.IPV4,
+    "localhost6": Family.IPV6,
+    "localhost6.localdomain6": Family.IPV6,
+    "ip6-localhost": Family.IPV6,
+    "ip6-loopback": Family.IPV6,
+}
+_LOOPBACK_ADDRESS = {Family.IPV4: "127.0.0.1", Family.IPV6: "::1"}
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 # A socket bound to a multicast group hears what reaches that group, and how far a group
 # reaches is its scope, not whether the address is "global": mDNS (224.0.0.251, ff02::fb)
@@ -51,6 +59,23 @@ def classify_scope(address: str, interface: str | None = None) -> BindScope:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return _classify_ip(ip)
+
+
+def name_family(name: str, peer: str | None) -> Family:
+    """The family of a socket whose local address a listing printed as a host name (``ss
+    -r``): a loopback name's own, else the peer's (``[::]:*`` is IPv6), else IPv4."""
+    family = _LOOPBACK_NAMES.get(name.lower())
+    if family is not None:
+        return family
+    return Family.IPV6 if peer is not None and ":" in peer else Family.IPV4
+
+
+def loopback_address(name: str, family: Family) -> str | None:
+    """The address a loopback name stands for in a socket of ``family`` (``localhost`` is
+    127.0.0.1 or ::1), so that it can be checked against a CIDR; None for any other text."""
+    if name.lower() not in _LOOPBACK_NAMES:
+        return None
+    return _LOOPBACK_ADDRESS[family]
 
 
 def _classify_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> BindScope:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from fleetaudit.model.address import name_family
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.socket import LISTENING, RawProcess, RawSocket
 from fleetaudit.parse._addr import WILDCARD
@@ -88,8 +89,10 @@ def build_record(
             local = WILDCARD[family]
     elif ":" in local:
         family = _IPV6
-    else:
+    elif local[:1].isdecimal():
         family, v6only = _IPV4, None
+    else:  # a host name (ss -r)
+        family, v6only = name_family(local, peer), None
     return RawSocket(
         _SS,
         proto,

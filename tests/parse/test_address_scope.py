@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fleetaudit.model.address import classify_scope
+from fleetaudit.model.address import classify_scope, name_family
 from fleetaudit.model.enums import BindScope
 from fleetaudit.model.socket import Socket
-from fleetaudit.parse import ss
+from fleetaudit.parse import parse_capture, ss
 
 LOOPBACK, LINK_LOCAL, PRIVATE, PUBLIC, ANY = (
     BindScope.LOOPBACK,
@@ -107,3 +107,32 @@ def test_listing_of_sockets_bound_to_groups_and_devices() -> None:
         ("0.0.0.0", "lo", "loopback", None),
         ("::", "d0", "any", True),
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "peer", "family"),
+    [
+        ("ip6-localhost", "*", "ipv6"),  # the name says it
+        ("localhost6", None, "ipv6"),
+        ("localhost4", "::", "ipv4"),
+        ("localhost", "::", "ipv6"),  # both families: the peer tells
+        ("localhost", "0.0.0.0", "ipv4"),
+        ("db1.example.com", "::", "ipv6"),
+        ("db1.example.com", None, "ipv4"),
+    ],
+)
+def test_a_host_name_takes_its_family_from_the_name_or_the_peer(
+    name: str, peer: str | None, family: str
+) -> None:
+    assert name_family(name, peer).value == family
+
+
+def test_ss_r_names_read_with_their_family_and_pass_loopback_cidrs() -> None:
+    text = (
+        "Netid State  Recv-Q Send-Q Local Address:Port  Peer Address:PortProcess\n"
+        'tcp LISTEN 0 128 ip6-localhost:postgresql [::]:* users:(("postgres",pid=2,fd=7))\n'
+        'tcp LISTEN 0 128 localhost:mysql 0.0.0.0:* users:(("mysqld",pid=3,fd=7))\n'
+    )
+    _, result = parse_capture(text, privileged=True)
+    read = [(s.local_address, s.family.value, s.local_port) for s in result.sockets]
+    assert read == [("ip6-localhost", "ipv6", 5432), ("localhost", "ipv4", 3306)]

@@ -123,6 +123,11 @@ def test_ipv6_wildcard_accepting_ipv4_says_both_families() -> None:
         ("[{interface: eth1}]", "10.9.9.9", "eth0", 1),
         ("[private, link-local]", "169.254.1.1", None, 0),
         ("[private]", "8.8.8.8", None, 1),
+        # a listing taken without -n: localhost is its family's loopback address
+        ("[127.0.0.0/8]", "localhost", None, 0),
+        ("['127.0.0.1/32']", "localhost", None, 0),
+        ("[10.0.0.0/8]", "localhost", None, 1),
+        ("[127.0.0.0/8]", "db1.example.com", None, 1),  # any other name: not checkable
     ],
 )
 def test_allow_accepts_scopes_cidrs_and_interfaces(

@@ -7,7 +7,8 @@ unconnected UDP socket. ``allow:`` lists what is acceptable:
 - a scope: ``loopback``, ``private``, ``link-local``, ``public`` (or ``any``, which makes
   the rule accept every address);
 - a CIDR: ``10.20.0.0/16``, ``fd00::/8`` (an IPv4-mapped IPv6 address counts as its IPv4
-  address; a wildcard is in no CIDR but ``0.0.0.0/0`` or ``::/0``); a CIDR with host bits
+  address, ``localhost`` from a listing taken without ``-n`` as 127.0.0.1 or ::1; a
+  wildcard is in no CIDR but ``0.0.0.0/0`` or ``::/0``); a CIDR with host bits
   set (``10.0.0.1/8``) is an error, not silently widened to its network: it is a typo for
   either the network or one address, and only the author knows which;
 - ``{interface: eth1}``: bound to that interface (``addr%eth1``); a name Linux could not
@@ -27,6 +28,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from fleetaudit.model.address import loopback_address
 from fleetaudit.model.enums import BindScope
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
@@ -130,7 +132,8 @@ def _within(entry: BindScope | IPNetwork | InterfaceAllow, socket: Socket) -> bo
         return socket.bind_scope is entry
     if isinstance(entry, InterfaceAllow):
         return socket.local_interface == entry.interface
-    return _address_in(socket.local_address, entry)
+    address = loopback_address(socket.local_address, socket.family) or socket.local_address
+    return _address_in(address, entry)
 
 
 def _address_in(address: str, network: IPNetwork) -> bool:
