@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -57,7 +58,7 @@ def lint(
         docs = {policy.source: (str(file), load_yaml(file, PolicyError))}
         for warning in warnings:
             if warning.source not in docs:  # a base file, for what the policy inherits
-                docs[warning.source] = (warning.source, policy_document(warning.source))
+                docs[warning.source] = (_shown(warning.source), policy_document(warning.source))
             shown, doc = docs[warning.source]
             line, column = doc.position(warning.loc)
             print(f"{shown}:{line}:{column}: warning: {warning.message}")
@@ -65,6 +66,15 @@ def lint(
             f"{file}: valid; {len(policy.rules)} rules, {len(policy.waivers)} waivers, "
             f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'}"
         )
+
+
+def _shown(source: str) -> str:
+    """A base policy's path as the operator would write it: relative when it is below the
+    current directory, like the path given on the command line."""
+    if not os.path.isabs(source):
+        return source  # the built-in default's label
+    relative = os.path.relpath(source)
+    return source if relative.startswith("..") else relative
 
 
 @policy_app.command()

@@ -75,14 +75,23 @@ def _build(doc: YamlDocument, default_name: str, chain: tuple[str, ...] = ()) ->
     known_ids = {rule.id for rule in rules}
     waivers = [_waiver(doc, index, data, known_ids) for index, data in enumerate(header.waivers)]
     inherited = base or _NO_BASE
+    # a base's waivers of rules this policy removes go with them
+    kept = [
+        (waiver, origin)
+        for waiver, origin in zip(inherited.waivers, inherited.waiver_origins, strict=True)
+        if waiver.rule in known_ids
+    ]
     return Policy(
         name=header.name or default_name,
         source=doc.path,
         description=header.description,
         rules=tuple(rules),
-        waivers=(*inherited.waivers, *waivers),
+        waivers=(*(waiver for waiver, _ in kept), *waivers),
         rule_origins=_rule_origins(doc, rules, own, inherited),
-        waiver_origins=(*inherited.waiver_origins, *((doc.path, i) for i in range(len(waivers)))),
+        waiver_origins=(
+            *(origin for _, origin in kept),
+            *((doc.path, index) for index in range(len(waivers))),
+        ),
     )
 
 

@@ -49,6 +49,14 @@ def test_override_in_place_add_and_remove(tmp_path: Path) -> None:
     assert policy.name == "site"
 
 
+def test_removing_a_rule_drops_the_bases_waivers_of_it(tmp_path: Path) -> None:
+    write(tmp_path, "base.yaml", BASE)
+    site = write(tmp_path, "site.yaml", "version: 1\nextends: base.yaml\nremove: [a]\n")
+    policy = load_policy(site)
+    assert [r.id for r in policy.rules] == ["b", "c"]
+    assert policy.waivers == () and policy.waiver_origins == ()
+
+
 def test_extends_the_builtin_default(tmp_path: Path) -> None:
     site = write(tmp_path, "site.yaml", "version: 1\nextends: default\nremove: [no-tftp]\n")
     ids = [r.id for r in load_policy(site).rules]
