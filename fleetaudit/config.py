@@ -33,6 +33,22 @@ def check_readable(path: Path, what: str) -> Path:
     return path
 
 
+def check_utf8_text(path: Path, what: str) -> Path:
+    """``path`` if it is a readable UTF-8 text file (asyncssh reads ssh_config as UTF-8 and
+    would otherwise fail every host with a decoding error), else an :class:`InputError`."""
+    check_readable(path, what)
+    if not path.expanduser().is_file():
+        return path  # /dev/null, or a pipe that reading now would drain or block on
+    try:
+        path.expanduser().read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message = f"this {what} file is not UTF-8 text (byte {exc.start + 1} cannot be decoded)"
+        raise InputError(message, path=path) from None
+    except OSError as exc:  # a directory, or gone since
+        raise InputError(f"cannot read this {what} file: {exc.strerror}", path=path) from None
+    return path
+
+
 class AuditConfig(BaseModel):
     """How an audit connects and how long it waits. Defaults are safe for cron.
 
@@ -72,7 +88,7 @@ class AuditConfig(BaseModel):
     @field_validator("ssh_config")
     @classmethod
     def _ssh_config_readable(cls, path: Path | None) -> Path | None:
-        return None if path is None else check_readable(path, "ssh_config")
+        return None if path is None else check_utf8_text(path, "ssh_config")
 
     @property
     def host_deadline(self) -> float:

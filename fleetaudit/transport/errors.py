@@ -47,6 +47,17 @@ def translate(exc: BaseException, *, where: str, phase: str) -> TransportError:
         return TransportError(HostStatus.AUTH_FAILED, f"{where}: unusable private key: {exc}")
     if isinstance(exc, asyncssh.DisconnectError):
         return TransportError(HostStatus.SSH_ERROR, f"{where}: {phase} failed: {exc.reason}")
+    if isinstance(exc, RecursionError):
+        # asyncssh follows a ProxyJump that the ssh_config also gives the jump host itself
+        return TransportError(
+            HostStatus.SSH_ERROR,
+            f"{where}: ssh_config sends the jump host through itself (ProxyJump in a "
+            "'Host *' entry?): exclude the jump host from that entry ('Host * !bastion')",
+        )
+    if isinstance(exc, UnicodeDecodeError):
+        return TransportError(
+            HostStatus.SSH_ERROR, f"{where}: ~/.ssh/config (or a file it includes) is not UTF-8"
+        )
     if isinstance(exc, socket.gaierror):
         return TransportError(HostStatus.UNRESOLVABLE, f"{where}: name does not resolve")
     if isinstance(exc, OSError):

@@ -76,7 +76,11 @@ class JumpPool:
             try:
                 connection = await opener()
             except TransportError as exc:
-                raise TransportError(exc.status, f"jump host {spec}: {exc.message}") from None
+                # the opener's messages already start with the jump host's name
+                message = exc.message
+                if not message.startswith(str(spec)):
+                    message = f"{spec}: {message}"
+                raise TransportError(exc.status, f"jump host {message}") from None
             self._connections[spec] = connection
             self.opened += 1
             return connection

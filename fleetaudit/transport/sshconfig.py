@@ -52,7 +52,8 @@ class SshConfigView:
         resolved = await _resolve(options.get("config", self._config), address, options)
         if resolved is None:
             return where  # the connection error says what went wrong
-        target = f"{resolved.username}@{resolved.host}:{resolved.port}"
+        host = f"[{resolved.host}]" if ":" in resolved.host else resolved.host
+        target = f"{resolved.username}@{host}:{resolved.port}"
         unchanged = (resolved.host, resolved.port) == (address, options.get("port", 22))
         if unchanged and ("username" in options or resolved.username == getpass.getuser()):
             return where

@@ -31,6 +31,16 @@ def test_a_directory_is_not_a_readable_file(tmp_path: Path) -> None:
         AuditConfig(ssh_config=tmp_path)
 
 
+def test_an_ssh_config_that_is_not_utf8_is_refused_before_connecting(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_bytes(b"Host *\n  User \xff\xfeaudit\n")
+    with pytest.raises(InputError) as caught:
+        AuditConfig(ssh_config=config)
+    assert str(caught.value) == (
+        f"{config}: this ssh_config file is not UTF-8 text (byte 15 cannot be decoded)"
+    )
+
+
 def test_readable_files_and_the_defaults_are_fine(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,7 @@ from fleetaudit.errors import TransportError
 from fleetaudit.inventory.model import Host
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.transport import SshSettings, SshTransport
+from fleetaudit.transport.sshconfig import SshConfigView
 from tests.sshd import SshdServer, start_sshd
 
 pytestmark = pytest.mark.sshd
@@ -97,9 +98,8 @@ def test_a_failing_jump_host_fails_the_hosts_behind_it(tmp_path: Path, sshd: Ssh
                     key=str(sshd.client_key), jump=f"127.0.0.1:{dead}")  # fmt: skip
         [result] = run_all(transport, [host])
     assert isinstance(result, TransportError)
-    assert (
-        result.status is HostStatus.UNREACHABLE and f"jump host 127.0.0.1:{dead}" in result.message
-    )
+    assert result.status is HostStatus.UNREACHABLE
+    assert result.message == f"jump host 127.0.0.1:{dead}: connection refused"  # named once
 
 
 def _config(tmp: Path, sshd: SshdServer, port: int) -> Path:
@@ -154,6 +154,26 @@ def test_a_failure_names_the_target_ssh_config_made_of_the_host(
     # a host the config leaves alone is named as before
     assert isinstance(plain, TransportError)
     assert plain.message == f"127.0.0.1:{dead}: connection refused"
+
+
+def test_a_jump_host_that_ssh_config_sends_through_itself_is_named(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    config = tmp_path / "ssh_config"
+    config.write_text(f"Host *\n  ProxyJump {sshd.user}@127.0.0.1:{sshd.port}\n")
+    transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+    host = Host(name="t", address="127.0.0.1", port=sshd.port, user=sshd.user)
+    [result] = run_all(transport, [host])
+    assert isinstance(result, TransportError) and result.status is HostStatus.SSH_ERROR
+    assert "ssh_config sends the jump host through itself" in result.message, result.message
+
+
+def test_the_target_of_an_ipv6_hostname_is_bracketed(tmp_path: Path) -> None:
+    config = tmp_path / "ssh_config"
+    config.write_text("Host v6\n  HostName ::1\n  Port 2226\n  User audit\n")
+    view = SshConfigView(True, config)
+    where = asyncio.run(view.described("v6:22", "v6", {"config": [str(config)]}))
+    assert where == "v6:22 (audit@[::1]:2226 by ssh_config)"
 
 
 def test_proxyjump_from_ssh_config_shares_one_jump_connection(
