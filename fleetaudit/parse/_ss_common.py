@@ -8,7 +8,7 @@ import re
 
 from fleetaudit.model.address import name_family
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
-from fleetaudit.model.socket import LISTENING, RawProcess, RawSocket
+from fleetaudit.model.socket import LISTENING, NEW_RECORD, RawProcess, RawSocket
 from fleetaudit.parse._addr import WILDCARD
 
 STATES: dict[str, SocketState] = {
@@ -93,24 +93,27 @@ def build_record(
         family, v6only = _IPV4, None
     else:  # a host name (ss -r)
         family, v6only = name_family(local, peer), None
-    return RawSocket(
-        _SS,
-        proto,
-        family,
-        state,
-        recv_q,
-        send_q,
-        local,
-        local_port,
-        local_interface,
-        WILDCARD[family] if peer == "*" else peer,
-        peer_port,
-        processes,
-        bool(processes) or (capture.owner_known_without_users and not _hidden(uid, state)),
-        uid,
-        inode,
-        v6only,
-        number,
+    return NEW_RECORD(
+        RawSocket,
+        (
+            _SS,
+            proto,
+            family,
+            state,
+            recv_q,
+            send_q,
+            local,
+            local_port,
+            local_interface,
+            WILDCARD[family] if peer == "*" else peer,
+            peer_port,
+            processes,
+            bool(processes) or (capture.owner_known_without_users and not _hidden(uid, state)),
+            uid,
+            inode,
+            v6only,
+            number,
+        ),
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from fleetaudit.model.socket import RawProcess, RawSocket
+from fleetaudit.model.socket import NEW_RECORD, RawProcess, RawSocket
 from fleetaudit.parse._addr import address_problem
 from fleetaudit.parse._ss_common import NETIDS, STATES, USERS, Capture, build_record
 
@@ -44,13 +44,16 @@ def read_fast(line: str, number: int, capture: Capture) -> RawSocket | None:
         return None
     processes: tuple[RawProcess, ...] = ()
     if name is not None:
-        processes = (RawProcess(name, int(pid), int(fd)),)
+        processes = (NEW_RECORD(RawProcess, (name, int(pid), int(fd))),)
     elif USERS in rest:
         section = _USERS_SECTION.match(rest)
         if section is None:
             return None
         processes = tuple(
-            [RawProcess(n, int(p), int(f)) for n, p, f in _USER_FIELDS.findall(section[1])]
+            [
+                NEW_RECORD(RawProcess, (n, int(p), int(f)))
+                for n, p, f in _USER_FIELDS.findall(section[1])
+            ]
         )
         rest = rest[section.end() :]
     # Five digits compare with "65535" as text; an out-of-range port, like an impossible

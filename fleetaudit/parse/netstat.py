@@ -28,7 +28,7 @@ import re
 
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.host import LineError
-from fleetaudit.model.socket import LISTENING, RawProcess, RawSocket
+from fleetaudit.model.socket import LISTENING, NEW_RECORD, RawProcess, RawSocket
 from fleetaudit.parse._addr import (
     WILDCARD,
     AddressError,
@@ -203,12 +203,12 @@ def _parse_line(fields: list[str], number: int, columns: _Columns, privileged: b
     if local.address == "*" or peer.address == "*":
         # netstat without -n prints the IPv4 wildcard as "*" (`*:ssh`): the canonical form
         local, peer = _unstarred(local, WILDCARD[family]), _unstarred(peer, WILDCARD[family])
-    # Positional: this runs once per line, and keyword calls cost more.
-    return RawSocket(
+    # Every field, positional: this runs once per line (see NEW_RECORD).
+    return NEW_RECORD(RawSocket, (
         Tool.NETSTAT, proto, family, state, recv_q, send_q,
         local.address, local.port, local.interface, peer.address, peer.port,
         processes, owner_known, uid, inode, None, number,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def _state(proto: Proto, rest: str) -> tuple[SocketState, str]:
@@ -248,7 +248,7 @@ def _program(rest: str, has_column: bool, privileged: bool) -> tuple[tuple[RawPr
     pid_text, slash, name = field.partition("/")
     if not slash or not pid_text.isdigit():
         raise _LineProblem(f"unreadable PID/Program name {field!r}")
-    return (RawProcess(name, int(pid_text), None),), True
+    return (NEW_RECORD(RawProcess, (name, int(pid_text), None)),), True
 
 
 def _unstarred(endpoint: Endpoint, wildcard: str) -> Endpoint:
