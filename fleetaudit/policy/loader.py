@@ -75,12 +75,7 @@ def _build(doc: YamlDocument, default_name: str, chain: tuple[str, ...] = ()) ->
     known_ids = {rule.id for rule in rules}
     waivers = [_waiver(doc, index, data, known_ids) for index, data in enumerate(header.waivers)]
     inherited = base or _NO_BASE
-    # a base's waivers of rules this policy removes go with them
-    kept = [
-        (waiver, origin)
-        for waiver, origin in zip(inherited.waivers, inherited.waiver_origins, strict=True)
-        if waiver.rule in known_ids
-    ]
+    kept = _kept_waivers(inherited, known_ids)
     return Policy(
         name=header.name or default_name,
         source=doc.path,
@@ -96,6 +91,13 @@ def _build(doc: YamlDocument, default_name: str, chain: tuple[str, ...] = ()) ->
 
 
 _NO_BASE = Policy(name="", source="", rules=())
+
+
+def _kept_waivers(base: Policy, known_ids: set[str]) -> list[tuple[Waiver, tuple[str, int]]]:
+    """The base's waivers with where each is written, but for rules this policy removed:
+    those go with their rule."""
+    pairs = zip(base.waivers, base.waiver_origins, strict=True)
+    return [(waiver, origin) for waiver, origin in pairs if waiver.rule in known_ids]
 
 
 def _rule_origins(
