@@ -34,8 +34,9 @@ from __future__ import annotations
 # `sudo -n -l CMD` asks whether CMD may run without a password without running it, and
 # honours sudoers rules that allow exactly one command line (least privilege).
 # netstat takes only the options its usage text offers: busybox may be built without -p
-# (and then rejects the whole command line), and old net-tools without -W. busybox never
-# truncates addresses, so -W (there: padding only) is asked of net-tools alone.
+# (and then rejects the whole command line), and old net-tools without -W. net-tools and
+# toybox (Android, some embedded images) cut IPv6 addresses without -W; busybox never does,
+# so -W (there: padding only) is not asked of it.
 _SCRIPT_TEMPLATE = r"""[ -z "${ZSH_VERSION-}" ] || emulate sh
 LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/sbin:/sbin:/usr/bin:/bin"; export PATH
@@ -69,7 +70,7 @@ elif command -v netstat >/dev/null 2>&1; then
   flags=-tuan
   case $usage in *PID/[Pp]rogram*) flags=${flags}p ;; esac
   flags=${flags}e
-  case $usage in *--wide*) flags=${flags}W ;; esac
+  case $usage in *--wide*|*Toybox*) flags=${flags}W ;; esac
   set -- netstat "$flags"
 else
   tool=proc

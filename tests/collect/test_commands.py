@@ -137,6 +137,31 @@ def test_busybox_netstat_without_p_still_lists_every_socket():
 
 
 @needs_root_unshare
+@pytest.mark.skipif(not shutil.which("toybox"), reason="needs toybox")
+def test_toybox_netstat_is_asked_for_whole_addresses():
+    """toybox's netstat cuts IPv6 addresses to 23 columns like net-tools unless given -W,
+    which its usage offers only as '-W  Wide display' (no --wide)."""
+    toybox = shutil.which("toybox")
+    assert toybox
+    with (
+        socket.create_server(("127.0.0.1", 0)) as v4,
+        socket.create_server(("::1", 0), family=socket.AF_INET6) as v6,
+    ):
+        reply = parse_reply(_run(COLLECT, hide=("ss",), replace={"netstat": toybox}))
+        ours = {
+            (Family.IPV4, "127.0.0.1", v4.getsockname()[1]),
+            (Family.IPV6, "::1", v6.getsockname()[1]),
+        }
+    assert (reply.tool, reply.command, reply.wide) == (Tool.NETSTAT, "netstat -tuanpeW", True)
+    _, listed = parse_capture(reply.output, tool=Tool.NETSTAT, privileged=True, wide=reply.wide)
+    assert not listed.errors
+    listeners = {s for s in listed.sockets if s.state is SocketState.LISTEN}
+    assert ours <= {(s.family, s.local_address, s.local_port) for s in listeners}
+    mine = [s for s in listeners if s.local_port in {port for _, _, port in ours}]
+    assert {p.pid for s in mine for p in s.processes} == {os.getpid()}
+
+
+@needs_root_unshare
 @pytest.mark.skipif(not shutil.which("busybox"), reason="needs busybox")
 def test_runs_in_an_all_busybox_userland(tmp_path):
     """An Alpine-like host: busybox ash runs the script, every tool it finds first on PATH
