@@ -7,7 +7,9 @@ with differences a net-tools reading gets silently wrong: IPv6 sockets are label
 ``tcp``/``udp`` (no ``tcp6``), so the family must come from the address; the program is the
 base name of argv[0]; ``-p`` may not be built in at all. net-tools without ``-W`` cuts an
 IPv6 ``host:port`` longer than its 23-character column, often into a valid but wrong
-address: such lines are reported, never guessed.
+address: such lines are reported, never guessed. toybox (Android, some embedded images) cuts
+like net-tools without ``-W``, prints the IPv6 wildcard bracketed (``[::]:8443``) and the
+whole command line as the program.
 """
 
 from __future__ import annotations
@@ -35,29 +37,33 @@ WITHOUT_PROGRAMS = "nt-busybox-tuane-root"  # Debian's busybox: no -p built in
 BUSYBOX = (WITH_PROGRAMS, UNPRIVILEGED, WITHOUT_PROGRAMS)
 WIDE = "nt-nettools-tuanpeW-root"  # net-tools with -W: nothing cut
 CUT = "nt-nettools-tuanpe-root"  # net-tools without -W: long IPv6 addresses cut
-WHOLE = (*BUSYBOX, WIDE)  # every listing that prints every address whole
+TOYBOX_WIDE = "nt-toybox-tuanpeW-root"  # toybox with -W (what the collection script runs)
+TOYBOX_CUT = "nt-toybox-tuanpe-root"  # toybox without -W: cut like net-tools
+CUTS = (CUT, TOYBOX_CUT)
+WHOLE = (*BUSYBOX, WIDE, TOYBOX_WIDE)  # every listing that prints every address whole
 PIDNS = ("nt-ss-pidns-root", "nt-nettools-pidns-root")  # as root, from a PID namespace
 
 
 def test_the_recorded_set_is_complete() -> None:
-    assert NAMES == sorted((SS, *WHOLE, CUT, *PIDNS))
-    assert {CUT} == WITH_LINE_ERRORS
+    assert NAMES == sorted((SS, *WHOLE, *CUTS, *PIDNS))
+    assert set(CUTS) == WITH_LINE_ERRORS
 
 
-def _cut(*, wide: bool = False) -> tuple[list[Socket], list[int]]:
-    """The sockets and the error line numbers of the capture with cut addresses."""
-    text = (CAPTURES / f"{CUT}.txt").read_text()
+def _cut(name: str = CUT, *, wide: bool = False) -> tuple[list[Socket], list[int]]:
+    """The sockets and the error line numbers of a capture with cut addresses."""
+    text = (CAPTURES / f"{name}.txt").read_text()
     _, result = parse_capture(text, tool=Tool.NETSTAT, privileged=True, wide=wide)
     return [Socket.from_raw(raw) for raw in result.sockets], [e.line for e in result.errors]
 
 
-def test_the_capture_with_cut_addresses_parses_to_its_golden_json() -> None:
-    # tests/parse/test_captures.py checks every other capture; this one has line errors
-    expected: list[dict[str, Any]] = json.loads((CAPTURES / f"{CUT}.json").read_text())
-    assert [s.model_dump(mode="json") for s in _cut()[0]] == expected
+@pytest.mark.parametrize("name", CUTS)
+def test_the_captures_with_cut_addresses_parse_to_their_golden_json(name: str) -> None:
+    # tests/parse/test_captures.py checks every other capture; these have line errors
+    expected: list[dict[str, Any]] = json.loads((CAPTURES / f"{name}.json").read_text())
+    assert [s.model_dump(mode="json") for s in _cut(name)[0]] == expected
 
 
-@pytest.mark.parametrize("name", (*BUSYBOX, WIDE, CUT))
+@pytest.mark.parametrize("name", (*WHOLE, *CUTS))
 def test_recognised_as_netstat(name: str) -> None:
     assert detect_tool((CAPTURES / f"{name}.txt").read_text()) is Tool.NETSTAT
 
@@ -98,10 +104,11 @@ def _fills_the_column(line: str) -> bool:
     return fields[0] in ("tcp6", "udp6") and 23 in (len(fields[3]), len(fields[4]))
 
 
-def test_cut_addresses_are_reported_never_guessed() -> None:
-    text = (CAPTURES / f"{CUT}.txt").read_text()
+@pytest.mark.parametrize("name", CUTS)
+def test_cut_addresses_are_reported_never_guessed(name: str) -> None:
+    text = (CAPTURES / f"{name}.txt").read_text()
     full = [n for n, line in enumerate(text.splitlines(), 1) if line and _fills_the_column(line)]
-    read, errors = _cut()
+    read, errors = _cut(name)
     assert errors == full and len(full) == 9
     # what was read is right, socket for socket; what was not is exactly what is missing
     from_ss = Counter(map(_identity, sockets(SS)))
@@ -113,7 +120,7 @@ def test_a_cut_address_can_look_valid_and_be_wrong() -> None:
     """Why filling the column is enough to reject a line: read as if wide, net-tools' cut
     of 2001:db8:c17:1a2::1234 is the valid address 2001:db8:c17:1a2::1 (port 443), or
     ::12 (port 53), neither of which the host has."""
-    addresses = {s.local_address for s in _cut(wide=True)[0]}
+    addresses = {s.local_address for s in _cut(CUT, wide=True)[0]}
     assert {"2001:db8:c17:1a2::1", "2001:db8:c17:1a2::12"} <= addresses
     assert (
         not addresses
@@ -138,16 +145,24 @@ def _owners(name: str) -> dict[tuple[Any, ...], tuple[str, int | None]]:
     return owners
 
 
-def test_owners_agree_with_ss() -> None:
-    from_ss, from_busybox = _owners(SS), _owners(WITH_PROGRAMS)
-    assert from_busybox.keys() == from_ss.keys()
-    for key, (name, pid) in from_busybox.items():
+@pytest.mark.parametrize("listing", [WITH_PROGRAMS, TOYBOX_WIDE])
+def test_owners_agree_with_ss(listing: str) -> None:
+    from_ss, from_listing = _owners(SS), _owners(listing)
+    assert from_listing.keys() == from_ss.keys()
+    for key, (name, pid) in from_listing.items():
         ss_name, ss_pid = from_ss[key]
         assert pid == ss_pid
         assert program_name(name) == ss_name
         assert stands_for(name, pid, ss_name)
+
+
+def test_busybox_and_toybox_print_a_rewritten_command_line_their_own_way() -> None:
     # redis-server rewrites its command line to "redis-server 127.0.0.1:6379"; busybox
-    # prints the base name of that, cut to fit 19 characters with the PID
+    # prints the base name of that, cut to fit 19 characters with the PID; toybox all of it
+    toybox = listeners(TOYBOX_WIDE, 6379)
+    assert len(toybox) == 2  # 127.0.0.1 and ::1
+    for socket in toybox:
+        assert [p.name for p in socket.processes] == ["redis-server 127.0.0.1:6379"]
     for socket in listeners(WITH_PROGRAMS, 6379):
         [process] = socket.processes
         printed = f"{process.pid}/redis-server 127.0.0.1:6379"[:19]
@@ -190,9 +205,10 @@ def _findings(name: str, tool: Tool, groups: tuple[str, ...]) -> Counter[tuple[A
 
 
 @pytest.mark.parametrize("groups", [(), ("web",), ("db",)])
-def test_default_policy_judges_busybox_and_ss_alike(groups: tuple[str, ...]) -> None:
+def test_default_policy_judges_busybox_toybox_and_ss_alike(groups: tuple[str, ...]) -> None:
     from_ss = _findings(SS, Tool.SS, groups)
     assert _findings(WITH_PROGRAMS, Tool.NETSTAT, groups) == from_ss
+    assert _findings(TOYBOX_WIDE, Tool.NETSTAT, groups) == from_ss
     snap = snapshot("nt1", *sockets(SS), privilege=Privilege.ROOT, groups=groups)
     full = [f for f in evaluate(snap, load_default_policy()) if f.rule_id == "listen-backlog"]
     assert [(f.socket.local_address, f.socket.local_port) for f in full if f.socket] == [
