@@ -105,13 +105,13 @@ def _parse_line(line: str, parts: list[str], number: int, capture: Capture) -> R
         if found is None:
             if first in OTHER_NETIDS:
                 return None
-            if first.isdecimal() and len(parts) > 1 and parts[1].isdecimal():
+            if _queues_at(parts, 0):
                 raise _LineProblem(NO_STATE_COLUMN)
             raise _LineProblem(f"unknown Netid or State {first!r}")
         proto, at = found, 1
         state = STATES.get(parts[1]) if len(parts) > 1 else None
         if state is None:
-            if len(parts) > 2 and parts[1].isdecimal() and parts[2].isdecimal():
+            if _queues_at(parts, 1):
                 raise _LineProblem(NO_STATE_COLUMN)
             raise _LineProblem(f"unknown state {parts[1] if len(parts) > 1 else ''!r}")
     if len(parts) < at + 5:
@@ -130,6 +130,12 @@ def _parse_line(line: str, parts: list[str], number: int, capture: Capture) -> R
         local.address, local.port, local.interface, peer.address, peer.port,
         processes, tail, number,
     )  # fmt: skip
+
+
+def _queues_at(parts: list[str], at: int) -> bool:
+    """Whether Recv-Q and Send-Q stand where the State column belongs: the listing of a
+    state filter that selects one state."""
+    return len(parts) > at + 1 and parts[at].isdecimal() and parts[at + 1].isdecimal()
 
 
 def _netidless(state: SocketState, capture: Capture) -> Proto:
