@@ -21,8 +21,10 @@ import asyncssh
 
 from fleetaudit.collect.commands import COLLECT
 
-# fleetaudit.transport.ssh.CIPHERS, copied: importing the transport would add fleetaudit's
-# models to the floor's start-up. The same ciphers keep the comparison about overhead.
+# fleetaudit.transport.ssh's CIPHERS and LOGIN_SHELL_COMMAND, copied: importing the transport
+# would add fleetaudit's models to the floor's start-up. The same ciphers and the same way of
+# sending the script keep the comparison about overhead (a test keeps the copies equal).
+LOGIN_SHELL_COMMAND = "exec /bin/sh"
 CIPHERS = [
     "aes128-gcm@openssh.com",
     "aes256-gcm@openssh.com",
@@ -54,7 +56,10 @@ async def main_async(args: argparse.Namespace, addresses: list[str]) -> dict[str
                     connect_timeout=args.timeout,
                 ) as conn:
                     result = await asyncio.wait_for(
-                        conn.run(COLLECT, encoding=None, check=False), args.timeout * 6
+                        conn.run(
+                            LOGIN_SHELL_COMMAND, input=COLLECT.encode(), encoding=None, check=False
+                        ),
+                        args.timeout * 6,
                     )
                     out = result.stdout
                     return (

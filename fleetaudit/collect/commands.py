@@ -25,12 +25,13 @@ Header lines (each optional except ``@@fleetaudit`` and ``@@output``)::
 
 from __future__ import annotations
 
-# NOTE: sshd hands the script to the audit user's login shell, so it is POSIX sh only
-# (dash, bash, busybox ash, ksh; zsh in its sh emulation, without which it would not split
-# `$values` into words): no bashisms, no `local`, no arrays. Shell builtins where they will
-# do (the uid from /proc/self/status, the TcpExt counters paired name by value with
-# `set --`): every process started costs each audited host, thousands of times a night,
-# and the listing tool is the only one that has to run.
+# NOTE: the SSH transport has the login shell start /bin/sh and feeds it the script on stdin
+# (fleetaudit.transport.ssh.LOGIN_SHELL_COMMAND), so it is POSIX sh only (dash, bash,
+# busybox ash, ksh; zsh, as a /bin/sh, in its sh emulation, without which it would not
+# split `$values` into words): no bashisms, no `local`, no arrays. Shell builtins where
+# they will do (the uid from /proc/self/status, the TcpExt counters paired name by value
+# with `set --`): every process started costs each audited host, thousands of times a
+# night, and the listing tool is the only one that has to run.
 # `sudo -n -l CMD` asks whether CMD may run without a password without running it, and
 # honours sudoers rules that allow exactly one command line (least privilege).
 # netstat takes only the options its usage text offers: busybox may be built without -p

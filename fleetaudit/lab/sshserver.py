@@ -15,6 +15,7 @@ from types import TracebackType
 import asyncssh
 
 from fleetaudit.lab.keys import generate_key, known_hosts_entry, public_key_line
+from fleetaudit.transport.ssh import LOGIN_SHELL_COMMAND
 
 Responder = Callable[[str], tuple[int, str, str]]
 _DRIP_DELAY_S = 0.01
@@ -93,7 +94,10 @@ class SimulatedHost:
         await self.close()
 
     async def _serve(self, process: asyncssh.SSHServerProcess[str]) -> None:
-        status, stdout, stderr = self._responder(process.command or "")
+        command = process.command or ""
+        if command == LOGIN_SHELL_COMMAND:  # the script comes on stdin, as /bin/sh reads it
+            command = await process.stdin.read()
+        status, stdout, stderr = self._responder(command)
         if self.behaviour is Behaviour.HANG:
             await process.wait_closed()
             return

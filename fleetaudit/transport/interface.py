@@ -32,7 +32,8 @@ class Session(ABC):
 
     @abstractmethod
     async def run(self, command: str, *, timeout: float) -> CommandResult:  # pragma: no cover
-        """Run one constant command (a shell line from the catalogue) and collect its output.
+        """Run one constant command (an sh script from the catalogue) under ``/bin/sh`` and
+        collect its output.
 
         A non-zero exit status is returned, not raised: the caller decides what it means.
         Raises TransportError on timeout or a lost connection.

@@ -31,6 +31,12 @@ from fleetaudit.transport.streams import read_capped
 
 _STDERR_CAP = 64 * 1024
 
+LOGIN_SHELL_COMMAND = "exec /bin/sh"
+"""The command line sent to every host; the script follows on its stdin. sshd hands the
+command line to the login user's shell, which may be fish or csh: a multi-line sh script as
+the command line runs only under an sh, but every shell can start ``/bin/sh``, which then
+reads the script (still one of the catalogue's constants) from stdin."""
+
 CIPHERS = (
     "aes128-gcm@openssh.com",
     "aes256-gcm@openssh.com",
@@ -235,7 +241,9 @@ class _SshSession(Session):
             raise translate(exc, where=self._where, phase="command") from None
 
     async def _run(self, command: str) -> CommandResult:
-        async with self._connection.create_process(command, encoding=None) as process:
+        async with self._connection.create_process(LOGIN_SHELL_COMMAND, encoding=None) as process:
+            # A few KiB, far below the channel window: the write never waits for the reader.
+            process.stdin.write(command.encode())
             process.stdin.write_eof()
             stderr_task = asyncio.ensure_future(read_capped(process.stderr, _STDERR_CAP))
             try:

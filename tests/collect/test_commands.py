@@ -17,6 +17,7 @@ from fleetaudit.collect.commands import COLLECT, COLLECT_BECOME, collect_command
 from fleetaudit.collect.reply import parse_reply
 from fleetaudit.model import Family, Privilege, SocketState, Tool
 from fleetaudit.parse import parse_capture
+from fleetaudit.transport.ssh import LOGIN_SHELL_COMMAND
 
 
 def _run(
@@ -55,12 +56,19 @@ def test_script_is_posix_sh():
         subprocess.run(["sh", "-n", "-c", script], check=True, timeout=10)
 
 
+def _require(shell: str) -> None:
+    if shutil.which(shell.split()[0]):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{shell} is not installed; CI must install it")
+    pytest.skip(f"{shell} is not installed")
+
+
 @pytest.mark.parametrize("shell", ["dash", "bash", "busybox sh", "zsh"])
-def test_every_sh_compatible_login_shell_gives_the_same_header(shell):
-    """sshd runs the script in the audit user's login shell; each must give the whole
-    header (zsh, unless put in sh emulation, silently lost the kernel counters)."""
-    if not shutil.which(shell.split()[0]):
-        pytest.skip(f"{shell} is not installed")
+def test_every_sh_gives_the_same_header(shell):
+    """/bin/sh is dash, bash, busybox or (rarely) zsh; each must give the whole header (zsh,
+    unless put in sh emulation, silently lost the kernel counters)."""
+    _require(shell)
     reference, reply = parse_reply(_run(COLLECT)), parse_reply(_run(COLLECT, shell=shell))
     assert (reply.tool, reply.privilege, reply.uid) == (
         reference.tool,
@@ -69,6 +77,32 @@ def test_every_sh_compatible_login_shell_gives_the_same_header(shell):
     )
     if os.path.exists("/proc/net/netstat"):
         assert set(reply.counters) == {"ListenOverflows", "ListenDrops"}
+
+
+@pytest.mark.parametrize("login_shell", ["bash", "zsh", "busybox sh", "tcsh", "fish"])
+def test_any_login_shell_runs_the_script_as_sshd_hands_it_over(login_shell):
+    """sshd runs the command line as ``LOGIN_SHELL -c LINE``; the audit user's shell may be
+    csh or fish, where the script itself is a syntax error (before, such a host failed
+    with "the command printed nothing"). The line starts /bin/sh, which reads the script
+    from stdin, so every shell gives the same reply."""
+    _require(login_shell)
+    done = subprocess.run(
+        [*login_shell.split(), "-c", LOGIN_SHELL_COMMAND],
+        input=COLLECT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    reference, reply = parse_reply(_run(COLLECT)), parse_reply(done.stdout)
+    assert (reply.tool, reply.privilege, reply.uid, reply.command) == (
+        reference.tool,
+        reference.privilege,
+        reference.uid,
+        reference.command,
+    )
+    assert parse_capture(reply.output, tool=reply.tool)[1].sockets
 
 
 def test_prefers_ss_and_reports_root():

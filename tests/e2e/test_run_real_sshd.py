@@ -9,6 +9,8 @@ controls, so the verdict depends only on what the test starts.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.runcli import fleetaudit
-from tests.sshd import SshdServer
+from tests.sshd import SshdServer, start_sshd
 
 pytestmark = pytest.mark.sshd
 
@@ -176,3 +178,23 @@ def test_samples_are_taken_over_one_real_connection(tmp_path, sshd, free_port):
     assert target["samples"] == 3
     # The collector read the kernel's listen counters in the first and the last sample.
     assert target["listen_overflows"] is not None and target["listen_overflows"] >= 0
+
+
+@pytest.mark.parametrize("login_shell", ["fish", "tcsh"])
+def test_a_host_whose_login_shell_is_not_sh_is_audited(tmp_path, free_port, login_shell):
+    """sshd runs the command line in the audit user's login shell. ForceCommand hands it to
+    fish or tcsh exactly as a login shell would get it (``SHELL -c LINE``); the host must be
+    audited like any other (before, fish printed nothing and tcsh garbled the header)."""
+    if shutil.which(login_shell) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{login_shell} is not installed; CI must install it")
+        pytest.skip(f"{login_shell} is not installed")
+    force = f'ForceCommand exec {login_shell} -c "$SSH_ORIGINAL_COMMAND"\n'
+    (tmp_path / "sshd").mkdir()
+    for server in start_sshd(tmp_path / "sshd", extra_config=force):
+        setup = Setup(tmp_path, server, free_port)
+        code, report, stderr = setup.run(setup.inventory())
+        assert code == 0, stderr
+        target = host(report, "target")
+        assert (target["status"], target["tool"]) == ("ok", "ss"), target.get("error")
+        assert any(s["local_port"] == server.port for s in target["sockets"])

@@ -257,15 +257,16 @@ def test_ssh_config_that_sets_ciphers_keeps_its_choice(client: Client) -> None:
     assert cipher == "chacha20-poly1305@openssh.com"
 
 
-def test_floor_benchmark_uses_the_same_ciphers() -> None:
+def test_floor_benchmark_uses_the_same_ciphers_and_launch() -> None:
     import ast
 
-    from fleetaudit.transport.ssh import CIPHERS
+    from fleetaudit.transport.ssh import CIPHERS, LOGIN_SHELL_COMMAND
 
     floor = Path(__file__).parents[2] / "bench" / "fleet" / "floor.py"
-    assigned = [
-        node.value
-        for node in ast.walk(ast.parse(floor.read_text()))
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "CIPHERS"
-    ]
-    assert [ast.literal_eval(value) for value in assigned] == [list(CIPHERS)]
+    assigned = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in ast.parse(floor.read_text()).body  # module constants only
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+    }
+    assert assigned["CIPHERS"] == list(CIPHERS)
+    assert assigned["LOGIN_SHELL_COMMAND"] == LOGIN_SHELL_COMMAND
