@@ -2,13 +2,15 @@
 
 The first signal asks the run to stop: no new host is started, hosts in flight are
 cancelled (their connections closed), and the run ends with what it has, so the report and
-the history still get written. A second signal is not caught: it interrupts at once.
+the history still get written. A second signal is not caught: it interrupts at once, after
+one line on stderr, so that a log read later says why it holds no report.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -37,6 +39,11 @@ class StopRequest:
     def _received(self, number: signal.Signals) -> None:
         if self.event.is_set():
             self.uninstall()
+            sys.stderr.write(
+                f"fleetaudit: second {number.name}: stopped at once, without the partial "
+                "report and the history record\n"
+            )
+            sys.stderr.flush()
             signal.raise_signal(number)  # the second one: default behaviour, now
             return
         self.signal_name = number.name

@@ -217,6 +217,11 @@ class _Client(asyncssh.SSHClient):
 
 
 class _SshSession(Session):
+    """One host's connection. A command that did not end normally (timed out, cancelled by
+    the host deadline or a signal, output over the cap) leaves the connection aborted, not
+    closed politely: sshd holds a session channel open until the remote command exits, so
+    waiting for it would make every timeout as long as the remote command."""
+
     def __init__(
         self,
         connection: asyncssh.SSHClientConnection,
@@ -228,6 +233,7 @@ class _SshSession(Session):
         self._where = where
         self._cap = cap
         self._release = release
+        self._abandoned = False
 
     async def run(self, command: str, *, timeout: float) -> CommandResult:
         try:
@@ -241,23 +247,33 @@ class _SshSession(Session):
             raise translate(exc, where=self._where, phase="command") from None
 
     async def _run(self, command: str) -> CommandResult:
-        async with self._connection.create_process(LOGIN_SHELL_COMMAND, encoding=None) as process:
+        self._abandoned = True  # until the command has ended normally
+        process = await self._connection.create_process(LOGIN_SHELL_COMMAND, encoding=None)
+        try:
             # A few KiB, far below the channel window: the write never waits for the reader.
             process.stdin.write(command.encode())
             process.stdin.write_eof()
-            stderr_task = asyncio.ensure_future(read_capped(process.stderr, _STDERR_CAP))
-            try:
-                stdout, truncated = await read_capped(process.stdout, self._cap)
-                if truncated:
-                    # Close the channel now: the remote side would block on the full
-                    # window, and stderr would never reach its end.
-                    process.close()
-                    stderr, exit_status = b"", None
-                else:
-                    stderr, _ = await stderr_task
-                    exit_status = (await process.wait(check=False)).exit_status
-            finally:
-                stderr_task.cancel()
+            result = await self._collect(process, command)
+        finally:
+            process.close()
+        if not result.truncated:  # else the remote side may be blocked on a full window
+            await process.wait_closed()  # the command has exited: sshd closes at once
+            self._abandoned = False
+        return result
+
+    async def _collect(
+        self, process: asyncssh.SSHClientProcess[bytes], command: str
+    ) -> CommandResult:
+        stderr_task = asyncio.ensure_future(read_capped(process.stderr, _STDERR_CAP))
+        try:
+            stdout, truncated = await read_capped(process.stdout, self._cap)
+            if truncated:
+                stderr, exit_status = b"", None
+            else:
+                stderr, _ = await stderr_task
+                exit_status = (await process.wait(check=False)).exit_status
+        finally:
+            stderr_task.cancel()
         return CommandResult(
             command=command,
             exit_status=exit_status,
@@ -267,7 +283,10 @@ class _SshSession(Session):
         )
 
     async def close(self) -> None:
-        self._connection.close()
+        if self._abandoned:
+            self._connection.abort()  # no goodbye: the peer may never read it
+        else:
+            self._connection.close()
         await self._connection.wait_closed()
         if self._release is not None:
             await self._release()  # frees this host's slot on its jump host

@@ -1,0 +1,40 @@
+"""The second SIGINT/SIGTERM of a run stops it at once, and says so on stderr."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+_PROGRAM = """
+import asyncio, os, signal
+from fleetaudit.collect.stopping import StopRequest
+
+async def main():
+    stop = StopRequest()
+    stop.install()
+    os.kill(os.getpid(), signal.{name})
+    await asyncio.wait_for(stop.event.wait(), 10)
+    print("first signal: stop requested", flush=True)
+    os.kill(os.getpid(), signal.{name})
+    await asyncio.sleep(10)
+    print("still running after the second signal", flush=True)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_second_signal_stops_at_once_with_a_message(sig: signal.Signals) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROGRAM.format(name=sig.name)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.stdout == "first signal: stop requested\n"
+    assert done.returncode == -sig
+    assert f"second {sig.name}: stopped at once" in done.stderr
