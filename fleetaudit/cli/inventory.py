@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import getpass
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import typer
 
@@ -14,6 +16,7 @@ from fleetaudit.cli.errors import user_errors
 
 if TYPE_CHECKING:
     from fleetaudit.inventory import Host, Inventory
+    from fleetaudit.transport.sshconfig import SshConfigView
 
 inventory_app = typer.Typer(
     name="inventory",
@@ -48,18 +51,35 @@ def list_hosts(
         list[str] | None,
         typer.Option("--limit", "-l", metavar="PATTERN", help="Only matching hosts or groups."),
     ] = None,
+    ssh_config: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="OpenSSH client config to resolve hosts with instead of ~/.ssh/config, as "
+            "`run --ssh-config` would.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Print every resolved host: address, port, user, groups, and where each value came
-    from (file:line, group_vars/..., default)."""
+    from (file:line, group_vars/..., default). Values the inventory leaves unset are shown
+    as ~/.ssh/config (or --ssh-config) resolves them for `run`, marked "(ssh_config)"."""
     with user_errors():
+        from fleetaudit.config import check_utf8_text
         from fleetaudit.inventory import load_inventory, select_hosts
+        from fleetaudit.transport.sshconfig import SshConfigView
 
         resolved = load_inventory(inventory)
         hosts = select_hosts(resolved, limit or [])
+        if ssh_config is not None:
+            check_utf8_text(ssh_config, "ssh_config")
+        view = SshConfigView(use=True, path=ssh_config)
+        targets = asyncio.run(_targets(hosts, view))
         if format is ListFormat.JSON:
-            print(json.dumps([_as_json(host, resolved) for host in hosts], indent=2))
+            rows = [_as_json(host, resolved, targets.get(host.name)) for host in hosts]
+            print(json.dumps(rows, indent=2))
         else:
-            print(_table(hosts, resolved))
+            print(_table(hosts, resolved, targets))
 
 
 @inventory_app.command()
@@ -74,15 +94,41 @@ def check(inventory: InventoryArgument) -> None:
         say(f"{resolved.source}: valid; {len(resolved.hosts)} hosts, {len(groups)} groups")
 
 
-def _as_json(host: Host, inventory: Inventory) -> dict[str, object]:
+class _Target(NamedTuple):
+    """Where ``run`` would connect an SSH host: the inventory's values, ssh_config's for the
+    rest (``None`` when the config says nothing different from the SSH defaults)."""
+
+    address: str
+    port: int
+    user: str
+    jump: str | None
+
+
+async def _targets(hosts: tuple[Host, ...], view: SshConfigView) -> dict[str, _Target]:
+    from fleetaudit.inventory import TransportKind
+
+    targets = {}
+    for host in hosts:
+        if host.transport is not TransportKind.SSH:
+            continue
+        options: dict[str, object] = {"port": host.port, "username": host.user}
+        target = await view.target(host.address, {k: v for k, v in options.items() if v})
+        if target is not None:
+            jump = host.jump or await view.jump_for(host.address)
+            targets[host.name] = _Target(*target, jump)
+    return targets
+
+
+def _as_json(host: Host, inventory: Inventory, target: _Target | None) -> dict[str, object]:
     return {
         **host.model_dump(mode="json", exclude={"labels", "source_line"}),
         "labels": host.labels,
         "origins": inventory.origins.get(host.name, {}),
+        "connects_to": None if target is None else target._asdict(),
     }
 
 
-def _table(hosts: tuple[Host, ...], inventory: Inventory) -> str:
+def _table(hosts: tuple[Host, ...], inventory: Inventory, targets: dict[str, _Target]) -> str:
     """One row per host; each value followed by its origin, relative to the inventory's
     directory (``prod.ini:12``, ``group_vars/db.yml:3``) to keep rows readable."""
     from tabulate import tabulate
@@ -96,18 +142,41 @@ def _table(hosts: tuple[Host, ...], inventory: Inventory) -> str:
             field: where.removeprefix(base)
             for field, where in inventory.origins.get(host.name, {}).items()
         }
-        row = [
-            host.name,
-            _with_origin(host.address, origin.get("address")),
-            _with_origin(str(host.port or "22 (ssh default)"), origin.get("port")),
-            _with_origin(host.user or "-", origin.get("user")),
-            _with_origin("yes" if host.become else "no", origin.get("become")),
-            _with_origin(host.jump or "-", origin.get("jump")),
-            ",".join(host.groups) or "-",
-        ]
+        row = _row(host, origin, targets.get(host.name))
         rows.append([terminal_safe(cell) for cell in row])
     headers = ["HOST", "ADDRESS", "PORT", "USER", "BECOME", "JUMP", "GROUPS"]
     return tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True)
+
+
+def _row(host: Host, origin: dict[str, str], target: _Target | None) -> list[str]:
+    from fleetaudit.inventory import TransportKind
+
+    resolved = target._asdict() if target is not None else {}
+    address = _with_origin(host.address, origin.get("address"))
+    if resolved.get("address", host.address) != host.address:
+        address += f" -> {resolved['address']} (ssh_config)"
+    port = user = "-"
+    if host.transport is TransportKind.SSH:
+        me = getpass.getuser()
+        port = _cell(host.port, origin.get("port"), resolved.get("port"), 22, "22 (ssh default)")
+        user = _cell(host.user, origin.get("user"), resolved.get("user"), me, f"{me} (local user)")
+    return [
+        host.name,
+        address,
+        port,
+        user,
+        _with_origin("yes" if host.become else "no", origin.get("become")),
+        _cell(host.jump, origin.get("jump"), resolved.get("jump"), None, "-"),
+        ",".join(host.groups) or "-",
+    ]
+
+
+def _cell(value: object, origin: str | None, resolved: object, default: object, shown: str) -> str:
+    """An inventory value with its origin; an unset one as ssh_config resolves it, or
+    ``shown`` when the config leaves it at ``default``."""
+    if value is not None:
+        return _with_origin(str(value), origin)
+    return shown if resolved is None or resolved == default else f"{resolved} (ssh_config)"
 
 
 def _with_origin(value: str, origin: str | None) -> str:

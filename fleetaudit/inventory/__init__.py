@@ -9,6 +9,7 @@ hands the text to one module per source: :mod:`.native` (fleetaudit's YAML),
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -37,9 +38,10 @@ class InventoryFormat(StrEnum):
     ANSIBLE_JSON = "ansible-json"
 
 
-def load_inventory(path: Path) -> Inventory:
+def load_inventory(path: str | os.PathLike[str]) -> Inventory:
     """Load and resolve ``path`` (``-``: JSON on stdin); every problem is an
     :class:`InventoryError` naming the file, line and key."""
+    path = Path(path)
     if str(path) == STDIN:
         return load_ansible_json(sys.stdin.read(), "<stdin>")
     text = _read(path)

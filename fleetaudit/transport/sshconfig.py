@@ -43,21 +43,30 @@ class SshConfigView:
             self._jumps[address] = tunnel if isinstance(tunnel, str) else None
         return self._jumps[address]
 
+    async def target(self, address: str, options: dict[str, Any]) -> tuple[str, int, str] | None:
+        """The ``(host, port, user)`` the config makes of ``address`` connected with
+        ``options`` (the inventory's ``port``/``username`` win over the config); None when
+        the config cannot be read (connecting reports why)."""
+        if not self._may_redirect:
+            return address, options.get("port", 22), options.get("username", getpass.getuser())
+        resolved = await _resolve(options.get("config", self._config), address, options)
+        if resolved is None:
+            return None
+        return resolved.host, resolved.port, resolved.username
+
     async def described(self, where: str, address: str, options: dict[str, Any]) -> str:
         """``where`` (what the inventory says), plus the ``user@host:port`` the config made
         of it when that differs: an error naming only the inventory's address and port 22
         sends the operator to the wrong machine. ``options`` are the connection's."""
-        if not self._may_redirect:
-            return where
-        resolved = await _resolve(options.get("config", self._config), address, options)
-        if resolved is None:
+        target = await self.target(address, options)
+        if target is None:
             return where  # the connection error says what went wrong
-        host = f"[{resolved.host}]" if ":" in resolved.host else resolved.host
-        target = f"{resolved.username}@{host}:{resolved.port}"
-        unchanged = (resolved.host, resolved.port) == (address, options.get("port", 22))
-        if unchanged and ("username" in options or resolved.username == getpass.getuser()):
+        host, port, user = target
+        unchanged = (host, port) == (address, options.get("port", 22))
+        if unchanged and ("username" in options or user == getpass.getuser()):
             return where
-        return f"{where} ({target} by ssh_config)"
+        shown = f"[{host}]" if ":" in host else host
+        return f"{where} ({user}@{shown}:{port} by ssh_config)"
 
 
 async def _resolve(

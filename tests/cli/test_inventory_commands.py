@@ -39,3 +39,40 @@ def test_check_valid_and_invalid(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert f"{bad}:2: web1.ansible_host: templates" in done.stderr
     assert "ansible-inventory -i SRC --list > inv.json" in done.stderr
+
+
+def test_list_shows_what_ssh_config_makes_of_unset_values(tmp_path: Path) -> None:
+    """`run` honours ssh_config for what the inventory leaves unset; `list` must show the
+    same target, not "22 (ssh default)" for a host the config sends to port 2222."""
+    inventory, config = tmp_path / "inventory.yaml", tmp_path / "ssh_config"
+    inventory.write_text(
+        "hosts:\n  dbalias: {}\n  pinned: {address: 127.0.0.6, port: 2200, user: audit}\n"
+    )
+    config.write_text(
+        "Host dbalias\n  HostName 127.0.8.1\n  Port 2222\n  User ops\n  ProxyJump j@127.0.0.9\n"
+        "Host *\n  Port 2022\n  User other\n"
+    )
+    done = fleetaudit("inventory", "list", inventory, "--ssh-config", config)
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split("  ") for line in done.stdout.splitlines()[1:]}
+    dbalias = " ".join(rows["dbalias"])
+    assert "dbalias -> 127.0.8.1 (ssh_config)" in dbalias
+    assert "2222 (ssh_config)" in dbalias and "ops (ssh_config)" in dbalias
+    assert "j@127.0.0.9 (ssh_config)" in dbalias
+    pinned = " ".join(rows["pinned"])
+    assert "2200 (inventory.yaml:3)" in pinned and "audit (inventory.yaml:3)" in pinned
+
+    done = fleetaudit("inventory", "list", inventory, "--ssh-config", config, "-f", "json")
+    targets = {host["name"]: host["connects_to"] for host in json.loads(done.stdout)}
+    assert targets["dbalias"] == {
+        "address": "127.0.8.1",
+        "port": 2222,
+        "user": "ops",
+        "jump": "j@127.0.0.9",
+    }
+    assert targets["pinned"] == {
+        "address": "127.0.0.6",
+        "port": 2200,
+        "user": "audit",
+        "jump": None,
+    }

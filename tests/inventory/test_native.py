@@ -51,6 +51,13 @@ def test_the_documented_form(tmp_path: Path) -> None:
     assert db1.source_line == 3
 
 
+def test_a_plain_string_path_loads_like_a_path(tmp_path: Path) -> None:
+    """The README's library example passes a string, as most callers would."""
+    path = tmp_path / "inventory.yaml"
+    path.write_text(ISSUE_EXAMPLE)
+    assert load_inventory(str(path)) == load_inventory(path)
+
+
 def test_groups_with_host_lists_mappings_children_and_precedence(tmp_path: Path) -> None:
     inventory = load(
         tmp_path,
