@@ -6,7 +6,7 @@ A matcher is a ``match:`` block (or an ``allow:`` entry of an allowlist) in the 
       process: mysqld                 # a program name, a list of them, or {regex: "..."}
       port: [3306, 33060, "6000-6063"]
       proto: tcp                      # one value or a list, for every enum key
-      family: ipv4                    # a dual-stack IPv6 wildcard counts as IPv4 too
+      family: ipv4                    # IPv4 reach, not the socket's family: see below
       state: LISTEN
       scope: [any, public]
       uid: [0, 33]                    # socket owner uid (needs ss -e / netstat -e)
@@ -21,14 +21,26 @@ when needed.
 
 Owner-unknown sockets (audited without privilege, so ``ss``/``netstat`` could not name the
 process) are never treated as "no process". A process criterion cannot be decided on them:
-if the matcher also has a ``port`` it matches by port alone (a listener on 3306 is judged
-as the database it almost certainly is); without a port the answer is "undecided", which no
-rule treats as a match. The coverage rule reports such hosts.
+if the matcher, or a matcher it is nested in through ``not:``, has a ``port`` (which then
+matched), the port decides: the socket is judged as the program the port stands for, so a
+``process`` condition holds and a negated one (``not: {process: nginx}``) does not exclude
+it. Without such a port the answer is "undecided", which no rule treats as a match. The
+coverage rule reports such hosts.
+
+``family: ipv4`` asks whether the socket takes IPv4 traffic: an IPv4 socket, a dual-stack
+IPv6 wildcard (not IPV6_V6ONLY) and an IPv4-mapped address (``::ffff:198.51.100.5``, which
+carries only IPv4) do. Whether an IPv6 wildcard is dual-stack is unknown when the tool did
+not say (netstat, /proc/net); the caller's :class:`Lean` decides how that counts, so that
+doubt errs towards a finding: as IPv4 where a match leads to a finding, not where it
+excuses a socket. Each ``not:`` turns the lean around, as it turns the match around.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from enum import Enum
+from functools import lru_cache
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, model_validator
@@ -39,6 +51,18 @@ from fleetaudit.model.names import stands_for
 from fleetaudit.model.socket import Process, Socket
 
 _PORT_MAX = 65535
+_IPV6_WILDCARDS = frozenset({"::", "*"})
+
+
+class Lean(Enum):
+    """How a fact the listing could not establish (does ``:::80`` also take IPv4?) counts,
+    chosen by what a match leads to, so that doubt errs towards reporting."""
+
+    REPORT = "report"
+    """A match leads to a finding (forbidden, bind-scope): an unknown fact counts as met."""
+    EXCUSE = "excuse"
+    """A match excuses a socket (allowlist entries, waivers): an unknown fact counts as
+    unmet. The default: it claims nothing the listing did not show."""
 
 
 def invalid(reason: str) -> PydanticCustomError:
@@ -153,46 +177,94 @@ class SocketMatch(BaseModel):
     does not show never matches."""
     not_: SocketMatch | None = Field(default=None, alias="not")
 
-    def decide(self, socket: Socket) -> bool | None:
-        """True or False, or None when the owner is unknown and no port can stand in."""
-        if not self._socket_fields_match(socket):
+    def decide(self, socket: Socket, lean: Lean = Lean.EXCUSE) -> bool | None:
+        """True or False, or None when the owner is unknown and no port can stand in.
+
+        ``lean`` says how a fact the listing did not establish counts (see :class:`Lean`).
+        """
+        return self._decide(socket, lean is Lean.REPORT, None)
+
+    def matches(self, socket: Socket, lean: Lean = Lean.EXCUSE) -> bool:
+        """True only when the match is certain; undecided counts as no match."""
+        return self.decide(socket, lean) is True
+
+    @property
+    def names_processes(self) -> bool:
+        """True when this matcher or one nested in it has a ``process`` condition."""
+        return self.process is not None or (self.not_ is not None and self.not_.names_processes)
+
+    def _decide(self, socket: Socket, unknown_met: bool, stand_in: bool | None) -> bool | None:
+        # Both flags are relative to this matcher and turn around at each `not`:
+        # unknown_met is how an unknown IPv4 reach counts; stand_in is the value a process
+        # condition takes on an owner-unknown socket (None: undecided).
+        if not self._socket_fields_match(socket, unknown_met):
             return False
+        if self.port is not None:
+            # NOTE: the port has matched (checked above), so it can stand in for a process
+            # nobody could see, in this matcher and in those nested in it.
+            stand_in = True
         verdict: bool | None = True
-        if self.process is not None and not self._port_stands_in(socket):
-            verdict = _process_matches(self.process, socket)
+        if self.process is not None:
+            verdict = _process_matches(self.process, socket, stand_in)
         if verdict is False or self.not_ is None:
             return verdict
-        inner = self.not_.decide(socket)
+        inner_stand_in = None if stand_in is None else not stand_in
+        inner = self.not_._decide(socket, not unknown_met, inner_stand_in)
         if inner is None:
             return None
         return False if inner else verdict
 
-    def matches(self, socket: Socket) -> bool:
-        """True only when the match is certain; undecided counts as no match."""
-        return self.decide(socket) is True
-
-    def _port_stands_in(self, socket: Socket) -> bool:
-        # NOTE: the port condition was already checked in _socket_fields_match, so when it
-        # exists it has matched and can stand in for a process nobody could see.
-        return self.port is not None and not owner_visible(socket)
-
-    def _socket_fields_match(self, socket: Socket) -> bool:
+    def _socket_fields_match(self, socket: Socket, unknown_met: bool) -> bool:
         return (
             (self.port is None or port_in(socket.local_port, self.port))
             and (self.proto is None or socket.proto in self.proto)
-            and (self.family is None or _family_matches(self.family, socket))
+            and (self.family is None or _family_matches(self.family, socket, unknown_met))
             and (self.state is None or socket.state in self.state)
             and (self.scope is None or socket.bind_scope in self.scope)
             and (self.uid is None or socket.uid in self.uid)
         )
 
 
-def _family_matches(families: tuple[Family, ...], socket: Socket) -> bool:
-    # A dual-stack IPv6 wildcard (not IPV6_V6ONLY) accepts IPv4 too: it is an IPv4 listener
-    # for every rule that asks about IPv4.
+def _family_matches(families: tuple[Family, ...], socket: Socket, unknown_met: bool) -> bool:
     if socket.family in families:
         return True
-    return Family.IPV4 in families and socket.accepts_ipv4 is True
+    if Family.IPV4 not in families:
+        return False
+    reach = ipv4_reach(socket)
+    return unknown_met if reach is None else reach
+
+
+def ipv4_reach(socket: Socket) -> bool | None:
+    """Whether the socket takes IPv4 traffic; None when the tool did not say (an IPv6
+    wildcard read by netstat or /proc/net, which do not show IPV6_V6ONLY)."""
+    if socket.family is Family.IPV4:
+        return True
+    if socket.accepts_ipv4 is not None:
+        return socket.accepts_ipv4
+    if socket.local_address in _IPV6_WILDCARDS:
+        return None
+    return _ipv4_mapped(socket.local_address)
+
+
+@lru_cache(maxsize=4096)
+def _ipv4_mapped(address: str) -> bool:
+    # `::ffff:198.51.100.5` is an AF_INET6 socket that only ever carries IPv4 traffic.
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False  # a host name a listing printed without -n
+    return isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None
+
+
+def owner_judgement(match: SocketMatch, socket: Socket, lean: Lean) -> str | None:
+    """How ``match`` judged an owner-unknown ``socket`` whose process it names, in words for
+    ``policy explain``: by port alone, or not at all; None when no process was in doubt."""
+    if owner_visible(socket) or not match.names_processes:
+        return None
+    verdict = match.decide(socket, lean)
+    if verdict is None:
+        return "owner unknown and no port to judge it by, so not matched"
+    return "owner unknown: judged by port alone" if verdict else None
 
 
 def owner_visible(socket: Socket) -> bool:
@@ -205,7 +277,7 @@ def port_in(port: int | None, ranges: tuple[tuple[int, int], ...]) -> bool:
     return port is not None and any(low <= port <= high for low, high in ranges)
 
 
-def _process_matches(matcher: ProcessMatch, socket: Socket) -> bool | None:
+def _process_matches(matcher: ProcessMatch, socket: Socket, stand_in: bool | None) -> bool | None:
     if not owner_visible(socket):
-        return None
+        return stand_in
     return matcher.matches_any(socket.processes)

@@ -10,7 +10,9 @@ applies), and name every allowlist consulted.
 
 Select allowlists by group or label: a host no allowlist selects is not closed-world checked.
 A listener whose owner is unknown is covered by an entry with a ``port`` that matches
-(see :mod:`fleetaudit.policy.matchers`), and not by a process-only entry.
+(see :mod:`fleetaudit.policy.matchers`), and not by a process-only entry. An entry excuses
+a listener, so a fact the listing could not establish (whether ``:::80`` from netstat also
+takes IPv4) counts as unmet (:attr:`Lean.EXCUSE`): doubt never allows a listener.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pydantic import Field
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.socket import Socket
-from fleetaudit.policy.matchers import SocketMatch
+from fleetaudit.policy.matchers import Lean, SocketMatch, owner_judgement
 from fleetaudit.policy.rules.interface import Rule, describe_listener, owner_note
 
 
@@ -38,8 +40,9 @@ class AllowlistRule(Rule):
         if not socket.is_listener:
             return None
         for index, entry in enumerate(self.allow, start=1):
-            if entry.matches(socket):
-                return f"allowed by {self.id} entry {index}"
+            if entry.matches(socket, Lean.EXCUSE):
+                note = owner_judgement(entry, socket, Lean.EXCUSE)
+                return f"allowed by {self.id} entry {index}" + (f" ({note})" if note else "")
         return None
 
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
@@ -51,7 +54,9 @@ class AllowlistRule(Rule):
         plural = "allowlists" if len(lists) > 1 else "allowlist"
         names = f"{plural} " + ", ".join(f"'{rule.id}'" for rule in lists)
         for socket in snapshot.listeners:
-            if not any(entry.matches(socket) for rule in lists for entry in rule.allow):
+            if not any(
+                entry.matches(socket, Lean.EXCUSE) for rule in lists for entry in rule.allow
+            ):
                 note = owner_note(snapshot, socket)
                 what = f"unexpected listener: {describe_listener(socket)}{note}"
                 what += f"; no entry of {names} covers it"

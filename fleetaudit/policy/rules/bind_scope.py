@@ -18,6 +18,10 @@ unconnected UDP socket. ``allow:`` lists what is acceptable:
 Wildcards (``0.0.0.0``, ``::``, ``*``) and public addresses are findings unless allowed.
 ``127.0.0.0/8``, ``::1``, ``::ffff:127.0.0.1`` and ``%lo`` are loopback (the model's
 ``bind_scope`` classifies them).
+
+``match`` picks the listeners that may become findings, so a fact the listing could not
+establish (whether ``:::3306`` from netstat also takes IPv4) counts as met there
+(:attr:`Lean.REPORT`).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from fleetaudit.model.enums import BindScope
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.socket import Socket
-from fleetaudit.policy.matchers import SocketMatch, invalid
+from fleetaudit.policy.matchers import Lean, SocketMatch, invalid, owner_judgement
 from fleetaudit.policy.rules.interface import Rule, describe_listener, owner_note
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -107,15 +111,22 @@ class BindScopeRule(Rule):
     allow: tuple[AllowEntry, ...] = Field(min_length=1)
 
     def concerns(self, socket: Socket) -> str | None:
-        """Listeners the match picks have their bind address checked."""
-        if socket.is_listener and self.match.matches(socket):
-            return f"bind address allowed by {self.id}"
+        """Listeners the match picks have their bind address checked; one it could not
+        judge (owner unknown, no port to stand in for its process) is said so."""
+        if not socket.is_listener:
+            return None
+        verdict = self.match.decide(socket, Lean.REPORT)
+        note = owner_judgement(self.match, socket, Lean.REPORT)
+        if verdict is None:
+            return f"{self.id} could not judge its bind address: {note}"
+        if verdict:
+            return f"bind address allowed by {self.id}" + (f" ({note})" if note else "")
         return None
 
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
         """One finding per matched listener bound outside ``allow``."""
         for socket in snapshot.listeners:
-            if self.match.matches(socket) and not self.allows(socket):
+            if self.match.matches(socket, Lean.REPORT) and not self.allows(socket):
                 what = f"{describe_listener(socket)}, outside {self._allowed_text()}"
                 yield self.finding(snapshot, socket, what + owner_note(snapshot, socket))
 

@@ -1,0 +1,173 @@
+"""Sockets the listing leaves in doubt: an owner nobody could see, an IPv4 reach no tool
+showed. A negated process condition is judged by port like a positive one; an unknown IPv4
+reach counts as IPv4 where a match leads to a finding and not where it excuses a socket."""
+
+from datetime import date
+
+import pytest
+
+from fleetaudit.model import HostSnapshot, Privilege, Socket, Tool
+from fleetaudit.policy import evaluate
+from fleetaudit.policy.explain import explain_sockets
+from fleetaudit.policy.matchers import Lean, SocketMatch
+from tests.captures import listeners, sockets
+from tests.factories import snapshot, sock
+from tests.policy.builders import policy, unknown_owner
+
+TODAY = date(2026, 11, 24)
+USER = "ss-tuanp-user"  # a real listing taken as nobody: no owner visible at all
+# The same dual-stack [::]:9000 read by each tool: ss shows v6only:0, the others nothing.
+V4_REACH_SHOWN = ("ss-tuanpe-root",)
+V4_REACH_UNKNOWN = ("netstat-tuanpeW-root", "netstat-tulnp", "proc-net")
+
+
+def match(**keys: object) -> SocketMatch:
+    return SocketMatch.model_validate(keys)
+
+
+def rule_policy(kind: str, body: str) -> str:
+    return f"""
+    version: 1
+    rules:
+      - {{id: r, kind: {kind}, severity: critical, description: doubt errs towards reporting,
+         {body}}}
+    """
+
+
+def user_snapshot() -> HostSnapshot:
+    return snapshot(USER, *sockets(USER), privilege=Privilege.UNPRIVILEGED)
+
+
+def tool_of(name: str) -> Tool:
+    return Tool.PROC if name.startswith("proc") else Tool(name.split("-")[0])
+
+
+def capture_snapshot(name: str) -> HostSnapshot:
+    return snapshot(name, *sockets(name), tool=tool_of(name))
+
+
+# --- 1. negated process conditions on owner-unknown sockets ---------------------------------
+
+
+def test_a_port_decides_a_negated_process_condition_like_a_positive_one() -> None:
+    hidden = unknown_owner("0.0.0.0", 3306)
+    assert match(port=3306, **{"not": {"process": "nginx"}}).decide(hidden) is True
+    assert match(port=3306, process="mysqld").decide(hidden) is True  # the positive twin
+
+
+def test_without_a_port_a_negated_process_condition_stays_undecided() -> None:
+    hidden = unknown_owner("0.0.0.0", 3306)
+    assert match(scope="any", **{"not": {"process": ["sshd", "nginx"]}}).decide(hidden) is None
+
+
+def test_each_not_turns_the_port_stand_in_around() -> None:
+    hidden = unknown_owner("0.0.0.0", 3306)
+    twice = match(port=3306, **{"not": {"not": {"process": "mysqld"}}})
+    assert twice.decide(hidden) is True
+
+
+def test_the_nearest_port_names_the_program() -> None:
+    # "web ports, except nginx on 80": a hidden :80 is judged as nginx by the inner port
+    web = match(port=[80, 8080], **{"not": {"port": 80, "process": "nginx"}})
+    assert web.decide(unknown_owner("0.0.0.0", 80)) is False
+    assert web.decide(unknown_owner("0.0.0.0", 8080)) is True
+
+
+def test_forbidden_port_not_process_flags_a_real_owner_unknown_listener() -> None:
+    rules = policy(rule_policy("forbidden", "match: {port: 6000, not: {process: Xorg}}"))
+    [finding] = evaluate(user_snapshot(), rules, TODAY)
+    assert finding.socket is not None and finding.socket.endpoint == "0.0.0.0:6000"
+    assert "judged by port alone" in finding.message
+
+
+def test_bind_scope_port_not_process_flags_an_owner_unknown_wildcard() -> None:
+    body = "match: {port: 3306, not: {process: nginx}}, allow: [loopback]"
+    rules = policy(rule_policy("bind-scope", body))
+    hidden = snapshot("db1", unknown_owner("0.0.0.0", 3306), privilege=Privilege.UNPRIVILEGED)
+    assert len(evaluate(hidden, rules, TODAY)) == 1
+
+
+def test_allowlist_port_not_process_covers_an_owner_unknown_listener_and_explain_says_why() -> None:
+    rules = policy(rule_policy("allowlist", "allow: [{port: 8080, not: {process: nginx}}]"))
+    host = user_snapshot()
+    findings = evaluate(host, rules, TODAY)
+    assert all(f.socket is None or f.socket.local_port != 8080 for f in findings)
+    lines = explain_sockets(rules, host, findings)
+    block = lines[lines.index("  tcp LISTEN 0.0.0.0:8080 (owner unknown)") + 1]
+    assert "allowed by r entry 1 (owner unknown: judged by port alone)" in block
+
+
+def test_explain_says_which_rule_could_not_judge_an_owner_unknown_socket() -> None:
+    rules = policy(rule_policy("forbidden", "match: {scope: any, not: {process: [sshd, nginx]}}"))
+    host = user_snapshot()
+    findings = evaluate(host, rules, TODAY)
+    lines = explain_sockets(rules, host, findings)
+    block = lines[lines.index("  tcp LISTEN 0.0.0.0:8080 (owner unknown)") + 1]
+    assert "r could not judge it: owner unknown and no port to judge it by" in block
+
+
+# --- 2. family: ipv4 when the IPv4 reach is unknown, and IPv4-mapped addresses ----------------
+
+
+@pytest.mark.parametrize("name", V4_REACH_SHOWN + V4_REACH_UNKNOWN)
+def test_forbidden_ipv4_flags_the_dual_stack_wildcard_whatever_the_tool(name: str) -> None:
+    rules = policy(rule_policy("forbidden", "match: {family: ipv4, port: 9000, proto: tcp}"))
+    [finding] = evaluate(capture_snapshot(name), rules, TODAY)
+    assert finding.socket is not None and finding.socket.local_address == "::"
+
+
+@pytest.mark.parametrize("name", V4_REACH_UNKNOWN)
+def test_bind_scope_ipv4_selects_a_wildcard_of_unknown_reach(name: str) -> None:
+    body = "match: {family: ipv4, port: 9000, proto: tcp}, allow: [loopback]"
+    findings = evaluate(capture_snapshot(name), policy(rule_policy("bind-scope", body)), TODAY)
+    assert [f.socket.local_port for f in findings if f.socket] == [9000]
+
+
+@pytest.mark.parametrize(("name", "covered"), [(n, True) for n in V4_REACH_SHOWN]
+                         + [(n, False) for n in V4_REACH_UNKNOWN])  # fmt: skip
+def test_allowlist_ipv4_never_excuses_a_wildcard_of_unknown_reach(name: str, covered: bool) -> None:
+    rules = policy(rule_policy("allowlist", "allow: [{family: ipv4, port: 9000}]"))
+    findings = evaluate(capture_snapshot(name), rules, TODAY)
+    flagged = [f.socket.local_port for f in findings if f.socket and f.socket.proto.value == "tcp"]
+    assert (9000 not in flagged) is covered
+
+
+@pytest.mark.parametrize("name", V4_REACH_UNKNOWN)
+def test_each_not_turns_the_lean_around(name: str) -> None:
+    [wildcard] = listeners(name, 9000, "tcp")
+    v6_only = match(port=9000, **{"not": {"family": "ipv4"}})
+    assert v6_only.matches(wildcard, Lean.REPORT)  # "forbidden when IPv6-only": may be
+    assert not v6_only.matches(wildcard, Lean.EXCUSE)  # "allowed when IPv6-only": not known
+
+
+def test_a_waiver_for_ipv4_does_not_cover_a_wildcard_of_unknown_reach() -> None:
+    rules = policy(
+        """
+        version: 1
+        rules:
+          - {id: r, kind: forbidden, severity: high, description: no port 9000,
+             match: {port: 9000, proto: tcp}}
+        waivers:
+          - {rule: r, match: {family: ipv4}, reason: IPv4 is firewalled, expires: 2027-01-01}
+        """
+    )
+    [finding] = evaluate(capture_snapshot("netstat-tuanpeW-root"), rules, TODAY)
+    assert not finding.waived
+
+
+def mapped(address: str = "::ffff:198.51.100.5") -> Socket:
+    return sock(address, 513, "rlogind")
+
+
+@pytest.mark.parametrize("lean", list(Lean))
+def test_an_ipv4_mapped_address_counts_as_ipv4_everywhere(lean: Lean) -> None:
+    assert match(family="ipv4").matches(mapped(), lean)
+    assert not match(family="ipv4").matches(sock("2001:db8::5", 513, "rlogind"), lean)
+
+
+def test_an_ipv4_mapped_rlogin_is_forbidden_and_allowed_as_ipv4() -> None:
+    forbidden = policy(rule_policy("forbidden", "match: {family: ipv4, port: 513}"))
+    allowlist = policy(rule_policy("allowlist", "allow: [{family: ipv4, port: 513}]"))
+    host = snapshot("legacy1", mapped())
+    assert len(evaluate(host, forbidden, TODAY)) == 1
+    assert evaluate(host, allowlist, TODAY) == []
