@@ -4,10 +4,15 @@ Inventory and policy errors must name the file, the line and the key. PyYAML's c
 node tree knows the positions; this module keeps them beside the plain data and turns a
 pydantic ``ValidationError`` into an :class:`~fleetaudit.errors.InputError` at the right line.
 Only ``yaml.SafeLoader`` is used: no Python objects, no tags, nothing evaluated.
+
+PyYAML reads YAML 1.1, whose integers include spellings a person rarely means: ``023`` is
+octal (19), ``0x17`` hexadecimal, ``2_3`` drops the underscore and ``1:30`` is base 60 (90).
+Those are refused with their position and the decimal to write instead (:func:`check_number`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +118,7 @@ def _walk(
             _walk(item, (*loc, index), out, source, error_cls)
     elif isinstance(node, yaml.ScalarNode):
         check_date(node, loc, source, error_cls)
+        check_number(node, loc, source, error_cls)
 
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -134,6 +140,54 @@ def check_date(node: yaml.ScalarNode, loc: Loc, source: str, error_cls: type[Inp
             column=node.start_mark.column + 1,
             key=_dotted(loc) if loc else None,
         ) from exc
+
+
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+
+
+def check_number(node: yaml.ScalarNode, loc: Loc, source: str, error_cls: type[InputError]) -> None:
+    """Refuse a number written in a YAML 1.1 form other than plain decimal (``023``,
+    ``0x17``, ``0b10``, ``2_3``, ``1:30``): YAML silently reads another value than the one
+    the writer meant, so ``port: 023`` would be port 19. The error says what to write."""
+    if node.tag == _INT and not _PLAIN_INT.fullmatch(node.value):
+        problem = _int_problem(node.value)
+    elif node.tag == _FLOAT and ("_" in node.value or ":" in node.value):
+        problem = (
+            f"{node.value!r} is a YAML 1.1 number spelling (digit separators or base 60); "
+            "write the plain decimal number, or quote it if it is text"
+        )
+    else:
+        return
+    raise error_cls(
+        problem,
+        path=source,
+        line=node.start_mark.line + 1,
+        column=node.start_mark.column + 1,
+        key=_dotted(loc) if loc else None,
+    )
+
+
+def _int_problem(text: str) -> str:
+    """Why the integer ``text`` is ambiguous, and the decimal to write instead."""
+    read = yaml.SafeLoader.construct_yaml_int(yaml.SafeLoader(""), yaml.ScalarNode(_INT, text))
+    digits = text.replace("_", "")
+    unsigned = digits.lstrip("+-")
+    if ":" in text:
+        return (
+            f"{text!r} is a base-60 number in YAML 1.1 ({read}); "
+            f"write {read}, or quote it if it is text"
+        )
+    if unsigned[:2] in ("0x", "0b"):
+        base = "hexadecimal" if unsigned[1] == "x" else "binary"
+        return f"{text!r} is a {base} number ({read}); write it in decimal: {read}"
+    meant = int(digits, 10)
+    if unsigned.startswith("0") and unsigned.strip("0"):
+        return f"{text!r} has a leading zero, which YAML 1.1 reads as octal ({read}); write {meant}"
+    if "_" in text:
+        return f"{text!r} has '_' digit separators, which YAML 1.1 drops ({read}); write {meant}"
+    return f"{text!r} is not a plain decimal number (YAML reads {read}); write {meant}"
 
 
 def located_error(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -40,9 +41,9 @@ def lint(
     """Validate a policy and warn about rules and waivers that cannot work as meant.
 
     Errors (exit 2) name the file, line and column. Warnings (exit 0): a policy with no
-    rules, a rule that repeats another, a selector or match that holds for nothing, a host
-    glob with an unclosed '[', an expired waiver, and with --inventory, selectors naming no
-    group or host of it.
+    rules or no coverage rule, a rule that repeats another, a selector or match that holds
+    for nothing, a host glob with an unclosed '[', an expired waiver, and with --inventory,
+    selectors naming no group or host of it.
     """
     with user_errors():
         from fleetaudit.errors import PolicyError
@@ -65,6 +66,22 @@ def lint(
         say(
             f"{file}: valid; {len(policy.rules)} rules, {len(policy.waivers)} waivers, "
             f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'}"
+        )
+
+
+def say_lint_warnings(path: Path | None, policy: Policy) -> None:
+    """One stderr line when the policy file ``run``/``check`` judge with has lint warnings,
+    so a policy that silently means less than it says does not go unnoticed; the warnings
+    themselves are for ``policy lint``. Nothing for the built-in default (``path`` None)."""
+    if path is None:
+        return
+    from fleetaudit.policy.lint import lint as lint_policy
+
+    count = len(lint_policy(policy, datetime.now(UTC).date()))
+    if count:
+        say(
+            f"policy {path} has {count} lint warning{'' if count == 1 else 's'}; "
+            f"run `fleetaudit policy lint {shlex.quote(str(path))}`"
         )
 
 

@@ -2,7 +2,8 @@
 
 Loading already rejects every schema error with its line. Lint adds warnings about rules and
 waivers that are valid but cannot do what their author meant: a policy without rules (a
-gate that can never fail), a rule that repeats an earlier one, a selector or match that can
+gate that can never fail) or without a coverage rule (what the audit could not see then
+passes silently), a rule that repeats an earlier one, a selector or match that can
 never hold, a host glob fnmatch reads literally because it is malformed, a waiver that has
 expired, and, given an inventory, selectors that name no host or group of it.
 
@@ -20,7 +21,7 @@ from fnmatch import fnmatchcase
 
 from fleetaudit.inventory.model import Inventory
 from fleetaudit.policy.matchers import ProcessMatch, SocketMatch
-from fleetaudit.policy.rules import AllowlistRule, Rule
+from fleetaudit.policy.rules import AllowlistRule, CoverageRule, Rule
 from fleetaudit.policy.schema import Policy
 from fleetaudit.policy.selectors import HostSelector
 from fleetaudit.policy.waivers import Waiver
@@ -44,14 +45,7 @@ class LintWarning:
 def lint(policy: Policy, today: date, inventory: Inventory | None = None) -> list[LintWarning]:
     """Every warning for ``policy``, in file order."""
     warnings: list[LintWarning] = []
-    if not policy.rules:
-        warnings.append(
-            LintWarning(
-                ("rules",),
-                "the policy has no rules, so every host it judges is clean "
-                "(a gate that can never fail)",
-            )
-        )
+    warnings.extend(_policy_warnings(policy))
     seen: dict[str, str] = {}
     for index, rule in enumerate(policy.rules):
         loc: Loc = ("rules", index)
@@ -66,6 +60,24 @@ def lint(policy: Policy, today: date, inventory: Inventory | None = None) -> lis
     for index, waiver in enumerate(policy.waivers):
         warnings.extend(_waiver_warnings(waiver, ("waivers", index), today))
     return [_in_its_file(policy, warning) for warning in warnings]
+
+
+def _policy_warnings(policy: Policy) -> Iterator[LintWarning]:
+    """Warnings about the policy as a whole: no rules at all, or no coverage rule (then an
+    unprivileged audit, a skipped host-key check or unread lines pass without a word)."""
+    if not policy.rules:
+        yield LintWarning(
+            ("rules",),
+            "the policy has no rules, so every host it judges is clean "
+            "(a gate that can never fail)",
+        )
+    elif not any(isinstance(rule, CoverageRule) for rule in policy.rules):
+        yield LintWarning(
+            ("rules",),
+            "the policy has no coverage rule, so hosts the audit could not see completely "
+            "(owner-unknown sockets, no host-key check, unread lines) pass silently; "
+            "add a rule of kind coverage, as the default policy has",
+        )
 
 
 def _in_its_file(policy: Policy, warning: LintWarning) -> LintWarning:

@@ -4,10 +4,15 @@ file, line and key of the first problem.
 YAML and pydantic errors are translated into :class:`~fleetaudit.errors.PolicyError` here
 and nowhere else. Rules are validated one at a time with the class their ``kind:`` names,
 so an error inside a rule is reported at its own key rather than at the list.
+
+A key written without a value (``port:``, ``scope: ~``, ``proto: null``) is an error: the
+models read a missing condition as "no condition", so an empty one would silently widen an
+allowlist entry or a matcher to every socket. No key of the format is nullable.
 """
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,7 @@ from fleetaudit.policy.rules import RULE_KINDS, Rule
 from fleetaudit.policy.schema import FORMAT_VERSION, Policy, PolicyDocument
 from fleetaudit.policy.waivers import Waiver
 from fleetaudit.yamlsource import (
+    Loc,
     YamlDocument,
     load_yaml,
     located_error,
@@ -31,8 +37,9 @@ DEFAULT_POLICY_SOURCE = "built-in fleetaudit/data/default.yaml"
 """How reports name the packaged default policy."""
 
 
-def load_policy(path: Path, _chain: tuple[str, ...] = ()) -> Policy:
+def load_policy(path: str | os.PathLike[str], _chain: tuple[str, ...] = ()) -> Policy:
     """Read and validate the policy file at ``path`` (and the policies it extends)."""
+    path = Path(path)
     doc = load_yaml(path, PolicyError)
     return _build(doc, default_name=path.stem, chain=(*_chain, str(path.resolve())))
 
@@ -59,6 +66,7 @@ def parse_policy(text: str, source: str) -> Policy:
 
 
 def _build(doc: YamlDocument, default_name: str, chain: tuple[str, ...] = ()) -> Policy:
+    _refuse_empty_values(doc)
     header = _header(doc)
     own = [_rule(doc, index, data) for index, data in enumerate(header.rules)]
     _check_unique_ids(doc, own)
@@ -119,6 +127,29 @@ def _base(doc: YamlDocument, header: PolicyDocument, chain: tuple[str, ...]) -> 
         return load_default_policy()
     base = parse_yaml(read_base(doc, header.extends, target), str(target), PolicyError)
     return _build(base, default_name=target.stem, chain=(*chain, str(target)))
+
+
+def _refuse_empty_values(doc: YamlDocument) -> None:
+    """Refuse the first key or list item written without a value, in file order.
+
+    The walk is iterative and visits each container once, so YAML aliases cannot make it
+    loop or blow up."""
+    stack: list[tuple[Loc, object]] = [((), doc.data)]
+    seen: set[int] = set()
+    while stack:
+        loc, value = stack.pop()
+        if value is None and loc:
+            message = (
+                "empty value: give it one, or remove the key (an empty condition would "
+                "silently match everything)"
+            )
+            raise located_error(doc, PolicyError, message, loc)
+        if not isinstance(value, dict | list) or id(value) in seen:
+            continue
+        seen.add(id(value))
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        children = [((*loc, key), child) for key, child in items if isinstance(key, str | int)]
+        stack.extend(reversed(children))
 
 
 def _header(doc: YamlDocument) -> PolicyDocument:

@@ -13,22 +13,46 @@ A ``waivers:`` entry in the policy file::
 A waived finding stays in every machine format, marked with its waiver, and never counts
 toward the exit code. Once ``expires`` has passed the waiver stops hiding the finding, and
 the report says it expired, so an accepted risk cannot silently become permanent.
+``expires`` is compared with the current UTC date. It must be a calendar date: an integer
+such as ``20261128`` is refused (pydantic would read it as a Unix timestamp).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from datetime import date
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from fleetaudit.model.finding import AppliedWaiver, Finding
 from fleetaudit.model.host import HostSnapshot
-from fleetaudit.policy.matchers import SocketMatch
+from fleetaudit.policy.matchers import SocketMatch, invalid
 from fleetaudit.policy.selectors import HostSelector
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATE_FORMAT = "expires must be a date, YYYY-MM-DD"
+
+
+def calendar_date(value: Any) -> Any:
+    """Accept a date (unquoted in YAML) or a ``"YYYY-MM-DD"`` string, nothing else: pydantic
+    would read ``20261128`` as a Unix timestamp and fail with a message about times."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, datetime):
+        raise invalid(f"{_DATE_FORMAT}, without a time (not {value.isoformat(' ')!r})")
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise invalid(f"{_DATE_FORMAT} ({value!r}: {exc})") from None
+    raise invalid(f"{_DATE_FORMAT} (not {value!r})")
+
+
+CalendarDate = Annotated[date, BeforeValidator(calendar_date)]
 
 
 class Waiver(BaseModel):
@@ -40,7 +64,7 @@ class Waiver(BaseModel):
     select: HostSelector = Field(default_factory=HostSelector)
     match: SocketMatch | None = None
     reason: Text
-    expires: date
+    expires: CalendarDate
     ticket: Text | None = None
 
     def covers(self, finding: Finding, snapshot: HostSnapshot) -> bool:

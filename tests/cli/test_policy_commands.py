@@ -68,6 +68,9 @@ def test_lint_warnings_about_inherited_rules_point_into_the_base_file(tmp_path: 
         "rule 'added': no group 'dbr' in the inventory": f"{child}:5",
         "waiver for 'kept' expired on 2001-01-01; it no longer hides anything": f"{base}:6",
         "waiver for 'added' expired on 2002-02-02; it no longer hides anything": f"{child}:7",
+        "the policy has no coverage rule, so hosts the audit could not see completely "
+        "(owner-unknown sockets, no host-key check, unread lines) pass silently; add a "
+        "rule of kind coverage, as the default policy has": f"{child}:3",
     }
 
 

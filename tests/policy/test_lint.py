@@ -11,10 +11,12 @@ from fleetaudit.policy.lint import glob_problem, lint
 
 TODAY = date(2026, 11, 24)
 RULE = "  - {id: r, kind: forbidden, severity: high, description: d, %s}\n"
+COVERAGE = "  - {id: cov, kind: coverage, severity: medium, description: d}\n"
 
 
 def warnings_for(body: str) -> list[str]:
-    policy = parse_policy("version: 1\nrules:\n" + RULE % body, "p.yaml")
+    """The warnings about one rule, in a policy that has a coverage rule too."""
+    policy = parse_policy("version: 1\nrules:\n" + RULE % body + COVERAGE, "p.yaml")
     return [warning.message for warning in lint(policy, TODAY)]
 
 
@@ -98,3 +100,17 @@ def test_a_malformed_glob_is_a_warning_without_an_inventory_even_under_not() -> 
     assert texts == [
         "rule 'r': host glob '[' has a '[' that no ']' closes, so fnmatch reads it literally"
     ]
+
+
+def test_a_policy_without_a_coverage_rule_gets_one_warning_at_rules() -> None:
+    policy = parse_policy("version: 1\nrules:\n" + RULE % "match: {port: 23}", "p.yaml")
+    found = lint(policy, TODAY)
+    assert [(w.loc, w.source) for w in found] == [(("rules",), "p.yaml")]
+    assert "no coverage rule" in found[0].message and "pass silently" in found[0].message
+
+
+def test_a_coverage_rule_inherited_from_the_default_counts() -> None:
+    policy = parse_policy("version: 1\nextends: default\nremove: [no-tftp]\n", "p.yaml")
+    assert lint(policy, TODAY) == []
+    removed = parse_policy("version: 1\nextends: default\nremove: [audit-coverage]\n", "p.yaml")
+    assert ["no coverage rule" in w.message for w in lint(removed, TODAY)] == [True]
