@@ -7,8 +7,9 @@ the same listing differently.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path
 
 from fleetaudit.errors import CaptureError
@@ -16,7 +17,7 @@ from fleetaudit.inventory import validate
 from fleetaudit.inventory.model import Host, Inventory
 from fleetaudit.lab.replies import RecordedHost
 from fleetaudit.model.enums import Tool
-from fleetaudit.parse import detect_tool
+from fleetaudit.parse import parse_capture
 from fleetaudit.transport import ReplayTransport, Responder
 
 _REPLY_MARK = "@@fleetaudit"
@@ -24,6 +25,8 @@ _WIDE_NETSTAT = "netstat -tuanpeW"
 """The command a ``--wide`` netstat capture is said to come from: what the script runs."""
 _ROOT_UID = 0
 _USER_UID = 1000
+_NAME_ENDS = (".", "-", "_")
+"""What may follow an inventory host's name at the start of a capture's file name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +37,22 @@ class SavedCapture:
     responder: Responder
 
 
-def host_name_of(path: Path) -> str:
-    """``db1.ss.txt`` -> ``db1``: the file name up to its first dot."""
-    return path.name.split(".", 1)[0] or path.name
+def host_name_of(path: Path, known: Collection[str] = ()) -> str:
+    """The host a capture file stands for.
+
+    Without an inventory (``known`` empty): the file name up to its first dot
+    (``db1.ss.txt`` -> ``db1``). With one: the longest inventory host name the file name
+    starts with, followed by ``.``, ``-`` or ``_`` (``db3.example.com.ss.txt`` ->
+    ``db3.example.com``, ``db3-ss.txt`` -> ``db3``), since FQDN names hold dots and pasted
+    files get suffixes; the first-dot rule when none does.
+    """
+    file_name = path.name
+    starting = [
+        n for n in known if file_name.startswith(n) and file_name[len(n) :][:1] in _NAME_ENDS
+    ]
+    if starting:
+        return max(starting, key=len)
+    return file_name.split(".", 1)[0] or file_name
 
 
 def load_captures(
@@ -48,15 +64,21 @@ def load_captures(
     privileged: bool,
     wide: bool = False,
 ) -> list[SavedCapture]:
-    """Read capture files into hosts; groups and labels come from ``inventory`` when the
-    host is in it, else from ``groups``. ``privileged``: taken as root; ``wide``: netstat
-    captures were taken with ``-W`` (see :class:`~fleetaudit.parse.interface.Parser`)."""
+    """Read capture files into hosts. With ``inventory`` every host must be in it (a name
+    it lacks is an error, never a host without groups: a typo would silently skip every
+    group rule) and brings its groups and labels; without one, hosts get ``groups``.
+    ``privileged``: taken as root; ``wide``: netstat captures were taken with ``-W`` (see
+    :class:`~fleetaudit.parse.interface.Parser`)."""
     if host is not None and len(paths) != 1:
         raise CaptureError("--host names the host of a single capture; give one file")
+    if inventory is not None and groups:
+        raise CaptureError("--group and --inventory both give the hosts' groups; use one")
     known = {h.name: h for h in inventory.hosts} if inventory is not None else {}
     captures = []
     for path in paths:
-        name = _checked_name(host or host_name_of(path), path, from_option=host is not None)
+        name = _checked_name(host or host_name_of(path, known), path, from_option=bool(host))
+        if inventory is not None and name not in known:
+            raise _not_in_inventory(name, path, inventory, from_option=bool(host))
         entry = known.get(name) or Host(name=name, address=name, groups=tuple(groups))
         captures.append(SavedCapture(entry, _responder(path, privileged, wide)))
     names = [c.host.name for c in captures]
@@ -76,6 +98,25 @@ def _checked_name(name: str, path: Path, *, from_option: bool) -> str:
         raise CaptureError(f"{exc} (the host's name comes from {source})", path=path) from None
 
 
+def _not_in_inventory(
+    name: str, path: Path, inventory: Inventory, *, from_option: bool
+) -> CaptureError:
+    """The error for a capture whose host the inventory lacks: which name, where it came
+    from, and the inventory's closest names."""
+    if from_option:
+        origin = "given with --host"
+    else:
+        origin = (
+            "taken from the file name: no inventory host name starts it followed by "
+            "'.', '-' or '_', so the name is the file name up to its first dot"
+        )
+    message = f"host {name!r} ({origin}) is not in the inventory {inventory.source}"
+    close = get_close_matches(name, [h.name for h in inventory.hosts], n=3)
+    if close:
+        message += " (did you mean " + " or ".join(map(repr, close)) + "?)"
+    return CaptureError(message + ("" if from_option else "; name the host with --host"), path=path)
+
+
 def replay_transport(captures: Sequence[SavedCapture]) -> ReplayTransport:
     """A transport that answers each capture's host with it."""
     return ReplayTransport({c.host.name: c.responder for c in captures})
@@ -89,7 +130,9 @@ def _responder(path: Path, privileged: bool, wide: bool) -> Responder:
     if text.startswith(_REPLY_MARK):
         # A whole reply of the collection script (as `fleetaudit run` receives it).
         return lambda command: (0, text, "")
-    tool = detect_tool(text, source=str(path))
+    # Parsed now, not only when judged: a capture that is no usable listing (no socket,
+    # only unix sockets, no line readable) is refused here, like an empty file.
+    tool, _ = parse_capture(text, privileged=privileged, wide=wide, source=str(path))
     uid = _ROOT_UID if privileged else _USER_UID
     command = _WIDE_NETSTAT if wide and tool is Tool.NETSTAT else None
     return RecordedHost(tool, text, login_uid=uid, sudo_allowed=False, command=command).reply

@@ -18,8 +18,12 @@ def check(
     captures: Annotated[
         list[Path],
         typer.Argument(
-            help="Saved output of ss, netstat or /proc/net (or of the collection script); "
-            "the host is the file name up to its first dot (db1.ss.txt -> db1).",
+            help="Saved output of ss, netstat or /proc/net (or of the collection script), "
+            "taken with -a (ss -tuanpe): a listing without any listener is a finding, one "
+            "without any socket is refused. The host is the file name up to its first dot "
+            "(db1.ss.txt -> db1); with --inventory, the longest inventory host name the file "
+            "name starts with, followed by '.', '-' or '_' (db3.example.com.ss.txt -> "
+            "db3.example.com, db3-ss.txt -> db3).",
             metavar="CAPTURE...",
         ),
     ],
@@ -30,13 +34,17 @@ def check(
     group: Annotated[
         list[str] | None,
         typer.Option(
-            help="Group of the captured hosts, for rules that select groups (repeatable)."
+            help="Group of the captured hosts, for rules that select groups (repeatable; "
+            "not with --inventory)."
         ),
     ] = None,
     inventory: Annotated[
         Path | None,
         typer.Option(
-            help="Take each host's groups and labels from this inventory.", dir_okay=False
+            help="Take each host's groups and labels from this inventory. Every capture's "
+            "host (from --host or the file name) must be in it: a name it lacks is an error "
+            "(exit 2), never a host without groups.",
+            dir_okay=False,
         ),
     ] = None,
     privileged: Annotated[

@@ -46,6 +46,12 @@ def test_netstat_without_w_reports_what_may_be_cut(command: str) -> None:
 
 def test_a_proc_net_host_is_not_told_to_get_privilege() -> None:
     stdout = "@@fleetaudit 1\n@@uid 1000\n@@tool proc\n@@privilege unprivileged\n@@output\n"
-    stdout += "==> /proc/net/tcp <==\n  sl  local_address rem_address   st\n"
+    stdout += (
+        "==> /proc/net/tcp <==\n"
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+        "timeout inode\n"
+        "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0 "
+        "       0 12345 1 0000000000000000 100 0 0 10 0\n"
+    )
     note = build_snapshot(captured(parse_reply(stdout), "tiny1", become=True)).privilege_note
     assert note == "neither ss nor netstat on the host: /proc/net names no processes"

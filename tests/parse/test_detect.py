@@ -41,9 +41,26 @@ def test_refuses_text_that_is_not_a_socket_table(text: str, message: str) -> Non
         parse_capture(text, source="web1")
 
 
-def test_header_only_listing_is_a_host_with_no_sockets() -> None:
-    tool, result = parse_capture("Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port\n")
-    assert (tool, result.sockets, result.errors) == (Tool.SS, (), ())
+@pytest.mark.parametrize(
+    ("text", "tool"),
+    [
+        ("Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port\n", Tool.SS),
+        ("Active Internet connections (servers and established)\n", Tool.NETSTAT),
+        (
+            "Active Internet connections (servers and established)\n"
+            "Proto Recv-Q Send-Q Local Address           Foreign Address         State\n",
+            Tool.NETSTAT,
+        ),
+        ("==> /proc/net/tcp <==\n  sl  local_address rem_address   st tx_queue\n", Tool.PROC),
+    ],
+)
+def test_a_header_without_any_socket_is_refused_not_a_host_with_none(text: str, tool: Tool) -> None:
+    """A live host always has sockets: a header alone is a cut paste, never "clean"."""
+    with pytest.raises(CaptureError) as info:
+        parse_capture(text, source="paste.txt")
+    message = str(info.value)
+    assert message.startswith("paste.txt: no socket in the listing, only ")
+    assert f"{tool.value}'s header" in message
 
 
 def test_wrong_forced_dialect_is_an_error_not_an_empty_result() -> None:

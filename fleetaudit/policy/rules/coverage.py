@@ -1,6 +1,6 @@
 """``coverage``: hosts the audit could not see fully, reported as findings of their own.
 
-Two gaps make the other rules' silence untrustworthy:
+These gaps make the other rules' silence untrustworthy:
 
 - **Unprivileged audit** (``privilege: unprivileged`` or sockets whose owner is unknown):
   ``ss -p``/``netstat -p`` cannot name other users' processes, and ``/proc/net`` or a netstat
@@ -11,6 +11,11 @@ Two gaps make the other rules' silence untrustworthy:
 - **Unread lines**: lines of the listing could not be read (an address netstat may have
   cut, a shape no parser knows), so the sockets on them were not judged at all.
   Severity: ``unread_severity``.
+- **Partial listing**: sockets, but not one listening (no TCP ``LISTEN``, no UDP
+  ``UNCONN``). A live host always has a listener (sshd, at least), so this cannot be a whole
+  ``-a`` listing: it was taken without ``-a``/``-l`` (``ss -tunp`` lists only connections)
+  or with a one-state filter, and every listener the other rules judge is missing. Like
+  unread lines, its sockets were not judged, hence the same ``unread_severity``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from fleetaudit.policy.rules.interface import Rule, owner_gap
 
 
 class CoverageRule(Rule):
-    """Hosts audited without privilege, without a host-key check, or with unread lines."""
+    """Hosts audited without privilege, without a host-key check, with unread lines, or
+    whose listing is only part of one (no listener)."""
 
     kind: Literal["coverage"]
     severity: Severity = Severity.MEDIUM
@@ -49,6 +55,10 @@ class CoverageRule(Rule):
             yield self.finding(
                 snapshot, None, _unread(snapshot), "unread", severity=self.unread_severity
             )
+        if snapshot.sockets and not snapshot.listeners:
+            yield self.finding(
+                snapshot, None, _partial(snapshot), "partial", severity=self.unread_severity
+            )
 
 
 def _unprivileged(snapshot: HostSnapshot, unknown: int) -> str:
@@ -69,4 +79,15 @@ def _unread(snapshot: HostSnapshot) -> str:
     return (
         f"{snapshot.host}: {count} line(s) of its listing could not be read, so the sockets "
         f"on them were not judged (first, line {first.line}: {first.reason})"
+    )
+
+
+def _partial(snapshot: HostSnapshot) -> str:
+    count = len(snapshot.sockets)
+    return (
+        f"{snapshot.host}: its listing has {count} socket(s) but not one listening (no TCP "
+        "LISTEN, no UDP UNCONN), so it cannot be a whole listing of a live host (sshd or "
+        "something always listens) and the host's listeners were not judged: it was most "
+        "likely taken without -a/-l (ss -tunp, netstat -tunp list only connections) or with "
+        "a one-state filter (state established); take it with ss -tuanpe"
     )
