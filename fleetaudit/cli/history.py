@@ -15,6 +15,7 @@ from fleetaudit.history.render import DiffFormat
 from fleetaudit.report import OutputFormat
 
 if TYPE_CHECKING:
+    from fleetaudit.history import HistoryStore, RunDiff
     from fleetaudit.model.run import RunResult
 
 
@@ -56,52 +57,66 @@ def diff(
     Exit 0 when nothing changed, 1 when something did (for scripts), 2 on error.
     """
     with user_errors():
-        from fleetaudit.history import diff_runs
         from fleetaudit.history.render import render_diff
 
-        old, new = _two_runs(before, after, db)
-        changes = diff_runs(old, new)
+        changes = _diff(before, after, db)
         write_report(render_diff(changes, format), output)
     raise typer.Exit(0 if changes.empty else 1)
 
 
-def _two_runs(
-    before: str | None, after: str | None, db: Path | None
-) -> tuple[RunResult, RunResult]:
-    """The two runs to compare: files are read as files, anything else is a run id in the
-    history, which is opened (read-only) only when an id or a default needs it."""
-    from fleetaudit.errors import HistoryError, InputError
-    from fleetaudit.history import HistoryStore, default_db_path, load_run_file
+def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
+    """The diff of the two runs named: two files are compared as they are; a run of the
+    history is compared with its exit code, and a host it did not audit is compared with
+    the last earlier run that did (the history is opened read-only, and only when needed).
+    """
+    from fleetaudit.errors import InputError
+    from fleetaudit.history import HistoryStore, default_db_path, diff_runs, load_run_file
+    from fleetaudit.history.diff import hosts_needing_baseline
+    from fleetaudit.history.earlier import baselines
 
     for ref in (before, after):
         if ref is not None and _names_a_file(ref) and not Path(ref).is_file():
             raise InputError("no such file (a run id has no '/' and no '.json')", path=ref)
-    needs_store = any(ref is None or not Path(ref).is_file() for ref in (before, after))
-    store = HistoryStore.open_read_only(db or default_db_path()) if needs_store else None
-    try:
-        if before is None and after is None:
-            rows = store.runs(2) if store else []
-            if len(rows) < 2:
-                raise HistoryError(
-                    "the history holds fewer than two runs; give two runs to compare"
-                )
-            before, after = rows[1].id, rows[0].id
-        elif after is None:
-            rows = store.runs(1) if store else []
-            if not rows:
-                raise HistoryError("the history is empty; give two runs to compare")
-            after = rows[0].id
+    if before is not None and after is not None and _is_file(before) and _is_file(after):
+        return diff_runs(load_run_file(Path(before)), load_run_file(Path(after)))
+    with HistoryStore.open_read_only(db or default_db_path()) as store:
+        before, after = _default_refs(store, before, after)
+        old, new = _load(store, before), _load(store, after)
+        earlier = (
+            {} if _is_file(before) else baselines(store, old, hosts_needing_baseline(old, new))
+        )
+        codes = [None if _is_file(ref) else store.exit_code(run.run_id)
+                 for ref, run in ((before, old), (after, new))]  # fmt: skip
+        return diff_runs(old, new, earlier, (codes[0], codes[1]))
 
-        def load(ref: str) -> RunResult:
-            if Path(ref).is_file():
-                return load_run_file(Path(ref))
-            assert store is not None
-            return store.load(ref)
 
-        return load(str(before)), load(after)
-    finally:
-        if store is not None:
-            store.close()
+def _default_refs(store: HistoryStore, before: str | None, after: str | None) -> tuple[str, str]:
+    """``before`` and ``after``, the latest run standing in for a missing ``after`` and the
+    one before it for a missing ``before`` too."""
+    from fleetaudit.errors import HistoryError
+
+    if before is None:
+        rows = store.runs(2)
+        if len(rows) < 2:
+            raise HistoryError("the history holds fewer than two runs; give two runs to compare")
+        return rows[1].id, rows[0].id
+    if after is None:
+        rows = store.runs(1)
+        if not rows:
+            raise HistoryError("the history is empty; give two runs to compare")
+        return before, rows[0].id
+    return before, after
+
+
+def _load(store: HistoryStore, ref: str) -> RunResult:
+    """The run ``ref``: a file, or a run of the history."""
+    from fleetaudit.history import load_run_file
+
+    return load_run_file(Path(ref)) if _is_file(ref) else store.load(ref)
+
+
+def _is_file(ref: str) -> bool:
+    return Path(ref).is_file()
 
 
 def _names_a_file(ref: str) -> bool:

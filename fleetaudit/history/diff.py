@@ -2,13 +2,21 @@
 
 A listener is identified by protocol, address, interface, port and process names, never by
 pid: a service that merely restarted is not a change, one that moved from loopback to
-0.0.0.0 is (one listener gone, one new). Only hosts audited in both runs are compared
+0.0.0.0 is (one listener gone, one new). Only hosts audited on both sides are compared
 socket by socket; a finding on a host that could not be audited the second time is not
 "resolved", it is unknown, and the host's status change says so.
+
+A host that was not audited in the older run (auth_failed one night, say) would otherwise
+make every finding it has in the newer run look new, and hide what went away meanwhile.
+The caller may therefore give, per such host, a :class:`Baseline`: the host as the last
+earlier run that audited it saw it. The host is then compared with that, and the diff
+says so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
@@ -35,6 +43,16 @@ def listener_key(socket: Socket) -> ListenerKey:
     return ListenerKey(socket.proto.value, socket.endpoint, names)
 
 
+class Baseline(NamedTuple):
+    """One host as an earlier run that audited it saw it."""
+
+    run_id: str
+    started_at: datetime
+    snapshot: HostSnapshot
+    findings: tuple[Finding, ...]
+    """The host's active findings in that run."""
+
+
 class HostChange(BaseModel):
     """One host's changes."""
 
@@ -45,6 +63,9 @@ class HostChange(BaseModel):
     status_after: HostStatus | None
     new_listeners: tuple[ListenerKey, ...] = ()
     removed_listeners: tuple[ListenerKey, ...] = ()
+    compared_with: str | None = None
+    """The earlier run the host was compared with, when the older run did not audit it."""
+    compared_with_started_at: datetime | None = None
 
 
 class RunDiff(BaseModel):
@@ -54,6 +75,11 @@ class RunDiff(BaseModel):
 
     before: str
     after: str
+    before_started_at: datetime
+    after_started_at: datetime
+    before_exit_code: int | None = None
+    """None when unknown: a run read from a file does not record its exit code."""
+    after_exit_code: int | None = None
     new_findings: tuple[Finding, ...]
     resolved_findings: tuple[Finding, ...]
     hosts: tuple[HostChange, ...]
@@ -64,25 +90,45 @@ class RunDiff(BaseModel):
         return not (self.new_findings or self.resolved_findings or self.hosts)
 
 
-def diff_runs(before: RunResult, after: RunResult) -> RunDiff:
-    """The changes from ``before`` to ``after``."""
+def hosts_needing_baseline(before: RunResult, after: RunResult) -> set[str]:
+    """Hosts audited in ``after`` that ``before`` did not audit (or did not list)."""
+    audited_before = {s.host for s in before.snapshots if s.status.audited}
+    return {s.host for s in after.snapshots if s.status.audited} - audited_before
+
+
+def diff_runs(
+    before: RunResult,
+    after: RunResult,
+    baselines: Mapping[str, Baseline] | None = None,
+    exit_codes: tuple[int | None, int | None] = (None, None),
+) -> RunDiff:
+    """The changes from ``before`` to ``after``; a host in ``baselines`` that ``before``
+    did not audit is compared with its baseline instead."""
+    needed = hosts_needing_baseline(before, after)
+    used = {h: b for h, b in (baselines or {}).items() if h in needed}
     old_hosts = {s.host: s for s in before.snapshots}
     new_hosts = {s.host: s for s in after.snapshots}
-    both = {h for h in old_hosts.keys() & new_hosts.keys() if _audited(old_hosts[h], new_hosts[h])}
-    old_prints = {f.fingerprint for f in before.active_findings}
+    compared = {**old_hosts, **{h: b.snapshot for h, b in used.items()}}
+    both = {h for h in compared.keys() & new_hosts.keys() if _audited(compared[h], new_hosts[h])}
+    old_findings = [f for f in before.active_findings if f.host not in used]
+    old_findings += [f for b in used.values() for f in b.findings]
+    old_prints = {f.fingerprint for f in old_findings}
     new_prints = {f.fingerprint for f in after.active_findings}
     new_findings = tuple(f for f in after.active_findings if f.fingerprint not in old_prints)
-    resolved = tuple(
-        f for f in before.active_findings if f.fingerprint not in new_prints and f.host in both
-    )
+    resolved = tuple(f for f in old_findings if f.fingerprint not in new_prints and f.host in both)
     changes = [
         change
         for name in sorted(old_hosts.keys() | new_hosts.keys())
-        if (change := _host_change(name, old_hosts.get(name), new_hosts.get(name))) is not None
+        if (change := _host_change(name, old_hosts.get(name), new_hosts.get(name), used.get(name)))
+        is not None
     ]
     return RunDiff(
         before=before.run_id,
         after=after.run_id,
+        before_started_at=before.started_at,
+        after_started_at=after.started_at,
+        before_exit_code=exit_codes[0],
+        after_exit_code=exit_codes[1],
         new_findings=new_findings,
         resolved_findings=resolved,
         hosts=tuple(changes),
@@ -94,16 +140,19 @@ def _audited(old: HostSnapshot, new: HostSnapshot) -> bool:
 
 
 def _host_change(
-    name: str, old: HostSnapshot | None, new: HostSnapshot | None
+    name: str, old: HostSnapshot | None, new: HostSnapshot | None, baseline: Baseline | None
 ) -> HostChange | None:
+    """The change of host ``name``; its listeners are compared with ``baseline`` when given
+    (its status change is still the one between the two runs, which is what happened)."""
     status_before = old.status if old is not None else None
     status_after = new.status if new is not None else None
+    reference = baseline.snapshot if baseline is not None else old
     added: tuple[ListenerKey, ...] = ()
     removed: tuple[ListenerKey, ...] = ()
-    if old is not None and new is not None and _audited(old, new):
-        before = {listener_key(s) for s in old.listeners}
-        after = {listener_key(s) for s in new.listeners}
-        added, removed = tuple(sorted(after - before)), tuple(sorted(before - after))
+    if reference is not None and new is not None and _audited(reference, new):
+        earlier = {listener_key(s) for s in reference.listeners}
+        later = {listener_key(s) for s in new.listeners}
+        added, removed = tuple(sorted(later - earlier)), tuple(sorted(earlier - later))
     if status_before == status_after and not added and not removed:
         return None
     return HostChange(
@@ -112,4 +161,6 @@ def _host_change(
         status_after=status_after,
         new_listeners=added,
         removed_listeners=removed,
+        compared_with=baseline.run_id if baseline is not None else None,
+        compared_with_started_at=baseline.started_at if baseline is not None else None,
     )

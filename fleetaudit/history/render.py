@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from tabulate import tabulate
@@ -46,19 +47,45 @@ def _finding_rows(
     ]
 
 
+def _facts(started_at: datetime, exit_code: int | None) -> str:
+    """When a run started and how it ended: a diff whose newer side is days old, or a run
+    that exited 2, must be visible as such."""
+    code = "" if exit_code is None else f", exit {exit_code}"
+    return f"started {_utc(started_at)}{code}"
+
+
+def _utc(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _sides(diff: RunDiff) -> tuple[tuple[str, str], tuple[str, str]]:
+    """Each run's id and :func:`_facts`, older first."""
+    return (
+        (diff.before, _facts(diff.before_started_at, diff.before_exit_code)),
+        (diff.after, _facts(diff.after_started_at, diff.after_exit_code)),
+    )
+
+
 def _host_lines(change: HostChange) -> list[str]:
     lines = []
     if change.status_before != change.status_after:
         before = change.status_before.value if change.status_before else "(absent)"
         after = change.status_after.value if change.status_after else "(absent)"
         lines.append(f"status {before} -> {after}")
+    if change.compared_with is not None and change.compared_with_started_at is not None:
+        # The listeners below are against that run, not the older one of the diff.
+        lines.append(
+            f"compared with run {change.compared_with} of "
+            f"{_utc(change.compared_with_started_at)}, the last in which it was audited"
+        )
     lines += [f"+ {k.proto} {k.endpoint} {k.processes}" for k in change.new_listeners]
     lines += [f"- {k.proto} {k.endpoint} {k.processes}" for k in change.removed_listeners]
     return lines
 
 
 def _table(diff: RunDiff) -> str:
-    head = f"DIFF {diff.before} -> {diff.after}"
+    (old, old_facts), (new, new_facts) = _sides(diff)
+    head = f"DIFF {terminal_safe(old)} ({old_facts}) -> {terminal_safe(new)} ({new_facts})"
     if diff.empty:
         return f"{head}\nno change\n"
     headers = ("severity", "host", "rule", "listener", "process")
@@ -83,9 +110,12 @@ def _table(diff: RunDiff) -> str:
 
 
 def _markdown(diff: RunDiff) -> str:
+    (old, old_facts), (new, new_facts) = _sides(diff)
     lines = [
-        f"## fleetaudit diff `{diff.before}` → `{diff.after}`",
+        f"## fleetaudit diff {md_code(old)} → {md_code(new)}",
         "",
+        f"- **Before:** {md_code(old)}, {old_facts}",
+        f"- **After:** {md_code(new)}, {new_facts}",
         f"- **New findings:** {len(diff.new_findings)}",
         f"- **Resolved findings:** {len(diff.resolved_findings)}",
         f"- **Hosts changed:** {len(diff.hosts)}",

@@ -20,6 +20,7 @@ from typing import Any
 
 from fleetaudit.config import default_state_dir
 from fleetaudit.errors import HistoryError
+from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import RunResult
 
 _MIGRATIONS: tuple[str, ...] = (
@@ -57,6 +58,8 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX findings_by_fingerprint ON findings (fingerprint);
     """,
 )
+_CANDIDATES = 10
+"""Runs an ambiguous id's error message lists."""
 _TABLES = frozenset({"runs", "host_status", "findings"})
 """The tables every schema version has: how a fleetaudit database is recognised."""
 
@@ -182,16 +185,74 @@ class HistoryStore:
         )
         return [RunRow(*row) for row in rows]
 
-    def load(self, run_id: str) -> RunResult:
-        """The stored run ``run_id`` (a unique prefix is enough)."""
+    def load(self, ref: str) -> RunResult:
+        """The stored run ``ref`` (see :meth:`resolve`)."""
+        return self.load_exact(self.resolve(ref))
+
+    def resolve(self, ref: str) -> str:
+        """The id of the one run that ``ref`` names: the id, a unique prefix of it, or the
+        random part after its ``-`` (``f50dfb``, what people copy); HistoryError listing
+        the candidates when several match."""
         if not self._ours:
-            raise HistoryError(f"no run {run_id!r} in {self.path} (it holds no run yet)")
-        rows = self._query("SELECT id, document FROM runs WHERE id LIKE ? || '%'", (run_id,))
+            raise HistoryError(f"no run {ref!r} in {self.path} (it holds no run yet)")
+        rows = self._query(
+            "SELECT id, started_at FROM runs WHERE substr(lower(id), 1, length(?1)) = lower(?1) "
+            "OR substr(lower(id), -length(?1) - 1) = '-' || lower(?1) "
+            "ORDER BY started_at DESC, id DESC",
+            (ref,),
+        )
+        if not rows:
+            raise HistoryError(f"no run {ref!r} in {self.path}")
+        if len(rows) > 1:
+            shown = [
+                f"{rid} ({started[:19].replace('T', ' ')} UTC)"
+                for rid, started in rows[:_CANDIDATES]
+            ]
+            more = f", and {len(rows) - _CANDIDATES} more" if len(rows) > _CANDIDATES else ""
+            raise HistoryError(f"run id {ref!r} is ambiguous; it matches {', '.join(shown)}{more}")
+        return str(rows[0][0])
+
+    def exit_code(self, run_id: str) -> int:
+        """The exit code recorded with the run whose id is exactly ``run_id``."""
+        return int(self._exactly("SELECT exit_code FROM runs WHERE id = ?", run_id))
+
+    def audited_before(self, older: RunResult) -> Iterator[tuple[str, set[str]]]:
+        """The runs recorded before ``older``, newest first, each with the hosts it
+        audited; read one run at a time, so a caller that stops early reads little."""
+        earlier = self._query(
+            "SELECT id FROM runs WHERE (started_at, id) < (?, ?) ORDER BY started_at DESC, id DESC",
+            (older.started_at.isoformat(), older.run_id),
+        )
+        for (run_id,) in earlier:
+            audited = self._query(
+                "SELECT host FROM host_status WHERE run_id = ? AND status = ?",
+                (run_id, HostStatus.OK.value),
+            )
+            yield run_id, {host for (host,) in audited}
+
+    def last_full_success(self) -> datetime | None:
+        """When the latest recorded run that audited every one of its hosts finished."""
+        if not self._ours:
+            return None
+        rows = self._query(
+            "SELECT finished_at FROM runs WHERE hosts > 0 AND hosts_failed = 0 "
+            "ORDER BY started_at DESC, id DESC LIMIT 1",
+            (),
+        )
+        return datetime.fromisoformat(rows[0][0]) if rows else None
+
+    def load_exact(self, run_id: str) -> RunResult:
+        """The stored run whose id is exactly ``run_id``."""
+        return RunResult.model_validate_json(
+            zlib.decompress(self._exactly("SELECT document FROM runs WHERE id = ?", run_id))
+        )
+
+    def _exactly(self, sql: str, run_id: str) -> Any:
+        """The one value ``sql`` selects for the run ``run_id``; HistoryError if none."""
+        rows = self._query(sql, (run_id,))
         if not rows:
             raise HistoryError(f"no run {run_id!r} in {self.path}")
-        if len(rows) > 1:
-            raise HistoryError(f"run id {run_id!r} is ambiguous ({len(rows)} runs match)")
-        return RunResult.model_validate_json(zlib.decompress(rows[0][1]))
+        return rows[0][0]
 
     def prune(self, keep_days: int, now: datetime) -> int:
         """Delete runs that started more than ``keep_days`` days before ``now``."""

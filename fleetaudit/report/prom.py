@@ -2,11 +2,15 @@
 
 Write it with ``--output /var/lib/node_exporter/textfile/fleetaudit.prom``: the file is
 replaced atomically, so the collector never reads half of it.
+
+Because the file is replaced each run, a value that must outlive a run (when a run last
+audited every host) has to come from elsewhere: the history, given as ``last_success``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from fleetaudit.model.enums import BindScope, HostStatus, Severity
 from fleetaudit.model.run import RunResult
@@ -20,6 +24,12 @@ def label(value: str) -> str:
 
 class PromFormatter(Formatter):
     """Findings by severity and rule, hosts by status, listeners by scope, timings."""
+
+    def __init__(self, last_success: datetime | None = None) -> None:
+        self.last_success = last_success
+        """When an earlier run last audited every host (from the history): written when
+        this run did not, so that a ``time() - metric`` alert keeps counting instead of
+        going silent on the very nights it is for."""
 
     def render(self, run: RunResult) -> str:
         """The metrics text."""
@@ -46,12 +56,11 @@ class PromFormatter(Formatter):
         out.append(f"fleetaudit_run_timestamp_seconds {run.finished_at.timestamp():.0f}")
         _family(out, "fleetaudit_run_success", "1 when every host was audited, else 0.")
         out.append(f"fleetaudit_run_success {0 if run.failed_hosts else 1}")
-        if not run.failed_hosts:
+        last = run.finished_at if not run.failed_hosts else self.last_success
+        if last is not None:
             help_text = "When a run last audited every host."
             _family(out, "fleetaudit_last_success_timestamp_seconds", help_text)
-            out.append(
-                f"fleetaudit_last_success_timestamp_seconds {run.finished_at.timestamp():.0f}"
-            )
+            out.append(f"fleetaudit_last_success_timestamp_seconds {last.timestamp():.0f}")
         return "\n".join(out) + "\n"
 
 

@@ -1,0 +1,48 @@
+"""What earlier runs in the history tell about the latest ones: the baseline of a host the
+older run of a diff did not audit, and when a run last audited every host."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from fleetaudit.history.diff import Baseline
+from fleetaudit.history.store import HistoryStore
+from fleetaudit.model.run import RunResult
+
+
+def baselines(store: HistoryStore, older: RunResult, hosts: set[str]) -> dict[str, Baseline]:
+    """Each of ``hosts`` as the latest run before ``older`` that audited it saw it; hosts
+    that no earlier run audited are left out. Stops as soon as every host is found, so a
+    usual night reads one or two earlier runs."""
+    missing, found = set(hosts), {}
+    for run_id, audited in store.audited_before(older):  # bounded by the runs kept
+        if not missing:
+            break
+        if hits := missing & audited:
+            found.update(_baselines(store.load_exact(run_id), hits))
+            missing -= hits
+    return found
+
+
+def last_full_success(path: Path) -> datetime | None:
+    """When the latest run recorded in the database at ``path`` that audited every one of
+    its hosts finished; None when there is none, or no database yet (the first run)."""
+    if not path.is_file():
+        return None
+    with HistoryStore.open_read_only(path) as store:
+        return store.last_full_success()
+
+
+def _baselines(run: RunResult, hosts: set[str]) -> dict[str, Baseline]:
+    """``hosts`` as ``run`` saw them, with their active findings in it."""
+    return {
+        s.host: Baseline(
+            run.run_id,
+            run.started_at,
+            s,
+            tuple(f for f in run.active_findings if f.host == s.host),
+        )
+        for s in run.snapshots
+        if s.host in hosts
+    }
