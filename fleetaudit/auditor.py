@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fleetaudit import __version__
 from fleetaudit.collect.runner import CollectSettings, HostCapture, collect_fleet
@@ -23,7 +24,7 @@ from fleetaudit.inventory.model import Host, TransportKind
 from fleetaudit.model.enums import HostStatus, Severity
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
-from fleetaudit.model.run import RuleInfo, RunResult, in_report_order
+from fleetaudit.model.run import HostKeyPolicy, RuleInfo, RunResult, in_report_order
 from fleetaudit.policy import Policy, evaluate
 from fleetaudit.snapshot import build_snapshot
 from fleetaudit.transport import LocalTransport, SshSettings, SshTransport
@@ -113,7 +114,7 @@ class Auditor:
         if self._override is not None:
             return _TransportSet(self._override, self._override)
         settings = SshSettings(
-            known_hosts=self.config.known_hosts,
+            known_hosts=_trusted_files(self.config),
             host_key_policy=self.config.host_key_policy,
             accept_new_file=self.config.accept_new_file,
             connect_timeout=self.config.connect_timeout,
@@ -124,6 +125,20 @@ class Auditor:
         )
         local = LocalTransport(max_output_bytes=self.config.max_output_bytes)
         return _TransportSet(SshTransport(settings), local)
+
+
+def _trusted_files(config: AuditConfig) -> tuple[Path, ...]:
+    """The known_hosts files a run trusts: the configured ones and, under the strict policy,
+    the keys an earlier ``--accept-new`` run recorded when that file exists. Those keys were
+    accepted by an explicit opt-in, as OpenSSH's ``StrictHostKeyChecking=accept-new`` writes
+    to the known_hosts that later strict runs read; without this, every host learnt that way
+    would fail the next plain run as host_key_unknown. (Under ``--accept-new`` the transport
+    reads that file itself, as the one it learns into.)"""
+    learnt = config.accept_new_file
+    strict = config.host_key_policy is HostKeyPolicy.STRICT
+    if strict and learnt not in config.known_hosts and learnt.expanduser().exists():
+        return (*config.known_hosts, learnt)
+    return config.known_hosts
 
 
 class _TransportSet:
@@ -205,17 +220,33 @@ def _result(
 def verdict(
     run: RunResult, fail_on: Severity | None, *, allow_unreachable: bool = False
 ) -> ExitCode:
-    """The exit code a run deserves: 2 if hosts were not audited (unless allowed), else 1 if
+    """The exit code a run deserves: 2 when :func:`error_reason` names an error, else 1 if
     any finding is at or above ``fail_on`` (never when it is None), else 0. Errors outrank
-    findings: a run that could not see part of the fleet must not read as clean, and a run
-    that audited no host at all is an error even with ``allow_unreachable``."""
-    if run.failed_hosts and not allow_unreachable:
+    findings: a run that could not see part of the fleet must not read as clean."""
+    if error_reason(run, allow_unreachable=allow_unreachable) is not None:
         return ExitCode.ERROR
-    if len(run.failed_hosts) == len(run.snapshots):
-        return ExitCode.ERROR  # nothing audited at all can never read as clean
     if fail_on is not None and run.findings_at_or_above(fail_on):
         return ExitCode.FINDINGS
     return ExitCode.CLEAN
+
+
+def error_reason(run: RunResult, *, allow_unreachable: bool = False) -> str | None:
+    """Why ``run`` is an error (exit 2), in words for the operator's summary; None if it is not.
+
+    A run that audited no host at all is an error even with ``allow_unreachable``: nothing
+    seen can never read as clean. The exception is a shard (``run --shard K/N``) that holds
+    no host: with fewer hosts than shards some shards are empty by construction, and
+    ``merge``, which judges the whole fleet, stays the gate.
+    """
+    failed = len(run.failed_hosts)
+    if not run.snapshots:
+        return None if run.shard is not None else "no host audited (the run held no host)"
+    if failed == len(run.snapshots):
+        return "no host audited"
+    if failed and not allow_unreachable:
+        hosts = "1 host" if failed == 1 else f"{failed} hosts"
+        return f"{hosts} not audited (--allow-unreachable accepts that)"
+    return None
 
 
 def _judge(capture: HostCapture, policy: Policy) -> tuple[HostSnapshot, list[Finding]]:

@@ -43,6 +43,14 @@ def select_shard(hosts: Sequence[Host], index: int, count: int) -> tuple[Host, .
     return tuple(host for host in hosts if shard_of(host.name, count) == index)
 
 
+def empty_shard_message(index: int, count: int, selected: int) -> str:
+    """Why shard ``index`` of ``count`` audits nothing: with fewer hosts than shards, some
+    shards are empty by construction. Such a run is not an error (a pod of an Indexed Job
+    must not fail for it); ``merge`` of all N reports judges the fleet."""
+    hosts = f"{selected} host" if selected == 1 else f"{selected} hosts"
+    return f"shard {index}/{count} holds no host ({hosts} in {count} shards)"
+
+
 def shard_info(hosts: Sequence[Host], index: int, count: int) -> ShardInfo:
     """What a ``--shard index/count`` run of ``hosts`` (the selection before sharding)
     records in its report."""

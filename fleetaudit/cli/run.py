@@ -12,7 +12,8 @@ import typer
 from fleetaudit.cli.console import HostProgress, say
 from fleetaudit.cli.errors import failure_code, user_errors
 from fleetaudit.cli.inventory import InventoryArgument
-from fleetaudit.cli.output import OUTPUT_ENVVAR, check_reports, write_reports
+from fleetaudit.cli.output import OUTPUT_ENVVAR, check_reports, report_targets, write_reports
+from fleetaudit.errors import ExitCode
 from fleetaudit.model.enums import Severity
 from fleetaudit.model.run import HostKeyPolicy, RunResult
 from fleetaudit.report import OutputFormat
@@ -160,8 +161,10 @@ def run(
     Every run is recorded in the history database (see `fleetaudit history` and
     `fleetaudit diff`) unless --no-history is given.
 
-    Exit codes: 0 clean; 1 findings at or above --fail-on; 2 error (bad input, or a host
-    that could not be audited, unless --allow-unreachable); 130 (SIGINT) or 143 (SIGTERM):
+    Exit codes: 0 clean (also a --shard that holds no host: merge judges the fleet); 1
+    findings at or above --fail-on; 2 error: bad input, a host that could not be audited
+    (unless --allow-unreachable), or no host audited at all (even with
+    --allow-unreachable); 130 (SIGINT) or 143 (SIGTERM):
     stopped early, with a partial report and history record written (hosts not finished
     have status "interrupted"). A second signal stops at once. 141: stdout was a pipe
     whose reader went away.
@@ -177,11 +180,13 @@ def run(
         hosts = select_hosts(load_inventory(inventory), limit or [])
         shard_of_run = None
         if shard is not None:
-            from fleetaudit.shards import parse_shard, select_shard, shard_info
+            from fleetaudit.shards import empty_shard_message, parse_shard, select_shard, shard_info
 
             index, count = parse_shard(shard)
             shard_of_run = shard_info(hosts, index, count)  # of the selection before the split
-            hosts = select_shard(hosts, index, count)
+            selected, hosts = len(hosts), select_shard(hosts, index, count)
+            if not hosts:  # fewer hosts than shards: exit 0 with an empty report for merge
+                say(empty_shard_message(index, count, selected))
         rules = load_policy_or_default(policy)
         config = AuditConfig(
             concurrency=concurrency,
@@ -238,20 +243,42 @@ def finish(
         raise
     if record is not None:
         record(code)
-    failed = len(result.failed_hosts)
     if result.interrupted_by is not None:
-        say(f"interrupted by {result.interrupted_by}: the report above is partial")
+        say(f"interrupted by {result.interrupted_by}: {_partial(format, output)}")
+    say(_summary_line(result, fail_on, allow_unreachable, code))
+    raise typer.Exit(int(code))
+
+
+def _partial(format: OutputFormat, output: list[str] | None) -> str:
+    """Which reports are partial: "the report above" is true only of stdout."""
+    targets = [str(path or "stdout") for _, path in report_targets(format, output)]
+    if targets == ["stdout"]:
+        return "the report above is partial"
+    if len(targets) == 1:
+        return f"the report written to {targets[0]} is partial"
+    return f"the reports written to {', '.join(targets)} are partial"
+
+
+def _summary_line(
+    result: RunResult, fail_on: Severity | None, allow_unreachable: bool, code: int
+) -> str:
+    """The one line cron mails: hosts, findings, exit code, and why an error is one."""
+    from fleetaudit.auditor import error_reason
+    from fleetaudit.report.summary import counted
+
+    failed = len(result.failed_hosts)
     gate = (
         ""
         if fail_on is None
-        else (f", {len(result.findings_at_or_above(fail_on))} at or above {fail_on.value}")
+        else f", {len(result.findings_at_or_above(fail_on))} at or above {fail_on.value}"
     )
-    say(
-        f"{len(result.snapshots)} hosts, {len(result.snapshots) - failed} audited, "
-        f"{failed} not audited, {len(result.active_findings)} findings{gate}; "
-        f"exit {int(code)}"
+    reason = error_reason(result, allow_unreachable=allow_unreachable)
+    why = f": {reason}" if reason is not None and code == ExitCode.ERROR else ""
+    return (
+        f"{counted(len(result.snapshots), 'host')}, {len(result.snapshots) - failed} audited, "
+        f"{failed} not audited, {counted(len(result.active_findings), 'finding')}{gate}; "
+        f"exit {int(code)}{why}"
     )
-    raise typer.Exit(int(code))
 
 
 def exit_code(result: RunResult, verdict_code: int) -> int:

@@ -13,7 +13,7 @@ from fleetaudit.model.finding import Finding
 from fleetaudit.model.run import RunResult
 from fleetaudit.report.escape import terminal_safe
 from fleetaudit.report.interface import Formatter
-from fleetaudit.report.summary import summarize
+from fleetaudit.report.summary import counted, summarize
 
 _MARKUP = re.compile(r"([\\`*_{}\[\]<>|#!~])")
 _BACKTICKS = re.compile(r"`+")
@@ -56,7 +56,8 @@ def _summary(run: RunResult) -> str:
     failed = summary.hosts_total - summary.hosts_audited
     severities = ", ".join(f"{n} {s}" for s, n in summary.findings_by_severity.items() if n)
     lines = [
-        f"## fleetaudit: {len(run.active_findings)} findings on {summary.hosts_total} hosts",
+        f"## fleetaudit: {counted(len(run.active_findings), 'finding')}; "
+        f"{counted(summary.hosts_total, 'host')}, {summary.hosts_audited} audited",
         "",
         f"- **Hosts:** {summary.hosts_audited} audited, {failed} not audited",
         f"- **Findings:** {severities or 'none'}",

@@ -28,6 +28,12 @@ class Summary:
     parse_errors: int
 
 
+def counted(count: int, noun: str) -> str:
+    """``"1 host"``, ``"3 hosts"``: the count with its noun in the right number (the nouns
+    used here all take a plain ``s``)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def summarize(run: RunResult) -> Summary:
     """Totals for ``run``."""
     statuses = Counter(s.status.value for s in run.snapshots)

@@ -192,7 +192,7 @@ def _totals_section(run: RunResult, summary: Summary) -> str:
         ("findings", f"{len(run.active_findings)} ({by_severity or 'none'})"),
         ("policy", _cell(f"{run.policy_name} ({run.policy_source})")),
         ("host keys", run.host_key_policy.value),
-        ("run", f"{run.run_id}, {(run.finished_at - run.started_at).total_seconds():.1f}s"),
+        ("run", f"{run.run_id}, {_duration((run.finished_at - run.started_at).total_seconds())}"),
     ]
     if summary.findings_waived or summary.waivers_expired:
         waived = f"{summary.findings_waived} waived, {summary.waivers_expired} with expired waivers"
@@ -200,3 +200,11 @@ def _totals_section(run: RunResult, summary: Summary) -> str:
     if summary.parse_errors:
         rows.append(("unparsed lines", str(summary.parse_errors)))
     return "TOTALS\n" + tabulate(rows, tablefmt="plain", disable_numparse=True)
+
+
+def _duration(seconds: float) -> str:
+    """``12.3s``; a run under 0.1 s in hundredths (``0.02s``), and ``<0.01s`` below that,
+    so that a fast run never reads as having taken no time at all (``0.0s``)."""
+    if seconds >= 0.1:
+        return f"{seconds:.1f}s"
+    return f"{seconds:.2f}s" if seconds >= 0.01 else "<0.01s"

@@ -3,7 +3,9 @@ trust-on-first-use (``--accept-new``) written to fleetaudit's own file.
 
 asyncssh accepts a key that known_hosts lists for the host by itself; any other key reaches
 :meth:`HostKeyBook.judge`, which says whether the host was unknown (no key listed) or changed
-(a different key listed: refused under every policy, as OpenSSH does).
+(a different key listed: refused under every policy, as OpenSSH does). Keys recorded in
+fleetaudit's own file by an earlier ``--accept-new`` run are trusted by later strict runs,
+as OpenSSH's accept-new records into the known_hosts its later strict runs read.
 """
 
 from __future__ import annotations
@@ -19,13 +21,20 @@ from fleetaudit.model.enums import HostStatus
 
 
 class HostKeyBook:
-    """The known_hosts files of a run, parsed once, plus the accept-new file."""
+    """The known_hosts files of a run, parsed once, plus the accept-new file.
 
-    def __init__(self, files: Sequence[Path], learn_file: Path | None) -> None:
-        self._files = tuple(files)
-        self._learn_file = learn_file
-        sources = [*self._files, *([learn_file] if learn_file is not None else [])]
-        self._known = asyncssh.import_known_hosts("".join(_read(path) for path in sources))
+    ``learn_file`` is where ``--accept-new`` records keys; its keys are trusted too, and it
+    is written only when ``learn`` is set, so a strict run can trust what an earlier
+    ``--accept-new`` run recorded without learning anything itself.
+    """
+
+    def __init__(
+        self, files: Sequence[Path], learn_file: Path | None, *, learn: bool = True
+    ) -> None:
+        self._learn_file = learn_file if learn else None
+        extra = [learn_file] if learn_file is not None and learn_file not in files else []
+        self._sources = (*files, *extra)
+        self._known = asyncssh.import_known_hosts("".join(_read(path) for path in self._sources))
         self._learnt: dict[tuple[str, int], asyncssh.SSHKey] = {}
 
     @property
@@ -45,19 +54,30 @@ class HostKeyBook:
         self._learn(host, port, key)
         return None
 
-    def refusal_message(self, status: HostStatus, where: str) -> str:
-        """What the operator should know and do about a refused key."""
+    def refusal_message(
+        self, status: HostStatus, where: str, key: asyncssh.SSHKey | None = None
+    ) -> str:
+        """What the operator should know and do about a refused key: the files consulted
+        (the operator must know which one to fix) and, given the ``key`` the server offered,
+        its SHA256 fingerprint, to compare with ``ssh-keyscan HOST | ssh-keygen -lf -`` run
+        on a trusted path."""
+        files = self._consulted()
+        offered = f" The server offered {key.get_fingerprint('sha256')}." if key else ""
         if status is HostStatus.HOST_KEY_CHANGED:
             return (
-                f"{where}: HOST KEY CHANGED: the server's key differs from the one in "
-                "known_hosts (a reinstall, or a man-in-the-middle); fleetaudit refuses it "
-                "under every policy. Verify it and fix the known_hosts entry."
+                f"{where}: HOST KEY CHANGED: the server's key differs from the one listed "
+                f"for it in known_hosts ({files}): a reinstall, or a man-in-the-middle; "
+                f"fleetaudit refuses it under every policy.{offered} Verify it and fix the "
+                "entry."
             )
-        files = ", ".join(str(path) for path in self._files) or "(no known_hosts file)"
         return (
             f"{where}: host key is not in known_hosts ({files}); verify it and add it, or run "
-            "with --accept-new to trust it on first use"
+            f"with --accept-new to trust it on first use.{offered}"
         )
+
+    def _consulted(self) -> str:
+        """The files this book read (a missing one counts as empty), as given."""
+        return ", ".join(str(path) for path in self._sources) or "no known_hosts file"
 
     def _learn(self, host: str, port: int, key: asyncssh.SSHKey) -> None:
         assert self._learn_file is not None

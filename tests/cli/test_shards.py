@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from collections import Counter
 from importlib import resources
 from pathlib import Path
@@ -176,3 +177,41 @@ def test_run_with_shard_records_it_and_merge_needs_every_shard(tmp_path: Path) -
     assert len(json.loads(merged.stdout)["hosts"]) == 4
     alone = fleetaudit("merge", reports[0], "--allow-unreachable")
     assert alone.returncode == 2 and "shards missing: 2/2" in alone.stderr
+
+
+@pytest.mark.parametrize("tolerant", [[], ["--allow-unreachable"]])
+def test_an_empty_shard_exits_0_and_merge_stays_the_gate(
+    tmp_path: Path, tolerant: list[str]
+) -> None:
+    with socket.socket() as held:  # bound, not listening: connecting is refused at once
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        names = ("h0", "h1", "h2")  # shards 4, 4 and 3 of 4: shards 1 and 2 hold no host
+        assert sorted(shard_of(name, 4) for name in names) == [3, 4, 4]
+        fleet = tmp_path / "inventory.yaml"
+        fleet.write_text(
+            "hosts:\n" + "".join(f"  {n}: {{address: 127.0.0.1, port: {port}}}\n" for n in names)
+        )
+        reports, results = [], []
+        for k in (1, 2, 3, 4):
+            reports.append(tmp_path / f"shard{k}.json")
+            results.append(
+                fleetaudit(
+                    "run",
+                    fleet,
+                    "--shard",
+                    f"{k}/4",
+                    "-o",
+                    f"json={reports[-1]}",
+                    "--no-history",
+                    *tolerant,
+                )  # fmt: skip
+            )
+    for empty in results[:2]:
+        assert empty.returncode == 0, empty.stderr
+    assert "fleetaudit: shard 1/4 holds no host (3 hosts in 4 shards)\n" in results[0].stderr
+    assert "fleetaudit: shard 2/4 holds no host (3 hosts in 4 shards)\n" in results[1].stderr
+    assert [r.returncode for r in results[2:]] == [2, 2]  # their hosts were not audited
+    merged = fleetaudit("merge", *reports, "-o", tmp_path / "all.json", *tolerant)
+    assert merged.returncode == 2, merged.stderr
+    assert "3 hosts, 0 audited" in merged.stderr and "exit 2: no host audited" in merged.stderr

@@ -7,7 +7,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import date, timedelta
 from importlib import resources
 
 import jsonschema
@@ -17,7 +17,7 @@ from fleetaudit.model.finding import AppliedWaiver
 from fleetaudit.model.run import RuleInfo, RunResult
 from fleetaudit.report import OutputFormat
 from fleetaudit.report.schema import report_schema
-from tests.factories import finding, run_result, snapshot, sock
+from tests.factories import T0, finding, run_result, snapshot, sock
 
 EVIL = "\x1b[31mevil|`<script>x</script>*_"
 RULES = (
@@ -85,7 +85,7 @@ def test_csv_defuses_formulas_and_keeps_every_finding() -> None:
 
 def test_markdown_escapes_remote_text() -> None:
     text = render(OutputFormat.MARKDOWN)
-    assert text.startswith("## fleetaudit: 1 findings on 2 hosts")
+    assert text.startswith("## fleetaudit: 1 finding; 2 hosts, 1 audited\n")
     assert "\x1b" not in text and "<script>" not in text and "\\|" in text
     assert "### Hosts not audited" in text and "### Waived findings" in text
     table_rows = [line for line in text.splitlines() if line.startswith("| high")]
@@ -159,3 +159,26 @@ def test_exposed_services_tell_kernel_sockets_from_unknown_owners() -> None:
     exposed = next(line for line in text.splitlines() if line.startswith("exposed"))
     assert "port 2049 (no process) 1" in exposed
     assert "port 8080 (owner unknown) 1" in exposed
+
+
+def test_markdown_heading_counts_audited_hosts_and_uses_singulars() -> None:
+    hosts = tuple(snapshot(f"web{i}", sock("0.0.0.0", 23)) for i in range(5)) + (
+        snapshot("down1", status=HostStatus.UNREACHABLE, error="x", tool=None, privilege=None),
+    )
+    findings = tuple(finding(f"web{i % 3}", sock("0.0.0.0", 23 + i)) for i in range(6))
+    heading = OutputFormat.MARKDOWN.formatter().render(run_result(hosts, findings))
+    assert heading.startswith("## fleetaudit: 6 findings; 6 hosts, 5 audited\n")
+    none = OutputFormat.MARKDOWN.formatter().render(run_result(hosts[:1]))
+    assert none.startswith("## fleetaudit: 0 findings; 1 host, 1 audited\n")
+
+
+def test_table_shows_the_duration_of_a_fast_run() -> None:
+    def took(seconds: float) -> str:
+        fleet = run_result((), finished_at=T0 + timedelta(seconds=seconds))
+        [line] = [x for x in OutputFormat.TABLE.formatter().render(fleet).splitlines()
+                  if x.startswith("run ")]  # fmt: skip
+        return line.rsplit(", ", 1)[1]
+
+    assert [took(s) for s in (0.0, 0.004, 0.02, 0.049, 0.1, 12.34)] == [
+        "<0.01s", "<0.01s", "0.02s", "0.05s", "0.1s", "12.3s"
+    ]  # fmt: skip

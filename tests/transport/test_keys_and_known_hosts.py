@@ -1,5 +1,5 @@
-"""Keys from an ssh-agent (encrypted key files), hashed known_hosts and @cert-authority,
-against real OpenSSH processes on loopback."""
+"""Keys from an ssh-agent (encrypted key files), hashed known_hosts, @cert-authority and
+keys learnt with --accept-new, against real OpenSSH processes on loopback."""
 
 from __future__ import annotations
 
@@ -16,11 +16,17 @@ from pathlib import Path
 
 import pytest
 
+from fleetaudit.auditor import Auditor
+from fleetaudit.config import AuditConfig
 from fleetaudit.errors import TransportError
 from fleetaudit.inventory.model import Host
-from fleetaudit.lab.keys import generate_key, public_key_line
+from fleetaudit.lab.keys import generate_key, known_hosts_entry, public_key_line
 from fleetaudit.model.enums import HostStatus
+from fleetaudit.model.host import HostSnapshot
+from fleetaudit.model.run import HostKeyPolicy
+from fleetaudit.policy import load_default_policy
 from fleetaudit.transport import SshSettings, SshTransport
+from fleetaudit.transport.hostkeys import HostKeyBook
 from tests.sshd import SshdServer, start_sshd
 
 pytestmark = pytest.mark.sshd
@@ -133,3 +139,53 @@ def test_cert_authority_trusts_a_host_certificate(tmp_path: Path) -> None:
         with pytest.raises(TransportError) as caught:
             exit_status(SshTransport(settings(tmp_path, [other_ca])), target(server))
         assert caught.value.status in (HostStatus.HOST_KEY_UNKNOWN, HostStatus.HOST_KEY_CHANGED)
+
+
+def _audit(tmp: Path, sshd: SshdServer, policy: HostKeyPolicy, known: list[str]) -> HostSnapshot:
+    """One host audited through the Auditor, as `fleetaudit run` assembles it."""
+    (tmp / "known_hosts").write_text("".join(line + "\n" for line in known))
+    config = AuditConfig(
+        known_hosts=(tmp / "known_hosts",),
+        accept_new_file=tmp / "state" / "known_hosts",
+        host_key_policy=policy,
+        connect_timeout=5,
+        login_timeout=5,
+        command_timeout=30,
+        use_ssh_config=False,
+    )
+    [snapshot] = Auditor(config).run([target(sshd)], load_default_policy()).snapshots
+    return snapshot
+
+
+def test_a_strict_run_trusts_keys_an_earlier_accept_new_run_recorded(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    learnt = tmp_path / "state" / "known_hosts"
+    assert _audit(tmp_path, sshd, HostKeyPolicy.STRICT, []).status is HostStatus.HOST_KEY_UNKNOWN
+    assert _audit(tmp_path, sshd, HostKeyPolicy.ACCEPT_NEW, []).status is HostStatus.OK
+    assert learnt.read_text().strip() == sshd.known_hosts_entry
+    assert _audit(tmp_path, sshd, HostKeyPolicy.STRICT, []).status is HostStatus.OK
+
+
+def test_refusals_name_the_files_consulted(tmp_path: Path, sshd: SshdServer) -> None:
+    unknown = _audit(tmp_path, sshd, HostKeyPolicy.STRICT, [])
+    assert unknown.error is not None and str(tmp_path / "known_hosts") in unknown.error
+    learnt = tmp_path / "state" / "known_hosts"
+    learnt.parent.mkdir()
+    learnt.write_text(known_hosts_entry(sshd.host, sshd.port, generate_key()) + "\n")
+    for policy in (HostKeyPolicy.STRICT, HostKeyPolicy.ACCEPT_NEW):
+        changed = _audit(tmp_path, sshd, policy, [])
+        assert changed.status is HostStatus.HOST_KEY_CHANGED, changed.error
+        assert changed.error is not None
+        assert str(tmp_path / "known_hosts") in changed.error and str(learnt) in changed.error
+
+
+def test_a_changed_key_message_gives_the_offered_fingerprint(tmp_path: Path) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    offered = generate_key()
+    book = HostKeyBook([known], None)
+    message = book.refusal_message(HostStatus.HOST_KEY_CHANGED, "audit@db1:22", offered)
+    fingerprint = offered.get_fingerprint("sha256")
+    assert fingerprint.startswith("SHA256:") and fingerprint in message
+    assert str(known) in message
