@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 from fleetaudit import __version__
 from fleetaudit.collect.runner import CollectSettings, HostCapture, collect_fleet
@@ -24,7 +23,7 @@ from fleetaudit.inventory.model import Host, TransportKind
 from fleetaudit.model.enums import HostStatus, Severity
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
-from fleetaudit.model.run import HostKeyPolicy, RuleInfo, RunResult, in_report_order
+from fleetaudit.model.run import RuleInfo, RunResult, in_report_order
 from fleetaudit.policy import Policy, evaluate
 from fleetaudit.snapshot import build_snapshot
 from fleetaudit.transport import LocalTransport, SshSettings, SshTransport
@@ -114,7 +113,7 @@ class Auditor:
         if self._override is not None:
             return _TransportSet(self._override, self._override)
         settings = SshSettings(
-            known_hosts=_trusted_files(self.config),
+            known_hosts=self.config.known_hosts,
             host_key_policy=self.config.host_key_policy,
             accept_new_file=self.config.accept_new_file,
             connect_timeout=self.config.connect_timeout,
@@ -125,20 +124,6 @@ class Auditor:
         )
         local = LocalTransport(max_output_bytes=self.config.max_output_bytes)
         return _TransportSet(SshTransport(settings), local)
-
-
-def _trusted_files(config: AuditConfig) -> tuple[Path, ...]:
-    """The known_hosts files a run trusts: the configured ones and, under the strict policy,
-    the keys an earlier ``--accept-new`` run recorded when that file exists. Those keys were
-    accepted by an explicit opt-in, as OpenSSH's ``StrictHostKeyChecking=accept-new`` writes
-    to the known_hosts that later strict runs read; without this, every host learnt that way
-    would fail the next plain run as host_key_unknown. (Under ``--accept-new`` the transport
-    reads that file itself, as the one it learns into.)"""
-    learnt = config.accept_new_file
-    strict = config.host_key_policy is HostKeyPolicy.STRICT
-    if strict and learnt not in config.known_hosts and learnt.expanduser().exists():
-        return (*config.known_hosts, learnt)
-    return config.known_hosts
 
 
 class _TransportSet:

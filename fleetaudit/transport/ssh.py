@@ -75,9 +75,13 @@ class SshTransport(Transport):
         self._settings = settings
         self._book: HostKeyBook | None = None
         if settings.host_key_policy is not HostKeyPolicy.INSECURE:
-            learn = settings.accept_new_file
+            # Keys an earlier --accept-new run recorded are trusted by strict runs too (as
+            # OpenSSH's accept-new writes to the known_hosts later strict runs read); only an
+            # --accept-new run adds to that file.
             accept_new = settings.host_key_policy is HostKeyPolicy.ACCEPT_NEW
-            self._book = HostKeyBook(settings.known_hosts, learn if accept_new else None)
+            self._book = HostKeyBook(
+                settings.known_hosts, settings.accept_new_file, learn=accept_new
+            )
         self._keys: dict[str, asyncssh.SSHKey | None] = {}
         self._jumps = JumpPool(settings.jump_concurrency)
         self._config = SshConfigView(settings.use_ssh_config, settings.ssh_config)
@@ -125,7 +129,7 @@ class SshTransport(Transport):
             connection, _ = await asyncssh.create_connection(lambda: client, address, **options)
         except Exception as exc:
             if client.refusal is not None and self._book is not None:
-                message = self._book.refusal_message(client.refusal, where)
+                message = self._book.refusal_message(client.refusal, where, client.offered)
                 raise TransportError(client.refusal, message) from None
             where = await self._config.described(where, address, options)
             raise translate(exc, where=where, phase="connect") from None
@@ -206,12 +210,15 @@ class _Client(asyncssh.SSHClient):
     def __init__(self, book: HostKeyBook | None) -> None:
         self._book = book
         self.refusal: HostStatus | None = None
+        self.offered: asyncssh.SSHKey | None = None
+        """The key the server offered, for the refusal message's fingerprint."""
 
     def validate_host_public_key(
         self, host: str, addr: str, port: int, key: asyncssh.SSHKey
     ) -> bool:
         if self._book is None:
             return True
+        self.offered = key
         self.refusal = self._book.judge(host, addr, port, key)
         return self.refusal is None
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncssh
 import pytest
 
 from fleetaudit.auditor import Auditor
@@ -178,6 +179,8 @@ def test_refusals_name_the_files_consulted(tmp_path: Path, sshd: SshdServer) -> 
         assert changed.status is HostStatus.HOST_KEY_CHANGED, changed.error
         assert changed.error is not None
         assert str(tmp_path / "known_hosts") in changed.error and str(learnt) in changed.error
+        offered = asyncssh.import_public_key(sshd.host_key_public).get_fingerprint("sha256")
+        assert offered in changed.error, "the operator compares it with ssh-keyscan's"
 
 
 def test_a_changed_key_message_gives_the_offered_fingerprint(tmp_path: Path) -> None:
