@@ -9,7 +9,8 @@ import typer
 
 from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.output import check_reports
-from fleetaudit.cli.run import FailOn, Format, Output, PolicyFile, finish, load_policy_or_default
+from fleetaudit.cli.policy_source import load_judging_policy
+from fleetaudit.cli.run import FailOn, Format, Output, PolicyFile, finish
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
 
@@ -85,7 +86,7 @@ def check(
             privileged=privileged,
             wide=wide,
         )
-        rules = load_policy_or_default(policy)
+        rules = load_judging_policy(policy)
         auditor = Auditor(transport=replay_transport(saved))
         result = auditor.run([c.host for c in saved], rules)
         finish(result, format, output, fail_on, allow_unreachable=False)

@@ -33,11 +33,11 @@ def demo(
     """
     with user_errors():
         from fleetaudit.auditor import verdict
-        from fleetaudit.cli.run import load_policy_or_default
+        from fleetaudit.cli.policy_source import load_judging_policy
         from fleetaudit.lab.demo import run_demo
 
         check_reports(format, output)  # a bad -o fails before the work
-        result = run_demo(load_policy_or_default(policy))
+        result = run_demo(load_judging_policy(policy))
         write_reports(result, format, output)
         code = verdict(result, fail_on)
         say(

@@ -25,12 +25,14 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from fleetaudit.cli.errors import StdoutError
 from fleetaudit.errors import InputError
 from fleetaudit.model.run import RunResult
 from fleetaudit.report import OutputFormat, TableFormatter
+from fleetaudit.report.prom import PromFormatter
 
 OUTPUT_ENVVAR = "FLEETAUDIT_OUTPUT"
 """One ``[FORMAT=]FILE`` target used when no ``--output`` is given; never split, so a path
@@ -270,14 +272,24 @@ def check_reports(default: OutputFormat, outputs: Sequence[str] | None) -> None:
             check_writable(path)
 
 
-def write_reports(run: RunResult, default: OutputFormat, outputs: Sequence[str] | None) -> None:
+def write_reports(
+    run: RunResult,
+    default: OutputFormat,
+    outputs: Sequence[str] | None,
+    *,
+    last_success: datetime | None = None,
+) -> None:
     """Render ``run`` once per target and write each (files atomically), after checking
-    every target first so that one bad target does not leave the others half updated."""
+    every target first so that one bad target does not leave the others half updated.
+    ``last_success``: when an earlier run audited every host (from the history), for the
+    metrics, whose file each run replaces."""
     check_reports(default, outputs)
     for fmt, path in report_targets(default, outputs):
         formatter = fmt.formatter()
         if isinstance(formatter, TableFormatter) and path is None and _colour_terminal():
             formatter.colour = True
+        if isinstance(formatter, PromFormatter):
+            formatter.last_success = last_success
         write_report(formatter.pieces(run), path)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,13 +14,14 @@ from fleetaudit.cli.console import HostProgress, say
 from fleetaudit.cli.errors import failure_code, user_errors
 from fleetaudit.cli.inventory import InventoryArgument
 from fleetaudit.cli.output import OUTPUT_ENVVAR, check_reports, report_targets, write_reports
+from fleetaudit.cli.policy_source import load_judging_policy
 from fleetaudit.errors import ExitCode
 from fleetaudit.model.enums import Severity
 from fleetaudit.model.run import HostKeyPolicy, RunResult
 from fleetaudit.report import OutputFormat
 
 if TYPE_CHECKING:
-    from fleetaudit.policy import Policy
+    pass
 
 _FAIL_ON = typer.Option(
     "--fail-on",
@@ -187,7 +189,9 @@ def run(
             selected, hosts = len(hosts), select_shard(hosts, index, count)
             if not hosts:  # fewer hosts than shards: exit 0 with an empty report for merge
                 say(empty_shard_message(index, count, selected))
-        rules = load_policy_or_default(policy)
+        rules = load_judging_policy(policy)
+        # Read before the audit: a bad --db fails now, and this run is not recorded yet.
+        last_success = None if no_history else _last_full_success(db)
         config = AuditConfig(
             concurrency=concurrency,
             connect_timeout=connect_timeout,
@@ -205,7 +209,18 @@ def run(
         if shard_of_run is not None:
             result = result.model_copy(update={"shard": shard_of_run})
         record = None if no_history else lambda code: _remember(result, code, db, keep_days)
-        finish(result, format, output, fail_on, allow_unreachable, record=record)
+        finish(
+            result, format, output, fail_on, allow_unreachable,
+            record=record, last_success=last_success,
+        )  # fmt: skip
+
+
+def _last_full_success(db: Path | None) -> datetime | None:
+    """When the history's latest run that audited every host finished (for the metrics)."""
+    from fleetaudit.history import default_db_path
+    from fleetaudit.history.earlier import last_full_success
+
+    return last_full_success(db or default_db_path())
 
 
 def _remember(result: RunResult, code: int, db: Path | None, keep_days: int | None) -> None:
@@ -228,6 +243,7 @@ def finish(
     allow_unreachable: bool,
     *,
     record: Callable[[int], None] | None = None,
+    last_success: datetime | None = None,
 ) -> None:
     """Write the reports, ``record`` the run with the exit code the process really ends
     with (2, not the verdict, when a report cannot be written), say one summary line on
@@ -236,7 +252,7 @@ def finish(
 
     code = exit_code(result, verdict(result, fail_on, allow_unreachable=allow_unreachable))
     try:
-        write_reports(result, format, output)
+        write_reports(result, format, output, last_success=last_success)
     except BaseException as exc:
         if record is not None:
             record(failure_code(exc))
@@ -287,13 +303,6 @@ def exit_code(result: RunResult, verdict_code: int) -> int:
     if result.interrupted_by is None:
         return verdict_code
     return 128 + int(signal.Signals[result.interrupted_by])
-
-
-def load_policy_or_default(path: Path | None) -> Policy:
-    """The policy in ``path``, or the built-in default."""
-    from fleetaudit.policy import load_default_policy, load_policy
-
-    return load_default_policy() if path is None else load_policy(path)
 
 
 def _host_key_policy(accept_new: bool, insecure: bool) -> HostKeyPolicy:

@@ -51,6 +51,7 @@ from fleetaudit.model.names import stands_for
 from fleetaudit.model.socket import Process, Socket
 
 _PORT_MAX = 65535
+Uid = Annotated[StrictInt, Field(ge=0)]
 _IPV6_WILDCARDS = frozenset({"::", "*"})
 
 
@@ -84,6 +85,8 @@ def compile_regex(value: Any) -> Any:
     in the middle of a run."""
     if not isinstance(value, str):
         return value
+    if not value:
+        raise invalid("empty regular expression: it matches every process; give a pattern")
     try:
         return re.compile(value)
     except re.error as exc:
@@ -172,7 +175,7 @@ class SocketMatch(BaseModel):
     family: Annotated[tuple[Family, ...], BeforeValidator(as_tuple)] | None = None
     state: Annotated[tuple[SocketState, ...], BeforeValidator(as_tuple)] | None = None
     scope: Annotated[tuple[BindScope, ...], BeforeValidator(as_tuple)] | None = None
-    uid: Annotated[tuple[StrictInt, ...], BeforeValidator(as_tuple)] | None = None
+    uid: Annotated[tuple[Uid, ...], BeforeValidator(as_tuple)] | None = None
     """Socket owner uid (from ``ss -e`` / ``netstat -e``); a socket whose uid the listing
     does not show never matches."""
     not_: SocketMatch | None = Field(default=None, alias="not")

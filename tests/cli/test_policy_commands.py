@@ -6,9 +6,12 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+import pytest
+
 from tests.runcli import fleetaudit
 
 DEMO = Path(str(resources.files("fleetaudit").joinpath("data", "demo")))
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "captures"
 RULE = "  - {id: %s, kind: forbidden, severity: high, description: d, match: {port: 23}%s}\n"
 
 
@@ -131,3 +134,26 @@ def test_lint_names_the_extends_line_of_a_missing_base(tmp_path: Path) -> None:
         f"(resolved to {tmp_path.resolve() / 'nosuch'}): No such file or directory"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_judging_with_a_policy_that_has_lint_warnings_says_so_once(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nrules:\n" + RULE % ("no-telnet", ""))  # no coverage rule
+    capture = tmp_path / "web1.txt"
+    capture.write_text((FIXTURES / "ss-tuanpe-root.txt").read_text())
+    done = fleetaudit("check", capture, "--policy", policy, "--privileged")
+    assert done.returncode in (0, 1), done.stderr
+    notices = [line for line in done.stderr.splitlines() if "lint warning" in line]
+    assert notices == [f"fleetaudit: policy {policy} has 1 lint warning; run "
+                       f"`fleetaudit policy lint {policy}`"]  # fmt: skip
+
+
+def test_an_empty_policy_variable_is_refused_not_taken_as_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    capture = tmp_path / "web1.txt"
+    capture.write_text((FIXTURES / "ss-tuanpe-root.txt").read_text())
+    monkeypatch.setenv("FLEETAUDIT_POLICY", "")
+    done = fleetaudit("check", capture, "--privileged")
+    assert done.returncode == 2
+    assert "FLEETAUDIT_POLICY is set but empty" in done.stderr

@@ -114,3 +114,18 @@ def test_load_policy_accepts_a_str_and_any_path_like(tmp_path: Path) -> None:
     path.write_text(ALLOWLIST % "{port: 80}", encoding="utf-8")
     assert load_policy(str(path)).name == "p"
     assert load_policy(_PathLike(path)).source == str(path)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{process: sshd, uid: -1}", "greater than or equal to 0"),
+        ('{process: {regex: ""}}', "empty regular expression"),
+    ],
+)
+def test_values_that_match_nothing_or_everything_are_refused(
+    tmp_path: Path, entry: str, message: str
+) -> None:
+    """uid -1 is no owner a listing can show, and an empty pattern allows every process."""
+    error = load_error(tmp_path, ALLOWLIST % entry)
+    assert "p.yaml:9:" in error and message in error

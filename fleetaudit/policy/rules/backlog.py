@@ -23,7 +23,7 @@ from fleetaudit.model.enums import SocketState
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.socket import Socket
-from fleetaudit.policy.matchers import SocketMatch
+from fleetaudit.policy.matchers import Lean, SocketMatch
 from fleetaudit.policy.rules.interface import Rule, describe_listener
 
 _CONSEQUENCE = (
@@ -43,14 +43,16 @@ class BacklogRule(Rule):
 
     def concerns(self, socket: Socket) -> str | None:
         """LISTEN sockets the match picks have their accept queue checked."""
-        if socket.state is SocketState.LISTEN and self.match.matches(socket):
+        if socket.state is SocketState.LISTEN and self.match.matches(socket, Lean.REPORT):
             return f"accept queue checked by {self.id}"
         return None
 
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
         """One finding per LISTEN socket over the threshold in every sample."""
         for socket in snapshot.sockets:
-            if socket.state is not SocketState.LISTEN or not self.match.matches(socket):
+            if socket.state is not SocketState.LISTEN or not self.match.matches(
+                socket, Lean.REPORT
+            ):
                 continue
             queues = [recv for recv, _ in snapshot.queues_over_samples(socket)]
             over = [self._over(queue, socket.backlog_limit) for queue in queues]

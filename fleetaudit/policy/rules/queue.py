@@ -20,7 +20,7 @@ from fleetaudit.model.enums import Proto, SocketState
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.socket import Socket
-from fleetaudit.policy.matchers import SocketMatch, invalid
+from fleetaudit.policy.matchers import Lean, SocketMatch, invalid
 from fleetaudit.policy.rules.interface import Rule
 
 _RECV = "data has arrived that the program is not reading (stuck or overloaded)"
@@ -43,7 +43,7 @@ class QueueRule(Rule):
 
     def concerns(self, socket: Socket) -> str | None:
         """Connected sockets the match picks have their queues checked."""
-        if socket.state is not SocketState.LISTEN and self.match.matches(socket):
+        if socket.state is not SocketState.LISTEN and self.match.matches(socket, Lean.REPORT):
             return f"queues checked by {self.id}"
         return None
 
@@ -51,7 +51,7 @@ class QueueRule(Rule):
         """A finding per socket and per queue over its threshold in every sample (Recv-Q
         first)."""
         for socket in snapshot.sockets:
-            if socket.state is SocketState.LISTEN or not self.match.matches(socket):
+            if socket.state is SocketState.LISTEN or not self.match.matches(socket, Lean.REPORT):
                 continue
             samples = snapshot.queues_over_samples(socket)
             recv = [pair[0] for pair in samples]

@@ -18,7 +18,7 @@ from fleetaudit.model.enums import SocketState
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.socket import Socket
-from fleetaudit.policy.matchers import SocketMatch, as_tuple
+from fleetaudit.policy.matchers import Lean, SocketMatch, as_tuple
 from fleetaudit.policy.rules.interface import Rule
 
 _UNKNOWN_OWNER = "(owner unknown)"
@@ -37,7 +37,7 @@ class StateCountRule(Rule):
 
     def concerns(self, socket: Socket) -> str | None:
         """Sockets in a counted state are counted."""
-        if socket.state in self.state and self.match.matches(socket):
+        if socket.state in self.state and self.match.matches(socket, Lean.REPORT):
             return f"counted by {self.id}"
         return None
 
@@ -46,7 +46,7 @@ class StateCountRule(Rule):
         counts = Counter(
             self._owner(socket)
             for socket in snapshot.sockets
-            if socket.state in self.state and self.match.matches(socket)
+            if socket.state in self.state and self.match.matches(socket, Lean.REPORT)
         )
         states = "/".join(state.value for state in self.state)
         for owner, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
