@@ -132,7 +132,15 @@ def _responder(path: Path, privileged: bool, wide: bool) -> Responder:
         return lambda command: (0, text, "")
     # Parsed now, not only when judged: a capture that is no usable listing (no socket,
     # only unix sockets, no line readable) is refused here, like an empty file.
-    tool, _ = parse_capture(text, privileged=privileged, wide=wide, source=str(path))
+    tool, result = parse_capture(text, privileged=privileged, wide=wide, source=str(path))
+    if not (result.sockets or result.errors):
+        # A live host audited over SSH always has some (sshd's at least): a saved listing
+        # with none is cut or filtered, never "this host has no sockets".
+        raise CaptureError(
+            f"no socket in the listing, only {tool.value}'s header: take the whole output of "
+            "ss -tuanpe",
+            path=path,
+        )
     uid = _ROOT_UID if privileged else _USER_UID
     command = _WIDE_NETSTAT if wide and tool is Tool.NETSTAT else None
     return RecordedHost(tool, text, login_uid=uid, sudo_allowed=False, command=command).reply

@@ -35,8 +35,9 @@ def check(
     group: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="GROUP",
             help="Group of the captured hosts, for rules that select groups (repeatable; "
-            "not with --inventory)."
+            "not with --inventory).",
         ),
     ] = None,
     inventory: Annotated[

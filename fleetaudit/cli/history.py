@@ -46,7 +46,9 @@ def diff(
     ] = None,
     after: Annotated[str | None, typer.Argument(help="Likewise; default: the latest run.")] = None,
     db: Database = None,
-    format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.TABLE,
+    format: Annotated[
+        DiffFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = DiffFormat.TABLE,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,

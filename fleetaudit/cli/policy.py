@@ -30,7 +30,11 @@ policy_app = typer.Typer(
 
 InventoryOption = Annotated[
     Path | None,
-    typer.Option(help="Inventory to check selectors against / take the host from.", dir_okay=False),
+    typer.Option(
+        help="Inventory: `lint` checks selectors against its groups and hosts; `explain` "
+        "takes the host's groups and labels from it.",
+        dir_okay=False,
+    ),
 ]
 
 

@@ -86,13 +86,22 @@ def run(
         ),
     ] = None,
     concurrency: Annotated[
-        int, typer.Option(envvar="FLEETAUDIT_CONCURRENCY", min=1, help="Hosts audited at once.")
+        int,
+        typer.Option(
+            envvar="FLEETAUDIT_CONCURRENCY", min=1, metavar="N", help="Hosts audited at once."
+        ),
     ] = 100,
     connect_timeout: Annotated[
-        float, typer.Option(min=0.1, help="Seconds for TCP connect plus SSH handshake.")
+        float,
+        typer.Option(
+            min=0.1, metavar="SECONDS", help="Time allowed for TCP connect plus SSH handshake."
+        ),
     ] = 10.0,
     command_timeout: Annotated[
-        float, typer.Option(min=0.1, help="Seconds for the socket listing on each host.")
+        float,
+        typer.Option(
+            min=0.1, metavar="SECONDS", help="Time allowed for the socket listing on each host."
+        ),
     ] = 60.0,
     fail_on: RunFailOn = Severity.HIGH,
     known_hosts: Annotated[
@@ -131,12 +140,15 @@ def run(
         typer.Option(
             min=1,
             max=100,
+            metavar="N",
             help="List each host's sockets N times over one connection; backlog and queue "
             "rules then flag only what persists in every sample, and backlog findings show "
             "how much the kernel's ListenOverflows/ListenDrops counters grew.",
         ),
     ] = 1,
-    interval: Annotated[float, typer.Option(min=0, help="Seconds between samples.")] = 5.0,
+    interval: Annotated[
+        float, typer.Option(min=0, metavar="SECONDS", help="Time between samples.")
+    ] = 5.0,
     allow_unreachable: Annotated[
         bool,
         typer.Option(help="Hosts that could not be audited do not by themselves make exit 2."),
@@ -155,7 +167,9 @@ def run(
     ] = False,
     keep_days: Annotated[
         int | None,
-        typer.Option(min=1, help="After recording, delete runs older than this many days."),
+        typer.Option(
+            min=1, metavar="DAYS", help="After recording, delete runs older than this many days."
+        ),
     ] = None,
 ) -> None:
     """Audit every host of INVENTORY over SSH and report listeners that break the policy.
