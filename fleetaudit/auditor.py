@@ -25,6 +25,7 @@ from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import RuleInfo, RunResult, in_report_order
 from fleetaudit.policy import Policy, evaluate
+from fleetaudit.report.summary import counted
 from fleetaudit.snapshot import build_snapshot
 from fleetaudit.transport import LocalTransport, SshSettings, SshTransport
 from fleetaudit.transport.interface import Transport
@@ -229,8 +230,7 @@ def error_reason(run: RunResult, *, allow_unreachable: bool = False) -> str | No
     if failed == len(run.snapshots):
         return "no host audited"
     if failed and not allow_unreachable:
-        hosts = "1 host" if failed == 1 else f"{failed} hosts"
-        return f"{hosts} not audited (--allow-unreachable accepts that)"
+        return f"{counted(failed, 'host')} not audited (--allow-unreachable accepts that)"
     return None
 
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from fleetaudit.errors import InputError
 from fleetaudit.inventory.model import Host
 from fleetaudit.model.run import RunResult, ShardInfo, in_report_order
+from fleetaudit.report.summary import counted
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -47,8 +48,7 @@ def empty_shard_message(index: int, count: int, selected: int) -> str:
     """Why shard ``index`` of ``count`` audits nothing: with fewer hosts than shards, some
     shards are empty by construction. Such a run is not an error (a pod of an Indexed Job
     must not fail for it); ``merge`` of all N reports judges the fleet."""
-    hosts = f"{selected} host" if selected == 1 else f"{selected} hosts"
-    return f"shard {index}/{count} holds no host ({hosts} in {count} shards)"
+    return f"shard {index}/{count} holds no host ({counted(selected, 'host')} in {count} shards)"
 
 
 def shard_info(hosts: Sequence[Host], index: int, count: int) -> ShardInfo:

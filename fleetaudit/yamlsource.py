@@ -102,13 +102,8 @@ def _walk(
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             if key in seen:
-                raise error_cls(
-                    "duplicate key (YAML would silently keep only the last one)",
-                    path=source,
-                    line=key_node.start_mark.line + 1,
-                    column=key_node.start_mark.column + 1,
-                    key=_dotted((*loc, key)),
-                )
+                message = "duplicate key (YAML would silently keep only the last one)"
+                raise _at_node(error_cls, message, key_node, (*loc, key), source)
             seen.add(key)
             child = (*loc, key)
             out[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
@@ -133,13 +128,7 @@ def check_date(node: yaml.ScalarNode, loc: Loc, source: str, error_cls: type[Inp
     try:
         yaml.SafeLoader.construct_yaml_timestamp(yaml.SafeLoader(""), node)
     except ValueError as exc:
-        raise error_cls(
-            f"invalid date {node.value!r}: {exc}",
-            path=source,
-            line=node.start_mark.line + 1,
-            column=node.start_mark.column + 1,
-            key=_dotted(loc) if loc else None,
-        ) from exc
+        raise _at_node(error_cls, f"invalid date {node.value!r}: {exc}", node, loc, source) from exc
 
 
 _INT = "tag:yaml.org,2002:int"
@@ -160,8 +149,15 @@ def check_number(node: yaml.ScalarNode, loc: Loc, source: str, error_cls: type[I
         )
     else:
         return
-    raise error_cls(
-        problem,
+    raise _at_node(error_cls, problem, node, loc, source)
+
+
+def _at_node(
+    error_cls: type[InputError], message: str, node: yaml.Node, loc: Loc, source: str
+) -> InputError:
+    """``message`` as an error at ``node``'s line and column, under the key ``loc``."""
+    return error_cls(
+        message,
         path=source,
         line=node.start_mark.line + 1,
         column=node.start_mark.column + 1,

@@ -6,7 +6,7 @@ import signal
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -19,9 +19,6 @@ from fleetaudit.errors import ExitCode
 from fleetaudit.model.enums import Severity
 from fleetaudit.model.run import HostKeyPolicy, RunResult
 from fleetaudit.report import OutputFormat
-
-if TYPE_CHECKING:
-    pass
 
 _FAIL_ON = typer.Option(
     "--fail-on",
