@@ -223,12 +223,13 @@ class HistoryStore:
             "SELECT id FROM runs WHERE (started_at, id) < (?, ?) ORDER BY started_at DESC, id DESC",
             (older.started_at.isoformat(), older.run_id),
         )
+        # HostStatus holds the rule; a status this version does not know was not audited
+        audited = {status.value for status in HostStatus if status.audited}
         for (run_id,) in earlier:
-            audited = self._query(
-                "SELECT host FROM host_status WHERE run_id = ? AND status = ?",
-                (run_id, HostStatus.OK.value),
+            statuses = self._query(
+                "SELECT host, status FROM host_status WHERE run_id = ?", (run_id,)
             )
-            yield run_id, {host for (host,) in audited}
+            yield run_id, {host for host, status in statuses if status in audited}
 
     def last_full_success(self) -> datetime | None:
         """When the latest recorded run that audited every one of its hosts finished."""
