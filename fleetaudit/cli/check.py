@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.options import FailOn, Format, Output, PolicyFile
 from fleetaudit.cli.output import check_reports
 from fleetaudit.cli.policy_source import load_judging_policy
-from fleetaudit.cli.run import FailOn, Format, Output, PolicyFile, finish
+from fleetaudit.cli.run import finish
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
 
@@ -25,7 +26,7 @@ def check(
             "(db1.ss.txt -> db1); with --inventory, the longest inventory host name the file "
             "name starts with, followed by '.', '-' or '_' (db3.example.com.ss.txt -> "
             "db3.example.com, db3-ss.txt -> db3).",
-            metavar="CAPTURE...",
+            metavar="CAPTURE",  # typer adds the "..." of a list itself
         ),
     ],
     policy: PolicyFile = None,
@@ -76,7 +77,9 @@ def check(
         check_reports(format, output)  # a bad -o fails before the work
         from fleetaudit.auditor import Auditor
         from fleetaudit.captures import load_captures, replay_transport
+        from fleetaudit.config import AuditConfig
         from fleetaudit.inventory import load_inventory
+        from fleetaudit.model.run import HostKeyPolicy
 
         hosts_inventory = load_inventory(inventory) if inventory is not None else None
         saved = load_captures(
@@ -88,6 +91,8 @@ def check(
             wide=wide,
         )
         rules = load_judging_policy(policy)
-        auditor = Auditor(transport=replay_transport(saved))
+        # No SSH: the report says so rather than "strict" (replay hosts have no key).
+        no_ssh = AuditConfig(host_key_policy=HostKeyPolicy.NOT_APPLICABLE)
+        auditor = Auditor(no_ssh, transport=replay_transport(saved))
         result = auditor.run([c.host for c in saved], rules)
         finish(result, format, output, fail_on, allow_unreachable=False)

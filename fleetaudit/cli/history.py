@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from tabulate import tabulate
 
+from fleetaudit.cli import options as opt
 from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.inventory import InventoryArgument
+from fleetaudit.cli.options import Database
 from fleetaudit.cli.output import write_report
-from fleetaudit.cli.run import Database, PolicyFile
 from fleetaudit.history.render import DiffFormat
 from fleetaudit.report import OutputFormat
 
@@ -128,36 +130,43 @@ def _names_a_file(ref: str) -> bool:
 
 
 def snapshot(
-    inventory: Annotated[Path, typer.Argument(help="Inventory file.")],
+    inventory: InventoryArgument,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Where to write the snapshot (JSON).")
+        Path,
+        typer.Option("--output", "-o", metavar="FILE", help="Where to write the snapshot (JSON)."),
     ],
-    policy: PolicyFile = None,
-    limit: Annotated[
-        list[str] | None, typer.Option("--limit", "-l", metavar="PATTERN", help="As for `run`.")
-    ] = None,
-    known_hosts: Annotated[
-        list[Path] | None, typer.Option(metavar="FILE", help="As for `run`.")
-    ] = None,
-    accept_new: Annotated[bool, typer.Option("--accept-new", help="As for `run`.")] = False,
-    ssh_config: Annotated[
-        Path | None, typer.Option(metavar="FILE", help="As for `run`.", dir_okay=False)
-    ] = None,
+    policy: opt.PolicyFile = None,
+    limit: opt.Limit = None,
+    concurrency: opt.Concurrency = opt.CONCURRENCY,
+    connect_timeout: opt.ConnectTimeout = opt.CONNECT_TIMEOUT_S,
+    command_timeout: opt.CommandTimeout = opt.COMMAND_TIMEOUT_S,
+    known_hosts: opt.KnownHosts = None,
+    accept_new: opt.AcceptNew = False,
+    ssh_config: opt.SshConfig = None,
+    insecure: opt.Insecure = False,
+    samples: opt.Samples = opt.SAMPLES,
+    interval: opt.Interval = opt.INTERVAL_S,
+    allow_unreachable: opt.AllowUnreachable = False,
 ) -> None:
-    """Audit INVENTORY and save the result for a later `fleetaudit diff before.json after.json`
-    (pre-change/post-change review without a database). Exit 0 when written (findings
-    included), 2 on error or when hosts could not be audited."""
+    """Audit INVENTORY like `fleetaudit run`, with the same collection options, and save the
+    result for a later `fleetaudit diff before.json after.json` (pre-change/post-change
+    review without a database; nothing is recorded in the history).
+
+    Exit 0 when written (findings included); 2 on error, when a host could not be audited
+    (unless --allow-unreachable; the file is written all the same) or when no host was
+    audited at all.
+    """
+    # Taken first, so it holds exactly the parameters: all but the file go to run() as they
+    # are, so an option added to both signatures cannot be forgotten here
+    # (tests/cli/test_snapshot_options.py checks that run's collection options are all here).
+    settings: dict[str, Any] = dict(locals())
+    file = settings.pop("output")
     from fleetaudit.cli.run import run
 
     run(
-        inventory,
-        policy=policy,
         format=OutputFormat.JSON,
-        output=[f"json={output}"],
-        limit=limit,
-        known_hosts=known_hosts,
-        accept_new=accept_new,
-        ssh_config=ssh_config,
+        output=[f"json={file}"],
         no_history=True,
         fail_on=None,  # findings are what a snapshot records, not a failure
+        **settings,
     )

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.options import FailOn, Format, Output
 from fleetaudit.cli.output import check_reports
-from fleetaudit.cli.run import FailOn, Format, Output, finish
+from fleetaudit.cli.run import finish
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
 
@@ -17,7 +18,7 @@ from fleetaudit.report import OutputFormat
 def merge(
     reports: Annotated[
         list[Path],
-        typer.Argument(help="JSON reports (--format json) of the shards.", metavar="REPORT..."),
+        typer.Argument(help="JSON reports (--format json) of the shards.", metavar="REPORT"),
     ],
     format: Format = OutputFormat.JSON,
     output: Output = None,

@@ -12,8 +12,8 @@ import typer
 
 from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.options import PolicyFile
 from fleetaudit.cli.policy_source import load_policy_or_default
-from fleetaudit.cli.run import PolicyFile
 from fleetaudit.inventory.model import Host
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.finding import Finding

@@ -10,61 +10,17 @@ from typing import Annotated
 
 import typer
 
+from fleetaudit.cli import options as opt
 from fleetaudit.cli.console import HostProgress, say
 from fleetaudit.cli.errors import failure_code, user_errors
 from fleetaudit.cli.inventory import InventoryArgument
-from fleetaudit.cli.output import OUTPUT_ENVVAR, check_reports, report_targets, write_reports
+from fleetaudit.cli.options import Database, Format, Output, PolicyFile
+from fleetaudit.cli.output import check_reports, report_targets, write_reports
 from fleetaudit.cli.policy_source import load_judging_policy
 from fleetaudit.errors import ExitCode
 from fleetaudit.model.enums import Severity
 from fleetaudit.model.run import HostKeyPolicy, RunResult
 from fleetaudit.report import OutputFormat
-
-_FAIL_ON = typer.Option(
-    "--fail-on",
-    envvar="FLEETAUDIT_FAIL_ON",
-    help="Exit 1 when a finding is at or above this severity.",
-    case_sensitive=False,
-)
-FailOn = Annotated[Severity, _FAIL_ON]
-RunFailOn = Annotated[Severity | None, _FAIL_ON]
-"""As :data:`FailOn`; None (only from Python: `snapshot`) keeps findings out of the exit code."""
-Format = Annotated[
-    OutputFormat,
-    typer.Option("--format", "-f", envvar="FLEETAUDIT_FORMAT", help="Report format."),
-]
-Output = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--output",
-        "-o",
-        metavar="[FORMAT=]FILE",
-        help="Write the report to FILE (atomically) instead of stdout, in --format or in "
-        "FORMAT; repeatable, e.g. -o json=run.json -o prom=/var/lib/node_exporter/fa.prom "
-        "-o sarif=fa.sarif. '-' is stdout. A device or FIFO is written in place; a symlink "
-        f"keeps pointing at the replaced file. [env var: {OUTPUT_ENVVAR}, one target, "
-        "never split, so spaces are part of the path]",
-    ),
-]
-Database = Annotated[
-    Path | None,
-    typer.Option(
-        "--db",
-        envvar="FLEETAUDIT_DB",
-        help="History database [default: $XDG_STATE_HOME/fleetaudit/history.sqlite].",
-        dir_okay=False,
-    ),
-]
-PolicyFile = Annotated[
-    Path | None,
-    typer.Option(
-        "--policy",
-        "-p",
-        envvar="FLEETAUDIT_POLICY",
-        help="Policy file [default: the built-in policies/default.yaml].",
-        dir_okay=False,
-    ),
-]
 
 
 def run(
@@ -72,84 +28,18 @@ def run(
     policy: PolicyFile = None,
     format: Format = OutputFormat.TABLE,
     output: Output = None,
-    limit: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--limit",
-            "-l",
-            metavar="PATTERN",
-            help="Only hosts or groups matching this glob (repeatable, or comma-separated); "
-            "'!glob' excludes. A pattern that matches nothing is an error.",
-        ),
-    ] = None,
-    concurrency: Annotated[
-        int,
-        typer.Option(
-            envvar="FLEETAUDIT_CONCURRENCY", min=1, metavar="N", help="Hosts audited at once."
-        ),
-    ] = 100,
-    connect_timeout: Annotated[
-        float,
-        typer.Option(
-            min=0.1, metavar="SECONDS", help="Time allowed for TCP connect plus SSH handshake."
-        ),
-    ] = 10.0,
-    command_timeout: Annotated[
-        float,
-        typer.Option(
-            min=0.1, metavar="SECONDS", help="Time allowed for the socket listing on each host."
-        ),
-    ] = 60.0,
-    fail_on: RunFailOn = Severity.HIGH,
-    known_hosts: Annotated[
-        list[Path] | None,
-        typer.Option(
-            metavar="FILE",
-            help="known_hosts file to trust (repeatable) [default: ~/.ssh/known_hosts].",
-        ),
-    ] = None,
-    accept_new: Annotated[
-        bool,
-        typer.Option(
-            "--accept-new",
-            help="Trust unknown host keys on first use, recording them in fleetaudit's own "
-            "known_hosts file; changed keys are still refused.",
-        ),
-    ] = False,
-    ssh_config: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="FILE",
-            help="OpenSSH client config to honour instead of ~/.ssh/config (Host, HostName, "
-            "User, Port, IdentityFile, ProxyJump...); inventory values win over it.",
-            dir_okay=False,
-        ),
-    ] = None,
-    insecure: Annotated[
-        bool,
-        typer.Option(
-            "--insecure-no-host-key-check",
-            help="Do not verify host keys at all. Every report says so. Never in production.",
-        ),
-    ] = False,
-    samples: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            max=100,
-            metavar="N",
-            help="List each host's sockets N times over one connection; backlog and queue "
-            "rules then flag only what persists in every sample, and backlog findings show "
-            "how much the kernel's ListenOverflows/ListenDrops counters grew.",
-        ),
-    ] = 1,
-    interval: Annotated[
-        float, typer.Option(min=0, metavar="SECONDS", help="Time between samples.")
-    ] = 5.0,
-    allow_unreachable: Annotated[
-        bool,
-        typer.Option(help="Hosts that could not be audited do not by themselves make exit 2."),
-    ] = False,
+    limit: opt.Limit = None,
+    concurrency: opt.Concurrency = opt.CONCURRENCY,
+    connect_timeout: opt.ConnectTimeout = opt.CONNECT_TIMEOUT_S,
+    command_timeout: opt.CommandTimeout = opt.COMMAND_TIMEOUT_S,
+    fail_on: opt.RunFailOn = Severity.HIGH,
+    known_hosts: opt.KnownHosts = None,
+    accept_new: opt.AcceptNew = False,
+    ssh_config: opt.SshConfig = None,
+    insecure: opt.Insecure = False,
+    samples: opt.Samples = opt.SAMPLES,
+    interval: opt.Interval = opt.INTERVAL_S,
+    allow_unreachable: opt.AllowUnreachable = False,
     shard: Annotated[
         str | None,
         typer.Option(

@@ -49,7 +49,8 @@ class HostCapture:
     earlier: tuple[Reply, ...] = ()
     """The samples before it, oldest first (``--samples``)."""
     error: str | None = None
-    host_key_checked: bool = True
+    host_key_checked: bool | None = None
+    """As :attr:`Transport.verifies_host_keys`: None when no SSH was involved."""
 
 
 TransportFor = Callable[[Host], Transport]
@@ -115,7 +116,7 @@ async def collect_host(host: Host, transport: Transport, settings: CollectSettin
     host's own failure: every failure becomes the capture's status."""
     started = datetime.now(UTC)
     clock = time.monotonic()
-    checked = getattr(transport, "verifies_host_keys", True)
+    checked = transport.verifies_host_keys
 
     def done(
         status: HostStatus, replies: Sequence[Reply] = (), error: str | None = None
@@ -128,7 +129,7 @@ async def collect_host(host: Host, transport: Transport, settings: CollectSettin
             reply=replies[-1] if replies else None,
             earlier=tuple(replies[:-1]),
             error=error,
-            host_key_checked=bool(checked),
+            host_key_checked=checked,
         )
 
     try:

@@ -71,8 +71,12 @@ class HostSnapshot(BaseModel):
     privilege: Privilege | None = None
     privilege_note: str | None = None
     """Why the host was audited without privilege, when it was (e.g. sudo refused)."""
-    host_key_checked: bool = True
-    """False when the run skipped host-key verification for this host."""
+    host_key_checked: bool | None = True
+    """Whether the listing came over SSH from a host whose key was verified: False when the
+    run skipped host-key verification for this host; None when no SSH was involved (a saved
+    capture judged by ``fleetaudit check``, a ``transport: local`` host), where there was no
+    key to verify. Reports saved
+    before None existed say True for captures too."""
     sockets: tuple[Socket, ...] = ()
     """The sockets of the last sample."""
     parse_errors: tuple[LineError, ...] = ()

@@ -19,7 +19,7 @@ from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import HostKeyPolicy, RunResult
 from fleetaudit.report.escape import terminal_safe
 from fleetaudit.report.interface import Formatter
-from fleetaudit.report.summary import summarize
+from fleetaudit.report.summary import host_keys_label, summarize
 
 
 def h(text: object) -> str:
@@ -68,10 +68,11 @@ def _header(run: RunResult) -> str:
     if run.interrupted_by:
         warnings.append(f"Partial: the run was stopped by {h(run.interrupted_by)}.")
     notes = "".join(f'<p class="warning">{w}</p>' for w in warnings)
+    keys = h(host_keys_label(run.host_key_policy))
     return (
         f"<header><h1>fleetaudit report</h1>{notes}"
         f"<p>Run <code>{h(run.run_id)}</code>, {run.started_at:%Y-%m-%d %H:%M} UTC; "
-        f"policy <code>{h(run.policy_name)}</code>; host keys {h(run.host_key_policy.value)}.</p>"
+        f"policy <code>{h(run.policy_name)}</code>; host keys {keys}.</p>"
         f'<p id="totals">{summary.hosts_audited} of {summary.hosts_total} hosts audited, '
         f"{failed} not audited; {len(run.active_findings)} findings {badges or 'none'}</p>"
         "</header>"

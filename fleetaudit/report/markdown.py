@@ -13,7 +13,7 @@ from fleetaudit.model.finding import Finding
 from fleetaudit.model.run import RunResult
 from fleetaudit.report.escape import terminal_safe
 from fleetaudit.report.interface import Formatter
-from fleetaudit.report.summary import counted, summarize
+from fleetaudit.report.summary import counted, host_keys_label, summarize
 
 _MARKUP = re.compile(r"([\\`*_{}\[\]<>|#!~])")
 _BACKTICKS = re.compile(r"`+")
@@ -62,7 +62,7 @@ def _summary(run: RunResult) -> str:
         f"- **Hosts:** {summary.hosts_audited} audited, {failed} not audited",
         f"- **Findings:** {severities or 'none'}",
         f"- **Policy:** {md(run.policy_name)} ({md_code(run.policy_source)})",
-        f"- **Host keys:** {run.host_key_policy.value}",
+        f"- **Host keys:** {host_keys_label(run.host_key_policy)}",
         f"- **Run:** {run.run_id}, {run.started_at:%Y-%m-%d %H:%M} UTC",
     ]
     if summary.hosts_unprivileged:

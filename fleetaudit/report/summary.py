@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from fleetaudit.model.enums import BindScope, HostStatus, Privilege, Severity, Tool
-from fleetaudit.model.run import RunResult
+from fleetaudit.model.run import HostKeyPolicy, RunResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +18,8 @@ class Summary:
     hosts_by_status: dict[str, int]
     hosts_unprivileged: tuple[str, ...]
     hosts_without_host_key_check: tuple[str, ...]
+    """Hosts reached over SSH without verifying their key; saved captures are never listed
+    (no SSH, no key to verify)."""
     listeners: int
     listeners_by_scope: dict[str, int]
     findings_by_severity: dict[str, int]
@@ -32,6 +34,14 @@ def counted(count: int, noun: str) -> str:
     """``"1 host"``, ``"3 hosts"``: the count with its noun in the right number (the nouns
     used here all take a plain ``s``)."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def host_keys_label(policy: HostKeyPolicy) -> str:
+    """How the run's host-key policy reads in a report header: its value, except for a run
+    without SSH, whose token alone (``not-applicable``) would not say why."""
+    if policy is HostKeyPolicy.NOT_APPLICABLE:
+        return "not applicable (saved captures, no SSH)"
+    return policy.value
 
 
 def summarize(run: RunResult) -> Summary:
@@ -49,7 +59,9 @@ def summarize(run: RunResult) -> Summary:
             for s in audited
             if s.privilege is Privilege.UNPRIVILEGED and s.tool is not Tool.PROC
         ),
-        hosts_without_host_key_check=tuple(s.host for s in run.snapshots if not s.host_key_checked),
+        hosts_without_host_key_check=tuple(
+            s.host for s in run.snapshots if s.host_key_checked is False
+        ),
         listeners=sum(scopes.values()),
         listeners_by_scope={sc.value: scopes[sc.value] for sc in BindScope},
         findings_by_severity={sv.value: severities[sv.value] for sv in reversed(Severity)},

@@ -16,7 +16,7 @@ from fleetaudit.model.run import HostKeyPolicy, RunResult
 from fleetaudit.model.socket import Socket
 from fleetaudit.report.escape import terminal_safe as safe
 from fleetaudit.report.interface import Formatter
-from fleetaudit.report.summary import Summary, summarize
+from fleetaudit.report.summary import Summary, host_keys_label, summarize
 
 _MAX_CELL = 200
 
@@ -191,7 +191,7 @@ def _totals_section(run: RunResult, summary: Summary) -> str:
         ("exposed", _cell(_top_services(run) or "none beyond loopback")),
         ("findings", f"{len(run.active_findings)} ({by_severity or 'none'})"),
         ("policy", _cell(f"{run.policy_name} ({run.policy_source})")),
-        ("host keys", run.host_key_policy.value),
+        ("host keys", host_keys_label(run.host_key_policy)),
         ("run", f"{run.run_id}, {_duration((run.finished_at - run.started_at).total_seconds())}"),
     ]
     if summary.findings_waived or summary.waivers_expired:

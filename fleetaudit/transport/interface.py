@@ -58,6 +58,11 @@ class Session(ABC):
 class Transport(ABC):
     """Opens sessions to hosts. One instance serves a whole run (shared caches live here)."""
 
+    verifies_host_keys: bool | None = None
+    """What a report may say about the hosts' keys: True, each was verified; False, SSH
+    without verification (``--insecure-no-host-key-check``); None, no SSH and so no key
+    (this machine, a saved capture)."""
+
     @abstractmethod
     async def open(self, host: Host) -> Session:  # pragma: no cover
         """Connect and authenticate to ``host``; raise TransportError if that fails."""

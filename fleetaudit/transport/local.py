@@ -25,9 +25,6 @@ class LocalTransport(Transport):
     def __init__(self, *, max_output_bytes: int = 64 * 1024 * 1024) -> None:
         self._cap = max_output_bytes
 
-    verifies_host_keys = True
-    """There is no host key to skip: a local run is never "insecure"."""
-
     async def open(self, host: Host) -> Session:
         return _LocalSession(self._cap)
 

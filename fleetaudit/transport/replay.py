@@ -23,8 +23,6 @@ class ReplayTransport(Transport):
     def __init__(self, responders: Mapping[str, Responder]) -> None:
         self._responders = dict(responders)
 
-    verifies_host_keys = True
-
     async def open(self, host: Host) -> Session:
         responder = self._responders.get(host.name)
         if responder is None:

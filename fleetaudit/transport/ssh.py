@@ -85,11 +85,7 @@ class SshTransport(Transport):
         self._keys: dict[str, asyncssh.SSHKey | None] = {}
         self._jumps = JumpPool(settings.jump_concurrency)
         self._config = SshConfigView(settings.use_ssh_config, settings.ssh_config)
-
-    @property
-    def verifies_host_keys(self) -> bool:
-        """False only under ``--insecure-no-host-key-check``."""
-        return self._book is not None
+        self.verifies_host_keys = self._book is not None  # False: --insecure-no-host-key-check
 
     async def open(self, host: Host) -> Session:
         where = f"{host.user + '@' if host.user else ''}{host.address}:{host.port or 22}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,16 @@ def _is_sleep(pid: str) -> bool:
             return stream.read().startswith(b"sleep\x0020")
     except OSError:
         return False
+
+
+def test_a_local_host_has_no_host_key_to_check() -> None:
+    """`transport: local` makes no SSH connection: its snapshot says so (None), and the
+    coverage rule does not call it "audited without host-key verification"."""
+    from fleetaudit.auditor import Auditor
+    from fleetaudit.policy import load_policy
+
+    policy = load_policy(Path(__file__).parents[2] / "policies" / "default.yaml")
+    result = Auditor().run([LOCALHOST], policy)
+    (snapshot,) = result.snapshots
+    assert (snapshot.status, snapshot.host_key_checked) == (HostStatus.OK, None)
+    assert not [f for f in result.findings if "host-key" in f.message]

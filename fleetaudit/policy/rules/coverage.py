@@ -7,7 +7,8 @@ These gaps make the other rules' silence untrustworthy:
   without ``-p`` names none even for root, so process-based rules could not judge those
   sockets (rules with a port fell back to it). Severity: ``severity``.
 - **No host-key check**: the run skipped host-key verification for the host, so the listing
-  may come from an impostor. Severity: ``host_key_severity``.
+  may come from an impostor. Severity: ``host_key_severity``. Not raised for a saved capture
+  (``host_key_checked`` None): no SSH connection was made, so no key was skipped.
 - **Unread lines**: lines of the listing could not be read (an address netstat may have
   cut, a shape no parser knows), so the sockets on them were not judged at all.
   Severity: ``unread_severity``.
@@ -44,7 +45,7 @@ class CoverageRule(Rule):
         unknown = sum(1 for s in snapshot.sockets if not owner_visible(s))
         if snapshot.privilege is Privilege.UNPRIVILEGED or unknown:
             yield self.finding(snapshot, None, _unprivileged(snapshot, unknown), "unprivileged")
-        if not snapshot.host_key_checked:
+        if snapshot.host_key_checked is False:  # None: a capture, no SSH, nothing skipped
             what = (
                 f"{snapshot.host} was audited without host-key verification: the listing may "
                 "come from an impostor. Put its key in known_hosts (or use --accept-new once) "

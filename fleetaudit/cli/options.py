@@ -1,0 +1,158 @@
+"""Command-line options that several commands share, each defined once.
+
+``run`` and ``snapshot`` collect the same way, so they take the same collection options:
+defining an option here (name, help, validation, environment variable, default) and
+annotating both commands' parameters with the alias keeps them from drifting apart. A
+default lives in a constant because typer reads it from the function signature, where an
+``Annotated`` alias cannot carry it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fleetaudit.cli.output import OUTPUT_ENVVAR
+from fleetaudit.model.enums import Severity
+from fleetaudit.report import OutputFormat
+
+# Defaults of the collection options (the same as AuditConfig's, which the library uses).
+CONCURRENCY = 100
+MAX_CONCURRENCY = 10_000
+"""AuditConfig's bound: checked here too, so a larger --concurrency is a usage error."""
+CONNECT_TIMEOUT_S = 10.0
+COMMAND_TIMEOUT_S = 60.0
+SAMPLES = 1
+INTERVAL_S = 5.0
+
+# --- reports and policy -------------------------------------------------------------------
+
+_FAIL_ON = typer.Option(
+    "--fail-on",
+    envvar="FLEETAUDIT_FAIL_ON",
+    help="Exit 1 when a finding is at or above this severity.",
+    case_sensitive=False,
+)
+FailOn = Annotated[Severity, _FAIL_ON]
+RunFailOn = Annotated[Severity | None, _FAIL_ON]
+"""As :data:`FailOn`; None (only from Python: `snapshot`) keeps findings out of the exit code."""
+Format = Annotated[
+    OutputFormat,
+    typer.Option("--format", "-f", envvar="FLEETAUDIT_FORMAT", help="Report format."),
+]
+Output = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="[FORMAT=]FILE",
+        help="Write the report to FILE (atomically) instead of stdout, in --format or in "
+        "FORMAT; repeatable, e.g. -o json=run.json -o prom=/var/lib/node_exporter/fa.prom "
+        "-o sarif=fa.sarif. '-' is stdout. A device or FIFO is written in place; a symlink "
+        f"keeps pointing at the replaced file. [env var: {OUTPUT_ENVVAR}, one target, "
+        "never split, so spaces are part of the path]",
+    ),
+]
+Database = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        envvar="FLEETAUDIT_DB",
+        help="History database [default: $XDG_STATE_HOME/fleetaudit/history.sqlite].",
+        dir_okay=False,
+    ),
+]
+PolicyFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        "-p",
+        envvar="FLEETAUDIT_POLICY",
+        help="Policy file [default: the built-in policies/default.yaml].",
+        dir_okay=False,
+    ),
+]
+AllowUnreachable = Annotated[
+    bool,
+    typer.Option(help="Hosts that could not be audited do not by themselves make exit 2."),
+]
+
+# --- collection: which hosts, how to connect, how long to wait -----------------------------
+
+Limit = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--limit",
+        "-l",
+        metavar="PATTERN",
+        help="Only hosts or groups matching this glob (repeatable, or comma-separated); "
+        "'!glob' excludes. A pattern that matches nothing is an error.",
+    ),
+]
+Concurrency = Annotated[
+    int,
+    typer.Option(
+        envvar="FLEETAUDIT_CONCURRENCY",
+        min=1,
+        max=MAX_CONCURRENCY,
+        metavar="N",
+        help="Hosts audited at once.",
+    ),
+]
+ConnectTimeout = Annotated[
+    float,
+    typer.Option(
+        min=0.1, metavar="SECONDS", help="Time allowed for TCP connect plus SSH handshake."
+    ),
+]
+CommandTimeout = Annotated[
+    float,
+    typer.Option(
+        min=0.1, metavar="SECONDS", help="Time allowed for the socket listing on each host."
+    ),
+]
+KnownHosts = Annotated[
+    list[Path] | None,
+    typer.Option(
+        metavar="FILE",
+        help="known_hosts file to trust (repeatable) [default: ~/.ssh/known_hosts].",
+    ),
+]
+AcceptNew = Annotated[
+    bool,
+    typer.Option(
+        "--accept-new",
+        help="Trust unknown host keys on first use, recording them in fleetaudit's own "
+        "known_hosts file; changed keys are still refused.",
+    ),
+]
+SshConfig = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE",
+        help="OpenSSH client config to honour instead of ~/.ssh/config (Host, HostName, "
+        "User, Port, IdentityFile, ProxyJump...); inventory values win over it.",
+        dir_okay=False,
+    ),
+]
+Insecure = Annotated[
+    bool,
+    typer.Option(
+        "--insecure-no-host-key-check",
+        help="Do not verify host keys at all. Every report says so. Never in production.",
+    ),
+]
+Samples = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=100,
+        metavar="N",
+        help="List each host's sockets N times over one connection; backlog and queue "
+        "rules then flag only what persists in every sample, and backlog findings show "
+        "how much the kernel's ListenOverflows/ListenDrops counters grew.",
+    ),
+]
+Interval = Annotated[float, typer.Option(min=0, metavar="SECONDS", help="Time between samples.")]
