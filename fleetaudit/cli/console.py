@@ -1,17 +1,19 @@
 """Messages and progress for humans, always on stderr; stdout is reserved for data.
 
 Colour and the progress bar appear only on a terminal and never when ``NO_COLOR`` is set;
-under cron (no TTY) fleetaudit prints nothing but the final one-line summary.
+under cron (no TTY) fleetaudit prints nothing but the final one-line summary, preceded by
+one line per status naming the hosts not audited (:func:`not_audited_lines`).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.report.escape import terminal_safe
 
@@ -33,6 +35,29 @@ def say(message: str) -> None:
 def error(message: str) -> None:
     """Print an error for the operator on stderr (escaped: it may quote remote text)."""
     print(f"fleetaudit: error: {terminal_safe(message)}", file=sys.stderr, flush=True)
+
+
+NAMES_SHOWN = 5
+"""Hosts named per status in :func:`not_audited_lines`: enough to act on in a cron mail,
+bounded for a fleet where hundreds fail at once (the report lists them all)."""
+
+
+def not_audited_lines(snapshots: Sequence[HostSnapshot]) -> list[str]:
+    """One line per status of the hosts not audited, with the count and the first
+    :data:`NAMES_SHOWN` names in report order: ``not audited: timeout 20 (h0021, h0022,
+    h0023, h0024, h0025 and 15 more)``. Printed just above the summary line, so the end of
+    a cron log (``tail -n 20``) says which hosts to look at; at most one line per status."""
+    named: dict[HostStatus, list[str]] = {}
+    for snapshot in snapshots:
+        if not snapshot.status.audited:
+            named.setdefault(snapshot.status, []).append(terminal_safe(snapshot.host))
+    return [_status_line(status, named[status]) for status in HostStatus if status in named]
+
+
+def _status_line(status: HostStatus, names: list[str]) -> str:
+    more = len(names) - NAMES_SHOWN
+    listed = ", ".join(names[:NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
+    return f"not audited: {status.value} {len(names)} ({listed})"
 
 
 class HostProgress:

@@ -25,17 +25,21 @@ def history(
     db: Database = None,
     limit: Annotated[int, typer.Option(min=1, help="How many runs to list.")] = 20,
 ) -> None:
-    """List the stored runs, newest first."""
+    """List the stored runs, newest first. "failed" counts the hosts that could not be
+    audited, "interrupted" those a stopped run (SIGINT/SIGTERM) did not finish."""
     with user_errors():
         from fleetaudit.history import HistoryStore, default_db_path
 
         with HistoryStore.open_read_only(db or default_db_path()) as store:
             rows = store.runs(limit)
         table = [
-            (r.id, r.started_at[:19], r.policy, r.hosts, r.hosts_failed, r.findings, r.exit_code)
+            (r.id, r.started_at[:19], r.policy, r.hosts, r.hosts_broken, r.hosts_interrupted,
+             r.findings, r.exit_code)
             for r in rows
-        ]
-        headers = ("run", "started (UTC)", "policy", "hosts", "failed", "findings", "exit")
+        ]  # fmt: skip
+        headers = (
+            "run", "started (UTC)", "policy", "hosts", "failed", "interrupted", "findings", "exit"
+        )  # fmt: skip
         print(tabulate(table, headers=headers, disable_numparse=True) if rows else "no runs yet")
 
 
@@ -70,13 +74,15 @@ def diff(
 
 def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
     """The diff of the two runs named: two files are compared as they are; a run of the
-    history is compared with its exit code, and a host it did not audit is compared with
-    the last earlier run that did (the history is opened read-only, and only when needed).
+    history is compared with its exit code, a host it did not audit is compared with the
+    last earlier run that did, and the status of a host it was stopped before finishing with
+    the last earlier run that finished it (the history is opened read-only, and only when
+    needed).
     """
     from fleetaudit.errors import InputError
     from fleetaudit.history import HistoryStore, default_db_path, diff_runs, load_run_file
-    from fleetaudit.history.diff import hosts_needing_baseline
-    from fleetaudit.history.earlier import baselines
+    from fleetaudit.history.diff import hosts_needing_baseline, hosts_needing_status
+    from fleetaudit.history.earlier import baselines, status_baselines
 
     for ref in (before, after):
         if ref is not None and _names_a_file(ref) and not Path(ref).is_file():
@@ -86,12 +92,16 @@ def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
     with HistoryStore.open_read_only(db or default_db_path()) as store:
         before, after = _default_refs(store, before, after)
         old, new = _load(store, before), _load(store, after)
+        # A file's run is not in the history: nothing earlier than it is known.
         earlier = (
             {} if _is_file(before) else baselines(store, old, hosts_needing_baseline(old, new))
         )
+        statuses = (
+            {} if _is_file(before) else status_baselines(store, old, hosts_needing_status(old, new))
+        )
         codes = [None if _is_file(ref) else store.exit_code(run.run_id)
                  for ref, run in ((before, old), (after, new))]  # fmt: skip
-        return diff_runs(old, new, earlier, (codes[0], codes[1]))
+        return diff_runs(old, new, earlier, (codes[0], codes[1]), statuses)
 
 
 def _default_refs(store: HistoryStore, before: str | None, after: str | None) -> tuple[str, str]:
@@ -153,8 +163,8 @@ def snapshot(
     review without a database; nothing is recorded in the history).
 
     Exit 0 when written (findings included); 2 on error, when a host could not be audited
-    (unless --allow-unreachable; the file is written all the same) or when no host was
-    audited at all.
+    (unless --allow-unreachable and the host could not be reached; the file is written
+    all the same) or when no host was audited at all.
     """
     # Taken first, so it holds exactly the parameters: all but the file go to run() as they
     # are, so an option added to both signatures cannot be forgotten here

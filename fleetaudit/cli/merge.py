@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from fleetaudit.cli.errors import user_errors
-from fleetaudit.cli.options import FailOn, Format, Output
+from fleetaudit.cli.options import AllowUnreachable, FailOn, Format, Output
 from fleetaudit.cli.output import check_reports
 from fleetaudit.cli.run import finish
 from fleetaudit.model.enums import Severity
@@ -23,9 +23,7 @@ def merge(
     format: Format = OutputFormat.JSON,
     output: Output = None,
     fail_on: FailOn = Severity.HIGH,
-    allow_unreachable: Annotated[
-        bool, typer.Option(help="As for `run`: failed hosts alone do not make exit 2.")
-    ] = False,
+    allow_unreachable: AllowUnreachable = False,
 ) -> None:
     """Merge shard reports into the report one unsharded run would have written, with the
     exit code that run would have had. Reports of `run --shard K/N` must be all N shards of

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from fleetaudit.cli.output import OUTPUT_ENVVAR
-from fleetaudit.model.enums import Severity
+from fleetaudit.model.enums import HostStatus, Severity
 from fleetaudit.report import OutputFormat
 
 # Defaults of the collection options (the same as AuditConfig's, which the library uses).
@@ -74,10 +74,17 @@ PolicyFile = Annotated[
         dir_okay=False,
     ),
 ]
+_NOT_REACHED = ", ".join(status.value for status in HostStatus if status.unreachable)
 AllowUnreachable = Annotated[
     bool,
-    typer.Option(help="Hosts that could not be audited do not by themselves make exit 2."),
+    typer.Option(
+        help=f"Hosts that could not be reached (status {_NOT_REACHED}) do not by themselves "
+        "make exit 2. Every other failure still does: an unknown or changed host key, a "
+        "refused key, an SSH error, a failed or unreadable listing.",
+    ),
 ]
+"""Shared by ``run``, ``snapshot`` and ``merge``; the statuses come from
+:attr:`HostStatus.unreachable`, so the help cannot drift from the rule."""
 
 # --- collection: which hosts, how to connect, how long to wait -----------------------------
 

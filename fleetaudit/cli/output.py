@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import shutil
 import stat
 import sys
 import tempfile
@@ -286,11 +287,16 @@ def write_reports(
     check_reports(default, outputs)
     for fmt, path in report_targets(default, outputs):
         formatter = fmt.formatter()
-        if isinstance(formatter, TableFormatter) and path is None and _colour_terminal():
-            formatter.colour = True
+        if isinstance(formatter, TableFormatter) and path is None and sys.stdout.isatty():
+            formatter.colour = _colour_terminal()
+            formatter.width = max(shutil.get_terminal_size().columns, _NARROWEST)
         if isinstance(formatter, PromFormatter):
             formatter.last_success = last_success
         write_report(formatter.pieces(run), path)
+
+
+_NARROWEST = 60
+"""Narrowest table width: a tiny terminal wraps, rather than squeezing words apart."""
 
 
 def _colour_terminal() -> bool:

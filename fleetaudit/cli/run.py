@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from fleetaudit.cli import options as opt
-from fleetaudit.cli.console import HostProgress, say
+from fleetaudit.cli.console import HostProgress, not_audited_lines, say
 from fleetaudit.cli.errors import failure_code, user_errors
 from fleetaudit.cli.inventory import InventoryArgument
 from fleetaudit.cli.options import Database, Format, Output, PolicyFile
@@ -66,7 +66,8 @@ def run(
 
     Exit codes: 0 clean (also a --shard that holds no host: merge judges the fleet); 1
     findings at or above --fail-on; 2 error: bad input, a host that could not be audited
-    (unless --allow-unreachable), or no host audited at all (even with
+    (unless --allow-unreachable and the host could not be reached: a changed host key or a
+    refused key is exit 2 even then), or no host audited at all (even with
     --allow-unreachable); 130 (SIGINT) or 143 (SIGTERM):
     stopped early, with a partial report and history record written (hosts not finished
     have status "interrupted"). A second signal stops at once. 141: stdout was a pipe
@@ -147,8 +148,9 @@ def finish(
     last_success: datetime | None = None,
 ) -> None:
     """Write the reports, ``record`` the run with the exit code the process really ends
-    with (2, not the verdict, when a report cannot be written), say one summary line on
-    stderr, and exit with the verdict."""
+    with (2, not the verdict, when a report cannot be written), say on stderr which hosts
+    were not audited (bounded, one line per status) and then one summary line, and exit
+    with the verdict. The summary stays the last line: scripts read it with ``tail -n 1``."""
     from fleetaudit.auditor import verdict
 
     code = exit_code(result, verdict(result, fail_on, allow_unreachable=allow_unreachable))
@@ -162,6 +164,8 @@ def finish(
         record(code)
     if result.interrupted_by is not None:
         say(f"interrupted by {result.interrupted_by}: {_partial(format, output)}")
+    for line in not_audited_lines(result.failed_hosts):
+        say(line)
     say(_summary_line(result, fail_on, allow_unreachable, code))
     raise typer.Exit(int(code))
 

@@ -95,6 +95,44 @@ class HostStatus(StrEnum):
         """True when the host's sockets were read and judged."""
         return self is HostStatus.OK
 
+    @property
+    def unreachable(self) -> bool:
+        """True when the host could not be *reached*: the network or the host was down, or
+        it did not answer in time. These are the only failures ``--allow-unreachable``
+        accepts: they come and go with outages, reveal nothing about the host, and cannot
+        be fixed by the auditor. The rest mean the host was reached and refused or failed
+        the audit (a changed key may be a man-in-the-middle), so they always make exit 2.
+        See ``_NOT_REACHED`` for the reasoning on each status."""
+        return self in _NOT_REACHED
+
+
+_NOT_REACHED = frozenset(
+    {
+        # DNS does not know the name: a host decommissioned or a resolver outage. Nothing
+        # answered, so nothing can be wrong with what it said.
+        HostStatus.UNRESOLVABLE,
+        # Refused, reset, no route: sshd or the host is down, or the network is.
+        HostStatus.UNREACHABLE,
+        # No answer in time (TCP connect, SSH login, the listing, or the host deadline): a
+        # host down behind a firewall that drops packets, or too loaded to answer. The
+        # audit saw no reply, so a timeout is an outage, not a verdict on the host.
+        HostStatus.TIMEOUT,
+        # The connection dropped mid-way (a reboot, a network flap): no reply to judge.
+        HostStatus.CONNECTION_LOST,
+    }
+)
+"""The statuses of a host the audit could not reach (:attr:`HostStatus.unreachable`).
+
+Never in it: ``host_key_unknown`` and ``host_key_changed`` (the host answered with a key
+fleetaudit cannot trust: a new host, a reinstall or a man-in-the-middle); ``auth_failed``
+(the audit key was refused or could not be read: auditing is broken until someone fixes
+it); ``ssh_error`` (the SSH exchange itself failed: misconfiguration, a protocol
+mismatch, or a fleetaudit bug); ``command_failed`` and ``parse_error`` (the host was
+reached but its listing failed or could not be read: a listener could hide there);
+``interrupted`` (the run was stopped, not the host: a shard report of a stopped run must
+not merge into a clean fleet).
+"""
+
 
 class Severity(StrEnum):
     """Finding severity, ordered; ``--fail-on`` compares against it."""
