@@ -11,6 +11,14 @@ make every finding it has in the newer run look new, and hide what went away mea
 The caller may therefore give, per such host, a :class:`Baseline`: the host as the last
 earlier run that audited it saw it. The host is then compared with that, and the diff
 says so.
+
+Likewise for statuses: ``interrupted`` means the older run was stopped before it finished
+the host, which says nothing about the host. Compared as it is, a stopped run followed by a
+night would list every host as ``interrupted -> ok`` and hide the host that broke tonight
+among hosts broken for weeks. The caller may give, per such host, a
+:class:`StatusBaseline`: the status the last earlier run that finished the host recorded.
+A host ``interrupted`` in the newer run is shown as such (``ok -> interrupted``): that run
+did not finish it, and the diff must not pretend it did.
 """
 
 from __future__ import annotations
@@ -53,6 +61,15 @@ class Baseline(NamedTuple):
     """The host's active findings in that run."""
 
 
+class StatusBaseline(NamedTuple):
+    """One host's status as the last earlier run that finished it (any status but
+    ``interrupted``) recorded it."""
+
+    run_id: str
+    started_at: datetime
+    status: HostStatus
+
+
 class HostChange(BaseModel):
     """One host's changes."""
 
@@ -66,6 +83,10 @@ class HostChange(BaseModel):
     compared_with: str | None = None
     """The earlier run the host was compared with, when the older run did not audit it."""
     compared_with_started_at: datetime | None = None
+    status_compared_with: str | None = None
+    """The earlier run ``status_before`` comes from, when the older run was stopped before
+    it finished the host (its status there was ``interrupted``)."""
+    status_compared_with_started_at: datetime | None = None
 
 
 class RunDiff(BaseModel):
@@ -80,6 +101,9 @@ class RunDiff(BaseModel):
     before_exit_code: int | None = None
     """None when unknown: a run read from a file does not record its exit code."""
     after_exit_code: int | None = None
+    before_interrupted_by: str | None = None
+    """``SIGTERM``/``SIGINT`` when that run was stopped early: it is partial."""
+    after_interrupted_by: str | None = None
     new_findings: tuple[Finding, ...]
     resolved_findings: tuple[Finding, ...]
     hosts: tuple[HostChange, ...]
@@ -96,16 +120,27 @@ def hosts_needing_baseline(before: RunResult, after: RunResult) -> set[str]:
     return {s.host for s in after.snapshots if s.status.audited} - audited_before
 
 
+def hosts_needing_status(before: RunResult, after: RunResult) -> set[str]:
+    """Hosts ``before`` was stopped before finishing that ``after`` lists with another
+    status: their status is to be compared with an earlier run's."""
+    stopped = {s.host for s in before.snapshots if s.status is HostStatus.INTERRUPTED}
+    return {s.host for s in after.snapshots if s.status is not HostStatus.INTERRUPTED} & stopped
+
+
 def diff_runs(
     before: RunResult,
     after: RunResult,
     baselines: Mapping[str, Baseline] | None = None,
     exit_codes: tuple[int | None, int | None] = (None, None),
+    statuses: Mapping[str, StatusBaseline] | None = None,
 ) -> RunDiff:
     """The changes from ``before`` to ``after``; a host in ``baselines`` that ``before``
-    did not audit is compared with its baseline instead."""
+    did not audit is compared with its baseline instead, and a host in ``statuses`` that
+    ``before`` was stopped before finishing has its status compared with that one."""
     needed = hosts_needing_baseline(before, after)
     used = {h: b for h, b in (baselines or {}).items() if h in needed}
+    stopped = hosts_needing_status(before, after)
+    status_used = {h: b for h, b in (statuses or {}).items() if h in stopped}
     old_hosts = {s.host: s for s in before.snapshots}
     new_hosts = {s.host: s for s in after.snapshots}
     compared = {**old_hosts, **{h: b.snapshot for h, b in used.items()}}
@@ -119,9 +154,13 @@ def diff_runs(
     changes = [
         change
         for name in sorted(old_hosts.keys() | new_hosts.keys())
-        if (change := _host_change(name, old_hosts.get(name), new_hosts.get(name), used.get(name)))
-        is not None
-    ]
+        if (
+            change := _host_change(
+                name, old_hosts.get(name), new_hosts.get(name), used.get(name),
+                status_used.get(name),
+            )
+        ) is not None
+    ]  # fmt: skip
     return RunDiff(
         before=before.run_id,
         after=after.run_id,
@@ -129,6 +168,8 @@ def diff_runs(
         after_started_at=after.started_at,
         before_exit_code=exit_codes[0],
         after_exit_code=exit_codes[1],
+        before_interrupted_by=before.interrupted_by,
+        after_interrupted_by=after.interrupted_by,
         new_findings=new_findings,
         resolved_findings=resolved,
         hosts=tuple(changes),
@@ -140,11 +181,18 @@ def _audited(old: HostSnapshot, new: HostSnapshot) -> bool:
 
 
 def _host_change(
-    name: str, old: HostSnapshot | None, new: HostSnapshot | None, baseline: Baseline | None
+    name: str,
+    old: HostSnapshot | None,
+    new: HostSnapshot | None,
+    baseline: Baseline | None,
+    status_baseline: StatusBaseline | None,
 ) -> HostChange | None:
-    """The change of host ``name``; its listeners are compared with ``baseline`` when given
-    (its status change is still the one between the two runs, which is what happened)."""
+    """The change of host ``name``; its listeners are compared with ``baseline`` when given,
+    its status with ``status_baseline`` when given (else with the older run's, even a
+    status that did not let it be audited: that is what happened)."""
     status_before = old.status if old is not None else None
+    if status_baseline is not None:
+        status_before = status_baseline.status
     status_after = new.status if new is not None else None
     reference = baseline.snapshot if baseline is not None else old
     added: tuple[ListenerKey, ...] = ()
@@ -163,4 +211,8 @@ def _host_change(
         removed_listeners=removed,
         compared_with=baseline.run_id if baseline is not None else None,
         compared_with_started_at=baseline.started_at if baseline is not None else None,
+        status_compared_with=status_baseline.run_id if status_baseline is not None else None,
+        status_compared_with_started_at=(
+            status_baseline.started_at if status_baseline is not None else None
+        ),
     )

@@ -1,13 +1,15 @@
 """What earlier runs in the history tell about the latest ones: the baseline of a host the
-older run of a diff did not audit, and when a run last audited every host."""
+older run of a diff did not audit, the status of a host it was stopped before finishing,
+and when a run last audited every host."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 
-from fleetaudit.history.diff import Baseline
+from fleetaudit.history.diff import Baseline, StatusBaseline
 from fleetaudit.history.store import HistoryStore
+from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import RunResult
 
 
@@ -23,6 +25,33 @@ def baselines(store: HistoryStore, older: RunResult, hosts: set[str]) -> dict[st
             found.update(_baselines(store.load_exact(run_id), hits))
             missing -= hits
     return found
+
+
+def status_baselines(
+    store: HistoryStore, older: RunResult, hosts: set[str]
+) -> dict[str, StatusBaseline]:
+    """Each of ``hosts`` with the status recorded by the latest run before ``older`` that
+    finished it (any status but ``interrupted``); hosts no such run lists are left out.
+    Reads only host statuses, and stops as soon as every host is found."""
+    missing, found = set(hosts), {}
+    for run_id, started_at, statuses in store.statuses_before(older):  # bounded by the runs
+        if not missing:
+            break
+        for host in missing & statuses.keys():
+            if (status := _finished(statuses[host])) is not None:
+                found[host] = StatusBaseline(run_id, started_at, status)
+        missing -= found.keys()
+    return found
+
+
+def _finished(stored: str) -> HostStatus | None:
+    """The status ``stored`` when it says how the host fared: None for ``interrupted``, and
+    for a status this version does not know (written by a newer one)."""
+    try:
+        status = HostStatus(stored)
+    except ValueError:
+        return None
+    return None if status is HostStatus.INTERRUPTED else status
 
 
 def last_full_success(path: Path) -> datetime | None:

@@ -10,6 +10,7 @@ from enum import StrEnum
 from tabulate import tabulate
 
 from fleetaudit.history.diff import HostChange, RunDiff
+from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.finding import Finding
 from fleetaudit.report.escape import terminal_safe
 from fleetaudit.report.markdown import md, md_code
@@ -47,11 +48,15 @@ def _finding_rows(
     ]
 
 
-def _facts(started_at: datetime, exit_code: int | None) -> str:
+def _facts(started_at: datetime, exit_code: int | None, interrupted_by: str | None) -> str:
     """When a run started and how it ended: a diff whose newer side is days old, or a run
-    that exited 2, must be visible as such."""
+    that exited 2 or was stopped half-way, must be visible as such."""
     code = "" if exit_code is None else f", exit {exit_code}"
-    return f"started {_utc(started_at)}{code}"
+    # A signal name (SIGTERM): anything else, from a crafted file, is dropped, so the text
+    # is safe on a terminal and in Markdown alike.
+    signal = "".join(ch for ch in interrupted_by or "" if ch.isascii() and ch.isalnum())
+    stopped = "" if interrupted_by is None else f", stopped by {signal or 'a signal'}"
+    return f"started {_utc(started_at)}{code}{stopped}"
 
 
 def _utc(when: datetime) -> str:
@@ -61,8 +66,14 @@ def _utc(when: datetime) -> str:
 def _sides(diff: RunDiff) -> tuple[tuple[str, str], tuple[str, str]]:
     """Each run's id and :func:`_facts`, older first."""
     return (
-        (diff.before, _facts(diff.before_started_at, diff.before_exit_code)),
-        (diff.after, _facts(diff.after_started_at, diff.after_exit_code)),
+        (
+            diff.before,
+            _facts(diff.before_started_at, diff.before_exit_code, diff.before_interrupted_by),
+        ),
+        (
+            diff.after,
+            _facts(diff.after_started_at, diff.after_exit_code, diff.after_interrupted_by),
+        ),
     )
 
 
@@ -72,6 +83,15 @@ def _host_lines(change: HostChange) -> list[str]:
         before = change.status_before.value if change.status_before else "(absent)"
         after = change.status_after.value if change.status_after else "(absent)"
         lines.append(f"status {before} -> {after}")
+    if (
+        change.status_compared_with not in (None, change.compared_with)
+        and change.status_compared_with_started_at is not None
+    ):
+        # The older run was stopped before finishing this host: "before" is from this run.
+        lines.append(
+            f"status compared with run {change.status_compared_with} of "
+            f"{_utc(change.status_compared_with_started_at)}, the last that finished it"
+        )
     if change.compared_with is not None and change.compared_with_started_at is not None:
         # The listeners below are against that run, not the older one of the diff.
         lines.append(
@@ -81,6 +101,28 @@ def _host_lines(change: HostChange) -> list[str]:
     lines += [f"+ {k.proto} {k.endpoint} {k.processes}" for k in change.new_listeners]
     lines += [f"- {k.proto} {k.endpoint} {k.processes}" for k in change.removed_listeners]
     return lines
+
+
+def _unknown_note(diff: RunDiff, quote: Callable[[str], str]) -> str | None:
+    """Why some hosts still read ``interrupted -> ...``: the older run was stopped before
+    finishing them and nothing earlier tells their status (a diff of two files consults no
+    history; ``exit_code`` is unknown exactly for a run read from a file)."""
+    hosts = [
+        c.host
+        for c in diff.hosts
+        if c.status_before is HostStatus.INTERRUPTED and c.status_after is not None
+    ]
+    if not hosts:
+        return None
+    where = (
+        "a file diff consults no history"
+        if diff.before_exit_code is None
+        else "no earlier run in the history finished them"
+    )
+    return (
+        f"{len(hosts)} host(s) read {quote('interrupted -> ...')}: the older run was "
+        f"stopped before finishing them and {where}, so their status before is unknown"
+    )
 
 
 def _table(diff: RunDiff) -> str:
@@ -105,7 +147,8 @@ def _table(diff: RunDiff) -> str:
             )
             for c in diff.hosts
         ]
-        sections.append("HOSTS\n" + "\n".join(blocks))
+        note = _unknown_note(diff, lambda text: f"'{text}'")
+        sections.append("HOSTS\n" + "\n".join(([terminal_safe(note)] if note else []) + blocks))
     return "\n\n".join(sections) + "\n"
 
 
@@ -130,6 +173,8 @@ def _markdown(diff: RunDiff) -> str:
             lines += ["| " + " | ".join(row) + " |" for row in _finding_rows(findings, md)]
     if diff.hosts:
         lines += ["", "### Hosts", ""]
+        if note := _unknown_note(diff, md_code):  # no text from the runs: nothing to escape
+            lines += [note, ""]
         for change in diff.hosts:
             lines.append(f"- **{md(change.host)}**")
             lines += [f"  - {md_code(line)}" for line in _host_lines(change)]

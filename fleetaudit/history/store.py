@@ -20,44 +20,10 @@ from typing import Any
 
 from fleetaudit.config import default_state_dir
 from fleetaudit.errors import HistoryError
+from fleetaudit.history.schema import MIGRATIONS
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import RunResult
 
-_MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE runs (
-        id TEXT PRIMARY KEY,
-        started_at TEXT NOT NULL,
-        finished_at TEXT NOT NULL,
-        policy TEXT NOT NULL,
-        fleetaudit_version TEXT NOT NULL,
-        hosts INTEGER NOT NULL,
-        hosts_failed INTEGER NOT NULL,
-        findings INTEGER NOT NULL,
-        exit_code INTEGER NOT NULL,
-        document BLOB NOT NULL
-    );
-    CREATE INDEX runs_by_time ON runs (started_at);
-    CREATE TABLE host_status (
-        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-        host TEXT NOT NULL,
-        status TEXT NOT NULL,
-        error TEXT,
-        PRIMARY KEY (run_id, host)
-    );
-    CREATE TABLE findings (
-        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-        host TEXT NOT NULL,
-        rule_id TEXT NOT NULL,
-        severity TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        waived INTEGER NOT NULL,
-        listener TEXT,
-        message TEXT NOT NULL
-    );
-    CREATE INDEX findings_by_fingerprint ON findings (fingerprint);
-    """,
-)
 _CANDIDATES = 10
 """Runs an ambiguous id's error message lists."""
 _TABLES = frozenset({"runs", "host_status", "findings"})
@@ -78,8 +44,18 @@ class RunRow:
     policy: str
     hosts: int
     hosts_failed: int
+    """Hosts not audited, those the run was stopped before finishing included (as stored
+    in ``runs.hosts_failed`` by every version)."""
     findings: int
     exit_code: int
+    hosts_interrupted: int
+    """Hosts the run was stopped (SIGINT/SIGTERM) before finishing: they say nothing about
+    the host, so ``history`` shows them apart from the hosts that really failed."""
+
+    @property
+    def hosts_broken(self) -> int:
+        """Hosts that failed for a reason of their own (not because the run was stopped)."""
+        return self.hosts_failed - self.hosts_interrupted
 
 
 class HistoryStore:
@@ -178,10 +154,12 @@ class HistoryStore:
         """The most recent runs, newest first."""
         if not self._ours:
             return []
+        # Counted from host_status, which every schema version has: no migration needed.
         rows = self._query(
-            "SELECT id, started_at, policy, hosts, hosts_failed, findings, exit_code "
+            "SELECT id, started_at, policy, hosts, hosts_failed, findings, exit_code, "
+            "(SELECT count(*) FROM host_status WHERE run_id = runs.id AND status = ?) "
             "FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
-            (limit,),
+            (HostStatus.INTERRUPTED.value, limit),
         )
         return [RunRow(*row) for row in rows]
 
@@ -219,17 +197,24 @@ class HistoryStore:
     def audited_before(self, older: RunResult) -> Iterator[tuple[str, set[str]]]:
         """The runs recorded before ``older``, newest first, each with the hosts it
         audited; read one run at a time, so a caller that stops early reads little."""
-        earlier = self._query(
-            "SELECT id FROM runs WHERE (started_at, id) < (?, ?) ORDER BY started_at DESC, id DESC",
-            (older.started_at.isoformat(), older.run_id),
-        )
         # HostStatus holds the rule; a status this version does not know was not audited
         audited = {status.value for status in HostStatus if status.audited}
-        for (run_id,) in earlier:
-            statuses = self._query(
-                "SELECT host, status FROM host_status WHERE run_id = ?", (run_id,)
-            )
-            yield run_id, {host for host, status in statuses if status in audited}
+        for run_id, _, statuses in self.statuses_before(older):
+            yield run_id, {host for host, status in statuses.items() if status in audited}
+
+    def statuses_before(self, older: RunResult) -> Iterator[tuple[str, datetime, dict[str, str]]]:
+        """The runs recorded before ``older``, newest first, each with when it started and
+        the status it recorded per host (as stored: a status written by a newer version
+        stays a string); read one run at a time, so a caller that stops early reads little.
+        """
+        earlier = self._query(
+            "SELECT id, started_at FROM runs WHERE (started_at, id) < (?, ?) "
+            "ORDER BY started_at DESC, id DESC",
+            (older.started_at.isoformat(), older.run_id),
+        )
+        for run_id, started_at in earlier:
+            rows = self._query("SELECT host, status FROM host_status WHERE run_id = ?", (run_id,))
+            yield run_id, datetime.fromisoformat(started_at), dict(rows)
 
     def last_full_success(self) -> datetime | None:
         """When the latest recorded run that audited every one of its hosts finished."""
@@ -285,7 +270,7 @@ class HistoryStore:
         all (a new, empty database); HistoryError for anything else, which is never altered.
         """
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(_MIGRATIONS):
+        if version > len(MIGRATIONS):
             raise HistoryError(
                 f"{self.path} was written by a newer fleetaudit (schema {version}); upgrade"
             )
@@ -304,5 +289,5 @@ class HistoryStore:
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
