@@ -44,9 +44,28 @@ class Finding(BaseModel):
         return self.waiver is not None and not self.waiver.expired
 
     @property
+    def headline(self) -> str:
+        """What is wrong, without the rule's explanation and fix that follow it in
+        ``message``: the part that differs from one finding of a rule to the next."""
+        what, marker, _ = self.message.partition(rule_reference(self.rule_id))
+        return f"{what}." if marker else self.message
+
+    @property
+    def explanation(self) -> str:
+        """The rule's description and fix as ``message`` gives them (after the headline);
+        empty for a message written otherwise."""
+        return self.message.partition(rule_reference(self.rule_id))[2]
+
+    @property
     def process(self) -> str:
         """The offending socket's owner, for display."""
         return self.socket.owner_label if self.socket is not None else ""
+
+
+def rule_reference(rule_id: str) -> str:
+    """What joins a finding's headline to its rule's explanation in the message
+    (``mysqld listens on 0.0.0.0:3306/tcp (any address). Rule 'mysql-loopback': ...``)."""
+    return f". Rule '{rule_id}': "
 
 
 def fingerprint(rule_id: str, host: str, socket: Socket | None, *extra: str) -> str:

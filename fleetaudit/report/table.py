@@ -1,11 +1,16 @@
 """The terminal report: hosts, findings by severity, fleet totals (tabulate).
 
-Every string that came from a host goes through :func:`terminal_safe` before printing.
+Every string that came from a host goes through :func:`terminal_safe` before printing, and
+none is cut silently: long findings are wrapped, and long host messages are printed whole
+in HOST DETAILS (see :mod:`fleetaudit.report.host_details`).
 """
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections import Counter
+from collections.abc import Sequence
 
 from tabulate import tabulate
 
@@ -14,11 +19,18 @@ from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import HostKeyPolicy, RunResult
 from fleetaudit.model.socket import Socket
+from fleetaudit.report import host_details
 from fleetaudit.report.escape import terminal_safe as safe
 from fleetaudit.report.interface import Formatter
 from fleetaudit.report.summary import Summary, host_keys_label, summarize
 
 _MAX_CELL = 200
+"""Longest short field (host, address, process): a longer one is garbage, not a name."""
+DEFAULT_WIDTH = 100
+"""Columns the report is wrapped to when the caller does not know the terminal's width."""
+_MIN_WRAP = 40
+"""Narrowest a wrapped message column gets, however wide the other columns are."""
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _cell(text: str | None) -> str:
@@ -40,19 +52,22 @@ _TOP_SERVICES = 5
 class TableFormatter(Formatter):
     """Plain-text tables for a human at a terminal. Severities are coloured only when
     ``colour`` is set (the CLI sets it for a terminal that allows it): files and mail get
-    plain text."""
+    plain text. Long messages are wrapped to ``width`` columns, never cut: their end is
+    often the part to act on."""
 
-    def __init__(self, colour: bool = False) -> None:
+    def __init__(self, colour: bool = False, width: int = DEFAULT_WIDTH) -> None:
         self.colour = colour
+        self.width = width
 
     def render(self, run: RunResult) -> str:
         """Warnings, hosts, findings, then totals."""
         summary = summarize(run)
         sections = [
             _warnings(run, summary),
-            _hosts_section(run.snapshots),
-            _findings_section(run.active_findings, self.colour),
-            _waived_section(tuple(f for f in run.findings if f.waived)),
+            _hosts_section(run.snapshots, self.width),
+            _findings_section(run.active_findings, self.colour, self.width),
+            _waived_section(tuple(f for f in run.findings if f.waived), self.width),
+            _rules_section(run.findings, self.width),
             _totals_section(run, summary),
         ]
         return "\n\n".join(s for s in sections if s) + "\n"
@@ -80,7 +95,11 @@ def _warnings(run: RunResult, summary: Summary) -> str:
     return "\n".join(lines)
 
 
-def _hosts_section(snapshots: tuple[HostSnapshot, ...]) -> str:
+def _hosts_section(snapshots: tuple[HostSnapshot, ...], width: int) -> str:
+    """The HOSTS table, its detail cells short, then HOST DETAILS with the full text of
+    every cell that was cut and of every host not audited."""
+    texts = [_host_detail(s) for s in snapshots]
+    details = host_details.collect(snapshots, texts)
     rows = [
         (
             _cell(s.host),
@@ -88,12 +107,14 @@ def _hosts_section(snapshots: tuple[HostSnapshot, ...]) -> str:
             s.tool.value if s.tool else "",
             s.privilege.value if s.privilege else "",
             len(s.listeners) if s.status is HostStatus.OK else "",
-            _cell(_host_detail(s)),
+            details.cell(position, text),
         )
-        for s in snapshots
+        for position, (s, text) in enumerate(zip(snapshots, texts, strict=True))
     ]
     headers = ("host", "status", "tool", "privilege", "listeners", "detail")
-    return "HOSTS\n" + tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+    table = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+    block = host_details.render(details, width)
+    return "HOSTS\n" + table + (f"\n\n{block}" if block else "")
 
 
 def _host_detail(snapshot: HostSnapshot) -> str:
@@ -116,7 +137,11 @@ def _severity(severity: Severity, colour: bool) -> str:
     return f"{_COLOURS[severity]}{label}{_RESET}" if colour else label
 
 
-def _findings_section(findings: tuple[Finding, ...], colour: bool = False) -> str:
+def _findings_section(
+    findings: tuple[Finding, ...], colour: bool = False, width: int = DEFAULT_WIDTH
+) -> str:
+    """One row per finding, saying what is wrong (wrapped, not cut); why that is wrong and
+    what to do is said once per rule, in RULES."""
     if not findings:
         return "FINDINGS\nnone"
     rows = [
@@ -127,23 +152,43 @@ def _findings_section(findings: tuple[Finding, ...], colour: bool = False) -> st
             _cell(f.socket.endpoint if f.socket else ""),
             _cell(f.socket.proto.value if f.socket else ""),
             _cell(f.process),
-            _cell(_with_expired_waiver(f)),
+            safe(_with_expired_waiver(f)),
         )
         for f in findings
     ]
     headers = ("severity", "host", "rule", "local address", "proto", "process", "message")
-    table = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+    table = _wrapped_table(rows, headers, width)
     return f"FINDINGS ({len(findings)})\n{table}"
+
+
+def _wrapped_table(rows: Sequence[tuple[str, ...]], headers: tuple[str, ...], width: int) -> str:
+    """A simple table whose last column is wrapped so that lines fit ``width`` columns
+    where the other columns leave room (never narrower than :data:`_MIN_WRAP`). Words are
+    never split (a rule id, path or address stays whole for copying and grepping); the
+    text is already escaped, so its only line breaks are the ones added here."""
+    # tabulate pads each header by 2 and separates columns by 2 spaces.
+    others = sum(
+        max(len(header) + 2, *(len(_ANSI.sub("", row[i])) for row in rows)) + 2
+        for i, header in enumerate(headers[:-1])
+    )
+    wrap = max(_MIN_WRAP, width - others)
+    wrapped = [(*row[:-1], _wrap(row[-1], wrap)) for row in rows]
+    return tabulate(wrapped, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+def _wrap(text: str, width: int) -> str:
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines)
 
 
 def _with_expired_waiver(finding: Finding) -> str:
     waiver = finding.waiver
     if waiver is None or not waiver.expired:
-        return finding.message
-    return f"[waiver expired {waiver.expires}: {waiver.reason}] {finding.message}"
+        return finding.headline
+    return f"[waiver expired {waiver.expires}: {waiver.reason}] {finding.headline}"
 
 
-def _waived_section(waived: tuple[Finding, ...]) -> str:
+def _waived_section(waived: tuple[Finding, ...], width: int = DEFAULT_WIDTH) -> str:
     if not waived:
         return ""
     rows = [
@@ -153,13 +198,27 @@ def _waived_section(waived: tuple[Finding, ...]) -> str:
             f.rule_id,
             _cell(f.socket.endpoint if f.socket else ""),
             str(f.waiver.expires) if f.waiver else "",
-            _cell(f.waiver.reason if f.waiver else ""),
+            safe(f.waiver.reason if f.waiver else ""),
         )
         for f in waived
     ]
     headers = ("severity", "host", "rule", "local address", "until", "reason")
-    table = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+    table = _wrapped_table(rows, headers, width)
     return f"WAIVED ({len(waived)}, not counted in the exit code)\n{table}"
+
+
+def _rules_section(findings: tuple[Finding, ...], width: int) -> str:
+    """Each rule that fired, once, with why it matters and the fix, as the findings'
+    messages give them: a fleet with 300 copies of one finding reads its advice once."""
+    explained: dict[str, str] = {}
+    for finding in findings:
+        if finding.explanation and finding.rule_id not in explained:
+            explained[finding.rule_id] = finding.explanation
+    entries = [
+        f"{rule_id}\n{textwrap.indent(_wrap(safe(text), width - 4), '    ')}"
+        for rule_id, text in explained.items()
+    ]
+    return "RULES (why each matters, and the fix)\n" + "\n".join(entries) if entries else ""
 
 
 def _top_services(run: RunResult) -> str:

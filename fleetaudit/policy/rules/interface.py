@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fleetaudit.model.enums import BindScope, Privilege, Severity, Tool
-from fleetaudit.model.finding import Finding, fingerprint
+from fleetaudit.model.finding import Finding, fingerprint, rule_reference
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.socket import Socket
 from fleetaudit.policy.matchers import invalid, owner_visible
@@ -74,7 +74,7 @@ class Rule(BaseModel, ABC):
 
         ``extra`` joins the fingerprint when one rule can report one socket several ways.
         """
-        message = f"{what}. Rule '{self.id}': {_sentence(self.description)}"
+        message = f"{what}{rule_reference(self.id)}{_sentence(self.description)}"
         if self.fix:
             message += f" Fix: {_sentence(self.fix)}"
         return Finding(
