@@ -20,6 +20,33 @@ _UNREACHABLE_ERRNOS = frozenset(
 )
 
 
+def connect_timeout(
+    where: str, seconds: float, connection: asyncssh.SSHClientConnection | None
+) -> TransportError:
+    """The timeout of a connection attempt, saying how far it got, because each stage
+    points at a different fault: no TCP answer (host down, packets dropped), a port that
+    accepts but sends no SSH banner (a hung sshd, or another program on the port), or an
+    SSH server that never finished the login (overloaded, or slow lookups on its side)."""
+    after = f"within {seconds:g}s (--connect-timeout)"
+    if connection is None:
+        what = (
+            f"connect to {where} timed out: no answer {after}; the host is down or a "
+            "firewall drops the packets"
+        )
+    elif not connection.get_extra_info("server_version"):
+        what = (
+            f"{where} accepted the TCP connection but sent no SSH banner {after}: a hung sshd, "
+            "or a program other than sshd on that port"
+        )
+    else:
+        banner = str(connection.get_extra_info("server_version"))[:80]
+        what = (
+            f"{where} ({banner}) did not finish the SSH login {after}: an overloaded sshd, "
+            "or slow lookups on its side (UseDNS, GSSAPI)"
+        )
+    return TransportError(HostStatus.TIMEOUT, what)
+
+
 def translate(exc: BaseException, *, where: str, phase: str) -> TransportError:
     """A :class:`TransportError` for ``exc`` raised while ``phase`` ("connect", "command")
     ran against ``where`` (``user@address:port``). Unknown exception types become

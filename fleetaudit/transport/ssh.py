@@ -22,7 +22,7 @@ from fleetaudit.errors import TransportError
 from fleetaudit.inventory.model import Host
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import HostKeyPolicy
-from fleetaudit.transport.errors import translate
+from fleetaudit.transport.errors import connect_timeout, translate
 from fleetaudit.transport.hostkeys import HostKeyBook
 from fleetaudit.transport.interface import CommandResult, Session, Transport
 from fleetaudit.transport.jump import JumpPool, JumpSpec
@@ -127,6 +127,9 @@ class SshTransport(Transport):
             if client.refusal is not None and self._book is not None:
                 message = self._book.refusal_message(client.refusal, where, client.offered)
                 raise TransportError(client.refusal, message) from None
+            if isinstance(exc, asyncssh.TimeoutError | TimeoutError):
+                seconds = options["connect_timeout"]
+                raise connect_timeout(where, seconds, client.connection) from None
             where = await self._config.described(where, address, options)
             raise translate(exc, where=where, phase="connect") from None
         return connection
@@ -208,6 +211,11 @@ class _Client(asyncssh.SSHClient):
         self.refusal: HostStatus | None = None
         self.offered: asyncssh.SSHKey | None = None
         """The key the server offered, for the refusal message's fingerprint."""
+        self.connection: asyncssh.SSHClientConnection | None = None
+        """Set once TCP (or the jump tunnel) is connected: how far a timed-out attempt got."""
+
+    def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
+        self.connection = conn
 
     def validate_host_public_key(
         self, host: str, addr: str, port: int, key: asyncssh.SSHKey

@@ -67,5 +67,6 @@ def test_blackholed_and_unresolvable_hosts_beside_a_healthy_one(
     hosts = {h["host"]: h for h in json.loads(report.read_text())["hosts"]}
     assert hosts["localhost"]["status"] == "ok"
     assert hosts["blackholed"]["status"] == "timeout"
+    assert "no answer within 2s (--connect-timeout)" in hosts["blackholed"]["error"]
     assert hosts["nowhere"]["status"] == "unresolvable"
     assert "does not resolve" in hosts["nowhere"]["error"]
