@@ -44,6 +44,16 @@ class Finding(BaseModel):
         return self.waiver is not None and not self.waiver.expired
 
     @property
+    def expired_waiver_note(self) -> str:
+        """``[waiver expired 2026-01-31: reason] `` when a waiver matched but has expired,
+        else empty: every report puts it before the message, so nobody reads a finding that
+        counts again as a new one (policies/README.md promises that every report says so)."""
+        waiver = self.waiver
+        if waiver is None or not waiver.expired:
+            return ""
+        return f"[waiver expired {waiver.expires}: {waiver.reason}] "
+
+    @property
     def headline(self) -> str:
         """What is wrong, without the rule's explanation and fix that follow it in
         ``message``: the part that differs from one finding of a rule to the next."""

@@ -182,10 +182,7 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _with_expired_waiver(finding: Finding) -> str:
-    waiver = finding.waiver
-    if waiver is None or not waiver.expired:
-        return finding.headline
-    return f"[waiver expired {waiver.expires}: {waiver.reason}] {finding.headline}"
+    return finding.expired_waiver_note + finding.headline
 
 
 def _waived_section(waived: tuple[Finding, ...], width: int = DEFAULT_WIDTH) -> str:
