@@ -47,8 +47,11 @@ def lint(
 
     Errors (exit 2) name the file, line and column. Warnings (exit 0): a policy with no
     rules or no coverage rule, a rule that repeats another, a selector or match that holds
-    for nothing, a host glob with an unclosed '[', an expired waiver, and with --inventory,
-    selectors naming no group or host of it.
+    for nothing (or for no socket its rule kind judges), a listener rule matching by process
+    without a port, a host glob with an unclosed '[', an expired waiver, with extends: a
+    base rule replaced by another kind and allowlists unioned with the base's, and with
+    --inventory, selectors (their not: too) naming no group, host or label of it or
+    selecting no host.
     """
     with user_errors():
         from fleetaudit.errors import PolicyError
@@ -56,6 +59,7 @@ def lint(
         from fleetaudit.policy import load_policy
         from fleetaudit.policy.lint import lint as lint_policy
         from fleetaudit.policy.loader import policy_document
+        from fleetaudit.report.summary import counted
         from fleetaudit.yamlsource import load_yaml
 
         policy = load_policy(file)
@@ -68,10 +72,12 @@ def lint(
             shown, doc = docs[warning.source]
             line, column = doc.position(warning.loc)
             print(f"{shown}:{line}:{column}: warning: {warning.message}")
-        say(
-            f"{file}: valid; {len(policy.rules)} rules, {len(policy.waivers)} waivers, "
-            f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'}"
+        counts = (
+            counted(len(policy.rules), "rule"),
+            counted(len(policy.waivers), "waiver"),
+            counted(len(warnings), "warning"),
         )
+        say(f"{file}: valid; " + ", ".join(counts))
 
 
 def say_lint_warnings(path: Path | None, policy: Policy) -> None:
@@ -117,9 +123,12 @@ def explain(
 ) -> None:
     """Show which rules apply to HOST and why; with CAPTURE, what each socket met."""
     with user_errors():
+        from fleetaudit.captures import unnamed_group_warnings
         from fleetaudit.policy.explain import explain_rules, explain_sockets
 
         rules = load_policy_or_default(policy)
+        for warning in unnamed_group_warnings(group or [], rules):
+            say(warning)
         snapshot, findings = _judge(host, capture, group or [], inventory, privileged, rules)
         lines = explain_rules(rules, snapshot)
         if capture is not None:

@@ -4,8 +4,11 @@ Loading already rejects every schema error with its line. Lint adds warnings abo
 waivers that are valid but cannot do what their author meant: a policy without rules (a
 gate that can never fail) or without a coverage rule (what the audit could not see then
 passes silently), a rule that repeats an earlier one, a selector or match that can
-never hold, a host glob fnmatch reads literally because it is malformed, a waiver that has
-expired, and, given an inventory, selectors that name no host or group of it.
+never hold (:mod:`fleetaudit.policy.lint_kinds`: a match asking for sockets its kind never
+judges, a process match no port stands in for), a host glob fnmatch reads literally because
+it is malformed, a waiver that has expired, what ``extends:`` changes silently
+(:mod:`fleetaudit.policy.lint_extends`), and, given an inventory, selectors that select no
+host of it or whose ``not:`` names nothing (:mod:`fleetaudit.policy.lint_inventory`).
 
 "Can never hold" is decided only where that is cheap and certain (an empty list, a ``not:``
 implied by the conditions of its own match); lint is no satisfiability solver, so its
@@ -14,12 +17,15 @@ silence is not proof that a match holds for something.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from fnmatch import fnmatchcase
 
 from fleetaudit.inventory.model import Inventory
+from fleetaudit.model.host import HostSnapshot
+from fleetaudit.policy.lint_extends import base_policy, extends_problems
+from fleetaudit.policy.lint_inventory import as_snapshots, selector_problems
+from fleetaudit.policy.lint_kinds import kind_problems, waiver_problem
 from fleetaudit.policy.matchers import ProcessMatch, SocketMatch
 from fleetaudit.policy.rules import AllowlistRule, CoverageRule, Rule
 from fleetaudit.policy.schema import Policy
@@ -44,6 +50,7 @@ class LintWarning:
 
 def lint(policy: Policy, today: date, inventory: Inventory | None = None) -> list[LintWarning]:
     """Every warning for ``policy``, in file order."""
+    hosts = None if inventory is None else as_snapshots(inventory)
     warnings: list[LintWarning] = []
     warnings.extend(_policy_warnings(policy))
     seen: dict[str, str] = {}
@@ -53,13 +60,28 @@ def lint(policy: Policy, today: date, inventory: Inventory | None = None) -> lis
         if body in seen:
             warnings.append(LintWarning(loc, f"rule {rule.id!r} repeats rule {seen[body]!r}"))
         seen.setdefault(body, rule.id)
-        problems = [*_selector_problems(rule.select, (*loc, "select")), *_rule_problems(rule, loc)]
+        problems = [
+            *_selector_problems(rule.select, (*loc, "select")),
+            *_rule_problems(rule, loc),
+            *kind_problems(rule, loc),
+        ]
+        if hosts is not None:
+            problems.extend(selector_problems(rule.select, hosts, (*loc, "select")))
         warnings.extend(LintWarning(at, f"rule {rule.id!r}: {text}") for at, text in problems)
-        if inventory is not None:
-            warnings.extend(_against_inventory(rule.id, rule.select, inventory, loc))
+    rules = {rule.id: rule for rule in policy.rules}
     for index, waiver in enumerate(policy.waivers):
-        warnings.extend(_waiver_warnings(waiver, ("waivers", index), today))
+        warnings.extend(_waiver_warnings(waiver, ("waivers", index), today, rules, hosts))
+    warnings.extend(_extends_warnings(policy, inventory))
     return [_in_its_file(policy, warning) for warning in warnings]
+
+
+def _extends_warnings(policy: Policy, inventory: Inventory | None) -> Iterator[LintWarning]:
+    """What the policy's own rules change in the base it extends without saying so."""
+    base = base_policy(policy)
+    if base is None or len(policy.rule_origins) != len(policy.rules):
+        return
+    for at, text in extends_problems(policy, base, inventory):
+        yield LintWarning(at, text)
 
 
 def _policy_warnings(policy: Policy) -> Iterator[LintWarning]:
@@ -104,15 +126,27 @@ def _rule_problems(rule: Rule, loc: Loc) -> Iterator[tuple[Loc, str]]:
         yield from _match_problems(match, (*loc, "match"))
 
 
-def _waiver_warnings(waiver: Waiver, loc: Loc, today: date) -> Iterator[LintWarning]:
+def _waiver_warnings(
+    waiver: Waiver,
+    loc: Loc,
+    today: date,
+    rules: Mapping[str, Rule],
+    hosts: tuple[HostSnapshot, ...] | None,
+) -> Iterator[LintWarning]:
     if today > waiver.expires:
         yield LintWarning(
             (*loc, "expires"),
             f"waiver for {waiver.rule!r} expired on {waiver.expires}; it no longer hides anything",
         )
     problems = list(_selector_problems(waiver.select, (*loc, "select")))
+    if hosts is not None:
+        problems.extend(selector_problems(waiver.select, hosts, (*loc, "select")))
     if waiver.match is not None:
         problems.extend(_match_problems(waiver.match, (*loc, "match")))
+        rule = rules.get(waiver.rule)
+        problem = None if rule is None else waiver_problem(rule, waiver.match)
+        if problem:
+            problems.append(((*loc, "match"), problem))
     for at, text in problems:
         yield LintWarning(at, f"waiver for {waiver.rule!r}: {text}")
 
@@ -198,25 +232,3 @@ def _process_within(narrow: ProcessMatch, wide: ProcessMatch) -> bool:
         and (narrow.regex.pattern, narrow.regex.flags) == (wide.regex.pattern, wide.regex.flags)
     )
     return same_regex and set(narrow.names) <= set(wide.names)
-
-
-def _against_inventory(
-    rule_id: str, select: HostSelector, inventory: Inventory, loc: Loc
-) -> list[LintWarning]:
-    groups = {group for host in inventory.hosts for group in host.groups}
-    names = [host.name for host in inventory.hosts]
-    warnings = [
-        LintWarning(
-            (*loc, "select", "groups"), f"rule {rule_id!r}: no group {group!r} in the inventory"
-        )
-        for group in select.groups or ()
-        if group not in groups
-    ]
-    warnings.extend(
-        LintWarning(
-            (*loc, "select", "hosts"), f"rule {rule_id!r}: {glob!r} matches no inventory host"
-        )
-        for glob in select.hosts or ()
-        if not any(fnmatchcase(name, glob) for name in names)
-    )
-    return warnings

@@ -4,8 +4,8 @@ The classic finding: ``mysqld`` on ``0.0.0.0:3306`` when the database must only 
 from the host itself (MySQL's ``bind-address``). A listener is a TCP LISTEN socket or an
 unconnected UDP socket. ``allow:`` lists what is acceptable:
 
-- a scope: ``loopback``, ``private``, ``link-local``, ``public`` (or ``any``, which makes
-  the rule accept every address);
+- a scope: ``loopback``, ``private``, ``link-local``, ``public``, or ``any``: a wildcard
+  address (``0.0.0.0``, ``::``, ``*``); allowing it does not allow specific addresses;
 - a CIDR: ``10.20.0.0/16``, ``fd00::/8`` (an IPv4-mapped IPv6 address counts as its IPv4
   address, ``localhost`` from a listing taken without ``-n`` as 127.0.0.1 or ::1; a
   wildcard is in no CIDR but ``0.0.0.0/0`` or ``::/0``); a CIDR with host bits
