@@ -7,10 +7,11 @@ the same listing differently.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fleetaudit.errors import CaptureError
 from fleetaudit.inventory import validate
@@ -19,6 +20,10 @@ from fleetaudit.lab.replies import RecordedHost
 from fleetaudit.model.enums import Tool
 from fleetaudit.parse import parse_capture
 from fleetaudit.transport import ReplayTransport, Responder
+
+if TYPE_CHECKING:
+    from fleetaudit.policy import Policy
+    from fleetaudit.policy.selectors import HostSelector
 
 _REPLY_MARK = "@@fleetaudit"
 _WIDE_NETSTAT = "netstat -tuanpeW"
@@ -115,6 +120,41 @@ def _not_in_inventory(
     if close:
         message += " (did you mean " + " or ".join(map(repr, close)) + "?)"
     return CaptureError(message + ("" if from_option else "; name the host with --host"), path=path)
+
+
+def unnamed_group_warnings(groups: Sequence[str], policy: Policy) -> list[str]:
+    """A warning for each ``--group`` that no rule or waiver of ``policy`` names (in
+    ``select:`` or its ``not:``), with the groups it does name and the closest of them.
+
+    A warning, not an error: ``--group`` states a fact about the host, and a host may well
+    be in a group the policy has no rule for (the same command line serves several
+    policies). But a typo (``dbb`` for ``db``) would otherwise skip every rule of that
+    group in silence, and the verdict would still look complete."""
+    named = sorted(_policy_groups(policy))
+    shown = ", ".join(named) if named else "none"
+    warnings = []
+    for group in dict.fromkeys(groups):  # each once, in the order given
+        if group in named:
+            continue
+        close = get_close_matches(group, named, n=3)
+        hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+        warnings.append(
+            f"warning: no rule or waiver of policy {policy.name!r} selects group {group!r}, "
+            f"so --group {group} changes nothing{hint}; the groups it names: {shown}"
+        )
+    return warnings
+
+
+def _policy_groups(policy: Policy) -> set[str]:
+    """Every group the selectors of ``policy``'s rules and waivers name."""
+    selectors = [r.select for r in policy.rules] + [w.select for w in policy.waivers]
+    return {g for select in selectors for g in _selector_groups(select)}
+
+
+def _selector_groups(select: HostSelector) -> Iterator[str]:
+    yield from select.groups or ()
+    if select.not_ is not None:  # "not in db" uses the group db as much as "in db" does
+        yield from _selector_groups(select.not_)
 
 
 def replay_transport(captures: Sequence[SavedCapture]) -> ReplayTransport:

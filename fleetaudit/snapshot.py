@@ -9,8 +9,9 @@ from typing import Any
 
 from fleetaudit.collect.runner import HostCapture
 from fleetaudit.errors import CaptureError
+from fleetaudit.inventory.model import TransportKind
 from fleetaudit.model.enums import HostStatus, Privilege, Tool
-from fleetaudit.model.host import HostSnapshot, QueuePair, socket_key
+from fleetaudit.model.host import CAPTURE_NOTE, HostSnapshot, QueuePair, socket_key
 from fleetaudit.model.socket import Socket
 from fleetaudit.parse import parse_capture
 
@@ -99,14 +100,25 @@ def _increase(capture: HostCapture, counter: str) -> int | None:
 
 
 def _privilege_note(capture: HostCapture) -> str | None:
+    """Why the host's listing was taken without privilege, in the terms of how it was taken:
+    the tool, sudo's refusal, become, or (for a saved capture) the missing --privileged."""
     reply = capture.reply
     if reply is None or reply.privilege is Privilege.ROOT:
         return None
     if reply.tool is Tool.PROC:
         return "neither ss nor netstat on the host: /proc/net names no processes"
+    if _replayed(capture):
+        return CAPTURE_NOTE  # its become and sudo are the replay's, not the operator's
     if reply.sudo_refused is not None:
         refusal = reply.sudo_refused.strip()
         return f"sudo -n refused ({refusal}); owners of other users' sockets unknown"
     if capture.host.become:
         return "no privilege; owners of other users' sockets unknown"
     return "become is off and the login user is not root; owners of other users' sockets unknown"
+
+
+def _replayed(capture: HostCapture) -> bool:
+    """True for a saved capture (``fleetaudit check``, ``policy explain``): an SSH host whose
+    listing came without any SSH connection, which only the replay transport does (a
+    ``transport: local`` host has no SSH either, but is a live host with a real login)."""
+    return capture.host_key_checked is None and capture.host.transport is TransportKind.SSH

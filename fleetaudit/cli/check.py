@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.options import FailOn, Format, Output, PolicyFile
 from fleetaudit.cli.output import check_reports
@@ -38,7 +39,8 @@ def check(
         typer.Option(
             metavar="GROUP",
             help="Group of the captured hosts, for rules that select groups (repeatable; "
-            "not with --inventory).",
+            "not with --inventory). A group no rule or waiver of the policy names is a "
+            "warning on stderr, with the groups it names.",
         ),
     ] = None,
     inventory: Annotated[
@@ -76,7 +78,7 @@ def check(
     with user_errors():
         check_reports(format, output)  # a bad -o fails before the work
         from fleetaudit.auditor import Auditor
-        from fleetaudit.captures import load_captures, replay_transport
+        from fleetaudit.captures import load_captures, replay_transport, unnamed_group_warnings
         from fleetaudit.config import AuditConfig
         from fleetaudit.inventory import load_inventory
         from fleetaudit.model.run import HostKeyPolicy
@@ -91,6 +93,8 @@ def check(
             wide=wide,
         )
         rules = load_judging_policy(policy)
+        for warning in unnamed_group_warnings(group or [], rules):
+            say(warning)
         # No SSH: the report says so rather than "strict" (replay hosts have no key).
         no_ssh = AuditConfig(host_key_policy=HostKeyPolicy.NOT_APPLICABLE)
         auditor = Auditor(no_ssh, transport=replay_transport(saved))

@@ -51,6 +51,14 @@ class LineError(BaseModel):
     reason: str
 
 
+CAPTURE_NOTE = (
+    "a saved capture, judged as taken without root since --privileged was not given; owners "
+    "of other users' sockets unknown"
+)
+"""The ``privilege_note`` of a saved capture judged without ``--privileged``: the coverage
+rule's advice then concerns how the capture was taken, not sudo rights of an audit user."""
+
+
 class HostSnapshot(BaseModel):
     """One host's sockets, or why they could not be read.
 

@@ -88,11 +88,20 @@ def _warnings(run: RunResult, summary: Summary) -> str:
     if summary.hosts_unprivileged:
         names = ", ".join(safe(n) for n in summary.hosts_unprivileged)
         lines.append(
-            f"NOTE: audited without root, socket owners partly unknown: {names} "
-            "(set become: true with passwordless sudo for ss; for saved captures taken as "
-            "root, pass --privileged)."
+            f"NOTE: audited without root, socket owners partly unknown: {names} {_root_hint(run)}."
         )
     return "\n".join(lines)
+
+
+def _root_hint(run: RunResult) -> str:
+    """How to get the owners the NOTE says are missing: saved captures (``check``, no SSH)
+    have no login or become to change, only how they were taken."""
+    if run.host_key_policy is HostKeyPolicy.NOT_APPLICABLE:
+        return "(take the captures as root, sudo ss -tuanpe, or pass --privileged if they were)"
+    return (
+        "(set become: true with passwordless sudo for ss; for saved captures taken as root, "
+        "pass --privileged)"
+    )
 
 
 def _hosts_section(snapshots: tuple[HostSnapshot, ...], width: int) -> str:
@@ -186,6 +195,8 @@ def _with_expired_waiver(finding: Finding) -> str:
 
 
 def _waived_section(waived: tuple[Finding, ...], width: int = DEFAULT_WIDTH) -> str:
+    """One row per waived finding with its waiver's end, ticket (where the risk was
+    accepted: what a reviewer looks up) and reason, the reason wrapped like a message."""
     if not waived:
         return ""
     rows = [
@@ -195,11 +206,12 @@ def _waived_section(waived: tuple[Finding, ...], width: int = DEFAULT_WIDTH) -> 
             f.rule_id,
             _cell(f.socket.endpoint if f.socket else ""),
             str(f.waiver.expires) if f.waiver else "",
+            _cell(f.waiver.ticket if f.waiver else ""),
             safe(f.waiver.reason if f.waiver else ""),
         )
         for f in waived
     ]
-    headers = ("severity", "host", "rule", "local address", "until", "reason")
+    headers = ("severity", "host", "rule", "local address", "until", "ticket", "reason")
     table = _wrapped_table(rows, headers, width)
     return f"WAIVED ({len(waived)}, not counted in the exit code)\n{table}"
 

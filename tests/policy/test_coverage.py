@@ -1,10 +1,14 @@
 """coverage: hosts the audit could not see completely are findings of their own."""
 
+from dataclasses import replace
+
 import pytest
 
+from fleetaudit.collect.reply import parse_reply
 from fleetaudit.model import LineError, Privilege, Severity, Tool
 from fleetaudit.policy import evaluate
-from tests.factories import snapshot, sock
+from fleetaudit.snapshot import build_snapshot
+from tests.factories import captured, snapshot, sock
 from tests.policy.builders import policy, unknown_owner
 
 COVERAGE = policy(
@@ -117,3 +121,30 @@ def test_root_ss_that_names_no_process_points_at_pid_namespaces() -> None:
     )
     assert "not a container that shares its network" in finding.message
     assert "sudo" not in finding.message and "Install ss" not in finding.message
+
+
+_UNPRIVILEGED_SS = (
+    "@@fleetaudit 1\n@@uid 1000\n@@tool ss\n@@command ss -tuanpe\n@@privilege unprivileged\n"
+    "@@output\nNetid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+    "tcp   LISTEN 0      128    0.0.0.0:22         0.0.0.0:*\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("transport", "key_checked", "remedy"),
+    [
+        ("ssh", None, "Take the capture as root (sudo ss -tuanpe), or pass --privileged"),
+        ("ssh", True, "Allow passwordless `sudo -n`"),  # a live host over SSH
+        ("local", None, "Allow passwordless `sudo -n`"),  # no SSH, but a real login
+    ],
+)
+def test_the_advice_fits_how_the_listing_was_taken(
+    transport: str, key_checked: bool | None, remedy: str
+) -> None:
+    """Only a replayed capture (an SSH host reached without SSH) is told about
+    --privileged; live hosts, local ones included, about sudo."""
+    reply = parse_reply(_UNPRIVILEGED_SS)
+    capture = replace(captured(reply, "h1", transport=transport), host_key_checked=key_checked)
+    [finding] = evaluate(build_snapshot(capture), COVERAGE)
+    assert remedy in finding.message
+    assert ("--privileged" in finding.message) is (remedy.startswith("Take"))

@@ -5,7 +5,9 @@ These gaps make the other rules' silence untrustworthy:
 - **Unprivileged audit** (``privilege: unprivileged`` or sockets whose owner is unknown):
   ``ss -p``/``netstat -p`` cannot name other users' processes, and ``/proc/net`` or a netstat
   without ``-p`` names none even for root, so process-based rules could not judge those
-  sockets (rules with a port fell back to it). Severity: ``severity``.
+  sockets (rules with a port fell back to it). Severity: ``severity``. For a saved capture
+  judged without ``--privileged`` the advice is about how it was taken (it had no login and
+  no become to fix).
 - **No host-key check**: the run skipped host-key verification for the host, so the listing
   may come from an impostor. Severity: ``host_key_severity``. Not raised for a saved capture
   (``host_key_checked`` None): no SSH connection was made, so no key was skipped.
@@ -26,9 +28,11 @@ from typing import Literal
 
 from fleetaudit.model.enums import Privilege, Severity
 from fleetaudit.model.finding import Finding
-from fleetaudit.model.host import HostSnapshot
+from fleetaudit.model.host import CAPTURE_NOTE, HostSnapshot
 from fleetaudit.policy.matchers import owner_visible
 from fleetaudit.policy.rules.interface import Rule, owner_gap
+
+_CAPTURE_REMEDY = "Take the capture as root (sudo ss -tuanpe), or pass --privileged if it was"
 
 
 class CoverageRule(Rule):
@@ -71,7 +75,9 @@ def _unprivileged(snapshot: HostSnapshot, unknown: int) -> str:
     if not gap.privilege:
         return f"{snapshot.host}: {gap.because}: {blind}. {gap.remedy}"
     why = f" ({snapshot.privilege_note})" if snapshot.privilege_note else ""
-    return f"{snapshot.host} was audited without privilege{why}: {blind}. {gap.remedy}"
+    # A capture had no login and no become: sudo rights for an audit user would not help.
+    remedy = _CAPTURE_REMEDY if snapshot.privilege_note == CAPTURE_NOTE else gap.remedy
+    return f"{snapshot.host} was audited without privilege{why}: {blind}. {remedy}"
 
 
 def _unread(snapshot: HostSnapshot) -> str:
