@@ -126,7 +126,23 @@ def _finding_row(finding: Finding) -> str:
         f"{' (waived)' if finding.waived else ''}</td>"
         f'<td><a href="#host-{h(finding.host)}">{h(finding.host)}</a></td>'
         f"<td>{h(finding.rule_id)}</td><td>{h(listener)}</td><td>{h(finding.process)}</td>"
-        f"<td>{h(finding.message)}</td></tr>"
+        f"<td>{_message(finding)}</td></tr>"
+    )
+
+
+def _message(finding: Finding) -> str:
+    """The message cell: an expired waiver is named before the message (the finding counts
+    again, and ``#q=expired`` finds it); a waiver in force follows it with its reason, ticket
+    and expiry, so the accepted risk can be judged from the page."""
+    note = finding.expired_waiver_note
+    expired = f'<span class="expired">{h(note.strip())}</span> ' if note else ""
+    waiver = finding.waiver
+    if not finding.waived or waiver is None:
+        return f"{expired}{h(finding.message)}"
+    ticket = f", ticket {h(waiver.ticket)}" if waiver.ticket else ""
+    return (
+        f'{h(finding.message)}<br><span class="waiver">Waived until {waiver.expires}{ticket}: '
+        f"{h(waiver.reason)}</span>"
     )
 
 

@@ -71,16 +71,16 @@ def test_json_report_is_written_a_host_at_a_time() -> None:
 
 def test_jsonl_has_one_object_per_host_and_finding() -> None:
     lines = [json.loads(line) for line in render(OutputFormat.JSONL).splitlines()]
-    assert [line["type"] for line in lines] == ["host", "host", "finding", "finding"]
+    assert [line["type"] for line in lines] == ["run", "host", "host", "finding", "finding"]
     assert {line["run_id"] for line in lines} == {"20261124T031500Z-abcdef"}
     assert [line["waived"] for line in lines if line["type"] == "finding"] == [False, True]
 
 
 def test_csv_defuses_formulas_and_keeps_every_finding() -> None:
     rows = list(csv.DictReader(io.StringIO(render(OutputFormat.CSV))))
-    assert len(rows) == 2
-    assert rows[1]["process"].startswith("'=HYPERLINK")
-    assert rows[1]["waived"] == "yes"
+    assert [row["severity"] for row in rows] == ["not-audited", "high", "high"]
+    assert rows[2]["process"].startswith("'=HYPERLINK")
+    assert rows[2]["waived"] == "yes"
 
 
 def test_markdown_escapes_remote_text() -> None:
@@ -88,8 +88,10 @@ def test_markdown_escapes_remote_text() -> None:
     assert text.startswith("## fleetaudit: 1 finding; 2 hosts, 1 audited\n")
     assert "\x1b" not in text and "<script>" not in text and "\\|" in text
     assert "### Hosts not audited" in text and "### Waived findings" in text
-    table_rows = [line for line in text.splitlines() if line.startswith("| high")]
-    assert all(line.count(" | ") == 5 for line in table_rows)  # no cell broke out
+    for section, columns in (("### Findings", 6), ("### Waived findings", 9)):
+        table = text.split(section, 1)[1].split("###", 1)[0]
+        table_rows = [line for line in table.splitlines() if line.startswith("| high")]
+        assert table_rows and all(line.count(" | ") == columns - 1 for line in table_rows)
 
 
 def test_sarif_results_rules_and_fingerprints() -> None:
@@ -97,12 +99,12 @@ def test_sarif_results_rules_and_fingerprints() -> None:
     assert document["version"] == "2.1.0"
     [sarif_run] = document["runs"]
     rules = sarif_run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == ["test-rule", "other"]
+    assert [r["id"] for r in rules] == ["test-rule", "other", "fleetaudit/host-not-audited"]
     assert rules[0]["properties"]["security-severity"] == "8.0"
     results = sarif_run["results"]
-    assert [r["level"] for r in results] == ["error", "error"]
+    assert [r["level"] for r in results] == ["error", "error", "error"]  # down1: not audited
     assert all(r["partialFingerprints"]["fleetaudit/v1"] for r in results)
-    assert all(r["ruleIndex"] == 0 for r in results)
+    assert [r["ruleIndex"] for r in results] == [0, 0, 2]
     assert "suppressions" not in results[0]
     assert results[1]["suppressions"][0]["justification"] == "ok"
 
@@ -111,8 +113,10 @@ def test_junit_suites_failures_and_errors() -> None:
     root = ET.fromstring(render(OutputFormat.JUNIT).split("\n", 1)[1])  # noqa: S314
     suites = {s.get("name"): s for s in root.iter("testsuite")}
     web, down = suites["web1"], suites["down1"]
-    assert (web.get("tests"), web.get("failures"), web.get("errors")) == ("2", "1", "0")
-    assert [c.get("name") for c in web.iter("testcase")] == ["test-rule", "other"]
+    assert [web.get(k) for k in ("tests", "failures", "errors", "skipped")] == ["4", "1", "0", "1"]
+    assert [c.get("name") for c in web.iter("testcase")] == [
+        "audit", "test-rule tcp/0.0.0.0:23", "test-rule tcp/0.0.0.0:24", "other"
+    ]  # fmt: skip
     assert down.get("errors") == "1" and "refused <b>" in down.find("testcase/error").get("message")
     assert "\x1b" not in render(OutputFormat.JUNIT)
 

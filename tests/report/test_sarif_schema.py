@@ -19,7 +19,7 @@ from fleetaudit.model.run import HostKeyPolicy, RuleInfo, RunResult, in_report_o
 from fleetaudit.policy.engine import evaluate
 from fleetaudit.policy.loader import parse_policy
 from fleetaudit.report import OutputFormat
-from fleetaudit.report.sarif import SCHEMA_URI
+from fleetaudit.report.sarif import HOSTS_BASE_ID, NOT_AUDITED_RULE, SCHEMA_URI
 from tests.factories import finding, run_result, snapshot, sock
 
 SCHEMA_FILE = Path(__file__).parent.parent / "fixtures" / "sarif" / "sarif-schema-2.1.0.json"
@@ -107,6 +107,21 @@ def results_of(document: dict[str, Any]) -> list[dict[str, Any]]:
     return results
 
 
+def finding_results(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The results that stand for findings (not the "host not audited" ones)."""
+    return [r for r in results_of(document) if r["ruleId"] != NOT_AUDITED_RULE]
+
+
+def host_of(result: dict[str, Any]) -> str:
+    """The host a result's physical location names (``hosts/HOST`` against the base id)."""
+    [location] = result["locations"]
+    artifact = location["physicalLocation"]["artifactLocation"]
+    assert artifact["uriBaseId"] == HOSTS_BASE_ID
+    uri: str = artifact["uri"]
+    assert uri.startswith("hosts/")
+    return uri.removeprefix("hosts/")
+
+
 def test_vendored_schema_is_the_oasis_sarif_2_1_0_schema() -> None:
     loaded = schema()
     jsonschema.Draft7Validator.check_schema(loaded)
@@ -179,21 +194,18 @@ def test_document_declares_the_schema_it_is_validated_against() -> None:
 
 def test_one_result_per_finding_in_order_with_the_finding_identity() -> None:
     run = pipeline_run()
-    results = results_of(render(run))
+    results = finding_results(render(run))
     assert len(results) == len(run.findings)
     for result, found in zip(results, run.findings, strict=True):
         assert result["ruleId"] == found.rule_id
-        assert result["message"]["text"] == found.message
+        assert result["message"]["text"] == found.expired_waiver_note + found.message
         assert result["partialFingerprints"] == {"fleetaudit/v1": found.fingerprint}
-        [location] = result["locations"]
-        assert (
-            location["physicalLocation"]["artifactLocation"]["uri"] == f"fleetaudit://{found.host}"
-        )
+        assert host_of(result) == found.host
 
 
 def test_level_maps_severity() -> None:
     run = pipeline_run()
-    results = results_of(render(run))
+    results = finding_results(render(run))
     for result, found in zip(results, run.findings, strict=True):
         assert result["level"] == LEVEL[found.severity], found.rule_id
         assert result["properties"]["severity"] == found.severity.value
@@ -206,7 +218,7 @@ def test_every_severity_has_its_level_on_results_and_rules(severity: Severity) -
     run = run_result((snapshot("web1", bad),), (finding("web1", bad, severity),), rules=(rule,))
     document = render(run)
     [result] = results_of(document)
-    [sarif_rule] = document["runs"][0]["tool"]["driver"]["rules"]
+    [sarif_rule, _not_audited] = document["runs"][0]["tool"]["driver"]["rules"]
     assert result["level"] == LEVEL[severity]
     assert sarif_rule["defaultConfiguration"]["level"] == LEVEL[severity]
     assert not schema_errors(document)
@@ -216,7 +228,7 @@ def test_every_result_points_at_its_rule() -> None:
     run = pipeline_run()
     document = render(run)
     rules = document["runs"][0]["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == [r.id for r in run.rules]
+    assert [r["id"] for r in rules] == [r.id for r in run.rules] + [NOT_AUDITED_RULE]
     assert len({r["id"] for r in rules}) == len(rules)
     for result in results_of(document):
         index = result["ruleIndex"]
@@ -227,7 +239,7 @@ def test_every_result_points_at_its_rule() -> None:
 def test_rule_metadata_comes_from_the_policy() -> None:
     run = pipeline_run()
     rules = render(run)["runs"][0]["tool"]["driver"]["rules"]
-    for sarif_rule, info in zip(rules, run.rules, strict=True):
+    for sarif_rule, info in zip(rules[:-1], run.rules, strict=True):
         assert sarif_rule["fullDescription"]["text"] == info.description
         assert sarif_rule["defaultConfiguration"]["level"] == LEVEL[info.severity]
         assert ("help" in sarif_rule) == bool(info.fix)
@@ -250,7 +262,7 @@ def test_partial_fingerprints_are_stable_across_renders_and_distinct_per_finding
 
 def test_waivers_become_accepted_suppressions_and_expired_ones_do_not() -> None:
     run = pipeline_run()
-    results = results_of(render(run))
+    results = finding_results(render(run))
     for result, found in zip(results, run.findings, strict=True):
         if found.waived:
             [suppression] = result["suppressions"]
@@ -261,10 +273,14 @@ def test_waivers_become_accepted_suppressions_and_expired_ones_do_not() -> None:
             assert "suppressions" not in result, found.rule_id
 
 
-def test_hosts_not_audited_are_not_results() -> None:
+def test_findings_are_on_audited_hosts_and_each_host_not_audited_has_one_result() -> None:
     results = results_of(render(pipeline_run()))
-    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
-    assert uris == {"fleetaudit://web1", "fleetaudit://app1"}
+    assert {host_of(r) for r in finding_results({"runs": [{"results": results}]})} == {
+        "web1",
+        "app1",
+    }
+    not_audited = [host_of(r) for r in results if r["ruleId"] == NOT_AUDITED_RULE]
+    assert sorted(not_audited) == ["down1", "odd1"]
 
 
 def test_hostile_text_survives_as_data_and_never_as_control_characters() -> None:
@@ -283,7 +299,7 @@ def test_hosts_not_audited_make_the_invocation_unsuccessful_and_are_named() -> N
     assert invocation["executionSuccessful"] is False
     notes = invocation["toolExecutionNotifications"]
     uris = {n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for n in notes}
-    assert uris == {"fleetaudit://down1", "fleetaudit://odd1"}
+    assert uris == {"hosts/down1", "hosts/odd1"}
     assert all(n["level"] == "error" and n["message"]["text"] for n in notes)
 
 

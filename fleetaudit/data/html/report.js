@@ -38,7 +38,17 @@
 
   filter.addEventListener("input", apply);
   severity.addEventListener("change", apply);
+  // A hand-typed link may hold a bare "%" (#q=100%): decoding it throws, and the raw text
+  // is then the best guess at what was meant.
+  function decoded(text) {
+    try {
+      return decodeURIComponent(text);
+    } catch (error) {
+      return text;
+    }
+  }
+
   const preset = /^#q=(.*)$/.exec(window.location.hash);
-  if (preset) filter.value = decodeURIComponent(preset[1]);
+  if (preset) filter.value = decoded(preset[1]);
   apply();
 })();
