@@ -26,6 +26,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from fleetaudit.cli.errors import StdoutError
 from fleetaudit.errors import InputError
 from fleetaudit.model.run import RunResult
 from fleetaudit.report import OutputFormat, TableFormatter
+from fleetaudit.report.jsonl import JsonLinesFormatter
 from fleetaudit.report.prom import PromFormatter
 
 OUTPUT_ENVVAR = "FLEETAUDIT_OUTPUT"
@@ -273,17 +275,28 @@ def check_reports(default: OutputFormat, outputs: Sequence[str] | None) -> None:
             check_writable(path)
 
 
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What the command knows about a run beyond its RunResult, for the formats that say it."""
+
+    exit_code: int | None = None
+    """The code the process exits with (the JSON Lines run record)."""
+    last_success: datetime | None = None
+    """When an earlier run audited every host of the inventory (from the history), for the
+    metrics, whose file each run replaces."""
+    whole_fleet: bool = True
+    """False for a run of part of the inventory (--limit, --shard): its success is not the
+    fleet's, so the metrics keep the history's last full success."""
+
+
 def write_reports(
     run: RunResult,
     default: OutputFormat,
     outputs: Sequence[str] | None,
-    *,
-    last_success: datetime | None = None,
+    facts: RunFacts = RunFacts(),  # noqa: B008 (frozen: one shared default is safe)
 ) -> None:
     """Render ``run`` once per target and write each (files atomically), after checking
-    every target first so that one bad target does not leave the others half updated.
-    ``last_success``: when an earlier run audited every host (from the history), for the
-    metrics, whose file each run replaces."""
+    every target first so that one bad target does not leave the others half updated."""
     check_reports(default, outputs)
     for fmt, path in report_targets(default, outputs):
         formatter = fmt.formatter()
@@ -291,7 +304,10 @@ def write_reports(
             formatter.colour = _colour_terminal()
             formatter.width = max(shutil.get_terminal_size().columns, _NARROWEST)
         if isinstance(formatter, PromFormatter):
-            formatter.last_success = last_success
+            formatter.last_success = facts.last_success
+            formatter.whole_fleet = facts.whole_fleet
+        if isinstance(formatter, JsonLinesFormatter):
+            formatter.exit_code = facts.exit_code
         write_report(formatter.pieces(run), path)
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,12 +15,16 @@ from fleetaudit.cli.console import HostProgress, not_audited_lines, say
 from fleetaudit.cli.errors import failure_code, user_errors
 from fleetaudit.cli.inventory import InventoryArgument
 from fleetaudit.cli.options import Database, Format, Output, PolicyFile
-from fleetaudit.cli.output import check_reports, report_targets, write_reports
+from fleetaudit.cli.output import RunFacts, check_reports, report_targets, write_reports
 from fleetaudit.cli.policy_source import load_judging_policy
 from fleetaudit.errors import ExitCode
 from fleetaudit.model.enums import Severity
 from fleetaudit.model.run import HostKeyPolicy, RunResult
 from fleetaudit.report import OutputFormat
+
+if TYPE_CHECKING:
+    from fleetaudit.history.coverage import Coverage
+    from fleetaudit.inventory import Host, Inventory
 
 
 def run(
@@ -81,7 +85,8 @@ def run(
         from fleetaudit.inventory import load_inventory, select_hosts
 
         check_reports(format, output)  # a bad -o must fail now, not after the audit
-        hosts = select_hosts(load_inventory(inventory), limit or [])
+        fleet = load_inventory(inventory)
+        hosts = select_hosts(fleet, limit or [])
         shard_of_run = None
         if shard is not None:
             from fleetaudit.shards import empty_shard_message, parse_shard, select_shard, shard_info
@@ -92,8 +97,9 @@ def run(
             if not hosts:  # fewer hosts than shards: exit 0 with an empty report for merge
                 say(empty_shard_message(index, count, selected))
         rules = load_judging_policy(policy)
+        covered = _coverage(inventory, fleet, hosts)
         # Read before the audit: a bad --db fails now, and this run is not recorded yet.
-        last_success = None if no_history else _last_full_success(db)
+        last_success = None if no_history else _last_full_success(db, covered.inventory)
         config = AuditConfig(
             concurrency=concurrency,
             connect_timeout=connect_timeout,
@@ -110,29 +116,42 @@ def run(
             result = auditor.run(hosts, rules)
         if shard_of_run is not None:
             result = result.model_copy(update={"shard": shard_of_run})
-        record = None if no_history else lambda code: _remember(result, code, db, keep_days)
+        record = (
+            None if no_history else lambda code: _remember(result, code, db, keep_days, covered)
+        )
         finish(
             result, format, output, fail_on, allow_unreachable,
-            record=record, last_success=last_success,
+            record=record, last_success=last_success, whole_fleet=covered.whole,
         )  # fmt: skip
 
 
-def _last_full_success(db: Path | None) -> datetime | None:
-    """When the history's latest run that audited every host finished (for the metrics)."""
+def _coverage(inventory: Path, fleet: Inventory, hosts: Sequence[Host]) -> Coverage:
+    """Which inventory the run is of, and whether ``hosts`` (after --limit and --shard)
+    are all of it: only such a run can count as auditing the whole fleet."""
+    from fleetaudit.history.coverage import coverage_of
+
+    return coverage_of(inventory, (h.name for h in fleet.hosts), (h.name for h in hosts))
+
+
+def _last_full_success(db: Path | None, inventory: str) -> datetime | None:
+    """When the history's latest run that audited every host of ``inventory`` finished
+    (for the metrics); --limit runs, shards and other inventories do not count."""
     from fleetaudit.history import default_db_path
     from fleetaudit.history.earlier import last_full_success
 
-    return last_full_success(db or default_db_path())
+    return last_full_success(db or default_db_path(), inventory)
 
 
-def _remember(result: RunResult, code: int, db: Path | None, keep_days: int | None) -> None:
-    """Record the run (one transaction) and apply the retention."""
+def _remember(
+    result: RunResult, code: int, db: Path | None, keep_days: int | None, covered: Coverage
+) -> None:
+    """Record the run (one transaction), with what it covered, and apply the retention."""
     from datetime import UTC, datetime
 
     from fleetaudit.history import HistoryStore, default_db_path
 
     with HistoryStore(db or default_db_path()) as store:
-        store.save(result, code)
+        store.save(result, code, covered)
         if keep_days is not None:
             store.prune(keep_days, datetime.now(UTC))
 
@@ -146,6 +165,7 @@ def finish(
     *,
     record: Callable[[int], None] | None = None,
     last_success: datetime | None = None,
+    whole_fleet: bool = True,
 ) -> None:
     """Write the reports, ``record`` the run with the exit code the process really ends
     with (2, not the verdict, when a report cannot be written), say on stderr which hosts
@@ -155,7 +175,8 @@ def finish(
 
     code = exit_code(result, verdict(result, fail_on, allow_unreachable=allow_unreachable))
     try:
-        write_reports(result, format, output, last_success=last_success)
+        facts = RunFacts(int(code), last_success, whole_fleet)
+        write_reports(result, format, output, facts)
     except BaseException as exc:
         if record is not None:
             record(failure_code(exc))

@@ -1,6 +1,6 @@
 """What earlier runs in the history tell about the latest ones: the baseline of a host the
 older run of a diff did not audit, the status of a host it was stopped before finishing,
-and when a run last audited every host."""
+and when a run last audited every host of an inventory."""
 
 from __future__ import annotations
 
@@ -54,13 +54,14 @@ def _finished(stored: str) -> HostStatus | None:
     return None if status is HostStatus.INTERRUPTED else status
 
 
-def last_full_success(path: Path) -> datetime | None:
-    """When the latest run recorded in the database at ``path`` that audited every one of
-    its hosts finished; None when there is none, or no database yet (the first run)."""
+def last_full_success(path: Path, inventory: str) -> datetime | None:
+    """When the latest run of ``inventory`` (an :func:`inventory_key`) recorded in the
+    database at ``path`` that selected and audited every one of its hosts finished; None
+    when there is none, or no database yet (the first run)."""
     if not path.is_file():
         return None
     with HistoryStore.open_read_only(path) as store:
-        return store.last_full_success()
+        return store.last_full_success(inventory)
 
 
 def _baselines(run: RunResult, hosts: set[str]) -> dict[str, Baseline]:

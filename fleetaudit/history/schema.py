@@ -1,7 +1,16 @@
 """The history database's schema: migration *n* (from 1) brings ``PRAGMA user_version``
-n - 1 to n. Append, never edit: databases in the field were made by the earlier ones."""
+n - 1 to n. Append, never edit: databases in the field were made by the earlier ones.
+Also how a database is recognised as fleetaudit's, and brought up to date."""
 
 from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from fleetaudit.errors import HistoryError
+
+_TABLES = frozenset({"runs", "host_status", "findings"})
+"""The tables every schema version has: how a fleetaudit database is recognised."""
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -37,4 +46,42 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX findings_by_fingerprint ON findings (fingerprint);
     """,
+    # 2: what the run covered (history/coverage.py), for "when a run last audited every
+    # host". NULL in runs recorded before: unknown, so they never count as a full audit.
+    """
+    ALTER TABLE runs ADD COLUMN inventory TEXT;
+    ALTER TABLE runs ADD COLUMN whole_inventory INTEGER;
+    """,
 )
+
+COVERAGE_SCHEMA = 2
+"""The first schema version whose runs record their :class:`Coverage`."""
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    """The database's ``PRAGMA user_version``: how many migrations it has had."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def check_schema(db: sqlite3.Connection, path: Path) -> bool:
+    """True when the file holds fleetaudit's tables, False when it holds no table at all
+    (a new, empty database); HistoryError for anything else, which is never altered."""
+    version = schema_version(db)
+    if version > len(MIGRATIONS):
+        raise HistoryError(f"{path} was written by a newer fleetaudit (schema {version}); upgrade")
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables and version == 0:
+        return False
+    if version == 0 or not _TABLES <= tables:
+        raise HistoryError(
+            f"{path} is not a fleetaudit history database (it holds other tables); "
+            "give another --db"
+        )
+    return True
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Apply the migrations the database has not had, each in its own transaction."""
+    version = schema_version(db)
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")

@@ -20,14 +20,13 @@ from typing import Any
 
 from fleetaudit.config import default_state_dir
 from fleetaudit.errors import HistoryError
-from fleetaudit.history.schema import MIGRATIONS
+from fleetaudit.history.coverage import Coverage
+from fleetaudit.history.schema import COVERAGE_SCHEMA, check_schema, migrate
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import RunResult
 
 _CANDIDATES = 10
 """Runs an ambiguous id's error message lists."""
-_TABLES = frozenset({"runs", "host_status", "findings"})
-"""The tables every schema version has: how a fleetaudit database is recognised."""
 
 
 def default_db_path() -> Path:
@@ -91,13 +90,13 @@ class HistoryStore:
 
     def _prepare(self, read_only: bool) -> bool:
         """Check the schema and, for writing, create or migrate it; whether it is ours."""
-        ours = self._check_schema()
+        ours = check_schema(self._db, self.path)
         if read_only:
             return ours
         # Only after the schema check: WAL mode is persistent, a change to the file.
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        migrate(self._db)
         return True
 
     @classmethod
@@ -118,12 +117,19 @@ class HistoryStore:
         """Close the database."""
         self._db.close()
 
-    def save(self, run: RunResult, exit_code: int) -> None:
-        """Store ``run`` in one transaction: all of it, or (on any error) nothing."""
+    def save(self, run: RunResult, exit_code: int, coverage: Coverage | None = None) -> None:
+        """Store ``run`` in one transaction: all of it, or (on any error) nothing.
+
+        ``coverage``: what the run selected; without it the run never counts as auditing
+        the whole fleet (see :meth:`last_full_success`)."""
         document = zlib.compress(run.model_dump_json().encode("utf-8"), 6)
+        inventory, whole = (coverage.inventory, int(coverage.whole)) if coverage else (None, None)
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                # Columns named: migrations add columns to runs.
+                "INSERT INTO runs (id, started_at, finished_at, policy, fleetaudit_version, "
+                "hosts, hosts_failed, findings, exit_code, document, inventory, "
+                "whole_inventory) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.run_id,
                     run.started_at.isoformat(),
@@ -135,6 +141,8 @@ class HistoryStore:
                     len(run.active_findings),
                     exit_code,
                     document,
+                    inventory,
+                    whole,
                 ),
             )
             db.executemany(
@@ -216,14 +224,18 @@ class HistoryStore:
             rows = self._query("SELECT host, status FROM host_status WHERE run_id = ?", (run_id,))
             yield run_id, datetime.fromisoformat(started_at), dict(rows)
 
-    def last_full_success(self) -> datetime | None:
-        """When the latest recorded run that audited every one of its hosts finished."""
-        if not self._ours:
-            return None
+    def last_full_success(self, inventory: str) -> datetime | None:
+        """When the latest recorded run of ``inventory`` (an :func:`inventory_key`) that
+        selected and audited every one of its hosts finished. Runs recorded without a
+        :class:`Coverage` (before schema 2, or saved without one) never count: they may
+        have been a ``--limit`` run or of another inventory."""
+        if not self._ours or self._query("PRAGMA user_version", ())[0][0] < COVERAGE_SCHEMA:
+            return None  # not migrated yet (read-only): no run records its coverage
         rows = self._query(
             "SELECT finished_at FROM runs WHERE hosts > 0 AND hosts_failed = 0 "
+            "AND whole_inventory = 1 AND inventory = ? "
             "ORDER BY started_at DESC, id DESC LIMIT 1",
-            (),
+            (inventory,),
         )
         return datetime.fromisoformat(rows[0][0]) if rows else None
 
@@ -264,30 +276,3 @@ class HistoryStore:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise HistoryError(f"history database {self.path}: {exc}") from exc
-
-    def _check_schema(self) -> bool:
-        """True when the file holds fleetaudit's tables, False when it holds no table at
-        all (a new, empty database); HistoryError for anything else, which is never altered.
-        """
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise HistoryError(
-                f"{self.path} was written by a newer fleetaudit (schema {version}); upgrade"
-            )
-        tables = {
-            row[0]
-            for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-        if not tables and version == 0:
-            return False
-        if version == 0 or not _TABLES <= tables:
-            raise HistoryError(
-                f"{self.path} is not a fleetaudit history database (it holds other tables); "
-                "give another --db"
-            )
-        return True
-
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")

@@ -25,11 +25,14 @@ def label(value: str) -> str:
 class PromFormatter(Formatter):
     """Findings by severity and rule, hosts by status, listeners by scope, timings."""
 
-    def __init__(self, last_success: datetime | None = None) -> None:
+    def __init__(self, last_success: datetime | None = None, whole_fleet: bool = True) -> None:
         self.last_success = last_success
         """When an earlier run last audited every host (from the history): written when
         this run did not, so that a ``time() - metric`` alert keeps counting instead of
         going silent on the very nights it is for."""
+        self.whole_fleet = whole_fleet
+        """False when the run covered part of the inventory (--limit, --shard): then even
+        a run that audited all its hosts leaves the last full success to the history."""
 
     def render(self, run: RunResult) -> str:
         """The metrics text."""
@@ -56,7 +59,8 @@ class PromFormatter(Formatter):
         out.append(f"fleetaudit_run_timestamp_seconds {run.finished_at.timestamp():.0f}")
         _family(out, "fleetaudit_run_success", "1 when every host was audited, else 0.")
         out.append(f"fleetaudit_run_success {0 if run.failed_hosts else 1}")
-        last = run.finished_at if not run.failed_hosts else self.last_success
+        full = self.whole_fleet and not run.failed_hosts
+        last = run.finished_at if full else self.last_success
         if last is not None:
             help_text = "When a run last audited every host."
             _family(out, "fleetaudit_last_success_timestamp_seconds", help_text)

@@ -10,6 +10,7 @@ import pytest
 
 from fleetaudit.errors import HistoryError
 from fleetaudit.history import HistoryStore, diff_runs
+from fleetaudit.history.schema import MIGRATIONS
 from fleetaudit.model.enums import HostStatus, Tool
 from fleetaudit.model.run import RunResult
 from tests.factories import T0, finding, run_result, snapshot, sock
@@ -43,7 +44,7 @@ def test_store_roundtrip_list_and_prune(tmp_path: Path) -> None:
             store.load("nope")
     with sqlite3.connect(db) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert raw.execute("SELECT count(*) FROM findings").fetchone()[0] == 1
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from fleetaudit.history import HistoryStore
+from fleetaudit.history.coverage import Coverage
 from fleetaudit.history.earlier import last_full_success
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import RunResult
@@ -14,6 +15,7 @@ from fleetaudit.report.prom import PromFormatter
 from tests.factories import T0, run_result, snapshot
 
 METRIC = "fleetaudit_last_success_timestamp_seconds"
+WHOLE = Coverage("/etc/fleetaudit/prod.yaml", whole=True)
 DOWN = snapshot("db1", status=HostStatus.UNREACHABLE, error="refused", tool=None, privilege=None)
 
 
@@ -33,13 +35,13 @@ def metric(text: str) -> int | None:
 
 def test_a_night_with_a_host_not_audited_reports_the_last_full_success(tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite"
-    assert last_full_success(db) is None  # no database yet: the first run
+    assert last_full_success(db, WHOLE.inventory) is None  # no database yet: the first run
     assert not db.exists(), "reading never creates the database"
     with HistoryStore(db) as store:
-        store.save(night(1, all_audited=True), 0)
-        store.save(night(2, all_audited=True), 1)
-        store.save(night(3, all_audited=False), 2)
-    last = last_full_success(db)
+        store.save(night(1, all_audited=True), 0, WHOLE)
+        store.save(night(2, all_audited=True), 1, WHOLE)
+        store.save(night(3, all_audited=False), 2, WHOLE)
+    last = last_full_success(db, WHOLE.inventory)
     assert last == night(2, all_audited=True).finished_at
     text = PromFormatter(last_success=last).render(night(4, all_audited=False))
     assert metric(text) == int(last.timestamp())
@@ -57,5 +59,5 @@ def test_a_full_success_reports_itself_and_no_history_means_no_metric() -> None:
 def test_an_empty_history_has_no_full_success(tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite"
     with HistoryStore(db) as store:
-        store.save(night(1, all_audited=False), 2)
-    assert last_full_success(db) is None
+        store.save(night(1, all_audited=False), 2, WHOLE)
+    assert last_full_success(db, WHOLE.inventory) is None
