@@ -62,6 +62,8 @@ def _walk(node: yaml.Node, loc: Loc, out: dict[Loc, int], source: str) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             child = (*loc, str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?")
+            if child in out and isinstance(key_node, yaml.ScalarNode):
+                _duplicate(key_node, child, out[child], source)
             out[child] = key_node.start_mark.line + 1
             _walk(value_node, child, out, source)
     elif isinstance(node, yaml.SequenceNode):
@@ -69,6 +71,19 @@ def _walk(node: yaml.Node, loc: Loc, out: dict[Loc, int], source: str) -> None:
             _walk(item, (*loc, index), out, source)
     elif isinstance(node, yaml.ScalarNode):
         check_date(node, loc, source, InventoryError)
+
+
+def _duplicate(key_node: yaml.ScalarNode, loc: Loc, first: int, source: str) -> None:
+    """Refuse a key given twice in one mapping: YAML keeps only the last one and Ansible
+    merely warns, so a host or variable defined twice would silently lose a definition."""
+    raise InventoryError(
+        f"duplicate key {key_node.value!r} (also on line {first}); YAML would silently keep "
+        "only the last one: merge the two entries",
+        path=source,
+        line=key_node.start_mark.line + 1,
+        column=key_node.start_mark.column + 1,
+        key=".".join(str(part) for part in loc),
+    )
 
 
 def variables(data: object, lines: dict[Loc, int], loc: Loc, source: str) -> Vars:

@@ -6,6 +6,8 @@ tree and variable precedence to this one structure, so the three formats cannot 
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass, field
 
 from fleetaudit.errors import InventoryError
@@ -102,6 +104,13 @@ class Tree:
 
 def host_pattern(text: str, tree: Tree, line: int | None) -> tuple[list[str], int | None]:
     """The names and optional port of an Ansible host pattern such as ``web[01:03]:2222``."""
+    if _is_ipv6(text):
+        raise tree.fail(
+            f"host {text!r}: an IPv6 address cannot be a host name here (names have no ':'); "
+            f"name the host and give the address as ansible_host, e.g. 'myhost ansible_host="
+            f"{text.lstrip('[').partition(']')[0]}'",
+            line,
+        )
     name, port = text, None
     head, sep, tail = text.rpartition(":")
     if sep and "]" not in tail:
@@ -112,3 +121,12 @@ def host_pattern(text: str, tree: Tree, line: int | None) -> tuple[list[str], in
         return expand_pattern(name), port
     except RangeError as exc:
         raise tree.fail(str(exc), line) from None
+
+
+def _is_ipv6(text: str) -> bool:
+    """True for an IPv6 address written as an Ansible host: ``::1``, ``[::1]``, ``[::1]:22``."""
+    bracketed = re.fullmatch(r"\[([^\]]*)\](?::[0-9]+)?", text)
+    try:
+        return ipaddress.ip_address(bracketed.group(1) if bracketed else text).version == 6
+    except ValueError:
+        return False

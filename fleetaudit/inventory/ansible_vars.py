@@ -1,20 +1,21 @@
 """Turn the Ansible connection variables of one host into fleetaudit settings.
 
 Only ``ansible_host``, ``ansible_port``, ``ansible_user``, ``ansible_ssh_private_key_file``,
-``ansible_become``, ``ansible_connection`` and the ProxyJump in ``ansible_ssh_common_args``
-are read; every other variable is ignored.
+``ansible_become``, ``ansible_connection`` and the jump host in ``ansible_ssh_args``,
+``ansible_ssh_common_args`` and ``ansible_ssh_extra_args`` (read as ssh reads them, see
+:mod:`.ansible_ssh_args`) are read; every other variable is ignored.
 Values are data: a Jinja template or a vault blob cannot be evaluated here and is refused
 with the file, line and variable, and the way to resolve it (``hint``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from fleetaudit.errors import InventoryError
 from fleetaudit.inventory import validate
+from fleetaudit.inventory.ansible_ssh_args import NO_JUMP, VARIABLES, JumpReader
 from fleetaudit.inventory.ansible_tree import Sourced, Vars
 from fleetaudit.inventory.model import TransportKind
 
@@ -23,9 +24,12 @@ class Vaulted:
     """A value encrypted with Ansible Vault (``!vault`` tag or ``__ansible_vault`` in JSON)."""
 
 
-_TRUE = frozenset({"yes", "true", "1"})
-_FALSE = frozenset({"no", "false", "0"})
-_SSH_CONNECTIONS = frozenset({"ssh", "smart", "paramiko"})
+# Ansible's booleans (module_utils.parsing.convert_bool), compared lower-cased.
+_TRUE = frozenset({"y", "yes", "on", "1", "true", "t"})
+_FALSE = frozenset({"n", "no", "off", "0", "false", "f"})
+_SSH_CONNECTIONS = frozenset({"ssh", "smart", "paramiko", "paramiko_ssh"})
+# Connection plugins may be named by their collection: ansible.builtin.ssh is ssh.
+_PLUGIN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 
 
 def _text(value: object) -> str:
@@ -45,26 +49,18 @@ def _port(value: object) -> int:
 def _become(value: object) -> bool:
     if isinstance(value, bool):
         return value
-    word = str(value).lower() if isinstance(value, str | int) else ""
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    word = value.strip().lower() if isinstance(value, str) else ""
     if word in _TRUE or word in _FALSE:
         return word in _TRUE
-    raise ValueError(f"{value!r} is not a boolean (yes/no/true/false/1/0)")
-
-
-_PROXY_JUMP = re.compile(r"(?:-o\s*ProxyJump[=\s]\s*|-J\s*)([^\s'\"]+)", re.IGNORECASE)
-
-
-def _jump(value: object) -> str | None:
-    """The ProxyJump of ``ansible_ssh_common_args`` (``-J X`` or ``-o ProxyJump=X``)."""
-    text = _text(value)
-    if "proxycommand" in text.lower():
-        raise ValueError("ProxyCommand is not supported (it runs a local command); use ProxyJump")
-    found = _PROXY_JUMP.search(text)
-    return validate.jump_host(found.group(1)) if found else None
+    raise ValueError(f"{value!r} is not a boolean (yes/no, on/off, true/false, 1/0)")
 
 
 def _transport(value: object) -> TransportKind:
     kind = _text(value)
+    for prefix in _PLUGIN_PREFIXES:
+        kind = kind.removeprefix(prefix)
     if kind == "local":
         return TransportKind.LOCAL
     if kind in _SSH_CONNECTIONS:
@@ -79,7 +75,6 @@ CONVERTERS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "ansible_ssh_private_key_file": ("key", lambda v: validate.key_path(_text(v))),
     "ansible_become": ("become", _become),
     "ansible_connection": ("transport", _transport),
-    "ansible_ssh_common_args": ("jump", _jump),
 }
 """Ansible variable -> (fleetaudit setting, converter raising ValueError)."""
 
@@ -98,7 +93,29 @@ def settings_of(variables: Vars, hint: str) -> tuple[dict[str, Any], dict[str, s
         except ValueError as exc:
             raise _error(sourced, str(exc)) from None
         origins[setting] = sourced.origin
+    jump = _jump(variables, hint)
+    if jump is not None:
+        settings["jump"], origins["jump"] = jump
     return settings, origins
+
+
+def _jump(variables: Vars, hint: str) -> tuple[str, str] | None:
+    """The jump host ssh would use given the host's ssh argument variables, and the origin
+    of the variable that gave it; None when they give none."""
+    reader = JumpReader()
+    found: tuple[str, str] | None = None
+    for var in VARIABLES:
+        sourced = variables.get(var)
+        if sourced is None:
+            continue
+        refuse_unevaluated(sourced, hint)
+        try:
+            if reader.read(_text(sourced.value)) and reader.jump is not None:
+                jump = reader.jump
+                found = (jump if jump == NO_JUMP else validate.jump_host(jump), sourced.origin)
+        except ValueError as exc:
+            raise _error(sourced, str(exc)) from None
+    return found
 
 
 def refuse_unevaluated(sourced: Sourced, hint: str) -> None:

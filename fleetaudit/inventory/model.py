@@ -31,7 +31,8 @@ class Host(BaseModel):
     user: str | None = None
     key: str | None = None
     jump: str | None = None
-    """A jump host ``[user@]host[:port]`` (ProxyJump) to reach this host through."""
+    """A jump host ``[user@]host[:port]`` (ProxyJump) to reach this host through; ``none``
+    (OpenSSH's word) means directly, even if ssh_config names a ProxyJump for the host."""
     become: bool = False
     transport: TransportKind = TransportKind.SSH
     groups: tuple[str, ...] = ()

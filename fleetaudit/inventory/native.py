@@ -13,6 +13,7 @@ ordered (parents first, then by name), so among them the later group wins as doc
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from typing import Any
 
 from pydantic import ValidationError
@@ -65,6 +66,23 @@ class _Resolver:
         self._depth: dict[str, int] = {}
         for name in self._groups:
             self._depth_of(name, ())
+        self._check_membership()
+
+    def _check_membership(self) -> None:
+        """Refuse a host's group that is not declared but looks like a declared one
+        (``wbe`` beside ``web``): that group's vars would silently not apply. Groups that
+        resemble none are tags (for --limit and policy selectors) and stay allowed;
+        declaring one under ``groups:`` (``wbe: {}``) makes a near-miss name deliberate."""
+        for name, entry in self._spec.hosts.items():
+            for index, group in enumerate(entry.groups if entry else ()):
+                close = get_close_matches(group, list(self._groups), n=1)
+                if group not in self._groups and close:
+                    self._fail(
+                        f"group {group!r} is not declared under groups: (did you mean "
+                        f"{close[0]!r}?); fix the name, or declare it ('{group}: {{}}') if it "
+                        "is a separate group",
+                        ("hosts", name, "groups", index),
+                    )
 
     def resolve(self) -> tuple[tuple[Host, ...], dict[str, dict[str, str]]]:
         """Every host in file order, and where each of its settings came from."""

@@ -1,29 +1,46 @@
-"""``--limit``: choose hosts by name or group glob, Ansible style."""
+"""``--limit``: choose hosts by name or group glob, with Ansible's pattern operators.
+
+Supported, with Ansible's meaning ("Patterns: targeting hosts and groups"): ``all`` (every
+host, as Ansible's implicit group), globs over host and group names, lists separated by
+``,`` or ``:``, ``&pattern`` (only hosts also matching it) and ``!pattern`` (not these).
+As in Ansible, the plain patterns are joined first, then narrowed by every ``&``, then the
+``!`` ones removed, whatever the order written; with only ``&``/``!`` patterns, the start is
+every host. Repeated ``--limit`` options add their patterns to one list.
+
+Refused with what to write instead, because a glob would read them differently from Ansible
+and select other hosts: ``~regex``, subscripts (``web[0]``, ``web[1:2]``, ``web[-1]``) and
+``@file``.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 from fleetaudit.errors import InventoryError
 from fleetaudit.inventory.model import Host, Inventory
 
+ALL = "all"
+# Ansible's subscript: NAME[N], NAME[N:M], NAME[N-M], NAME[:M], NAME[-N].
+_SUBSCRIPT = re.compile(r"(.+)\[(-?[0-9]+|[0-9]+[:-][0-9]*|:[0-9]*)\]")
+
 
 def select_hosts(inventory: Inventory, patterns: Sequence[str]) -> tuple[Host, ...]:
-    """Hosts matching any pattern and no ``!pattern``; patterns may be comma-separated.
+    """Hosts matching ``patterns`` (see the module docstring); every host without any.
 
-    A pattern is a glob over host names and group names (``web*``, ``db``, ``!db3``). A
-    pattern that matches nothing is an error, not an empty selection: at 3 a.m. a typo in
+    A pattern that matches nothing is an error, not an empty selection: at 3 a.m. a typo in
     ``--limit`` must not turn into a green run that audited nothing. An empty pattern (or
-    an empty item of a comma-separated one) is an error too: it is what an unset variable
-    in ``--limit "$GROUP"`` gives, and it must not widen the run to the whole fleet.
+    an empty item of a list) is an error too: it is what an unset variable in
+    ``--limit "$GROUP"`` gives, and it must not widen the run to the whole fleet.
     """
     if not patterns:
         return inventory.hosts
-    terms = [_term(term, pattern, inventory) for pattern in patterns for term in pattern.split(",")]
-    includes = [term for term in terms if not term.startswith("!")]
+    terms = [term for pattern in patterns for term in _terms(pattern, inventory)]
+    includes = [term for term in terms if term[0] not in "!&"]
+    narrows = [term[1:] for term in terms if term.startswith("&")]
     excludes = [term[1:] for term in terms if term.startswith("!")]
-    for pattern in (*includes, *excludes):
+    for pattern in (*includes, *narrows, *excludes):
         if not any(_matches(host, pattern) for host in inventory.hosts):
             raise InventoryError(
                 f"--limit {pattern!r} matches no host or group", path=inventory.source
@@ -32,6 +49,7 @@ def select_hosts(inventory: Inventory, patterns: Sequence[str]) -> tuple[Host, .
         host
         for host in inventory.hosts
         if (not includes or any(_matches(host, p) for p in includes))
+        and all(_matches(host, p) for p in narrows)
         and not any(_matches(host, p) for p in excludes)
     )
     if not chosen:
@@ -39,16 +57,53 @@ def select_hosts(inventory: Inventory, patterns: Sequence[str]) -> tuple[Host, .
     return chosen
 
 
+def _terms(pattern: str, inventory: Inventory) -> list[str]:
+    """The terms of one ``--limit`` value, split on ``,`` and ``:``; Ansible syntax that is
+    not supported, or an empty term, is an error naming ``pattern``."""
+    terms: list[str] = []
+    for item in pattern.split(","):
+        _refuse_unsupported(item.strip(), pattern, inventory)
+        terms.extend(_term(term, pattern, inventory) for term in item.split(":"))
+    return terms
+
+
+def _refuse_unsupported(item: str, pattern: str, inventory: Inventory) -> None:
+    """Refuse the Ansible pattern forms a glob would silently read another way."""
+    bare = item.lstrip("!&").strip()
+    if bare.startswith("~"):
+        problem = "Ansible regex patterns (~REGEX) are not supported; use globs ('web*')"
+    elif _SUBSCRIPT.fullmatch(bare):
+        problem = (
+            "Ansible subscripts (GROUP[N], GROUP[N:M]) are not supported; name the hosts, "
+            "or use a glob ('web0?', 'web*')"
+        )
+    elif bare.startswith("@"):
+        problem = "reading patterns from a file (@FILE) is not supported; give them to --limit"
+    else:
+        return
+    raise InventoryError(
+        f"--limit {pattern!r}: {problem}. Supported: globs, 'all', lists with ',' or ':' or "
+        "repeated --limit, '&glob' (also in), '!glob' (not in)",
+        path=inventory.source,
+    )
+
+
 def _term(term: str, pattern: str, inventory: Inventory) -> str:
-    """``term`` without surrounding spaces; an error naming ``pattern`` when it is empty."""
-    if not term.strip().removeprefix("!").strip():
+    """``term`` without spaces around it or after its ``!``/``&``; an error naming
+    ``pattern`` when it is empty."""
+    term = term.strip()
+    operator = term[:1] if term[:1] in ("!", "&") else ""
+    name = term[len(operator) :].strip()
+    if not name:
         raise InventoryError(
             f"--limit {pattern!r} contains an empty pattern (an unset variable?); name a host "
             "or group glob, or leave --limit out to audit every host",
             path=inventory.source,
         )
-    return term.strip()
+    return operator + name
 
 
 def _matches(host: Host, pattern: str) -> bool:
+    if pattern == ALL:
+        return True
     return fnmatchcase(host.name, pattern) or any(fnmatchcase(g, pattern) for g in host.groups)
