@@ -63,7 +63,9 @@ def list_hosts(
 ) -> None:
     """Print every resolved host: address, port, user, groups, and where each value came
     from (file:line, group_vars/..., default). Values the inventory leaves unset are shown
-    as ~/.ssh/config (or --ssh-config) resolves them for `run`, marked "(ssh_config)"."""
+    as ~/.ssh/config (or --ssh-config) resolves them for `run`, marked "(ssh_config)": the
+    address, port, user, key files (IdentityFile), and the jump host or ProxyCommand. A
+    broken ssh_config is an error (exit 2), as it is for `run` and OpenSSH."""
     with user_errors():
         from fleetaudit.config import check_utf8_text
         from fleetaudit.inventory import load_inventory, select_hosts
@@ -91,7 +93,13 @@ def check(inventory: InventoryArgument) -> None:
 
         resolved = load_inventory(inventory)
         groups = {group for host in resolved.hosts for group in host.groups}
-        say(f"{resolved.source}: valid; {len(resolved.hosts)} hosts, {len(groups)} groups")
+        from fleetaudit.report.summary import counted
+
+        hosts_text, groups_text = (
+            counted(len(resolved.hosts), "host"),
+            counted(len(groups), "group"),
+        )
+        say(f"{resolved.source}: valid; {hosts_text}, {groups_text}")
 
 
 class _Target(NamedTuple):
@@ -102,6 +110,11 @@ class _Target(NamedTuple):
     port: int
     user: str
     jump: str | None
+    keys: list[str]
+    """The key files offered: the inventory's ``key``, else ssh_config's IdentityFile
+    (empty: the ssh-agent and the default ~/.ssh/id_* keys)."""
+    proxy_command: str | None
+    """ssh_config's ProxyCommand when it is what ``run`` uses (no jump host wins over it)."""
 
 
 async def _targets(hosts: tuple[Host, ...], view: SshConfigView) -> dict[str, _Target]:
@@ -113,9 +126,15 @@ async def _targets(hosts: tuple[Host, ...], view: SshConfigView) -> dict[str, _T
             continue
         options: dict[str, object] = {"port": host.port, "username": host.user}
         target = await view.target(host.address, {k: v for k, v in options.items() if v})
-        if target is not None:
-            jump = host.jump or await view.jump_for(host.address)
-            targets[host.name] = _Target(*target, jump)
+        if target is None:
+            continue
+        resolved = view.resolve(host.address, host.port, host.user)
+        own = resolved.identity_files if resolved is not None else ()
+        jump = host.jump or (resolved.jump if resolved is not None else None)
+        direct = jump is None or jump.lower() == "none"  # OpenSSH: then ProxyCommand applies
+        command = resolved.proxy_command if resolved is not None and direct else None
+        keys = [host.key] if host.key else list(own)
+        targets[host.name] = _Target(*target, jump, keys, command)
     return targets
 
 
@@ -144,7 +163,7 @@ def _table(hosts: tuple[Host, ...], inventory: Inventory, targets: dict[str, _Ta
         }
         row = _row(host, origin, targets.get(host.name))
         rows.append([terminal_safe(cell) for cell in row])
-    headers = ["HOST", "ADDRESS", "PORT", "USER", "BECOME", "JUMP", "GROUPS"]
+    headers = ["HOST", "ADDRESS", "PORT", "USER", "KEY", "BECOME", "JUMP", "GROUPS"]
     return tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True)
 
 
@@ -155,18 +174,26 @@ def _row(host: Host, origin: dict[str, str], target: _Target | None) -> list[str
     address = _with_origin(host.address, origin.get("address"))
     if resolved.get("address", host.address) != host.address:
         address += f" -> {resolved['address']} (ssh_config)"
-    port = user = "-"
+    port = user = key = "-"
     if host.transport is TransportKind.SSH:
         me = getpass.getuser()
         port = _cell(host.port, origin.get("port"), resolved.get("port"), 22, "22 (ssh default)")
         user = _cell(host.user, origin.get("user"), resolved.get("user"), me, f"{me} (local user)")
+        files = ",".join(resolved.get("keys") or []) or None
+        key = _cell(host.key, origin.get("key"), files, None, "-")
+    jump = _cell(host.jump, origin.get("jump"), resolved.get("jump"), None, "-")
+    if "," in (resolved.get("jump") or ""):
+        jump += " refused by run: only one jump host is supported"
+    if resolved.get("proxy_command"):
+        jump = f"ProxyCommand {resolved['proxy_command']} (ssh_config)"
     return [
         host.name,
         address,
         port,
         user,
+        key,
         _with_origin("yes" if host.become else "no", origin.get("become")),
-        _cell(host.jump, origin.get("jump"), resolved.get("jump"), None, "-"),
+        jump,
         ",".join(host.groups) or "-",
     ]
 

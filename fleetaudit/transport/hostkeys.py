@@ -13,11 +13,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncssh
 
 from fleetaudit.errors import InputError
 from fleetaudit.model.enums import HostStatus
+
+if TYPE_CHECKING:
+    from fleetaudit.transport.sshconfig import SshConfigView
 
 
 class HostKeyBook:
@@ -88,6 +92,35 @@ class HostKeyBook:
         descriptor = os.open(self._learn_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(descriptor, "a", encoding="ascii") as stream:
             stream.write(line)
+
+
+def known_hosts_note(view: SshConfigView, address: str, status: HostStatus) -> str:
+    """For an unknown host key: what the host's ssh_config says about host keys that
+    fleetaudit does not follow. ``UserKnownHostsFile`` and ``StrictHostKeyChecking`` are
+    deliberately not honoured: one run trusts one set of keys, the files given with
+    ``--known-hosts`` (and the accept-new file), whatever each host's config says, so that
+    a ``Host *`` entry pointing at /dev/null with ``StrictHostKeyChecking no`` cannot
+    quietly turn verification off for part of the fleet."""
+    if status is not HostStatus.HOST_KEY_UNKNOWN or not view.says(
+        "userknownhostsfile", "stricthostkeychecking"
+    ):
+        return ""
+    resolved = view.resolve(address)
+    if resolved is None:
+        return ""
+    notes = []
+    if resolved.known_hosts_files:
+        files = " ".join(resolved.known_hosts_files)
+        notes.append(
+            f" ssh_config names UserKnownHostsFile {files} for this host; fleetaudit reads "
+            "only --known-hosts files: add it with --known-hosts if you trust it."
+        )
+    if resolved.strict_host_key_checking is not None:
+        notes.append(
+            f" ssh_config's StrictHostKeyChecking {resolved.strict_host_key_checking} is not "
+            "followed (use --accept-new or --insecure-no-host-key-check for the run)."
+        )
+    return "".join(notes)
 
 
 def _read(path: Path) -> str:

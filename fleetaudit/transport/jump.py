@@ -9,13 +9,15 @@ a channel on it, and the bastion's sshd has limits too).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncssh
 
 from fleetaudit.errors import TransportError
+from fleetaudit.model.enums import HostStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +94,59 @@ class JumpPool:
         for connection in self._connections.values():
             await connection.wait_closed()
         self._connections.clear()
+
+
+DEFAULT_IDENTITIES = ("id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk")
+"""The keys OpenSSH tries when the config names no IdentityFile (in ``~/.ssh``)."""
+
+
+def single_jump(text: str, where: str) -> JumpSpec:
+    """The one jump host ``text`` names; a ProxyJump chain (``a,b``) is refused, as the
+    inventory refuses it: asyncssh would follow it, but one shared connection per jump host
+    is what keeps a bastion from seeing thousands of logins."""
+    if "," in text:
+        raise TransportError(
+            HostStatus.SSH_ERROR,
+            f"{where}: ssh_config gives ProxyJump {text}: only one jump host is supported "
+            "(no ProxyJump chains)",
+        )
+    return JumpSpec.parse(text)
+
+
+def jump_of_jump(spec: JumpSpec, jump: str) -> str:
+    """Why a jump host that ssh_config sends through a jump host of its own is refused."""
+    if JumpSpec.parse(jump).address == spec.address:
+        return (
+            f"jump host {spec}: ssh_config sends the jump host through itself (ProxyJump in "
+            f"a 'Host *' entry?): exclude the jump host from that entry ('Host * !{spec.address}')"
+        )
+    return (
+        f"jump host {spec}: ssh_config gives it a jump host of its own ({jump}): only one jump "
+        "host is supported (no ProxyJump chains)"
+    )
+
+
+def jump_identities(own: Sequence[str], target_key: str | None) -> list[str]:
+    """The key files to offer a jump host when the target has a key of its own.
+
+    OpenSSH's ``-J`` logs in to the jump host with the jump host's own IdentityFile, never
+    the target's ``-i``; fleetaudit offered the target's key alone, which many bastions
+    accept. So: the jump host's IdentityFile first (the config says so explicitly), then
+    the target's key; without an IdentityFile, the target's key first (what worked until
+    now, before a bastion's MaxAuthTries runs out), then OpenSSH's default keys. Empty when
+    the target has no key: asyncssh then applies the jump host's config, or its default
+    keys, by itself. Missing files are skipped, as OpenSSH skips them."""
+    if target_key is None:
+        return []
+    home = Path("~/.ssh").expanduser()
+    if own:
+        candidates = [*own, target_key]
+    else:
+        candidates = [target_key, *(str(home / name) for name in DEFAULT_IDENTITIES)]
+    chosen: dict[Path, str] = {}
+    for path in candidates:
+        full = Path(path).expanduser()
+        # the target's key must be readable (its login says so if not); the others may be absent
+        if full not in chosen and (path == target_key or full.is_file()):
+            chosen[full] = path
+    return list(chosen.values())

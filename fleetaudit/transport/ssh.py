@@ -23,9 +23,15 @@ from fleetaudit.inventory.model import Host
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import HostKeyPolicy
 from fleetaudit.transport.errors import connect_timeout, translate
-from fleetaudit.transport.hostkeys import HostKeyBook
+from fleetaudit.transport.hostkeys import HostKeyBook, known_hosts_note
 from fleetaudit.transport.interface import CommandResult, Session, Transport
-from fleetaudit.transport.jump import JumpPool, JumpSpec
+from fleetaudit.transport.jump import (
+    JumpPool,
+    JumpSpec,
+    jump_identities,
+    jump_of_jump,
+    single_jump,
+)
 from fleetaudit.transport.sshconfig import SshConfigView
 from fleetaudit.transport.streams import read_capped
 
@@ -92,10 +98,12 @@ class SshTransport(Transport):
         cap = self._settings.max_output_bytes
         options = self._options(host.port, host.user, host.key, where)
         jump = host.jump or await self._config.jump_for(host.address)
-        if jump is None:
-            connection = await self._connect(host.address, options, where)
+        if jump is None or jump.lower() == "none":  # the inventory's "none": no jump at all
+            # ssh_config's ProxyJump is fleetaudit's to follow (above), never asyncssh's:
+            # asyncssh would prefer it to a ProxyCommand given before it, OpenSSH does not.
+            connection = await self._connect(host.address, {**options, "tunnel": None}, where)
             return _SshSession(connection, where, cap)
-        spec = JumpSpec.parse(jump)
+        spec = single_jump(jump, where)
         held = AsyncExitStack()
         opener = partial(self._connect_jump, spec, host.key)
         tunnel = await held.enter_async_context(self._jumps.through(spec, opener))
@@ -124,23 +132,35 @@ class SshTransport(Transport):
         try:
             connection, _ = await asyncssh.create_connection(lambda: client, address, **options)
         except Exception as exc:
+            # name the machine really connected to (an alias's HostName and Port)
+            where = await self._config.described(where, address, options)
             if client.refusal is not None and self._book is not None:
+                note = known_hosts_note(self._config, address, client.refusal)
                 message = self._book.refusal_message(client.refusal, where, client.offered)
-                raise TransportError(client.refusal, message) from None
+                raise TransportError(client.refusal, message + note) from None
             if isinstance(exc, asyncssh.TimeoutError | TimeoutError):
                 seconds = options["connect_timeout"]
                 raise connect_timeout(where, seconds, client.connection) from None
-            where = await self._config.described(where, address, options)
             raise translate(exc, where=where, phase="connect") from None
         return connection
 
     async def _connect_jump(
-        self, spec: JumpSpec, key_path: str | None
+        self, spec: JumpSpec, target_key: str | None
     ) -> asyncssh.SSHClientConnection:
-        """Log in to a jump host, with the first target's key unless ssh_config says
-        otherwise (asyncssh applies the config's IdentityFile for the jump host)."""
-        options = self._options(spec.port, spec.user, key_path, str(spec))
-        return await self._connect(spec.address, options, str(spec))
+        """Log in to a jump host as OpenSSH's ``-J`` does, with the jump host's own
+        ssh_config (HostName, Port, User, IdentityFile: asyncssh applies them), and then
+        with the target's key, which jump hosts accepted before fleetaudit read their own
+        IdentityFile (:func:`jump_identities`)."""
+        own = self._config.resolve(spec.address, spec.port, spec.user)
+        if own is not None and own.jump is not None:
+            raise TransportError(HostStatus.SSH_ERROR, jump_of_jump(spec, own.jump))
+        options = self._options(spec.port, spec.user, None, str(spec))
+        keys = jump_identities(own.identity_files if own else (), target_key)
+        if keys:
+            loaded = [self._loaded(path, str(spec)) for path in keys]
+            # an encrypted key (None) is left to the ssh-agent, which asyncssh also asks
+            options["client_keys"] = [key for key in loaded if key is not None]
+        return await self._connect(spec.address, {**options, "tunnel": None}, str(spec))
 
     def _options(
         self, port: int | None, user: str | None, key_path: str | None, where: str
@@ -153,10 +173,7 @@ class SshTransport(Transport):
         if user:
             options["username"] = user
         if key_path:
-            try:
-                key = self._private_key(key_path)
-            except (OSError, ValueError) as exc:
-                raise translate(exc, where=where, phase="connect") from None
+            key = self._loaded(key_path, where)
             if key is not None:
                 options["client_keys"] = [key]
             # else: an encrypted key; the ssh-agent holding it answers (asyncssh's default)
@@ -180,6 +197,13 @@ class SshTransport(Transport):
         elif settings.ssh_config is not None:
             options["config"] = [str(settings.ssh_config)]
         return options
+
+    def _loaded(self, key_path: str, where: str) -> asyncssh.SSHKey | None:
+        """:meth:`_private_key`, an unreadable key failing the login of ``where``."""
+        try:
+            return self._private_key(key_path)
+        except (OSError, ValueError) as exc:
+            raise translate(exc, where=where, phase="connect") from None
 
     def _private_key(self, path: str) -> asyncssh.SSHKey | None:
         """The key in ``path`` (read once per run), or None when it is encrypted and an

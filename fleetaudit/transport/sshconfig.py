@@ -1,58 +1,106 @@
 """What the run's OpenSSH client config does to a host, resolved only where it can matter.
 
-asyncssh applies ssh_config inside ``connect``; fleetaudit needs two answers from it before
-or after that: the ``ProxyJump`` of a host (so that hosts behind one jump host share one
-connection to it) and, after a failure, the ``user@host:port`` the config really connected
-to (``HostName``, ``Port``, ``User``). Resolving the config costs about a millisecond per
-host, so each answer is skipped when the config's text shows it cannot matter.
+asyncssh applies ssh_config inside ``connect``; fleetaudit needs answers from it before or
+after that: the ``ProxyJump`` of a host (so that hosts behind one jump host share one
+connection to it), a jump host's own ``IdentityFile``, and, after a failure, the
+``user@host:port`` the config really connected to (``HostName``, ``Port``, ``User``).
+Resolving the config costs about a millisecond per host, so each answer is skipped when the
+config's text shows it cannot matter.
+
+The file is checked once, when the view is made (:func:`check_ssh_config`): a broken
+ssh_config is the user's mistake and stops the run before it connects, as OpenSSH refuses
+it, instead of failing every host.
+
+Where OpenSSH and asyncssh differ, the view follows OpenSSH: ``ProxyCommand`` and
+``ProxyJump`` exclude each other, and the first one given wins (asyncssh would let
+ProxyJump win); ``ProxyJump none`` is no jump.
 """
 
 from __future__ import annotations
 
 import getpass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncssh
+from asyncssh.config import ConfigParseError, SSHClientConfig, SSHConfig
+
+from fleetaudit.transport.sshconfig_check import check_ssh_config
 
 # asyncssh's "not given" for config, port and username: () reads ~/.ssh/config
 _DEFAULT: tuple[()] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class HostConfig:
+    """What the config makes of one address (explicit port and user winning)."""
+
+    host: str
+    port: int
+    user: str
+    jump: str | None = None
+    """The ProxyJump that wins (None: none, ``ProxyJump none``, or a ProxyCommand won)."""
+    proxy_command: str | None = None
+    identity_files: tuple[str, ...] = ()
+    known_hosts_files: tuple[str, ...] = ()
+    """``UserKnownHostsFile``: fleetaudit does not read these (see :mod:`.hostkeys`)."""
+    strict_host_key_checking: str | None = None
+
+
 class SshConfigView:
-    """The run's ssh_config (``path``, or ``~/.ssh/config``; none when ``use`` is False)."""
+    """The run's ssh_config (``path``, or ``~/.ssh/config``; none when ``use`` is False).
+    Raises :class:`~fleetaudit.errors.InputError` when the file is broken."""
 
     def __init__(self, use: bool, path: Path | None) -> None:
         text = _config_text(use, path)
-        self._config: list[str] | tuple[()] = [str(path)] if path else _DEFAULT
+        if text:
+            check_ssh_config(path or Path("~/.ssh/config").expanduser())
+        self._config: list[str] | tuple[()] = [] if not use else [str(path)] if path else _DEFAULT
         self._may_jump = "proxyjump" in text or "include" in text
         self._may_redirect = any(
             word in text for word in ("hostname", "port", "user", "include", "match")
         )
         self.sets_ciphers = "ciphers" in text or "include" in text
         """Whether it may choose the ciphers (fleetaudit's own list is then not imposed)."""
-        self._jumps: dict[str, str | None] = {}
+        self._resolved: dict[tuple[str, int | None, str | None], HostConfig | None] = {}
+        self._text = text
 
     async def jump_for(self, address: str) -> str | None:
         """The ProxyJump the config gives ``address``, if any (resolved once per address)."""
         if not self._may_jump:
             return None
-        if address not in self._jumps:
-            resolved = await _resolve(self._config, address, {})
-            tunnel = getattr(resolved, "tunnel", None)
-            self._jumps[address] = tunnel if isinstance(tunnel, str) else None
-        return self._jumps[address]
+        resolved = self.resolve(address)
+        return resolved.jump if resolved is not None else None
+
+    def resolve(
+        self, address: str, port: int | None = None, user: str | None = None
+    ) -> HostConfig | None:
+        """The config's reading of ``address`` (None when it cannot be read: connecting
+        reports why); cached, as every host behind a jump asks about the same jump."""
+        key = (address, port, user)
+        if key not in self._resolved:
+            self._resolved[key] = _resolve(self._config, address, port, user)
+        return self._resolved[key]
+
+    def says(self, *words: str) -> bool:
+        """Whether the config may set any of ``words`` (lower-case option names)."""
+        return any(word in self._text for word in (*words, "include"))
 
     async def target(self, address: str, options: dict[str, Any]) -> tuple[str, int, str] | None:
         """The ``(host, port, user)`` the config makes of ``address`` connected with
         ``options`` (the inventory's ``port``/``username`` win over the config); None when
         the config cannot be read (connecting reports why)."""
-        if not self._may_redirect:
-            return address, options.get("port", 22), options.get("username", getpass.getuser())
-        resolved = await _resolve(options.get("config", self._config), address, options)
+        port, user = options.get("port"), options.get("username")
+        other = options.get("config", self._config)
+        if other and list(other) != list(self._config):  # a config of the caller's own
+            resolved = _resolve(list(other), address, port, user)
+        elif not self._may_redirect:
+            return address, port or 22, user or getpass.getuser()
+        else:
+            resolved = self.resolve(address, port, user)
         if resolved is None:
             return None
-        return resolved.host, resolved.port, resolved.username
+        return resolved.host, resolved.port, resolved.user
 
     async def described(self, where: str, address: str, options: dict[str, Any]) -> str:
         """``where`` (what the inventory says), plus the ``user@host:port`` the config made
@@ -69,24 +117,70 @@ class SshConfigView:
         return f"{where} ({user}@{shown}:{port} by ssh_config)"
 
 
-async def _resolve(
-    config: list[str] | tuple[()], address: str, options: dict[str, Any]
-) -> asyncssh.SSHClientConnectionOptions | None:
-    """asyncssh's reading of the config for ``address`` (with the connection's explicit
-    port and user), or None when the config cannot be read: the connection reports that."""
+class _Resolver(SSHClientConfig):
+    """asyncssh's reading of a client config, with OpenSSH's rule that ``ProxyCommand``
+    and ``ProxyJump`` exclude each other (the first wins; ``ProxyJump none`` does not
+    count) and ``StrictHostKeyChecking`` kept, to be named in host-key messages."""
+
+    def _set_proxy_command(self, option: str, args: list[str]) -> None:
+        if self._options.get("ProxyJump"):
+            args.clear()
+        else:
+            SSHConfig._set_string(self, option, args)
+
+    def _set_proxy_jump(self, option: str, args: list[str]) -> None:
+        if "ProxyCommand" in self._options:
+            args.clear()
+        else:
+            SSHConfig._set_string(self, option, args)
+
+    _handlers = {
+        **SSHClientConfig._handlers,
+        "proxycommand": ("ProxyCommand", _set_proxy_command),
+        "proxyjump": ("ProxyJump", _set_proxy_jump),
+        "stricthostkeychecking": ("StrictHostKeyChecking", SSHConfig._set_string),
+    }
+
+
+def _resolve(
+    config: list[str] | tuple[()], address: str, port: int | None, user: str | None
+) -> HostConfig | None:
+    """The config for ``address``; None when it cannot be read (the connection says why)."""
+    paths = config if config != _DEFAULT else _default_paths()
+    local = getpass.getuser()
     try:
-        resolved: asyncssh.SSHClientConnectionOptions
-        resolved = await asyncssh.SSHClientConnectionOptions.construct(
-            config=config,
-            host=address,
-            port=options.get("port", _DEFAULT),
-            username=options.get("username", _DEFAULT),
-            known_hosts=None,
-            client_keys=None,
+        read = _Resolver.load(
+            None, paths, False, False, False, local, user or _DEFAULT, address, port or _DEFAULT
         )
-    except (OSError, ValueError, asyncssh.Error):
+    except (OSError, ValueError, ConfigParseError):
         return None
-    return resolved
+    return HostConfig(
+        host=str(read.get("Hostname", address)),
+        port=port or _number(read.get("Port")) or 22,
+        user=str(user or read.get("User") or local),
+        jump=_text(read.get("ProxyJump")),
+        proxy_command=_text(read.get("ProxyCommand")),
+        identity_files=_texts(read.get("IdentityFile")),
+        known_hosts_files=_texts(read.get("UserKnownHostsFile")),
+        strict_host_key_checking=_text(read.get("StrictHostKeyChecking")),
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    return tuple(str(item) for item in value) if isinstance(value, list) else ()
+
+
+def _number(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def _default_paths() -> list[str]:
+    path = Path("~/.ssh/config").expanduser()
+    return [str(path)] if path.is_file() else []
 
 
 def _config_text(use: bool, path: Path | None) -> str:

@@ -69,10 +69,14 @@ def test_list_shows_what_ssh_config_makes_of_unset_values(tmp_path: Path) -> Non
         "port": 2222,
         "user": "ops",
         "jump": "j@127.0.0.9",
+        "keys": [],
+        "proxy_command": None,
     }
     assert targets["pinned"] == {
         "address": "127.0.0.6",
         "port": 2200,
         "user": "audit",
         "jump": None,
+        "keys": [],
+        "proxy_command": None,
     }

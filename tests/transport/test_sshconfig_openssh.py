@@ -1,0 +1,257 @@
+"""ssh_config read as OpenSSH reads it: broken files refused, a jump host's own IdentityFile,
+ProxyJump chains, ProxyCommand against ProxyJump, the address named in host-key errors.
+
+Real sshd processes on loopback; ``ssh -G`` (when installed) says what OpenSSH makes of the
+same files.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import asyncssh
+import pytest
+
+from fleetaudit.errors import InputError, TransportError
+from fleetaudit.inventory.model import Host
+from fleetaudit.model.enums import HostStatus
+from fleetaudit.transport import SshTransport
+from fleetaudit.transport.sshconfig import SshConfigView
+from tests.sshd import SshdServer, start_sshd
+from tests.transport.test_ssh_config_and_jump import run_all, settings
+
+pytestmark = pytest.mark.sshd
+
+
+def openssh_refuses(config: Path) -> bool | None:
+    """Whether ``ssh -G`` refuses ``config`` (None without an ssh client)."""
+    if shutil.which("ssh") is None:
+        return None
+    done = subprocess.run(
+        ["ssh", "-G", "-F", str(config), "somehost"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    return done.returncode != 0
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        ("Host a\n  Port 22\nHost b\nMatch\n", 4, "Missing Match value"),
+        # a block no host of the run matches: OpenSSH refuses the file all the same
+        ("Host elsewhere\n  Port notaport\n", 2, "Invalid Port integer value: notaport"),
+        ("Host a\n  FooBarOption yes\n", 2, "Bad configuration option: FooBarOption"),
+        ("Match host a exec\n", 1, "Missing exec match pattern"),
+    ],
+)
+def test_a_broken_ssh_config_is_an_input_error_naming_file_and_line(
+    tmp_path: Path, text: str, line: int, reason: str
+) -> None:
+    config = tmp_path / "ssh_config"
+    config.write_text(text)
+    with pytest.raises(InputError) as raised:
+        SshConfigView(True, config)
+    assert str(raised.value).startswith(f"{config}:{line}: ssh_config: {reason}")
+    assert openssh_refuses(config) in (True, None)
+
+
+def test_a_broken_included_file_is_named(tmp_path: Path) -> None:
+    included = tmp_path / "extra.conf"
+    included.write_text("\n\nHost x\n  Compression maybe\n")
+    config = tmp_path / "ssh_config"
+    config.write_text(f"Include {included}\n")
+    with pytest.raises(InputError, match=rf"^{included}:4: ssh_config: Invalid Compression"):
+        SshConfigView(True, config)
+
+
+def test_options_openssh_knows_or_ignores_are_accepted_and_match_exec_never_runs(
+    tmp_path: Path,
+) -> None:
+    marker = tmp_path / "ran"
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        "IgnoreUnknown UseKeychain,Foo*\nUseKeychain yes\nFooBar 1\n"
+        "Host *\n  ControlMaster auto\n  StrictHostKeyChecking accept-new\n"
+        f'Match exec "touch {marker}" host nothing\n  Port 2200\n'
+    )
+    SshConfigView(True, config)
+    assert not marker.exists()
+    assert openssh_refuses(config) in (False, None)
+
+
+def test_a_broken_default_config_is_refused_and_a_missing_one_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    SshConfigView(True, None)  # no ~/.ssh/config: fine, as with OpenSSH
+    (tmp_path / ".ssh").mkdir()
+    (tmp_path / ".ssh" / "config").write_text("Port notaport\n")
+    with pytest.raises(InputError, match=r"\.ssh/config:1: ssh_config: Invalid Port"):
+        SshConfigView(True, None)
+    SshConfigView(False, None)  # not read at all
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[SshdServer, SshdServer]]:
+    """A jump host that logs accepted keys and a target, each accepting only its own key."""
+    with ExitStack() as stack:
+        servers = []
+        for name in ("jump", "target"):
+            directory = tmp_path / name
+            directory.mkdir()
+            generator = start_sshd(directory, extra_config="LogLevel VERBOSE\n")
+            servers.append(next(generator))
+            stack.callback(generator.close)
+        yield servers[0], servers[1]
+
+
+def _fingerprint(key: Path) -> str:
+    return str(asyncssh.read_private_key(key).get_fingerprint("sha256"))
+
+
+def test_a_jump_host_is_offered_its_own_identity_file(
+    tmp_path: Path, pair: tuple[SshdServer, SshdServer]
+) -> None:
+    jump, target = pair
+    config = tmp_path / "ssh_config"
+    config.write_text(f"Host 127.0.0.1\n  IdentityFile {jump.client_key}\n")
+    transport = SshTransport(
+        settings(tmp_path, [jump, target], use_ssh_config=True, ssh_config=config)
+    )
+    host = Host(name="t", address="127.0.0.1", port=target.port, user=target.user,
+                key=str(target.client_key), jump=f"127.0.0.1:{jump.port}")  # fmt: skip
+    assert run_all(transport, [host]) == ["ok\n"]
+    log = (tmp_path / "jump" / "sshd.log").read_text()
+    assert f"Accepted publickey for {jump.user}" in log
+    assert _fingerprint(jump.client_key) in log
+
+
+def test_jump_identities_order(tmp_path: Path) -> None:
+    from fleetaudit.transport.jump import jump_identities
+
+    own, target = tmp_path / "own", tmp_path / "target"
+    own.write_text("x")
+    missing = str(tmp_path / "missing")
+    assert jump_identities([missing, str(own)], str(target)) == [str(own), str(target)]
+    assert jump_identities([str(target)], str(target)) == [str(target)]
+    assert jump_identities([str(own)], None) == []
+
+
+def test_a_proxyjump_chain_in_ssh_config_is_refused_clearly(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    config = tmp_path / "ssh_config"
+    config.write_text("Host chained\n  HostName 127.0.0.1\n  ProxyJump jumpbox,jumpbox2\n")
+    transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+    [result] = run_all(transport, [Host(name="c", address="chained", port=sshd.port)])
+    assert isinstance(result, TransportError) and result.status is HostStatus.SSH_ERROR
+    assert result.message == (
+        f"chained:{sshd.port}: ssh_config gives ProxyJump jumpbox,jumpbox2: only one jump "
+        "host is supported (no ProxyJump chains)"
+    )
+
+
+def test_a_jump_host_with_a_jump_host_of_its_own_is_refused(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        f"Host behind\n  HostName 127.0.0.1\n  ProxyJump bastion\n"
+        f"Host bastion\n  HostName 127.0.0.1\n  Port {sshd.port}\n  ProxyJump outer\n"
+    )
+    transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+    [result] = run_all(transport, [Host(name="b", address="behind", port=sshd.port)])
+    assert isinstance(result, TransportError) and result.status is HostStatus.SSH_ERROR
+    assert "gives it a jump host of its own (outer): only one jump host" in result.message
+
+
+def _relay(tmp_path: Path) -> Path:
+    """A ProxyCommand that relays stdin/stdout to HOST PORT and leaves a marker."""
+    script = tmp_path / "relay.py"
+    script.write_text(
+        "import socket, sys, threading\n"
+        f"open({str(tmp_path / 'relayed')!r}, 'w').close()\n"
+        "s = socket.create_connection((sys.argv[1], int(sys.argv[2])))\n"
+        "def up():\n"
+        "    while data := sys.stdin.buffer.raw.read(65536):\n"
+        "        s.sendall(data)\n"
+        "    s.shutdown(socket.SHUT_WR)\n"
+        "threading.Thread(target=up, daemon=True).start()\n"
+        "while data := s.recv(65536):\n"
+        "    sys.stdout.buffer.write(data); sys.stdout.buffer.flush()\n"
+    )
+    return script
+
+
+def test_a_proxycommand_given_before_a_proxyjump_wins_as_in_openssh(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        dead = holder.getsockname()[1]
+        config = tmp_path / "ssh_config"
+        config.write_text(
+            f"Host viaproxy\n  HostName 127.0.0.1\n  Port {sshd.port}\n"
+            f"  ProxyCommand {sys.executable} {_relay(tmp_path)} %h %p\n"
+            f"Host *\n  ProxyJump 127.0.0.1:{dead}\n  User {sshd.user}\n"
+            f"  IdentityFile {sshd.client_key}\n"
+        )
+        transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+        assert run_all(transport, [Host(name="p", address="viaproxy")]) == ["ok\n"]
+    assert (tmp_path / "relayed").exists()
+    assert transport.jump_connections_opened == 0
+
+
+def test_a_host_key_error_names_the_address_and_port_ssh_config_gives(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        f"Host alias1\n  HostName 127.0.0.1\n  Port {sshd.port}\n  User {sshd.user}\n"
+        f"  IdentityFile {sshd.client_key}\n  UserKnownHostsFile {tmp_path / 'theirs'}\n"
+        "  StrictHostKeyChecking no\n"
+    )
+    transport = SshTransport(settings(tmp_path, [], use_ssh_config=True, ssh_config=config))
+    [result] = run_all(transport, [Host(name="a", address="alias1")])
+    assert isinstance(result, TransportError)
+    assert result.status is HostStatus.HOST_KEY_UNKNOWN
+    assert result.message.startswith(
+        f"alias1:22 ({sshd.user}@127.0.0.1:{sshd.port} by ssh_config): host key is not in "
+        "known_hosts"
+    ), result.message
+    assert (
+        f"ssh_config names UserKnownHostsFile {tmp_path / 'theirs'} for this host; "
+        "fleetaudit reads only --known-hosts files" in result.message
+    )
+    assert "StrictHostKeyChecking no is not followed" in result.message
+
+
+def test_jump_none_connects_directly_despite_a_host_star_proxyjump(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        dead = holder.getsockname()[1]
+        config = tmp_path / "ssh_config"
+        config.write_text(
+            f"Host byconfig\n  HostName 127.0.0.1\n  ProxyJump none\n"
+            f"Host *\n  ProxyJump 127.0.0.1:{dead}\n  User {sshd.user}\n"
+            f"  IdentityFile {sshd.client_key}\n"
+        )
+        transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+        hosts = [
+            Host(name="i", address="127.0.0.1", port=sshd.port, jump="none"),  # the inventory's
+            Host(name="c", address="byconfig", port=sshd.port),  # ssh_config's
+        ]
+        assert run_all(transport, hosts) == ["ok\n", "ok\n"]
+    assert transport.jump_connections_opened == 0
