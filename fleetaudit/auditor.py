@@ -90,9 +90,8 @@ class Auditor:
 
         async def consume() -> None:
             async for capture in collector:
-                with collector_paused():
-                    snapshot, judged = _judge(capture, policy)
-                    findings.extend(judged)
+                snapshot, judged = await _judged(capture, policy)
+                findings.extend(judged)
                 snapshots.append(snapshot)
                 if self._on_host is not None:
                     self._on_host(snapshot)
@@ -253,6 +252,27 @@ def _statuses(snapshots: Iterable[HostSnapshot]) -> str:
     host_key_changed"``."""
     present = {s.status for s in snapshots}
     return ", ".join(status.value for status in HostStatus if status in present)
+
+
+_INLINE_OUTPUT = 1 << 20
+"""Listing characters up to which a host is judged on the event loop (well under 0.1 s);
+a larger one is judged in a worker thread."""
+
+
+async def _judged(capture: HostCapture, policy: Policy) -> tuple[HostSnapshot, list[Finding]]:
+    """:func:`_judge`, without stalling the other hosts: parsing a 500,000-socket listing
+    takes seconds, and an event loop blocked that long would read nobody's replies while
+    their command timeouts ran out, failing hosts that had answered in time. The thread
+    shares the interpreter lock, so the loop still runs between its slices."""
+    replies = (capture.reply, *capture.earlier) if capture.reply is not None else ()
+    if sum(len(reply.output) for reply in replies) <= _INLINE_OUTPUT:
+        return _paused_judge(capture, policy)
+    return await asyncio.to_thread(_paused_judge, capture, policy)
+
+
+def _paused_judge(capture: HostCapture, policy: Policy) -> tuple[HostSnapshot, list[Finding]]:
+    with collector_paused():
+        return _judge(capture, policy)
 
 
 def _judge(capture: HostCapture, policy: Policy) -> tuple[HostSnapshot, list[Finding]]:

@@ -48,6 +48,15 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
             privilege=reply.privilege,
             **base,
         )
+    if not parsed.sockets and _over_ssh(capture):
+        return HostSnapshot(
+            status=HostStatus.PARSE_ERROR,
+            error=f"the {reply.tool.value} listing holds no socket, not even this audit's own "
+            "SSH connection: its output was empty or cut, so the host was not seen",
+            tool=reply.tool,
+            privilege=reply.privilege,
+            **base,
+        )
     sockets = tuple(Socket.from_raw(raw) for raw in parsed.sockets)
     return HostSnapshot(
         status=HostStatus.OK,
@@ -115,6 +124,14 @@ def _privilege_note(capture: HostCapture) -> str | None:
     if capture.host.become:
         return "no privilege; owners of other users' sockets unknown"
     return "become is off and the login user is not root; owners of other users' sockets unknown"
+
+
+def _over_ssh(capture: HostCapture) -> bool:
+    """True when the listing came over SSH (``host_key_checked`` is None only without SSH):
+    then the host has at least one socket, the audit's own connection, and a listing with
+    none is not an empty host but a listing that failed. (A local host in an empty network
+    namespace, or a saved capture, may hold none: check refuses such captures itself.)"""
+    return capture.host_key_checked is not None
 
 
 def _replayed(capture: HostCapture) -> bool:

@@ -38,6 +38,9 @@ from __future__ import annotations
 # (and then rejects the whole command line), and old net-tools without -W. net-tools and
 # toybox (Android, some embedded images) cut IPv6 addresses without -W; busybox never does,
 # so -W (there: padding only) is not asked of it.
+# /proc/net: a table that exists but cannot be read fails the listing (exit 1, named on
+# stderr): skipping it would drop its sockets without a word. tcp and udp exist on every
+# Linux; tcp6 and udp6 are absent when IPv6 is disabled, which is no failure.
 _SCRIPT_TEMPLATE = r"""[ -z "${ZSH_VERSION-}" ] || emulate sh
 LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/sbin:/sbin:/usr/bin:/bin"; export PATH
@@ -81,10 +84,15 @@ echo "@@tool $tool"
 if [ "$tool" = proc ]; then
   echo "@@privilege unprivileged"
   echo "@@output"
+  status=0
   for f in tcp tcp6 udp udp6; do
-    if [ -r "/proc/net/$f" ]; then echo "==> /proc/net/$f <=="; cat "/proc/net/$f"; fi
+    if [ -r "/proc/net/$f" ]; then
+      echo "==> /proc/net/$f <=="; cat "/proc/net/$f" || status=1
+    elif [ -e "/proc/net/$f" ] || [ "$f" = tcp ] || [ "$f" = udp ]; then
+      echo "cannot read /proc/net/$f" >&2; status=1
+    fi
   done
-  exit 0
+  exit $status
 fi
 if [ "$uid" = 0 ]; then echo "@@privilege root"; echo "@@output"; exec "$@"; fi
 %(become)s

@@ -283,3 +283,19 @@ def test_reports_the_kernels_listen_overflow_counters():
     assert kernel["ListenOverflows"] > 0
     assert reply.counters == {name: kernel[name] for name in ("ListenOverflows", "ListenDrops")}
     assert reply.uid == "0"
+
+
+@needs_root_unshare
+def test_an_unreadable_proc_net_fails_the_listing_rather_than_listing_nothing():
+    """Neither tool, and /proc/net not readable (a hardened or broken /proc): the script
+    must fail and say why. Skipping the tables printed an empty listing, which read as a
+    host that listens on nothing."""
+    hide = "; ".join(f"mount --bind /dev/null {shutil.which(t)}" for t in ("ss", "netstat"))
+    mounts = f"{hide}; mount -t tmpfs none /proc"
+    done = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", f'{mounts}; exec sh -c "$0"', COLLECT],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "cannot read /proc/net/tcp" in done.stderr
+    assert "==> /proc/net/" not in done.stdout

@@ -1,9 +1,12 @@
 """From a host's reply to its snapshot: what the script said about the listing decides how
 it is read."""
 
+import dataclasses
+
 import pytest
 
 from fleetaudit.collect.reply import parse_reply
+from fleetaudit.model import HostStatus
 from fleetaudit.snapshot import build_snapshot
 from tests.factories import captured
 
@@ -55,3 +58,17 @@ def test_a_proc_net_host_is_not_told_to_get_privilege() -> None:
     )
     note = build_snapshot(captured(parse_reply(stdout), "tiny1", become=True)).privilege_note
     assert note == "neither ss nor netstat on the host: /proc/net names no processes"
+
+
+@pytest.mark.parametrize("listing", ["", "Netid State Recv-Q Send-Q Local Address:Port\n"])
+def test_an_empty_listing_over_ssh_is_a_failed_listing_not_a_clean_host(listing: str) -> None:
+    """Over SSH a host always has a socket: the audit's own connection. A listing without
+    any (empty, or a header alone) was cut or forged; reading it as "listens on nothing"
+    would report a clean host that was never seen. Without SSH (a local host in an empty
+    network namespace) nothing is a possible answer."""
+    reply = parse_reply("@@fleetaudit 1\n@@tool ss\n@@privilege root\n@@output\n" + listing)
+    over_ssh = dataclasses.replace(captured(reply, "h26"), host_key_checked=True)
+    snap = build_snapshot(over_ssh)
+    assert snap.status is HostStatus.PARSE_ERROR
+    assert "holds no socket, not even this audit's own SSH connection" in (snap.error or "")
+    assert build_snapshot(captured(reply, "local1")).status is HostStatus.OK
