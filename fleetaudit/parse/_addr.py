@@ -26,6 +26,12 @@ class Endpoint(NamedTuple):
     interface: str | None
 
 
+QUEUE_MAX = 0xFFFFFFFF
+"""The kernel keeps Recv-Q/Send-Q in 32-bit counters: a larger count was not printed by a
+kernel (and would overflow the 64-bit integers JSON consumers use)."""
+QUEUE_PROBLEM = "Recv-Q/Send-Q beyond the kernel's 32-bit counters"
+
+
 class AddressError(ValueError):
     """The text is not ``host:port`` in any form the tools print."""
 

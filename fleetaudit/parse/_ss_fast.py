@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 
 from fleetaudit.model.socket import NEW_RECORD, RawProcess, RawSocket
-from fleetaudit.parse._addr import address_problem
+from fleetaudit.parse._addr import QUEUE_MAX, address_problem
 from fleetaudit.parse._ss_common import NETIDS, STATES, USERS, Capture, build_record
 
 _ENDPOINT = r"(\[[0-9a-f:.]+\]|[0-9.]+|\*)"
 _ROW = re.compile(
-    rf"(tcp|udp)[ \t]+([A-Z][A-Z0-9-]*)[ \t]+(\d+)[ \t]+(\d+)[ \t]+"
+    rf"(tcp|udp)[ \t]+([A-Z][A-Z0-9-]*)[ \t]+(\d{{1,10}})[ \t]+(\d{{1,10}})[ \t]+"
     rf"{_ENDPOINT}(?:%([\w.@-]+))?:(\d{{1,5}}|\*)[ \t]+"
     rf"{_ENDPOINT}:(\d{{1,5}}|\*)(?![0-9])[ \t]*"
     # One process, the common case, read by the row pattern itself; several, by _USERS_SECTION.
@@ -30,6 +30,8 @@ _USERS_SECTION = re.compile(rf"users:\(((?:{_ENTRY},)*{_ENTRY})\)")
 _USER_FIELDS = re.compile(r'\("([^"]*)",pid=(\d+),fd=(\d+)\)')
 _MAX_PORT = "65535"
 _PORT_DIGITS = len(_MAX_PORT)
+_MAX_QUEUE = str(QUEUE_MAX)  # the pattern takes at most this many digits
+_QUEUE_DIGITS = len(_MAX_QUEUE)
 
 
 def read_fast(line: str, number: int, capture: Capture) -> RawSocket | None:
@@ -56,10 +58,14 @@ def read_fast(line: str, number: int, capture: Capture) -> RawSocket | None:
             ]
         )
         rest = rest[section.end() :]
-    # Five digits compare with "65535" as text; an out-of-range port, like an impossible
-    # address, is the exact reader's to report.
+    # Five digits compare with "65535" as text (ten with the queue limit); an out-of-range
+    # port or count, like an impossible address, is the exact reader's to report.
     if (len(local_port) == _PORT_DIGITS and local_port > _MAX_PORT) or (
         len(peer_port) == _PORT_DIGITS and peer_port > _MAX_PORT
+    ):
+        return None
+    if (len(recv_q) == _QUEUE_DIGITS and recv_q > _MAX_QUEUE) or (
+        len(send_q) == _QUEUE_DIGITS and send_q > _MAX_QUEUE
     ):
         return None
     local = local[1:-1] if local[0] == "[" else local

@@ -30,6 +30,8 @@ from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.host import LineError
 from fleetaudit.model.socket import LISTENING, NEW_RECORD, RawProcess, RawSocket
 from fleetaudit.parse._addr import (
+    QUEUE_MAX,
+    QUEUE_PROBLEM,
     WILDCARD,
     AddressError,
     Endpoint,
@@ -180,6 +182,8 @@ def _parse_line(fields: list[str], number: int, columns: _Columns, privileged: b
     if not (recv_text.isdecimal() and send_text.isdecimal()):  # counts: no sign
         raise _LineProblem("Recv-Q/Send-Q are not counts")
     recv_q, send_q = int(recv_text), int(send_text)
+    if recv_q > QUEUE_MAX or send_q > QUEUE_MAX:
+        raise _LineProblem(QUEUE_PROBLEM)
     rest = fields[5] if len(fields) > 5 else ""
     state, rest = _state(proto, rest)
     uid, inode, rest = _user_inode(rest) if columns.user_inode else (None, None, rest)

@@ -12,6 +12,7 @@ is recognised by its header (UDP's ends with ``drops``) and its address width.
 from __future__ import annotations
 
 import ipaddress
+import string
 from functools import lru_cache
 
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
@@ -78,6 +79,8 @@ def _parse_line(line: str, number: int, proto: Proto) -> RawSocket:
     if state is None:
         raise _LineProblem(f"unknown {proto.value} state code {fields[3]!r}")
     tx_text, _, rx_text = fields[4].partition(":")
+    if not (_is_hex_count(tx_text) and _is_hex_count(rx_text)):
+        raise _LineProblem(f"unreadable tx_queue:rx_queue {fields[4]!r}")
     listening = state is SocketState.LISTEN or state is SocketState.UNCONN
     return RawSocket(
         tool=Tool.PROC,
@@ -116,3 +119,8 @@ def _address(hex_text: str) -> tuple[str, Family]:
         packed = b"".join(words[i : i + 4][::-1] for i in range(0, 16, 4))
         return canonical_ipv6(packed), Family.IPV6
     raise _LineProblem(f"address {hex_text!r} is neither 8 nor 32 hex digits")
+
+
+def _is_hex_count(text: str) -> bool:
+    """The kernel prints each queue as 8 hex digits (a 32-bit counter): no sign, no 0x."""
+    return 0 < len(text) <= 8 and all(char in string.hexdigits for char in text)

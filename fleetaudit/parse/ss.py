@@ -26,7 +26,14 @@ import re
 from fleetaudit.model.enums import Proto, SocketState
 from fleetaudit.model.host import LineError
 from fleetaudit.model.socket import RawProcess, RawSocket
-from fleetaudit.parse._addr import AddressError, Endpoint, address_problem, split_endpoint
+from fleetaudit.parse._addr import (
+    QUEUE_MAX,
+    QUEUE_PROBLEM,
+    AddressError,
+    Endpoint,
+    address_problem,
+    split_endpoint,
+)
 from fleetaudit.parse._ss_common import (
     HEADER_STARTS,
     NETIDS,
@@ -120,6 +127,8 @@ def _parse_line(line: str, parts: list[str], number: int, capture: Capture) -> R
     if not (recv_text.isdecimal() and send_text.isdecimal()):  # counts: no sign
         raise _LineProblem("Recv-Q/Send-Q are not counts")
     recv_q, send_q = int(recv_text), int(send_text)
+    if recv_q > QUEUE_MAX or send_q > QUEUE_MAX:
+        raise _LineProblem(QUEUE_PROBLEM)
     local = split_endpoint(parts[at + 3])
     if local.address != "*" and (problem := address_problem(local.address)) is not None:
         raise AddressError(problem)

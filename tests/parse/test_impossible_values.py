@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleetaudit.parse import netstat, ss
+from fleetaudit.parse import netstat, proc_net, ss
 
 SS_HEADER = "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
 NETSTAT_HEADER = (
@@ -21,6 +21,8 @@ NETSTAT_HEADER = (
     [
         ("tcp LISTEN -5 128 0.0.0.0:80 0.0.0.0:*", "not counts"),
         ("tcp LISTEN 0 -1 0.0.0.0:80 0.0.0.0:*", "not counts"),
+        ("tcp LISTEN 4294967296 128 0.0.0.0:80 0.0.0.0:*", "32-bit counters"),
+        ("tcp LISTEN 0 " + "1" + "0" * 30 + " 0.0.0.0:80 0.0.0.0:*", "32-bit counters"),
         ("tcp LISTEN 0 128 300.1.1.1:80 0.0.0.0:*", "'300.1.1.1' is not an IPv4 address"),
         ("tcp LISTEN 0 128 10.0.0:80 0.0.0.0:*", "'10.0.0' is not an IPv4 address"),
         ("tcp LISTEN 0 128 [2001:db8::1::2]:80 [::]:*", "is not an IPv6 address"),
@@ -39,6 +41,7 @@ def test_ss_impossible_values_are_line_errors(line: str, reason: str) -> None:
     [
         ("tcp       -5      0 0.0.0.0:80              0.0.0.0:*               LISTEN      1/x",
          "not counts"),
+        ("tcp 1" + "0" * 30 + " 0 0.0.0.0:80 0.0.0.0:* LISTEN 1/x", "32-bit counters"),
         ("tcp        0      0 300.1.1.1:80            0.0.0.0:*               LISTEN      1/x",
          "'300.1.1.1' is not an IPv4 address"),
         ("tcp6       0      0 2001:db8:0:1:2:3:4:8443 :::*                    LISTEN      1/x",
@@ -57,3 +60,18 @@ def test_host_names_of_a_capture_without_n_still_parse() -> None:
     result = ss.parse(SS_HEADER + "tcp LISTEN 0 128 db1.example.com:ssh 0.0.0.0:*\n")
     assert [s.local_address for s in result.sockets] == ["db1.example.com"]
     assert result.errors == ()
+
+
+def test_the_largest_count_a_kernel_prints_still_parses() -> None:
+    line = "tcp LISTEN 4294967295 4294967295 0.0.0.0:80 0.0.0.0:*\n"
+    [socket] = ss.parse(SS_HEADER + line).sockets
+    assert (socket.recv_q, socket.send_q) == (4294967295, 4294967295)
+
+
+@pytest.mark.parametrize("queues", ["-0000001:00000000", "0x1:00000000", "100000000:00000000"])
+def test_proc_net_queues_are_32_bit_hex_counts(queues: str) -> None:
+    header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
+    line = f"   0: 0100007F:0016 00000000:0000 0A {queues} 00:00000000 00000000     0 0 1 1\n"
+    result = proc_net.parse("==> /proc/net/tcp <==\n" + header + line)
+    assert result.sockets == ()
+    assert "tx_queue:rx_queue" in result.errors[0].reason
