@@ -30,6 +30,8 @@ DEFAULT_WIDTH = 100
 """Columns the report is wrapped to when the caller does not know the terminal's width."""
 _MIN_WRAP = 40
 """Narrowest a wrapped message column gets, however wide the other columns are."""
+_LONGEST_WORD = 120
+"""Longest word kept whole when wrapping; longer ones are split at the column's width."""
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -173,8 +175,9 @@ def _findings_section(
 def _wrapped_table(rows: Sequence[tuple[str, ...]], headers: tuple[str, ...], width: int) -> str:
     """A simple table whose last column is wrapped so that lines fit ``width`` columns
     where the other columns leave room (never narrower than :data:`_MIN_WRAP`). Words are
-    never split (a rule id, path or address stays whole for copying and grepping); the
-    text is already escaped, so its only line breaks are the ones added here."""
+    not split (a rule id, path or address stays whole for copying and grepping) unless
+    longer than :data:`_LONGEST_WORD`; the text is already escaped, so its only line breaks
+    are the ones added here."""
     # tabulate pads each header by 2 and separates columns by 2 spaces.
     others = sum(
         max(len(header) + 2, *(len(_ANSI.sub("", row[i])) for row in rows)) + 2
@@ -186,7 +189,10 @@ def _wrapped_table(rows: Sequence[tuple[str, ...]], headers: tuple[str, ...], wi
 
 
 def _wrap(text: str, width: int) -> str:
-    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+    # A 10,000-character process name a hostile host chose would make a 10,000-column
+    # line; a real word (a fingerprint, a path) is far shorter than _LONGEST_WORD.
+    absurd = any(len(word) > _LONGEST_WORD for word in text.split())
+    lines = textwrap.wrap(text, width, break_long_words=absurd, break_on_hyphens=False)
     return "\n".join(lines)
 
 

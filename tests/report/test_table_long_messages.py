@@ -178,3 +178,15 @@ def test_each_rule_explains_itself_once_below_its_findings() -> None:
     assert "Fix:" not in rows and "Rule 'no-telnet'" not in rows
     assert _flat(rules).count(_flat(telnet[0].explanation)) == 1
     assert all(len(line) <= 100 for line in rules.splitlines())
+
+
+def test_an_absurdly_long_name_cannot_widen_the_table_without_bound() -> None:
+    """A hostile host names its process with 10,000 characters: the process cell is cut,
+    and the message naming it is split across lines, so no line grows with the name."""
+    name = "B" * 10_000
+    socket = sock("0.0.0.0", 3306, name)
+    long_finding = finding("db1", socket).model_copy(
+        update={"message": f"{name} listens on 0.0.0.0:3306/tcp (any address)."}
+    )
+    text = _table(run_result((snapshot("db1", socket),), (long_finding,)))
+    assert max(len(line) for line in text.splitlines()) < 600
