@@ -10,9 +10,12 @@ from fleetaudit.model.enums import HostStatus, Privilege, Tool
 _MARK = "@@"
 _FIRST = "@@fleetaudit "
 _OUTPUT = "@@output"
-_STARTUP_LINES = 64
+_STARTUP_LINES = 1000
 """Lines a login shell may print before the script starts (an ``echo`` in a ``.bashrc``,
-a message of the day): skipped, up to this many."""
+a message of the day, a long legal banner): skipped, up to this many. Far above any real
+MOTD, but bounded: the header is searched for in that much output only."""
+_STARTUP_BYTES = 256 * 1024
+"""The same bound in bytes, for start-up output of a few very long lines."""
 COUNTERS = ("ListenOverflows", "ListenDrops")
 
 
@@ -52,8 +55,10 @@ def parse_reply(stdout: str) -> Reply:
             HostStatus.COMMAND_FAILED,
             "the command printed nothing (a forced command, or a shell that did not run it?)",
         )
-    fields: dict[str, str] = {}
     position = _script_start(stdout)
+    if position < 0:
+        raise TransportError(HostStatus.COMMAND_FAILED, _no_header(stdout))
+    fields: dict[str, str] = {}
     line_no = stdout.count("\n", 0, position)
     while True:
         end = stdout.find("\n", position)
@@ -70,18 +75,17 @@ def parse_reply(stdout: str) -> Reply:
 
 
 def _script_start(stdout: str) -> int:
-    """Where the script's first header starts, after at most ``_STARTUP_LINES`` lines of
-    shell start-up output (the last of which may lack its newline: ``printf Welcome``);
-    0 when there is none, so that the strict reading names the first line that is not the
-    script's."""
+    """Where the script's first header starts, after at most ``_STARTUP_LINES`` lines
+    (``_STARTUP_BYTES`` bytes) of shell start-up output, the last of which may lack its
+    newline (``printf Welcome``); -1 when it is not there."""
+    limit = min(len(stdout), _STARTUP_BYTES)
     end = 0
     for _ in range(_STARTUP_LINES + 1):
-        end = stdout.find("\n", end) + 1
+        end = stdout.find("\n", end, limit) + 1
         if end == 0:
-            end = len(stdout)
+            end = limit
             break
-    found = stdout.find(_FIRST, 0, end)
-    return max(found, 0)
+    return stdout.find(_FIRST, 0, end)
 
 
 def _reply(fields: dict[str, str], output: str) -> Reply:
@@ -106,8 +110,31 @@ def _reply(fields: dict[str, str], output: str) -> Reply:
 
 
 def _unexpected(line: str, line_no: int) -> str:
-    shown = line[:120] + ("..." if len(line) > 120 else "")
     return (
-        f"unexpected output on line {line_no} before the socket listing: {shown!r} "
-        "(a forced command or a restricted shell?)"
+        f"unexpected output on line {line_no} before the socket listing: {_shown(line)} "
+        f"({_likely_cause(line)})"
     )
+
+
+def _no_header(stdout: str) -> str:
+    """The failure of a reply whose first lines hold no ``@@fleetaudit`` header."""
+    first = stdout.split("\n", 1)[0]
+    return (
+        f"the script's header (@@fleetaudit) was not found within the first "
+        f"{_STARTUP_LINES:,} lines ({_STARTUP_BYTES // 1024} KiB) of output; line 1 is "
+        f"{_shown(first)} ({_likely_cause(first)})"
+    )
+
+
+def _likely_cause(line: str) -> str:
+    if line.endswith("\r"):
+        # the script prints LF only: something on the way turned LF into CRLF
+        return (
+            "CRLF line endings: something between sshd and the script (a forced command, "
+            "a wrapper or a pseudo-terminal) rewrites its newlines"
+        )
+    return "a forced command or a restricted shell?"
+
+
+def _shown(line: str) -> str:
+    return repr(line[:120] + ("..." if len(line) > 120 else ""))

@@ -132,19 +132,42 @@ async def collect_host(host: Host, transport: Transport, settings: CollectSettin
             host_key_checked=checked,
         )
 
+    progress = _Progress()
     try:
         async with asyncio.timeout(settings.host_deadline):
-            replies = await _sample(host, transport, settings)
+            replies = await _sample(host, transport, settings, progress)
         return done(HostStatus.OK, replies)
     except TransportError as exc:
         return done(exc.status, error=exc.message)
     except TimeoutError:
-        return done(
-            HostStatus.TIMEOUT, error=f"host not done within {settings.host_deadline:g}s deadline"
+        status, message = _deadline_passed(settings.host_deadline, progress)
+        return done(status, error=message)
+
+
+@dataclass(slots=True)
+class _Progress:
+    """How far a host's collection got, for the host deadline's verdict."""
+
+    listing_started: bool = False
+    """The host was reached and the first listing command was sent."""
+
+
+def _deadline_passed(deadline: float, progress: _Progress) -> tuple[HostStatus, str]:
+    """The status and message of a host the host deadline stopped. Before the listing
+    started it may not have been reached (``timeout``, which --allow-unreachable excuses);
+    after, it was reached and then stalled, which a compromised host could do on purpose
+    to stay out of the audit: ``command_failed`` (see ``_NOT_REACHED``)."""
+    if progress.listing_started:
+        return HostStatus.COMMAND_FAILED, (
+            f"the host was reached but the listing had not finished when the {deadline:g}s "
+            "host deadline passed"
         )
+    return HostStatus.TIMEOUT, f"host not done within {deadline:g}s deadline"
 
 
-async def _sample(host: Host, transport: Transport, settings: CollectSettings) -> list[Reply]:
+async def _sample(
+    host: Host, transport: Transport, settings: CollectSettings, progress: _Progress
+) -> list[Reply]:
     """Run the script ``samples`` times over one connection, ``interval`` apart."""
     command = collect_command(host.become)
     replies: list[Reply] = []
@@ -153,23 +176,46 @@ async def _sample(host: Host, transport: Transport, settings: CollectSettings) -
         for index in range(max(1, settings.samples)):
             if index:
                 await asyncio.sleep(settings.interval)
+            progress.listing_started = True
             result = await session.run(command, timeout=settings.command_timeout)
             replies.append(_check_result(result))
     return replies
 
 
 def _check_result(result: CommandResult) -> Reply:
+    """The reply of a listing that ended normally; COMMAND_FAILED otherwise. How it ended
+    is checked before its text is read: a listing cut short can still parse."""
     if result.truncated:
         raise TransportError(
             HostStatus.COMMAND_FAILED,
             f"output exceeded the cap after {len(result.stdout):,} characters; not judged "
             "(a partial listing could hide a listener)",
         )
-    reply = parse_reply(result.stdout)
-    if result.exit_status not in (0, None):
-        detail = result.stderr.strip().splitlines()[-1:] or ["no message"]
+    if result.exit_signal is not None:
         raise TransportError(
             HostStatus.COMMAND_FAILED,
-            f"{reply.tool.value} exited with status {result.exit_status}: {detail[0][:200]}",
+            f"the collection script was killed by signal {result.exit_signal}: "
+            f"{_last_line(result.stderr)}",
+        )
+    if result.exit_status is None:
+        # OpenSSH always reports exit-status or exit-signal; a channel closed without
+        # either may have cut the listing anywhere, even at a line boundary.
+        raise TransportError(
+            HostStatus.COMMAND_FAILED,
+            "the listing ended without an exit status: it may be cut (the channel closed "
+            "before the command reported how it ended)",
+        )
+    reply = parse_reply(result.stdout)
+    if result.exit_status != 0:
+        raise TransportError(
+            HostStatus.COMMAND_FAILED,
+            f"{reply.tool.value} exited with status {result.exit_status}: "
+            f"{_last_line(result.stderr)}",
         )
     return reply
+
+
+def _last_line(stderr: str) -> str:
+    """The last line of stderr, where a failing command says why; cut to 200 characters."""
+    lines = stderr.strip().splitlines()
+    return lines[-1][:200] if lines else "no message"

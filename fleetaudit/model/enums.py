@@ -113,11 +113,13 @@ _NOT_REACHED = frozenset(
         HostStatus.UNRESOLVABLE,
         # Refused, reset, no route: sshd or the host is down, or the network is.
         HostStatus.UNREACHABLE,
-        # No answer in time (TCP connect, SSH login, the listing, or the host deadline): a
-        # host down behind a firewall that drops packets, or too loaded to answer. The
-        # audit saw no reply, so a timeout is an outage, not a verdict on the host.
+        # No answer in time (TCP connect, SSH login, or the host deadline before the
+        # listing started): a host down behind a firewall that drops packets, or too
+        # loaded to answer. The audit saw no reply, so a timeout is an outage, not a
+        # verdict on the host.
         HostStatus.TIMEOUT,
-        # The connection dropped mid-way (a reboot, a network flap): no reply to judge.
+        # The connection dropped before the listing started (a reboot, a network flap):
+        # no reply to judge.
         HostStatus.CONNECTION_LOST,
     }
 )
@@ -129,6 +131,12 @@ fleetaudit cannot trust: a new host, a reinstall or a man-in-the-middle); ``auth
 it); ``ssh_error`` (the SSH exchange itself failed: misconfiguration, a protocol
 mismatch, or a fleetaudit bug); ``command_failed`` and ``parse_error`` (the host was
 reached but its listing failed or could not be read: a listener could hide there);
+this includes a listing that stalled, was dropped or was cut once the command started
+(``--command-timeout``, the connection lost mid-listing, the host deadline passing during
+it, a channel closed without an exit status): a host that was reached and then stops
+answering may be doing so on purpose, and a compromised host must not be able to leave
+the audit by looking like an outage. A real outage that strikes mid-listing is rare and
+fails the run once, which is the cheaper error;
 ``interrupted`` (the run was stopped, not the host: a shard report of a stopped run must
 not merge into a clean fleet).
 """

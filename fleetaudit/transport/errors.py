@@ -50,7 +50,19 @@ def connect_timeout(
 def translate(exc: BaseException, *, where: str, phase: str) -> TransportError:
     """A :class:`TransportError` for ``exc`` raised while ``phase`` ("connect", "command")
     ran against ``where`` (``user@address:port``). Unknown exception types become
-    ``ssh_error`` with their text, never a crash."""
+    ``ssh_error`` with their text, never a crash.
+
+    In the "command" phase the host was reached: a failure that would read as "not
+    reached" (timeout, connection lost or reset) becomes ``command_failed``, which
+    --allow-unreachable does not excuse; else a host could stay out of the audit by
+    stalling or dropping its listing (see ``_NOT_REACHED``)."""
+    error = _translate(exc, where, phase)
+    if phase == "command" and error.status.unreachable:
+        return TransportError(HostStatus.COMMAND_FAILED, error.message)
+    return error
+
+
+def _translate(exc: BaseException, where: str, phase: str) -> TransportError:
     if isinstance(exc, TransportError):
         return exc
     # asyncssh.TimeoutError is also an asyncssh.Error: test it before the generic cases.
@@ -67,8 +79,9 @@ def translate(exc: BaseException, *, where: str, phase: str) -> TransportError:
     if isinstance(exc, asyncssh.ConnectionLost):
         if "timeout" in exc.reason.lower():
             return TransportError(HostStatus.TIMEOUT, f"{where}: login {exc.reason.lower()}")
+        during = "while the listing ran" if phase == "command" else f"during {phase}"
         return TransportError(
-            HostStatus.CONNECTION_LOST, f"{where}: connection lost during {phase}: {exc.reason}"
+            HostStatus.CONNECTION_LOST, f"{where}: connection lost {during}: {exc.reason}"
         )
     if isinstance(exc, asyncssh.KeyImportError | asyncssh.KeyEncryptionError):
         return TransportError(HostStatus.AUTH_FAILED, f"{where}: unusable private key: {exc}")

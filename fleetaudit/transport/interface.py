@@ -22,9 +22,15 @@ class CommandResult:
 
     command: str
     exit_status: int | None
+    """None when the command did not exit by itself: killed by a signal (``exit_signal``),
+    stopped at the output cap (``truncated``), or its channel closed without saying how it
+    ended (the output may then be cut)."""
     stdout: str
     stderr: str
+    """Its last 64 KiB at most: stderr is drained to its end, but only the tail is kept."""
     truncated: bool = False
+    exit_signal: str | None = None
+    """The signal that killed the command, as SSH names it (``KILL``, ``SEGV``)."""
 
 
 class Session(ABC):
@@ -36,7 +42,9 @@ class Session(ABC):
         collect its output.
 
         A non-zero exit status is returned, not raised: the caller decides what it means.
-        Raises TransportError on timeout or a lost connection.
+        Raises TransportError on timeout or a lost connection: ``command_failed``, never
+        ``timeout`` or ``connection_lost``, since the host was reached (a host that stalls
+        or drops its listing must not pass for one that is down; see ``_NOT_REACHED``).
         """
 
     @abstractmethod

@@ -11,7 +11,7 @@ from fleetaudit.errors import TransportError
 from fleetaudit.inventory.model import Host
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.transport.interface import CommandResult, Session, Transport
-from fleetaudit.transport.streams import read_capped
+from fleetaudit.transport.streams import read_capped, read_tail
 
 _SHELL = "/bin/sh"
 _STDERR_CAP = 64 * 1024
@@ -52,8 +52,10 @@ class _LocalSession(Session):
             async with asyncio.timeout(timeout):
                 return await _collect(process, command, self._cap)
         except TimeoutError:
+            # this machine is always reached: a stalled listing is a failure, not an outage
             raise TransportError(
-                HostStatus.TIMEOUT, f"local command did not finish within {timeout:g}s"
+                HostStatus.COMMAND_FAILED,
+                f"the local listing did not finish within {timeout:g}s (--command-timeout)",
             ) from None
         finally:
             if process.returncode is None:
@@ -66,7 +68,8 @@ class _LocalSession(Session):
 
 async def _collect(process: asyncio.subprocess.Process, command: str, cap: int) -> CommandResult:
     assert process.stdout is not None and process.stderr is not None
-    stderr_task = asyncio.ensure_future(read_capped(process.stderr, _STDERR_CAP))
+    # drained to its end: a child blocked on a full stderr pipe would never finish stdout
+    stderr_task = asyncio.ensure_future(read_tail(process.stderr, _STDERR_CAP))
     try:
         stdout, truncated = await read_capped(process.stdout, cap)
         if truncated:
@@ -75,14 +78,24 @@ async def _collect(process: asyncio.subprocess.Process, command: str, cap: int) 
         stderr, _ = await stderr_task
     finally:
         stderr_task.cancel()
-    exit_status = await process.wait()
+    returncode = await process.wait()
+    killed = returncode < 0 and not truncated
     return CommandResult(
         command=command,
-        exit_status=None if truncated else exit_status,
+        exit_status=None if truncated or killed else returncode,
         stdout=stdout.decode("utf-8", errors="replace"),
         stderr=stderr.decode("utf-8", errors="replace"),
         truncated=truncated,
+        exit_signal=_signal_name(-returncode) if killed else None,
     )
+
+
+def _signal_name(number: int) -> str:
+    """``KILL`` for 9: the name SSH's exit-signal gives, so both transports read alike."""
+    try:
+        return signal.Signals(number).name.removeprefix("SIG")
+    except ValueError:
+        return str(number)
 
 
 async def _reap(process: asyncio.subprocess.Process) -> None:

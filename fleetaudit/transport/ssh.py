@@ -1,15 +1,13 @@
 """The SSH transport: asyncssh, public keys only, host keys verified, output capped.
 
-One connection per host, one exec per connection. Settings that cost I/O (known_hosts,
-private keys) are loaded once per run, not once per host: a fleet run opens thousands of
-connections.
+One connection per host, one exec per connection (:mod:`.ssh_session` runs it). Settings
+that cost I/O (known_hosts, private keys) are loaded once per run, not once per host: a
+fleet run opens thousands of connections.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from functools import partial
@@ -24,7 +22,7 @@ from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import HostKeyPolicy
 from fleetaudit.transport.errors import connect_timeout, translate
 from fleetaudit.transport.hostkeys import HostKeyBook, known_hosts_note
-from fleetaudit.transport.interface import CommandResult, Session, Transport
+from fleetaudit.transport.interface import Session, Transport
 from fleetaudit.transport.jump import (
     JumpPool,
     JumpSpec,
@@ -32,16 +30,9 @@ from fleetaudit.transport.jump import (
     jump_of_jump,
     single_jump,
 )
+from fleetaudit.transport.ssh_session import LOGIN_SHELL_COMMAND as LOGIN_SHELL_COMMAND
+from fleetaudit.transport.ssh_session import SshSession
 from fleetaudit.transport.sshconfig import SshConfigView
-from fleetaudit.transport.streams import read_capped
-
-_STDERR_CAP = 64 * 1024
-
-LOGIN_SHELL_COMMAND = "exec /bin/sh"
-"""The command line sent to every host; the script follows on its stdin. sshd hands the
-command line to the login user's shell, which may be fish or csh: a multi-line sh script as
-the command line runs only under an sh, but every shell can start ``/bin/sh``, which then
-reads the script (still one of the catalogue's constants) from stdin."""
 
 CIPHERS = (
     "aes128-gcm@openssh.com",
@@ -102,7 +93,7 @@ class SshTransport(Transport):
             # ssh_config's ProxyJump is fleetaudit's to follow (above), never asyncssh's:
             # asyncssh would prefer it to a ProxyCommand given before it, OpenSSH does not.
             connection = await self._connect(host.address, {**options, "tunnel": None}, where)
-            return _SshSession(connection, where, cap)
+            return SshSession(connection, where, cap)
         spec = single_jump(jump, where)
         held = AsyncExitStack()
         opener = partial(self._connect_jump, spec, host.key)
@@ -113,7 +104,7 @@ class SshTransport(Transport):
         except BaseException:
             await held.aclose()
             raise
-        return _SshSession(connection, where, cap, release=held.aclose)
+        return SshSession(connection, where, cap, release=held.aclose)
 
     async def aclose(self) -> None:
         """Close the jump-host connections."""
@@ -249,79 +240,3 @@ class _Client(asyncssh.SSHClient):
         self.offered = key
         self.refusal = self._book.judge(host, addr, port, key)
         return self.refusal is None
-
-
-class _SshSession(Session):
-    """One host's connection. A command that did not end normally (timed out, cancelled by
-    the host deadline or a signal, output over the cap) leaves the connection aborted, not
-    closed politely: sshd holds a session channel open until the remote command exits, so
-    waiting for it would make every timeout as long as the remote command."""
-
-    def __init__(
-        self,
-        connection: asyncssh.SSHClientConnection,
-        where: str,
-        cap: int,
-        release: Callable[[], Awaitable[None]] | None = None,
-    ) -> None:
-        self._connection = connection
-        self._where = where
-        self._cap = cap
-        self._release = release
-        self._abandoned = False
-
-    async def run(self, command: str, *, timeout: float) -> CommandResult:
-        try:
-            async with asyncio.timeout(timeout):
-                return await self._run(command)
-        except TimeoutError:
-            raise TransportError(
-                HostStatus.TIMEOUT, f"{self._where}: command did not finish within {timeout:g}s"
-            ) from None
-        except Exception as exc:
-            raise translate(exc, where=self._where, phase="command") from None
-
-    async def _run(self, command: str) -> CommandResult:
-        self._abandoned = True  # until the command has ended normally
-        process = await self._connection.create_process(LOGIN_SHELL_COMMAND, encoding=None)
-        try:
-            # A few KiB, far below the channel window: the write never waits for the reader.
-            process.stdin.write(command.encode())
-            process.stdin.write_eof()
-            result = await self._collect(process, command)
-        finally:
-            process.close()
-        if not result.truncated:  # else the remote side may be blocked on a full window
-            await process.wait_closed()  # the command has exited: sshd closes at once
-            self._abandoned = False
-        return result
-
-    async def _collect(
-        self, process: asyncssh.SSHClientProcess[bytes], command: str
-    ) -> CommandResult:
-        stderr_task = asyncio.ensure_future(read_capped(process.stderr, _STDERR_CAP))
-        try:
-            stdout, truncated = await read_capped(process.stdout, self._cap)
-            if truncated:
-                stderr, exit_status = b"", None
-            else:
-                stderr, _ = await stderr_task
-                exit_status = (await process.wait(check=False)).exit_status
-        finally:
-            stderr_task.cancel()
-        return CommandResult(
-            command=command,
-            exit_status=exit_status,
-            stdout=stdout.decode("utf-8", errors="replace"),
-            stderr=stderr.decode("utf-8", errors="replace"),
-            truncated=truncated,
-        )
-
-    async def close(self) -> None:
-        if self._abandoned:
-            self._connection.abort()  # no goodbye: the peer may never read it
-        else:
-            self._connection.close()
-        await self._connection.wait_closed()
-        if self._release is not None:
-            await self._release()  # frees this host's slot on its jump host

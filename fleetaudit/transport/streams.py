@@ -17,7 +17,9 @@ async def read_capped(stream: ByteReader, cap: int) -> tuple[bytes, bool]:
     """Read ``stream`` to its end, keeping at most ``cap`` bytes; True when it had more.
 
     Reading stops as soon as the cap is passed: the caller then closes the channel, so a
-    host that prints gigabytes costs ``cap`` bytes of memory, not gigabytes.
+    host that prints gigabytes costs ``cap`` bytes of memory, not gigabytes. For stdout
+    only: a stream the caller does not close when reading stops must use
+    :func:`read_tail`.
     """
     chunks: list[bytes] = []
     size = 0
@@ -30,3 +32,22 @@ async def read_capped(stream: ByteReader, cap: int) -> tuple[bytes, bool]:
             chunks.append(chunk[: cap - (size - len(chunk))])
             return b"".join(chunks), True
         chunks.append(chunk)
+
+
+async def read_tail(stream: ByteReader, cap: int) -> tuple[bytes, bool]:
+    """Read ``stream`` to its end, keeping its last ``cap`` bytes; True when it had more.
+
+    For stderr, read beside stdout: it must be drained to its end, because a remote (or a
+    child) that cannot write stderr any more blocks and never finishes stdout either. The
+    tail is kept because its last line is the one that explains a failure.
+    """
+    tail = bytearray()
+    dropped = False
+    while True:
+        chunk = await stream.read(_CHUNK)
+        if not chunk:
+            return bytes(tail), dropped
+        tail += chunk
+        if len(tail) > cap:
+            del tail[: len(tail) - cap]
+            dropped = True

@@ -30,7 +30,7 @@ def test_empty_output_after_marker_is_kept_empty():
         "",
         "Welcome to host!\n",  # a login script's output, and no script
         "This account is restricted.\n@@output\n",  # a forced command, not our script
-        "x\n" * 65 + "@@fleetaudit 1\n@@tool ss\n@@privilege root\n@@output\n",  # too much
+        "x\n" * 1001 + "@@fleetaudit 1\n@@tool ss\n@@privilege root\n@@output\n",  # too much
         "@@fleetaudit 1\n@@tool ss\n",  # cut before the output marker
         "@@tool ss\n@@privilege root\n@@output\n",  # not our script
         "@@fleetaudit 1\n@@tool telnet\n@@privilege root\n@@output\n",
@@ -66,3 +66,35 @@ def test_an_empty_reply_says_so():
         with pytest.raises(TransportError) as info:
             parse_reply(stdout)
         assert "printed nothing" in info.value.message
+
+
+HEADER = "@@fleetaudit 1\n@@tool ss\n@@privilege root\n@@output\nNetid\n"
+
+
+def test_a_long_login_banner_is_skipped():
+    # a 200-line legal banner failed the host with "unexpected output on line 1"
+    banner = "".join(f"  Authorised use only ({i}).\n" for i in range(200))
+    assert parse_reply(banner + HEADER).tool is Tool.SS
+
+
+def test_a_reply_without_the_header_in_its_first_lines_says_how_far_it_looked():
+    with pytest.raises(TransportError) as info:
+        parse_reply("banner\n" * 1001 + HEADER)
+    message = info.value.message
+    assert "header (@@fleetaudit) was not found within the first 1,000 lines" in message
+    assert "line 1 is 'banner'" in message
+
+
+def test_the_header_search_is_bounded_in_bytes_too():
+    with pytest.raises(TransportError) as info:
+        parse_reply("x" * (300 * 1024) + "\n" + HEADER)
+    assert "(256 KiB)" in info.value.message
+
+
+def test_crlf_line_endings_are_named():
+    crlf = HEADER.replace("\n", "\r\n")
+    with pytest.raises(TransportError) as info:
+        parse_reply(crlf)
+    assert info.value.status is HostStatus.COMMAND_FAILED
+    assert "line 5" in info.value.message and "CRLF line endings" in info.value.message
+    assert "forced command or a restricted shell" not in info.value.message

@@ -102,8 +102,8 @@ def test_every_failure_gets_its_status_and_the_rest_of_the_fleet_is_audited(tmp_
         "garbage": ("parse_error", "no line could be read"),
         "huge": ("command_failed", "output exceeded the cap"),
         "failing": ("command_failed", "Cannot open netlink socket"),
-        "hanging": ("timeout", "did not finish within 3s"),
-        "dropping": ("connection_lost", "connection lost"),
+        "hanging": ("command_failed", "did not finish within 3s"),
+        "dropping": ("command_failed", "connection lost while the listing ran"),
         "refused": ("unreachable", "connection refused"),
     }
     for name, (status, text) in expected.items():

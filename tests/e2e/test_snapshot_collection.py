@@ -99,4 +99,4 @@ def test_command_timeout_ends_a_listing_that_never_finishes(
     )  # without the option the listing would be given 60 s, beyond BOUND_S
     assert code == 2
     [host] = snap["hosts"]
-    assert host["status"] == "timeout" and "within 1s" in host["error"], host
+    assert host["status"] == "command_failed" and "within 1s" in host["error"], host

@@ -37,3 +37,21 @@ def test_refused_message_names_the_reason_once() -> None:
         phase="connect",
     )
     assert error.message == "u@h:22: connection refused"
+
+
+def test_what_reads_as_not_reached_is_a_failed_listing_once_the_command_ran() -> None:
+    """Connect-time timeouts and losses stay excusable; the same during the listing is
+    ``command_failed``: the host was reached, and could stall or drop on purpose."""
+    for exc in (
+        TimeoutError(),
+        asyncssh.ConnectionLost("Connection reset"),
+        ConnectionResetError(errno.ECONNRESET, "reset"),
+    ):
+        connect = translate(exc, where="u@h:22", phase="connect")
+        command = translate(exc, where="u@h:22", phase="command")
+        assert connect.status.unreachable, exc
+        assert command.status is HostStatus.COMMAND_FAILED, exc
+    lost = translate(asyncssh.ConnectionLost("reset"), where="u@h:22", phase="command")
+    assert lost.message == "u@h:22: connection lost while the listing ran: reset"
+    refused = translate(asyncssh.PermissionDenied("no"), where="u@h:22", phase="command")
+    assert refused.status is HostStatus.AUTH_FAILED

@@ -41,8 +41,25 @@ def test_local_timeout_kills_the_whole_process_group(tmp_path: object) -> None:
     started = time.monotonic()
     with pytest.raises(TransportError) as caught:
         run(LocalTransport(), "sleep 30 & echo $! > /dev/null; sleep 30", timeout=0.5)
-    assert caught.value.status is HostStatus.TIMEOUT
+    # this machine was reached: a stalled listing is a failure --allow-unreachable refuses
+    assert caught.value.status is HostStatus.COMMAND_FAILED
+    assert "did not finish within 0.5s (--command-timeout)" in caught.value.message
     assert time.monotonic() - started < 10
+
+
+def test_local_megabytes_on_stderr_are_drained_and_the_last_line_kept() -> None:
+    # stderr read up to 64 KiB and then left undrained: the child blocked on the full
+    # pipe and its stdout never ended (a timeout instead of the command's own result)
+    command = "yes noise | head -c 3000000 >&2; echo last words >&2; echo out; exit 3"
+    result = run(LocalTransport(), command, timeout=20)
+    assert (result.exit_status, result.stdout) == (3, "out\n")
+    assert result.stderr.endswith("noise\nlast words\n")
+    assert len(result.stderr) <= 64 * 1024
+
+
+def test_local_command_killed_by_a_signal_names_it() -> None:
+    result = run(LocalTransport(), "echo partial; kill -KILL $$")
+    assert (result.exit_status, result.exit_signal, result.stdout) == (None, "KILL", "partial\n")
 
 
 def test_local_output_cap() -> None:
