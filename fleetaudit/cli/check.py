@@ -10,8 +10,8 @@ import typer
 from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.options import FailOn, Format, Output, PolicyFile
-from fleetaudit.cli.output import check_reports
 from fleetaudit.cli.policy_source import load_judging_policy
+from fleetaudit.cli.reports import check_reports
 from fleetaudit.cli.run import finish
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat

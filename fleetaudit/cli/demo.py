@@ -10,7 +10,7 @@ import typer
 from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.options import FailOn, Format, Output
-from fleetaudit.cli.output import check_reports, write_reports
+from fleetaudit.cli.reports import check_reports, write_reports
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
 

@@ -9,7 +9,7 @@ import typer
 
 from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.options import AllowUnreachable, FailOn, Format, Output
-from fleetaudit.cli.output import check_reports
+from fleetaudit.cli.reports import check_reports
 from fleetaudit.cli.run import finish
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat

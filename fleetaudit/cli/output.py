@@ -12,7 +12,8 @@ spelling of fleetaudit's own stdout (``/dev/stdout``, ``/dev/fd/1``) is stdout i
 its stderr, which carries the messages, is refused. A symbolic link stays a link: the file
 it points to is the one replaced.
 
-Every target is checked before any work starts (:func:`check_reports`), so a bad ``-o``
+Every target is checked before any work starts
+(:func:`fleetaudit.cli.reports.check_reports`, with :func:`check_writable`), so a bad ``-o``
 fails in a second, not after an hour-long audit.
 """
 
@@ -21,21 +22,14 @@ from __future__ import annotations
 import errno
 import io
 import os
-import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable
 from pathlib import Path
 
 from fleetaudit.cli.errors import StdoutError
 from fleetaudit.errors import InputError
-from fleetaudit.model.run import RunResult
-from fleetaudit.report import OutputFormat, TableFormatter
-from fleetaudit.report.jsonl import JsonLinesFormatter
-from fleetaudit.report.prom import PromFormatter
 
 OUTPUT_ENVVAR = "FLEETAUDIT_OUTPUT"
 """One ``[FORMAT=]FILE`` target used when no ``--output`` is given; never split, so a path
@@ -77,7 +71,7 @@ def write_atomically(path: Path, pieces: Iterable[str]) -> None:
     existing = _stat(path)
     if existing is not None and stat.S_ISDIR(existing.st_mode):
         raise InputError("cannot write output file: it is a directory", path=path)
-    target, through_proc = _final_target(path)
+    target, through_proc = final_target(path)
     if through_proc or (existing is not None and not stat.S_ISREG(existing.st_mode)):
         _write_in_place(path, pieces)
     else:
@@ -149,7 +143,7 @@ def _stat(path: Path) -> os.stat_result | None:
         raise InputError(f"cannot write output file: {exc.strerror}", path=path) from exc
 
 
-def _final_target(path: Path) -> tuple[Path, bool]:
+def final_target(path: Path) -> tuple[Path, bool]:
     """The path a chain of symbolic links at ``path`` ends at (``path`` itself when it is
     no link), and whether the chain passes through /proc, i.e. names an open descriptor
     (``/dev/stdout``), which must be written in place, never replaced."""
@@ -176,7 +170,7 @@ def check_writable(path: Path) -> None:
         if not os.access(path, os.W_OK):
             raise InputError("cannot write output file: Permission denied", path=path)
         return
-    target, _ = _final_target(path)
+    target, _ = final_target(path)
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         problem = "is not a directory" if directory.exists() else "does not exist"
@@ -185,138 +179,3 @@ def check_writable(path: Path) -> None:
         raise InputError(
             f"cannot write output file: Permission denied (directory {directory})", path=path
         )
-
-
-def report_targets(
-    default: OutputFormat, outputs: Sequence[str] | None
-) -> list[tuple[OutputFormat, Path | None]]:
-    """``--output`` values as (format, file) pairs; None is stdout. ``FORMAT=FILE`` picks a
-    format, a bare ``FILE`` takes ``--format``; no ``--output`` at all is $FLEETAUDIT_OUTPUT
-    (one target) or stdout. Two targets naming the same file are an error."""
-    targets: list[tuple[OutputFormat, Path | None]] = []
-    for value in _output_values(outputs):
-        name, equals, path = value.partition("=")
-        fmt = default
-        if equals and name in OutputFormat.__members__.values():
-            fmt, value = OutputFormat(name), path
-        elif equals and name.isalpha() and "/" not in name:
-            known = ", ".join(f.value for f in OutputFormat)
-            raise InputError(f"--output {value!r}: unknown format {name!r} (one of: {known})")
-        targets.append((fmt, _target(value)))
-    if sum(1 for _, path in targets if path is None) > 1:
-        raise InputError("--output: only one report can go to stdout")
-    _refuse_duplicates([path for _, path in targets if path is not None])
-    return targets
-
-
-def _target(value: str) -> Path | None:
-    """The file of one ``--output`` value; None for stdout, however it is spelled (``-``,
-    ``/dev/stdout``, ``/dev/fd/1``...: a second opening of fleetaudit's own stdout would
-    write over what stdout writes). Fleetaudit's own stderr carries its messages and is
-    refused as a report target."""
-    if value in ("", "-"):
-        return None
-    path = Path(value)
-    _, through_proc = _final_target(path)
-    if through_proc:
-        for fd, stream in ((1, "stdout"), (2, "stderr")):
-            if _same_file(path, fd):
-                if stream == "stderr":
-                    raise InputError(
-                        f"--output {value!r}: that is stderr, which carries fleetaudit's "
-                        "messages; write the report to stdout or a file"
-                    )
-                return None
-    return path
-
-
-def _same_file(path: Path, fd: int) -> bool:
-    """True when ``path`` opens the same open file as this process's descriptor ``fd``."""
-    try:
-        mine, theirs = os.fstat(fd), os.stat(path)
-    except OSError:
-        return False
-    return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
-
-
-def _output_values(outputs: Sequence[str] | None) -> list[str]:
-    """The ``--output`` values, else the one target in the environment, else stdout."""
-    if outputs:
-        return list(outputs)
-    from_environment = os.environ.get(OUTPUT_ENVVAR)
-    return [from_environment] if from_environment else ["-"]
-
-
-def _refuse_duplicates(paths: list[Path]) -> None:
-    """Two reports written to one file would silently overwrite each other."""
-    seen: dict[object, Path] = {}
-    for path in paths:
-        key = _identity(path)
-        if key in seen:
-            also = f" (also as {seen[key]})" if str(seen[key]) != str(path) else ""
-            raise InputError(f"--output: {path} is given twice{also}")
-        seen[key] = path
-
-
-def _identity(path: Path) -> object:
-    """What makes two spellings the same file: device and inode when it exists (links,
-    ``./``), else the normalised absolute path."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return os.path.realpath(path)
-    return (found.st_dev, found.st_ino)
-
-
-def check_reports(default: OutputFormat, outputs: Sequence[str] | None) -> None:
-    """Fail before any work if the ``--output`` targets are invalid or clearly unwritable."""
-    for _, path in report_targets(default, outputs):
-        if path is not None:
-            check_writable(path)
-
-
-@dataclass(frozen=True, slots=True)
-class RunFacts:
-    """What the command knows about a run beyond its RunResult, for the formats that say it."""
-
-    exit_code: int | None = None
-    """The code the process exits with (the JSON Lines run record)."""
-    last_success: datetime | None = None
-    """When an earlier run audited every host of the inventory (from the history), for the
-    metrics, whose file each run replaces."""
-    whole_fleet: bool = True
-    """False for a run of part of the inventory (--limit, --shard): its success is not the
-    fleet's, so the metrics keep the history's last full success."""
-
-
-def write_reports(
-    run: RunResult,
-    default: OutputFormat,
-    outputs: Sequence[str] | None,
-    facts: RunFacts = RunFacts(),  # noqa: B008 (frozen: one shared default is safe)
-) -> None:
-    """Render ``run`` once per target and write each (files atomically), after checking
-    every target first so that one bad target does not leave the others half updated."""
-    check_reports(default, outputs)
-    for fmt, path in report_targets(default, outputs):
-        formatter = fmt.formatter()
-        if isinstance(formatter, TableFormatter) and path is None and sys.stdout.isatty():
-            formatter.colour = _colour_terminal()
-            formatter.width = max(shutil.get_terminal_size().columns, _NARROWEST)
-        if isinstance(formatter, PromFormatter):
-            formatter.last_success = facts.last_success
-            formatter.whole_fleet = facts.whole_fleet
-        if isinstance(formatter, JsonLinesFormatter):
-            formatter.exit_code = facts.exit_code
-        write_report(formatter.pieces(run), path)
-
-
-_NARROWEST = 60
-"""Narrowest table width: a tiny terminal wraps, rather than squeezing words apart."""
-
-
-def _colour_terminal() -> bool:
-    """stdout is a terminal that wants colour (https://no-color.org is honoured)."""
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        return False
-    return sys.stdout.isatty()

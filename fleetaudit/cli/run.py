@@ -15,8 +15,8 @@ from fleetaudit.cli.console import HostProgress, not_audited_lines, say
 from fleetaudit.cli.errors import failure_code, user_errors
 from fleetaudit.cli.inventory import InventoryArgument
 from fleetaudit.cli.options import Database, Format, Output, PolicyFile
-from fleetaudit.cli.output import RunFacts, check_reports, report_targets, write_reports
 from fleetaudit.cli.policy_source import load_judging_policy
+from fleetaudit.cli.reports import RunFacts, check_reports, report_targets, write_reports
 from fleetaudit.errors import ExitCode
 from fleetaudit.model.enums import Severity
 from fleetaudit.model.run import HostKeyPolicy, RunResult

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fleetaudit.cli.output import report_targets, write_atomically
+from fleetaudit.cli.output import write_atomically
+from fleetaudit.cli.reports import report_targets
 from fleetaudit.errors import InputError
 from fleetaudit.report import OutputFormat
 
