@@ -7,11 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from fleetaudit.collect.reply import Reply
 from fleetaudit.collect.runner import HostCapture
 from fleetaudit.errors import CaptureError
 from fleetaudit.inventory.model import TransportKind
 from fleetaudit.model.enums import HostStatus, Privilege, Tool
-from fleetaudit.model.host import CAPTURE_NOTE, HostSnapshot, QueuePair, socket_key
+from fleetaudit.model.host import (
+    CAPTURE_NOTE,
+    PRIVILEGE_FIX,
+    HostSnapshot,
+    QueuePair,
+    socket_key,
+)
 from fleetaudit.model.socket import Socket
 from fleetaudit.parse import parse_capture
 
@@ -109,8 +116,9 @@ def _increase(capture: HostCapture, counter: str) -> int | None:
 
 
 def _privilege_note(capture: HostCapture) -> str | None:
-    """Why the host's listing was taken without privilege, in the terms of how it was taken:
-    the tool, sudo's refusal, become, or (for a saved capture) the missing --privileged."""
+    """Why the host's listing was taken without privilege, in the terms of how it was taken
+    (the tool, sudo's refusal, become, or for a saved capture the missing --privileged), and
+    after ``PRIVILEGE_FIX`` the change to this host's setup that would give root."""
     reply = capture.reply
     if reply is None or reply.privilege is Privilege.ROOT:
         return None
@@ -118,12 +126,52 @@ def _privilege_note(capture: HostCapture) -> str | None:
         return "neither ss nor netstat on the host: /proc/net names no processes"
     if _replayed(capture):
         return CAPTURE_NOTE  # its become and sudo are the replay's, not the operator's
+    unknown = "owners of other users' sockets unknown"
+    user = capture.host.user
     if reply.sudo_refused is not None:
         refusal = reply.sudo_refused.strip()
-        return f"sudo -n refused ({refusal}); owners of other users' sockets unknown"
+        fix = _sudo_fix(user, refusal, reply)
+        return f"sudo -n refused ({refusal}); {unknown}{PRIVILEGE_FIX}{fix}"
     if capture.host.become:
-        return "no privilege; owners of other users' sockets unknown"
-    return "become is off and the login user is not root; owners of other users' sockets unknown"
+        return f"no privilege; {unknown}{PRIVILEGE_FIX}{_sudoers_line(user, reply)}"
+    return (
+        f"become is off and the login user is not root; {unknown}{PRIVILEGE_FIX}set "
+        f"become: true and {_sudoers_line(user, reply)}"
+    )
+
+
+_LISTING_COMMANDS = {Tool.SS: "ss -tuanpe", Tool.NETSTAT: "netstat -tuanpeW"}
+"""The script's command lines, for a reply that does not say which it ran (a recording)."""
+
+
+def _sudo_fix(user: str | None, refusal: str, reply: Reply) -> str:
+    """The sudoers change that answers this refusal: sudo that wants a terminal needs
+    ``!requiretty`` (a sudoers line for the command would not help), anything else a rule
+    letting the login user run the exact listing command as root without a password."""
+    if "tty" not in refusal:
+        return _sudoers_line(user, reply)
+    if reply.refused_at_run and reply.sudo_command:
+        # sudo -l allowed it: requiretty is set for the command, and a command's Defaults
+        # outrank a user's, so only the command's own !requiretty undoes it
+        tool = reply.sudo_command.split()[0]
+        return (
+            f"add `Defaults!{tool} !requiretty` to sudoers after the line that sets "
+            "requiretty for it (a Defaults:USER line would not outrank it)"
+        )
+    if user is None:
+        return "add `Defaults:USER !requiretty` to sudoers, USER being the audit user"
+    return f"add `Defaults:{user} !requiretty` to sudoers"
+
+
+def _sudoers_line(user: str | None, reply: Reply) -> str:
+    """The least-privilege sudoers line for the command the script ran (or asked sudo to
+    run, with its full path), for the login user when the inventory names it."""
+    who, tool = user or "USER", reply.tool.value
+    command = reply.sudo_command or reply.command or _LISTING_COMMANDS.get(reply.tool, tool)
+    line = f"add the sudoers line `{who} ALL=(root) NOPASSWD: {command}`"
+    if reply.sudo_command is None:  # without become the script does not look up the path
+        line += f" with {tool} as its full path (`command -v {tool}`)"
+    return line if user else f"{line}, USER being the audit user"
 
 
 def _over_ssh(capture: HostCapture) -> bool:

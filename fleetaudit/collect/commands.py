@@ -15,12 +15,18 @@ Header lines (each optional except ``@@fleetaudit`` and ``@@output``)::
     @@uid 1000
     @@tool ss|netstat|proc
     @@command ss -tuanpe       (the listing command line, for ss and netstat)
+    @@sudo-command /usr/bin/ss -tuanpe   (with become: what sudo is asked to run as root)
     @@privilege root|unprivileged
-    @@sudo-refused <first line of sudo's complaint>
+    @@sudo-refused <sudo's complaint: its last ``sudo:`` line, else its last line, else
+                    which command line no sudoers rule allows>
     @@ListenOverflows N        (from /proc/net/netstat, when readable: kernel counters of
     @@ListenDrops N             connections dropped at a full accept queue)
     @@output
     <tool output>
+
+When sudo allowed the listing (``sudo -l``) but then refused to run it (``Defaults!ss
+requiretty``), the (empty) output is followed by a second header, ``@@sudo-refused``,
+``@@privilege unprivileged`` and ``@@output``, and the listing taken without privilege.
 """
 
 from __future__ import annotations
@@ -33,7 +39,17 @@ from __future__ import annotations
 # with `set --`): every process started costs each audited host, thousands of times a
 # night, and the listing tool is the only one that has to run.
 # `sudo -n -l CMD` asks whether CMD may run without a password without running it, and
-# honours sudoers rules that allow exactly one command line (least privilege).
+# honours sudoers rules that allow exactly one command line (least privilege). Both it and
+# the run say `-u root`: without it sudo runs CMD as sudoers' runas_default, which may be
+# another user, and the listing would pass for root's while seeing no other user's process.
+# sudo is given the tool's full path (`command -v`): the path sudoers must name, reported
+# in @@sudo-command for the advice, and the binary sudo runs whatever its secure_path says.
+# `sudo -l` does not check everything the run does (requiretty per command): a run that
+# sudo itself refused (exit 1, only `sudo:` lines on stderr, so the tool printed nothing;
+# reply.py checks that too) falls back to the unprivileged listing, as a refused probe does.
+# sudo may print warnings before its complaint: the reason is its last `sudo:` line, else
+# its last line, read with builtins, cut to one bounded line by printf; `unable to resolve
+# host` is only a warning (sudo goes on), never the reason.
 # netstat takes only the options its usage text offers: busybox may be built without -p
 # (and then rejects the whole command line), and old net-tools without -W. net-tools and
 # toybox (Android, some embedded images) cut IPv6 addresses without -W; busybox never does,
@@ -101,10 +117,34 @@ echo "@@output"
 exec "$@"
 """
 
-_BECOME = r"""if err=$(sudo -n -l "$@" 2>&1 >/dev/null); then
-  echo "@@privilege root"; echo "@@output"; exec sudo -n "$@"
+_BECOME = r"""tool_path=$(command -v "$1")
+case $tool_path in /*) shift; set -- "$tool_path" "$@" ;; esac
+echo "@@sudo-command $*"
+if err=$(sudo -n -u root -l "$@" 2>&1 >/dev/null); then
+  echo "@@privilege root"; echo "@@output"
+  { err=$(sudo -n -u root "$@" 2>&1 >&3 3>&-); } 3>&1
+  sudo_status=$?
+  [ -z "$err" ] || printf '%s\n' "$err" >&2
+  [ "$sudo_status" = 1 ] && [ -n "$err" ] || exit $sudo_status
+  while IFS= read -r line; do
+    case $line in ''|sudo:*) ;; *) exit 1 ;; esac
+  done <<EOF
+$err
+EOF
 fi
-echo "@@sudo-refused $(printf '%s' "$err" | head -n 1)"
+reason=; last=
+while IFS= read -r line; do
+  case $line in
+    ''|'sudo: unable to resolve host'*) ;;
+    sudo:*) reason=$line; last=$line ;;
+    *) last=$line ;;
+  esac
+done <<EOF
+$err
+EOF
+[ -n "$reason" ] || reason=$last
+[ -n "$reason" ] || reason="no sudoers rule lets this user run $* as root without a password"
+printf '@@sudo-refused %.300s\n' "$reason"
 """
 
 COLLECT: str = _SCRIPT_TEMPLATE % {"become": ":"}

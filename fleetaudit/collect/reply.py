@@ -10,6 +10,9 @@ from fleetaudit.model.enums import HostStatus, Privilege, Tool
 _MARK = "@@"
 _FIRST = "@@fleetaudit "
 _OUTPUT = "@@output"
+_REFUSED_AT_RUN = "@@sudo-refused "
+"""Starts the second header the script prints when sudo allowed the listing, then refused
+to run it: the first listing is empty and the unprivileged one follows that header."""
 _STARTUP_LINES = 1000
 """Lines a login shell may print before the script starts (an ``echo`` in a ``.bashrc``,
 a message of the day, a long legal banner): skipped, up to this many. Far above any real
@@ -33,6 +36,12 @@ class Reply:
     """Kernel TCP counters the script read (``ListenOverflows``, ``ListenDrops``)."""
     command: str | None = None
     """The listing command line the script ran (``netstat -tuanpeW``); None for /proc/net."""
+    sudo_command: str | None = None
+    """With become: the command line sudo was asked to run as root, with the tool's full
+    path (``/usr/bin/ss -tuanpe``): what a sudoers rule must allow."""
+    refused_at_run: bool = False
+    """True when ``sudo -l`` allowed the listing but sudo then refused to run it (a
+    ``Defaults!CMD requiretty``), so the listing was taken without privilege."""
 
     @property
     def wide(self) -> bool:
@@ -66,7 +75,12 @@ def parse_reply(stdout: str) -> Reply:
         line_no += 1
         if line == _OUTPUT:
             output = "" if end < 0 else stdout[end + 1 :]
-            return _reply(fields, output)
+            if not output.startswith(_REFUSED_AT_RUN):
+                return _reply(fields, output)
+            # sudo refused to run the listing it had allowed: a second header follows
+            fields["refused-at-run"] = ""
+            position = end + 1
+            continue
         if not line.startswith(_MARK) or end < 0:
             raise TransportError(HostStatus.COMMAND_FAILED, _unexpected(line, line_no))
         key, _, value = line[len(_MARK) :].partition(" ")
@@ -91,6 +105,13 @@ def _script_start(stdout: str) -> int:
 def _reply(fields: dict[str, str], output: str) -> Reply:
     if "fleetaudit" not in fields:
         raise TransportError(HostStatus.COMMAND_FAILED, "reply lacks the @@fleetaudit header")
+    if "\n" + _REFUSED_AT_RUN in output:
+        # the fallback header after listing lines: sudo complained once the tool had
+        # printed, so the two listings cannot be told apart; judge neither
+        raise TransportError(
+            HostStatus.COMMAND_FAILED,
+            "sudo refused after the listing had started: the output mixes two listings",
+        )
     try:
         tool = Tool(fields.get("tool", ""))
         privilege = Privilege(fields.get("privilege", ""))
@@ -106,6 +127,8 @@ def _reply(fields: dict[str, str], output: str) -> Reply:
             k: int(v) for k, v in fields.items() if k in COUNTERS and v.isascii() and v.isdigit()
         },
         command=fields.get("command"),
+        sudo_command=fields.get("sudo-command"),
+        refused_at_run="refused-at-run" in fields,
     )
 
 

@@ -3,7 +3,9 @@
 Only ``ansible_host``, ``ansible_port``, ``ansible_user``, ``ansible_ssh_private_key_file``,
 ``ansible_become``, ``ansible_connection`` and the jump host in ``ansible_ssh_args``,
 ``ansible_ssh_common_args`` and ``ansible_ssh_extra_args`` (read as ssh reads them, see
-:mod:`.ansible_ssh_args`) are read; every other variable is ignored.
+:mod:`.ansible_ssh_args`) are read, and, with become on, ``ansible_become_user`` and
+``ansible_become_method`` are checked to be root and sudo (the only way fleetaudit
+becomes); every other variable is ignored.
 Values are data: a Jinja template or a vault blob cannot be evaluated here and is refused
 with the file, line and variable, and the way to resolve it (``hint``).
 """
@@ -96,7 +98,35 @@ def settings_of(variables: Vars, hint: str) -> tuple[dict[str, Any], dict[str, s
     jump = _jump(variables, hint)
     if jump is not None:
         settings["jump"], origins["jump"] = jump
+    if settings.get("become"):
+        _refuse_other_become(variables, hint)
     return settings, origins
+
+
+_BECOME_AS = {"ansible_become_user": "root", "ansible_become_method": "sudo"}
+"""What fleetaudit's become is: root, through ``sudo -n``. Another user or method, which
+Ansible would honour, is refused rather than ignored: the audit would say root while
+escalating otherwise than the inventory asks (only with become on: off, they do nothing)."""
+
+
+def _refuse_other_become(variables: Vars, hint: str) -> None:
+    """Refuse, at its file and line, a become user other than root or a method other than
+    sudo (``ansible.builtin.sudo`` included)."""
+    for var, supported in _BECOME_AS.items():
+        sourced = variables.get(var)
+        if sourced is None:
+            continue
+        refuse_unevaluated(sourced, hint)
+        value = sourced.value
+        if isinstance(value, str):
+            for prefix in _PLUGIN_PREFIXES:  # ansible.builtin.sudo is sudo
+                value = value.removeprefix(prefix)
+        if value != supported:
+            raise _error(
+                sourced,
+                f"{value!r} is not supported: fleetaudit becomes root through `sudo -n` only "
+                f"(remove {var}, or set it to {supported})",
+            )
 
 
 def _jump(variables: Vars, hint: str) -> tuple[str, str] | None:

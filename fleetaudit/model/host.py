@@ -59,6 +59,17 @@ CAPTURE_NOTE = (
 rule's advice then concerns how the capture was taken, not sudo rights of an audit user."""
 
 
+PRIVILEGE_FIX = "; to name them, "
+"""Joins a privilege note's reason and the fix that fits the host's setup (a sudoers line,
+``!requiretty``, become), which the note carries since only the collection knew them."""
+
+
+def split_privilege_note(note: str) -> tuple[str, str | None]:
+    """A privilege note's reason, and its fix as a sentence (None when it has none)."""
+    why, found, fix = note.partition(PRIVILEGE_FIX)
+    return why, (fix[:1].upper() + fix[1:] if found and fix else None)
+
+
 class HostSnapshot(BaseModel):
     """One host's sockets, or why they could not be read.
 

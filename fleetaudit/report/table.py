@@ -16,7 +16,7 @@ from tabulate import tabulate
 
 from fleetaudit.model.enums import BindScope, HostStatus, Severity
 from fleetaudit.model.finding import Finding
-from fleetaudit.model.host import HostSnapshot
+from fleetaudit.model.host import HostSnapshot, split_privilege_note
 from fleetaudit.model.run import HostKeyPolicy, RunResult
 from fleetaudit.model.socket import Socket
 from fleetaudit.report import host_details
@@ -89,21 +89,24 @@ def _warnings(run: RunResult, summary: Summary) -> str:
         )
     if summary.hosts_unprivileged:
         names = ", ".join(safe(n) for n in summary.hosts_unprivileged)
-        lines.append(
-            f"NOTE: audited without root, socket owners partly unknown: {names} {_root_hint(run)}."
-        )
+        hint = _root_hint(run, set(summary.hosts_unprivileged))
+        lines.append(f"NOTE: audited without root, socket owners partly unknown: {names} {hint}.")
     return "\n".join(lines)
 
 
-def _root_hint(run: RunResult) -> str:
+def _root_hint(run: RunResult, hosts: set[str]) -> str:
     """How to get the owners the NOTE says are missing: saved captures (``check``, no SSH)
-    have no login or become to change, only how they were taken."""
+    have no login or become to change, only how they were taken. Live hosts carry the fix
+    that fits their setup (become off, sudo's refusal, the tool) in their privilege note:
+    one fix shared by them all is quoted, else each host's detail gives its own."""
     if run.host_key_policy is HostKeyPolicy.NOT_APPLICABLE:
         return "(take the captures as root, sudo ss -tuanpe, or pass --privileged if they were)"
-    return (
-        "(set become: true with passwordless sudo for ss; for saved captures taken as root, "
-        "pass --privileged)"
-    )
+    fixes = {
+        split_privilege_note(s.privilege_note or "")[1] for s in run.snapshots if s.host in hosts
+    }
+    if len(fixes) == 1 and None not in fixes:
+        return f"({safe(fixes.pop() or '')})"
+    return "(each host's detail says why, and what would fix it)"
 
 
 def _hosts_section(snapshots: tuple[HostSnapshot, ...], width: int) -> str:

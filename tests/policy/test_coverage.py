@@ -134,8 +134,8 @@ _UNPRIVILEGED_SS = (
     ("transport", "key_checked", "remedy"),
     [
         ("ssh", None, "Take the capture as root (sudo ss -tuanpe), or pass --privileged"),
-        ("ssh", True, "Allow passwordless `sudo -n`"),  # a live host over SSH
-        ("local", None, "Allow passwordless `sudo -n`"),  # no SSH, but a real login
+        ("ssh", True, "Set become: true and add the sudoers line"),  # a live host over SSH
+        ("local", None, "Set become: true and add the sudoers line"),  # a real login, no SSH
     ],
 )
 def test_the_advice_fits_how_the_listing_was_taken(
@@ -148,3 +148,29 @@ def test_the_advice_fits_how_the_listing_was_taken(
     [finding] = evaluate(build_snapshot(capture), COVERAGE)
     assert remedy in finding.message
     assert ("--privileged" in finding.message) is (remedy.startswith("Take"))
+
+
+_REFUSED_SS = _UNPRIVILEGED_SS.replace(
+    "@@privilege",
+    "@@sudo-command /usr/sbin/ss -tuanpe\n@@sudo-refused sudo: a password is required\n@@privilege",
+)
+
+
+@pytest.mark.parametrize(
+    ("user", "remedy"),
+    [
+        ("audit", "Add the sudoers line `audit ALL=(root) NOPASSWD: /usr/sbin/ss -tuanpe`."),
+        (None, "`USER ALL=(root) NOPASSWD: /usr/sbin/ss -tuanpe`, USER being the audit user."),
+    ],
+)
+def test_a_refused_sudo_is_answered_with_the_exact_sudoers_line(
+    user: str | None, remedy: str
+) -> None:
+    """With become on and sudo refusing, the advice is the sudoers line for the command the
+    script asked sudo to run, for the login user (was: set become / passwordless sudo)."""
+    reply = parse_reply(_REFUSED_SS)
+    capture = captured(reply, "h1", become=True, user=user)
+    [finding] = evaluate(build_snapshot(replace(capture, host_key_checked=True)), COVERAGE)
+    assert "(sudo -n refused (sudo: a password is required); owners of" in finding.message
+    assert remedy in finding.message and finding.message.count("NOPASSWD") == 1
+    assert "passwordless" not in finding.message and "become" not in finding.message

@@ -28,7 +28,7 @@ from typing import Literal
 
 from fleetaudit.model.enums import Privilege, Severity
 from fleetaudit.model.finding import Finding
-from fleetaudit.model.host import CAPTURE_NOTE, HostSnapshot
+from fleetaudit.model.host import CAPTURE_NOTE, HostSnapshot, split_privilege_note
 from fleetaudit.policy.matchers import owner_visible
 from fleetaudit.policy.rules.interface import Rule, owner_gap
 
@@ -74,7 +74,8 @@ def _unprivileged(snapshot: HostSnapshot, unknown: int) -> str:
     gap = owner_gap(snapshot)
     if not gap.privilege:
         return f"{snapshot.host}: {gap.because}: {blind}. {gap.remedy}"
-    why = f" ({snapshot.privilege_note})" if snapshot.privilege_note else ""
+    note, _ = split_privilege_note(snapshot.privilege_note or "")
+    why = f" ({note})" if note else ""  # its fix is the remedy
     # A capture had no login and no become: sudo rights for an audit user would not help.
     remedy = _CAPTURE_REMEDY if snapshot.privilege_note == CAPTURE_NOTE else gap.remedy
     return f"{snapshot.host} was audited without privilege{why}: {blind}. {remedy}"

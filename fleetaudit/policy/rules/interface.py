@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fleetaudit.model.enums import BindScope, Privilege, Severity, Tool
 from fleetaudit.model.finding import Finding, fingerprint, rule_reference
-from fleetaudit.model.host import HostSnapshot
+from fleetaudit.model.host import HostSnapshot, split_privilege_note
 from fleetaudit.model.socket import Socket
 from fleetaudit.policy.matchers import invalid, owner_visible
 from fleetaudit.policy.selectors import HostSelector
@@ -120,6 +120,7 @@ class OwnerGap:
 
 
 _INSTALL_SS = "Install ss (iproute2) on the host"
+_GET_ROOT = "Allow passwordless `sudo -n` for the audit user's socket listing, or audit as root"
 
 
 def owner_gap(snapshot: HostSnapshot) -> OwnerGap:
@@ -131,10 +132,8 @@ def owner_gap(snapshot: HostSnapshot) -> OwnerGap:
     if snapshot.tool is Tool.PROC:
         return OwnerGap("/proc/net names no processes", _INSTALL_SS, privilege=False)
     if snapshot.privilege is not Privilege.ROOT:
-        remedy = (
-            "Allow passwordless `sudo -n` for the audit user's socket listing, or audit as root"
-        )
-        return OwnerGap("audited without privilege", remedy, privilege=True)
+        _, fix = split_privilege_note(snapshot.privilege_note or "")
+        return OwnerGap("audited without privilege", fix or _GET_ROOT, privilege=True)
     if snapshot.tool is Tool.NETSTAT:
         because = "the host's netstat cannot name processes (built without -p)"
         return OwnerGap(because, _INSTALL_SS, privilege=False)
