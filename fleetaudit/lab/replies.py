@@ -33,7 +33,11 @@ class RecordedHost:
             header.append(f"@@command {self.command}")
         header.append(f"@@privilege {self._privilege(command).value}")
         if self._sudo_refused(command):
-            header.insert(3, "@@sudo-refused sudo: a password is required")
+            tool_path = f"/usr/bin/{self.command or 'ss -tuanpe'}"
+            header[3:3] = [
+                f"@@sudo-command {tool_path}",
+                "@@sudo-refused sudo: a password is required",
+            ]
         return 0, "\n".join([*header, "@@output", self.listing]), ""
 
     def _privilege(self, command: str) -> Privilege:
