@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import secrets
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
@@ -199,7 +201,21 @@ def _result(
         snapshots=hosts,
         findings=ordered,
         rules=tuple(RuleInfo.model_validate(rule, from_attributes=True) for rule in policy.rules),
+        policy_digest=policy_digest(policy),
     )
+
+
+def policy_digest(policy: Policy) -> str:
+    """SHA-256 of ``policy``'s rules and waivers in canonical JSON: equal for the same
+    policy read from two paths, different for two versions of one file, so that ``merge``
+    can tell shards judged by different policies. The name and paths are left out on
+    purpose (``merge`` compares the name on its own)."""
+    content = {
+        "rules": [rule.model_dump(mode="json") for rule in policy.rules],
+        "waivers": [waiver.model_dump(mode="json") for waiver in policy.waivers],
+    }
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def verdict(

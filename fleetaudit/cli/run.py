@@ -92,7 +92,9 @@ def run(
             from fleetaudit.shards import empty_shard_message, parse_shard, select_shard, shard_info
 
             index, count = parse_shard(shard)
-            shard_of_run = shard_info(hosts, index, count)  # of the selection before the split
+            whole = _coverage(inventory, fleet, hosts).whole  # --limit left none out
+            # Of the selection before the split: what merge checks the shards against.
+            shard_of_run = shard_info(hosts, index, count, whole_inventory=whole)
             selected, hosts = len(hosts), select_shard(hosts, index, count)
             if not hosts:  # fewer hosts than shards: exit 0 with an empty report for merge
                 say(empty_shard_message(index, count, selected))
@@ -166,14 +168,20 @@ def finish(
     record: Callable[[int], None] | None = None,
     last_success: datetime | None = None,
     whole_fleet: bool = True,
+    signalled: bool = True,
 ) -> None:
     """Write the reports, ``record`` the run with the exit code the process really ends
     with (2, not the verdict, when a report cannot be written), say on stderr which hosts
     were not audited (bounded, one line per status) and then one summary line, and exit
-    with the verdict. The summary stays the last line: scripts read it with ``tail -n 1``."""
+    with the verdict. The summary stays the last line: scripts read it with ``tail -n 1``.
+
+    ``signalled`` is False when ``result.interrupted_by`` is not this process's own signal
+    (``merge`` of a stopped shard): then the exit code is the verdict, whose interrupted
+    hosts make it 2, not 128 + a signal this process never received."""
     from fleetaudit.auditor import verdict
 
-    code = exit_code(result, verdict(result, fail_on, allow_unreachable=allow_unreachable))
+    judged = verdict(result, fail_on, allow_unreachable=allow_unreachable)
+    code = exit_code(result, judged) if signalled else int(judged)
     try:
         facts = RunFacts(int(code), last_success, whole_fleet)
         write_reports(result, format, output, facts)

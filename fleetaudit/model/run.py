@@ -52,7 +52,15 @@ class ShardInfo(BaseModel):
     """N."""
     hosts_digest: str
     """SHA-256 of the names of every host selected before sharding (all N shards), so that
-    shards of different inventories or ``--limit`` selections do not merge."""
+    shards of different inventories or ``--limit`` selections do not merge, and a host
+    deleted from a shard's report does not go unnoticed."""
+    whole_inventory: bool = False
+    """True when the selection before sharding was every host of the inventory (no
+    ``--limit`` left one out): only then may the merged shards count as a full audit of
+    the fleet. False in reports of releases that did not record it."""
+    selected: int | None = None
+    """How many hosts the selection before sharding held (for ``merge``'s messages); None
+    in reports of releases that did not record it."""
 
 
 class RunResult(BaseModel):
@@ -73,6 +81,10 @@ class RunResult(BaseModel):
     """The policy's rules, in file order."""
     interrupted_by: str | None = None
     """``SIGINT``/``SIGTERM`` when the run was stopped early: the report is partial."""
+    policy_digest: str | None = None
+    """SHA-256 of the policy's rules and waivers as judged (canonical JSON), so that
+    ``merge`` compares what judged the shards, not the path the policy was read from. None
+    in reports of releases that did not record it."""
     shard: ShardInfo | None = None
     """Set by ``run --shard K/N``; absent (never ``null``) from reports of whole runs."""
 

@@ -17,11 +17,12 @@ from fleetaudit.auditor import Auditor
 from fleetaudit.errors import InputError
 from fleetaudit.inventory.model import Host
 from fleetaudit.lab.replies import RecordedHost
+from fleetaudit.merge import merge_runs
 from fleetaudit.model.enums import Tool
 from fleetaudit.model.run import RunResult
 from fleetaudit.policy import load_default_policy
 from fleetaudit.report.json import JsonFormatter
-from fleetaudit.shards import merge_runs, select_shard, shard_info, shard_of
+from fleetaudit.shards import select_shard, shard_info, shard_of
 from fleetaudit.transport import ReplayTransport
 from tests.runcli import fleetaudit
 

@@ -1,0 +1,197 @@
+"""`merge` refuses shards that cannot be parts of one audit, and never depends on the order
+of its arguments: real `run --shard K/N` reports, edited as a QA engineer did."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleetaudit.cli.merge import DEFAULT_MAX_SPREAD_HOURS
+from fleetaudit.merge import DEFAULT_MAX_SPREAD
+from fleetaudit.shards import shard_of
+from tests.runcli import fleetaudit
+
+LOCAL = ("h1", "h2", "h3", "h4", "h5")
+REFUSED = "gone"
+TOLERANT = ("--allow-unreachable", "--fail-on", "critical")
+POLICY = """\
+version: 1
+name: qa
+rules:
+  - id: no-telnet
+    kind: forbidden
+    severity: high
+    description: no telnet
+    match: {{port: {port}, proto: tcp}}
+"""
+
+
+@pytest.fixture(scope="module")
+def refused_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses connections (bound, never listening)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, refused_port: int) -> Path:
+    """An inventory (five names for this machine, one refused host) and a policy."""
+    root = tmp_path_factory.mktemp("site")
+    entries = "".join(f"  {n}: {{transport: local, address: 127.0.0.1}}\n" for n in LOCAL)
+    entries += f"  {REFUSED}: {{address: 127.0.0.1, port: {refused_port}}}\n"
+    (root / "hosts.yaml").write_text("hosts:\n" + entries)
+    (root / "pol.yaml").write_text(POLICY.format(port=23))
+    assert {shard_of(n, 2) for n in (*LOCAL, REFUSED)} == {1, 2}, "both shards hold hosts"
+    return root
+
+
+def run_shard(site: Path, k: int, report: Path, *extra: str | Path) -> None:
+    done = fleetaudit(
+        "run", site / "hosts.yaml", "--shard", f"{k}/2", "--no-history", "-o", f"json={report}",
+        "--policy", site / "pol.yaml", *TOLERANT, *extra, state=site,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+
+
+@pytest.fixture(scope="module")
+def shards(site: Path) -> list[Path]:
+    """The two shard reports of the whole inventory, as the nightly job writes them."""
+    reports = [site / f"shard-{k}.json" for k in (1, 2)]
+    for k, report in enumerate(reports, 1):
+        run_shard(site, k, report)
+    return reports
+
+
+def copies(shards: list[Path], into: Path) -> list[Path]:
+    return [Path(shutil.copy(path, into / path.name)) for path in shards]
+
+
+def edit(path: Path, change: Any) -> None:
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+
+
+def merge(*args: str | Path) -> Any:
+    return fleetaudit("merge", *args, *TOLERANT)
+
+
+def test_the_untouched_shards_merge(shards: list[Path]) -> None:
+    done = merge(*shards, "--format", "json")
+    assert done.returncode in (0, 1), done.stderr
+    assert len(json.loads(done.stdout)["hosts"]) == 6
+
+
+def test_a_shard_report_from_an_earlier_night_is_refused(
+    shards: list[Path], tmp_path: Path
+) -> None:
+    one, two = copies(shards, tmp_path)
+
+    def a_week_earlier(document: Any) -> None:
+        for key in ("started_at", "finished_at"):
+            when = datetime.fromisoformat(document["run"][key]) - timedelta(days=7)
+            document["run"][key] = when.isoformat()
+
+    edit(two, a_week_earlier)
+    done = merge(one, two)
+    assert done.returncode == 2
+    assert f"{two} started at" in done.stderr and f"and {one} at" in done.stderr
+    assert "7.0 days apart (more than --max-spread 6.0 hours)" in done.stderr
+    wider = merge(one, two, "--max-spread", "200")
+    assert wider.returncode in (0, 1), wider.stderr
+    assert DEFAULT_MAX_SPREAD == timedelta(hours=DEFAULT_MAX_SPREAD_HOURS)
+
+
+def test_limited_shards_do_not_claim_the_whole_fleet(
+    site: Path, shards: list[Path], tmp_path: Path
+) -> None:
+    limited = [tmp_path / f"limited-{k}.json" for k in (1, 2)]
+    for k, report in enumerate(limited, 1):
+        run_shard(site, k, report, "--limit", f"!{REFUSED}")  # all audited: a clean night
+    done = merge(*limited, "-o", f"prom={tmp_path / 'part.prom'}")
+    assert done.returncode == 0, done.stderr
+    assert "fleetaudit_last_success_timestamp_seconds" not in (tmp_path / "part.prom").read_text()
+    whole = [json.loads(p.read_text())["run"]["shard"]["whole_inventory"] for p in shards]
+    part = [json.loads(p.read_text())["run"]["shard"]["whole_inventory"] for p in limited]
+    assert (whole, part) == ([True, True], [False, False])
+
+
+def test_one_policy_read_from_two_paths_merges(site: Path, tmp_path: Path) -> None:
+    shutil.copy(site / "pol.yaml", tmp_path / "pol.yaml")
+    one, two = tmp_path / "shard-1.json", tmp_path / "shard-2.json"
+    run_shard(site, 1, one)
+    run_shard(site, 2, two, "--policy", tmp_path / "pol.yaml")  # the later --policy wins
+    assert json.loads(two.read_text())["run"]["policy_source"].startswith(str(tmp_path))
+    done = merge(one, two)
+    assert done.returncode in (0, 1), done.stderr
+
+
+def test_two_versions_of_one_policy_file_do_not_merge(site: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "pol.yaml"
+    one, two = tmp_path / "shard-1.json", tmp_path / "shard-2.json"
+    policy.write_text(POLICY.format(port=23))
+    run_shard(site, 1, one, "--policy", policy)
+    policy.write_text(POLICY.format(port=2323))  # same name, same path, another port
+    run_shard(site, 2, two, "--policy", policy)
+    done = merge(one, two)
+    assert done.returncode == 2
+    assert (
+        f"{two} and {one} used different versions of policy 'qa' (both read from {policy}; "
+        "their rules' settings or their waivers differ)" in done.stderr
+    )
+
+
+def test_the_merge_does_not_depend_on_the_order_of_its_arguments(
+    site: Path, shards: list[Path], tmp_path: Path
+) -> None:
+    one, two = copies(shards, tmp_path)
+    run_shard(site, 2, two, "--insecure-no-host-key-check")
+
+    def stopped(document: Any) -> None:
+        document["run"]["interrupted_by"] = "SIGTERM"
+        document["run"]["fleetaudit_version"] = "0.0.1"
+        host = document["hosts"][0]
+        host.update(status="interrupted", error="stopped", sockets=[])
+        document["findings"] = [f for f in document["findings"] if f["host"] != host["host"]]
+
+    edit(one, stopped)
+    results = []
+    for order in ((one, two), (two, one)):
+        done = merge(*order, "--format", "json")
+        assert done.returncode == 2, done.stderr  # a host not audited; not 143
+        run = json.loads(done.stdout)["run"]
+        results.append((run["host_key_policy"], run["interrupted_by"], done.stderr))
+    assert results[0] == results[1]
+    policy, interrupted, stderr = results[0]
+    assert (policy, interrupted) == ("insecure-no-host-key-check", "SIGTERM")
+    assert f"{one} was stopped by SIGTERM" in stderr
+    assert "the reports differ in host_key_policy" in stderr and "the weakest" in stderr
+    assert "the reports differ in fleetaudit_version" in stderr
+
+
+def test_a_host_deleted_from_a_shard_report_is_noticed(shards: list[Path], tmp_path: Path) -> None:
+    one, two = copies(shards, tmp_path)
+
+    def without_a_host(document: Any) -> None:
+        gone = document["hosts"].pop()["host"]
+        document["findings"] = [f for f in document["findings"] if f["host"] != gone]
+
+    edit(two, without_a_host)
+    done = merge(one, two)
+    assert done.returncode == 2
+    assert "the shards hold 5 hosts, not the 6 hosts they were split from" in done.stderr
+
+
+@pytest.mark.parametrize("count", ["99999999999999999999", "10001"])
+def test_the_number_of_shards_is_bounded(site: Path, count: str) -> None:
+    done = fleetaudit("run", site / "hosts.yaml", "--shard", f"1/{count}", "--no-history")
+    assert done.returncode == 2
+    assert f"--shard '1/{count}': N must be between 1 and 10000" in done.stderr
