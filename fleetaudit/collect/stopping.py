@@ -58,7 +58,8 @@ def _second_signal_handler(number: int, frame: FrameType | None) -> None:
 def _stop_at_once(number: signal.Signals) -> None:
     """Say why on stderr, then die by the signal itself: no cleanup, no KeyboardInterrupt
     for a caller to catch and report as something else, and the exit status a shell or
-    supervisor expects (128 + the signal number)."""
+    supervisor expects (128 + the signal number; exited with it where the signal cannot
+    kill, as PID 1 of a container)."""
     sys.stderr.write(
         f"fleetaudit: second {number.name}: stopped at once; a report not yet written keeps "
         "its previous file (or none), and the run may be missing from the history\n"
@@ -66,3 +67,6 @@ def _stop_at_once(number: signal.Signals) -> None:
     sys.stderr.flush()
     signal.signal(number, signal.SIG_DFL)
     os.kill(os.getpid(), number)
+    # Still here: the process is PID 1 of its namespace (a container), whose default
+    # action for SIGINT/SIGTERM is to ignore them. Leave with the status a shell reports.
+    os._exit(128 + number)

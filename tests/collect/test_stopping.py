@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,4 +39,24 @@ def test_second_signal_stops_at_once_with_a_message(sig: signal.Signals) -> None
     )
     assert done.stdout == "first signal: stop requested\n"
     assert done.returncode == -sig
+    assert f"second {sig.name}: stopped at once" in done.stderr
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare"
+)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_second_signal_stops_pid_1_of_a_container_too(sig: signal.Signals) -> None:
+    """In a container fleetaudit may be PID 1, for which the kernel ignores a signal whose
+    handler is the default: re-raising it would leave the run going after "stopped at
+    once". It exits with 128 + the signal number instead."""
+    done = subprocess.run(
+        ["unshare", "--pid", "--fork", sys.executable, "-c", _PROGRAM.format(name=sig.name)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.stdout == "first signal: stop requested\n", done.stderr
+    assert done.returncode == 128 + sig
     assert f"second {sig.name}: stopped at once" in done.stderr
