@@ -32,9 +32,9 @@ def demo(
     printed on stderr.
     """
     with user_errors():
-        from fleetaudit.auditor import verdict
         from fleetaudit.cli.policy_source import load_judging_policy
         from fleetaudit.lab.demo import run_demo
+        from fleetaudit.verdict import verdict
 
         check_reports(format, output)  # a bad -o fails before the work
         result = run_demo(load_judging_policy(policy))

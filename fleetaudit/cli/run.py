@@ -178,7 +178,7 @@ def finish(
     ``signalled`` is False when ``result.interrupted_by`` is not this process's own signal
     (``merge`` of a stopped shard): then the exit code is the verdict, whose interrupted
     hosts make it 2, not 128 + a signal this process never received."""
-    from fleetaudit.auditor import verdict
+    from fleetaudit.verdict import verdict
 
     judged = verdict(result, fail_on, allow_unreachable=allow_unreachable)
     code = exit_code(result, judged) if signalled else int(judged)
@@ -213,8 +213,8 @@ def _summary_line(
     result: RunResult, fail_on: Severity | None, allow_unreachable: bool, code: int
 ) -> str:
     """The one line cron mails: hosts, findings, exit code, and why an error is one."""
-    from fleetaudit.auditor import error_reason
     from fleetaudit.report.summary import counted
+    from fleetaudit.verdict import error_reason
 
     failed = len(result.failed_hosts)
     gate = (

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from fleetaudit.auditor import error_reason, verdict
 from fleetaudit.errors import ExitCode
 from fleetaudit.lab.keys import generate_key, known_hosts_entry, write_private_key
 from fleetaudit.model.enums import HostStatus, Severity
 from fleetaudit.report.json import JsonFormatter
+from fleetaudit.verdict import error_reason, verdict
 from tests.factories import run_result, snapshot
 from tests.runcli import fleetaudit
 from tests.sshd import SshdServer

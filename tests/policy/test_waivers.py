@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from fleetaudit.auditor import verdict
 from fleetaudit.errors import ExitCode, PolicyError
 from fleetaudit.model.enums import Severity
 from fleetaudit.policy import evaluate
 from fleetaudit.report import OutputFormat
+from fleetaudit.verdict import verdict
 from tests.factories import run_result, snapshot, sock
 from tests.policy.builders import policy
 

@@ -2,10 +2,10 @@
 
 import json
 
-from fleetaudit.auditor import verdict
 from fleetaudit.errors import ExitCode
 from fleetaudit.model import HostKeyPolicy, HostStatus, Privilege, Severity
 from fleetaudit.report import SCHEMA_VERSION, OutputFormat
+from fleetaudit.verdict import verdict
 from tests.factories import finding, run_result, snapshot, sock
 
 
