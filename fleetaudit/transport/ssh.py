@@ -8,6 +8,7 @@ fleet run opens thousands of connections.
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from functools import partial
@@ -92,7 +93,8 @@ class SshTransport(Transport):
         if jump is None or jump.lower() == "none":  # the inventory's "none": no jump at all
             # ssh_config's ProxyJump is fleetaudit's to follow (above), never asyncssh's:
             # asyncssh would prefer it to a ProxyCommand given before it, OpenSSH does not.
-            connection = await self._connect(host.address, {**options, "tunnel": None}, where)
+            direct = {**options, "tunnel": None}
+            connection = await _naming_key(self._connect(host.address, direct, where), host.key)
             return SshSession(connection, where, cap)
         spec = single_jump(jump, where)
         held = AsyncExitStack()
@@ -100,7 +102,8 @@ class SshTransport(Transport):
         tunnel = await held.enter_async_context(self._jumps.through(spec, opener))
         try:
             tunnelled = {**options, "tunnel": tunnel}
-            connection = await self._connect(host.address, tunnelled, f"{where} via {spec}")
+            attempt = self._connect(host.address, tunnelled, f"{where} via {spec}")
+            connection = await _naming_key(attempt, host.key)
         except BaseException:
             await held.aclose()
             raise
@@ -240,3 +243,18 @@ class _Client(asyncssh.SSHClient):
         self.offered = key
         self.refusal = self._book.judge(host, addr, port, key)
         return self.refusal is None
+
+
+async def _naming_key(
+    attempt: Awaitable[asyncssh.SSHClientConnection], key: str | None
+) -> asyncssh.SSHClientConnection:
+    """``attempt``, with a refused login saying which key was offered: the inventory's, or
+    whatever ssh_config, ``~/.ssh/id_*`` and the agent offer (a wrong ``key:`` is the
+    usual cause, and the host's sshd log only shows a fingerprint)."""
+    try:
+        return await attempt
+    except TransportError as exc:
+        if exc.status is not HostStatus.AUTH_FAILED or "refused" not in exc.message:
+            raise
+        offered = f"key {key}" if key else "ssh_config's IdentityFile, ~/.ssh/id_* and the agent"
+        raise TransportError(exc.status, f"{exc.message} (offered: {offered})") from None

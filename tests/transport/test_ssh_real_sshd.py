@@ -88,7 +88,10 @@ def test_unauthorised_key_is_auth_failed(sshd: SshdServer, tmp_path: Path) -> No
 
     other = write_private_key(generate_key(), tmp_path / "other_key")
     transport = SshTransport(settings(tmp_path, [sshd.known_hosts_entry]))
-    assert status_of(transport, host(sshd, key=other)) is HostStatus.AUTH_FAILED
+    with pytest.raises(TransportError) as caught:
+        run(transport, host(sshd, key=other), "true")
+    assert caught.value.status is HostStatus.AUTH_FAILED
+    assert caught.value.message.endswith(f"(offered: key {other})"), caught.value.message
 
 
 def test_missing_key_file_is_auth_failed_with_the_path(sshd: SshdServer, tmp_path: Path) -> None:
