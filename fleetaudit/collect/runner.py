@@ -209,7 +209,7 @@ def _check_result(result: CommandResult) -> Reply:
     if result.exit_status != 0:
         raise TransportError(
             HostStatus.COMMAND_FAILED,
-            f"{reply.tool.value} exited with status {result.exit_status}: "
+            f"the {reply.tool.value} listing exited with status {result.exit_status}: "
             f"{_last_line(result.stderr)}",
         )
     return reply
