@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 def history(
     db: Database = None,
-    limit: Annotated[int, typer.Option(min=1, help="How many runs to list.")] = 20,
+    limit: Annotated[
+        int, typer.Option(min=1, max=opt.MAX_HISTORY_LIMIT, help="How many runs to list.")
+    ] = 20,
 ) -> None:
     """List the stored runs, newest first. "failed" counts the hosts that could not be
     audited, "interrupted" those a stopped run (SIGINT/SIGTERM) did not finish."""
@@ -60,7 +62,9 @@ def diff(
     ] = None,
 ) -> None:
     """What changed between two runs: new and resolved findings, new and removed listeners,
-    hosts whose status changed. Without arguments: the last two runs in the history.
+    hosts whose status changed. Without arguments: the latest run and the latest earlier run
+    of the same inventory that covered as much (a nightly run is compared with the previous
+    nightly run, not with an ad-hoc --limit run between them).
 
     Exit 0 when nothing changed, 1 when something did (for scripts), 2 on error.
     """
@@ -90,7 +94,7 @@ def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
     if before is not None and after is not None and _is_file(before) and _is_file(after):
         return diff_runs(load_run_file(Path(before)), load_run_file(Path(after)))
     with HistoryStore.open_read_only(db or default_db_path()) as store:
-        before, after = _default_refs(store, before, after)
+        before, after, because = _default_refs(store, before, after)
         old, new = _load(store, before), _load(store, after)
         # A file's run is not in the history: nothing earlier than it is known.
         earlier = (
@@ -101,25 +105,32 @@ def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
         )
         codes = [None if _is_file(ref) else store.exit_code(run.run_id)
                  for ref, run in ((before, old), (after, new))]  # fmt: skip
-        return diff_runs(old, new, earlier, (codes[0], codes[1]), statuses)
+        changes = diff_runs(old, new, earlier, (codes[0], codes[1]), statuses)
+        return changes.model_copy(update={"before_chosen_because": because or None})
 
 
-def _default_refs(store: HistoryStore, before: str | None, after: str | None) -> tuple[str, str]:
-    """``before`` and ``after``, the latest run standing in for a missing ``after`` and the
-    one before it for a missing ``before`` too."""
+def _default_refs(
+    store: HistoryStore, before: str | None, after: str | None
+) -> tuple[str, str, str]:
+    """``before`` and ``after``, and why ``before`` was chosen when it was and skipped
+    runs: the latest run stands in for a missing ``after``; for a missing ``before`` too,
+    the latest earlier run of the same inventory that covered as much (see
+    :func:`older_for_default_diff`), else the run before the latest."""
     from fleetaudit.errors import HistoryError
+    from fleetaudit.history.earlier import older_for_default_diff
 
     if before is None:
         rows = store.runs(2)
         if len(rows) < 2:
             raise HistoryError("the history holds fewer than two runs; give two runs to compare")
-        return rows[1].id, rows[0].id
+        older, because = older_for_default_diff(store, rows[0].id) or (rows[1].id, "")
+        return older, rows[0].id, because
     if after is None:
         rows = store.runs(1)
         if not rows:
             raise HistoryError("the history is empty; give two runs to compare")
-        return before, rows[0].id
-    return before, after
+        return before, rows[0].id, ""
+    return before, after, ""
 
 
 def _load(store: HistoryStore, ref: str) -> RunResult:

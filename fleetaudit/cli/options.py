@@ -55,6 +55,11 @@ Output = Annotated[
         "never split, so spaces are part of the path]",
     ),
 ]
+MAX_KEEP_DAYS = 36_500
+"""--keep-days bound (a century): more would overflow the date arithmetic of pruning."""
+MAX_HISTORY_LIMIT = 1_000_000
+"""`history --limit` bound: SQLite's LIMIT is a 64-bit integer; no history holds more."""
+
 Database = Annotated[
     Path | None,
     typer.Option(

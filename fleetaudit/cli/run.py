@@ -59,7 +59,10 @@ def run(
     keep_days: Annotated[
         int | None,
         typer.Option(
-            min=1, metavar="DAYS", help="After recording, delete runs older than this many days."
+            min=1,
+            max=opt.MAX_KEEP_DAYS,
+            metavar="DAYS",
+            help="After recording, delete runs older than this many days.",
         ),
     ] = None,
 ) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fleetaudit.history.diff import HostChange, ListenerKey, RunDiff, diff_runs
 from fleetaudit.history.files import load_run_file
-from fleetaudit.history.store import HistoryStore, RunRow, default_db_path
+from fleetaudit.history.rows import RunRow, default_db_path
+from fleetaudit.history.store import HistoryStore
 
 __all__ = [
     "HistoryStore",

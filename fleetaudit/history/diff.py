@@ -104,6 +104,9 @@ class RunDiff(BaseModel):
     before_interrupted_by: str | None = None
     """``SIGTERM``/``SIGINT`` when that run was stopped early: it is partial."""
     after_interrupted_by: str | None = None
+    before_chosen_because: str | None = None
+    """Why the default diff compared with ``before`` and not the run just before
+    ``after`` (that one covered less); None when nothing was skipped."""
     new_findings: tuple[Finding, ...]
     resolved_findings: tuple[Finding, ...]
     hosts: tuple[HostChange, ...]

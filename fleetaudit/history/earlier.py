@@ -64,6 +64,36 @@ def last_full_success(path: Path, inventory: str) -> datetime | None:
         return store.last_full_success(inventory)
 
 
+def older_for_default_diff(store: HistoryStore, latest: str) -> tuple[str, str] | None:
+    """The run the default ``diff`` compares ``latest`` with, and why, when it is not
+    simply the run before: the latest earlier run of the same inventory that covered at
+    least as much (a whole-inventory run, or one that selected every host ``latest`` did).
+    An ad-hoc ``--limit`` run between two nightly runs would otherwise turn every host it
+    left out into ``(absent) -> ok``. None when ``latest`` recorded no coverage, or no
+    earlier run covered as much: the run before it, as before schema 2."""
+    covered = store.coverage(latest)
+    if covered is None:
+        return None
+    selected: set[str] | None = None
+    for run_id, whole in store.earlier_of(latest, covered.inventory):  # bounded by the runs
+        if not whole and covered.whole:
+            continue
+        if not whole:
+            selected = store.hosts(latest) if selected is None else selected
+            if not selected <= store.hosts(run_id):
+                continue
+        skipped = store.runs_between(run_id, latest)
+        if not skipped:
+            return run_id, ""
+        what = "the whole inventory" if whole else "every host the latest run did"
+        return run_id, (
+            f"compared with {run_id}, the latest earlier run of {covered.inventory} that "
+            f"covered {what}; {skipped} run(s) in between skipped (partial or of another "
+            "inventory)"
+        )
+    return None
+
+
 def _baselines(run: RunResult, hosts: set[str]) -> dict[str, Baseline]:
     """``hosts`` as ``run`` saw them, with their active findings in it."""
     return {

@@ -128,6 +128,8 @@ def _unknown_note(diff: RunDiff, quote: Callable[[str], str]) -> str | None:
 def _table(diff: RunDiff) -> str:
     (old, old_facts), (new, new_facts) = _sides(diff)
     head = f"DIFF {terminal_safe(old)} ({old_facts}) -> {terminal_safe(new)} ({new_facts})"
+    if diff.before_chosen_because:
+        head += f"\n{terminal_safe(diff.before_chosen_because)}"
     if diff.empty:
         return f"{head}\nno change\n"
     headers = ("severity", "host", "rule", "listener", "process")
@@ -159,6 +161,11 @@ def _markdown(diff: RunDiff) -> str:
         "",
         f"- **Before:** {md_code(old)}, {old_facts}",
         f"- **After:** {md_code(new)}, {new_facts}",
+        *(
+            [f"- **Compared with:** {md(diff.before_chosen_because)}"]
+            if diff.before_chosen_because
+            else []
+        ),
         f"- **New findings:** {len(diff.new_findings)}",
         f"- **Resolved findings:** {len(diff.resolved_findings)}",
         f"- **Hosts changed:** {len(diff.hosts)}",

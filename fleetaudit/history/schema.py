@@ -52,6 +52,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE runs ADD COLUMN inventory TEXT;
     ALTER TABLE runs ADD COLUMN whole_inventory INTEGER;
     """,
+    # 3: deleting a run (--keep-days) deletes its findings: without this index each
+    # deleted run scanned the whole table, holding the write lock for seconds to minutes
+    # on a year of history. host_status needs none (its primary key starts with run_id),
+    # nor runs (referenced by its primary key); the default diff looks runs up by
+    # inventory.
+    """
+    CREATE INDEX IF NOT EXISTS findings_by_run ON findings (run_id);
+    CREATE INDEX IF NOT EXISTS runs_by_inventory ON runs (inventory, started_at);
+    """,
 )
 
 COVERAGE_SCHEMA = 2

@@ -13,14 +13,21 @@ import sqlite3
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fleetaudit.config import default_state_dir
 from fleetaudit.errors import HistoryError
+from fleetaudit.history import retention
+from fleetaudit.history.connection import (
+    WRITE_WAIT_S,
+    is_locked,
+    locked_error,
+    open_for_reading,
+    open_for_writing,
+)
 from fleetaudit.history.coverage import Coverage
+from fleetaudit.history.rows import RunRow
 from fleetaudit.history.schema import COVERAGE_SCHEMA, check_schema, migrate
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import RunResult
@@ -29,39 +36,11 @@ _CANDIDATES = 10
 """Runs an ambiguous id's error message lists."""
 
 
-def default_db_path() -> Path:
-    """``$XDG_STATE_HOME/fleetaudit/history.sqlite``."""
-    return default_state_dir() / "history.sqlite"
-
-
-@dataclass(frozen=True, slots=True)
-class RunRow:
-    """One line of ``fleetaudit history``."""
-
-    id: str
-    started_at: str
-    policy: str
-    hosts: int
-    hosts_failed: int
-    """Hosts not audited, those the run was stopped before finishing included (as stored
-    in ``runs.hosts_failed`` by every version)."""
-    findings: int
-    exit_code: int
-    hosts_interrupted: int
-    """Hosts the run was stopped (SIGINT/SIGTERM) before finishing: they say nothing about
-    the host, so ``history`` shows them apart from the hosts that really failed."""
-
-    @property
-    def hosts_broken(self) -> int:
-        """Hosts that failed for a reason of their own (not because the run was stopped)."""
-        return self.hosts_failed - self.hosts_interrupted
-
-
 class HistoryStore:
     """An open history database; use as a context manager.
 
-    ``HistoryStore(path)`` is for recording (``run``): it creates the file, its directory
-    (mode 0700) and the tables when they do not exist. :meth:`open_read_only` is for
+    ``HistoryStore(path)`` is for recording (``run``): it creates the file (mode 0600), its
+    directory (mode 0700) and the tables when they do not exist. :meth:`open_read_only` is for
     ``history`` and ``diff``, which must never create or alter anything. Both refuse a
     database that holds other tables than fleetaudit's: ``--db`` pointing at another
     program's file must not get our tables added to it.
@@ -69,20 +48,13 @@ class HistoryStore:
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
-        try:
-            if read_only:
-                # SQLite's read-only URI: the file is never created, written or migrated.
-                target = f"{path.resolve().as_uri()}?mode=ro"
-                self._db = sqlite3.connect(target, timeout=30, isolation_level=None, uri=True)
-            else:
-                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        except (sqlite3.Error, OSError) as exc:
-            raise HistoryError(f"cannot open history database {path}: {exc}") from exc
+        self._db = open_for_reading(path) if read_only else open_for_writing(path)
         try:
             self._ours = self._prepare(read_only)
         except sqlite3.Error as exc:
             self._db.close()
+            if is_locked(exc):
+                raise locked_error(path, WRITE_WAIT_S, "nothing was recorded") from exc
             raise HistoryError(f"cannot open history database {path}: {exc}") from exc
         except HistoryError:
             self._db.close()
@@ -124,7 +96,7 @@ class HistoryStore:
         the whole fleet (see :meth:`last_full_success`)."""
         document = zlib.compress(run.model_dump_json().encode("utf-8"), 6)
         inventory, whole = (coverage.inventory, int(coverage.whole)) if coverage else (None, None)
-        with self._transaction() as db:
+        with self._transaction("this run was not recorded") as db:
             db.execute(
                 # Columns named: migrations add columns to runs.
                 "INSERT INTO runs (id, started_at, finished_at, policy, fleetaudit_version, "
@@ -239,6 +211,42 @@ class HistoryStore:
         )
         return datetime.fromisoformat(rows[0][0]) if rows else None
 
+    def coverage(self, run_id: str) -> Coverage | None:
+        """What the run ``run_id`` covered; None when it did not record it."""
+        if self._query("PRAGMA user_version", ())[0][0] < COVERAGE_SCHEMA:
+            return None
+        rows = self._query("SELECT inventory, whole_inventory FROM runs WHERE id = ?", (run_id,))
+        if not rows or rows[0][0] is None or rows[0][1] is None:
+            return None
+        return Coverage(rows[0][0], bool(rows[0][1]))
+
+    def earlier_of(self, run_id: str, inventory: str) -> Iterator[tuple[str, bool]]:
+        """The runs of ``inventory`` recorded before ``run_id``, newest first, each with
+        whether it selected the whole inventory."""
+        rows = self._query(
+            "SELECT id, whole_inventory FROM runs WHERE inventory = ? AND (started_at, id) < "
+            "(SELECT started_at, id FROM runs WHERE id = ?) ORDER BY started_at DESC, id DESC",
+            (inventory, run_id),
+        )
+        yield from ((rid, bool(whole)) for rid, whole in rows)
+
+    def hosts(self, run_id: str) -> set[str]:
+        """The hosts the run ``run_id`` selected (whatever became of them)."""
+        return {
+            r[0] for r in self._query("SELECT host FROM host_status WHERE run_id = ?", (run_id,))
+        }
+
+    def runs_between(self, older: str, newer: str) -> int:
+        """How many runs were recorded after ``older`` and before ``newer``."""
+        return int(
+            self._query(
+                "SELECT count(*) FROM runs WHERE (started_at, id) > "
+                "(SELECT started_at, id FROM runs WHERE id = ?1) AND (started_at, id) < "
+                "(SELECT started_at, id FROM runs WHERE id = ?2)",
+                (older, newer),
+            )[0][0]
+        )
+
     def load_exact(self, run_id: str) -> RunResult:
         """The stored run whose id is exactly ``run_id``."""
         return RunResult.model_validate_json(
@@ -253,13 +261,30 @@ class HistoryStore:
         return rows[0][0]
 
     def prune(self, keep_days: int, now: datetime) -> int:
-        """Delete runs that started more than ``keep_days`` days before ``now``."""
-        cutoff = (now - timedelta(days=keep_days)).isoformat()
-        with self._transaction() as db:
-            return db.execute("DELETE FROM runs WHERE started_at < ?", (cutoff,)).rowcount
+        """Delete runs that started more than ``keep_days`` days before ``now``, a few per
+        transaction so another run waiting to record itself is never held up for long;
+        then give the space back when that freed most of the file. How many were deleted."""
+        expired = retention.expired_runs(self._db, keep_days, now)
+        unpruned = "this run was recorded, but older runs were not all deleted"
+        for batch in retention.batches(expired):  # bounded by the runs kept
+            with self._transaction(unpruned) as db:
+                retention.delete_runs(db, batch)
+        self._reclaim()
+        return len(expired)
+
+    def _reclaim(self) -> None:
+        """``VACUUM`` when most of the file is free pages. Skipped when another
+        connection holds a lock: the run is recorded, and the next prune tries again."""
+        try:
+            if retention.worth_vacuuming(self._db):
+                self._db.execute("VACUUM")
+        except sqlite3.Error as exc:
+            if not is_locked(exc):
+                raise HistoryError(f"history database {self.path}: {exc}") from exc
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, lost: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction; ``lost`` says what is lost when it fails."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -269,7 +294,9 @@ class HistoryStore:
                 raise
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise HistoryError(f"history database {self.path}: {exc}") from exc
+            if is_locked(exc):
+                raise locked_error(self.path, WRITE_WAIT_S, lost) from exc
+            raise HistoryError(f"history database {self.path}: {exc}; {lost}") from exc
 
     def _query(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
         try:

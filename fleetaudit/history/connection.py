@@ -1,0 +1,106 @@
+"""Opening the history's SQLite file, and what SQLite's failures mean to the user.
+
+Recording creates the file 0600 (it holds every host's sockets and errors; SQLite gives
+its ``-wal`` and ``-shm`` the main file's mode) and waits minutes, not seconds, for another
+fleetaudit's write: the audit is done by then, and losing it is worse than waiting.
+Reading works in a directory it cannot write (a read-only backup, another user's state
+directory), where WAL cannot create its ``-shm``: see :func:`open_for_reading`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from fleetaudit.errors import HistoryError
+
+WRITE_WAIT_S = 300.0
+"""How long recording waits for another fleetaudit holding the write lock. Writers hold it
+for well under a second per run (pruning works in small batches), so this is only reached
+when something is wrong; cron's next night would be too late for this run's record."""
+READ_WAIT_S = 30.0
+"""Readers seldom wait (WAL): only while a writer checkpoints or vacuums."""
+
+
+def open_for_writing(path: Path) -> sqlite3.Connection:
+    """A connection to ``path``, creating its directory (0700) and the file (0600) when
+    missing; an existing file keeps its mode (its owner chose it)."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _create_private(path)
+        return sqlite3.connect(path, timeout=WRITE_WAIT_S, isolation_level=None)
+    except (sqlite3.Error, OSError) as exc:
+        raise HistoryError(f"cannot open history database {path}: {exc}") from exc
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (SQLite would create it 0644
+    under the usual umask). An empty file is a new database to SQLite."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # an existing database, or another run creating it at this moment
+
+
+def open_for_reading(path: Path) -> sqlite3.Connection:
+    """``path`` opened read-only (never created, written or migrated), checked readable.
+
+    In WAL mode even a reader needs the ``-shm`` file beside the database, and creates it
+    when missing: in a directory it cannot write, that fails. Then, when no ``-wal`` file
+    is there either, the file is opened ``immutable`` (no locks, no ``-shm``). That is
+    safe because a writer in WAL mode keeps a ``-wal`` file beside the database for as
+    long as it is connected: none there means no writer now, and every committed run is
+    in the main file. (The directory's owner could start writing during our read, which
+    takes well under a second; the worst outcome is an error, never a change to the file.)
+    With a ``-wal`` there, its content may not be in the main file yet and cannot be read
+    without ``-shm``: the error says so.
+    """
+    uri = path.resolve().as_uri()
+    try:
+        return _checked(sqlite3.connect(f"{uri}?mode=ro", timeout=READ_WAIT_S, uri=True))
+    except sqlite3.Error as exc:
+        if os.access(path.parent, os.W_OK) or not _cannot_open(exc):
+            raise HistoryError(f"cannot open history database {path}: {exc}") from exc
+    if Path(f"{path}-wal").exists():
+        raise HistoryError(
+            f"cannot read history database {path}: its directory is not writable, and "
+            f"SQLite needs to create {path.name}-shm there to read {path.name}-wal (runs not "
+            "yet copied into the main file); read it where you can write, or copy it with "
+            f"`sqlite3 {path} '.backup /tmp/history.sqlite'` as a user who can"
+        )
+    try:
+        return _checked(sqlite3.connect(f"{uri}?immutable=1", uri=True))
+    except sqlite3.Error as exc:
+        raise HistoryError(f"cannot open history database {path}: {exc}") from exc
+
+
+def _checked(db: sqlite3.Connection) -> sqlite3.Connection:
+    """``db``, once it has read the schema (opening is lazy: errors show on first use)."""
+    try:
+        db.isolation_level = None
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
+
+
+def _cannot_open(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_CANTOPEN or (
+        "unable to open" in str(exc)
+    )
+
+
+def is_locked(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` is SQLite giving up waiting for another connection's lock."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc)
+
+
+def locked_error(path: Path, waited_s: float, consequence: str) -> HistoryError:
+    """The message for a write that gave up waiting: what was lost, and why."""
+    return HistoryError(
+        f"history database {path} is locked: another fleetaudit process kept writing to it "
+        f"for more than {waited_s:.0f} s; {consequence}"
+    )

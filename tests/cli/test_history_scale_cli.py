@@ -1,0 +1,130 @@
+"""`history` and `diff` on real history files: option bounds, a read-only directory, and
+the default diff skipping an ad-hoc --limit run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from fleetaudit.history import HistoryStore
+from fleetaudit.history.coverage import Coverage
+from tests.factories import T0, run_result, snapshot, sock
+from tests.runcli import fleetaudit
+
+HOSTS = [f"h{n:04}" for n in range(5)]
+
+
+def _record(db: Path, run_id: str, day: int, hosts: list[str], whole: bool) -> None:
+    run = run_result(
+        tuple(snapshot(h, sock("0.0.0.0", 22, "sshd")) for h in hosts),
+        run_id=run_id,
+        started_at=T0 + timedelta(days=day),
+        finished_at=T0 + timedelta(days=day),
+    )
+    with HistoryStore(db) as store:
+        store.save(run, 0, Coverage("/etc/fleetaudit/prod.yaml", whole))
+
+
+def test_default_diff_skips_an_ad_hoc_limit_run(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite"
+    _record(db, "20261124T031500Z-aaaaaa", 0, HOSTS, whole=True)
+    _record(db, "20261124T120000Z-bbbbbb", 1, ["h0003"], whole=False)
+    _record(db, "20261125T031500Z-cccccc", 2, HOSTS, whole=True)
+    done = fleetaudit("diff", "--db", db)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "DIFF 20261124T031500Z-aaaaaa" in done.stdout
+    assert "(absent)" not in done.stdout
+    assert "1 run(s) in between skipped" in done.stdout
+    md = fleetaudit("diff", "--db", db, "--format", "markdown")
+    assert "**Compared with:**" in md.stdout
+
+
+def test_default_diff_of_a_limit_run_compares_with_a_run_that_covered_its_hosts(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "history.sqlite"
+    _record(db, "20261124T031500Z-aaaaaa", 0, HOSTS, whole=True)
+    _record(db, "20261124T120000Z-bbbbbb", 1, ["h0001"], whole=False)
+    _record(db, "20261124T130000Z-dddddd", 2, ["h0003"], whole=False)
+    done = fleetaudit("diff", "--db", db)
+    # Hosts the --limit run did not select read "ok -> (absent)"; h0003 is compared with
+    # a run that audited it, not with the other --limit run's "(absent)".
+    assert "DIFF 20261124T031500Z-aaaaaa" in done.stdout, done.stdout + done.stderr
+    assert "h0003" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("history", "--limit", "99999999999999999999"),
+        ("run", "inventory.yaml", "--keep-days", "999999999"),
+    ],
+)
+def test_huge_counts_are_usage_errors(tmp_path: Path, args: tuple[str, ...]) -> None:
+    db = tmp_path / "history.sqlite"
+    _record(db, "20261124T031500Z-aaaaaa", 0, HOSTS, whole=True)
+    done = fleetaudit(*args, "--db", db)
+    assert done.returncode == 2
+    assert "should be less than or equal to" in done.stderr and "Traceback" not in done.stderr
+
+
+def _in_read_only_dir(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``fleetaudit ARGS`` with ``directory`` bind-mounted read-only over itself, in a
+    private mount namespace (the tests run as root, whom file modes do not stop)."""
+    script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
+    return subprocess.run(
+        ["unshare", "--mount", "sh", "-c", script, str(directory),
+         sys.executable, "-m", "fleetaudit", *args],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "XDG_STATE_HOME": str(directory.parent / "state")},
+    )  # fmt: skip
+
+
+needs_unshare = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="needs root and unshare for a read-only bind mount",
+)
+
+
+@needs_unshare
+def test_history_and_diff_read_a_database_in_a_read_only_directory(tmp_path: Path) -> None:
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    db = backup / "h.sqlite"
+    _record(db, "20261124T031500Z-aaaaaa", 0, HOSTS, whole=True)
+    _record(db, "20261125T031500Z-cccccc", 1, HOSTS[:4], whole=True)
+    assert not Path(f"{db}-shm").exists()  # the last writer removed -wal and -shm
+    listed = _in_read_only_dir(backup, "history", "--db", str(db))
+    if "mount" in listed.stderr and listed.returncode != 2:
+        pytest.skip(f"no read-only bind mount here: {listed.stderr}")
+    assert listed.returncode == 0, listed.stderr
+    assert "20261125T031500Z-cccccc" in listed.stdout
+    diffed = _in_read_only_dir(backup, "diff", "--db", str(db))
+    assert diffed.returncode == 1, diffed.stderr
+    assert "h0004" in diffed.stdout
+    assert sorted(p.name for p in backup.iterdir()) == ["h.sqlite"]
+
+
+@needs_unshare
+def test_a_wal_left_in_a_read_only_directory_is_explained(tmp_path: Path) -> None:
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    db = backup / "h.sqlite"
+    _record(db, "20261124T031500Z-aaaaaa", 0, HOSTS, whole=True)
+    writer = sqlite3.connect(db)  # a writer that is still connected: -wal and -shm exist
+    writer.execute("CREATE TABLE IF NOT EXISTS keep (x)")
+    writer.commit()
+    Path(f"{db}-shm").unlink()  # as a copy without the -shm would be
+    try:
+        listed = _in_read_only_dir(backup, "history", "--db", str(db))
+    finally:
+        writer.close()
+    assert listed.returncode == 2
+    assert "directory is not writable" in listed.stderr and "h.sqlite-shm" in listed.stderr
