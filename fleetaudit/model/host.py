@@ -51,14 +51,6 @@ class LineError(BaseModel):
     reason: str
 
 
-CAPTURE_NOTE = (
-    "a saved capture, judged as taken without root since --privileged was not given; owners "
-    "of other users' sockets unknown"
-)
-"""The ``privilege_note`` of a saved capture judged without ``--privileged``: the coverage
-rule's advice then concerns how the capture was taken, not sudo rights of an audit user."""
-
-
 PRIVILEGE_FIX = "; to name them, "
 """Joins a privilege note's reason and the fix that fits the host's setup (a sudoers line,
 ``!requiretty``, become), which the note carries since only the collection knew them."""
@@ -68,6 +60,15 @@ def split_privilege_note(note: str) -> tuple[str, str | None]:
     """A privilege note's reason, and its fix as a sentence (None when it has none)."""
     why, found, fix = note.partition(PRIVILEGE_FIX)
     return why, (fix[:1].upper() + fix[1:] if found and fix else None)
+
+
+CAPTURE_NOTE = (
+    "a saved capture, judged as taken without root since --privileged was not given; owners "
+    f"of other users' sockets unknown{PRIVILEGE_FIX}take the capture as root "
+    "(sudo ss -tuanpe), or pass --privileged if it was"
+)
+"""The ``privilege_note`` of a saved capture judged without ``--privileged``: its fix is
+about how the capture was taken, not sudo rights of an audit user (no login, no become)."""
 
 
 class HostSnapshot(BaseModel):

@@ -28,11 +28,9 @@ from typing import Literal
 
 from fleetaudit.model.enums import Privilege, Severity
 from fleetaudit.model.finding import Finding
-from fleetaudit.model.host import CAPTURE_NOTE, HostSnapshot, split_privilege_note
+from fleetaudit.model.host import HostSnapshot, split_privilege_note
 from fleetaudit.policy.matchers import owner_visible
 from fleetaudit.policy.rules.interface import Rule, owner_gap
-
-_CAPTURE_REMEDY = "Take the capture as root (sudo ss -tuanpe), or pass --privileged if it was"
 
 
 class CoverageRule(Rule):
@@ -76,9 +74,7 @@ def _unprivileged(snapshot: HostSnapshot, unknown: int) -> str:
         return f"{snapshot.host}: {gap.because}: {blind}. {gap.remedy}"
     note, _ = split_privilege_note(snapshot.privilege_note or "")
     why = f" ({note})" if note else ""  # its fix is the remedy
-    # A capture had no login and no become: sudo rights for an audit user would not help.
-    remedy = _CAPTURE_REMEDY if snapshot.privilege_note == CAPTURE_NOTE else gap.remedy
-    return f"{snapshot.host} was audited without privilege{why}: {blind}. {remedy}"
+    return f"{snapshot.host} was audited without privilege{why}: {blind}. {gap.remedy}"
 
 
 def _unread(snapshot: HostSnapshot) -> str:
