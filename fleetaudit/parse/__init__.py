@@ -7,9 +7,12 @@ dialect modules (:mod:`.ss`, :mod:`.netstat`, :mod:`.proc_net`) each satisfy
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fleetaudit.errors import CaptureError
 from fleetaudit.gctuning import collector_paused
 from fleetaudit.model.enums import Tool
+from fleetaudit.model.host import LineError
 from fleetaudit.parse import netstat, proc_net, ss
 from fleetaudit.parse.detect import detect_tool
 from fleetaudit.parse.interface import Parser, ParseResult
@@ -46,6 +49,7 @@ def parse_capture(
             "netlink...): not a listing fleetaudit audits (take it with ss -tuanpe)",
             path=source,
         )
+    result = _without_a_cut_last_line(text, result)
     if result.errors and not result.sockets:
         first = result.errors[0]
         raise CaptureError(
@@ -54,6 +58,24 @@ def parse_capture(
             line=first.line,
         )
     return chosen, result
+
+
+def _without_a_cut_last_line(text: str, result: ParseResult) -> ParseResult:
+    """Every tool ends its output with a newline: a capture whose last line has none was cut
+    there (a copy, a pipe closed early), and that line may parse into wrong fields (an
+    inode of 164 for 16403371, a socket whose process list was cut reading as "no
+    process"). It becomes a line error rather than a socket."""
+    if not text or text.endswith(("\n", "\r")) or not result.sockets:
+        return result
+    last_line = text.count("\n") + 1
+    if result.sockets[-1].line != last_line:
+        return result
+    cut = LineError(
+        line=last_line,
+        text=text[text.rfind("\n") + 1 :][:300],
+        reason="the capture ends inside this line (no end of line): it may have been cut here",
+    )
+    return replace(result, sockets=result.sockets[:-1], errors=(*result.errors, cut))
 
 
 __all__ = ["PARSERS", "ParseResult", "Parser", "detect_tool", "parse_capture"]

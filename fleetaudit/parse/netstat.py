@@ -63,6 +63,8 @@ PROTOS: dict[str, tuple[Proto, Family]] = {
 OTHER_KINDS = frozenset({"raw", "raw6", "udpl", "udpl6", "unix"})
 SKIPPED_LINES = frozenset({"Proto", "Active"})
 # net-tools' -o column: a timer name and (seconds left/retransmits/probes), after the program
+_SHOWS_A_PROCESS = re.compile(r"\s\d+/[^\s/]")
+"""A ``PID/Program name`` cell (a timer's ``(0.00/0/0)`` never follows a blank)."""
 _TIMER = re.compile(
     r"\s*\b(?:off|on|keepalive|timewait|probe|unkn-\d+) \(-?\d+\.\d\d/-?\d+/-?\d+\)\s*$"
 )
@@ -94,6 +96,9 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
     :func:`_reject_cut_addresses`), unless a longer endpoint shows the capture is wide.
     """
     columns = _Columns()
+    # As for ss: only a root capture that shows some process proves that "-" means "no
+    # process"; one that shows none (taken from another PID namespace) names nobody's.
+    privileged = privileged and _SHOWS_A_PROCESS.search(text) is not None
     sockets: list[RawSocket] = []
     errors: list[LineError] = []
     may_be_cut: list[tuple[int, str]] = []

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from fleetaudit.parse import netstat, proc_net, ss
+from fleetaudit.model.enums import Tool
+from fleetaudit.parse import netstat, parse_capture, proc_net, ss
 
 SS_HEADER = "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
 NETSTAT_HEADER = (
@@ -75,3 +76,23 @@ def test_proc_net_queues_are_32_bit_hex_counts(queues: str) -> None:
     result = proc_net.parse("==> /proc/net/tcp <==\n" + header + line)
     assert result.sockets == ()
     assert "tx_queue:rx_queue" in result.errors[0].reason
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        "tcp LISTEN 0 511 0.0.0.0:80 0.0.0.0:* ino:1640",  # inode 16403371 cut short
+        'tcp LISTEN 0 511 0.0.0.0:80 0.0.0.0:* users:(("nginx",pid=1',  # processes cut
+        "tcp LISTEN 0 511 0.0.0.0:80 0.0.0.0:*",  # cut before users: reads "no process"
+    ],
+)
+def test_a_capture_cut_inside_its_last_line_does_not_judge_that_line(cut: str) -> None:
+    """Every tool ends its output with a newline; a last line without one was cut, and may
+    parse into wrong fields. It becomes a line error, whatever it still parses into."""
+    text = SS_HEADER + "tcp LISTEN 0 128 127.0.0.1:22 0.0.0.0:*\n" + cut
+    _, result = parse_capture(text, tool=Tool.SS, privileged=True)
+    assert [s.local_port for s in result.sockets] == [22]
+    [error] = result.errors  # cut where it still parses, or where it no longer does
+    assert error.line == 3
+    _, whole = parse_capture(text + "\n", tool=Tool.SS, privileged=True)
+    assert [e.line for e in whole.errors] == ([3] if "users:" in cut else [])  # ended: as read

@@ -71,12 +71,24 @@ def test_tcp6_triple_colon_wildcard() -> None:
     assert sock.accepts_ipv4 is None  # netstat cannot tell whether IPV6_V6ONLY is set
 
 
+SSHD = "tcp        0      0 0.0.0.0:22     0.0.0.0:*        LISTEN      0  11023  921/sshd\n"
+
+
 def test_dash_means_no_process_as_root_and_unknown_owner_otherwise() -> None:
     line = "tcp        0      0 10.0.0.1:22   10.0.0.2:40000   TIME_WAIT   0    0    -\n"
-    [root] = parse(line, privileged=True)
-    [user] = parse(line, privileged=False)
+    [_, root] = parse(SSHD + line, privileged=True)
+    [_, user] = parse(SSHD + line, privileged=False)
     assert (root.owner_known, user.owner_known) == (True, False)
     assert root.processes == user.processes == ()
+
+
+def test_a_root_capture_that_names_no_process_at_all_names_no_owner() -> None:
+    """netstat run as root from another PID namespace prints "-" for every socket: "no
+    process" would then be a guess for each of them (ss's rule too: only a root capture that
+    shows some process proves what "-" means)."""
+    header = "Proto Recv-Q Send-Q Local Address   Foreign Address   State   PID/Program name\n"
+    body = "tcp 0 0 0.0.0.0:80 0.0.0.0:* LISTEN -\ntcp 0 0 127.0.0.1:11211 0.0.0.0:* LISTEN -\n"
+    assert [s.owner_known for s in parse(body, header=header, privileged=True)] == [False, False]
 
 
 def test_without_p_the_owner_is_unknown_even_as_root() -> None:
