@@ -86,14 +86,17 @@ def test_any_login_shell_runs_the_script_as_sshd_hands_it_over(login_shell):
     with "the command printed nothing"). The line starts /bin/sh, which reads the script
     from stdin, so every shell gives the same reply."""
     _require(login_shell)
-    done = subprocess.run(
-        [*login_shell.split(), "-c", LOGIN_SHELL_COMMAND],
-        input=COLLECT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    with socket.socket() as listener:  # a socket to list, whatever else the machine runs
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        done = subprocess.run(
+            [*login_shell.split(), "-c", LOGIN_SHELL_COMMAND],
+            input=COLLECT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     assert done.returncode == 0, done.stderr
     reference, reply = parse_reply(_run(COLLECT)), parse_reply(done.stdout)
     assert (reply.tool, reply.privilege, reply.uid, reply.command) == (
