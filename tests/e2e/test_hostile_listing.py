@@ -116,8 +116,7 @@ def test_megabytes_on_stderr_do_not_stall_a_good_listing(
     tmp_path: Path, hostile: SshdServer
 ) -> None:
     code, host = _run(tmp_path, hostile, "--command-timeout", "20")
-    assert (code, host["status"]) == (0, "ok"), host
-    assert host["duration_s"] < 15, "read at once, not after a timeout"
+    assert (code, host["status"]) == (0, "ok"), host  # stalled, it would end "command_failed"
 
 
 @pytest.mark.parametrize("hostile", ["flood-then-fail"], indirect=True)

