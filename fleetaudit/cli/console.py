@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.report.escape import terminal_safe
+from fleetaudit.report.summary import first_names
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,9 +56,7 @@ def not_audited_lines(snapshots: Sequence[HostSnapshot]) -> list[str]:
 
 
 def _status_line(status: HostStatus, names: list[str]) -> str:
-    more = len(names) - NAMES_SHOWN
-    listed = ", ".join(names[:NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
-    return f"not audited: {status.value} {len(names)} ({listed})"
+    return f"not audited: {status.value} {len(names)} ({first_names(names, NAMES_SHOWN)})"
 
 
 class HostProgress:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.report.escape import terminal_safe as safe
+from fleetaudit.report.summary import first_names
 
 DETAIL_CELL = 72
 """Longest detail cell in the HOSTS table; longer messages are cut and sent here."""
@@ -117,9 +118,7 @@ def _entry(number: int, entry: _Entry, width: int) -> str:
     if len(names) == 1:
         head = f"[{number}] {names[0]} ({entry.status.value})"
     else:
-        listed = ", ".join(names[:MAX_NAMES])
-        more = len(names) - MAX_NAMES
-        listed += f" and {more} more" if more > 0 else ""
+        listed = first_names(names, MAX_NAMES)
         head = f"[{number}] {len(names)} hosts ({entry.status.value}): {listed}"
     lines = [head, *_wrap(_bounded(entry.text), width)]
     if entry.varies:

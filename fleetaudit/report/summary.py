@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fleetaudit.model.enums import BindScope, HostStatus, Privilege, Severity, Tool
@@ -34,6 +35,13 @@ def counted(count: int, noun: str) -> str:
     """``"1 host"``, ``"3 hosts"``: the count with its noun in the right number (the nouns
     used here all take a plain ``s``)."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def first_names(names: Sequence[str], shown: int) -> str:
+    """``"a, b, c and 795 more"``: the first ``shown`` names and how many were left out, so
+    that 800 hosts failing alike make one readable line."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def host_keys_label(policy: HostKeyPolicy) -> str:
