@@ -73,7 +73,7 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
         sockets=sockets,
         parse_errors=parsed.errors,
         samples=1 + len(capture.earlier),
-        queue_history=_queue_history(capture, {socket_key(s) for s in sockets}),
+        queue_history=_queue_history(capture, sockets),
         listen_overflows=_increase(capture, "ListenOverflows"),
         listen_drops=_increase(capture, "ListenDrops"),
         **base,
@@ -81,9 +81,12 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
 
 
 def _queue_history(
-    capture: HostCapture, current: set[str]
+    capture: HostCapture, sockets: tuple[Socket, ...]
 ) -> dict[str, tuple[QueuePair | None, ...]]:
     """Queues of the earlier samples, for sockets that are still there and had any."""
+    if not capture.earlier:
+        return {}
+    current = {socket_key(s) for s in sockets}
     history: dict[str, list[QueuePair | None]] = {}
     width = len(capture.earlier)
     for index, reply in enumerate(capture.earlier):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import TypeAdapter
 
 from fleetaudit.collect.reply import Reply
 from fleetaudit.collect.runner import HostCapture
@@ -26,6 +29,12 @@ from fleetaudit.model import (
 )
 
 T0 = datetime(2026, 11, 24, 3, 15, tzinfo=UTC)
+
+
+def as_json(record: Socket) -> Any:
+    """A socket as the JSON report writes it (sockets are slotted pydantic dataclasses, not
+    models: they have no ``model_dump`` of their own)."""
+    return TypeAdapter(Socket).dump_python(record, mode="json")
 
 
 def sock(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from fleetaudit.model.enums import HostStatus, Privilege, Tool
 from fleetaudit.model.socket import Socket
@@ -19,13 +19,13 @@ _FIELD_SETS: dict[frozenset[str], set[str]] = {}
 def share_fields_set(model: BaseModel) -> None:
     """Make ``model`` use the one shared copy of its ``model_fields_set``.
 
-    pydantic gives every instance its own set of the names of the fields it was given: for
-    a socket that is 18 names in a 728-byte set, more than the socket's field values take,
-    and a thousand-host run keeps thousands of sockets until the report is written. The
-    content does not change, so one set per distinct content serves every instance, as
-    ``model_construct(_fields_set=...)`` would. The set is never mutated in place: pydantic
-    copies it before ``model_copy(update=...)`` adds names, and frozen models admit no
-    assignment. The table holds one entry per combination of field names, so it stays tiny.
+    pydantic gives every instance its own set of the names of the fields it was given (a
+    snapshot's 17 names take a 728-byte set), and a run keeps every snapshot until the
+    report is written. The content does not change, so one set per distinct content serves
+    every instance, as ``model_construct(_fields_set=...)`` would. The set is never mutated
+    in place: pydantic copies it before ``model_copy(update=...)`` adds names, and frozen
+    models admit no assignment. The table holds one entry per combination of field names,
+    so it stays tiny.
     """
     names = model.__pydantic_fields_set__
     shared = _FIELD_SETS.setdefault(frozenset(names), names)
@@ -112,20 +112,21 @@ class HostSnapshot(BaseModel):
     listen_drops: int | None = None
     """Increase of TcpExt ListenDrops over the samples."""
 
+    _listeners: tuple[Socket, ...] = PrivateAttr(default=())
+
     def model_post_init(self, context: Any, /) -> None:
-        """Share the field-name sets of this snapshot, its sockets and their processes: a run
-        keeps every snapshot until its report is written, so per-instance overhead is what
-        makes memory grow with the fleet (see :func:`share_fields_set`). Runs once per new
+        """Share this snapshot's field-name set (see :func:`share_fields_set`; its sockets
+        are slotted and have none) and pick its listeners once: every rule asks for them,
+        and a busy host has hundreds of thousands of connections. Runs once per new
         snapshot, not when a RunResult takes it in."""
         share_fields_set(self)
-        for socket in self.sockets:
-            share_fields_set(socket)
-            for process in socket.processes:
-                share_fields_set(process)
+        self._listeners = tuple(s for s in self.sockets if s.is_listener)
 
     def queues_over_samples(self, socket: Socket) -> tuple[QueuePair, ...]:
         """``socket``'s (Recv-Q, Send-Q) in every sample, oldest first, the last one its own;
         (0, 0) where it was absent or empty."""
+        if self.samples == 1:  # the common case, without a key per socket
+            return ((socket.recv_q, socket.send_q),)
         width = self.samples - 1
         earlier = self.queue_history.get(socket_key(socket), (None,) * width)
         padded = tuple(pair or (0, 0) for pair in earlier)
@@ -134,4 +135,4 @@ class HostSnapshot(BaseModel):
     @property
     def listeners(self) -> tuple[Socket, ...]:
         """Sockets that accept traffic from others: TCP LISTEN and unconnected UDP."""
-        return tuple(s for s in self.sockets if s.is_listener)
+        return self._listeners

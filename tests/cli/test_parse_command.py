@@ -9,6 +9,7 @@ from pathlib import Path
 from fleetaudit.model.socket import Socket
 from fleetaudit.parse import parse_capture
 from tests.captures import CAPTURES, UNREADABLE, read_capture
+from tests.factories import as_json
 from tests.runcli import fleetaudit
 
 SCHEMA_KEYS = {
@@ -35,7 +36,7 @@ def test_fast_json_path_equals_the_validated_model() -> None:
             continue
         _, result = parse_capture(read_capture(capture), privileged=True)
         done = fleetaudit("parse", str(capture), "--format", "json", "--privileged")
-        models = [Socket.from_raw(raw).model_dump(mode="json") for raw in result.sockets]
+        models = [as_json(Socket.from_raw(raw)) for raw in result.sockets]
         assert json.loads(done.stdout) == models, capture.name
 
 

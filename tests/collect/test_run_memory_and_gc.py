@@ -5,8 +5,10 @@ stop and error paths."""
 from __future__ import annotations
 
 import gc
+from dataclasses import FrozenInstanceError, replace
 
 import pytest
+from pydantic import ValidationError
 
 from fleetaudit import gctuning
 from fleetaudit.auditor import Auditor
@@ -26,24 +28,33 @@ LISTING = (
 )
 
 
-def test_snapshots_share_one_field_set_per_model_shape() -> None:
+def test_sockets_and_processes_are_slotted_records_and_snapshots_share_field_sets() -> None:
+    # A busy host keeps hundreds of thousands of sockets until the report is written: a
+    # per-instance dict and field-name set (a pydantic model's) cost ten times the values.
     first = snapshot("web1", sock(port=22), sock(port=80, process="nginx"))
     second = snapshot("web2", sock(port=443, process="nginx"))
     sockets = [*first.sockets, *second.sockets]
-    assert all(s.model_fields_set is sockets[0].model_fields_set for s in sockets)
-    processes = [p for s in sockets for p in s.processes]
-    assert all(p.model_fields_set is processes[0].model_fields_set for p in processes)
+    assert not any(hasattr(s, "__dict__") for s in sockets)
+    assert not any(hasattr(p, "__dict__") for s in sockets for p in s.processes)
     assert first.model_fields_set is second.model_fields_set
 
 
-def test_shared_field_sets_change_no_dump_and_no_copy() -> None:
+def test_slotted_sockets_still_validate_dump_and_copy() -> None:
     one = snapshot("web1", sock(port=22))
-    shared = set(one.sockets[0].model_fields_set)
-    copied = one.sockets[0].model_copy(update={"recv_q": 5})
-    assert copied.recv_q == 5
-    assert set(one.sockets[0].model_fields_set) == shared  # the copy has its own set
+    copied = replace(one.sockets[0], recv_q=5)
+    assert (copied.recv_q, one.sockets[0].recv_q) == (5, 0)
+    with pytest.raises(ValidationError):
+        replace(one.sockets[0], recv_q="many")
+    with pytest.raises(FrozenInstanceError):
+        one.sockets[0].recv_q = 7  # type: ignore[misc]
+    dumped = one.model_dump(mode="json")
+    assert dumped["sockets"][0]["local_port"] == 22
+    assert dumped["sockets"][0]["processes"][0]["name"] == "sshd"
     reloaded = HostSnapshot.model_validate_json(one.model_dump_json())
     assert reloaded == one
+    assert reloaded.listeners == one.listeners == one.sockets
+    with pytest.raises(ValidationError, match=r"sockets.0.x"):
+        HostSnapshot.model_validate({**dumped, "sockets": [{**dumped["sockets"][0], "x": 1}]})
     assert one.model_dump(exclude_unset=True)["host"] == "web1"
 
 

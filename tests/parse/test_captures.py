@@ -14,6 +14,7 @@ import pytest
 
 from fleetaudit.model.socket import Socket
 from tests.captures import CAPTURES, UNREADABLE, WITH_LINE_ERRORS, sockets
+from tests.factories import as_json
 
 NAMES = sorted(
     path.stem for path in CAPTURES.glob("*.txt") if path.stem not in WITH_LINE_ERRORS | UNREADABLE
@@ -28,7 +29,7 @@ def find(socks: list[Socket], port: int, state: str = "LISTEN") -> Socket:
 @pytest.mark.parametrize("name", NAMES)
 def test_capture_parses_to_its_golden_json(name: str) -> None:
     expected: list[dict[str, Any]] = json.loads((CAPTURES / f"{name}.json").read_text())
-    assert [s.model_dump(mode="json") for s in sockets(name)] == expected
+    assert [as_json(s) for s in sockets(name)] == expected
 
 
 def test_full_accept_queue_and_backlog_limit() -> None:

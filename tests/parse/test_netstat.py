@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fleetaudit.model.enums import Family, Proto, SocketState
-from fleetaudit.model.socket import Socket
+from fleetaudit.model.socket import Process, Socket
 from fleetaudit.parse import netstat
 
 WIDE = (
@@ -36,7 +36,7 @@ def test_user_inode_and_program_columns() -> None:
         "tcp        0      0 127.0.0.1:25    0.0.0.0:*   LISTEN      0    12230      1288/master\n"
     )
     assert (sock.uid, sock.inode) == (0, 12230)
-    assert sock.processes[0].model_dump() == {"name": "master", "pid": 1288, "fd": None}
+    assert sock.processes[0] == Process(name="master", pid=1288, fd=None)
 
 
 def test_program_names_with_spaces_colons_and_trailing_space() -> None:

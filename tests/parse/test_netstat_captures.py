@@ -27,7 +27,7 @@ from fleetaudit.model.socket import Socket
 from fleetaudit.parse import detect_tool, parse_capture
 from fleetaudit.policy import evaluate, load_default_policy
 from tests.captures import CAPTURES, WITH_LINE_ERRORS, listeners, sockets
-from tests.factories import snapshot
+from tests.factories import as_json, snapshot
 
 NAMES = sorted(path.stem for path in CAPTURES.glob("nt-*.txt"))
 SS = "nt-ss-tuanpe-root"
@@ -60,7 +60,7 @@ def _cut(name: str = CUT, *, wide: bool = False) -> tuple[list[Socket], list[int
 def test_the_captures_with_cut_addresses_parse_to_their_golden_json(name: str) -> None:
     # tests/parse/test_captures.py checks every other capture; these have line errors
     expected: list[dict[str, Any]] = json.loads((CAPTURES / f"{name}.json").read_text())
-    assert [s.model_dump(mode="json") for s in _cut(name)[0]] == expected
+    assert [as_json(s) for s in _cut(name)[0]] == expected
 
 
 @pytest.mark.parametrize("name", (*WHOLE, *CUTS))

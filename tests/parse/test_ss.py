@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fleetaudit.model.enums import Family, Proto, SocketState
-from fleetaudit.model.socket import Socket
+from fleetaudit.model.socket import Process, Socket
 from fleetaudit.parse import ss
 
 HEADER = "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess"
@@ -19,7 +19,7 @@ def one(line: str, *, header: str = HEADER, privileged: bool = True) -> Socket:
 def test_listen_socket_has_accept_queue_and_backlog_limit_from_send_q() -> None:
     sock = one('tcp LISTEN 5 4 127.0.0.1:7000 0.0.0.0:* users:(("python3",pid=42,fd=3))')
     assert (sock.accept_queue, sock.backlog_limit) == (5, 4)
-    assert sock.processes[0].model_dump() == {"name": "python3", "pid": 42, "fd": 3}
+    assert sock.processes[0] == Process(name="python3", pid=42, fd=3)
 
 
 def test_established_socket_has_no_accept_queue_or_backlog() -> None:
@@ -35,7 +35,7 @@ def test_established_socket_has_no_accept_queue_or_backlog() -> None:
 
 def test_old_users_form_without_pid_and_fd_keys() -> None:
     sock = one('tcp LISTEN 0 128 *:22 *:* users:(("sshd",1215,3))')
-    assert sock.processes[0].model_dump() == {"name": "sshd", "pid": 1215, "fd": 3}
+    assert sock.processes[0] == Process(name="sshd", pid=1215, fd=3)
 
 
 def test_socket_shared_by_several_processes_keeps_every_holder() -> None:
@@ -194,4 +194,4 @@ def test_unknown_states_and_states_with_dashes() -> None:
 def test_wildcard_peer_of_a_udp_listener() -> None:
     sock = one('udp UNCONN 0 0 [::1]:123 [::]:* users:(("ntpd",pid=5,fd=1))')
     assert (sock.peer_address, sock.peer_port) == ("::", None)
-    assert sock.processes[0].model_dump() == {"name": "ntpd", "pid": 5, "fd": 1}
+    assert sock.processes[0] == Process(name="ntpd", pid=5, fd=1)

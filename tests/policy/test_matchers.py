@@ -1,5 +1,7 @@
 """Socket matchers: ports, process names and regexes, enums, not, owner-unknown honesty."""
 
+from dataclasses import replace
+
 import pytest
 
 from fleetaudit.model import Family, Proto, SocketState
@@ -74,7 +76,7 @@ def test_not_of_an_undecided_match_stays_undecided() -> None:
 
 
 def test_wildcard_port_never_matches_a_port_condition() -> None:
-    wildcard = sock("0.0.0.0", 22, "x").model_copy(update={"local_port": None})
+    wildcard = replace(sock("0.0.0.0", 22, "x"), local_port=None)
     assert not match(port="1-65535").matches(wildcard)
 
 

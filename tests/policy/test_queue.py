@@ -1,6 +1,7 @@
 """queue: Recv-Q means the program is not reading, Send-Q that the peer is not taking data."""
 
 from fleetaudit.model import Proto, SocketState
+from fleetaudit.model.host import socket_key
 from fleetaudit.policy import evaluate
 from tests.factories import snapshot, sock
 from tests.policy.builders import connected, policy
@@ -73,3 +74,21 @@ def test_udp_recv_buffer_counts_but_udp_send_q_does_not() -> None:
     udp_out = connected(proto=Proto.UDP, send_q=9_000_000)
     [finding] = evaluate(snapshot("log1", udp_in, udp_out), QUEUES)
     assert "rsyslogd" in finding.message and "Recv-Q" in finding.message
+
+
+def test_only_a_queue_over_its_threshold_in_every_sample_is_a_finding() -> None:
+    # --samples 3: a queue that drained by the last sample, or only filled in it, is a
+    # passing burst; one that stayed full in all three is a stuck program.
+    full, drained = 2_000_000, 10
+    stayed = connected(peer_port=50001, recv_q=full)
+    cleared = connected(peer_port=50002, recv_q=drained)
+    burst = connected(peer_port=50003, recv_q=full)
+    history = {
+        socket_key(stayed): ((full, 0), (full, 0)),
+        socket_key(cleared): ((full, 0), (full, 0)),
+        socket_key(burst): (None, (full, 0)),
+    }
+    host = snapshot("app1", stayed, cleared, burst, samples=3, queue_history=history)
+    [finding] = evaluate(host, QUEUES)
+    assert "<-> 10.0.0.9:50001 (ESTABLISHED)" in finding.message
+    assert "in all 3 samples (2000000, 2000000, 2000000 bytes)" in finding.message

@@ -3,8 +3,9 @@
 import json
 
 from fleetaudit.errors import ExitCode
-from fleetaudit.model import HostKeyPolicy, HostStatus, Privilege, Severity
+from fleetaudit.model import HostKeyPolicy, HostStatus, Privilege, Severity, SocketState
 from fleetaudit.report import SCHEMA_VERSION, OutputFormat
+from fleetaudit.report.json import host_pieces
 from fleetaudit.verdict import verdict
 from tests.factories import finding, run_result, snapshot, sock
 
@@ -72,3 +73,26 @@ def test_verdict_exit_codes():
     assert verdict(clean, Severity.LOW) is ExitCode.CLEAN
     nothing = run_result((snapshot("down", status=HostStatus.TIMEOUT),))
     assert verdict(nothing, Severity.LOW, allow_unreachable=True) is ExitCode.ERROR
+
+
+def test_a_busy_hosts_sockets_are_written_in_pieces_with_the_same_text():
+    # A 500,000-socket host's JSON is written a few thousand sockets at a time; the text
+    # must be exactly what one json.dumps of the whole host gives, whatever the cut.
+    sockets = [sock("10.0.0.1", port, "nginx", state=SocketState.ESTABLISHED) for port in range(7)]
+    busy = snapshot("lb1", sock(), *sockets, status=HostStatus.OK)
+    whole = json.dumps(busy.model_dump(mode="json"))
+    for per_piece in (1, 2, 3, 4, 8, 100):
+        pieces = list(host_pieces(busy, per_piece))
+        assert "".join(pieces) == whole, per_piece
+        assert len(pieces) == (1 if per_piece >= 8 else 2 + -(-8 // per_piece))
+    empty = snapshot("down1", status=HostStatus.UNREACHABLE, error="connection refused")
+    assert "".join(host_pieces(empty, 1)) == json.dumps(empty.model_dump(mode="json"))
+
+
+def test_the_json_report_of_several_busy_hosts_parses_back_whole():
+    conns = [sock("10.0.0.2", p, "haproxy", state=SocketState.ESTABLISHED) for p in range(5)]
+    hosts = [snapshot(f"lb{i}", sock(), *conns) for i in range(3)]
+    run = run_result((*hosts, snapshot("db1", sock())), ())
+    doc = json.loads(OutputFormat.JSON.formatter().render(run))
+    assert [h["host"] for h in doc["hosts"]] == ["lb0", "lb1", "lb2", "db1"]
+    assert [len(h["sockets"]) for h in doc["hosts"]] == [6, 6, 6, 1]

@@ -51,7 +51,9 @@ class QueueRule(Rule):
         """A finding per socket and per queue over its threshold in every sample (Recv-Q
         first)."""
         for socket in snapshot.sockets:
-            if socket.state is SocketState.LISTEN or not self.match.matches(socket, Lean.REPORT):
+            if socket.state is SocketState.LISTEN or not self._may_be_over(socket):
+                continue
+            if not self.match.matches(socket, Lean.REPORT):
                 continue
             samples = snapshot.queues_over_samples(socket)
             recv = [pair[0] for pair in samples]
@@ -62,6 +64,15 @@ class QueueRule(Rule):
             if self._send_over(socket, min(send)):
                 what = _what(socket, "Send-Q", socket.send_q, self.send_bytes or 0, _SEND)
                 yield self.finding(snapshot, socket, what + _all(send), "send", _peer(socket))
+
+    def _may_be_over(self, socket: Socket) -> bool:
+        """Whether the last sample's queues reach a threshold: a finding needs every sample
+        over it, so below it in the last one rules the socket out. Most connections of a
+        busy host stop here, before the match and the other samples are looked at."""
+        recv_limit, send_limit = self.recv_bytes, self.send_bytes
+        return (recv_limit is not None and socket.recv_q >= recv_limit) or (
+            send_limit is not None and socket.send_q >= send_limit
+        )
 
     def _send_over(self, socket: Socket, smallest: int) -> bool:
         # NOTE: only TCP acknowledges data, so only TCP's Send-Q says the peer is slow.
