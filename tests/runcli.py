@@ -21,9 +21,11 @@ def fleetaudit(
     stdin: str | None = None,
     timeout: float = 120,
     state: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m fleetaudit ARGS``; never raises on a non-zero exit."""
-    env = {**os.environ, "XDG_STATE_HOME": str(state or _STATE)}
+    """``python -m fleetaudit ARGS``, with ``env`` added to the environment; never raises
+    on a non-zero exit."""
+    env = {**os.environ, **(env or {}), "XDG_STATE_HOME": str(state or _STATE)}
     return subprocess.run(
         [sys.executable, "-m", "fleetaudit", *map(str, args)],
         capture_output=True,

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
-from fleetaudit.cli.options import AllowUnreachable, FailOn, Format, Output
+from fleetaudit.cli.options import (
+    AllowUnreachable,
+    Database,
+    FailOn,
+    Format,
+    KeepDays,
+    Output,
+)
 from fleetaudit.cli.reports import check_reports
-from fleetaudit.cli.run import finish
+from fleetaudit.cli.run import finish, last_success_in, remember
+from fleetaudit.errors import InputError
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
 from fleetaudit.report.escape import terminal_safe
+
+if TYPE_CHECKING:
+    from fleetaudit.history.coverage import Coverage
+    from fleetaudit.merge import Merged
 
 DEFAULT_MAX_SPREAD_HOURS = 6.0
 """``fleetaudit.merge.DEFAULT_MAX_SPREAD`` in hours (repeated here: the CLI imports the
@@ -23,6 +35,7 @@ merge machinery only when it runs)."""
 
 
 def merge(
+    ctx: typer.Context,
     reports: Annotated[
         list[Path],
         typer.Argument(help="JSON reports (--format json) of the shards.", metavar="REPORT"),
@@ -41,6 +54,19 @@ def merge(
             "report left over from an earlier run).",
         ),
     ] = DEFAULT_MAX_SPREAD_HOURS,
+    inventory: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="The inventory the shards were run with: the merged run is then checked "
+            "against it and recorded in the history (--db) as one run of it, as an "
+            "unsharded run would be (for diff, history and the prom last-success metric). "
+            "Without it nothing is recorded.",
+            dir_okay=False,
+        ),
+    ] = None,
+    db: Database = None,
+    keep_days: KeepDays = None,
 ) -> None:
     """Merge shard reports into the report one unsharded run would have written, with the
     exit code that run would have had. Reports of `run --shard K/N` must be all N shards of
@@ -50,7 +76,11 @@ def merge(
     merge with a warning; the merged report shows the weakest host-key checking. The
     metrics count the merge as a full audit only when the shards' selection was the whole
     inventory (no --limit). A shard stopped by a signal makes its unfinished hosts
-    "interrupted" and the merge exit 2, not 130/143."""
+    "interrupted" and the merge exit 2, not 130/143.
+
+    With --inventory (the inventory the shards ran with, checked against them), the merged
+    run is recorded in the history as one run of that inventory, as an unsharded run is;
+    run the shards with --no-history. Without it nothing is recorded."""
     with user_errors():
         from fleetaudit.history import load_run_file
         from fleetaudit.merge import merge_shards
@@ -61,7 +91,43 @@ def merge(
         merged = merge_shards(runs, [str(p) for p in reports], max_spread=spread)
         for note in merged.notes:
             say(terminal_safe(note))  # names and versions read from the files
+        if inventory is None:
+            _nothing_to_record(ctx, keep_days)
+            finish(
+                merged.run, format, output, fail_on, allow_unreachable,
+                whole_fleet=merged.whole_fleet, signalled=False,
+            )  # fmt: skip
+            return
+        covered = _coverage(inventory, merged)
+        # Read before recording, as run does: this merge must not be its own last success.
+        last_success = last_success_in(db, covered.inventory)
         finish(
             merged.run, format, output, fail_on, allow_unreachable,
-            whole_fleet=merged.whole_fleet, signalled=False,
+            record=lambda code: remember(merged.run, code, db, keep_days, covered),
+            last_success=last_success, whole_fleet=covered.whole, signalled=False,
         )  # fmt: skip
+
+
+def _nothing_to_record(ctx: typer.Context, keep_days: int | None) -> None:
+    """Refuse --db and --keep-days given on the command line without --inventory: the user
+    expects the merge recorded, and it would silently not be. FLEETAUDIT_DB in the
+    environment (set for run) is no such request."""
+    source = ctx.get_parameter_source("db")  # by name: typer vendors its own click
+    asked = source is not None and source.name == "COMMANDLINE"
+    if asked or keep_days is not None:
+        raise InputError(
+            "--db and --keep-days record the merged run, which needs --inventory (the "
+            "inventory the shards were run with)"
+        )
+
+
+def _coverage(inventory: Path, merged: Merged) -> Coverage:
+    from fleetaudit.history.coverage import merged_coverage
+    from fleetaudit.inventory import load_inventory
+
+    return merged_coverage(
+        inventory,
+        (h.name for h in load_inventory(inventory).hosts),
+        (s.host for s in merged.run.snapshots),
+        split_from_all=merged.whole_fleet,
+    )

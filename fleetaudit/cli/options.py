@@ -60,6 +60,15 @@ MAX_KEEP_DAYS = 36_500
 MAX_HISTORY_LIMIT = 1_000_000
 """`history --limit` bound: SQLite's LIMIT is a 64-bit integer; no history holds more."""
 
+KeepDays = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        max=MAX_KEEP_DAYS,
+        metavar="DAYS",
+        help="After recording, delete runs older than this many days.",
+    ),
+]
 Database = Annotated[
     Path | None,
     typer.Option(

@@ -56,15 +56,7 @@ def run(
     no_history: Annotated[
         bool, typer.Option("--no-history", help="Do not record this run in the history.")
     ] = False,
-    keep_days: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            max=opt.MAX_KEEP_DAYS,
-            metavar="DAYS",
-            help="After recording, delete runs older than this many days.",
-        ),
-    ] = None,
+    keep_days: opt.KeepDays = None,
 ) -> None:
     """Audit every host of INVENTORY over SSH and report listeners that break the policy.
 
@@ -104,7 +96,7 @@ def run(
         rules = load_judging_policy(policy)
         covered = _coverage(inventory, fleet, hosts)
         # Read before the audit: a bad --db fails now, and this run is not recorded yet.
-        last_success = None if no_history else _last_full_success(db, covered.inventory)
+        last_success = None if no_history else last_success_in(db, covered.inventory)
         config = AuditConfig(
             concurrency=concurrency,
             connect_timeout=connect_timeout,
@@ -121,9 +113,7 @@ def run(
             result = auditor.run(hosts, rules)
         if shard_of_run is not None:
             result = result.model_copy(update={"shard": shard_of_run})
-        record = (
-            None if no_history else lambda code: _remember(result, code, db, keep_days, covered)
-        )
+        record = None if no_history else lambda code: remember(result, code, db, keep_days, covered)
         finish(
             result, format, output, fail_on, allow_unreachable,
             record=record, last_success=last_success, whole_fleet=covered.whole,
@@ -138,7 +128,7 @@ def _coverage(inventory: Path, fleet: Inventory, hosts: Sequence[Host]) -> Cover
     return coverage_of(inventory, (h.name for h in fleet.hosts), (h.name for h in hosts))
 
 
-def _last_full_success(db: Path | None, inventory: str) -> datetime | None:
+def last_success_in(db: Path | None, inventory: str) -> datetime | None:
     """When the history's latest run that audited every host of ``inventory`` finished
     (for the metrics); --limit runs, shards and other inventories do not count."""
     from fleetaudit.history import default_db_path
@@ -147,7 +137,7 @@ def _last_full_success(db: Path | None, inventory: str) -> datetime | None:
     return last_full_success(db or default_db_path(), inventory)
 
 
-def _remember(
+def remember(
     result: RunResult, code: int, db: Path | None, keep_days: int | None, covered: Coverage
 ) -> None:
     """Record the run (one transaction), with what it covered, and apply the retention."""

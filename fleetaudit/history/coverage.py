@@ -15,6 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fleetaudit.errors import InputError
+from fleetaudit.report.summary import first_names
+
 
 @dataclass(frozen=True, slots=True)
 class Coverage:
@@ -42,3 +45,34 @@ def inventory_key(inventory: Path) -> str:
     (JSON on stdin) stays ``-``: such runs are compared with each other."""
     text = str(inventory)
     return text if text == "-" else os.path.abspath(text)
+
+
+def merged_coverage(
+    inventory: Path, in_inventory: Iterable[str], merged: Iterable[str], *, split_from_all: bool
+) -> Coverage:
+    """The coverage of a merged sharded run, whose shards hold the hosts ``merged``, as a
+    run of ``inventory`` (whose hosts are ``in_inventory``); ``split_from_all`` when the
+    shards say their selection was a whole inventory.
+
+    The shards do not name their inventory, so the one given is checked against them: every
+    merged host must be in it, and shards of a whole inventory must hold exactly its hosts.
+    InputError otherwise, naming the difference: recording the merge as a full audit of
+    another inventory would reset that inventory's last-success clock for nothing.
+    """
+    known, held = set(in_inventory), set(merged)
+    strangers = sorted(held - known)
+    if strangers:
+        raise InputError(
+            f"the shards hold hosts that are not in the inventory: "
+            f"{first_names(strangers, 5)} (give the inventory the shards were run with)",
+            path=inventory,
+        )
+    missing = sorted(known - held)
+    if split_from_all and missing:
+        raise InputError(
+            f"the shards were split from a whole inventory of {len(held)} hosts, this one "
+            f"has {len(known)}; not in the shards: {first_names(missing, 5)} (another "
+            "inventory, or this one changed since the shards ran)",
+            path=inventory,
+        )
+    return Coverage(inventory_key(inventory), whole=split_from_all)

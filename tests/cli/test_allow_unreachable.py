@@ -9,8 +9,6 @@ lines of its log, which cron mails, must say which hosts to look at, not only co
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,14 +24,6 @@ from tests.sshd import SshdServer
 
 NOT_REACHED = {"unresolvable", "unreachable", "timeout", "connection_lost"}
 TOLERANT = "--allow-unreachable"
-
-
-@pytest.fixture
-def refused_port() -> Iterator[int]:
-    """A loopback port held (bound, not listening): connecting is refused at once."""
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        yield int(held.getsockname()[1])
 
 
 def lines(stderr: str) -> list[str]:

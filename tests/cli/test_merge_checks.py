@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,14 +29,6 @@ rules:
     description: no telnet
     match: {{port: {port}, proto: tcp}}
 """
-
-
-@pytest.fixture(scope="module")
-def refused_port() -> Iterator[int]:
-    """A port on 127.0.0.1 that refuses connections (bound, never listening)."""
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        yield held.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

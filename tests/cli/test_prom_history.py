@@ -9,8 +9,6 @@ another inventory sharing the database must not reset the clock of that alert.
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,14 +32,6 @@ def _run(tmp_path: Path, inventory: Path, *options: str) -> int:
     )  # fmt: skip
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode
-
-
-@pytest.fixture
-def refused_port() -> Iterator[int]:
-    """A port bound but never listening: connections to it are refused at once."""
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        yield holder.getsockname()[1]
 
 
 def _inventory(path: Path, port: int, *down: str) -> Path:

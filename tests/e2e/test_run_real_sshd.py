@@ -42,14 +42,6 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def refused_port() -> Iterator[int]:
-    """A loopback port that refuses connections: bound, never listening."""
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        yield int(holder.getsockname()[1])
-
-
-@pytest.fixture
 def listener(free_port: int) -> Iterator[int]:
     with socket.socket() as server:
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -1,0 +1,120 @@
+"""`merge --inventory` records a sharded night as one run of the inventory, as an unsharded
+run is recorded: `history` and `diff` see it, and the prom last-success metric of a sharded
+fleet outlives a failing night instead of vanishing on it. Shards run with --no-history;
+the inventory given to merge is checked against the shards.
+
+Real runs of the CLI: ``localhost`` is audited locally, the ``down`` hosts point at a
+loopback port that refuses connections.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.runcli import fleetaudit
+
+METRIC = "fleetaudit_last_success_timestamp_seconds"
+NAMES = ("localhost", "down1", "down2", "down3", "down4")
+"""``localhost`` falls in shard 1/2, the down hosts in 2/2 (see test_prom_history)."""
+
+
+def _inventory(path: Path, port: int, *, down: tuple[str, ...], up: tuple[str, ...] = ()) -> Path:
+    """``localhost`` local; ``up`` hosts local too (under their own name); ``down`` refused."""
+    lines = ["hosts:", "  localhost: {transport: local}"]
+    lines += [f"  {name}: {{transport: local, address: 127.0.0.1}}" for name in up]
+    lines += [f"  {name}: {{address: 127.0.0.1, port: {port}}}" for name in down]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _night(tmp_path: Path, inventory: Path, *merge_options: str) -> tuple[int, str]:
+    """Both shards of ``inventory`` run, then merged: the merge's exit code and stderr."""
+    reports = []
+    for k in (1, 2):
+        report = tmp_path / f"shard{k}.json"
+        done = fleetaudit(
+            "run", inventory, "--shard", f"{k}/2", "--no-history", "-o", f"json={report}",
+            "--connect-timeout", "5", "--insecure-no-host-key-check", state=tmp_path,
+        )  # fmt: skip
+        assert done.returncode in (0, 1, 2) and "Traceback" not in done.stderr, done.stderr
+        reports.append(report)
+    merged = fleetaudit(
+        "merge", *reports, "-o", f"prom={tmp_path / 'fa.prom'}", *merge_options, state=tmp_path
+    )
+    assert "Traceback" not in merged.stderr, merged.stderr
+    return merged.returncode, merged.stderr
+
+
+def _recorded(tmp_path: Path, db: Path) -> list[str]:
+    """The history's rows: merged runs, each one run of both shards (id K+id N)."""
+    listed = fleetaudit("history", "--db", db, state=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    rows = listed.stdout.splitlines()[2:]  # under the header and its rule
+    assert all("+" in row.split()[0] for row in rows), listed.stdout
+    return rows
+
+
+def _metric(tmp_path: Path) -> str | None:
+    prom = (tmp_path / "fa.prom").read_text().splitlines()
+    lines = [line for line in prom if line.startswith(METRIC + " ")]
+    return lines[0].split()[1] if lines else None
+
+
+def test_a_merged_night_is_recorded_and_a_failing_one_keeps_the_last_success(
+    tmp_path: Path, refused_port: int
+) -> None:
+    inventory, db = tmp_path / "fleet.yaml", tmp_path / "h.sqlite"
+    # Night 1: every host audited (the four "down" hosts are local ones under those names).
+    _inventory(inventory, refused_port, down=(), up=NAMES[1:])
+    code, stderr = _night(tmp_path, inventory, "--inventory", str(inventory), "--db", str(db))
+    assert code in (0, 1), stderr
+    first = _metric(tmp_path)
+    assert first is not None, "a merged full audit is the fleet's last success"
+
+    # Night 2: the same inventory file, four hosts down: exit 2, the clock stays at night 1.
+    _inventory(inventory, refused_port, down=NAMES[1:])
+    code, stderr = _night(tmp_path, inventory, "--inventory", str(inventory), "--db", str(db))
+    assert code == 2, stderr
+    assert _metric(tmp_path) == first
+
+    assert len(_recorded(tmp_path, db)) == 2
+    changes = fleetaudit("diff", "--db", db, state=tmp_path)
+    assert "down1" in changes.stdout and "unreachable" in changes.stdout, changes.stdout
+
+    # Without --inventory a merge records nothing and has no last success to carry over.
+    code, stderr = _night(tmp_path, inventory)
+    assert code == 2 and _metric(tmp_path) is None
+    assert len(_recorded(tmp_path, db)) == 2
+
+
+def test_merge_refuses_an_inventory_the_shards_were_not_split_from(
+    tmp_path: Path, refused_port: int
+) -> None:
+    inventory = _inventory(tmp_path / "fleet.yaml", refused_port, down=NAMES[1:])
+    other = _inventory(tmp_path / "other.yaml", refused_port, down=("down1", "down9"))
+    code, stderr = _night(tmp_path, inventory, "--inventory", str(other))
+    assert code == 2
+    assert "other.yaml" in stderr and "not in the inventory: down2, down3, down4" in stderr
+
+    bigger = _inventory(tmp_path / "bigger.yaml", refused_port, down=(*NAMES[1:], "new1"))
+    code, stderr = _night(tmp_path, inventory, "--inventory", str(bigger))
+    assert code == 2
+    assert "whole inventory of 5 hosts, this one has 6; not in the shards: new1" in stderr
+    assert not (tmp_path / "fleetaudit" / "history.sqlite").exists()
+
+
+def test_db_or_keep_days_without_inventory_is_refused_but_the_environment_is_not(
+    tmp_path: Path, refused_port: int
+) -> None:
+    inventory = _inventory(tmp_path / "fleet.yaml", refused_port, down=NAMES[1:])
+    for asked in (("--db", str(tmp_path / "h.sqlite")), ("--keep-days", "30")):
+        code, stderr = _night(tmp_path, inventory, *asked)
+        assert code == 2
+        assert "record the merged run, which needs --inventory" in stderr
+    done = fleetaudit(
+        "merge", tmp_path / "shard1.json", tmp_path / "shard2.json", "-o", "json=-",
+        "--allow-unreachable", env={"FLEETAUDIT_DB": str(tmp_path / "env.sqlite")},
+        state=tmp_path,
+    )  # fmt: skip
+    assert done.returncode in (0, 1, 2) and "needs --inventory" not in done.stderr
+    assert not (tmp_path / "env.sqlite").exists()
