@@ -1,12 +1,11 @@
 """allowlist: closed world per group, unioned across every list that selects the host."""
 
-from fleetaudit.model import Privilege, Proto, Severity, SocketState, Tool
+from fleetaudit.model import Privilege, Proto, Severity, Socket, SocketState, Tool
 from fleetaudit.policy import evaluate
 from tests.factories import snapshot, sock
 from tests.policy.builders import policy, unknown_owner
 
-LISTS = policy(
-    """
+LISTS_TEXT = """
     version: 1
     rules:
       - id: web-allow
@@ -25,7 +24,7 @@ LISTS = policy(
           - {process: sshd, port: 22}
           - {process: {regex: "^systemd-resolve"}, port: 53, scope: loopback}
     """
-)
+LISTS = policy(LISTS_TEXT)
 
 WEB_LISTENERS = (
     sock("0.0.0.0", 22, "sshd"),
@@ -92,3 +91,40 @@ def test_owner_note_names_the_tool_when_root_could_not_see_owners() -> None:
     assert "(owner unknown: /proc/net names no processes, so judged by port alone)" in (
         finding.message
     )
+
+
+def _udp(port: int, process: str | None = "host", *, known: bool = True) -> Socket:
+    return sock(
+        "0.0.0.0", port, process, proto=Proto.UDP, state=SocketState.UNCONN, send_q=0,
+        owner_known=known,
+    )  # fmt: skip
+
+
+def test_a_udp_socket_on_an_ephemeral_port_says_how_to_allow_a_client() -> None:
+    # `host` (a DNS lookup) sends from a port the kernel picked: a new finding every night
+    # until the policy allows that client; the finding says how, and stays a finding.
+    host = snapshot("web1", *WEB_LISTENERS, _udp(50305), groups=("web",))
+    [finding] = evaluate(host, LISTS)
+    assert "host listens on 0.0.0.0:50305/udp" in finding.message
+    hint = (
+        "; port 50305 is in Linux's ephemeral range (32768-60999): if host is a client there "
+        "(a DNS lookup, an NTP query), its port changes every run; allow it with "
+        '{process: host, proto: udp, port: "32768-60999"}'
+    )
+    assert hint in finding.message
+    client = '\n          - {process: host, proto: udp, port: "32768-60999"}'
+    allowed = policy(LISTS_TEXT.replace("port: [80, 443]}", "port: [80, 443]}" + client))
+    assert evaluate(host, allowed) == []
+
+
+def test_no_client_hint_outside_the_ephemeral_range_for_tcp_or_for_unknown_owners() -> None:
+    others = (
+        _udp(5353, "avahi-daemon"),  # a service's own port
+        _udp(32767),
+        _udp(61000),
+        sock("0.0.0.0", 50000, "java"),  # TCP LISTEN on a high port is a server
+        _udp(40000, None, known=False),  # nobody could name it: allowing by port would hide
+    )
+    findings = evaluate(snapshot("web1", *WEB_LISTENERS, *others, groups=("web",)), LISTS)
+    assert len(findings) == len(others)
+    assert not any("ephemeral range" in f.message for f in findings)

@@ -22,6 +22,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from fleetaudit.model.enums import Proto
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.socket import Socket
@@ -59,5 +60,31 @@ class AllowlistRule(Rule):
             ):
                 note = owner_note(snapshot, socket)
                 what = f"unexpected listener: {describe_listener(socket)}{note}"
-                what += f"; no entry of {names} covers it"
+                what += f"; no entry of {names} covers it{_client_hint(socket)}"
                 yield self.finding(snapshot, socket, what, severity=severity)
+
+
+EPHEMERAL_PORTS = (32768, 60999)
+"""Linux's default ``ip_local_port_range``: where the kernel picks the port of a UDP socket
+that sends without binding one first."""
+
+
+def _client_hint(socket: Socket) -> str:
+    """For a UDP socket of a named program on a port in the default ephemeral range: such a
+    socket is often a client's (a DNS lookup, an NTP query), which a listing cannot tell
+    from a service, and it has another port every night. Says how to allow it for that
+    program rather than leaving it out of the audit: a service on such a port (WireGuard's
+    51820) must stay a finding until someone allows it."""
+    low, high = EPHEMERAL_PORTS
+    port = socket.local_port
+    if socket.proto is not Proto.UDP or port is None or not low <= port <= high:
+        return ""
+    programs = socket.program_names
+    if not programs:
+        return ""  # an owner nobody could name: allowing by port alone would hide services
+    process = programs[0] if len(programs) == 1 else f"[{', '.join(programs)}]"
+    return (
+        f"; port {port} is in Linux's ephemeral range ({low}-{high}): if {process} is a "
+        "client there (a DNS lookup, an NTP query), its port changes every run; allow it "
+        f'with {{process: {process}, proto: udp, port: "{low}-{high}"}}'
+    )
