@@ -168,14 +168,15 @@ def snapshot(
     samples: opt.Samples = opt.SAMPLES,
     interval: opt.Interval = opt.INTERVAL_S,
     allow_unreachable: opt.AllowUnreachable = False,
+    max_unreachable: opt.MaxUnreachable = None,
 ) -> None:
     """Audit INVENTORY like `fleetaudit run`, with the same collection options, and save the
     result for a later `fleetaudit diff before.json after.json` (pre-change/post-change
     review without a database; nothing is recorded in the history).
 
     Exit 0 when written (findings included); 2 on error, when a host could not be audited
-    (unless --allow-unreachable and the host could not be reached; the file is written
-    all the same) or when no host was audited at all.
+    (unless --allow-unreachable or --max-unreachable and the host could not be reached;
+    the file is written all the same) or when no host was audited at all.
     """
     # Taken first, so it holds exactly the parameters: all but the file go to run() as they
     # are, so an option added to both signatures cannot be forgotten here

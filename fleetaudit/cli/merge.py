@@ -16,10 +16,11 @@ from fleetaudit.cli.options import (
     FailOn,
     Format,
     KeepDays,
+    MaxUnreachable,
     Output,
 )
 from fleetaudit.cli.reports import check_reports
-from fleetaudit.cli.run import finish, last_success_in, remember
+from fleetaudit.cli.run import finish, last_success_in, remember, unreachable_limit
 from fleetaudit.errors import InputError
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
@@ -44,6 +45,7 @@ def merge(
     output: Output = None,
     fail_on: FailOn = Severity.HIGH,
     allow_unreachable: AllowUnreachable = False,
+    max_unreachable: MaxUnreachable = None,
     max_spread: Annotated[
         float,
         typer.Option(
@@ -86,6 +88,7 @@ def merge(
         from fleetaudit.merge import merge_shards
 
         check_reports(format, output)  # a bad -o fails before the work
+        most_unreached = unreachable_limit(max_unreachable)
         runs = [load_run_file(path) for path in reports]
         spread = timedelta(hours=max_spread)
         merged = merge_shards(runs, [str(p) for p in reports], max_spread=spread)
@@ -95,7 +98,7 @@ def merge(
             _nothing_to_record(ctx, keep_days)
             finish(
                 merged.run, format, output, fail_on, allow_unreachable,
-                whole_fleet=merged.whole_fleet, signalled=False,
+                whole_fleet=merged.whole_fleet, signalled=False, max_unreachable=most_unreached,
             )  # fmt: skip
             return
         covered = _coverage(inventory, merged)
@@ -105,6 +108,7 @@ def merge(
             merged.run, format, output, fail_on, allow_unreachable,
             record=lambda code: remember(merged.run, code, db, keep_days, covered),
             last_success=last_success, whole_fleet=covered.whole, signalled=False,
+            max_unreachable=most_unreached,
         )  # fmt: skip
 
 

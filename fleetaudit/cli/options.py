@@ -99,6 +99,16 @@ AllowUnreachable = Annotated[
 ]
 """Shared by ``run``, ``snapshot`` and ``merge``; the statuses come from
 :attr:`HostStatus.unreachable`, so the help cannot drift from the rule."""
+MaxUnreachable = Annotated[
+    str | None,
+    typer.Option(
+        metavar="N|N%",
+        help="Like --allow-unreachable, but for at most N hosts (or N% of the run's hosts, "
+        "rounded down): more hosts not reached is exit 2, as when an outage cut the audit "
+        "off from part of the fleet. For a large fleet where a few hosts are always down.",
+    ),
+]
+"""Parsed by :meth:`fleetaudit.verdict.UnreachableLimit.parse` before the audit starts."""
 
 # --- collection: which hosts, how to connect, how long to wait -----------------------------
 

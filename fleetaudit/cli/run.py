@@ -25,6 +25,7 @@ from fleetaudit.report import OutputFormat
 if TYPE_CHECKING:
     from fleetaudit.history.coverage import Coverage
     from fleetaudit.inventory import Host, Inventory
+    from fleetaudit.verdict import UnreachableLimit
 
 
 def run(
@@ -44,6 +45,7 @@ def run(
     samples: opt.Samples = opt.SAMPLES,
     interval: opt.Interval = opt.INTERVAL_S,
     allow_unreachable: opt.AllowUnreachable = False,
+    max_unreachable: opt.MaxUnreachable = None,
     shard: Annotated[
         str | None,
         typer.Option(
@@ -80,6 +82,7 @@ def run(
         from fleetaudit.inventory import load_inventory, select_hosts
 
         check_reports(format, output)  # a bad -o must fail now, not after the audit
+        most_unreached = unreachable_limit(max_unreachable)
         fleet = load_inventory(inventory)
         hosts = select_hosts(fleet, limit or [])
         shard_of_run = None
@@ -117,6 +120,7 @@ def run(
         finish(
             result, format, output, fail_on, allow_unreachable,
             record=record, last_success=last_success, whole_fleet=covered.whole,
+            max_unreachable=most_unreached,
         )  # fmt: skip
 
 
@@ -126,6 +130,13 @@ def _coverage(inventory: Path, fleet: Inventory, hosts: Sequence[Host]) -> Cover
     from fleetaudit.history.coverage import coverage_of
 
     return coverage_of(inventory, (h.name for h in fleet.hosts), (h.name for h in hosts))
+
+
+def unreachable_limit(text: str | None) -> UnreachableLimit | None:
+    """``--max-unreachable`` read (InputError when it cannot be), or None when not given."""
+    from fleetaudit.verdict import UnreachableLimit
+
+    return None if text is None else UnreachableLimit.parse(text)
 
 
 def last_success_in(db: Path | None, inventory: str) -> datetime | None:
@@ -162,6 +173,7 @@ def finish(
     last_success: datetime | None = None,
     whole_fleet: bool = True,
     signalled: bool = True,
+    max_unreachable: UnreachableLimit | None = None,
 ) -> None:
     """Write the reports, ``record`` the run with the exit code the process really ends
     with (2, not the verdict, when a report cannot be written), say on stderr which hosts
@@ -171,9 +183,11 @@ def finish(
     ``signalled`` is False when ``result.interrupted_by`` is not this process's own signal
     (``merge`` of a stopped shard): then the exit code is the verdict, whose interrupted
     hosts make it 2, not 128 + a signal this process never received."""
-    from fleetaudit.verdict import verdict
+    from fleetaudit.verdict import error_reason, verdict
 
-    judged = verdict(result, fail_on, allow_unreachable=allow_unreachable)
+    judged = verdict(
+        result, fail_on, allow_unreachable=allow_unreachable, max_unreachable=max_unreachable
+    )
     code = exit_code(result, judged) if signalled else int(judged)
     try:
         facts = RunFacts(int(code), last_success, whole_fleet)
@@ -188,7 +202,10 @@ def finish(
         say(f"interrupted by {result.interrupted_by}: {_partial(format, output)}")
     for line in not_audited_lines(result.failed_hosts):
         say(line)
-    say(_summary_line(result, fail_on, allow_unreachable, code))
+    reason = error_reason(
+        result, allow_unreachable=allow_unreachable, max_unreachable=max_unreachable
+    )
+    say(_summary_line(result, fail_on, reason, code))
     raise typer.Exit(int(code))
 
 
@@ -203,11 +220,10 @@ def _partial(format: OutputFormat, output: list[str] | None) -> str:
 
 
 def _summary_line(
-    result: RunResult, fail_on: Severity | None, allow_unreachable: bool, code: int
+    result: RunResult, fail_on: Severity | None, reason: str | None, code: int
 ) -> str:
     """The one line cron mails: hosts, findings, exit code, and why an error is one."""
     from fleetaudit.report.summary import counted
-    from fleetaudit.verdict import error_reason
 
     failed = len(result.failed_hosts)
     gate = (
@@ -215,7 +231,6 @@ def _summary_line(
         if fail_on is None
         else f", {len(result.findings_at_or_above(fail_on))} at or above {fail_on.value}"
     )
-    reason = error_reason(result, allow_unreachable=allow_unreachable)
     why = f": {reason}" if reason is not None and code == ExitCode.ERROR else ""
     return (
         f"{counted(len(result.snapshots), 'host')}, {len(result.snapshots) - failed} audited, "
