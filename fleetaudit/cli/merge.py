@@ -25,10 +25,12 @@ from fleetaudit.errors import InputError
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
 from fleetaudit.report.escape import terminal_safe
+from fleetaudit.report.summary import first_names
 
 if TYPE_CHECKING:
     from fleetaudit.history.coverage import Coverage
     from fleetaudit.merge import Merged
+    from fleetaudit.model.run import RunResult
 
 DEFAULT_MAX_SPREAD_HOURS = 6.0
 """``fleetaudit.merge.DEFAULT_MAX_SPREAD`` in hours (repeated here: the CLI imports the
@@ -102,11 +104,14 @@ def merge(
             )  # fmt: skip
             return
         covered = _coverage(inventory, merged)
+        again = _recorded_before(db, runs, merged.run.run_id)
         # Read before recording, as run does: this merge must not be its own last success.
         last_success = last_success_in(db, covered.inventory)
         finish(
             merged.run, format, output, fail_on, allow_unreachable,
-            record=lambda code: remember(merged.run, code, db, keep_days, covered),
+            record=lambda code: remember(
+                merged.run, code, db, keep_days, covered, replace=again
+            ),
             last_success=last_success, whole_fleet=covered.whole, signalled=False,
             max_unreachable=most_unreached,
         )  # fmt: skip
@@ -123,6 +128,31 @@ def _nothing_to_record(ctx: typer.Context, keep_days: int | None) -> None:
             "--db and --keep-days record the merged run, which needs --inventory (the "
             "inventory the shards were run with)"
         )
+
+
+def _recorded_before(db: Path | None, shards: list[RunResult], merged_id: str) -> bool:
+    """Whether this merge is recorded already (the same shards merged again: it will replace
+    that record). InputError when the shards are recorded there as runs of their own: the
+    default ``diff`` would then compare the night with its own last shard, which started
+    after the merged run's start, and show none of the night's changes."""
+    from fleetaudit.history import HistoryStore, default_db_path
+
+    path = db or default_db_path()
+    if not path.is_file():
+        return False  # nothing recorded yet (the recording creates it)
+    with HistoryStore.open_read_only(path) as store:
+        shards_recorded = store.recorded(run.run_id for run in shards)
+        again = bool(store.recorded([merged_id]))
+    if shards_recorded:
+        raise InputError(
+            f"the shards' own runs are recorded in this history ({first_names(shards_recorded, 3)}"
+            "): a merged night recorded next to them would be compared with its own shards. "
+            "Run the shards with --no-history, or record the merge in another --db",
+            path=path,
+        )
+    if again:
+        say(f"run {merged_id} (these shards) is in the history already: replaced by this merge")
+    return again
 
 
 def _coverage(inventory: Path, merged: Merged) -> Coverage:

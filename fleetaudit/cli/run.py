@@ -149,15 +149,22 @@ def last_success_in(db: Path | None, inventory: str) -> datetime | None:
 
 
 def remember(
-    result: RunResult, code: int, db: Path | None, keep_days: int | None, covered: Coverage
+    result: RunResult,
+    code: int,
+    db: Path | None,
+    keep_days: int | None,
+    covered: Coverage,
+    *,
+    replace: bool = False,
 ) -> None:
-    """Record the run (one transaction), with what it covered, and apply the retention."""
+    """Record the run (one transaction), with what it covered, and apply the retention;
+    ``replace`` a recorded run of the same id (a merge done again)."""
     from datetime import UTC, datetime
 
     from fleetaudit.history import HistoryStore, default_db_path
 
     with HistoryStore(db or default_db_path()) as store:
-        store.save(result, code, covered)
+        store.save(result, code, covered, replace=replace)
         if keep_days is not None:
             store.prune(keep_days, datetime.now(UTC))
 

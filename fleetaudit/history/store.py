@@ -9,9 +9,10 @@ may use the file at the same time: WAL lets readers work while a run is written.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -89,14 +90,24 @@ class HistoryStore:
         """Close the database."""
         self._db.close()
 
-    def save(self, run: RunResult, exit_code: int, coverage: Coverage | None = None) -> None:
+    def save(
+        self,
+        run: RunResult,
+        exit_code: int,
+        coverage: Coverage | None = None,
+        *,
+        replace: bool = False,
+    ) -> None:
         """Store ``run`` in one transaction: all of it, or (on any error) nothing.
 
         ``coverage``: what the run selected; without it the run never counts as auditing
-        the whole fleet (see :meth:`last_full_success`)."""
+        the whole fleet (see :meth:`last_full_success`). ``replace``: a run with the same
+        id is deleted first (a merge of the same shards done again)."""
         document = zlib.compress(run.model_dump_json().encode("utf-8"), 6)
         inventory, whole = (coverage.inventory, int(coverage.whole)) if coverage else (None, None)
         with self._transaction("this run was not recorded") as db:
+            if replace:
+                retention.delete_runs(db, [run.run_id])
             db.execute(
                 # Columns named: migrations add columns to runs.
                 "INSERT INTO runs (id, started_at, finished_at, policy, fleetaudit_version, "
@@ -142,6 +153,13 @@ class HistoryStore:
             (HostStatus.INTERRUPTED.value, limit),
         )
         return [RunRow(*row) for row in rows]
+
+    def recorded(self, run_ids: Iterable[str]) -> list[str]:
+        """Those of ``run_ids`` the history holds."""
+        if not self._ours:
+            return []
+        sql = "SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
+        return [row[0] for row in self._query(sql, (json.dumps(list(run_ids)),))]
 
     def load(self, ref: str) -> RunResult:
         """The stored run ``ref`` (see :meth:`resolve`)."""

@@ -9,8 +9,11 @@ loopback port that refuses connections.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from fleetaudit.merge import merged_run_id
+from tests.factories import run_result
 from tests.runcli import fleetaudit
 
 METRIC = "fleetaudit_last_success_timestamp_seconds"
@@ -46,12 +49,10 @@ def _night(tmp_path: Path, inventory: Path, *merge_options: str) -> tuple[int, s
 
 
 def _recorded(tmp_path: Path, db: Path) -> list[str]:
-    """The history's rows: merged runs, each one run of both shards (id K+id N)."""
+    """The history's rows (each a merged night)."""
     listed = fleetaudit("history", "--db", db, state=tmp_path)
     assert listed.returncode == 0, listed.stderr
-    rows = listed.stdout.splitlines()[2:]  # under the header and its rule
-    assert all("+" in row.split()[0] for row in rows), listed.stdout
-    return rows
+    return listed.stdout.splitlines()[2:]  # under the header and its rule
 
 
 def _metric(tmp_path: Path) -> str | None:
@@ -118,3 +119,54 @@ def test_db_or_keep_days_without_inventory_is_refused_but_the_environment_is_not
     )  # fmt: skip
     assert done.returncode in (0, 1, 2) and "needs --inventory" not in done.stderr
     assert not (tmp_path / "env.sqlite").exists()
+
+
+def test_merging_a_night_again_replaces_its_record_and_keeps_the_verdict(
+    tmp_path: Path, refused_port: int
+) -> None:
+    inventory, db = tmp_path / "fleet.yaml", tmp_path / "h.sqlite"
+    _inventory(inventory, refused_port, down=(), up=NAMES[1:])
+    code, _ = _night(tmp_path, inventory, "--inventory", str(inventory), "--db", str(db))
+    assert code in (0, 1)
+    shards = [tmp_path / "shard1.json", tmp_path / "shard2.json"]
+    again = fleetaudit(
+        "merge", *shards, "--inventory", inventory, "--db", db, "-o", f"json={tmp_path / 'm.json'}",
+        state=tmp_path,
+    )  # fmt: skip
+    assert again.returncode == code, again.stderr  # the fleet's verdict, not a database error
+    assert "is in the history already: replaced by this merge" in again.stderr
+    [row] = _recorded(tmp_path, db)
+    merged_id = json.loads((tmp_path / "m.json").read_text())["run"]["run_id"]
+    assert row.split()[0] == merged_id and len(merged_id) == len("20261127T031500Z-9f2a1b")
+
+
+def test_shards_recorded_in_the_same_history_are_refused_before_the_merge_records(
+    tmp_path: Path, refused_port: int
+) -> None:
+    inventory, db = tmp_path / "fleet.yaml", tmp_path / "h.sqlite"
+    _inventory(inventory, refused_port, down=(), up=NAMES[1:])
+    shards = []
+    for k in (1, 2):
+        shards.append(tmp_path / f"s{k}.json")
+        done = fleetaudit(
+            "run", inventory, "--shard", f"{k}/2", "--db", db, "-o", f"json={shards[-1]}",
+            state=tmp_path,
+        )  # fmt: skip
+        assert done.returncode in (0, 1), done.stderr
+    merged = fleetaudit("merge", *shards, "--inventory", inventory, "--db", db, state=tmp_path)
+    assert merged.returncode == 2
+    assert "the shards' own runs are recorded in this history" in merged.stderr
+    assert "Run the shards with --no-history" in merged.stderr
+    assert len(_recorded(tmp_path, db)) == 2  # the two shards, and no merged night
+
+
+def test_the_merged_id_is_short_stable_and_independent_of_the_order() -> None:
+    base = run_result((), ())
+    shards = [
+        base.model_copy(update={"run_id": f"20261127T0315{k % 60:02d}Z-{k:06x}"})
+        for k in range(400)
+    ]
+    first = merged_run_id(shards)
+    assert first == merged_run_id(list(reversed(shards)))
+    assert len(first) == len("20261127T031500Z-9f2a1b")
+    assert first != merged_run_id(shards[:-1])
