@@ -1,11 +1,16 @@
-"""Where the history lives by default, and the rows ``fleetaudit history`` lists."""
+"""Where the history lives by default, how a run is written into its tables, and the rows
+``fleetaudit history`` lists."""
 
 from __future__ import annotations
 
+import sqlite3
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from fleetaudit.config import default_state_dir
+from fleetaudit.history.coverage import Coverage
+from fleetaudit.model.run import RunResult
 
 
 def default_db_path() -> Path:
@@ -34,3 +39,44 @@ class RunRow:
     def hosts_broken(self) -> int:
         """Hosts that failed for a reason of their own (not because the run was stopped)."""
         return self.hosts_failed - self.hosts_interrupted
+
+
+def insert_run(
+    db: sqlite3.Connection, run: RunResult, exit_code: int, coverage: Coverage | None
+) -> None:
+    """Insert ``run`` (its row with the compressed document, its hosts' statuses and its
+    findings) in the caller's transaction."""
+    document = zlib.compress(run.model_dump_json().encode("utf-8"), 6)
+    inventory, whole = (coverage.inventory, int(coverage.whole)) if coverage else (None, None)
+    db.execute(
+        # Columns named: migrations add columns to runs.
+        "INSERT INTO runs (id, started_at, finished_at, policy, fleetaudit_version, "
+        "hosts, hosts_failed, findings, exit_code, document, inventory, "
+        "whole_inventory) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run.run_id,
+            run.started_at.isoformat(),
+            run.finished_at.isoformat(),
+            run.policy_name,
+            run.fleetaudit_version,
+            len(run.snapshots),
+            len(run.failed_hosts),
+            len(run.active_findings),
+            exit_code,
+            document,
+            inventory,
+            whole,
+        ),
+    )
+    db.executemany(
+        "INSERT INTO host_status VALUES (?, ?, ?, ?)",
+        [(run.run_id, s.host, s.status.value, s.error) for s in run.snapshots],
+    )
+    db.executemany(
+        "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (run.run_id, f.host, f.rule_id, f.severity.value, f.fingerprint,
+             int(f.waived), f.socket.endpoint if f.socket else None, f.message)
+            for f in run.findings
+        ],
+    )  # fmt: skip

@@ -28,7 +28,7 @@ from fleetaudit.history.connection import (
     open_for_writing,
 )
 from fleetaudit.history.coverage import Coverage
-from fleetaudit.history.rows import RunRow
+from fleetaudit.history.rows import RunRow, insert_run
 from fleetaudit.history.schema import COVERAGE_SCHEMA, check_schema, migrate
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import RunResult
@@ -103,43 +103,10 @@ class HistoryStore:
         ``coverage``: what the run selected; without it the run never counts as auditing
         the whole fleet (see :meth:`last_full_success`). ``replace``: a run with the same
         id is deleted first (a merge of the same shards done again)."""
-        document = zlib.compress(run.model_dump_json().encode("utf-8"), 6)
-        inventory, whole = (coverage.inventory, int(coverage.whole)) if coverage else (None, None)
         with self._transaction("this run was not recorded") as db:
             if replace:
                 retention.delete_runs(db, [run.run_id])
-            db.execute(
-                # Columns named: migrations add columns to runs.
-                "INSERT INTO runs (id, started_at, finished_at, policy, fleetaudit_version, "
-                "hosts, hosts_failed, findings, exit_code, document, inventory, "
-                "whole_inventory) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run.run_id,
-                    run.started_at.isoformat(),
-                    run.finished_at.isoformat(),
-                    run.policy_name,
-                    run.fleetaudit_version,
-                    len(run.snapshots),
-                    len(run.failed_hosts),
-                    len(run.active_findings),
-                    exit_code,
-                    document,
-                    inventory,
-                    whole,
-                ),
-            )
-            db.executemany(
-                "INSERT INTO host_status VALUES (?, ?, ?, ?)",
-                [(run.run_id, s.host, s.status.value, s.error) for s in run.snapshots],
-            )
-            db.executemany(
-                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (run.run_id, f.host, f.rule_id, f.severity.value, f.fingerprint,
-                     int(f.waived), f.socket.endpoint if f.socket else None, f.message)
-                    for f in run.findings
-                ],
-            )  # fmt: skip
+            insert_run(db, run, exit_code, coverage)
 
     def runs(self, limit: int = 50) -> list[RunRow]:
         """The most recent runs, newest first."""
