@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -121,6 +122,13 @@ class HostSnapshot(BaseModel):
         snapshot, not when a RunResult takes it in."""
         share_fields_set(self)
         self._listeners = tuple(s for s in self.sockets if s.is_listener)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """pydantic's copy, with the listeners picked again: a copy given other sockets must
+        not keep the listeners of the original (rules would judge sockets it no longer has)."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied._listeners = tuple(s for s in copied.sockets if s.is_listener)
+        return copied
 
     def queues_over_samples(self, socket: Socket) -> tuple[QueuePair, ...]:
         """``socket``'s (Recv-Q, Send-Q) in every sample, oldest first, the last one its own;

@@ -15,6 +15,7 @@ from fleetaudit.auditor import Auditor
 from fleetaudit.config import AuditConfig
 from fleetaudit.gctuning import RunCollection, collector_paused
 from fleetaudit.inventory.model import Host
+from fleetaudit.model.enums import SocketState
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.policy import load_default_policy
 from fleetaudit.transport import ReplayTransport
@@ -185,3 +186,16 @@ def test_an_error_in_the_host_listener_reaches_the_caller() -> None:
     with pytest.raises(RuntimeError, match="listener failed"):
         auditor.run(hosts, load_default_policy())
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_copy_with_other_sockets_has_their_listeners() -> None:
+    # Listeners are picked once per snapshot; a library user's model_copy that swaps the
+    # sockets must not keep the original's (a telnet listener added would go unjudged).
+    original = snapshot("web1", sock(port=22), sock(port=80, process="nginx"))
+    connection = sock("10.0.0.1", 22, state=SocketState.ESTABLISHED)
+    telnet = sock(port=23, process="inetd")
+    swapped = original.model_copy(update={"sockets": (connection, telnet)})
+    assert swapped.listeners == (telnet,)
+    assert swapped == HostSnapshot.model_validate(swapped.model_dump())
+    assert original.model_copy().listeners == original.listeners
+    assert original.model_copy(update={"sockets": ()}).listeners == ()
