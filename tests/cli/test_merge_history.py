@@ -30,6 +30,13 @@ def _inventory(path: Path, port: int, *, down: tuple[str, ...], up: tuple[str, .
     return path
 
 
+def _all_up(tmp_path: Path, port: int) -> tuple[Path, Path]:
+    """An inventory whose every host is audited (the down names as local hosts), and the
+    history database to record in."""
+    inventory = _inventory(tmp_path / "fleet.yaml", port, down=(), up=NAMES[1:])
+    return inventory, tmp_path / "h.sqlite"
+
+
 def _night(tmp_path: Path, inventory: Path, *merge_options: str) -> tuple[int, str]:
     """Both shards of ``inventory`` run, then merged: the merge's exit code and stderr."""
     reports = []
@@ -64,9 +71,8 @@ def _metric(tmp_path: Path) -> str | None:
 def test_a_merged_night_is_recorded_and_a_failing_one_keeps_the_last_success(
     tmp_path: Path, refused_port: int
 ) -> None:
-    inventory, db = tmp_path / "fleet.yaml", tmp_path / "h.sqlite"
     # Night 1: every host audited (the four "down" hosts are local ones under those names).
-    _inventory(inventory, refused_port, down=(), up=NAMES[1:])
+    inventory, db = _all_up(tmp_path, refused_port)
     code, stderr = _night(tmp_path, inventory, "--inventory", str(inventory), "--db", str(db))
     assert code in (0, 1), stderr
     first = _metric(tmp_path)
@@ -124,8 +130,7 @@ def test_db_or_keep_days_without_inventory_is_refused_but_the_environment_is_not
 def test_merging_a_night_again_replaces_its_record_and_keeps_the_verdict(
     tmp_path: Path, refused_port: int
 ) -> None:
-    inventory, db = tmp_path / "fleet.yaml", tmp_path / "h.sqlite"
-    _inventory(inventory, refused_port, down=(), up=NAMES[1:])
+    inventory, db = _all_up(tmp_path, refused_port)
     code, _ = _night(tmp_path, inventory, "--inventory", str(inventory), "--db", str(db))
     assert code in (0, 1)
     shards = [tmp_path / "shard1.json", tmp_path / "shard2.json"]
@@ -143,8 +148,7 @@ def test_merging_a_night_again_replaces_its_record_and_keeps_the_verdict(
 def test_shards_recorded_in_the_same_history_are_refused_before_the_merge_records(
     tmp_path: Path, refused_port: int
 ) -> None:
-    inventory, db = tmp_path / "fleet.yaml", tmp_path / "h.sqlite"
-    _inventory(inventory, refused_port, down=(), up=NAMES[1:])
+    inventory, db = _all_up(tmp_path, refused_port)
     shards = []
     for k in (1, 2):
         shards.append(tmp_path / f"s{k}.json")
