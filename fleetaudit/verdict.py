@@ -52,6 +52,7 @@ class UnreachableLimit:
         rounds down: 2% of 120 hosts accepts 2, not 3)."""
         if self.count is not None:
             return self.count
+        # The epsilon undoes binary rounding: 1.15% of 100,000 is 1149.9999999999998.
         return math.floor((self.percent or 0.0) * hosts / 100 + 1e-9)
 
     def __str__(self) -> str:
