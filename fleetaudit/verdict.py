@@ -29,6 +29,8 @@ class UnreachableLimit:
 
     count: int | None = None
     percent: float | None = None
+    text: str = ""
+    """The limit as the operator wrote it, for messages (``4.999999%`` must not read 5%)."""
 
     @classmethod
     def parse(cls, text: str) -> UnreachableLimit:
@@ -40,12 +42,13 @@ class UnreachableLimit:
                 f"--max-unreachable {text!r}: give a number of hosts (5) or a percentage (2%)"
             )
         number, percent = found.groups()
+        written = text.strip()
         if not percent:
-            return cls(count=int(number))
+            return cls(count=int(number), text=written)
         share = float(number)
         if share > 100:
             raise InputError(f"--max-unreachable {text!r}: a percentage is at most 100%")
-        return cls(percent=share)
+        return cls(percent=share, text=written)
 
     def allowed(self, hosts: int) -> int:
         """The number of unreached hosts accepted in a run of ``hosts`` hosts (a percentage
@@ -56,10 +59,13 @@ class UnreachableLimit:
         return math.floor((self.percent or 0.0) * hosts / 100 + 1e-9)
 
     def __str__(self) -> str:
+        if self.text:
+            return self.text
         return str(self.count) if self.count is not None else f"{self.percent:g}%"
 
 
-_LIMIT = re.compile(r"(\d{1,9}|\d{1,3}(?:\.\d{1,6})?(?=%))(%?)")
+_LIMIT = re.compile(r"([0-9]{1,9}|[0-9]{1,3}(?:\.[0-9]{1,6})?(?=%))(%?)")
+"""ASCII digits only: ``\\d`` would take other scripts' digits (``５``)."""
 
 
 def verdict(
@@ -112,20 +118,23 @@ def error_reason(
         )
         return f"{counted(len(failed), 'host')} not audited ({hint})"
     flag = "--allow-unreachable" if max_unreachable is None else "--max-unreachable"
+    reasons = []
     if refused:
-        return (
+        reasons.append(
             f"{counted(len(refused), 'host')} not audited for reasons {flag} "
             f"does not accept ({_statuses(refused)})"
         )
+    unreached = len(failed) - len(refused)
     if max_unreachable is not None:
         allowed = max_unreachable.allowed(len(run.snapshots))
-        if len(failed) > allowed:
-            return (
-                f"{counted(len(failed), 'host')} could not be reached, more than "
+        if unreached > allowed:
+            reasons.append(
+                f"{counted(unreached, 'host')} could not be reached, more than "
                 f"--max-unreachable {max_unreachable} accepts ({allowed} of "
                 f"{len(run.snapshots)})"
             )
-    return None
+    # Both when both hold: fixing the one named would otherwise still leave exit 2.
+    return "; and ".join(reasons) or None
 
 
 def _statuses(snapshots: Iterable[HostSnapshot]) -> str:

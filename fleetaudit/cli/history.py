@@ -175,8 +175,8 @@ def snapshot(
     review without a database; nothing is recorded in the history).
 
     Exit 0 when written (findings included); 2 on error, when a host could not be audited
-    (unless --allow-unreachable or --max-unreachable and the host could not be reached;
-    the file is written all the same) or when no host was audited at all.
+    (unless --allow-unreachable, or --max-unreachable within its limit, and the host could
+    not be reached; the file is written all the same) or when no host was audited at all.
     """
     # Taken first, so it holds exactly the parameters: all but the file go to run() as they
     # are, so an option added to both signatures cannot be forgotten here

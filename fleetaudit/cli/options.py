@@ -105,7 +105,8 @@ MaxUnreachable = Annotated[
         metavar="N|N%",
         help="Like --allow-unreachable, but for at most N hosts (or N% of the run's hosts, "
         "rounded down): more hosts not reached is exit 2, as when an outage cut the audit "
-        "off from part of the fleet. For a large fleet where a few hosts are always down.",
+        "off from part of the fleet. For a large fleet where a few hosts are always down. "
+        "With --allow-unreachable as well, the limit applies.",
     ),
 ]
 """Parsed by :meth:`fleetaudit.verdict.UnreachableLimit.parse` before the audit starts."""

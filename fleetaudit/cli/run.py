@@ -67,9 +67,9 @@ def run(
 
     Exit codes: 0 clean (also a --shard that holds no host: merge judges the fleet); 1
     findings at or above --fail-on; 2 error: bad input, a host that could not be audited
-    (unless --allow-unreachable and the host could not be reached: a changed host key or a
-    refused key is exit 2 even then), or no host audited at all (even with
-    --allow-unreachable); 130 (SIGINT) or 143 (SIGTERM):
+    (unless --allow-unreachable, or --max-unreachable within its limit, and the host could
+    not be reached: a changed host key or a refused key is exit 2 even then), or no host
+    audited at all (even with those options); 130 (SIGINT) or 143 (SIGTERM):
     stopped early, with a partial report and history record written (hosts not finished
     have status "interrupted"). A second signal stops at once. 141: stdout was a pipe
     whose reader went away.
@@ -166,7 +166,7 @@ def remember(
     with HistoryStore(db or default_db_path()) as store:
         store.save(result, code, covered, replace=replace)
         if keep_days is not None:
-            store.prune(keep_days, datetime.now(UTC))
+            store.prune(keep_days, datetime.now(UTC), spare=result.run_id)
 
 
 def finish(

@@ -245,11 +245,13 @@ class HistoryStore:
             raise HistoryError(f"no run {run_id!r} in {self.path}")
         return rows[0][0]
 
-    def prune(self, keep_days: int, now: datetime) -> int:
+    def prune(self, keep_days: int, now: datetime, *, spare: str | None = None) -> int:
         """Delete runs that started more than ``keep_days`` days before ``now``, a few per
         transaction so another run waiting to record itself is never held up for long;
-        then give the space back when that freed most of the file. How many were deleted."""
-        expired = retention.expired_runs(self._db, keep_days, now)
+        then give the space back when that freed most of the file. How many were deleted.
+        ``spare``: a run never deleted (the one just recorded, even if it started long ago:
+        a merge of old shard files must not vanish the moment it is recorded)."""
+        expired = [i for i in retention.expired_runs(self._db, keep_days, now) if i != spare]
         unpruned = "this run was recorded, but older runs were not all deleted"
         for batch in retention.batches(expired):  # bounded by the runs kept
             with self._transaction(unpruned) as db:

@@ -61,7 +61,7 @@ def stands_for(printed: str, pid: int | None, program: str) -> bool:
     if name.startswith(program):
         return name[len(program)] in _REWRITTEN_SEPARATORS
     stem = name.rstrip(_CUT_CHARACTER)
-    return bool(stem) and program.startswith(stem) and _cut_at_tool_width(printed, pid)
+    return bool(stem) and program.startswith(stem) and may_be_cut(printed, pid)
 
 
 def _unwrapped(printed: str) -> str:
@@ -80,7 +80,10 @@ def _without_directories(printed: str) -> str:
     return printed[directory.end() :]
 
 
-def _cut_at_tool_width(printed: str, pid: int | None) -> bool:
+def may_be_cut(printed: str, pid: int | None) -> bool:
+    """Whether ``printed`` may be a longer name cut at the tool's width: ss's 15-byte comm
+    (or a name ending in the replacement character), or netstat's 19-character
+    ``PID/name`` field, where the cut moves with the PID's length."""
     if printed.endswith(_CUT_CHARACTER) or _bytes(printed) == COMM_LENGTH:
         return True
     # netstat's parser strips the padding, so a name cut just after a space is one shorter.

@@ -40,7 +40,9 @@ def test_a_limit_is_a_count_or_a_percentage_rounded_down(
     assert UnreachableLimit.parse(limit).allowed(hosts) == accepted
 
 
-@pytest.mark.parametrize("text", ["", "abc", "-1", "5.5", "1e3", "%", "101%", "2 %", "10000000000"])
+@pytest.mark.parametrize(
+    "text", ["", "abc", "-1", "5.5", "1e3", "%", "101%", "2 %", "10000000000", "\uff15", "\u0663%"]
+)
 def test_a_limit_that_cannot_be_read_is_refused(text: str) -> None:
     with pytest.raises(InputError, match="--max-unreachable"):
         UnreachableLimit.parse(text)
@@ -123,3 +125,15 @@ def test_run_and_merge_exit_by_the_limit(tmp_path: Path, refused_port: int) -> N
     assert "more than --max-unreachable 1 accepts (1 of 4)" in merged.stderr
     merged = fleetaudit("merge", *shards, "--max-unreachable", "75%", "--fail-on", "critical")
     assert merged.returncode == 0, merged.stderr
+
+
+def test_the_reason_names_every_cause_and_the_limit_as_written() -> None:
+    run = run_result((*_fleet(down=3, up=96), snapshot("bad", status=HostStatus.AUTH_FAILED)))
+    assert error_reason(run, max_unreachable=UnreachableLimit.parse("1")) == (
+        "1 host not audited for reasons --max-unreachable does not accept (auth_failed); "
+        "and 3 hosts could not be reached, more than --max-unreachable 1 accepts (1 of 100)"
+    )
+    near_five = UnreachableLimit.parse("2.999999%")
+    assert error_reason(run_result(_fleet(down=3, up=97)), max_unreachable=near_five) == (
+        "3 hosts could not be reached, more than --max-unreachable 2.999999% accepts (2 of 100)"
+    )

@@ -28,6 +28,16 @@ MYSQL_ANY = sock("0.0.0.0", 3306, "mysqld", pid=99)
 SSHD = sock("0.0.0.0", 22, "sshd")
 
 
+def test_the_run_just_recorded_is_spared_by_its_own_pruning(tmp_path: Path) -> None:
+    # merge of shard files from a month ago with --keep-days 7: recorded, and kept
+    month_old = run("20261025T031500Z-cccccc", snapshot("db1", SSHD), when=T0 - timedelta(days=30))
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        store.save(month_old, 0)
+        assert store.prune(7, T0, spare=month_old.run_id) == 0
+        assert [r.id for r in store.runs()] == [month_old.run_id]
+        assert store.prune(7, T0) == 1
+
+
 def test_store_roundtrip_list_and_prune(tmp_path: Path) -> None:
     db = tmp_path / "state" / "history.sqlite"
     old = run("20261101T000000Z-aaaaaa", snapshot("db1", SSHD), when=T0 - timedelta(days=30))

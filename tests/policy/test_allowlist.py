@@ -1,5 +1,7 @@
 """allowlist: closed world per group, unioned across every list that selects the host."""
 
+import pytest
+
 from fleetaudit.model import Privilege, Proto, Severity, Socket, SocketState, Tool
 from fleetaudit.policy import evaluate
 from tests.factories import snapshot, sock
@@ -109,7 +111,7 @@ def test_a_udp_socket_on_an_ephemeral_port_says_how_to_allow_a_client() -> None:
     hint = (
         "; port 50305 is in Linux's ephemeral range (32768-60999): if host is a client there "
         "(a DNS lookup, an NTP query), its port changes every run; allow it with "
-        '{process: host, proto: udp, port: "32768-60999"}'
+        '{process: "host", proto: udp, port: "32768-60999"}'
     )
     assert hint in finding.message
     client = '\n          - {process: host, proto: udp, port: "32768-60999"}'
@@ -128,3 +130,28 @@ def test_no_client_hint_outside_the_ephemeral_range_for_tcp_or_for_unknown_owner
     findings = evaluate(snapshot("web1", *WEB_LISTENERS, *others, groups=("web",)), LISTS)
     assert len(findings) == len(others)
     assert not any("ephemeral range" in f.message for f in findings)
+
+
+@pytest.mark.parametrize(
+    "name", ["!bang", "*alias", "@at", "%pct", "#c", 'say "hi"', "x, port: 1", "yes", "123",
+             "null", "~", "[x]", "{a}", "caf\u00e9", "back\\slash"],
+)  # fmt: skip
+def test_the_suggested_entry_pastes_into_a_policy_as_that_name(name: str) -> None:
+    host = snapshot("web1", *WEB_LISTENERS, _udp(40001, name), groups=("web",))
+    [finding] = evaluate(host, LISTS)
+    entry = finding.message.split("allow it with ")[1].split(". Rule")[0]
+    allowed = policy(
+        LISTS_TEXT.replace("port: [80, 443]}", "port: [80, 443]}\n          - " + entry)
+    )
+    assert evaluate(host, allowed) == [], entry
+
+
+def test_a_name_netstat_may_have_cut_is_flagged_in_the_hint() -> None:
+    # "91500/dovecot/imap-" fills netstat's 19 columns: next night, with another PID, the
+    # cut falls elsewhere ("915/dovecot/imap-lo"), and an entry naming "imap-" no longer holds.
+    cut = sock("0.0.0.0", 40002, "dovecot/imap-", proto=Proto.UDP, state=SocketState.UNCONN,
+               send_q=0, pid=91500)  # fmt: skip
+    [finding] = evaluate(snapshot("web1", *WEB_LISTENERS, cut, groups=("web",)), LISTS)
+    assert "the listing may have cut that name: write the program's whole name" in finding.message
+    [whole] = evaluate(snapshot("web1", *WEB_LISTENERS, _udp(40003), groups=("web",)), LISTS)
+    assert "may have cut" not in whole.message

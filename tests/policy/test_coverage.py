@@ -61,6 +61,19 @@ def test_root_listing_without_processes_blames_the_tool_not_privilege(
     assert "privilege" not in finding.message and "sudo" not in finding.message
 
 
+def test_a_root_netstat_that_names_other_owners_is_not_said_to_lack_p() -> None:
+    # one uid-1000 listener shown as "-" among named ones: -p works, the process was hidden
+    host = snapshot(
+        "mail1", sock("0.0.0.0", 25, "master"), unknown_owner("0.0.0.0", 8025),
+        tool=Tool.NETSTAT, privilege=Privilege.ROOT,
+    )  # fmt: skip
+    [finding] = evaluate(host, COVERAGE)
+    assert finding.message.startswith(
+        "mail1: netstat ran as root but could not see the owning processes: 1 of 2 sockets"
+    )
+    assert "built without -p" not in finding.message
+
+
 def test_proc_net_host_blames_the_tool_whatever_the_privilege() -> None:
     # the collection script reports /proc/net listings as unprivileged: no tool ran as root
     host = snapshot(

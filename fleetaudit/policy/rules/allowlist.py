@@ -17,6 +17,7 @@ takes IPv4) counts as unmet (:attr:`Lean.EXCUSE`): doubt never allows a listener
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
@@ -25,6 +26,7 @@ from pydantic import Field
 from fleetaudit.model.enums import Proto
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
+from fleetaudit.model.names import may_be_cut
 from fleetaudit.model.socket import Socket
 from fleetaudit.policy.matchers import Lean, SocketMatch, owner_judgement
 from fleetaudit.policy.rules.interface import Rule, describe_listener, owner_note
@@ -74,17 +76,22 @@ def _client_hint(socket: Socket) -> str:
     socket is often a client's (a DNS lookup, an NTP query), which a listing cannot tell
     from a service, and it has another port every night. Says how to allow it for that
     program rather than leaving it out of the audit: a service on such a port (WireGuard's
-    51820) must stay a finding until someone allows it."""
+    51820) must stay a finding until someone allows it. Names are written as YAML
+    double-quoted strings, so that any name pastes into a policy as itself."""
     low, high = EPHEMERAL_PORTS
     port = socket.local_port
     if socket.proto is not Proto.UDP or port is None or not low <= port <= high:
         return ""
-    programs = socket.program_names
-    if not programs:
+    names = socket.program_names
+    if not names:
         return ""  # an owner nobody could name: allowing by port alone would hide services
-    process = programs[0] if len(programs) == 1 else f"[{', '.join(programs)}]"
+    quoted = [json.dumps(name) for name in names]
+    process = quoted[0] if len(quoted) == 1 else f"[{', '.join(quoted)}]"
+    cut = any(may_be_cut(p.name, p.pid) for p in socket.processes)
+    caveat = " (the listing may have cut that name: write the program's whole name)"
     return (
-        f"; port {port} is in Linux's ephemeral range ({low}-{high}): if {process} is a "
-        "client there (a DNS lookup, an NTP query), its port changes every run; allow it "
-        f'with {{process: {process}, proto: udp, port: "{low}-{high}"}}'
+        f"; port {port} is in Linux's ephemeral range ({low}-{high}): if {', '.join(names)} "
+        "is a client there (a DNS lookup, an NTP query), its port changes every run; allow "
+        f'it with {{process: {process}, proto: udp, port: "{low}-{high}"}}'
+        + (caveat if cut else "")
     )

@@ -134,11 +134,14 @@ def owner_gap(snapshot: HostSnapshot) -> OwnerGap:
     if snapshot.privilege is not Privilege.ROOT:
         _, fix = split_privilege_note(snapshot.privilege_note or "")
         return OwnerGap("audited without privilege", fix or _GET_ROOT, privilege=True)
-    if snapshot.tool is Tool.NETSTAT:
+    # A netstat that names the owner of no listener has no -p; one that names some saw
+    # only part of the processes, as ss may (listeners: few, and every rule has them).
+    if snapshot.tool is Tool.NETSTAT and not any(s.processes for s in snapshot.listeners):
         because = "the host's netstat cannot name processes (built without -p)"
         return OwnerGap(because, _INSTALL_SS, privilege=False)
+    tool = snapshot.tool.value if snapshot.tool is not None else "the listing tool"
     return OwnerGap(
-        "ss ran as root but could not see the owning processes",
+        f"{tool} ran as root but could not see the owning processes",
         "Audit the host itself, not a container that shares its network, and check that "
         "root may read /proc/PID/fd there",
         privilege=False,
