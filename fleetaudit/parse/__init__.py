@@ -40,6 +40,7 @@ def parse_capture(
     only sockets of other kinds (``ss -x``). A table with no socket at all is a result (a
     namespace with none); :mod:`fleetaudit.captures` refuses it for saved captures.
     """
+    _refuse_a_listing_given_twice(text, source)
     chosen = tool if tool is not None else detect_tool(text, source=source)
     with collector_paused():
         result = PARSERS[chosen](text, privileged=privileged, wide=wide)
@@ -58,6 +59,35 @@ def parse_capture(
             line=first.line,
         )
     return chosen, result
+
+
+_HEADER_WORDS = frozenset({"Netid", "State", "Recv-Q", "Active", "Proto", "sl"})
+"""First words of the headers of ss, netstat (title or column line) and /proc/net."""
+
+
+def _refuse_a_listing_given_twice(text: str, source: str) -> None:
+    """CaptureError when the text is one listing twice over (pasted twice into a ticket, or
+    a file appended to itself): read as is, every socket would count twice, and counts
+    (state-count) and findings with them. Only a listing that starts with its header is
+    checked, since one tool run prints its header once: identical data lines (a socket per
+    thread with SO_REUSEPORT, listed without ``-p`` or ``-H``) are sockets, and two
+    different listings one after the other (``ss -t`` then ``ss -u``) are a listing."""
+    first_line = text[: text.find("\n")] if "\n" in text else ""
+    words = first_line.split()
+    if not words or words[0] not in _HEADER_WORDS:
+        return
+    again = text.find("\n" + first_line + "\n")  # one search; absent in nearly every capture
+    if again < 0:
+        return
+    first, second = text[: again + 1], text[again + 1 :]
+    # Trailing blanks differ at the seam (a copy's last line, blank lines between copies).
+    if first.rstrip() == second.rstrip():
+        lines, repeated_at = first.rstrip().count("\n") + 1, first.count("\n") + 1
+        raise CaptureError(
+            f"the capture is one listing twice (lines 1-{lines} again from line "
+            f"{repeated_at}): every socket would count twice; keep one copy",
+            path=source,
+        )
 
 
 def _without_a_cut_last_line(text: str, result: ParseResult) -> ParseResult:
