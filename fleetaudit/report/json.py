@@ -87,8 +87,9 @@ _SOCKETS_AT = list(HostSnapshot.model_fields).index("sockets")
 
 def host_pieces(snapshot: HostSnapshot, per_piece: int = _SOCKETS_PER_PIECE) -> Iterator[str]:
     """One host's object, exactly as ``json.dumps(snapshot.model_dump(mode="json"))`` writes
-    it, in pieces of ``per_piece`` sockets: a busy host's sockets as one list of dicts took
-    more memory than the sockets themselves (2.5 KB per socket, 1.2 GB for 500,000)."""
+    it, in pieces of ``per_piece`` sockets: a busy host's sockets as one list of dicts
+    raised the peak by ~1.2 KB per socket (616 against 382 MiB for 200,000 in
+    ``bench/host_memory.py``), more than the judged sockets themselves keep."""
     if len(snapshot.sockets) <= per_piece:
         yield json.dumps(snapshot.model_dump(mode="json"))
         return
