@@ -4,9 +4,12 @@ import json
 
 from fleetaudit.errors import ExitCode
 from fleetaudit.model import HostKeyPolicy, HostStatus, Privilege, Severity, SocketState
+from fleetaudit.model.socket import Socket
+from fleetaudit.parse import parse_capture
 from fleetaudit.report import SCHEMA_VERSION, OutputFormat
 from fleetaudit.report.json import host_pieces
 from fleetaudit.verdict import verdict
+from tests.captures import CAPTURES, UNREADABLE, read_capture
 from tests.factories import finding, run_result, snapshot, sock
 
 
@@ -84,7 +87,7 @@ def test_a_busy_hosts_sockets_are_written_in_pieces_with_the_same_text():
     for per_piece in (1, 2, 3, 4, 8, 100):
         pieces = list(host_pieces(busy, per_piece))
         assert "".join(pieces) == whole, per_piece
-        assert len(pieces) == (1 if per_piece >= 8 else 2 + -(-8 // per_piece))
+        assert len(pieces) == 2 + -(-8 // per_piece)  # head, socket pieces, tail
     empty = snapshot("down1", status=HostStatus.UNREACHABLE, error="connection refused")
     assert "".join(host_pieces(empty, 1)) == json.dumps(empty.model_dump(mode="json"))
 
@@ -96,3 +99,17 @@ def test_the_json_report_of_several_busy_hosts_parses_back_whole():
     doc = json.loads(OutputFormat.JSON.formatter().render(run))
     assert [h["host"] for h in doc["hosts"]] == ["lb0", "lb1", "lb2", "db1"]
     assert [len(h["sockets"]) for h in doc["hosts"]] == [6, 6, 6, 1]
+
+
+def test_every_capture_fixtures_host_is_written_as_json_dumps_would() -> None:
+    # The sockets are written by a template, not json.dumps: the text must not differ, for
+    # every socket recorded and for names json escapes (non-ASCII, control characters).
+    hostile = sock("0.0.0.0", 53, 'caf\u00e9 "q" \\ \x1b[31m \u2028', interface="e\u00f1p0")
+    hosts = [snapshot("odd1", hostile, sock())]
+    for path in sorted(CAPTURES.glob("*.txt")):
+        if path.stem in UNREADABLE:
+            continue
+        _, result = parse_capture(read_capture(path), privileged=True)
+        hosts.append(snapshot(path.stem, *(Socket.from_raw(raw) for raw in result.sockets)))
+    for host in hosts:
+        assert "".join(host_pieces(host, 7)) == json.dumps(host.model_dump(mode="json")), host.host
