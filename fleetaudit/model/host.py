@@ -121,13 +121,13 @@ class HostSnapshot(BaseModel):
         and a busy host has hundreds of thousands of connections. Runs once per new
         snapshot, not when a RunResult takes it in."""
         share_fields_set(self)
-        self._listeners = tuple(s for s in self.sockets if s.is_listener)
+        self._listeners = _listeners_of(self.sockets)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """pydantic's copy, with the listeners picked again: a copy given other sockets must
         not keep the listeners of the original (rules would judge sockets it no longer has)."""
         copied = super().model_copy(update=update, deep=deep)
-        copied._listeners = tuple(s for s in copied.sockets if s.is_listener)
+        copied._listeners = _listeners_of(copied.sockets)
         return copied
 
     def queues_over_samples(self, socket: Socket) -> tuple[QueuePair, ...]:
@@ -144,3 +144,7 @@ class HostSnapshot(BaseModel):
     def listeners(self) -> tuple[Socket, ...]:
         """Sockets that accept traffic from others: TCP LISTEN and unconnected UDP."""
         return self._listeners
+
+
+def _listeners_of(sockets: tuple[Socket, ...]) -> tuple[Socket, ...]:
+    return tuple(s for s in sockets if s.is_listener)

@@ -79,7 +79,9 @@ class JsonFormatter(Formatter):
 
 
 _SOCKETS_PER_PIECE = 2000
-_SOCKETS_AT = list(HostSnapshot.model_fields).index("sockets")
+_HOST_FIELDS = list(HostSnapshot.model_fields)
+_BEFORE_SOCKETS = frozenset(_HOST_FIELDS[: _HOST_FIELDS.index("sockets")])
+"""The fields a host's object holds before ``sockets`` (pydantic dumps in field order)."""
 
 
 def host_pieces(snapshot: HostSnapshot, per_piece: int = _SOCKETS_PER_PIECE) -> Iterator[str]:
@@ -92,9 +94,8 @@ def host_pieces(snapshot: HostSnapshot, per_piece: int = _SOCKETS_PER_PIECE) -> 
         yield json.dumps(snapshot.model_dump(mode="json"))
         return
     data = snapshot.model_dump(mode="json", exclude={"sockets"})
-    names = list(HostSnapshot.model_fields)
-    head = {key: value for key, value in data.items() if names.index(key) < _SOCKETS_AT}
-    tail = {key: value for key, value in data.items() if names.index(key) > _SOCKETS_AT}
+    head = {key: value for key, value in data.items() if key in _BEFORE_SOCKETS}
+    tail = {key: value for key, value in data.items() if key not in _BEFORE_SOCKETS}
     yield json.dumps(head)[:-1] + ', "sockets": ['
     sockets = snapshot.sockets
     for start in range(0, len(sockets), per_piece):
