@@ -8,20 +8,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.runcli import fleetaudit
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A loopback port held (bound, not listening) so that connecting is refused at once."""
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        yield held.getsockname()[1]
 
 
 def inventory(tmp: Path, port: int, *names: str) -> Path:
@@ -33,9 +24,9 @@ def inventory(tmp: Path, port: int, *names: str) -> Path:
 
 @pytest.mark.parametrize("tolerant", [[], ["--allow-unreachable"]])
 def test_no_host_audited_is_exit_2_and_the_summary_says_why(
-    tmp_path: Path, closed_port: int, tolerant: list[str]
+    tmp_path: Path, refused_port: int, tolerant: list[str]
 ) -> None:
-    fleet = inventory(tmp_path, closed_port, "h0", "h1")
+    fleet = inventory(tmp_path, refused_port, "h0", "h1")
     result = fleetaudit("run", fleet, "--no-history", "-o", tmp_path / "r.json", *tolerant)
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
@@ -44,19 +35,19 @@ def test_no_host_audited_is_exit_2_and_the_summary_says_why(
     )
 
 
-def test_summary_uses_singulars(tmp_path: Path, closed_port: int) -> None:
-    fleet = inventory(tmp_path, closed_port, "h0")
+def test_summary_uses_singulars(tmp_path: Path, refused_port: int) -> None:
+    fleet = inventory(tmp_path, refused_port, "h0")
     result = fleetaudit("run", fleet, "--no-history", "-o", tmp_path / "r.json")
     assert "fleetaudit: 1 host, 0 audited, 1 not audited, 0 findings," in result.stderr
 
 
 def test_partly_audited_run_says_which_hosts_make_the_error(
-    tmp_path: Path, closed_port: int
+    tmp_path: Path, refused_port: int
 ) -> None:
     fleet = tmp_path / "inventory.yaml"
     fleet.write_text(
         "hosts:\n  localhost: {transport: local}\n"
-        f"  h0: {{address: 127.0.0.1, port: {closed_port}}}\n"
+        f"  h0: {{address: 127.0.0.1, port: {refused_port}}}\n"
     )
     result = fleetaudit("run", fleet, "--no-history", "-o", tmp_path / "r.json")
     assert result.returncode == 2, result.stderr

@@ -8,7 +8,6 @@ loopback ports only.
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -92,17 +91,15 @@ def test_snapshot_takes_samples_at_the_interval_given(tmp_path: Path) -> None:
     assert (host["status"], host["samples"]) == ("ok", 2)
 
 
-def test_snapshot_with_allow_unreachable_exits_0_and_still_names_the_host(tmp_path: Path) -> None:
+def test_snapshot_with_allow_unreachable_exits_0_and_still_names_the_host(
+    tmp_path: Path, refused_port: int
+) -> None:
     inventory, snap = tmp_path / "inventory.yaml", tmp_path / "snap.json"
-    with socket.socket() as closed:  # bound, never listening: connections are refused
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-        inventory.write_text(LOCAL + f"  down: {{address: 127.0.0.1, port: {port}}}\n")
-        strict = fleetaudit("snapshot", inventory, "-o", snap, state=tmp_path)
-        snap.unlink()
-        tolerant = fleetaudit(
-            "snapshot", inventory, "-o", snap, "--allow-unreachable", state=tmp_path
-        )
+    port = refused_port
+    inventory.write_text(LOCAL + f"  down: {{address: 127.0.0.1, port: {port}}}\n")
+    strict = fleetaudit("snapshot", inventory, "-o", snap, state=tmp_path)
+    snap.unlink()
+    tolerant = fleetaudit("snapshot", inventory, "-o", snap, "--allow-unreachable", state=tmp_path)
     assert strict.returncode == 2, strict.stderr
     assert tolerant.returncode == 0, tolerant.stderr
     hosts = {h["host"]: h["status"] for h in json.loads(snap.read_text())["hosts"]}

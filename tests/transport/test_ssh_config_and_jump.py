@@ -89,14 +89,14 @@ def test_two_targets_behind_one_jump_connection(tmp_path: Path, sshd: SshdServer
         assert f"target 127.0.0.1 port {target.port}" in log, "the jump host forwarded it"
 
 
-def test_a_failing_jump_host_fails_the_hosts_behind_it(tmp_path: Path, sshd: SshdServer) -> None:
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        dead = holder.getsockname()[1]
-        transport = SshTransport(settings(tmp_path, [sshd]))
-        host = Host(name="t", address="127.0.0.1", port=sshd.port, user=sshd.user,
-                    key=str(sshd.client_key), jump=f"127.0.0.1:{dead}")  # fmt: skip
-        [result] = run_all(transport, [host])
+def test_a_failing_jump_host_fails_the_hosts_behind_it(
+    tmp_path: Path, sshd: SshdServer, refused_port: int
+) -> None:
+    dead = refused_port
+    transport = SshTransport(settings(tmp_path, [sshd]))
+    host = Host(name="t", address="127.0.0.1", port=sshd.port, user=sshd.user,
+                key=str(sshd.client_key), jump=f"127.0.0.1:{dead}")  # fmt: skip
+    [result] = run_all(transport, [host])
     assert isinstance(result, TransportError)
     assert result.status is HostStatus.UNREACHABLE
     assert result.message == f"jump host 127.0.0.1:{dead}: connection refused"  # named once

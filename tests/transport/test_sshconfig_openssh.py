@@ -8,7 +8,6 @@ same files.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -194,20 +193,18 @@ def _relay(tmp_path: Path) -> Path:
 
 
 def test_a_proxycommand_given_before_a_proxyjump_wins_as_in_openssh(
-    tmp_path: Path, sshd: SshdServer
+    tmp_path: Path, sshd: SshdServer, refused_port: int
 ) -> None:
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        dead = holder.getsockname()[1]
-        config = tmp_path / "ssh_config"
-        config.write_text(
-            f"Host viaproxy\n  HostName 127.0.0.1\n  Port {sshd.port}\n"
-            f"  ProxyCommand {sys.executable} {_relay(tmp_path)} %h %p\n"
-            f"Host *\n  ProxyJump 127.0.0.1:{dead}\n  User {sshd.user}\n"
-            f"  IdentityFile {sshd.client_key}\n"
-        )
-        transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
-        assert run_all(transport, [Host(name="p", address="viaproxy")]) == ["ok\n"]
+    dead = refused_port
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        f"Host viaproxy\n  HostName 127.0.0.1\n  Port {sshd.port}\n"
+        f"  ProxyCommand {sys.executable} {_relay(tmp_path)} %h %p\n"
+        f"Host *\n  ProxyJump 127.0.0.1:{dead}\n  User {sshd.user}\n"
+        f"  IdentityFile {sshd.client_key}\n"
+    )
+    transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+    assert run_all(transport, [Host(name="p", address="viaproxy")]) == ["ok\n"]
     assert (tmp_path / "relayed").exists()
     assert transport.jump_connections_opened == 0
 
@@ -237,21 +234,19 @@ def test_a_host_key_error_names_the_address_and_port_ssh_config_gives(
 
 
 def test_jump_none_connects_directly_despite_a_host_star_proxyjump(
-    tmp_path: Path, sshd: SshdServer
+    tmp_path: Path, sshd: SshdServer, refused_port: int
 ) -> None:
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        dead = holder.getsockname()[1]
-        config = tmp_path / "ssh_config"
-        config.write_text(
-            f"Host byconfig\n  HostName 127.0.0.1\n  ProxyJump none\n"
-            f"Host *\n  ProxyJump 127.0.0.1:{dead}\n  User {sshd.user}\n"
-            f"  IdentityFile {sshd.client_key}\n"
-        )
-        transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
-        hosts = [
-            Host(name="i", address="127.0.0.1", port=sshd.port, jump="none"),  # the inventory's
-            Host(name="c", address="byconfig", port=sshd.port),  # ssh_config's
-        ]
-        assert run_all(transport, hosts) == ["ok\n", "ok\n"]
+    dead = refused_port
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        f"Host byconfig\n  HostName 127.0.0.1\n  ProxyJump none\n"
+        f"Host *\n  ProxyJump 127.0.0.1:{dead}\n  User {sshd.user}\n"
+        f"  IdentityFile {sshd.client_key}\n"
+    )
+    transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+    hosts = [
+        Host(name="i", address="127.0.0.1", port=sshd.port, jump="none"),  # the inventory's
+        Host(name="c", address="byconfig", port=sshd.port),  # ssh_config's
+    ]
+    assert run_all(transport, hosts) == ["ok\n", "ok\n"]
     assert transport.jump_connections_opened == 0
