@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -96,23 +97,22 @@ def merge(
         merged = merge_shards(runs, [str(p) for p in reports], max_spread=spread)
         for note in merged.notes:
             say(terminal_safe(note))  # names and versions read from the files
+        record: Callable[[int], None] | None = None
+        last_success, whole_fleet = None, merged.whole_fleet
         if inventory is None:
             _nothing_to_record(ctx, keep_days)
-            finish(
-                merged.run, format, output, fail_on, allow_unreachable,
-                whole_fleet=merged.whole_fleet, signalled=False, max_unreachable=most_unreached,
-            )  # fmt: skip
-            return
-        covered = _coverage(inventory, merged)
-        again = _recorded_before(db, runs, merged.run.run_id)
-        # Read before recording, as run does: this merge must not be its own last success.
-        last_success = last_success_in(db, covered.inventory)
+        else:
+            covered = _coverage(inventory, merged)
+            again = _recorded_before(db, runs, merged.run.run_id)
+            # Read before recording, as run does: this merge must not be its own last success.
+            last_success, whole_fleet = last_success_in(db, covered.inventory), covered.whole
+
+            def record(code: int) -> None:
+                remember(merged.run, code, db, keep_days, covered, replace=again)
+
         finish(
-            merged.run, format, output, fail_on, allow_unreachable,
-            record=lambda code: remember(
-                merged.run, code, db, keep_days, covered, replace=again
-            ),
-            last_success=last_success, whole_fleet=covered.whole, signalled=False,
+            merged.run, format, output, fail_on, allow_unreachable, record=record,
+            last_success=last_success, whole_fleet=whole_fleet, signalled=False,
             max_unreachable=most_unreached,
         )  # fmt: skip
 
