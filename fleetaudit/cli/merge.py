@@ -31,7 +31,6 @@ from fleetaudit.report.summary import first_names
 if TYPE_CHECKING:
     from fleetaudit.history.coverage import Coverage
     from fleetaudit.merge import Merged
-    from fleetaudit.model.run import RunResult
 
 DEFAULT_MAX_SPREAD_HOURS = 6.0
 """``fleetaudit.merge.DEFAULT_MAX_SPREAD`` in hours (repeated here: the CLI imports the
@@ -85,7 +84,8 @@ def merge(
 
     With --inventory (the inventory the shards ran with, checked against them), the merged
     run is recorded in the history as one run of that inventory, as an unsharded run is;
-    run the shards with --no-history. Without it nothing is recorded."""
+    run the shards with --no-history. Merging the night again, after running a failed
+    shard again, replaces its record. Without it nothing is recorded."""
     with user_errors():
         from fleetaudit.history import load_run_file
         from fleetaudit.merge import merge_shards
@@ -103,12 +103,17 @@ def merge(
             _nothing_to_record(ctx, keep_days)
         else:
             covered = _coverage(inventory, merged)
-            again = _recorded_before(db, runs, merged.run.run_id)
-            # Read before recording, as run does: this merge must not be its own last success.
-            last_success, whole_fleet = last_success_in(db, covered.inventory), covered.whole
+            shard_ids = [run.run_id for run in runs]
+            replaced = _earlier_merges(db, shard_ids, merged.run.run_id)
+            # Read before recording, as run does: this merge must not be its own last
+            # success, nor may the merge of the same night it replaces.
+            last_success = last_success_in(db, covered.inventory, replaced)
+            whole_fleet = covered.whole
 
             def record(code: int) -> None:
-                remember(merged.run, code, db, keep_days, covered, replace=again)
+                remember(
+                    merged.run, code, db, keep_days, covered, shards=shard_ids, replaces=replaced
+                )
 
         finish(
             merged.run, format, output, fail_on, allow_unreachable, record=record,
@@ -130,19 +135,21 @@ def _nothing_to_record(ctx: typer.Context, keep_days: int | None) -> None:
         )
 
 
-def _recorded_before(db: Path | None, shards: list[RunResult], merged_id: str) -> bool:
-    """Whether this merge is recorded already (the same shards merged again: it will replace
-    that record). InputError when the shards are recorded there as runs of their own: the
-    default ``diff`` would then compare the night with its own last shard, which started
-    after the merged run's start, and show none of the night's changes."""
+def _earlier_merges(db: Path | None, shard_ids: list[str], merged_id: str) -> list[str]:
+    """The recorded merges of this night, which this merge replaces: the same shards merged
+    again (the same id), or merged after some of them were run again (a merge that shares
+    a shard run with this one). InputError when the shards are recorded there as runs of
+    their own: the default ``diff`` would then compare the night with its own last shard,
+    which started after the merged run's start, and show none of the night's changes."""
     from fleetaudit.history import HistoryStore, default_db_path
 
     path = db or default_db_path()
     if not path.is_file():
-        return False  # nothing recorded yet (the recording creates it)
+        return []  # nothing recorded yet (the recording creates it)
     with HistoryStore.open_read_only(path) as store:
-        shards_recorded = store.recorded(run.run_id for run in shards)
-        again = bool(store.recorded([merged_id]))
+        shards_recorded = store.recorded(shard_ids)
+        same = store.recorded([merged_id])
+        sharing = [run_id for run_id in store.merges_of(shard_ids) if run_id not in same]
     if shards_recorded:
         raise InputError(
             f"the shards' own runs are recorded in this history ({first_names(shards_recorded, 3)}"
@@ -150,9 +157,15 @@ def _recorded_before(db: Path | None, shards: list[RunResult], merged_id: str) -
             "Run the shards with --no-history, or record the merge in another --db",
             path=path,
         )
-    if again:
+    if same:
         say(f"run {merged_id} (these shards) is in the history already: replaced by this merge")
-    return again
+    if sharing:
+        runs = "run" if len(sharing) == 1 else "runs"
+        say(
+            f"merged {runs} {first_names(sharing, 3)} in the history shared shards with this "
+            "merge (the others were run again since): replaced by this merge"
+        )
+    return same + sharing
 
 
 def _coverage(inventory: Path, merged: Merged) -> Coverage:

@@ -139,13 +139,16 @@ def unreachable_limit(text: str | None) -> UnreachableLimit | None:
     return None if text is None else UnreachableLimit.parse(text)
 
 
-def last_success_in(db: Path | None, inventory: str) -> datetime | None:
+def last_success_in(
+    db: Path | None, inventory: str, excluding: Sequence[str] = ()
+) -> datetime | None:
     """When the history's latest run that audited every host of ``inventory`` finished
-    (for the metrics); --limit runs, shards and other inventories do not count."""
+    (for the metrics), leaving out the runs ``excluding`` (which this run replaces);
+    --limit runs, shards and other inventories do not count."""
     from fleetaudit.history import default_db_path
     from fleetaudit.history.earlier import last_full_success
 
-    return last_full_success(db or default_db_path(), inventory)
+    return last_full_success(db or default_db_path(), inventory, excluding)
 
 
 def remember(
@@ -155,16 +158,17 @@ def remember(
     keep_days: int | None,
     covered: Coverage,
     *,
-    replace: bool = False,
+    shards: Sequence[str] = (),
+    replaces: Sequence[str] = (),
 ) -> None:
-    """Record the run (one transaction), with what it covered, and apply the retention;
-    ``replace`` a recorded run of the same id (a merge done again)."""
+    """Record the run (one transaction), with what it covered, and apply the retention.
+    A merged night records the ids of its ``shards`` and ``replaces`` its earlier merges."""
     from datetime import UTC, datetime
 
     from fleetaudit.history import HistoryStore, default_db_path
 
     with HistoryStore(db or default_db_path()) as store:
-        store.save(result, code, covered, replace=replace)
+        store.save(result, code, covered, shards=shards, replaces=replaces)
         if keep_days is not None:
             store.prune(keep_days, datetime.now(UTC), spare=result.run_id)
 

@@ -4,6 +4,7 @@ and when a run last audited every host of an inventory."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -54,14 +55,15 @@ def _finished(stored: str) -> HostStatus | None:
     return None if status is HostStatus.INTERRUPTED else status
 
 
-def last_full_success(path: Path, inventory: str) -> datetime | None:
+def last_full_success(path: Path, inventory: str, excluding: Iterable[str] = ()) -> datetime | None:
     """When the latest run of ``inventory`` (an :func:`inventory_key`) recorded in the
-    database at ``path`` that selected and audited every one of its hosts finished; None
-    when there is none, or no database yet (the first run)."""
+    database at ``path`` that selected and audited every one of its hosts finished, leaving
+    out the runs ``excluding``; None when there is none, or no database yet (the first
+    run)."""
     if not path.is_file():
         return None
     with HistoryStore.open_read_only(path) as store:
-        return store.last_full_success(inventory)
+        return store.last_full_success(inventory, excluding)
 
 
 def older_for_default_diff(store: HistoryStore, latest: str) -> tuple[str, str] | None:

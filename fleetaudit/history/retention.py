@@ -14,12 +14,17 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime, timedelta
+from pathlib import Path
+
+from fleetaudit.errors import HistoryError
+from fleetaudit.history.connection import is_locked
 
 PRUNE_BATCH = 20
 """Runs deleted per transaction: with 300 hosts a batch is some 25k rows, a few ms."""
 VACUUM_FREE_SHARE = 0.5
 """Rewrite the file when more than this share of its pages is free."""
 _DELETES = (
+    "DELETE FROM merged_shards WHERE run_id IN (SELECT value FROM json_each(?))",
     "DELETE FROM findings WHERE run_id IN (SELECT value FROM json_each(?))",
     "DELETE FROM host_status WHERE run_id IN (SELECT value FROM json_each(?))",
     "DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))",
@@ -48,6 +53,17 @@ def delete_runs(db: sqlite3.Connection, run_ids: list[str]) -> None:
 def batches(run_ids: list[str]) -> list[list[str]]:
     """``run_ids`` cut into :data:`PRUNE_BATCH`-sized lists."""
     return [run_ids[i : i + PRUNE_BATCH] for i in range(0, len(run_ids), PRUNE_BATCH)]
+
+
+def reclaim(db: sqlite3.Connection, path: Path) -> None:
+    """``VACUUM`` when most of the file is free pages. Skipped when another connection
+    holds a lock: the run is recorded, and the next prune tries again."""
+    try:
+        if worth_vacuuming(db):
+            db.execute("VACUUM")
+    except sqlite3.Error as exc:
+        if not is_locked(exc):
+            raise HistoryError(f"history database {path}: {exc}") from exc
 
 
 def worth_vacuuming(db: sqlite3.Connection) -> bool:

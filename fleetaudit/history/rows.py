@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +43,15 @@ class RunRow:
 
 
 def insert_run(
-    db: sqlite3.Connection, run: RunResult, exit_code: int, coverage: Coverage | None
+    db: sqlite3.Connection,
+    run: RunResult,
+    exit_code: int,
+    coverage: Coverage | None,
+    shards: Sequence[str] = (),
 ) -> None:
     """Insert ``run`` (its row with the compressed document, its hosts' statuses and its
-    findings) in the caller's transaction."""
+    findings, and the ids of the ``shards`` it was merged from) in the caller's
+    transaction."""
     document = zlib.compress(run.model_dump_json().encode("utf-8"), 6)
     inventory, whole = (coverage.inventory, int(coverage.whole)) if coverage else (None, None)
     db.execute(
@@ -80,3 +86,6 @@ def insert_run(
             for f in run.findings
         ],
     )  # fmt: skip
+    db.executemany(
+        "INSERT INTO merged_shards VALUES (?, ?)", [(run.run_id, shard) for shard in shards]
+    )

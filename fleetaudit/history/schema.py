@@ -61,10 +61,23 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX IF NOT EXISTS findings_by_run ON findings (run_id);
     CREATE INDEX IF NOT EXISTS runs_by_inventory ON runs (inventory, started_at);
     """,
+    # 4: the shard runs a merged night was made of (merge --inventory). A shard run again
+    # after a failure gets a new id, so the night merged again is recognised by the shards
+    # it shares with its first merge, and replaces it instead of being recorded twice.
+    """
+    CREATE TABLE merged_shards (
+        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        shard_run_id TEXT NOT NULL,
+        PRIMARY KEY (run_id, shard_run_id)
+    );
+    CREATE INDEX merged_shards_by_shard ON merged_shards (shard_run_id);
+    """,
 )
 
 COVERAGE_SCHEMA = 2
 """The first schema version whose runs record their :class:`Coverage`."""
+MERGES_SCHEMA = 4
+"""The first schema version that records the shard runs of a merged night."""
 
 
 def schema_version(db: sqlite3.Connection) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +29,7 @@ from fleetaudit.history.connection import (
 )
 from fleetaudit.history.coverage import Coverage
 from fleetaudit.history.rows import RunRow, insert_run
-from fleetaudit.history.schema import COVERAGE_SCHEMA, check_schema, migrate
+from fleetaudit.history.schema import COVERAGE_SCHEMA, MERGES_SCHEMA, check_schema, migrate
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import RunResult
 
@@ -96,17 +96,29 @@ class HistoryStore:
         exit_code: int,
         coverage: Coverage | None = None,
         *,
-        replace: bool = False,
+        shards: Sequence[str] = (),
+        replaces: Sequence[str] = (),
     ) -> None:
         """Store ``run`` in one transaction: all of it, or (on any error) nothing.
 
         ``coverage``: what the run selected; without it the run never counts as auditing
-        the whole fleet (see :meth:`last_full_success`). ``replace``: a run with the same
-        id is deleted first (a merge of the same shards done again)."""
+        the whole fleet (see :meth:`last_full_success`). ``shards``: the ids of the shard
+        runs a merged run was made of (see :meth:`merges_of`). ``replaces``: recorded runs
+        deleted in the same transaction (the earlier merges of the same night)."""
         with self._transaction("this run was not recorded") as db:
-            if replace:
-                retention.delete_runs(db, [run.run_id])
-            insert_run(db, run, exit_code, coverage)
+            for batch in retention.batches(list(replaces)):
+                retention.delete_runs(db, batch)
+            insert_run(db, run, exit_code, coverage, shards)
+
+    def merges_of(self, shard_ids: Iterable[str]) -> list[str]:
+        """The recorded merged runs made from any of the shard runs ``shard_ids``."""
+        if not self._ours or self._query("PRAGMA user_version", ())[0][0] < MERGES_SCHEMA:
+            return []  # not migrated yet (read-only): no merge records its shards
+        sql = (
+            "SELECT DISTINCT run_id FROM merged_shards "
+            "WHERE shard_run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id"
+        )
+        return [row[0] for row in self._query(sql, (json.dumps(list(shard_ids)),))]
 
     def runs(self, limit: int = 50) -> list[RunRow]:
         """The most recent runs, newest first."""
@@ -181,18 +193,20 @@ class HistoryStore:
             rows = self._query("SELECT host, status FROM host_status WHERE run_id = ?", (run_id,))
             yield run_id, datetime.fromisoformat(started_at), dict(rows)
 
-    def last_full_success(self, inventory: str) -> datetime | None:
+    def last_full_success(self, inventory: str, excluding: Iterable[str] = ()) -> datetime | None:
         """When the latest recorded run of ``inventory`` (an :func:`inventory_key`) that
-        selected and audited every one of its hosts finished. Runs recorded without a
-        :class:`Coverage` (before schema 2, or saved without one) never count: they may
-        have been a ``--limit`` run or of another inventory."""
+        selected and audited every one of its hosts finished, leaving out the runs
+        ``excluding`` (about to be replaced). Runs recorded without a :class:`Coverage`
+        (before schema 2, or saved without one) never count: they may have been a
+        ``--limit`` run or of another inventory."""
         if not self._ours or self._query("PRAGMA user_version", ())[0][0] < COVERAGE_SCHEMA:
             return None  # not migrated yet (read-only): no run records its coverage
         rows = self._query(
             "SELECT finished_at FROM runs WHERE hosts > 0 AND hosts_failed = 0 "
             "AND whole_inventory = 1 AND inventory = ? "
+            "AND id NOT IN (SELECT value FROM json_each(?)) "
             "ORDER BY started_at DESC, id DESC LIMIT 1",
-            (inventory,),
+            (inventory, json.dumps(list(excluding))),
         )
         return datetime.fromisoformat(rows[0][0]) if rows else None
 
@@ -256,18 +270,8 @@ class HistoryStore:
         for batch in retention.batches(expired):  # bounded by the runs kept
             with self._transaction(unpruned) as db:
                 retention.delete_runs(db, batch)
-        self._reclaim()
+        retention.reclaim(self._db, self.path)
         return len(expired)
-
-    def _reclaim(self) -> None:
-        """``VACUUM`` when most of the file is free pages. Skipped when another
-        connection holds a lock: the run is recorded, and the next prune tries again."""
-        try:
-            if retention.worth_vacuuming(self._db):
-                self._db.execute("VACUUM")
-        except sqlite3.Error as exc:
-            if not is_locked(exc):
-                raise HistoryError(f"history database {self.path}: {exc}") from exc
 
     @contextmanager
     def _transaction(self, lost: str) -> Iterator[sqlite3.Connection]:

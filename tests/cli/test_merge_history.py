@@ -37,22 +37,32 @@ def _all_up(tmp_path: Path, port: int) -> tuple[Path, Path]:
     return inventory, tmp_path / "h.sqlite"
 
 
-def _night(tmp_path: Path, inventory: Path, *merge_options: str) -> tuple[int, str]:
-    """Both shards of ``inventory`` run, then merged: the merge's exit code and stderr."""
-    reports = []
-    for k in (1, 2):
-        report = tmp_path / f"shard{k}.json"
-        done = fleetaudit(
-            "run", inventory, "--shard", f"{k}/2", "--no-history", "-o", f"json={report}",
-            "--connect-timeout", "5", "--insecure-no-host-key-check", state=tmp_path,
-        )  # fmt: skip
-        assert done.returncode in (0, 1, 2) and "Traceback" not in done.stderr, done.stderr
-        reports.append(report)
+def _shard(tmp_path: Path, inventory: Path, k: int) -> Path:
+    """Shard ``k``/2 of ``inventory`` run, without history: its report."""
+    report = tmp_path / f"shard{k}.json"
+    done = fleetaudit(
+        "run", inventory, "--shard", f"{k}/2", "--no-history", "-o", f"json={report}",
+        "--connect-timeout", "5", "--insecure-no-host-key-check", state=tmp_path,
+    )  # fmt: skip
+    assert done.returncode in (0, 1, 2) and "Traceback" not in done.stderr, done.stderr
+    return report
+
+
+def _merge(tmp_path: Path, *merge_options: str) -> tuple[int, str]:
+    """The two shard reports merged: the merge's exit code and stderr."""
+    reports = [tmp_path / f"shard{k}.json" for k in (1, 2)]
     merged = fleetaudit(
         "merge", *reports, "-o", f"prom={tmp_path / 'fa.prom'}", *merge_options, state=tmp_path
     )
     assert "Traceback" not in merged.stderr, merged.stderr
     return merged.returncode, merged.stderr
+
+
+def _night(tmp_path: Path, inventory: Path, *merge_options: str) -> tuple[int, str]:
+    """Both shards of ``inventory`` run, then merged: the merge's exit code and stderr."""
+    for k in (1, 2):
+        _shard(tmp_path, inventory, k)
+    return _merge(tmp_path, *merge_options)
 
 
 def _recorded(tmp_path: Path, db: Path) -> list[str]:
@@ -143,6 +153,38 @@ def test_merging_a_night_again_replaces_its_record_and_keeps_the_verdict(
     [row] = _recorded(tmp_path, db)
     merged_id = json.loads((tmp_path / "m.json").read_text())["run"]["run_id"]
     assert row.split()[0] == merged_id and len(merged_id) == len("20261127T031500Z-9f2a1b")
+
+
+def test_a_night_merged_again_after_a_shard_was_run_again_stays_one_record(
+    tmp_path: Path, refused_port: int
+) -> None:
+    # The night's shard 2 (the four "down" hosts) fails; its merge is recorded, exit 2.
+    inventory = _inventory(tmp_path / "fleet.yaml", refused_port, down=NAMES[1:])
+    recording = ("--inventory", str(inventory), "--db", str(tmp_path / "h.sqlite"))
+    code, _ = _night(tmp_path, inventory, *recording)
+    assert code == 2
+    [failed] = _recorded(tmp_path, tmp_path / "h.sqlite")
+
+    # The hosts are back; shard 2 alone is run again and the night merged again.
+    _inventory(inventory, refused_port, down=(), up=NAMES[1:])
+    _shard(tmp_path, inventory, 2)
+    code, stderr = _merge(tmp_path, *recording)
+    assert code in (0, 1), stderr
+    assert f"merged run {failed.split()[0]} in the history shared shards" in stderr
+    [night] = _recorded(tmp_path, tmp_path / "h.sqlite")
+    hosts, failed_hosts = night.split()[3:5]
+    assert (hosts, failed_hosts) == ("5", "0"), night
+    recovered = _metric(tmp_path)
+    assert recovered is not None, "the night merged again audited every host"
+
+    # Shard 2 fails on a third try: that merge replaces the good one, and the metric falls
+    # back to no success at all, not to the replaced merge of this very night.
+    _inventory(inventory, refused_port, down=NAMES[1:])
+    _shard(tmp_path, inventory, 2)
+    code, stderr = _merge(tmp_path, *recording)
+    assert code == 2 and "replaced by this merge" in stderr
+    assert len(_recorded(tmp_path, tmp_path / "h.sqlite")) == 1
+    assert _metric(tmp_path) is None
 
 
 def test_shards_recorded_in_the_same_history_are_refused_before_the_merge_records(

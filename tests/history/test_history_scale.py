@@ -65,13 +65,17 @@ def test_an_old_database_is_migrated_and_deleting_a_run_uses_indexes(tmp_path: P
     with HistoryStore(db):
         pass
     raw = sqlite3.connect(db)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 4
     for table in ("findings", "host_status"):
         plan = _plan(raw, f"DELETE FROM {table} WHERE run_id = ?", "x")
         assert "USING" in plan and "INDEX" in plan, plan
     for sql in retention._DELETES:
         plan = _plan(raw, sql, '["x"]')
         assert "SCAN" not in plan.replace("SCAN json_each", ""), plan
+    sharing = (
+        "SELECT run_id FROM merged_shards WHERE shard_run_id IN (SELECT value FROM json_each(?))"
+    )
+    assert "SCAN merged_shards" not in _plan(raw, sharing, '["x"]')
     raw.close()
 
 
