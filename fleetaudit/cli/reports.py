@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from fleetaudit.cli.console import error
+from fleetaudit.cli.errors import StdoutError, failure_code
 from fleetaudit.cli.output import (
     OUTPUT_ENVVAR,
     check_writable,
     final_target,
     write_report,
 )
-from fleetaudit.errors import InputError
+from fleetaudit.errors import FleetAuditError, InputError
 from fleetaudit.model.run import RunResult
 from fleetaudit.report import OutputFormat, TableFormatter
 from fleetaudit.report.jsonl import JsonLinesFormatter
@@ -137,9 +139,16 @@ def write_reports(
     facts: RunFacts = RunFacts(),  # noqa: B008 (frozen: one shared default is safe)
 ) -> None:
     """Render ``run`` once per target and write each (files atomically), after checking
-    every target first so that one bad target does not leave the others half updated."""
+    every target first so that one bad target does not leave the others half updated.
+
+    A target that fails to write (a full disk) does not stop the others: the metrics and
+    the other reports of the night are still written. JSON Lines targets are written last
+    and then carry the exit code the failure ends the process with. One failure is raised
+    after all targets were tried (:func:`_first`), the others are said on stderr."""
     check_reports(default, outputs)
-    for fmt, path in report_targets(default, outputs):
+    failures: list[FleetAuditError] = []
+    targets = sorted(report_targets(default, outputs), key=lambda t: t[0] is OutputFormat.JSONL)
+    for fmt, path in targets:
         formatter = fmt.formatter()
         if isinstance(formatter, TableFormatter) and path is None and sys.stdout.isatty():
             formatter.colour = _colour_terminal()
@@ -148,8 +157,23 @@ def write_reports(
             formatter.last_success = facts.last_success
             formatter.whole_fleet = facts.whole_fleet
         if isinstance(formatter, JsonLinesFormatter):
-            formatter.exit_code = facts.exit_code
-        write_report(formatter.pieces(run), path)
+            formatter.exit_code = failure_code(_first(failures)) if failures else facts.exit_code
+        try:
+            write_report(formatter.pieces(run), path)
+        except FleetAuditError as exc:
+            failures.append(exc)
+    if failures:
+        raised = _first(failures)
+        for other in failures:
+            if other is not raised:
+                error(str(other))
+        raise raised
+
+
+def _first(failures: list[FleetAuditError]) -> FleetAuditError:
+    """The failure that ends the process: stdout's when it failed (its handler stops
+    Python flushing it again at exit), else the first."""
+    return next((f for f in failures if isinstance(f, StdoutError)), failures[0])
 
 
 _NARROWEST = 60

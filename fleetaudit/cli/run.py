@@ -144,11 +144,15 @@ def last_success_in(
 ) -> datetime | None:
     """When the history's latest run that audited every host of ``inventory`` finished
     (for the metrics), leaving out the runs ``excluding`` (which this run replaces);
-    --limit runs, shards and other inventories do not count."""
+    --limit runs, shards and other inventories do not count. Called before the work of a
+    run that will be recorded, so it also fails now when ``db`` could not record it."""
     from fleetaudit.history import default_db_path
+    from fleetaudit.history.connection import check_recordable
     from fleetaudit.history.earlier import last_full_success
 
-    return last_full_success(db or default_db_path(), inventory, excluding)
+    path = db or default_db_path()
+    check_recordable(path)
+    return last_full_success(path, inventory, excluding)
 
 
 def remember(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import NoReturn
 
 from fleetaudit.errors import HistoryError
 
@@ -41,6 +42,31 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass  # an existing database, or another run creating it at this moment
+
+
+def check_recordable(path: Path) -> None:
+    """HistoryError now, before an audit, when its run could clearly not be recorded in
+    ``path`` after it: a directory in the way, a directory that cannot be created, or no
+    write access to the file or to its directory (where SQLite writes ``-wal`` and
+    ``-shm``). Changes nothing: the file and its directory are made when the run is
+    recorded."""
+    if path.is_dir():
+        _unrecordable(path, "it is a directory")
+    if path.exists() and not os.access(path, os.W_OK):
+        _unrecordable(path, "it is not writable")
+    ancestor = path.parent
+    while not ancestor.exists():  # bounded by the path's depth ("/" and "." exist)
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        _unrecordable(path, f"{ancestor} is not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        _unrecordable(path, f"directory {ancestor} is not writable")
+
+
+def _unrecordable(path: Path, reason: str) -> NoReturn:
+    raise HistoryError(
+        f"cannot record runs in history database {path}: {reason} (give another --db)"
+    )
 
 
 def open_for_reading(path: Path) -> sqlite3.Connection:

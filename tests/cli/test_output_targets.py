@@ -158,3 +158,40 @@ def test_stderr_is_no_report_target(tmp_path: Path) -> None:
     capture.write_text(CAPTURE)
     done = fleetaudit("check", "--host", "h1", capture, "-o", "json=/dev/stderr")
     assert done.returncode == 2 and "that is stderr" in done.stderr
+
+
+def test_a_report_that_fails_to_write_leaves_the_others_written(tmp_path: Path) -> None:
+    """A full disk under one report: the metrics and the other reports of the night are still
+    written (a stale prom file would say the previous night), the JSON Lines run record says
+    the exit code the process really ends with, and the history records it too."""
+    inventory, db = _local_inventory(tmp_path), tmp_path / "history.sqlite"
+    prom, jsonl, csv = tmp_path / "fa.prom", tmp_path / "run.jsonl", tmp_path / "fa.csv"
+    prom.write_text("fleetaudit_run_success 1\n# last night's, stale\n")
+    done = fleetaudit(
+        "run", inventory, "--db", db, "--fail-on", "critical", "-o", f"jsonl={jsonl}",
+        "-o", "json=/dev/full", "-o", f"prom={prom}", "-o", f"csv={csv}",
+        state=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "/dev/full: cannot write output file: No space left" in done.stderr
+    assert "stale" not in prom.read_text() and "fleetaudit_findings{" in prom.read_text()
+    assert csv.read_text().startswith("severity,host,")
+    assert json.loads(jsonl.read_text().splitlines()[0])["exit_code"] == 2
+    assert _recorded_codes(db) == [2]
+
+
+def test_a_history_that_could_not_record_the_run_fails_before_the_audit(tmp_path: Path) -> None:
+    """Found out after an hour-long audit, the run would be lost from the history."""
+    inventory = _local_inventory(tmp_path)
+    report = tmp_path / "run.json"
+    for db, reason in (
+        (inventory / "h.sqlite", f"{inventory} is not a directory"),
+        (inventory / "deeper" / "h.sqlite", f"{inventory} is not a directory"),
+    ):
+        done = fleetaudit("run", inventory, "--db", db, "-o", f"json={report}", state=tmp_path)
+        assert done.returncode == 2
+        assert done.stderr == (
+            f"fleetaudit: error: cannot record runs in history database {db}: {reason} "
+            "(give another --db)\n"
+        )
+        assert not report.exists(), "refused before the audit"

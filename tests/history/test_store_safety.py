@@ -64,3 +64,20 @@ def test_an_empty_file_reads_as_an_empty_history_and_run_can_fill_it(tmp_path: P
     assert db.stat().st_size == 0
     with HistoryStore(db) as store:
         assert store.runs() == []
+
+
+def test_whether_a_run_could_be_recorded_is_checked_without_creating_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fleetaudit.history.connection import check_recordable
+
+    check_recordable(tmp_path / "new" / "dirs" / "history.sqlite")
+    monkeypatch.chdir(tmp_path)
+    check_recordable(Path("history.sqlite"))  # in the working directory
+    assert list(tmp_path.iterdir()) == [], "nothing is made before the run is recorded"
+    with pytest.raises(HistoryError, match="history.sqlite: it is a directory"):
+        (tmp_path / "history.sqlite").mkdir()
+        check_recordable(tmp_path / "history.sqlite")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(HistoryError, match=r"/file is not a directory \(give another --db\)"):
+        check_recordable(tmp_path / "file" / "sub" / "history.sqlite")
