@@ -76,6 +76,7 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
         queue_history=_queue_history(capture, sockets),
         listen_overflows=_increase(capture, "ListenOverflows"),
         listen_drops=_increase(capture, "ListenDrops"),
+        ephemeral_ports=reply.ephemeral,
         **base,
     )
 

@@ -16,6 +16,8 @@ Header lines (each optional except ``@@fleetaudit`` and ``@@output``)::
     @@tool ss|netstat|proc
     @@command ss -tuanpe       (the listing command line, for ss and netstat)
     @@sudo-command /usr/bin/ss -tuanpe   (with become: what sudo is asked to run as root)
+    @@ephemeral LOW HIGH       (net.ipv4.ip_local_port_range, when readable: where the
+                                kernel picks the port of a socket that binds none)
     @@privilege root|unprivileged
     @@sudo-refused <sudo's complaint: its last ``sudo:`` line, else its last line, else
                     which command line no sudoers rule allows>
@@ -54,6 +56,9 @@ from __future__ import annotations
 # (and then rejects the whole command line), and old net-tools without -W. net-tools and
 # toybox (Android, some embedded images) cut IPv6 addresses without -W; busybox never does,
 # so -W (there: padding only) is not asked of it.
+# The ephemeral port range is a sysctl file, which ends at the first byte for a read past
+# offset 0: bash's `read` takes it whole, but dash, busybox and zsh read a byte at a time
+# and get "3". Only then is it read by `cat` (one process, ~1 ms, on such hosts).
 # /proc/net: a table that exists but cannot be read fails the listing (exit 1, named on
 # stderr): skipping it would drop its sockets without a word. tcp and udp exist on every
 # Linux; tcp6 and udp6 are absent when IPv6 is disabled, which is no failure.
@@ -69,6 +74,16 @@ if [ -r /proc/self/status ]; then
 fi
 [ -n "$uid" ] || uid=$(id -u 2>/dev/null || echo unknown)
 echo "@@uid $uid"
+range=/proc/sys/net/ipv4/ip_local_port_range
+if [ -r $range ]; then
+  high=
+  read -r low high rest < $range || :
+  if [ -z "$high" ]; then
+    set -f; set -- $(cat $range 2>/dev/null); set +f
+    low=${1-}; high=${2-}
+  fi
+  [ -z "$high" ] || echo "@@ephemeral $low $high"
+fi
 if [ -r /proc/net/netstat ]; then
   set -f
   while read -r names && read -r values; do

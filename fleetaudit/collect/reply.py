@@ -39,6 +39,8 @@ class Reply:
     sudo_command: str | None = None
     """With become: the command line sudo was asked to run as root, with the tool's full
     path (``/usr/bin/ss -tuanpe``): what a sudoers rule must allow."""
+    ephemeral: tuple[int, int] | None = None
+    """The host's ``ip_local_port_range`` (lowest, highest port), when the script read it."""
     refused_at_run: bool = False
     """True when ``sudo -l`` allowed the listing but sudo then refused to run it (a
     ``Defaults!CMD requiretty``), so the listing was taken without privilege."""
@@ -128,8 +130,18 @@ def _reply(fields: dict[str, str], output: str) -> Reply:
         },
         command=fields.get("command"),
         sudo_command=fields.get("sudo-command"),
+        ephemeral=_port_range(fields.get("ephemeral", "")),
         refused_at_run="refused-at-run" in fields,
     )
+
+
+def _port_range(text: str) -> tuple[int, int] | None:
+    """``"32768 60999"`` as (32768, 60999); None unless it is two ports, lowest first."""
+    words = text.split()
+    if len(words) != 2 or not all(w.isascii() and w.isdigit() and len(w) <= 5 for w in words):
+        return None
+    low, high = int(words[0]), int(words[1])
+    return (low, high) if 1 <= low <= high <= 65535 else None
 
 
 def _unexpected(line: str, line_no: int) -> str:

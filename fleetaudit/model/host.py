@@ -112,6 +112,9 @@ class HostSnapshot(BaseModel):
     """Increase of the kernel's TcpExt ListenOverflows counter over the samples."""
     listen_drops: int | None = None
     """Increase of TcpExt ListenDrops over the samples."""
+    ephemeral_ports: tuple[int, int] | None = None
+    """The host's ``ip_local_port_range`` (lowest, highest), where the kernel picks the port
+    of a socket that binds none; None when not read (a saved capture, an older report)."""
 
     _listeners: tuple[Socket, ...] = PrivateAttr(default=())
 

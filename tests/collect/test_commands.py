@@ -77,6 +77,9 @@ def test_every_sh_gives_the_same_header(shell):
     )
     if os.path.exists("/proc/net/netstat"):
         assert set(reply.counters) == {"ListenOverflows", "ListenDrops"}
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as kernel:
+        low, high = map(int, kernel.read().split())
+    assert reply.ephemeral == (low, high), "the host's own range, for the UDP client hint"
 
 
 @pytest.mark.parametrize("login_shell", ["bash", "zsh", "busybox sh", "tcsh", "fish"])

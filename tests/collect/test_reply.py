@@ -19,6 +19,28 @@ def test_header_then_output_is_split():
     assert reply.output == "Proto Recv-Q\nline2\n"
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("32768\t60999", (32768, 60999)),
+        ("1024 65535", (1024, 65535)),
+        ("60999 32768", None),  # the kernel refuses it; a garbled reply, not a range
+        ("0 100", None),
+        ("1 70000", None),
+        ("32768", None),
+        ("\uff13\uff12 60999", None),  # digits, but not ASCII
+        ("", None),
+    ],
+)
+def test_the_ephemeral_range_is_two_ports_lowest_first(
+    line: str, expected: tuple[int, int] | None
+) -> None:
+    reply = parse_reply(
+        f"@@fleetaudit 1\n@@ephemeral {line}\n@@tool ss\n@@privilege root\n@@output\n"
+    )
+    assert reply.ephemeral == expected
+
+
 def test_empty_output_after_marker_is_kept_empty():
     reply = parse_reply("@@fleetaudit 1\n@@tool ss\n@@privilege root\n@@output\n")
     assert reply.output == ""

@@ -95,6 +95,8 @@ def test_clean_host_exits_0_and_lists_the_real_sockets(tmp_path, sshd, free_port
     assert target["status"] == "ok"
     assert target["tool"] == "ss"
     assert target["host_key_checked"] is True
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as kernel:
+        assert target["ephemeral_ports"] == [int(port) for port in kernel.read().split()]
     sshd_socket = next(
         s for s in target["sockets"] if s["local_port"] == sshd.port and s["state"] == "LISTEN"
     )

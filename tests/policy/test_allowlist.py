@@ -109,7 +109,8 @@ def test_a_udp_socket_on_an_ephemeral_port_says_how_to_allow_a_client() -> None:
     [finding] = evaluate(host, LISTS)
     assert "host listens on 0.0.0.0:50305/udp" in finding.message
     hint = (
-        "; port 50305 is in Linux's ephemeral range (32768-60999): if host is a client there "
+        "; port 50305 is in Linux's default ephemeral range (32768-60999): if host is a "
+        "client there "
         "(a DNS lookup, an NTP query), its port changes every run; allow it with "
         '{process: "host", proto: udp, port: "32768-60999"}'
     )
@@ -117,6 +118,20 @@ def test_a_udp_socket_on_an_ephemeral_port_says_how_to_allow_a_client() -> None:
     client = '\n          - {process: host, proto: udp, port: "32768-60999"}'
     allowed = policy(LISTS_TEXT.replace("port: [80, 443]}", "port: [80, 443]}" + client))
     assert evaluate(host, allowed) == []
+
+
+def test_the_client_hint_follows_the_hosts_own_ephemeral_range() -> None:
+    """A busy host widened ``ip_local_port_range``: its clients' ports are outside Linux's
+    default, and the default's entry would not allow them."""
+    wide = snapshot("web1", *WEB_LISTENERS, _udp(20000), groups=("web",),
+                    ephemeral_ports=(1024, 65535))  # fmt: skip
+    [finding] = evaluate(wide, LISTS)
+    assert "port 20000 is in the host's ephemeral range (1024-65535)" in finding.message
+    assert '{process: "host", proto: udp, port: "1024-65535"}' in finding.message
+    narrow = snapshot("web1", *WEB_LISTENERS, _udp(50305), groups=("web",),
+                      ephemeral_ports=(40000, 50000))  # fmt: skip
+    [finding] = evaluate(narrow, LISTS)
+    assert "ephemeral range" not in finding.message, "50305 is no client port on this host"
 
 
 def test_no_client_hint_outside_the_ephemeral_range_for_tcp_or_for_unknown_owners() -> None:

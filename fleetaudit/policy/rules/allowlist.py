@@ -62,7 +62,7 @@ class AllowlistRule(Rule):
             ):
                 note = owner_note(snapshot, socket)
                 what = f"unexpected listener: {describe_listener(socket)}{note}"
-                what += f"; no entry of {names} covers it{_client_hint(socket)}"
+                what += f"; no entry of {names} covers it{_client_hint(snapshot, socket)}"
                 yield self.finding(snapshot, socket, what, severity=severity)
 
 
@@ -71,14 +71,16 @@ EPHEMERAL_PORTS = (32768, 60999)
 that sends without binding one first."""
 
 
-def _client_hint(socket: Socket) -> str:
-    """For a UDP socket of a named program on a port in the default ephemeral range: such a
-    socket is often a client's (a DNS lookup, an NTP query), which a listing cannot tell
-    from a service, and it has another port every night. Says how to allow it for that
-    program rather than leaving it out of the audit: a service on such a port (WireGuard's
-    51820) must stay a finding until someone allows it. Names are written as YAML
-    double-quoted strings, so that any name pastes into a policy as itself."""
-    low, high = EPHEMERAL_PORTS
+def _client_hint(snapshot: HostSnapshot, socket: Socket) -> str:
+    """For a UDP socket of a named program on a port in the host's ephemeral range (Linux's
+    default when the collection did not read it): such a socket is often a client's (a DNS
+    lookup, an NTP query), which a listing cannot tell from a service, and it has another
+    port every night. Says how to allow it for that program rather than leaving it out of
+    the audit: a service on such a port (WireGuard's 51820) must stay a finding until
+    someone allows it. Names are written as YAML double-quoted strings, so that any name
+    pastes into a policy as itself."""
+    low, high = snapshot.ephemeral_ports or EPHEMERAL_PORTS
+    whose = "the host's" if snapshot.ephemeral_ports else "Linux's default"
     port = socket.local_port
     if socket.proto is not Proto.UDP or port is None or not low <= port <= high:
         return ""
@@ -90,7 +92,7 @@ def _client_hint(socket: Socket) -> str:
     cut = any(may_be_cut(p.name, p.pid) for p in socket.processes)
     caveat = " (the listing may have cut that name: write the program's whole name)"
     return (
-        f"; port {port} is in Linux's ephemeral range ({low}-{high}): if {', '.join(names)} "
+        f"; port {port} is in {whose} ephemeral range ({low}-{high}): if {', '.join(names)} "
         "is a client there (a DNS lookup, an NTP query), its port changes every run; allow "
         f'it with {{process: {process}, proto: udp, port: "{low}-{high}"}}'
         + (caveat if cut else "")
