@@ -18,7 +18,7 @@ from fleetaudit.inventory import validate
 from fleetaudit.inventory.model import Host, Inventory
 from fleetaudit.lab.replies import RecordedHost
 from fleetaudit.model.enums import Tool
-from fleetaudit.parse import parse_capture
+from fleetaudit.parse import parse_capture, refuse_a_listing_given_twice
 from fleetaudit.transport import ReplayTransport, Responder
 
 if TYPE_CHECKING:
@@ -170,9 +170,36 @@ def _responder(path: Path, privileged: bool, wide: bool) -> Responder:
     if text.startswith(_REPLY_MARK):
         # A whole reply of the collection script (as `fleetaudit run` receives it).
         return lambda command: (0, text, "")
-    # Parsed now, not only when judged: a capture that is no usable listing (no socket,
-    # only unix sockets, no line readable) is refused here, like an empty file.
-    tool, result = parse_capture(text, privileged=privileged, wide=wide, source=str(path))
+    tool = _usable_listing(text, path, privileged, wide)
+    uid = _ROOT_UID if privileged else _USER_UID
+    command = _WIDE_NETSTAT if wide and tool is Tool.NETSTAT else None
+    return RecordedHost(tool, text, login_uid=uid, sudo_allowed=False, command=command).reply
+
+
+_PREVIEW_BYTES = 64 * 1024
+"""How much of a long capture is parsed to see that it is a usable listing."""
+
+
+def _usable_listing(text: str, path: Path, privileged: bool, wide: bool) -> Tool:
+    """The tool that printed a saved listing, checked now, not only when judged: a capture
+    that is no usable listing (no socket, only unix sockets, no line readable) is refused
+    here, like an empty file. Only its first ``_PREVIEW_BYTES`` are parsed when they hold
+    a socket or an unreadable line, so that a 200,000-line listing is parsed once in full
+    (when judged), not twice; otherwise the whole text decides."""
+    source = str(path)
+    cut = text.find("\n", _PREVIEW_BYTES)
+    if cut >= 0:
+        refuse_a_listing_given_twice(text, source)  # a property of the whole text
+        try:
+            tool, start = parse_capture(
+                text[: cut + 1], privileged=privileged, wide=wide, source=source
+            )
+        except CaptureError:
+            pass  # the whole text decides: its start may be junk before the listing
+        else:
+            if start.sockets or start.errors:
+                return tool
+    tool, result = parse_capture(text, privileged=privileged, wide=wide, source=source)
     if not (result.sockets or result.errors):
         # A live host audited over SSH always has some (sshd's at least): a saved listing
         # with none is cut or filtered, never "this host has no sockets".
@@ -181,6 +208,4 @@ def _responder(path: Path, privileged: bool, wide: bool) -> Responder:
             "ss -tuanpe",
             path=path,
         )
-    uid = _ROOT_UID if privileged else _USER_UID
-    command = _WIDE_NETSTAT if wide and tool is Tool.NETSTAT else None
-    return RecordedHost(tool, text, login_uid=uid, sudo_allowed=False, command=command).reply
+    return tool

@@ -40,7 +40,7 @@ def parse_capture(
     only sockets of other kinds (``ss -x``). A table with no socket at all is a result (a
     namespace with none); :mod:`fleetaudit.captures` refuses it for saved captures.
     """
-    _refuse_a_listing_given_twice(text, source)
+    refuse_a_listing_given_twice(text, source)
     chosen = tool if tool is not None else detect_tool(text, source=source)
     with collector_paused():
         result = PARSERS[chosen](text, privileged=privileged, wide=wide)
@@ -65,7 +65,7 @@ _HEADER_WORDS = frozenset({"Netid", "State", "Recv-Q", "Active", "Proto", "sl"})
 """First words of the headers of ss, netstat (title or column line) and /proc/net."""
 
 
-def _refuse_a_listing_given_twice(text: str, source: str) -> None:
+def refuse_a_listing_given_twice(text: str, source: str) -> None:
     """CaptureError when the text is one listing twice over (pasted twice into a ticket, or
     a file appended to itself): read as is, every socket would count twice, and counts
     (state-count) and findings with them. Only a listing that starts with its header is
@@ -108,4 +108,11 @@ def _without_a_cut_last_line(text: str, result: ParseResult) -> ParseResult:
     return replace(result, sockets=result.sockets[:-1], errors=(*result.errors, cut))
 
 
-__all__ = ["PARSERS", "ParseResult", "Parser", "detect_tool", "parse_capture"]
+__all__ = [
+    "PARSERS",
+    "ParseResult",
+    "Parser",
+    "detect_tool",
+    "parse_capture",
+    "refuse_a_listing_given_twice",
+]

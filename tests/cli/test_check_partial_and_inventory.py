@@ -48,6 +48,29 @@ def test_a_header_or_banner_alone_is_refused_like_an_empty_file(tmp_path: Path) 
         assert done.stdout == "" and "Traceback" not in done.stderr
 
 
+UNIX = "u_str ESTAB 0      0      /run/systemd/journal/stdout 4711 * 4712\n"
+"""An ``ss -a`` line of a socket kind fleetaudit does not audit."""
+
+
+def test_a_long_listing_is_judged_by_all_of_it_not_by_its_start(tmp_path: Path) -> None:
+    """Only the start of a long capture is parsed before it is judged, to refuse what is no
+    usable listing; a start without a TCP or UDP socket must not decide for the rest."""
+    header, *lines = SS_TUNP.splitlines(keepends=True)
+    unix_first = tmp_path / "db3.txt"
+    unix_first.write_text(header + UNIX * 2000 + "".join(lines))  # 130 KB of unix sockets
+    done = fleetaudit("check", unix_first, "--privileged", "--format", "json")
+    assert done.returncode == 1, done.stderr
+    assert len(json.loads(done.stdout)["hosts"][0]["sockets"]) == 2
+    unix_only = tmp_path / "db4.txt"
+    unix_only.write_text(header + UNIX * 2000)
+    done = fleetaudit("check", unix_only)
+    assert done.returncode == 2 and "no TCP or UDP socket here, only 2000" in done.stderr
+    pasted_twice = tmp_path / "db5.txt"
+    pasted_twice.write_text((header + "".join(lines) * 500) * 2)
+    done = fleetaudit("check", pasted_twice)
+    assert done.returncode == 2 and "the capture is one listing twice" in done.stderr
+
+
 def test_the_inventory_host_the_file_name_starts_with_is_the_host(tmp_path: Path) -> None:
     """`db3-ss.txt` is db3 and `db3.example.com.ss.txt` the FQDN host: the longest wins."""
     inventory = _inventory(tmp_path)
