@@ -111,9 +111,7 @@ def merge(
             whole_fleet = covered.whole
 
             def record(code: int) -> None:
-                remember(
-                    merged.run, code, db, keep_days, covered, shards=shard_ids, replaces=replaced
-                )
+                remember(merged.run, code, db, keep_days, covered, shards=shard_ids)
 
         finish(
             merged.run, format, output, fail_on, allow_unreachable, record=record,
@@ -142,8 +140,10 @@ def _earlier_merges(db: Path | None, shard_ids: list[str], merged_id: str) -> li
     their own: the default ``diff`` would then compare the night with its own last shard,
     which started after the merged run's start, and show none of the night's changes."""
     from fleetaudit.history import HistoryStore, default_db_path
+    from fleetaudit.history.connection import check_recordable
 
     path = db or default_db_path()
+    check_recordable(path)  # before reading: a reader may leave -wal/-shm files behind
     if not path.is_file():
         return []  # nothing recorded yet (the recording creates it)
     with HistoryStore.open_read_only(path) as store:
@@ -162,8 +162,9 @@ def _earlier_merges(db: Path | None, shard_ids: list[str], merged_id: str) -> li
     if sharing:
         runs = "run" if len(sharing) == 1 else "runs"
         say(
-            f"merged {runs} {first_names(sharing, 3)} in the history shared shards with this "
-            "merge (the others were run again since): replaced by this merge"
+            f"merged {runs} {first_names(sharing, 3)} in the history used some of these shard "
+            "reports (the night merged again after shards were run again): replaced by this "
+            "merge"
         )
     return same + sharing
 

@@ -26,6 +26,7 @@ from fleetaudit.cli.output import (
 from fleetaudit.errors import FleetAuditError, InputError
 from fleetaudit.model.run import RunResult
 from fleetaudit.report import OutputFormat, TableFormatter
+from fleetaudit.report.interface import Formatter
 from fleetaudit.report.jsonl import JsonLinesFormatter
 from fleetaudit.report.prom import PromFormatter
 
@@ -142,32 +143,66 @@ def write_reports(
     every target first so that one bad target does not leave the others half updated.
 
     A target that fails to write (a full disk) does not stop the others: the metrics and
-    the other reports of the night are still written. JSON Lines targets are written last
-    and then carry the exit code the failure ends the process with. One failure is raised
-    after all targets were tried (:func:`_first`), the others are said on stderr."""
+    the other reports of the night are still written. JSON Lines run records say the exit
+    code the process ends with: they are written last, and one written before another
+    target failed is written again (a file; stdout, written after them, cannot be). One
+    failure is raised after all targets were tried (:func:`_first`), the others are said
+    on stderr."""
     check_reports(default, outputs)
     failures: list[FleetAuditError] = []
-    targets = sorted(report_targets(default, outputs), key=lambda t: t[0] is OutputFormat.JSONL)
-    for fmt, path in targets:
-        formatter = fmt.formatter()
-        if isinstance(formatter, TableFormatter) and path is None and sys.stdout.isatty():
-            formatter.colour = _colour_terminal()
-            formatter.width = max(shutil.get_terminal_size().columns, _NARROWEST)
-        if isinstance(formatter, PromFormatter):
-            formatter.last_success = facts.last_success
-            formatter.whole_fleet = facts.whole_fleet
-        if isinstance(formatter, JsonLinesFormatter):
-            formatter.exit_code = failure_code(_first(failures)) if failures else facts.exit_code
-        try:
-            write_report(formatter.pieces(run), path)
-        except FleetAuditError as exc:
-            failures.append(exc)
-    if failures:
-        raised = _first(failures)
-        for other in failures:
-            if other is not raised:
-                error(str(other))
-        raise raised
+    records: list[tuple[JsonLinesFormatter, Path]] = []
+    for fmt, path in sorted(report_targets(default, outputs), key=_write_order):
+        formatter = _formatter(fmt, path, facts)
+        if isinstance(formatter, JsonLinesFormatter) and failures:
+            formatter.exit_code = failure_code(_first(failures))
+        if _written(formatter, run, path, failures):
+            if isinstance(formatter, JsonLinesFormatter) and path is not None:
+                records.append((formatter, path))
+    if not failures:
+        return
+    code = failure_code(_first(failures))
+    for formatter, path in records:  # at most the few JSON Lines targets given
+        if formatter.exit_code != code:
+            formatter.exit_code = code
+            _written(formatter, run, path, failures)
+    raised = _first(failures)
+    for other in failures:
+        if other is not raised:
+            error(str(other))
+    raise raised
+
+
+def _write_order(target: tuple[OutputFormat, Path | None]) -> tuple[bool, bool]:
+    """JSON Lines after the other formats, and to stdout after files."""
+    fmt, path = target
+    jsonl = fmt is OutputFormat.JSONL
+    return jsonl, jsonl and path is None
+
+
+def _formatter(fmt: OutputFormat, path: Path | None, facts: RunFacts) -> Formatter:
+    """The formatter of one target, told what it shows beyond the run."""
+    formatter = fmt.formatter()
+    if isinstance(formatter, TableFormatter) and path is None and sys.stdout.isatty():
+        formatter.colour = _colour_terminal()
+        formatter.width = max(shutil.get_terminal_size().columns, _NARROWEST)
+    if isinstance(formatter, PromFormatter):
+        formatter.last_success = facts.last_success
+        formatter.whole_fleet = facts.whole_fleet
+    if isinstance(formatter, JsonLinesFormatter):
+        formatter.exit_code = facts.exit_code
+    return formatter
+
+
+def _written(
+    formatter: Formatter, run: RunResult, path: Path | None, failures: list[FleetAuditError]
+) -> bool:
+    """Write one report; a failure is added to ``failures`` (the other targets go on)."""
+    try:
+        write_report(formatter.pieces(run), path)
+    except FleetAuditError as exc:
+        failures.append(exc)
+        return False
+    return True
 
 
 def _first(failures: list[FleetAuditError]) -> FleetAuditError:

@@ -163,16 +163,15 @@ def remember(
     covered: Coverage,
     *,
     shards: Sequence[str] = (),
-    replaces: Sequence[str] = (),
 ) -> None:
     """Record the run (one transaction), with what it covered, and apply the retention.
-    A merged night records the ids of its ``shards`` and ``replaces`` its earlier merges."""
+    A merged night records the ids of its ``shards``, and replaces its earlier merges."""
     from datetime import UTC, datetime
 
     from fleetaudit.history import HistoryStore, default_db_path
 
     with HistoryStore(db or default_db_path()) as store:
-        store.save(result, code, covered, shards=shards, replaces=replaces)
+        store.save(result, code, covered, shards=shards)
         if keep_days is not None:
             store.prune(keep_days, datetime.now(UTC), spare=result.run_id)
 

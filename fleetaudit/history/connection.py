@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -26,11 +27,13 @@ READ_WAIT_S = 30.0
 
 def open_for_writing(path: Path) -> sqlite3.Connection:
     """A connection to ``path``, creating its directory (0700) and the file (0600) when
-    missing; an existing file keeps its mode (its owner chose it)."""
+    missing; an existing file keeps its mode (its owner chose it). A symlink is followed,
+    as SQLite follows it: the directory and file made are its target's."""
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _create_private(path)
-        return sqlite3.connect(path, timeout=WRITE_WAIT_S, isolation_level=None)
+        target = path.resolve()  # a symlink loop is refused before the audit
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _create_private(target)
+        return sqlite3.connect(target, timeout=WRITE_WAIT_S, isolation_level=None)
     except (sqlite3.Error, OSError) as exc:
         raise HistoryError(f"cannot open history database {path}: {exc}") from exc
 
@@ -44,17 +47,44 @@ def _create_private(path: Path) -> None:
         pass  # an existing database, or another run creating it at this moment
 
 
+WAL_SWITCH_WAIT_S = 30.0
+"""How long switching a new database to WAL keeps trying while another process holds it."""
+
+
+def use_wal(db: sqlite3.Connection) -> None:
+    """Put the database in WAL mode (a property of the file, set once). Switching needs
+    every other connection to let go, and SQLite does not wait for that (no busy handler):
+    a second fleetaudit opening a new database at the same moment failed at once with
+    "database is locked". So the switch is tried again, for up to ``WAL_SWITCH_WAIT_S``."""
+    deadline = time.monotonic() + WAL_SWITCH_WAIT_S
+    while True:  # bounded by the deadline
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not is_locked(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def check_recordable(path: Path) -> None:
     """HistoryError now, before an audit, when its run could clearly not be recorded in
     ``path`` after it: a directory in the way, a directory that cannot be created, or no
     write access to the file or to its directory (where SQLite writes ``-wal`` and
-    ``-shm``). Changes nothing: the file and its directory are made when the run is
-    recorded."""
-    if path.is_dir():
+    ``-shm``), all of a symlink's target. Changes nothing: the file and its directory are
+    made when the run is recorded."""
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+        _unrecordable(path, str(exc))
+    if target.is_dir():
         _unrecordable(path, "it is a directory")
-    if path.exists() and not os.access(path, os.W_OK):
+    if target.exists() and not target.is_file():
+        _unrecordable(path, "it is not a regular file")
+    if target.exists() and not os.access(target, os.W_OK):
         _unrecordable(path, "it is not writable")
-    ancestor = path.parent
+    ancestor = target.parent
     while not ancestor.exists():  # bounded by the path's depth ("/" and "." exist)
         ancestor = ancestor.parent
     if not ancestor.is_dir():

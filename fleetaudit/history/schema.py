@@ -88,10 +88,9 @@ def schema_version(db: sqlite3.Connection) -> int:
 def check_schema(db: sqlite3.Connection, path: Path) -> bool:
     """True when the file holds fleetaudit's tables, False when it holds no table at all
     (a new, empty database); HistoryError for anything else, which is never altered."""
-    version = schema_version(db)
+    version, tables = _version_and_tables(db)
     if version > len(MIGRATIONS):
         raise HistoryError(f"{path} was written by a newer fleetaudit (schema {version}); upgrade")
-    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not tables and version == 0:
         return False
     if version == 0 or not _TABLES <= tables:
@@ -102,8 +101,38 @@ def check_schema(db: sqlite3.Connection, path: Path) -> bool:
     return True
 
 
+def _version_and_tables(db: sqlite3.Connection) -> tuple[int, set[str]]:
+    """The schema version and the tables, read in one transaction: another process
+    migrating the file between two reads would show its new tables next to version 0."""
+    db.execute("BEGIN")
+    try:
+        version = schema_version(db)
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    finally:
+        db.execute("COMMIT")
+    return version, {row[0] for row in rows}
+
+
 def migrate(db: sqlite3.Connection) -> None:
-    """Apply the migrations the database has not had, each in its own transaction."""
-    version = schema_version(db)
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+    """Apply the migrations the database has not had, each in its own transaction. The
+    version is read again under the write lock: two runs opening a new or older database
+    at once (nightly shards merged twice, a cron run and a person) must not both apply
+    one migration ("table runs already exists")."""
+    for number, script in enumerate(MIGRATIONS, start=1):  # bounded by the migrations
+        if schema_version(db) >= number:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if schema_version(db) < number:
+                for statement in _statements(script):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a migration (DDL without ``;`` inside, so splitting is exact)."""
+    return [statement.strip() for statement in script.split(";") if statement.strip()]

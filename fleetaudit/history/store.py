@@ -26,6 +26,7 @@ from fleetaudit.history.connection import (
     locked_error,
     open_for_reading,
     open_for_writing,
+    use_wal,
 )
 from fleetaudit.history.coverage import Coverage
 from fleetaudit.history.rows import RunRow, insert_run
@@ -67,7 +68,7 @@ class HistoryStore:
         if read_only:
             return ours
         # Only after the schema check: WAL mode is persistent, a change to the file.
-        self._db.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._db)
         self._db.execute("PRAGMA foreign_keys=ON")
         migrate(self._db)
         return True
@@ -97,17 +98,20 @@ class HistoryStore:
         coverage: Coverage | None = None,
         *,
         shards: Sequence[str] = (),
-        replaces: Sequence[str] = (),
     ) -> None:
         """Store ``run`` in one transaction: all of it, or (on any error) nothing.
 
         ``coverage``: what the run selected; without it the run never counts as auditing
         the whole fleet (see :meth:`last_full_success`). ``shards``: the ids of the shard
-        runs a merged run was made of (see :meth:`merges_of`). ``replaces``: recorded runs
-        deleted in the same transaction (the earlier merges of the same night)."""
+        runs a merged run was made of. A merged run replaces, in the same transaction (so
+        that two merges of one night at once leave one record), the recorded run of its
+        own id and every recorded merge that shares a shard run with it (:meth:`merges_of`):
+        the earlier merges of the same night."""
         with self._transaction("this run was not recorded") as db:
-            for batch in retention.batches(list(replaces)):
-                retention.delete_runs(db, batch)
+            if shards:
+                replaced = [run.run_id, *self.merges_of(shards)]
+                for batch in retention.batches(replaced):
+                    retention.delete_runs(db, batch)
             insert_run(db, run, exit_code, coverage, shards)
 
     def merges_of(self, shard_ids: Iterable[str]) -> list[str]:

@@ -60,8 +60,11 @@ class PromFormatter(Formatter):
         _family(out, "fleetaudit_run_success", "1 when every host was audited, else 0.")
         out.append(f"fleetaudit_run_success {0 if run.failed_hosts else 1}")
         full = self.whole_fleet and not run.failed_hosts
-        last = run.finished_at if full else self.last_success
-        if last is not None:
+        # The later of this run and the history's: a night merged again days later must
+        # not turn the clock back past a newer full audit.
+        known = [when for when in (run.finished_at if full else None, self.last_success) if when]
+        if known:
+            last = max(known)
             help_text = "When a run last audited every host."
             _family(out, "fleetaudit_last_success_timestamp_seconds", help_text)
             out.append(f"fleetaudit_last_success_timestamp_seconds {last.timestamp():.0f}")

@@ -170,7 +170,7 @@ def test_a_night_merged_again_after_a_shard_was_run_again_stays_one_record(
     _shard(tmp_path, inventory, 2)
     code, stderr = _merge(tmp_path, *recording)
     assert code in (0, 1), stderr
-    assert f"merged run {failed.split()[0]} in the history shared shards" in stderr
+    assert f"merged run {failed.split()[0]} in the history used some of these shard" in stderr
     [night] = _recorded(tmp_path, tmp_path / "h.sqlite")
     hosts, failed_hosts = night.split()[3:5]
     assert (hosts, failed_hosts) == ("5", "0"), night

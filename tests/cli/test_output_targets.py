@@ -179,6 +179,15 @@ def test_a_report_that_fails_to_write_leaves_the_others_written(tmp_path: Path) 
     assert json.loads(jsonl.read_text().splitlines()[0])["exit_code"] == 2
     assert _recorded_codes(db) == [2]
 
+    # The target that fails is itself a JSON Lines one: the other, written first, follows.
+    done = fleetaudit(
+        "run", inventory, "--db", db, "--fail-on", "critical", "-o", f"jsonl={jsonl}",
+        "-o", "jsonl=/dev/full", state=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert json.loads(jsonl.read_text().splitlines()[0])["exit_code"] == 2
+    assert _recorded_codes(db) == [2, 2]
+
 
 def test_a_history_that_could_not_record_the_run_fails_before_the_audit(tmp_path: Path) -> None:
     """Found out after an hour-long audit, the run would be lost from the history."""

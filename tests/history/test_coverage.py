@@ -94,8 +94,7 @@ def test_merges_sharing_a_shard_are_found_and_replaced_old_databases_have_none(
         assert store.merges_of(["s1-a", "s2-c"]) == ["night-2"]
         assert store.merges_of(["s9"]) == []
         again = night(2).model_copy(update={"run_id": "night-2-again"})
-        store.save(again, 0, Coverage(PROD, whole=True), shards=["s1-a", "s2-c"],
-                   replaces=["night-2"])  # fmt: skip
+        store.save(again, 0, Coverage(PROD, whole=True), shards=["s1-a", "s2-c"])
         assert store.recorded(["night-1", "night-2", "night-2-again"]) == [
             "night-1", "night-2-again"
         ]  # fmt: skip

@@ -81,3 +81,60 @@ def test_whether_a_run_could_be_recorded_is_checked_without_creating_anything(
     (tmp_path / "file").write_text("")
     with pytest.raises(HistoryError, match=r"/file is not a directory \(give another --db\)"):
         check_recordable(tmp_path / "file" / "sub" / "history.sqlite")
+
+
+def test_runs_recording_at_once_in_a_new_database_all_record_and_one_night_stays_one(
+    tmp_path: Path,
+) -> None:
+    """Two merges of one night at once (a cron job and a person, or a retried job), or the
+    first runs of a new database: each used to fail now and then (a migration applied
+    twice, WAL switched under another connection, a replacement decided before the write
+    lock). Threads stand in for processes: each has its own SQLite connection."""
+    import threading
+
+    from fleetaudit.history.coverage import Coverage
+
+    night = run_result((snapshot("web1", sock(port=22)),), run_id="20261127T031500Z-9f2a1b")
+    errors: list[BaseException] = []
+
+    def record(path: Path, barrier: threading.Barrier) -> None:
+        barrier.wait(timeout=30)
+        try:
+            with HistoryStore(path) as store:
+                store.save(night, 0, Coverage("/prod.yaml", whole=True), shards=["s1", "s2"])
+        except BaseException as exc:  # reported below, with the others
+            errors.append(exc)
+
+    for attempt in range(25):  # the races showed in about one attempt in ten
+        path = tmp_path / f"h{attempt}.sqlite"
+        barrier = threading.Barrier(3)
+        threads = [threading.Thread(target=record, args=(path, barrier)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        with HistoryStore.open_read_only(path) as store:
+            assert store.recorded([night.run_id]) == [night.run_id]
+            assert [row.id for row in store.runs()] == [night.run_id]
+    assert errors == []
+
+
+def test_a_symlinked_database_is_checked_and_created_where_it_points(tmp_path: Path) -> None:
+    from fleetaudit.history.connection import check_recordable
+
+    (tmp_path / "null").symlink_to("/dev/null")
+    with pytest.raises(HistoryError, match="null: it is not a regular file"):
+        check_recordable(tmp_path / "null")
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    with pytest.raises(HistoryError, match="loop1: .*[Ss]ymlink loop"):
+        check_recordable(tmp_path / "loop1")
+    # A symlink to a file yet to be made, in a directory yet to be made: SQLite follows it,
+    # so the check and the recording do too (0600, as for any new database).
+    (tmp_path / "db").symlink_to(tmp_path / "state" / "fleet" / "history.sqlite")
+    (tmp_path / "up").symlink_to(tmp_path / "elsewhere")
+    for link in (tmp_path / "db", tmp_path / "up" / "sub" / "history.sqlite"):
+        check_recordable(link)
+        with HistoryStore(link) as store:
+            store.save(run_result((snapshot("web1", sock(port=22)),)), 0)
+        assert link.resolve().stat().st_mode & 0o777 == 0o600

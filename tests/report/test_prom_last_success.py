@@ -56,6 +56,13 @@ def test_a_full_success_reports_itself_and_no_history_means_no_metric() -> None:
     assert metric(PromFormatter().render(night(6, all_audited=False))) is None
 
 
+def test_an_old_night_merged_again_does_not_turn_the_clock_back() -> None:
+    """A full success days old (a night's shards merged again late) reports the history's
+    newer full audit: the metric says when a run last audited every host."""
+    old, newer = night(1, all_audited=True), night(3, all_audited=True).finished_at
+    assert metric(PromFormatter(last_success=newer).render(old)) == int(newer.timestamp())
+
+
 def test_an_empty_history_has_no_full_success(tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite"
     with HistoryStore(db) as store:
