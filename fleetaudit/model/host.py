@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from fleetaudit.model.enums import HostStatus, Privilege, Tool
 from fleetaudit.model.socket import Socket
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+"""A TCP/UDP port number."""
 
 QueuePair = tuple[int, int]
 
@@ -112,11 +115,19 @@ class HostSnapshot(BaseModel):
     """Increase of the kernel's TcpExt ListenOverflows counter over the samples."""
     listen_drops: int | None = None
     """Increase of TcpExt ListenDrops over the samples."""
-    ephemeral_ports: tuple[int, int] | None = None
+    ephemeral_ports: tuple[Port, Port] | None = None
     """The host's ``ip_local_port_range`` (lowest, highest), where the kernel picks the port
     of a socket that binds none; None when not read (a saved capture, an older report)."""
 
     _listeners: tuple[Socket, ...] = PrivateAttr(default=())
+
+    @field_validator("ephemeral_ports")
+    @classmethod
+    def _lowest_first(cls, ports: tuple[int, int] | None) -> tuple[int, int] | None:
+        """A range the kernel accepts: a report edited by hand must not carry another."""
+        if ports is not None and ports[0] > ports[1]:
+            raise ValueError(f"the lowest port comes first (got {ports[0]}, {ports[1]})")
+        return ports
 
     def model_post_init(self, context: Any, /) -> None:
         """Share this snapshot's field-name set (see :func:`share_fields_set`; its sockets

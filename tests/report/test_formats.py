@@ -9,9 +9,12 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 from importlib import resources
+from pathlib import Path
 
 import jsonschema
+import pytest
 
+from fleetaudit.errors import FleetAuditError
 from fleetaudit.model.enums import HostStatus, Severity
 from fleetaudit.model.finding import AppliedWaiver
 from fleetaudit.model.run import RuleInfo, RunResult
@@ -52,6 +55,30 @@ def test_json_report_validates_against_the_shipped_schema() -> None:
     assert shipped == json.loads(json.dumps(report_schema())), "regenerate the schema file"
     jsonschema.Draft202012Validator.check_schema(shipped)
     jsonschema.validate(json.loads(render(OutputFormat.JSON)), shipped)
+
+
+def test_an_impossible_ephemeral_range_is_refused_by_the_schema_and_the_reader(
+    tmp_path: Path,
+) -> None:
+    """The collection accepts only ``1 <= low <= high <= 65535``; a report edited by hand
+    must not carry another range into a merge or a diff."""
+    from fleetaudit.history import load_run_file
+
+    shipped = json.loads(
+        resources.files("fleetaudit").joinpath("data", "report.schema.json").read_text()
+    )
+    document = json.loads(render(OutputFormat.JSON))
+    document["hosts"][0]["ephemeral_ports"] = [1024, 65535]
+    jsonschema.validate(document, shipped)
+    path = tmp_path / "edited.json"
+    for impossible in ([70000, 1], [0, 5], [60999, 32768]):
+        document["hosts"][0]["ephemeral_ports"] = impossible
+        if impossible[0] <= impossible[1]:  # the order is the reader's check alone
+            with pytest.raises(jsonschema.ValidationError):
+                jsonschema.validate(document, shipped)
+        path.write_text(json.dumps(document))
+        with pytest.raises(FleetAuditError, match="ephemeral_ports"):
+            load_run_file(path)
 
 
 def test_json_report_is_written_a_host_at_a_time() -> None:
