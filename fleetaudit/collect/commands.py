@@ -1,8 +1,9 @@
 """The command catalogue: the only shell text fleetaudit ever sends to a host.
 
 Each command is a constant. Nothing from the inventory, the policy or the remote side is
-ever interpolated into it; the per-host choice (plain or through ``sudo -n``) is a choice
-between two constants, not string building.
+ever interpolated into it; the per-host choice (plain or through ``sudo -n``, and with or
+without the kernel counters a run of several samples compares) is a choice between four
+constants, not string building.
 
 One exec per host: the script finds the best tool itself (``ss``, else ``netstat``, else
 ``/proc/net``), states what it found in a few ``@@`` header lines, then prints the tool's
@@ -21,8 +22,9 @@ Header lines (each optional except ``@@fleetaudit`` and ``@@output``)::
     @@privilege root|unprivileged
     @@sudo-refused <sudo's complaint: its last ``sudo:`` line, else its last line, else
                     which command line no sudoers rule allows>
-    @@ListenOverflows N        (from /proc/net/netstat, when readable: kernel counters of
-    @@ListenDrops N             connections dropped at a full accept queue)
+    @@ListenOverflows N        (from /proc/net/netstat, when readable, in the scripts for
+    @@ListenDrops N             --samples: kernel counters of connections dropped at a
+                                full accept queue)
     @@output
     <tool output>
 
@@ -84,19 +86,7 @@ if [ -r $range ]; then
   fi
   [ -z "$high" ] || echo "@@ephemeral $low $high"
 fi
-if [ -r /proc/net/netstat ]; then
-  set -f
-  while read -r names && read -r values; do
-    case $names in TcpExt:*) ;; *) continue ;; esac
-    set -- $values
-    for name in $names; do
-      case $name in ListenOverflows|ListenDrops) echo "@@$name $1" ;; esac
-      shift
-    done
-    break
-  done < /proc/net/netstat
-  set +f
-fi
+%(counters)s
 if command -v ss >/dev/null 2>&1; then
   tool=ss; set -- ss -tuanpe
 elif command -v netstat >/dev/null 2>&1; then
@@ -162,13 +152,49 @@ EOF
 printf '@@sudo-refused %.300s\n' "$reason"
 """
 
-COLLECT: str = _SCRIPT_TEMPLATE % {"become": ":"}
+# The counters are compared across the samples of one run, so a one-sample run (the
+# default) does not read them: dash reads /proc/net/netstat a byte at a time, some 2,600
+# reads and ~1 ms of the host's CPU per run.
+_COUNTERS = r"""if [ -r /proc/net/netstat ]; then
+  set -f
+  while read -r names && read -r values; do
+    case $names in TcpExt:*) ;; *) continue ;; esac
+    set -- $values
+    for name in $names; do
+      case $name in ListenOverflows|ListenDrops) echo "@@$name $1" ;; esac
+      shift
+    done
+    break
+  done < /proc/net/netstat
+  set +f
+fi"""
+
+_PLAIN = {"become": ":", "counters": ":"}
+
+COLLECT: str = _SCRIPT_TEMPLATE % _PLAIN
 """List sockets as the login user."""
 
-COLLECT_BECOME: str = _SCRIPT_TEMPLATE % {"become": _BECOME.rstrip("\n")}
+COLLECT_BECOME: str = _SCRIPT_TEMPLATE % (_PLAIN | {"become": _BECOME.rstrip("\n")})
 """List sockets through ``sudo -n`` when allowed, else as the login user (and say why)."""
 
+COLLECT_SAMPLED: str = _SCRIPT_TEMPLATE % (_PLAIN | {"counters": _COUNTERS})
+""":data:`COLLECT` with the kernel's listen-drop counters, for runs of several samples."""
 
-def collect_command(become: bool) -> str:
-    """The constant collection script for a host with or without ``become``."""
-    return COLLECT_BECOME if become else COLLECT
+COLLECT_BECOME_SAMPLED: str = _SCRIPT_TEMPLATE % {
+    "become": _BECOME.rstrip("\n"),
+    "counters": _COUNTERS,
+}
+""":data:`COLLECT_BECOME` with the kernel's listen-drop counters."""
+
+BECOME_SCRIPTS = frozenset({COLLECT_BECOME, COLLECT_BECOME_SAMPLED})
+"""The scripts that try ``sudo -n``."""
+SCRIPTS = frozenset({COLLECT, COLLECT_SAMPLED}) | BECOME_SCRIPTS
+"""Every script fleetaudit sends."""
+
+
+def collect_command(become: bool, counters: bool = False) -> str:
+    """The constant collection script for a host: with or without ``become``, and with the
+    kernel counters a run of several samples compares (``counters``)."""
+    if become:
+        return COLLECT_BECOME_SAMPLED if counters else COLLECT_BECOME
+    return COLLECT_SAMPLED if counters else COLLECT

@@ -169,7 +169,7 @@ async def _sample(
     host: Host, transport: Transport, settings: CollectSettings, progress: _Progress
 ) -> list[Reply]:
     """Run the script ``samples`` times over one connection, ``interval`` apart."""
-    command = collect_command(host.become)
+    command = collect_command(host.become, counters=settings.samples > 1)
     replies: list[Reply] = []
     session = await transport.open(host)
     async with session:

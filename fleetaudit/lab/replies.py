@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fleetaudit.collect.commands import COLLECT, COLLECT_BECOME
+from fleetaudit.collect.commands import BECOME_SCRIPTS, SCRIPTS
 from fleetaudit.model.enums import Privilege, Tool
 
 
@@ -26,7 +26,7 @@ class RecordedHost:
 
     def reply(self, command: str) -> tuple[int, str, str]:
         """``(exit_status, stdout, stderr)`` for ``command``, like ``sh -c`` on the host."""
-        if command not in (COLLECT, COLLECT_BECOME):
+        if command not in SCRIPTS:
             return 127, "", f"sh: 1: {command.split()[0] if command else ''}: not found\n"
         header = ["@@fleetaudit 1", f"@@uid {self.login_uid}", f"@@tool {self.tool.value}"]
         if self.command is not None:
@@ -41,13 +41,13 @@ class RecordedHost:
         return 0, "\n".join([*header, "@@output", self.listing]), ""
 
     def _privilege(self, command: str) -> Privilege:
-        if self.login_uid == 0 or (command == COLLECT_BECOME and self.sudo_allowed):
+        if self.login_uid == 0 or (command in BECOME_SCRIPTS and self.sudo_allowed):
             return Privilege.ROOT if self.tool is not Tool.PROC else Privilege.UNPRIVILEGED
         return Privilege.UNPRIVILEGED
 
     def _sudo_refused(self, command: str) -> bool:
         return (
-            command == COLLECT_BECOME
+            command in BECOME_SCRIPTS
             and self.login_uid != 0
             and not self.sudo_allowed
             and self.tool is not Tool.PROC

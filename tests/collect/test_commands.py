@@ -13,7 +13,14 @@ import subprocess
 
 import pytest
 
-from fleetaudit.collect.commands import COLLECT, COLLECT_BECOME, collect_command
+from fleetaudit.collect.commands import (
+    COLLECT,
+    COLLECT_BECOME,
+    COLLECT_BECOME_SAMPLED,
+    COLLECT_SAMPLED,
+    SCRIPTS,
+    collect_command,
+)
 from fleetaudit.collect.reply import parse_reply
 from fleetaudit.model import Family, Privilege, SocketState, Tool
 from fleetaudit.parse import parse_capture
@@ -45,15 +52,25 @@ def _run(
     return done.stdout
 
 
-def test_commands_are_constants_chosen_by_become():
+def test_commands_are_constants_chosen_by_become_and_samples():
     assert collect_command(False) is COLLECT
     assert collect_command(True) is COLLECT_BECOME
+    assert collect_command(False, counters=True) is COLLECT_SAMPLED
+    assert collect_command(True, counters=True) is COLLECT_BECOME_SAMPLED
     assert "sudo -n" in COLLECT_BECOME and "sudo" not in COLLECT
+    assert len(SCRIPTS) == 4
 
 
 def test_script_is_posix_sh():
-    for script in (COLLECT, COLLECT_BECOME):
+    for script in SCRIPTS:
         subprocess.run(["sh", "-n", "-c", script], check=True, timeout=10)
+
+
+def test_a_one_sample_run_reads_no_kernel_counters():
+    """They are compared across samples only; reading them costs the host ~1 ms (dash reads
+    /proc/net/netstat a byte at a time)."""
+    assert parse_reply(_run(COLLECT)).counters == {}
+    assert "/proc/net/netstat" not in COLLECT and "/proc/net/netstat" not in COLLECT_BECOME
 
 
 def _require(shell: str) -> None:
@@ -69,7 +86,8 @@ def test_every_sh_gives_the_same_header(shell):
     """/bin/sh is dash, bash, busybox or (rarely) zsh; each must give the whole header (zsh,
     unless put in sh emulation, silently lost the kernel counters)."""
     _require(shell)
-    reference, reply = parse_reply(_run(COLLECT)), parse_reply(_run(COLLECT, shell=shell))
+    reference = parse_reply(_run(COLLECT_SAMPLED))
+    reply = parse_reply(_run(COLLECT_SAMPLED, shell=shell))
     assert (reply.tool, reply.privilege, reply.uid) == (
         reference.tool,
         reference.privilege,
@@ -213,7 +231,7 @@ def test_runs_in_an_all_busybox_userland(tmp_path):
     assert (tmp_path / "netstat").is_symlink() and (tmp_path / "head").is_symlink()
     with socket.create_server(("::1", 0), family=socket.AF_INET6) as server:
         port = server.getsockname()[1]
-        output = _run(COLLECT, hide=("ss",), shell=f"{busybox} sh", path=str(tmp_path))
+        output = _run(COLLECT_SAMPLED, hide=("ss",), shell=f"{busybox} sh", path=str(tmp_path))
     reply = parse_reply(output)
     assert (reply.tool, reply.privilege, reply.uid) == (Tool.NETSTAT, Privilege.ROOT, "0")
     assert set(reply.counters) == {"ListenOverflows", "ListenDrops"}
@@ -279,7 +297,7 @@ def test_reports_the_kernels_listen_overflow_counters():
         )
         reply = parse_reply(
             subprocess.run(
-                ["ip", "netns", "exec", namespace, "sh", "-c", COLLECT],
+                ["ip", "netns", "exec", namespace, "sh", "-c", COLLECT_SAMPLED],
                 capture_output=True, text=True, timeout=30, check=True,
             ).stdout
         )  # fmt: skip
