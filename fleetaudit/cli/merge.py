@@ -148,8 +148,7 @@ def _earlier_merges(db: Path | None, shard_ids: list[str], merged_id: str) -> li
         return []  # nothing recorded yet (the recording creates it)
     with HistoryStore.open_read_only(path) as store:
         shards_recorded = store.recorded(shard_ids)
-        same = store.recorded([merged_id])
-        sharing = [run_id for run_id in store.merges_of(shard_ids) if run_id not in same]
+        replaced = store.earlier_merges(merged_id, shard_ids)
     if shards_recorded:
         raise InputError(
             f"the shards' own runs are recorded in this history ({first_names(shards_recorded, 3)}"
@@ -157,16 +156,16 @@ def _earlier_merges(db: Path | None, shard_ids: list[str], merged_id: str) -> li
             "Run the shards with --no-history, or record the merge in another --db",
             path=path,
         )
-    if same:
+    if merged_id in replaced:
         say(f"run {merged_id} (these shards) is in the history already: replaced by this merge")
-    if sharing:
+    if sharing := [run_id for run_id in replaced if run_id != merged_id]:
         runs = "run" if len(sharing) == 1 else "runs"
         say(
             f"merged {runs} {first_names(sharing, 3)} in the history used some of these shard "
             "reports (the night merged again after shards were run again): replaced by this "
             "merge"
         )
-    return same + sharing
+    return replaced
 
 
 def _coverage(inventory: Path, merged: Merged) -> Coverage:

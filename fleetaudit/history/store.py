@@ -103,26 +103,29 @@ class HistoryStore:
 
         ``coverage``: what the run selected; without it the run never counts as auditing
         the whole fleet (see :meth:`last_full_success`). ``shards``: the ids of the shard
-        runs a merged run was made of. A merged run replaces, in the same transaction (so
-        that two merges of one night at once leave one record), the recorded run of its
-        own id and every recorded merge that shares a shard run with it (:meth:`merges_of`):
-        the earlier merges of the same night."""
+        runs a merged run was made of. A merged run replaces its :meth:`earlier_merges`,
+        in the same transaction: two merges of one night at once leave one record."""
         with self._transaction("this run was not recorded") as db:
             if shards:
-                replaced = [run.run_id, *self.merges_of(shards)]
+                replaced = self.earlier_merges(run.run_id, shards)
                 for batch in retention.batches(replaced):
                     retention.delete_runs(db, batch)
             insert_run(db, run, exit_code, coverage, shards)
 
-    def merges_of(self, shard_ids: Iterable[str]) -> list[str]:
-        """The recorded merged runs made from any of the shard runs ``shard_ids``."""
+    def earlier_merges(self, run_id: str, shard_ids: Sequence[str]) -> list[str]:
+        """The recorded runs the merged run ``run_id`` of the shard runs ``shard_ids``
+        replaces: its own id when recorded (the same shards merged again), first, then
+        every merge that used one of its shard runs (the night merged again after shards
+        were run again; none before schema 4, which records them)."""
+        same = self.recorded([run_id])
         if not self._ours or self._query("PRAGMA user_version", ())[0][0] < MERGES_SCHEMA:
-            return []  # not migrated yet (read-only): no merge records its shards
-        sql = (
-            "SELECT DISTINCT run_id FROM merged_shards "
-            "WHERE shard_run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id"
+            return same  # not migrated yet (read-only): no merge records its shards
+        sharing = self._query(
+            "SELECT DISTINCT run_id FROM merged_shards WHERE run_id != ? "
+            "AND shard_run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id",
+            (run_id, json.dumps(list(shard_ids))),
         )
-        return [row[0] for row in self._query(sql, (json.dumps(list(shard_ids)),))]
+        return same + [row[0] for row in sharing]
 
     def runs(self, limit: int = 50) -> list[RunRow]:
         """The most recent runs, newest first."""

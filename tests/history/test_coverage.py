@@ -87,17 +87,18 @@ def test_merges_sharing_a_shard_are_found_and_replaced_old_databases_have_none(
     db = tmp_path / "old.sqlite"
     _v1_database(db)
     with HistoryStore.open_read_only(db) as store:
-        assert store.merges_of(["night-1"]) == [], "read-only, not migrated yet: no error"
+        assert store.earlier_merges("night-1", ["s1"]) == ["night-1"], "not migrated: by id"
     with HistoryStore(db) as store:
         store.save(night(2), 2, Coverage(PROD, whole=True), shards=["s1-a", "s2-a"])
         store.save(night(3), 0, Coverage(PROD, whole=True), shards=["s1-b", "s2-b"])
-        assert store.merges_of(["s1-a", "s2-c"]) == ["night-2"]
-        assert store.merges_of(["s9"]) == []
+        assert store.earlier_merges("new", ["s1-a", "s2-c"]) == ["night-2"]
+        assert store.earlier_merges("night-3", ["s1-a"]) == ["night-3", "night-2"]
+        assert store.earlier_merges("new", ["s9"]) == []
         again = night(2).model_copy(update={"run_id": "night-2-again"})
         store.save(again, 0, Coverage(PROD, whole=True), shards=["s1-a", "s2-c"])
         assert store.recorded(["night-1", "night-2", "night-2-again"]) == [
             "night-1", "night-2-again"
         ]  # fmt: skip
-        assert store.merges_of(["s2-a"]) == [], "the replaced merge's shards went with it"
-        assert store.merges_of(["s1-a"]) == ["night-2-again"]
+        assert store.earlier_merges("new", ["s2-a"]) == [], "the replaced merge's shards went"
+        assert store.earlier_merges("new", ["s1-a"]) == ["night-2-again"]
         assert store.last_full_success(PROD, excluding=["night-3"]) == again.finished_at
