@@ -9,12 +9,14 @@ import typer
 from tabulate import tabulate
 
 from fleetaudit.cli import options as opt
+from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.inventory import InventoryArgument
 from fleetaudit.cli.options import Database
 from fleetaudit.cli.output import write_report
 from fleetaudit.history.render import DiffFormat
 from fleetaudit.report import OutputFormat
+from fleetaudit.report.escape import terminal_safe
 
 if TYPE_CHECKING:
     from fleetaudit.history import HistoryStore, RunDiff
@@ -84,7 +86,7 @@ def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
     needed).
     """
     from fleetaudit.errors import InputError
-    from fleetaudit.history import HistoryStore, default_db_path, diff_runs, load_run_file
+    from fleetaudit.history import HistoryStore, default_db_path, diff_runs
     from fleetaudit.history.diff import hosts_needing_baseline, hosts_needing_status
     from fleetaudit.history.earlier import baselines, status_baselines
 
@@ -92,7 +94,7 @@ def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
         if ref is not None and _names_a_file(ref) and not Path(ref).is_file():
             raise InputError("no such file (a run id has no '/' and no '.json')", path=ref)
     if before is not None and after is not None and _is_file(before) and _is_file(after):
-        return diff_runs(load_run_file(Path(before)), load_run_file(Path(after)))
+        return diff_runs(read_run_file(Path(before)), read_run_file(Path(after)))
     with HistoryStore.open_read_only(db or default_db_path()) as store:
         before, after, because = _default_refs(store, before, after)
         old, new = _load(store, before), _load(store, after)
@@ -135,9 +137,15 @@ def _default_refs(
 
 def _load(store: HistoryStore, ref: str) -> RunResult:
     """The run ``ref``: a file, or a run of the history."""
+    return read_run_file(Path(ref)) if _is_file(ref) else store.load(ref)
+
+
+def read_run_file(path: Path) -> RunResult:
+    """The run in a report or snapshot file, read by ``diff`` and ``merge``; fields of a
+    newer release are left out, with a word on stderr (see ``load_run_file``)."""
     from fleetaudit.history import load_run_file
 
-    return load_run_file(Path(ref)) if _is_file(ref) else store.load(ref)
+    return load_run_file(path, on_unknown_fields=lambda note: say(terminal_safe(note)))
 
 
 def _is_file(ref: str) -> bool:

@@ -11,6 +11,7 @@ import typer
 
 from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.history import read_run_file
 from fleetaudit.cli.options import (
     AllowUnreachable,
     Database,
@@ -87,12 +88,11 @@ def merge(
     run the shards with --no-history. Merging the night again, after running a failed
     shard again, replaces its record. Without it nothing is recorded."""
     with user_errors():
-        from fleetaudit.history import load_run_file
         from fleetaudit.merge import merge_shards
 
         check_reports(format, output)  # a bad -o fails before the work
         most_unreached = unreachable_limit(max_unreachable)
-        runs = [load_run_file(path) for path in reports]
+        runs = [read_run_file(path) for path in reports]
         spread = timedelta(hours=max_spread)
         merged = merge_shards(runs, [str(p) for p in reports], max_spread=spread)
         for note in merged.notes:

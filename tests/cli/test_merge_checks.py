@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
+from fleetaudit import __version__
 from fleetaudit.cli.merge import DEFAULT_MAX_SPREAD_HOURS
 from fleetaudit.merge import DEFAULT_MAX_SPREAD
 from fleetaudit.shards import shard_of
+from tests.factories import as_json, sock
 from tests.runcli import fleetaudit
 
 LOCAL = ("h1", "h2", "h3", "h4", "h5")
@@ -185,3 +187,39 @@ def test_the_number_of_shards_is_bounded(site: Path, count: str) -> None:
     done = fleetaudit("run", site / "hosts.yaml", "--shard", f"1/{count}", "--no-history")
     assert done.returncode == 2
     assert f"--shard '1/{count}': N must be between 1 and 10000" in done.stderr
+
+
+def test_fields_of_a_newer_release_are_left_out_with_a_word(
+    shards: list[Path], tmp_path: Path
+) -> None:
+    """A newer release may add fields (the schema version changes only when one is removed
+    or changes meaning): a merge or diff host upgraded after the shard runners goes on
+    working, and says what it left out."""
+    one, two = copies(shards, tmp_path)
+
+    def from_a_newer_release(document: Any) -> None:
+        document["run"]["fleetaudit_version"] = "9.0.0"
+        document["run"]["carbon_grams"] = 3
+        audited = next(host for host in document["hosts"] if host["status"] == "ok")
+        audited["kernel"] = "6.18"
+        audited["sockets"].append({**as_json(sock(port=22)), "cgroup": "/sshd.service"})
+
+    edit(two, from_a_newer_release)
+    done = merge(one, two, "--format", "json")
+    assert done.returncode in (0, 1), done.stderr
+    assert (
+        f"{two}: fields unknown to fleetaudit {__version__} left out (carbon_grams, cgroup, "
+        "kernel): written by fleetaudit 9.0.0"
+    ) in done.stderr
+    assert len(json.loads(done.stdout)["hosts"]) == 6
+    changes = fleetaudit("diff", one, two)
+    assert changes.returncode in (0, 1), changes.stderr  # 1: the two shards differ
+    assert "left out (carbon_grams, cgroup, kernel)" in changes.stderr
+
+    def broken(document: Any) -> None:
+        document["hosts"][0]["kernel"] = "6.18"
+        document["hosts"][0]["status"] = "sleeping"  # no release ever wrote this
+
+    edit(two, broken)
+    done = merge(one, two)
+    assert done.returncode == 2 and "not a fleetaudit run: snapshots.0.status" in done.stderr
