@@ -13,6 +13,7 @@ a full audit of the fleet.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ def merge_shards(
             "started_at": min(run.started_at for run in runs),
             "finished_at": max(run.finished_at for run in runs),
             "host_key_policy": _weakest(run.host_key_policy for run in runs),
+            "fleetaudit_version": _newest(run.fleetaudit_version for run in runs),
             "interrupted_by": interrupted[0] if interrupted else None,
             "snapshots": snapshots,
             "findings": findings,
@@ -125,6 +127,17 @@ def _weakest(policies: Iterable[HostKeyPolicy]) -> HostKeyPolicy:
     return max(policies, key=_HOST_KEY_STRENGTH.index)
 
 
+def _newest(versions: Iterable[str]) -> str:
+    """The newest release among ``versions`` (``0.10.0`` after ``0.9.1``): a merged report
+    holds the fields of every shard's release, so an older release cannot read it."""
+    return max(versions, key=_release)
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """``"0.10.0"`` as (0, 10, 0); a part that is not a number (``rc1``) counts as 0."""
+    return tuple(int(part) if part.isdigit() else 0 for part in re.split(r"[.+-]", version))
+
+
 def _notes(runs: Sequence[RunResult], names: Sequence[str], merged: RunResult) -> list[str]:
     """What differed between the inputs without making them foreign to each other."""
     notes = [
@@ -135,7 +148,7 @@ def _notes(runs: Sequence[RunResult], names: Sequence[str], merged: RunResult) -
     ]
     for field, why in (
         ("host_key_policy", "the weakest"),
-        ("fleetaudit_version", "that of the first shard"),
+        ("fleetaudit_version", "the newest (the fields of each are in the merged report)"),
     ):
         values = [str(getattr(run, field)) for run in runs]
         if len(set(values)) > 1:

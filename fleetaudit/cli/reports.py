@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -144,10 +145,11 @@ def write_reports(
 
     A target that fails to write (a full disk) does not stop the others: the metrics and
     the other reports of the night are still written. JSON Lines run records say the exit
-    code the process ends with: they are written last, and one written before another
-    target failed is written again (a file; stdout, written after them, cannot be). One
-    failure is raised after all targets were tried (:func:`_first`), the others are said
-    on stderr."""
+    code the process ends with: they are written last, and one written to a regular file
+    before another target failed is written again. Those that cannot be written twice
+    (a device, then stdout and FIFOs, whose reader would get the night twice) come after
+    all the others. One failure is raised after all targets were tried (:func:`_first`), the
+    others are said on stderr."""
     check_reports(default, outputs)
     failures: list[FleetAuditError] = []
     records: list[tuple[JsonLinesFormatter, Path]] = []
@@ -156,7 +158,8 @@ def write_reports(
         if isinstance(formatter, JsonLinesFormatter) and failures:
             formatter.exit_code = failure_code(_first(failures))
         if _written(formatter, run, path, failures):
-            if isinstance(formatter, JsonLinesFormatter) and path is not None:
+            if isinstance(formatter, JsonLinesFormatter) and _rewritable(path):
+                assert path is not None  # stdout is never rewritable
                 records.append((formatter, path))
     if not failures:
         return
@@ -172,11 +175,33 @@ def write_reports(
     raise raised
 
 
-def _write_order(target: tuple[OutputFormat, Path | None]) -> tuple[bool, bool]:
-    """JSON Lines after the other formats, and to stdout after files."""
+def _write_order(target: tuple[OutputFormat, Path | None]) -> int:
+    """Other formats first, then JSON Lines: to regular files (written again when a later
+    target fails), to devices, and last to readers that take one copy (stdout, a FIFO)."""
     fmt, path = target
-    jsonl = fmt is OutputFormat.JSONL
-    return jsonl, jsonl and path is None
+    if fmt is not OutputFormat.JSONL:
+        return 0
+    if _rewritable(path):
+        return 1
+    return 3 if path is None or _is_fifo(path) else 2
+
+
+def _rewritable(path: Path | None) -> bool:
+    """Whether a report can be written to ``path`` a second time, replacing the first: a
+    regular file (or one still to be made), not stdout, a FIFO or a device."""
+    if path is None:
+        return False
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # not there yet: written as a new regular file
+
+
+def _is_fifo(path: Path) -> bool:
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _formatter(fmt: OutputFormat, path: Path | None, facts: RunFacts) -> Formatter:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from itertools import takewhile
 from pathlib import Path
 from typing import NoReturn
 
@@ -31,11 +32,19 @@ def open_for_writing(path: Path) -> sqlite3.Connection:
     as SQLite follows it: the directory and file made are its target's."""
     try:
         target = path.resolve()  # a symlink loop is refused before the audit
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _make_private_dirs(target.parent)
         _create_private(target)
         return sqlite3.connect(target, timeout=WRITE_WAIT_S, isolation_level=None)
     except (sqlite3.Error, OSError) as exc:
         raise HistoryError(f"cannot open history database {path}: {exc}") from exc
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Make ``directory`` and the parents it lacks, each 0700 (``mkdir(parents=True)``
+    gives the parents the umask's mode): the history holds every host's sockets."""
+    missing = takewhile(lambda each: not each.exists(), [directory, *directory.parents])
+    for each in reversed(list(missing)):  # bounded by the path's depth
+        each.mkdir(mode=0o700, exist_ok=True)
 
 
 def _create_private(path: Path) -> None:

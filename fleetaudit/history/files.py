@@ -30,20 +30,21 @@ def load_run_file(
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"cannot read a run from this file: {exc}", path=path) from exc
-    if isinstance(data, dict) and "schema_version" in data:
+    report = isinstance(data, dict) and "schema_version" in data
+    if report:
         data = _from_report(data)
     try:
         return RunResult.model_validate(data)
     except ValidationError as exc:
         unknown = _unknown_fields(exc)
         if on_unknown_fields is None or not unknown:
-            raise _not_a_run(exc, path) from exc
+            raise _not_a_run(exc, path, report) from exc
     for location in unknown:  # bounded by the errors pydantic reported
         _drop(data, location)
     try:
         run = RunResult.model_validate(data)
     except ValidationError as exc:
-        raise _not_a_run(exc, path) from exc
+        raise _not_a_run(exc, path, report) from exc
     names = sorted({str(location[-1]) for location in unknown})
     on_unknown_fields(
         f"{path}: fields unknown to fleetaudit {__version__} left out "
@@ -52,9 +53,13 @@ def load_run_file(
     return run
 
 
-def _not_a_run(exc: ValidationError, path: Path) -> InputError:
+def _not_a_run(exc: ValidationError, path: Path, report: bool) -> InputError:
+    """The first error, located as in the file (a report's hosts are the run's snapshots)."""
     first = exc.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"])
+    location = list(first["loc"])
+    if report and location[:1] == ["snapshots"]:
+        location[0] = "hosts"
+    where = ".".join(str(part) for part in location)
     return InputError(f"not a fleetaudit run: {where}: {first['msg']}", path=path)
 
 

@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from fleetaudit.model.enums import HostStatus, Privilege, Tool
 from fleetaudit.model.socket import Socket
 
-Port = Annotated[int, Field(ge=1, le=65535)]
-"""A TCP/UDP port number."""
+Port = Annotated[int, Field(strict=True, ge=1, le=65535)]
+"""A TCP/UDP port number (strict: ``true`` or ``"1024"`` in an edited report is refused, as
+the shipped schema refuses it)."""
 
 QueuePair = tuple[int, int]
 

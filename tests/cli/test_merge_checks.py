@@ -211,7 +211,11 @@ def test_fields_of_a_newer_release_are_left_out_with_a_word(
         f"{two}: fields unknown to fleetaudit {__version__} left out (carbon_grams, cgroup, "
         "kernel): written by fleetaudit 9.0.0"
     ) in done.stderr
-    assert len(json.loads(done.stdout)["hosts"]) == 6
+    merged = json.loads(done.stdout)
+    assert len(merged["hosts"]) == 6
+    # The merged report holds both releases' fields: it is labelled with the newer one.
+    assert merged["run"]["fleetaudit_version"] == "9.0.0"
+    assert "the merged report says 9.0.0, the newest" in done.stderr
     changes = fleetaudit("diff", one, two)
     assert changes.returncode in (0, 1), changes.stderr  # 1: the two shards differ
     assert "left out (carbon_grams, cgroup, kernel)" in changes.stderr
@@ -222,4 +226,4 @@ def test_fields_of_a_newer_release_are_left_out_with_a_word(
 
     edit(two, broken)
     done = merge(one, two)
-    assert done.returncode == 2 and "not a fleetaudit run: snapshots.0.status" in done.stderr
+    assert done.returncode == 2 and "not a fleetaudit run: hosts.0.status" in done.stderr

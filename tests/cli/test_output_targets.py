@@ -204,3 +204,26 @@ def test_a_history_that_could_not_record_the_run_fails_before_the_audit(tmp_path
             "(give another --db)\n"
         )
         assert not report.exists(), "refused before the audit"
+
+
+def test_a_fifo_gets_the_night_once_with_the_real_exit_code(tmp_path: Path) -> None:
+    """A JSON Lines FIFO (a log shipper) cannot be written twice: its reader would get the
+    night twice, or fleetaudit would block reopening it after the reader left. It is
+    written last, once, when the failures of the other targets are known."""
+    inventory = _local_inventory(tmp_path)
+    fifo = tmp_path / "shipper.fifo"
+    os.mkfifo(fifo)
+    with open(tmp_path / "shipped.jsonl", "w") as shipped:
+        reader = subprocess.Popen(["cat", str(fifo)], stdout=shipped)  # reads one writer
+        try:
+            done = fleetaudit(
+                "run", inventory, "--no-history", "--fail-on", "critical",
+                "-o", f"jsonl={fifo}", "-o", "jsonl=/dev/full", "-o", f"jsonl={tmp_path}/a.jsonl",
+                state=tmp_path,
+            )  # fmt: skip
+            reader.wait(timeout=60)
+        finally:
+            reader.kill()
+    assert done.returncode == 2, done.stderr
+    records = [json.loads(line) for line in (tmp_path / "shipped.jsonl").read_text().splitlines()]
+    assert [r["exit_code"] for r in records if r["type"] == "run"] == [2]

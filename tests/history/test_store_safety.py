@@ -138,3 +138,5 @@ def test_a_symlinked_database_is_checked_and_created_where_it_points(tmp_path: P
         with HistoryStore(link) as store:
             store.save(run_result((snapshot("web1", sock(port=22)),)), 0)
         assert link.resolve().stat().st_mode & 0o777 == 0o600
+    for made in (tmp_path / "state", tmp_path / "state" / "fleet", tmp_path / "elsewhere"):
+        assert made.stat().st_mode & 0o777 == 0o700, f"{made}: every directory made is private"
