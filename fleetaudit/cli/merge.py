@@ -78,9 +78,9 @@ def merge(
     one split, of one policy (same rules and waivers), started within --max-spread hours,
     holding every host they were split from (exit 2 otherwise: a missing shard would look
     like a clean fleet). Shards that differ in host-key checking or fleetaudit version
-    merge with a warning; the merged report shows the weakest host-key checking. The
-    metrics count the merge as a full audit only when the shards' selection was the whole
-    inventory (no --limit). A shard stopped by a signal makes its unfinished hosts
+    merge with a warning; the merged report shows the weakest host-key checking and the
+    newest version. The metrics count the merge as a full audit only when the shards'
+    selection was the whole inventory (no --limit). A shard stopped by a signal makes its unfinished hosts
     "interrupted" and the merge exit 2, not 130/143.
 
     With --inventory (the inventory the shards ran with, checked against them), the merged
