@@ -80,8 +80,8 @@ def merge(
     like a clean fleet). Shards that differ in host-key checking or fleetaudit version
     merge with a warning; the merged report shows the weakest host-key checking and the
     newest version. The metrics count the merge as a full audit only when the shards'
-    selection was the whole inventory (no --limit). A shard stopped by a signal makes its unfinished hosts
-    "interrupted" and the merge exit 2, not 130/143.
+    selection was the whole inventory (no --limit). A shard stopped by a signal makes its
+    unfinished hosts "interrupted" and the merge exit 2, not 130/143.
 
     With --inventory (the inventory the shards ran with, checked against them), the merged
     run is recorded in the history as one run of that inventory, as an unsharded run is;
