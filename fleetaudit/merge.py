@@ -133,9 +133,22 @@ def _newest(versions: Iterable[str]) -> str:
     return max(versions, key=_release)
 
 
-def _release(version: str) -> tuple[int, ...]:
-    """``"0.10.0"`` as (0, 10, 0); a part that is not a number (``rc1``) counts as 0."""
-    return tuple(int(part) if part.isdigit() else 0 for part in re.split(r"[.+-]", version))
+def _release(version: str) -> tuple[tuple[int, ...], bool]:
+    """How ``version`` sorts: its release numbers (``0.10.0`` after ``0.9.1``, ``1.0`` as
+    ``1.0.0``), a final release after its pre-releases and development builds (``1.0.0``
+    after ``1.0.0rc1``, ``1.0.0-rc1``, ``1.0.0.dev1``; a ``+local`` label is final), and
+    anything that is no version before all versions."""
+    match = _VERSION.match(version)
+    if match is None:
+        return (), False
+    numbers = [int(part) for part in match["release"].split(".")]
+    while len(numbers) > 1 and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers), match["rest"] == "" or match["rest"].startswith("+")
+
+
+_VERSION = re.compile(r"(?P<release>[0-9]+(?:\.[0-9]+)*)(?P<rest>.*)", re.ASCII | re.DOTALL)
+"""A release number (ASCII digits only) and what follows it."""
 
 
 def _notes(runs: Sequence[RunResult], names: Sequence[str], merged: RunResult) -> list[str]:

@@ -15,6 +15,10 @@ from fleetaudit.model.run import RunResult
 
 _REPORT_ONLY = ("process", "waived")
 _UNKNOWN_FIELD = frozenset({"extra_forbidden", "unexpected_keyword_argument"})
+_REPORT_PARTS = frozenset({"schema_version", "run", "summary", "hosts", "findings"})
+"""A report's top-level keys; ``summary`` is derived from the rest and never read."""
+_NAMED = 10
+"""Unknown fields named one by one in the note; the rest are counted."""
 
 
 def load_run_file(
@@ -31,31 +35,59 @@ def load_run_file(
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"cannot read a run from this file: {exc}", path=path) from exc
     report = isinstance(data, dict) and "schema_version" in data
+    unknown: list[str] = []
     if report:
+        unknown = sorted(data.keys() - _REPORT_PARTS)  # never read, in either mode
         data = _from_report(data)
-    try:
-        return RunResult.model_validate(data)
-    except ValidationError as exc:
-        unknown = _unknown_fields(exc)
-        if on_unknown_fields is None or not unknown:
-            raise _not_a_run(exc, path, report) from exc
-    for location in unknown:  # bounded by the errors pydantic reported
-        _drop(data, location)
     try:
         run = RunResult.model_validate(data)
     except ValidationError as exc:
-        raise _not_a_run(exc, path, report) from exc
-    names = sorted({str(location[-1]) for location in unknown})
-    on_unknown_fields(
-        f"{path}: fields unknown to fleetaudit {__version__} left out "
-        f"({', '.join(names[:10])}): written by fleetaudit {run.fleetaudit_version}"
-    )
+        locations = _unknown_fields(exc)
+        if on_unknown_fields is None or not locations:
+            raise _not_a_run(exc, path, report) from exc
+        run = _without(data, locations, path, report)
+        unknown += [str(location[-1]) for location in locations]
+    if unknown and on_unknown_fields is not None:
+        on_unknown_fields(_left_out(path, unknown, run.fleetaudit_version))
     return run
 
 
+def _without(
+    data: Any, locations: list[tuple[str | int, ...]], path: Path, report: bool
+) -> RunResult:
+    """The run validated once the fields at ``locations`` are deleted from ``data``."""
+    for location in locations:  # bounded by the errors pydantic reported
+        *parents, key = location
+        parent = data
+        for part in parents:
+            parent = parent[part]
+        del parent[key]
+    try:
+        return RunResult.model_validate(data)
+    except ValidationError as exc:
+        raise _not_a_run(exc, path, report) from exc
+
+
+def _left_out(path: Path, fields: list[str], version: str) -> str:
+    """The one line that says which unknown fields were left out, bounded in length."""
+    names = sorted({name if len(name) <= 60 else name[:59] + "…" for name in fields})
+    shown = ", ".join(names[:_NAMED]) + (
+        f" and {len(names) - _NAMED} more" if len(names) > _NAMED else ""
+    )
+    writer = (
+        f"the file says fleetaudit {version} wrote it, which does not know them either "
+        "(edited by hand?)"
+        if version == __version__
+        else f"written by fleetaudit {version}"
+    )
+    return f"{path}: fields unknown to fleetaudit {__version__} left out ({shown}): {writer}"
+
+
 def _not_a_run(exc: ValidationError, path: Path, report: bool) -> InputError:
-    """The first error, located as in the file (a report's hosts are the run's snapshots)."""
-    first = exc.errors(include_url=False)[0]
+    """The first error that is not an unknown field (those a reader may leave out),
+    located as in the file (a report's hosts are the run's snapshots)."""
+    errors = exc.errors(include_url=False)
+    first = next((e for e in errors if e["type"] not in _UNKNOWN_FIELD), errors[0])
     location = list(first["loc"])
     if report and location[:1] == ["snapshots"]:
         location[0] = "hosts"
@@ -70,14 +102,6 @@ def _unknown_fields(exc: ValidationError) -> list[tuple[str | int, ...]]:
     if any(error["type"] not in _UNKNOWN_FIELD for error in errors):
         return []
     return [tuple(error["loc"]) for error in errors]
-
-
-def _drop(data: Any, location: tuple[str | int, ...]) -> None:
-    """Delete the key at ``location`` (keys and list indexes) from ``data``."""
-    *parents, key = location
-    for part in parents:
-        data = data[part]
-    del data[key]
 
 
 def _from_report(report: dict[str, Any]) -> dict[str, Any]:

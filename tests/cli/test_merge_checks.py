@@ -4,6 +4,7 @@ of its arguments: real `run --shard K/N` reports, edited as a QA engineer did.""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from fleetaudit import __version__
 from fleetaudit.cli.merge import DEFAULT_MAX_SPREAD_HOURS
-from fleetaudit.merge import DEFAULT_MAX_SPREAD
+from fleetaudit.merge import DEFAULT_MAX_SPREAD, _newest
 from fleetaudit.shards import shard_of
 from tests.factories import as_json, sock
 from tests.runcli import fleetaudit
@@ -220,10 +221,38 @@ def test_fields_of_a_newer_release_are_left_out_with_a_word(
     assert changes.returncode in (0, 1), changes.stderr  # 1: the two shards differ
     assert "left out (carbon_grams, cgroup, kernel)" in changes.stderr
 
+    def many(document: Any) -> None:
+        document["carried_by"] = "a newer release"  # top level, next to run and hosts
+        for number, host in enumerate(document["hosts"]):
+            host.update({f"f{number}_{k}": k for k in range(6)})
+
+    edit(two, many)
+    done = merge(one, two)
+    assert done.returncode in (0, 1), done.stderr
+    assert "left out (carbon_grams, carried_by, cgroup, f0_0," in done.stderr
+    assert re.search(r"f1_\d and \d+ more\): written by fleetaudit 9\.0\.0", done.stderr)
+
     def broken(document: Any) -> None:
-        document["hosts"][0]["kernel"] = "6.18"
         document["hosts"][0]["status"] = "sleeping"  # no release ever wrote this
 
-    edit(two, broken)
+    edit(two, broken)  # the unknown fields are still there, before the real error
     done = merge(one, two)
     assert done.returncode == 2 and "not a fleetaudit run: hosts.0.status" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("versions", "newest"),
+    [
+        (("0.9.1", "0.10.0"), "0.10.0"),
+        (("1.0.0rc1", "1.0.0"), "1.0.0"),
+        (("1.0.0-rc1", "1.0.0"), "1.0.0"),
+        (("1.0.0.dev1", "1.0.0"), "1.0.0"),
+        (("1.0.0", "1.0.1rc1"), "1.0.1rc1"),
+        (("0.\u00b2", "0.2.0"), "0.2.0"),  # digits, but not ASCII ones: no version
+        (("garbage", "0.1"), "0.1"),
+    ],
+)
+def test_a_merged_report_is_labelled_with_the_newest_release(
+    versions: tuple[str, str], newest: str
+) -> None:
+    assert _newest(versions) == _newest(reversed(versions)) == newest
