@@ -52,6 +52,8 @@ DEMO_FLEET: tuple[DemoHost, ...] = (
     DemoHost("legacy1", "127.0.0.14", "legacy1.netstat.txt", Tool.NETSTAT, ("app",)),
     DemoHost("cache1", "127.0.0.15", "cache1.ss.txt", Tool.SS, ("cache",), sudo_allowed=False),
 )
+LINUX_EPHEMERAL_PORTS = (32768, 60999)
+"""What every demo host says its ``ip_local_port_range`` is: Linux's default."""
 UNREACHABLE_HOST = "down1"
 """A host in the demo inventory whose SSH port refuses connections."""
 
@@ -103,7 +105,9 @@ async def _fleet(client_key: asyncssh.SSHKey) -> AsyncIterator[list[SimulatedHos
 
 def _recorded(spec: DemoHost) -> RecordedHost:
     listing = resources.files("fleetaudit").joinpath("data", "demo", spec.recording).read_text()
-    return RecordedHost(spec.tool, listing, sudo_allowed=spec.sudo_allowed)
+    return RecordedHost(
+        spec.tool, listing, sudo_allowed=spec.sudo_allowed, ephemeral=LINUX_EPHEMERAL_PORTS
+    )
 
 
 def _inventory_entry(spec: DemoHost, server: SimulatedHost, key: Path) -> Host:

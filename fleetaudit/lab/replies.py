@@ -23,12 +23,17 @@ class RecordedHost:
     sudo_allowed: bool = True
     command: str | None = None
     """The command line that made the listing, when known (``netstat -tuanpeW``)."""
+    ephemeral: tuple[int, int] | None = None
+    """The host's ``ip_local_port_range``, when it is said (the demo's hosts); a saved
+    capture does not say it."""
 
     def reply(self, command: str) -> tuple[int, str, str]:
         """``(exit_status, stdout, stderr)`` for ``command``, like ``sh -c`` on the host."""
         if command not in SCRIPTS:
             return 127, "", f"sh: 1: {command.split()[0] if command else ''}: not found\n"
         header = ["@@fleetaudit 1", f"@@uid {self.login_uid}", f"@@tool {self.tool.value}"]
+        if self.ephemeral is not None:
+            header.insert(2, "@@ephemeral {} {}".format(*self.ephemeral))
         if self.command is not None:
             header.append(f"@@command {self.command}")
         header.append(f"@@privilege {self._privilege(command).value}")

@@ -27,6 +27,8 @@ def test_demo_reports_every_planted_problem_and_exits_0(tmp_path):
         "down1": "unreachable",
     }
     assert all(h["host_key_checked"] for h in report["hosts"] if h["status"] == "ok")
+    # Each simulated host says its ephemeral port range, as the collection script does.
+    assert all(h["ephemeral_ports"] == [32768, 60999] for h in report["hosts"] if h["tool"])
     assert "datastores-private-on-db-hosts" in findings_of(report, "db1")
     assert "listen-backlog" in findings_of(report, "app1")
     assert "socket-queues" in findings_of(report, "app1")
