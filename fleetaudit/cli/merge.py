@@ -22,7 +22,13 @@ from fleetaudit.cli.options import (
     Output,
 )
 from fleetaudit.cli.reports import check_reports
-from fleetaudit.cli.run import finish, last_success_in, remember, unreachable_limit
+from fleetaudit.cli.run import (
+    check_history,
+    finish,
+    last_success_in,
+    remember,
+    unreachable_limit,
+)
 from fleetaudit.errors import InputError
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
@@ -140,10 +146,9 @@ def _earlier_merges(db: Path | None, shard_ids: list[str], merged_id: str) -> li
     their own: the default ``diff`` would then compare the night with its own last shard,
     which started after the merged run's start, and show none of the night's changes."""
     from fleetaudit.history import HistoryStore, default_db_path
-    from fleetaudit.history.connection import check_recordable
 
+    check_history(db)  # before reading: a reader may leave -wal/-shm files behind
     path = db or default_db_path()
-    check_recordable(path)  # before reading: a reader may leave -wal/-shm files behind
     if not path.is_file():
         return []  # nothing recorded yet (the recording creates it)
     with HistoryStore.open_read_only(path) as store:

@@ -181,27 +181,27 @@ def _write_order(target: tuple[OutputFormat, Path | None]) -> int:
     fmt, path = target
     if fmt is not OutputFormat.JSONL:
         return 0
-    if _rewritable(path):
-        return 1
-    return 3 if path is None or _is_fifo(path) else 2
+    return {"file": 1, "device": 2, "stream": 3}[_kind(path)]
 
 
 def _rewritable(path: Path | None) -> bool:
     """Whether a report can be written to ``path`` a second time, replacing the first: a
     regular file (or one still to be made), not stdout, a FIFO or a device."""
+    return _kind(path) == "file"
+
+
+def _kind(path: Path | None) -> str:
+    """What a target is: ``stream`` (stdout, a FIFO: one reader, one copy), ``file`` (a
+    regular file, or one still to be made) or ``device``."""
     if path is None:
-        return False
+        return "stream"
     try:
-        return stat.S_ISREG(os.stat(path).st_mode)
+        mode = os.stat(path).st_mode
     except OSError:
-        return True  # not there yet: written as a new regular file
-
-
-def _is_fifo(path: Path) -> bool:
-    try:
-        return stat.S_ISFIFO(os.stat(path).st_mode)
-    except OSError:
-        return False
+        return "file"  # not there yet: written as a new regular file
+    if stat.S_ISREG(mode):
+        return "file"
+    return "stream" if stat.S_ISFIFO(mode) else "device"
 
 
 def _formatter(fmt: OutputFormat, path: Path | None, facts: RunFacts) -> Formatter:

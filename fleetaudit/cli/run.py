@@ -98,8 +98,11 @@ def run(
                 say(empty_shard_message(index, count, selected))
         rules = load_judging_policy(policy)
         covered = _coverage(inventory, fleet, hosts)
-        # Read before the audit: a bad --db fails now, and this run is not recorded yet.
-        last_success = None if no_history else last_success_in(db, covered.inventory)
+        last_success = None
+        if not no_history:
+            check_history(db)
+            # Read before the audit: this run is not recorded yet.
+            last_success = last_success_in(db, covered.inventory)
         config = AuditConfig(
             concurrency=concurrency,
             connect_timeout=connect_timeout,
@@ -144,15 +147,20 @@ def last_success_in(
 ) -> datetime | None:
     """When the history's latest run that audited every host of ``inventory`` finished
     (for the metrics), leaving out the runs ``excluding`` (which this run replaces);
-    --limit runs, shards and other inventories do not count. Called before the work of a
-    run that will be recorded, so it also fails now when ``db`` could not record it."""
+    --limit runs, shards and other inventories do not count."""
     from fleetaudit.history import default_db_path
-    from fleetaudit.history.connection import check_recordable
     from fleetaudit.history.earlier import last_full_success
 
-    path = db or default_db_path()
-    check_recordable(path)
-    return last_full_success(path, inventory, excluding)
+    return last_full_success(db or default_db_path(), inventory, excluding)
+
+
+def check_history(db: Path | None) -> None:
+    """Fail now, before the work of a run that will be recorded, when ``db`` could not
+    record it (found out after the audit, the night would be lost from the history)."""
+    from fleetaudit.history import default_db_path
+    from fleetaudit.history.connection import check_recordable
+
+    check_recordable(db or default_db_path())
 
 
 def remember(

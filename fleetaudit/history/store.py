@@ -118,7 +118,7 @@ class HistoryStore:
         every merge that used one of its shard runs (the night merged again after shards
         were run again; none before schema 4, which records them)."""
         same = self.recorded([run_id])
-        if not self._ours or self._query("PRAGMA user_version", ())[0][0] < MERGES_SCHEMA:
+        if not self._ours or self._schema() < MERGES_SCHEMA:
             return same  # not migrated yet (read-only): no merge records its shards
         sharing = self._query(
             "SELECT DISTINCT run_id FROM merged_shards WHERE run_id != ? "
@@ -206,7 +206,7 @@ class HistoryStore:
         ``excluding`` (about to be replaced). Runs recorded without a :class:`Coverage`
         (before schema 2, or saved without one) never count: they may have been a
         ``--limit`` run or of another inventory."""
-        if not self._ours or self._query("PRAGMA user_version", ())[0][0] < COVERAGE_SCHEMA:
+        if not self._ours or self._schema() < COVERAGE_SCHEMA:
             return None  # not migrated yet (read-only): no run records its coverage
         rows = self._query(
             "SELECT finished_at FROM runs WHERE hosts > 0 AND hosts_failed = 0 "
@@ -219,7 +219,7 @@ class HistoryStore:
 
     def coverage(self, run_id: str) -> Coverage | None:
         """What the run ``run_id`` covered; None when it did not record it."""
-        if self._query("PRAGMA user_version", ())[0][0] < COVERAGE_SCHEMA:
+        if self._schema() < COVERAGE_SCHEMA:
             return None
         rows = self._query("SELECT inventory, whole_inventory FROM runs WHERE id = ?", (run_id,))
         if not rows or rows[0][0] is None or rows[0][1] is None:
@@ -295,6 +295,10 @@ class HistoryStore:
             if is_locked(exc):
                 raise locked_error(self.path, WRITE_WAIT_S, lost) from exc
             raise HistoryError(f"history database {self.path}: {exc}; {lost}") from exc
+
+    def _schema(self) -> int:
+        """The database's schema version (``PRAGMA user_version``)."""
+        return int(self._query("PRAGMA user_version", ())[0][0])
 
     def _query(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
         try:
