@@ -1,7 +1,13 @@
 """Host-key trust: known_hosts read once per run, unknown told apart from changed, and
 trust-on-first-use (``--accept-new``) written to fleetaudit's own file.
 
-asyncssh accepts a key that known_hosts lists for the host by itself; any other key reaches
+Keys are looked up by the name the host is reached by (its inventory address, or
+ssh_config's ``HostName`` or ``HostKeyAlias``), as OpenSSH does by default (``CheckHostIP
+no``), never by the IP address that name resolved to. asyncssh on its own trusts a key
+listed under either, so a host whose name's entry lists another key would pass because its
+address's entry lists the key it offers (a recycled IP, another fleet host reached through
+a wrong DNS record).
+asyncssh accepts a key listed for the name by itself; any other key reaches
 :meth:`HostKeyBook.judge`, which says whether the host was unknown (no key listed) or changed
 (a different key listed: refused under every policy, as OpenSSH does). Keys recorded in
 fleetaudit's own file by an earlier ``--accept-new`` run are trusted by later strict runs,
@@ -13,7 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import asyncssh
 
@@ -41,16 +47,16 @@ class HostKeyBook:
         self._known = asyncssh.import_known_hosts("".join(_read(path) for path in self._sources))
         self._learnt: dict[tuple[str, int], asyncssh.SSHKey] = {}
 
-    @property
-    def known_hosts(self) -> asyncssh.SSHKnownHosts:
-        """The parsed entries, as asyncssh's ``known_hosts`` argument."""
-        return self._known
+    def keys_for(self, host: str, addr: str, port: int | None) -> Sequence[str]:
+        """The keys listed for ``host`` (``addr`` ignored), as asyncssh's ``known_hosts``
+        callable; asyncssh's annotation says ``Sequence[str]``, it takes the match tuple."""
+        return cast(Sequence[str], self._known.match(host, "", port))
 
     def judge(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> HostStatus | None:
         """None when the key is trusted (possibly just learnt), else why it is refused."""
         if self._learnt.get((host, port)) == key:
             return None
-        listed = self._known.match(host, addr, None if port == 22 else port)
+        listed = self._known.match(host, "", None if port == 22 else port)
         if listed[0] or listed[1]:
             return HostStatus.HOST_KEY_CHANGED
         if self._learn_file is None:

@@ -176,7 +176,7 @@ class SshTransport(Transport):
     def _base_options(self) -> dict[str, Any]:
         settings = self._settings
         options: dict[str, Any] = {
-            "known_hosts": self._book.known_hosts if self._book is not None else None,
+            "known_hosts": self._book.keys_for if self._book is not None else None,
             "connect_timeout": settings.connect_timeout,
             "login_timeout": settings.login_timeout,
             # BatchMode: a host that would ask for a password fails as "auth failed".

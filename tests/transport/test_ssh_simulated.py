@@ -84,6 +84,50 @@ def test_changed_host_key_is_refused_even_under_accept_new(client: Client) -> No
     assert not (client.tmp / "state" / "known_hosts").exists()
 
 
+def _by_name(
+    client: Client, entries: Callable[[SimulatedHost], list[str]], policy: HostKeyPolicy
+) -> Awaitable[CommandResult]:
+    """Run the command on a simulated host reached by the name ``localhost``."""
+
+    async def scenario() -> CommandResult:
+        async with SimulatedHost(echo, authorized_keys=[client.key]) as srv:
+            transport = SshTransport(client.settings(entries(srv), policy))
+            host = client.host(srv.port, address="localhost")
+            async with await transport.open(host) as session:
+                return await session.run("x", timeout=5)
+
+    return scenario()
+
+
+def test_a_key_listed_for_the_address_does_not_override_the_names_entry(client: Client) -> None:
+    """As OpenSSH: the host's name decides. Its entry lists another key, so the key the
+    server offers is a changed key, though the entry of the address the name resolved to
+    lists it (a recycled IP; another fleet host behind a wrong DNS record)."""
+
+    def entries(srv: SimulatedHost) -> list[str]:
+        return [
+            known_hosts_entry(srv.address, srv.port, srv.host_key),
+            known_hosts_entry("localhost", srv.port, generate_key()),
+        ]
+
+    for policy in (HostKeyPolicy.STRICT, HostKeyPolicy.ACCEPT_NEW):
+        error = failure(_by_name(client, entries, policy))
+        assert error.status is HostStatus.HOST_KEY_CHANGED
+
+
+def test_a_key_listed_only_for_the_address_leaves_the_name_unknown(client: Client) -> None:
+    def entries(srv: SimulatedHost) -> list[str]:
+        return [known_hosts_entry(srv.address, srv.port, srv.host_key)]
+
+    error = failure(_by_name(client, entries, HostKeyPolicy.STRICT))
+    assert error.status is HostStatus.HOST_KEY_UNKNOWN
+
+    def with_name(srv: SimulatedHost) -> list[str]:
+        return [*entries(srv), known_hosts_entry("localhost", srv.port, srv.host_key)]
+
+    assert run(_by_name(client, with_name, HostKeyPolicy.STRICT)).exit_status == 0
+
+
 def test_accept_new_learns_the_key_privately_and_strict_trusts_it_afterwards(
     client: Client,
 ) -> None:
