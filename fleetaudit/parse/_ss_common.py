@@ -5,11 +5,12 @@ disagree on wildcards, families or ownership)."""
 from __future__ import annotations
 
 import re
+from functools import cached_property
 
 from fleetaudit.model.address import name_family
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.socket import LISTENING, NEW_RECORD, RawProcess, RawSocket
-from fleetaudit.parse._addr import WILDCARD
+from fleetaudit.parse._addr import WILDCARD, AddressError
 
 STATES: dict[str, SocketState] = {
     "LISTEN": SocketState.LISTEN,
@@ -40,22 +41,53 @@ _TCP_ONLY_STATES = re.compile(
     re.MULTILINE,
 )
 _NEW_HEADER = re.compile(r"Address:Port\s*Process")
+_OLD_IPV4_PEER = re.compile(r"(?:^|\s)\d{1,3}(?:\.\d{1,3}){3}(?:%\S*)?:\S+\s+\*:\*")
+_UNCONN_LINE = re.compile(r"^UNCONN\s", re.MULTILINE)
+STAR_UNKNOWN = (
+    "ss printed '*' as the local address: the IPv4 wildcard in ss before iproute2 4.15 "
+    "(RHEL/CentOS 7), an IPv6 socket that also accepts IPv4 since, and nothing in this "
+    "capture tells which ss printed it; take the listing with -e (ss -tuanpe)"
+)
 # Module constants: build_record runs once per line, and enum attribute lookups add up.
 _SS, _IPV4, _IPV6 = Tool.SS, Family.IPV4, Family.IPV6
 
 
 class Capture:
-    """Facts about the whole capture that decide how single lines are read."""
+    """Facts about the whole capture that decide how single lines are read. The costly ones
+    are found on first use: most captures never need them."""
 
     def __init__(self, text: str, privileged: bool) -> None:
-        # iproute2 4.15 already printed 0.0.0.0; the Process header came later still
-        self.star_is_dual_stack_v6 = "0.0.0.0:" in text or _NEW_HEADER.search(text) is not None
+        self._text = text
         # Only a privileged capture that shows processes at all (-p was given) proves that a
         # line without users:(...) has no process (a kernel socket, TIME-WAIT), and even then
         # not for a listener of a non-root uid (see _hidden).
         self.owner_known_without_users = privileged and USERS in text
-        tcp_evidence = _TCP_ONLY_STATES.search(text) is not None
-        self.netidless_proto = Proto.UDP if "UNCONN" in text and not tcp_evidence else Proto.TCP
+
+    @cached_property
+    def star_is_dual_stack_v6(self) -> bool | None:
+        """What a local ``*`` stands for: True, an IPv6 socket that also accepts IPv4 (ss
+        4.15 and later, which print ``0.0.0.0`` for IPv4); False, the IPv4 wildcard (older
+        ss, RHEL/CentOS 7 included, which also print ``*:*`` as the peer of an IPv4
+        listener and IPv6 wildcards as ``:::``); None when the capture shows neither."""
+        text = self._text
+        if "0.0.0.0:" in text or _NEW_HEADER.search(text) is not None:
+            return True
+        if ":::" in text or _OLD_IPV4_PEER.search(text) is not None:
+            return False
+        return None
+
+    @cached_property
+    def netidless_proto(self) -> Proto | None:
+        """The protocol of an ESTAB line in a listing without the Netid column (one
+        protocol): the one its other lines show, None when only ESTAB, which TCP and UDP
+        share, tells nothing."""
+        text = self._text
+        # -o timers and -i's rto exist only for TCP
+        tcp = _TCP_ONLY_STATES.search(text) is not None or "timer:(" in text or " rto:" in text
+        udp = _UNCONN_LINE.search(text) is not None
+        if tcp == udp:
+            return None  # neither, or a capture that shows both without saying which is which
+        return Proto.TCP if tcp else Proto.UDP
 
 
 def build_record(
@@ -84,7 +116,7 @@ def build_record(
         inode = int(extras["ino"]) if "ino" in extras else None
         uid = int(extras["uid"]) if "uid" in extras else (None if inode is None else 0)
     if local == "*" or local == "::":
-        family, v6only = _family(local, v6only, capture)
+        family, v6only = _family(local, v6only, inode is not None, capture)
         if local == "*":
             local = WILDCARD[family]
     elif ":" in local:
@@ -124,11 +156,19 @@ def _hidden(uid: int | None, state: SocketState) -> bool:
     return bool(uid) and state in LISTENING
 
 
-def _family(address: str, v6only: bool | None, capture: Capture) -> tuple[Family, bool | None]:
+def _family(
+    address: str, v6only: bool | None, has_extras: bool, capture: Capture
+) -> tuple[Family, bool | None]:
     if address == "*":
-        if v6only is not None or capture.star_is_dual_stack_v6:
-            return Family.IPV6, False if v6only is None else v6only
-        return Family.IPV4, None
+        if v6only is not None:
+            return Family.IPV6, v6only
+        if has_extras:
+            # -e prints v6only: for every IPv6 socket, so this one is IPv4 (older ss)
+            return Family.IPV4, None
+        meaning = capture.star_is_dual_stack_v6
+        if meaning is None:
+            raise AddressError(STAR_UNKNOWN)
+        return (Family.IPV6, False) if meaning else (Family.IPV4, None)
     if ":" in address:
         if v6only is None and address == "::" and capture.star_is_dual_stack_v6:
             v6only = True  # this ss would have printed "*" for a dual-stack socket

@@ -69,7 +69,10 @@ def read_fast(line: str, number: int, capture: Capture) -> RawSocket | None:
     ):
         return None
     local = local[1:-1] if local[0] == "[" else local
-    if local != "*" and address_problem(local) is not None:
+    if local == "*":
+        if capture.star_is_dual_stack_v6 is None and "ino:" not in rest:
+            return None  # the exact reader reads the line's v6only:, or reports it
+    elif address_problem(local) is not None:
         return None  # the exact reader reports it
     return build_record(
         capture,

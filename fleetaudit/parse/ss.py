@@ -10,13 +10,19 @@ when the column is full (``127.0.0.1:51234users:((...``). A listing without the 
 column (a state filter that selects one state) is refused line by line: the states cannot
 be known.
 
-Wildcards: ss before 4.x printed ``*`` for the IPv4 wildcard. Newer ss prints ``0.0.0.0`` for
-IPv4 and reserves ``*`` for an IPv6 socket bound to ``::`` *without* IPV6_V6ONLY, that is a
-dual-stack listener (``-e`` then shows ``v6only:0``; a v6-only one prints ``[::]`` and
-``v6only:1``). A capture is read as the newer kind when it prints ``0.0.0.0`` anywhere, when
-its header names the Process column (added after ``0.0.0.0``), or when the line carries
-``v6only:``. ``*`` becomes the canonical wildcard of its family (``0.0.0.0`` or ``::``), so
-every tool reports one address form.
+Wildcards: ss before iproute2 4.15 (and RHEL/CentOS 7's) printed ``*`` for the IPv4
+wildcard. Newer ss prints ``0.0.0.0`` for IPv4 and reserves ``*`` for an IPv6 socket bound to
+``::`` *without* IPV6_V6ONLY, that is a dual-stack listener (``-e`` then shows ``v6only:0``; a
+v6-only one prints ``[::]`` and ``v6only:1``). A line's own ``v6only:`` decides; with ``-e``
+and none, the ``*`` is IPv4 (``-e`` prints it for every IPv6 socket). Otherwise the capture
+decides: the newer kind prints ``0.0.0.0`` or names the Process column in its header; the
+older prints ``*:*`` as the peer of an IPv4 listener, or ``:::``. A ``*`` in a capture that
+shows neither (``ss -6 -tlnH``) is a line error, never a guess. ``*`` becomes the canonical
+wildcard of its family (``0.0.0.0`` or ``::``), so every tool reports one address form.
+
+A listing of one protocol has no Netid column; its ESTAB lines, a state TCP and UDP share,
+take the protocol its other lines show (UNCONN, or a TCP-only state, ``-o`` timer or ``-i``
+``rto:``), and are line errors when nothing shows it (``ss -unp``, ``ss -tnp``).
 """
 
 from __future__ import annotations
@@ -57,6 +63,13 @@ NO_STATE_COLUMN = (
     "no State column (ss leaves it out when a state filter such as 'state established' "
     "selects a single state), so the sockets' states are unknown; take the listing without "
     "a state filter (ss -tuanpe)"
+)
+
+
+PROTOCOL_UNKNOWN = (
+    "no Netid column (a listing of one protocol) and no socket in a state only TCP or only "
+    "UDP has, so whether this ESTAB socket is TCP or UDP is unknown; take the listing of "
+    "both (ss -tuanpe)"
 )
 
 
@@ -150,9 +163,12 @@ def _queues_at(parts: list[str], at: int) -> bool:
 def _netidless(state: SocketState, capture: Capture) -> Proto:
     # LISTEN and the TCP teardown states exist only for TCP; ESTAB exists for both, so it
     # takes the protocol the rest of the one-protocol listing shows.
-    if state is SocketState.ESTABLISHED:
-        return capture.netidless_proto
-    return Proto.TCP
+    if state is not SocketState.ESTABLISHED:
+        return Proto.TCP
+    proto = capture.netidless_proto
+    if proto is None:
+        raise _LineProblem(PROTOCOL_UNKNOWN)
+    return proto
 
 
 def _split_peer(token: str) -> tuple[Endpoint, str]:

@@ -79,6 +79,24 @@ def test_no_netid_column_in_a_one_protocol_listing() -> None:
 def test_headerless_udp_listing_reads_estab_as_udp() -> None:
     result = ss.parse("UNCONN 0 0 0.0.0.0:68 0.0.0.0:*\nESTAB 0 0 10.0.0.5:40000 10.0.0.1:53\n")
     assert [s.proto for s in result.sockets] == [Proto.UDP, Proto.UDP]
+    tcp = "LISTEN 0 5 0.0.0.0:22 0.0.0.0:*\nESTAB 0 0 10.0.0.5:22 10.0.0.1:5300\n"
+    assert [s.proto for s in ss.parse(tcp).sockets] == [Proto.TCP, Proto.TCP]
+
+
+def test_estab_alone_in_a_one_protocol_listing_is_a_line_error() -> None:
+    """`ss -unp` (connected UDP only) and `ss -tnp` print the same columns: never guessed."""
+    text = (
+        "State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+        'ESTAB 0      0          127.0.0.1:7700     127.0.0.1:5300 users:(("dig",pid=5,fd=3))\n'
+        'ESTAB 0      0      [::1]:7701     [::1]:5300 users:(("UNCONN x",pid=6,fd=3))\n'
+    )
+    result = ss.parse(text)
+    assert result.sockets == ()
+    assert [error.line for error in result.errors] == [2, 3]
+    assert "TCP or UDP is unknown" in result.errors[0].reason
+    # -o timers exist only for TCP
+    timed = text.replace("fd=3))\n", "fd=3)) timer:(keepalive,9sec,0)\n", 1)
+    assert {s.proto for s in ss.parse(timed).sockets} == {Proto.TCP}
 
 
 def test_headerless_with_netid() -> None:
@@ -123,9 +141,47 @@ def test_star_in_new_ss_is_a_dual_stack_ipv6_wildcard() -> None:
 
 
 def test_star_in_old_ss_is_the_ipv4_wildcard() -> None:
+    # RHEL/CentOS 7's ss: "*" for the IPv4 wildcard, bracketed IPv6, and "*:*" as the peer of
+    # every IPv4 listener (newer ss prints 0.0.0.0:* there)
     old_header = "Netid  State      Recv-Q Send-Q Local Address:Port   Peer Address:Port"
-    sock = one("tcp    LISTEN     0      128     *:ssh                   *:*", header=old_header)
-    assert (sock.family, sock.local_address, sock.local_port) == (Family.IPV4, "0.0.0.0", 22)
+    text = (
+        f"{old_header}\n"
+        "tcp    LISTEN     0      128     *:ssh                   *:*\n"
+        "tcp    LISTEN     0      100    127.0.0.1:smtp                  *:*\n"
+        "tcp    LISTEN     0      128      [::]:ssh                    [::]:*\n"
+    )
+    result = ss.parse(text)
+    assert result.errors == ()
+    star = Socket.from_raw(result.sockets[0])
+    assert (star.family, star.local_address, star.local_port) == (Family.IPV4, "0.0.0.0", 22)
+
+
+def test_star_without_anything_telling_which_ss_printed_it_is_a_line_error() -> None:
+    """`ss -6 -tlnH` of ss 4.15 or later: its "*" is an IPv6 socket that also accepts IPv4,
+    but the same text from ss before 4.15 (RHEL 7) would be an IPv4 one: never guessed."""
+    text = (
+        "LISTEN 0      16                      *:23      *:*\n"
+        "LISTEN 0      4096                 [::]:111  [::]:*\n"
+        "LISTEN 0      10                  [::1]:5300 [::]:*\n"
+    )
+    result = ss.parse(text)
+    assert [error.line for error in result.errors] == [1]
+    assert "nothing in this capture tells" in result.errors[0].reason
+    assert [s.local_port for s in result.sockets] == [111, 5300]
+    # one IPv4 listener in the listing shows which ss printed it
+    result = ss.parse(text + "LISTEN 0      5            0.0.0.0:25   0.0.0.0:*\n")
+    dual = Socket.from_raw(result.sockets[0])
+    assert (result.errors, dual.local_address, dual.accepts_ipv4) == ((), "::", True)
+
+
+def test_star_with_e_extras_but_no_v6only_is_ipv4() -> None:
+    # -e prints v6only: for every IPv6 socket, so a "*" without it is the IPv4 wildcard
+    for line in ("tcp LISTEN 0 128 *:22 *:* ino:1234 sk:1 <->", "LISTEN 0 128 *:22 *:* ino:1 sk:1"):
+        result = ss.parse(line + "\n")
+        assert result.errors == ()
+        assert Socket.from_raw(result.sockets[0]).local_address == "0.0.0.0"
+    result = ss.parse("tcp LISTEN 0 128 *:22 *:* ino:1234 sk:1 v6only:0 <->\n")
+    assert Socket.from_raw(result.sockets[0]).accepts_ipv4 is True
 
 
 def test_v6_wildcard_without_e_extras() -> None:
