@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
+from importlib import resources
 from typing import NamedTuple
 
 from fleetaudit.model.enums import Family
@@ -36,8 +37,9 @@ class AddressError(ValueError):
     """The text is not ``host:port`` in any form the tools print."""
 
 
-# Service names printed by captures taken without -n. Only the names a Linux server listing
-# commonly shows: an unknown name is a line error (re-capture with -n), never a guess.
+# Service names printed by captures taken without -n, besides each port's official name in
+# data/services.txt: names other distributions' /etc/services give common ports. An unknown
+# name is a line error (re-capture with -n), never a guess.
 SERVICE_PORTS: dict[str, int] = {
     "ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "time": 37,
     "domain": 53, "bootps": 67, "bootpc": 68, "tftp": 69, "http": 80, "kerberos": 88,
@@ -136,7 +138,16 @@ def _port(text: str) -> int | None:
         if port > 65535:
             raise AddressError(f"port {port} out of range")
         return port
-    known = SERVICE_PORTS.get(text)
+    known = SERVICE_PORTS.get(text) or registered_services().get(text)
     if known is None:
         raise AddressError(f"service name {text!r} is not numeric (capture with -n)")
     return known
+
+
+@lru_cache(maxsize=1)
+def registered_services() -> dict[str, int]:
+    """Each port's official service name (``data/services.txt``, Debian's /etc/services),
+    read when a capture first shows a name: ss and netstat print it without ``-n``."""
+    text = resources.files("fleetaudit").joinpath("data", "services.txt").read_text("ascii")
+    rows = (line.split() for line in text.splitlines() if line and not line.startswith("#"))
+    return {name: int(port) for name, port in rows}
