@@ -123,17 +123,30 @@ def test_unread_lines_are_a_high_finding_naming_the_first() -> None:
     assert evaluate(fewer, COVERAGE)[0].fingerprint == finding.fingerprint
 
 
-def test_root_ss_that_names_no_process_points_at_pid_namespaces() -> None:
-    """ss as root names every process it can see; none at all means the owners live where
-    the audit cannot see them (a container sharing the host's network, or a process whose
-    /proc/PID/fd root may not read)."""
+def test_root_ss_that_names_no_process_points_at_p_and_pid_namespaces() -> None:
+    """ss as root names every process it can see; none at all means the listing had no -p
+    (a saved `ss -tuan`), or the owners live where the audit cannot see them (a container
+    sharing the host's network, or a process whose /proc/PID/fd root may not read)."""
     host = snapshot("node1", unknown_owner("0.0.0.0", 2024), privilege=Privilege.ROOT)
     [finding] = evaluate(host, COVERAGE)
     assert finding.message.startswith(
-        "node1: ss ran as root but could not see the owning processes: 1 of 1 sockets"
+        "node1: ss named no process at all: the listing was taken without -p, or as root "
+        "where the owning processes cannot be seen: 1 of 1 sockets"
     )
-    assert "not a container that shares its network" in finding.message
+    assert "not in a container that shares its network" in finding.message
     assert "sudo" not in finding.message and "Install ss" not in finding.message
+
+
+def test_root_ss_that_names_some_processes_was_not_blind() -> None:
+    host = snapshot(
+        "node2", sock("0.0.0.0", 22, "sshd"), unknown_owner("0.0.0.0", 2024),
+        privilege=Privilege.ROOT,
+    )  # fmt: skip
+    [finding] = evaluate(host, COVERAGE)
+    assert finding.message.startswith(
+        "node2: ss ran as root but could not see the owning processes: 1 of 2 sockets"
+    )
+    assert "without -p" not in finding.message
 
 
 _UNPRIVILEGED_SS = (

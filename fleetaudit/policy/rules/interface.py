@@ -139,6 +139,15 @@ def owner_gap(snapshot: HostSnapshot) -> OwnerGap:
     if snapshot.tool is Tool.NETSTAT and not any(s.processes for s in snapshot.listeners):
         because = "the host's netstat cannot name processes (built without -p)"
         return OwnerGap(because, _INSTALL_SS, privilege=False)
+    if snapshot.tool is Tool.SS and not any(s.processes for s in snapshot.sockets):
+        # a saved `ss -tuan` looks the same as `ss -tuanp` run where no owner is visible
+        return OwnerGap(
+            "ss named no process at all: the listing was taken without -p, or as root "
+            "where the owning processes cannot be seen",
+            "Take the listing with -p (ss -tuanpe) on the host itself, not in a container "
+            "that shares its network, and check that root may read /proc/PID/fd there",
+            privilege=False,
+        )
     tool = snapshot.tool.value if snapshot.tool is not None else "the listing tool"
     return OwnerGap(
         f"{tool} ran as root but could not see the owning processes",
