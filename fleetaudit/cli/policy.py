@@ -115,7 +115,10 @@ def explain(
         typer.Argument(help="Saved listing of the host: also explain each socket.", dir_okay=False),
     ] = None,
     policy: PolicyFile = None,
-    group: Annotated[list[str] | None, typer.Option(help="Group of the host (repeatable).")] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(metavar="GROUP", help="Group of the host (repeatable)."),
+    ] = None,
     inventory: InventoryOption = None,
     privileged: Annotated[
         bool, typer.Option(help="The capture was taken as root (see `check --help`).")
