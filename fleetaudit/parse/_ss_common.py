@@ -78,16 +78,14 @@ class Capture:
 
     @cached_property
     def netidless_proto(self) -> Proto | None:
-        """The protocol of an ESTAB line in a listing without the Netid column (one
-        protocol): the one its other lines show, None when only ESTAB, which TCP and UDP
-        share, tells nothing."""
+        """The protocol of a listing without the Netid column (one protocol), for its lines
+        in states TCP and UDP share: TCP when a line shows a state, ``-o`` timer or ``-i``
+        ``rto:`` only TCP has; else UDP when it shows UNCONN (ss also names a closed TCP
+        socket UNCONN, so that proves less); None when it shows neither (``ss -unp``)."""
         text = self._text
-        # -o timers and -i's rto exist only for TCP
-        tcp = _TCP_ONLY_STATES.search(text) is not None or "timer:(" in text or " rto:" in text
-        udp = _UNCONN_LINE.search(text) is not None
-        if tcp == udp:
-            return None  # neither, or a capture that shows both without saying which is which
-        return Proto.TCP if tcp else Proto.UDP
+        if _TCP_ONLY_STATES.search(text) is not None or "timer:(" in text or " rto:" in text:
+            return Proto.TCP
+        return Proto.UDP if _UNCONN_LINE.search(text) is not None else None
 
 
 def build_record(

@@ -20,9 +20,10 @@ older prints ``*:*`` as the peer of an IPv4 listener, or ``:::``. A ``*`` in a c
 shows neither (``ss -6 -tlnH``) is a line error, never a guess. ``*`` becomes the canonical
 wildcard of its family (``0.0.0.0`` or ``::``), so every tool reports one address form.
 
-A listing of one protocol has no Netid column; its ESTAB lines, a state TCP and UDP share,
-take the protocol its other lines show (UNCONN, or a TCP-only state, ``-o`` timer or ``-i``
-``rto:``), and are line errors when nothing shows it (``ss -unp``, ``ss -tnp``).
+A listing of one protocol has no Netid column. Its ESTAB and UNCONN lines (states TCP and
+UDP share: ss names a closed TCP socket UNCONN) take the protocol its other lines show: TCP
+for a TCP-only state, ``-o`` timer or ``-i`` ``rto:``, else UDP for UNCONN. ESTAB lines are
+line errors when nothing shows it (``ss -unp``, ``ss -tnp``).
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def _parse_line(line: str, parts: list[str], number: int, capture: Capture) -> R
     state = STATES.get(first)
     if state is not None:
         at = 0
-        proto = Proto.UDP if state is SocketState.UNCONN else _netidless(state, capture)
+        proto = _netidless(state, capture)
     else:
         found = NETIDS.get(first)
         if found is None:
@@ -161,8 +162,10 @@ def _queues_at(parts: list[str], at: int) -> bool:
 
 
 def _netidless(state: SocketState, capture: Capture) -> Proto:
-    # LISTEN and the TCP teardown states exist only for TCP; ESTAB exists for both, so it
-    # takes the protocol the rest of the one-protocol listing shows.
+    # LISTEN and the TCP teardown states exist only for TCP; ESTAB and UNCONN exist for both,
+    # so they take the protocol the rest of the one-protocol listing shows.
+    if state is SocketState.UNCONN:
+        return Proto.TCP if capture.netidless_proto is Proto.TCP else Proto.UDP
     if state is not SocketState.ESTABLISHED:
         return Proto.TCP
     proto = capture.netidless_proto

@@ -79,8 +79,12 @@ def test_no_netid_column_in_a_one_protocol_listing() -> None:
 def test_headerless_udp_listing_reads_estab_as_udp() -> None:
     result = ss.parse("UNCONN 0 0 0.0.0.0:68 0.0.0.0:*\nESTAB 0 0 10.0.0.5:40000 10.0.0.1:53\n")
     assert [s.proto for s in result.sockets] == [Proto.UDP, Proto.UDP]
-    tcp = "LISTEN 0 5 0.0.0.0:22 0.0.0.0:*\nESTAB 0 0 10.0.0.5:22 10.0.0.1:5300\n"
-    assert [s.proto for s in ss.parse(tcp).sockets] == [Proto.TCP, Proto.TCP]
+    # ss -tan: a bound TCP socket that neither listens nor connects is UNCONN too
+    tcp = (
+        "LISTEN 0 5 0.0.0.0:22 0.0.0.0:*\nESTAB 0 0 10.0.0.5:22 10.0.0.1:5300\n"
+        "UNCONN 0 0 0.0.0.0:4000 0.0.0.0:*\n"
+    )
+    assert [s.proto for s in ss.parse(tcp).sockets] == [Proto.TCP] * 3
 
 
 def test_estab_alone_in_a_one_protocol_listing_is_a_line_error() -> None:
