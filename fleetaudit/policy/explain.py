@@ -74,10 +74,15 @@ def explain_sockets(
             lines.append(
                 f"    {mark} {finding.rule_id} ({finding.severity.value}): {finding.message}"
             )
+        # what the other rules made of it: a rule that could not judge it is said even when
+        # another one failed it (it may hide a second finding)
+        failed = {finding.rule_id for finding in own}
+        met = [rule.concerns(socket) for rule in applicable if rule.id not in failed]
+        checked = [text for text in met if text]
         if not own:
-            met = [rule.concerns(socket) for rule in applicable]
-            checked = [text for text in met if text]
             lines.append("    pass   " + ("; ".join(checked) if checked else "no rule concerns it"))
+        elif checked:
+            lines.append("    also   " + "; ".join(checked))
     host_level = [f for f in findings if f.socket is None]
     if host_level:
         lines += ["", "HOST-LEVEL FINDINGS"]

@@ -106,6 +106,27 @@ def test_explain_says_which_rule_could_not_judge_an_owner_unknown_socket() -> No
     assert "r could not judge it: owner unknown and no port to judge it by" in block
 
 
+def test_explain_says_which_rule_could_not_judge_a_socket_another_rule_failed() -> None:
+    rules = policy(
+        """
+        version: 1
+        rules:
+          - {id: a, kind: forbidden, description: d, severity: high,
+             match: {port: 8080, not: {process: nginx}}}
+          - {id: b, kind: forbidden, description: d, severity: high,
+             match: {scope: any, not: {process: sshd}}}
+        """
+    )
+    host = user_snapshot()
+    findings = evaluate(host, rules, TODAY)
+    lines = explain_sockets(rules, host, findings)
+    at = lines.index("  tcp LISTEN 0.0.0.0:8080 (owner unknown)")
+    assert lines[at + 1].startswith("    FAIL   a (high)")
+    assert lines[at + 2] == (
+        "    also   b could not judge it: owner unknown and no port to judge it by, so not matched"
+    )
+
+
 # --- 2. family: ipv4 when the IPv4 reach is unknown, and IPv4-mapped addresses ----------------
 
 
