@@ -240,16 +240,27 @@ def _rules_section(findings: tuple[Finding, ...], width: int) -> str:
 
 
 def _top_services(run: RunResult) -> str:
-    """The services most often listening beyond loopback, fleet-wide, by program (so
-    netstat's ``sshd: /usr/sbi`` counts as ``sshd``)."""
-    counts = Counter(
-        ",".join(socket.program_names) or _nameless(socket)
-        for snapshot in run.snapshots
-        for socket in snapshot.listeners
-        if socket.bind_scope is not BindScope.LOOPBACK
-    )
-    top = counts.most_common(_TOP_SERVICES)
-    return ", ".join(f"{safe(name)} {count}" for name, count in top)
+    """The services listening beyond loopback on the most hosts, fleet-wide, by program (so
+    netstat's ``sshd: /usr/sbi`` counts as ``sshd``), and how many others do."""
+    counts: Counter[str] = Counter()
+    for snapshot in run.snapshots:
+        counts.update(
+            {
+                ",".join(socket.program_names) or _nameless(socket)
+                for socket in snapshot.listeners
+                if socket.bind_scope is not BindScope.LOOPBACK
+            }
+        )
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:_TOP_SERVICES]
+    if len(run.snapshots) == 1:
+        shown = ", ".join(safe(name) for name, _ in top)
+    else:
+        shown = ", ".join(f"{safe(name)} on {count}" for name, count in top)
+    if len(counts) > len(top):
+        shown += f" and {len(counts) - len(top)} more"
+    if top and len(run.snapshots) > 1:
+        shown += f" (hosts, of {len(run.snapshots)})"
+    return shown
 
 
 def _nameless(socket: Socket) -> str:

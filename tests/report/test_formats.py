@@ -170,6 +170,24 @@ def test_table_colours_only_when_asked_and_names_exposed_services() -> None:
     assert "\\x1b[31mevil" in exposed  # remote text escaped even in the totals
 
 
+def test_table_totals_count_the_hosts_each_exposed_service_runs_on() -> None:
+    from fleetaudit.report import TableFormatter
+
+    fleet = run_result(
+        (
+            snapshot("a", sock("0.0.0.0", 22), sock("::", 22), sock("10.0.0.1", 80, "nginx")),
+            snapshot("b", sock("0.0.0.0", 22), sock("127.0.0.1", 25, "master")),
+            *(snapshot(f"c{n}", sock("0.0.0.0", 9000 + n, f"app{n}")) for n in range(5)),
+        )
+    )
+    text = TableFormatter().render(fleet)
+    exposed = next(line for line in text.splitlines() if line.startswith("exposed"))
+    # sshd on two hosts (two sockets on one of them), then the rest by name; loopback left out
+    assert exposed.split(None, 1)[1] == (
+        "sshd on 2, app0 on 1, app1 on 1, app2 on 1, app3 on 1 and 2 more (hosts, of 7)"
+    )
+
+
 def test_no_format_lets_control_characters_or_markup_through() -> None:
     for fmt in OutputFormat:
         text = render(fmt)
@@ -188,8 +206,7 @@ def test_exposed_services_tell_kernel_sockets_from_unknown_owners() -> None:
     )
     text = TableFormatter().render(run_result((host,)))
     exposed = next(line for line in text.splitlines() if line.startswith("exposed"))
-    assert "port 2049 (no process) 1" in exposed
-    assert "port 8080 (owner unknown) 1" in exposed
+    assert "port 2049 (no process), port 8080 (owner unknown)" in exposed
 
 
 def test_markdown_heading_counts_audited_hosts_and_uses_singulars() -> None:
