@@ -11,6 +11,7 @@ from fleetaudit.errors import CaptureError
 from fleetaudit.model.enums import Tool
 from fleetaudit.parse import _ss_common as ss
 from fleetaudit.parse import netstat, proc_net
+from fleetaudit.parse.interface import first_lines
 
 _NOT_SOCKETS = {
     "Kernel IP routing table": "a routing table (netstat -r)",
@@ -25,7 +26,7 @@ def detect_tool(text: str, *, source: str = "<capture>") -> Tool:
     """The tool that printed ``text``; :class:`CaptureError` when it is not a socket table."""
     numbered = [
         (number, line)
-        for number, line in enumerate(text.splitlines()[:200], start=1)
+        for number, line in enumerate(first_lines(text, 200), start=1)
         if line.strip()
     ][:_SCAN_LINES]
     if not numbered:

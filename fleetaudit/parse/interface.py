@@ -30,6 +30,35 @@ class ParseResult:
     of nothing else is not a TCP/UDP listing, even though every line was read."""
 
 
+def lines_of(text: str) -> list[str]:
+    """The lines of a capture as the tools end them: at ``\n`` only, a ``\r`` before it
+    (a capture saved with CRLF endings) dropped.
+
+    Not ``str.splitlines``: it also ends a line at ``\r``, ``\v``, ``\f``, ``\x1c``-``\x1e``,
+    ``\x85`` and ``\u2028``/``\u2029``, which a process name may hold (ss and netstat print
+    names as they are, and any user names their own processes), so one socket line would be
+    read as two unreadable ones, and every later line number would be off.
+    """
+    lines = text.split("\n")
+    if not lines[-1]:
+        lines.pop()  # the end of the last line, not an empty line after it
+    if "\r" in text:
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    return lines
+
+
+def first_lines(text: str, count: int) -> list[str]:
+    """:func:`lines_of` for the first ``count`` lines, without splitting the rest."""
+    lines: list[str] = []
+    start = 0
+    while len(lines) < count and start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        lines.append(text[start:end].removesuffix("\r"))
+        start = end + 1
+    return lines
+
+
 class Parser(Protocol):
     """What each dialect module provides (checked structurally)."""
 

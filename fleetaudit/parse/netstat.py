@@ -38,7 +38,7 @@ from fleetaudit.parse._addr import (
     address_problem,
     split_endpoint,
 )
-from fleetaudit.parse.interface import ParseResult
+from fleetaudit.parse.interface import ParseResult, lines_of
 
 STATES: dict[str, SocketState] = {
     "LISTEN": SocketState.LISTEN,
@@ -104,7 +104,7 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
     may_be_cut: list[tuple[int, str]] = []
     widest = 0
     other_kinds = 0
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines_of(text), start=1):
         fields = line.split(None, 5)
         if not fields:
             continue

@@ -19,7 +19,7 @@ from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.host import LineError
 from fleetaudit.model.socket import RawSocket
 from fleetaudit.parse._addr import canonical_ipv6
-from fleetaudit.parse.interface import ParseResult
+from fleetaudit.parse.interface import ParseResult, lines_of
 
 TCP_STATES: dict[str, SocketState] = {
     "01": SocketState.ESTABLISHED,
@@ -51,7 +51,7 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
     sockets: list[RawSocket] = []
     errors: list[LineError] = []
     proto: Proto | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines_of(text), start=1):
         stripped = line.strip()
         if not stripped:
             continue

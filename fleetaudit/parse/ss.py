@@ -51,7 +51,7 @@ from fleetaudit.parse._ss_common import (
     build_record,
 )
 from fleetaudit.parse._ss_fast import read_fast
-from fleetaudit.parse.interface import ParseResult
+from fleetaudit.parse.interface import ParseResult, lines_of
 
 _PEER = re.compile(r"(\[[^\]]*\](?:%[^:\s]*)?|[^:\[\]]*):(\*|\d+)(.*)")
 # ("name",pid=N,fd=M), old ("name",N,M); -T adds tid=T, and -Z / -z SELinux contexts
@@ -86,7 +86,7 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
     sockets: list[RawSocket] = []
     errors: list[LineError] = []
     other_kinds = 0
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines_of(text), start=1):
         fast = read_fast(line, number, capture)
         if fast is not None:
             sockets.append(fast)
