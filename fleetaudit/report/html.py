@@ -68,7 +68,7 @@ def _header(run: RunResult) -> str:
     if run.interrupted_by:
         warnings.append(f"Partial: the run was stopped by {h(run.interrupted_by)}.")
     notes = "".join(f'<p class="warning">{w}</p>' for w in warnings)
-    keys = h(host_keys_label(run.host_key_policy))
+    keys = h(host_keys_label(run))
     return (
         f"<header><h1>fleetaudit report</h1>{notes}"
         f"<p>Run <code>{h(run.run_id)}</code>, {run.started_at:%Y-%m-%d %H:%M} UTC; "

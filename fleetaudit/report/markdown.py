@@ -71,7 +71,7 @@ def _summary(run: RunResult) -> str:
         f"- **Hosts:** {summary.hosts_audited} audited, {failed} not audited",
         f"- **Findings:** {severities or 'none'}",
         f"- **Policy:** {md(run.policy_name)} ({md_code(run.policy_source)})",
-        f"- **Host keys:** {host_keys_label(run.host_key_policy)}",
+        f"- **Host keys:** {host_keys_label(run)}",
         f"- **Run:** {run.run_id}, {run.started_at:%Y-%m-%d %H:%M} UTC",
     ]
     if run.interrupted_by:

@@ -44,12 +44,15 @@ def first_names(names: Sequence[str], shown: int) -> str:
     return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
-def host_keys_label(policy: HostKeyPolicy) -> str:
+def host_keys_label(run: RunResult) -> str:
     """How the run's host-key policy reads in a report header: its value, except for a run
-    without SSH, whose token alone (``not-applicable``) would not say why."""
-    if policy is HostKeyPolicy.NOT_APPLICABLE:
+    without SSH, whose token alone (``not-applicable``) would not say why, and a run of
+    ``transport: local`` hosts only, which checked no host key whatever the policy."""
+    if run.host_key_policy is HostKeyPolicy.NOT_APPLICABLE:
         return "not applicable (saved captures, no SSH)"
-    return policy.value
+    if run.snapshots and all(s.host_key_checked is None for s in run.snapshots):
+        return "not applicable (local hosts only, no SSH)"
+    return run.host_key_policy.value
 
 
 def summarize(run: RunResult) -> Summary:

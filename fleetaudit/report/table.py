@@ -279,7 +279,7 @@ def _totals_section(run: RunResult, summary: Summary) -> str:
         ("exposed", _cell(_top_services(run) or "none beyond loopback")),
         ("findings", f"{len(run.active_findings)} ({by_severity or 'none'})"),
         ("policy", _cell(f"{run.policy_name} ({run.policy_source})")),
-        ("host keys", host_keys_label(run.host_key_policy)),
+        ("host keys", host_keys_label(run)),
         ("run", f"{run.run_id}, {_duration((run.finished_at - run.started_at).total_seconds())}"),
     ]
     if summary.findings_waived or summary.waivers_expired:

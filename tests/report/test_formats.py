@@ -188,6 +188,19 @@ def test_table_totals_count_the_hosts_each_exposed_service_runs_on() -> None:
     )
 
 
+def test_a_run_of_local_hosts_only_says_no_host_key_was_checked() -> None:
+    """`transport: local` hosts are reached without SSH: their host_key_checked is null, and
+    the header must not say "strict" as if keys had been checked."""
+    from fleetaudit.report import MarkdownFormatter, TableFormatter
+
+    local = run_result((snapshot("self", sock(), host_key_checked=None),))
+    label = "not applicable (local hosts only, no SSH)"
+    assert f"host keys  {label}" in TableFormatter().render(local)
+    assert f"**Host keys:** {label}" in MarkdownFormatter().render(local)
+    mixed = run_result((*local.snapshots, snapshot("web1", sock())))
+    assert "host keys  strict" in TableFormatter().render(mixed)
+
+
 def test_no_format_lets_control_characters_or_markup_through() -> None:
     for fmt in OutputFormat:
         text = render(fmt)
