@@ -5,7 +5,8 @@ none), with or without the header (``-H``), ``-e`` extras (``uid:``, ``ino:``, `
 ``-p`` in the current ``users:(("name",pid=N,fd=M),...)`` and the old ``users:(("name",N,M))``
 forms, ``-T`` (one ``("name",pid=N,tid=T,fd=M)`` entry per thread, read as one process per
 descriptor), ``-Z``/``-z`` (SELinux contexts in each entry, skipped), process names with
-spaces, quotes or parentheses, and the Process column that runs into a five-digit peer port
+spaces, quotes, parentheses or newlines (ss prints them as they are, so such a socket spans
+several lines), and the Process column that runs into a five-digit peer port
 when the column is full (``127.0.0.1:51234users:((...``). A listing without the State
 column (a state filter that selects one state) is refused line by line: the states cannot
 be known.
@@ -57,7 +58,7 @@ _PEER = re.compile(r"(\[[^\]]*\](?:%[^:\s]*)?|[^:\[\]]*):(\*|\d+)(.*)")
 # ("name",pid=N,fd=M), old ("name",N,M); -T adds tid=T, and -Z / -z SELinux contexts
 # (proc_ctx=system_u:system_r:sshd_t:s0-s0:c0.c1023, categories may hold commas)
 _USER_ENTRY = re.compile(
-    r'\("(.*?)",(?:pid=)?(\d+),(?:tid=(\d+),)?(?:proc_ctx=[^()]*?,)?(?:fd=)?(\d+)'
+    r'(?s)\("(.*?)",(?:pid=)?(\d+),(?:tid=(\d+),)?(?:proc_ctx=[^()]*?,)?(?:fd=)?(\d+)'
     r"(?:,sock_ctx=[^()]*)?\)"
 )
 NO_STATE_COLUMN = (
@@ -78,6 +79,10 @@ class _LineProblem(ValueError):
     """A data line that cannot be read; becomes a :class:`LineError`."""
 
 
+class _Unclosed(_LineProblem):
+    """A ``users:(...)`` column that does not close on its line."""
+
+
 def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseResult:
     """Parse ``ss`` output; lines of other socket kinds (unix, netlink, raw) are skipped.
     ``wide`` changes nothing: ss never cuts an address."""
@@ -86,7 +91,11 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
     sockets: list[RawSocket] = []
     errors: list[LineError] = []
     other_kinds = 0
-    for number, line in enumerate(lines_of(text), start=1):
+    lines = lines_of(text)
+    joined_through = 0  # lines read as the end of a process name with a newline
+    for number, line in enumerate(lines, start=1):
+        if number <= joined_through:
+            continue
         fast = read_fast(line, number, capture)
         if fast is not None:
             sockets.append(fast)
@@ -102,13 +111,41 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
         try:
             record = _parse_line(line, parts, number, capture)
         except (_LineProblem, AddressError) as exc:
-            errors.append(LineError(line=number, text=line[:300], reason=str(exc)))
-            continue
+            rejoined = _rejoined(lines, number, capture) if isinstance(exc, _Unclosed) else None
+            if rejoined is None:
+                errors.append(LineError(line=number, text=line[:300], reason=str(exc)))
+                continue
+            record, joined_through = rejoined
         if record is not None:
             sockets.append(record)
         else:
             other_kinds += 1
     return ParseResult(tuple(sockets), tuple(errors), other_kinds)
+
+
+def _rejoined(
+    lines: list[str], number: int, capture: Capture
+) -> tuple[RawSocket | None, int] | None:
+    """The socket of line ``number`` whose ``users:(...)`` column a newline in a process name
+    broke (ss prints names as they are), and the number of its last line; None when no
+    following line closes it. A name has at most 15 characters, so at most 15 newlines; a
+    line that starts a socket of its own ends the search."""
+    text = lines[number - 1]
+    for following in lines[number : number + _NAME_NEWLINES_MAX]:
+        first = following.split(None, 1)[0] if following.strip() else ""
+        if first in STATES or first in NETIDS or first in OTHER_NETIDS:
+            return None
+        text += "\n" + following
+        number_after = number + text.count("\n")
+        try:
+            return _parse_line(text, text.split(), number, capture), number_after
+        except (_LineProblem, AddressError):
+            continue
+    return None
+
+
+_NAME_NEWLINES_MAX = 15
+"""A process name (comm) holds at most 15 characters."""
 
 
 def _is_header(parts: list[str]) -> bool:
@@ -209,5 +246,5 @@ def _processes(
         if line.startswith(",", position):
             position += 1
     if not found or not line.startswith(")", position):
-        raise _LineProblem("unreadable users:(...) column")
+        raise _Unclosed("unreadable users:(...) column")
     return tuple(found), line[position + 1 :]

@@ -49,3 +49,28 @@ def test_a_capture_saved_with_crlf_endings_reads_as_the_original() -> None:
         "       0 1234 1 0000000000000000 100 0 0 10 0\n"
     )
     assert proc_net.parse(proc.replace("\n", "\r\n")) == proc_net.parse(proc)
+
+
+def test_a_name_holding_newlines_is_read_across_the_lines_ss_broke_it_into() -> None:
+    """Lines 40-41 of a real `ss -tuanpe`: comm "nl\nx" (prctl). A name has at most 15
+    characters; a line that starts a socket of its own is never taken as part of one."""
+    text = (
+        "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n"
+        'tcp   LISTEN 0      16     127.0.0.1:7005      0.0.0.0:*     users:(("nl\n'
+        'x",pid=1679,fd=3)) ino:21811290 sk:67458 <->\n'
+        'tcp   LISTEN 0      16     127.0.0.1:7006      0.0.0.0:*     users:(("a\n'
+        "\n"
+        ' b",pid=1680,fd=3),("c",pid=1681,fd=4)) ino:5 sk:1 <->\n'
+        'tcp   LISTEN 0      16     127.0.0.1:7007      0.0.0.0:*     users:(("cut\n'
+        'tcp   LISTEN 0      16     127.0.0.1:7008      0.0.0.0:*     users:(("ok",pid=9,fd=3))\n'
+    )
+    result = ss.parse(text, privileged=True)
+    read = {s.local_port: ([p.name for p in s.processes], s.inode) for s in result.sockets}
+    assert read == {
+        7005: (["nl\nx"], 21811290),
+        7006: (["a\n\n b", "c"], 5),
+        7008: (["ok"], None),
+    }
+    assert [(error.line, error.reason) for error in result.errors] == [
+        (7, "unreadable users:(...) column")
+    ]
