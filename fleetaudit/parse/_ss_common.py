@@ -11,6 +11,7 @@ from fleetaudit.model.address import name_family
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.socket import LISTENING, NEW_RECORD, RawProcess, RawSocket
 from fleetaudit.parse._addr import WILDCARD, AddressError
+from fleetaudit.parse._ss_evidence import netidless_is_tcp, star_is_dual_stack_v6
 
 STATES: dict[str, SocketState] = {
     "LISTEN": SocketState.LISTEN,
@@ -36,13 +37,6 @@ HEADER_STARTS = ("Netid", "State", "Recv-Q")
 """First words of an ss header: ``Recv-Q`` when both Netid and State are left out (one
 protocol, and a state filter that selects one state)."""
 EXTRA = re.compile(r"\b(uid|ino|v6only):(\d+)")
-_TCP_ONLY_STATES = re.compile(
-    r"^(?:\S+\s+)?(?:LISTEN|SYN-SENT|SYN-RECV|FIN-WAIT|TIME-WAIT|CLOSE-WAIT|LAST-ACK|CLOSING)\s",
-    re.MULTILINE,
-)
-_NEW_HEADER = re.compile(r"Address:Port\s*Process")
-_OLD_IPV4_PEER = re.compile(r"(?:^|\s)\d{1,3}(?:\.\d{1,3}){3}(?:%\S*)?:\S+\s+\*:\*")
-_UNCONN_LINE = re.compile(r"^UNCONN\s", re.MULTILINE)
 STAR_UNKNOWN = (
     "ss printed '*' as the local address: the IPv4 wildcard in ss before iproute2 4.15 "
     "(RHEL/CentOS 7), an IPv6 socket that also accepts IPv4 since, and nothing in this "
@@ -65,27 +59,15 @@ class Capture:
 
     @cached_property
     def star_is_dual_stack_v6(self) -> bool | None:
-        """What a local ``*`` stands for: True, an IPv6 socket that also accepts IPv4 (ss
-        4.15 and later, which print ``0.0.0.0`` for IPv4); False, the IPv4 wildcard (older
-        ss, RHEL/CentOS 7 included, which also print ``*:*`` as the peer of an IPv4
-        listener and IPv6 wildcards as ``:::``); None when the capture shows neither."""
-        text = self._text
-        if "0.0.0.0:" in text or _NEW_HEADER.search(text) is not None:
-            return True
-        if ":::" in text or _OLD_IPV4_PEER.search(text) is not None:
-            return False
-        return None
+        """What a local ``*`` stands for (see :func:`._ss_evidence.star_is_dual_stack_v6`)."""
+        return star_is_dual_stack_v6(self._text)
 
     @cached_property
     def netidless_proto(self) -> Proto | None:
-        """The protocol of a listing without the Netid column (one protocol), for its lines
-        in states TCP and UDP share: TCP when a line shows a state, ``-o`` timer or ``-i``
-        ``rto:`` only TCP has; else UDP when it shows UNCONN (ss also names a closed TCP
-        socket UNCONN, so that proves less); None when it shows neither (``ss -unp``)."""
-        text = self._text
-        if _TCP_ONLY_STATES.search(text) is not None or "timer:(" in text or " rto:" in text:
-            return Proto.TCP
-        return Proto.UDP if _UNCONN_LINE.search(text) is not None else None
+        """The protocol of a listing without the Netid column (one protocol) for its lines
+        in states TCP and UDP share; None when the listing does not show it."""
+        tcp = netidless_is_tcp(self._text)
+        return None if tcp is None else Proto.TCP if tcp else Proto.UDP
 
 
 def build_record(

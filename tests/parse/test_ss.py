@@ -98,9 +98,27 @@ def test_estab_alone_in_a_one_protocol_listing_is_a_line_error() -> None:
     assert result.sockets == ()
     assert [error.line for error in result.errors] == [2, 3]
     assert "TCP or UDP is unknown" in result.errors[0].reason
-    # -o timers exist only for TCP
-    timed = text.replace("fd=3))\n", "fd=3)) timer:(keepalive,9sec,0)\n", 1)
-    assert {s.proto for s in ss.parse(timed).sockets} == {Proto.TCP}
+
+
+def test_what_places_a_one_protocol_listing_is_never_read_from_a_process_name() -> None:
+    """A real `ss -uanp` where one process renamed itself "x rto:1": the text a TCP socket
+    shows with -i is in the listing, but only in a name its owner chose. Its UDP listener
+    on port 69 must stay UDP. A newline in a name cannot forge a LISTEN line either."""
+    text = (
+        'ESTAB  0 0 127.0.0.1:40001 127.0.0.1:69 users:(("x rto:1",pid=452,fd=3))\n'
+        'UNCONN 0 0 0.0.0.0:69      0.0.0.0:*    users:(("plainproc",pid=451,fd=8))\n'
+        'ESTAB  0 0 127.0.0.1:40002 127.0.0.1:69 users:(("timer:(k,1,0)",pid=453,fd=3))\n'
+        'ESTAB  0 0 127.0.0.1:40003 127.0.0.1:69 users:(("\nLISTEN 0 0 *:1",pid=454,fd=3))\n'
+    )
+    result = ss.parse(text)
+    assert {s.proto for s in result.sockets} == {Proto.UDP}
+    assert [s.local_port for s in result.sockets] == [40001, 69, 40002]
+    # the forged line starts a socket of its own, so the name is not read across it: both
+    # halves are line errors (flagged), and neither decides the protocol
+    assert [error.line for error in result.errors] == [4, 5]
+    # a whole LISTEN line does say TCP
+    listing = text + "LISTEN 0 5 0.0.0.0:22 0.0.0.0:*\n"
+    assert {s.proto for s in ss.parse(listing).sockets} == {Proto.TCP}
 
 
 def test_headerless_with_netid() -> None:
@@ -172,6 +190,10 @@ def test_star_without_anything_telling_which_ss_printed_it_is_a_line_error() -> 
     assert [error.line for error in result.errors] == [1]
     assert "nothing in this capture tells" in result.errors[0].reason
     assert [s.local_port for s in result.sockets] == [111, 5300]
+    # nor does a process name, which its owner chooses
+    for name in (":::", "0.0.0.0:1", "1.1.1.1:1 *:*"):
+        named = text + f'LISTEN 0 5 [::1]:26 [::]:* users:(("{name}",pid=7,fd=3))\n'
+        assert [error.line for error in ss.parse(named).errors] == [1], name
     # one IPv4 listener in the listing shows which ss printed it
     result = ss.parse(text + "LISTEN 0      5            0.0.0.0:25   0.0.0.0:*\n")
     dual = Socket.from_raw(result.sockets[0])
