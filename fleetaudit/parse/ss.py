@@ -23,8 +23,10 @@ wildcard of its family (``0.0.0.0`` or ``::``), so every tool reports one addres
 
 A listing of one protocol has no Netid column. Its ESTAB and UNCONN lines (states TCP and
 UDP share: ss names a closed TCP socket UNCONN) take the protocol its other lines show: TCP
-for a TCP-only state, ``-o`` timer or ``-i`` ``rto:``, else UDP for UNCONN. ESTAB lines are
-line errors when nothing shows it (``ss -unp``, ``ss -tnp``).
+for a line in a TCP-only state, else UDP for an UNCONN line. ESTAB lines are line errors
+when nothing shows it (``ss -unp``, ``ss -tnp``). What the capture shows is read from whole
+socket lines only (:mod:`._ss_evidence`), never from process names, which their owners
+choose.
 """
 
 from __future__ import annotations
