@@ -1,12 +1,13 @@
 """Host-key trust: known_hosts read once per run, unknown told apart from changed, and
 trust-on-first-use (``--accept-new``) written to fleetaudit's own file.
 
-Keys are looked up by the name the host is reached by (its inventory address, or
-ssh_config's ``HostName`` or ``HostKeyAlias``), as OpenSSH does by default (``CheckHostIP
-no``), never by the IP address that name resolved to. asyncssh on its own trusts a key
-listed under either, so a host whose name's entry lists another key would pass because its
-address's entry lists the key it offers (a recycled IP, another fleet host reached through
-a wrong DNS record).
+Keys are looked up as OpenSSH does by default (``CheckHostIP no``): under the name the host
+is reached by (its inventory address, or ssh_config's ``HostName``), with the port unless it
+is 22, or under ssh_config's ``HostKeyAlias`` alone; never under the IP address the name
+resolved to. asyncssh on its own trusts a key listed under either, so a host whose name's
+entry lists another key would pass because its address's entry lists the key it offers (a
+recycled IP, another fleet host reached through a wrong DNS record). The server is offered
+the kinds of key listed for it first, then the others (:meth:`HostKeyBook.offered_algs`).
 asyncssh accepts a key listed for the name by itself; any other key reaches
 :meth:`HostKeyBook.judge`, which says whether the host was unknown (no key listed) or changed
 (a different key listed: refused under every policy, as OpenSSH does). Keys recorded in
@@ -17,11 +18,12 @@ as OpenSSH's accept-new records into the known_hosts its later strict runs read.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import asyncssh
+from asyncssh.public_key import get_default_certificate_algs, get_default_public_key_algs
 
 from fleetaudit.errors import InputError
 from fleetaudit.model.enums import HostStatus
@@ -45,24 +47,46 @@ class HostKeyBook:
         extra = [learn_file] if learn_file is not None and learn_file not in files else []
         self._sources = (*files, *extra)
         self._known = asyncssh.import_known_hosts("".join(_read(path) for path in self._sources))
-        self._learnt: dict[tuple[str, int], asyncssh.SSHKey] = {}
+        self._learnt: dict[tuple[str, int | None], asyncssh.SSHKey] = {}
 
-    def keys_for(self, host: str, addr: str, port: int | None) -> Sequence[str]:
-        """The keys listed for ``host`` (``addr`` ignored), as asyncssh's ``known_hosts``
-        callable; asyncssh's annotation says ``Sequence[str]``, it takes the match tuple."""
-        return cast(Sequence[str], self._known.match(host, "", port))
+    def known_hosts_for(self, name: str, port: int | None) -> Callable[..., Sequence[str]]:
+        """asyncssh's ``known_hosts`` callable for a host whose keys are listed under
+        ``name`` and ``port`` (None: no port, 22 or a HostKeyAlias): the keys listed there,
+        whatever name and address asyncssh asks about. asyncssh's annotation says
+        ``Sequence[str]``; it takes the match tuple."""
+        listed = cast(Sequence[str], self._listed(name, port))
+        return lambda *_: listed
 
-    def judge(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> HostStatus | None:
-        """None when the key is trusted (possibly just learnt), else why it is refused."""
-        if self._learnt.get((host, port)) == key:
+    def offered_algs(self, name: str, port: int | None) -> list[str]:
+        """The host key algorithms to offer the server, ordered as OpenSSH orders them:
+        those of the keys listed for the host first, so that a server with several keys
+        shows a listed one; certificates only when a CA is listed for the host (the
+        certificate of an unknown CA would hide the plain key); then every other default,
+        so that a server without a listed kind of key still shows one, to be refused as
+        changed rather than dropping the connection as if the host were unreachable."""
+        plain, cas = self._listed(name, port)[:2]
+        learnt = self._learnt.get((name, port))
+        algs = list(get_default_certificate_algs()) if cas else []
+        for key in (*plain, *([learnt] if learnt is not None else [])):
+            algs += key.sig_algorithms
+        algs += get_default_public_key_algs()
+        return [alg.decode("ascii") for alg in dict.fromkeys(algs)]
+
+    def judge(self, name: str, port: int | None, key: asyncssh.SSHKey) -> HostStatus | None:
+        """None when ``key`` is trusted (possibly just learnt), else why it is refused:
+        changed when another key is listed for the host, unknown when none is (a CA listed
+        for it judges certificates, not a plain key, as in OpenSSH)."""
+        if self._learnt.get((name, port)) == key:
             return None
-        listed = self._known.match(host, "", None if port == 22 else port)
-        if listed[0] or listed[1]:
+        if self._listed(name, port)[0]:
             return HostStatus.HOST_KEY_CHANGED
         if self._learn_file is None:
             return HostStatus.HOST_KEY_UNKNOWN
-        self._learn(host, port, key)
+        self._learn(name, port, key)
         return None
+
+    def _listed(self, name: str, port: int | None) -> Any:
+        return self._known.match(name, "", port)
 
     def refusal_message(
         self, status: HostStatus, where: str, key: asyncssh.SSHKey | None = None
@@ -89,10 +113,10 @@ class HostKeyBook:
         """The files this book read (a missing one counts as empty), as given."""
         return ", ".join(str(path) for path in self._sources) or "no known_hosts file"
 
-    def _learn(self, host: str, port: int, key: asyncssh.SSHKey) -> None:
+    def _learn(self, name: str, port: int | None, key: asyncssh.SSHKey) -> None:
         assert self._learn_file is not None
-        self._learnt[(host, port)] = key
-        pattern = host if port == 22 else f"[{host}]:{port}"
+        self._learnt[(name, port)] = key
+        pattern = name if port is None else f"[{name}]:{port}"
         line = f"{pattern} {key.export_public_key('openssh').decode().strip()}\n"
         self._learn_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         descriptor = os.open(self._learn_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

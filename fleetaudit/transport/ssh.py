@@ -122,7 +122,9 @@ class SshTransport(Transport):
         self, address: str, options: dict[str, Any], where: str
     ) -> asyncssh.SSHClientConnection:
         """One verified, authenticated connection; every failure as a TransportError."""
-        client = _Client(self._book)
+        client = _Client(self._book, self._config.key_name(address, options))
+        if self._book is not None:
+            options = {**options, **self._host_key_options(*client.key_name)}
         try:
             connection, _ = await asyncssh.create_connection(lambda: client, address, **options)
         except Exception as exc:
@@ -156,6 +158,15 @@ class SshTransport(Transport):
             options["client_keys"] = [key for key in loaded if key is not None]
         return await self._connect(spec.address, {**options, "tunnel": None}, str(spec))
 
+    def _host_key_options(self, name: str, port: int | None) -> dict[str, Any]:
+        """The keys to trust for a host listed under ``name`` and ``port``, and the host key
+        algorithms to offer it (unless ssh_config chooses them)."""
+        assert self._book is not None
+        options: dict[str, Any] = {"known_hosts": self._book.known_hosts_for(name, port)}
+        if not self._config.says("hostkeyalgorithms"):
+            options["server_host_key_algs"] = self._book.offered_algs(name, port)
+        return options
+
     def _options(
         self, port: int | None, user: str | None, key_path: str | None, where: str
     ) -> dict[str, Any]:
@@ -176,7 +187,8 @@ class SshTransport(Transport):
     def _base_options(self) -> dict[str, Any]:
         settings = self._settings
         options: dict[str, Any] = {
-            "known_hosts": self._book.keys_for if self._book is not None else None,
+            # a host's own known_hosts and algorithms: _host_key_options; None: no checking
+            "known_hosts": None,
             "connect_timeout": settings.connect_timeout,
             "login_timeout": settings.login_timeout,
             # BatchMode: a host that would ask for a password fails as "auth failed".
@@ -222,10 +234,12 @@ def _read_key(path: Path) -> asyncssh.SSHKey | None:
 
 
 class _Client(asyncssh.SSHClient):
-    """Asks the host-key book about keys known_hosts does not already trust."""
+    """Asks the host-key book about keys known_hosts does not already trust, under the
+    name and port (``key_name``) the host's keys are listed under."""
 
-    def __init__(self, book: HostKeyBook | None) -> None:
+    def __init__(self, book: HostKeyBook | None, key_name: tuple[str, int | None]) -> None:
         self._book = book
+        self.key_name = key_name
         self.refusal: HostStatus | None = None
         self.offered: asyncssh.SSHKey | None = None
         """The key the server offered, for the refusal message's fingerprint."""
@@ -241,7 +255,7 @@ class _Client(asyncssh.SSHClient):
         if self._book is None:
             return True
         self.offered = key
-        self.refusal = self._book.judge(host, addr, port, key)
+        self.refusal = self._book.judge(*self.key_name, key)
         return self.refusal is None
 
 

@@ -45,6 +45,7 @@ class HostConfig:
     known_hosts_files: tuple[str, ...] = ()
     """``UserKnownHostsFile``: fleetaudit does not read these (see :mod:`.hostkeys`)."""
     strict_host_key_checking: str | None = None
+    host_key_alias: str | None = None
 
 
 class SshConfigView:
@@ -58,7 +59,8 @@ class SshConfigView:
         self._config: list[str] | tuple[()] = [] if not use else [str(path)] if path else _DEFAULT
         self._may_jump = "proxyjump" in text or "include" in text
         self._may_redirect = any(
-            word in text for word in ("hostname", "port", "user", "include", "match")
+            word in text
+            for word in ("hostname", "port", "user", "hostkeyalias", "include", "match")
         )
         self.sets_ciphers = "ciphers" in text or "include" in text
         """Whether it may choose the ciphers (fleetaudit's own list is then not imposed)."""
@@ -101,6 +103,18 @@ class SshConfigView:
         if resolved is None:
             return None
         return resolved.host, resolved.port, resolved.user
+
+    def key_name(self, address: str, options: dict[str, Any]) -> tuple[str, int | None]:
+        """What known_hosts lists the host's keys under, as OpenSSH looks them up: its
+        ``HostKeyAlias`` alone, else the ``HostName`` the config gives ``address`` (or
+        ``address``) with the port, None for 22."""
+        port, user = options.get("port"), options.get("username")
+        resolved = self.resolve(address, port, user) if self._may_redirect else None
+        if resolved is None:
+            return address, None if port in (None, 22) else port
+        if resolved.host_key_alias is not None:
+            return resolved.host_key_alias, None
+        return resolved.host, None if resolved.port == 22 else resolved.port
 
     async def described(self, where: str, address: str, options: dict[str, Any]) -> str:
         """``where`` (what the inventory says), plus the ``user@host:port`` the config made
@@ -163,6 +177,7 @@ def _resolve(
         identity_files=_texts(read.get("IdentityFile")),
         known_hosts_files=_texts(read.get("UserKnownHostsFile")),
         strict_host_key_checking=_text(read.get("StrictHostKeyChecking")),
+        host_key_alias=_text(read.get("HostKeyAlias")),
     )
 
 

@@ -1,0 +1,124 @@
+"""Which known_hosts entries decide a host's key, and which host key algorithms are offered,
+against real OpenSSH sshd on loopback: as OpenSSH decides, so that a key of another kind, a
+CA without a certificate, a HostKeyAlias or an unknown CA's certificate is judged as a key
+(changed, unknown, learnt), never taken for an outage (which --allow-unreachable accepts)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import asyncssh
+import pytest
+
+from fleetaudit.errors import TransportError
+from fleetaudit.inventory.model import Host
+from fleetaudit.lab.keys import generate_key, public_key_line
+from fleetaudit.model.enums import HostStatus
+from fleetaudit.model.run import HostKeyPolicy
+from fleetaudit.transport import SshSettings, SshTransport
+from tests.sshd import SshdServer, start_sshd
+
+pytestmark = pytest.mark.sshd
+
+
+def transport(
+    tmp: Path,
+    lines: list[str],
+    policy: HostKeyPolicy = HostKeyPolicy.STRICT,
+    ssh_config: str | None = None,
+) -> SshTransport:
+    known = tmp / "known_hosts"
+    known.write_text("".join(line + "\n" for line in lines))
+    config = tmp / "ssh_config"
+    config.write_text(ssh_config or "")
+    return SshTransport(
+        SshSettings(
+            known_hosts=(known,),
+            host_key_policy=policy,
+            accept_new_file=tmp / "state" / "known_hosts",
+            connect_timeout=5,
+            login_timeout=5,
+            ssh_config=config,
+        )
+    )
+
+
+def status(ssh: SshTransport, sshd: SshdServer) -> HostStatus:
+    """OK when the listing command ran, else the status the connection failed with."""
+    host = Host(
+        name="t", address=sshd.host, port=sshd.port, user=sshd.user, key=str(sshd.client_key)
+    )
+
+    async def go() -> HostStatus:
+        try:
+            async with await ssh.open(host) as session:
+                await session.run("true", timeout=10)
+        except TransportError as error:
+            return error.status
+        return HostStatus.OK
+
+    return asyncio.run(go())
+
+
+def entry(pattern: str, key: asyncssh.SSHKey | str) -> str:
+    return f"{pattern} {key if isinstance(key, str) else public_key_line(key)}"
+
+
+def test_a_listed_key_of_another_kind_is_a_changed_key_not_an_outage(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    # the server has an Ed25519 key; known_hosts lists an RSA one for it
+    rsa = entry(f"[{sshd.host}]:{sshd.port}", asyncssh.generate_private_key("ssh-rsa"))
+    assert status(transport(tmp_path, [rsa]), sshd) is HostStatus.HOST_KEY_CHANGED
+    accept_new = transport(tmp_path, [rsa], HostKeyPolicy.ACCEPT_NEW)
+    assert status(accept_new, sshd) is HostStatus.HOST_KEY_CHANGED
+
+
+def test_a_server_with_several_keys_shows_the_kind_known_hosts_lists(tmp_path: Path) -> None:
+    rsa = asyncssh.generate_private_key("ssh-rsa")
+    (tmp_path / "sshd").mkdir()
+    rsa.write_private_key(tmp_path / "sshd" / "rsa_key")
+    (tmp_path / "sshd" / "rsa_key").chmod(0o600)
+    extra = f"HostKey {tmp_path / 'sshd' / 'rsa_key'}\n"
+    for server in start_sshd(tmp_path / "sshd", extra_config=extra):
+        pattern = f"[{server.host}]:{server.port}"
+        for listed in (server.host_key_public, rsa):
+            assert status(transport(tmp_path, [entry(pattern, listed)]), server) is HostStatus.OK
+
+
+def test_a_ca_listed_for_a_server_without_a_certificate_leaves_its_key_unknown(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """OpenSSH: a CA judges certificates; the plain key the server shows is not known."""
+    ca = entry(f"@cert-authority [{sshd.host}]:{sshd.port}", generate_key())
+    assert status(transport(tmp_path, [ca]), sshd) is HostStatus.HOST_KEY_UNKNOWN
+    assert status(transport(tmp_path, [ca], HostKeyPolicy.ACCEPT_NEW), sshd) is HostStatus.OK
+
+
+def test_accept_new_learns_the_key_of_a_server_whose_certificate_no_listed_ca_signed(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "sshd").mkdir()
+    for server in start_sshd(tmp_path / "sshd", host_ca=generate_key()):
+        learnt = tmp_path / "state" / "known_hosts"
+        assert status(transport(tmp_path, [], HostKeyPolicy.ACCEPT_NEW), server) is HostStatus.OK
+        assert learnt.read_text() == f"[{server.host}]:{server.port} {server.host_key_public}\n"
+        assert status(transport(tmp_path, []), server) is HostStatus.OK  # learnt, then trusted
+
+
+def test_a_host_key_alias_is_looked_up_without_the_port(tmp_path: Path, sshd: SshdServer) -> None:
+    """OpenSSH looks HostKeyAlias up as it is: `kalias`, never `[kalias]:PORT`."""
+    config = f"Host {sshd.host}\n  HostKeyAlias kalias\n"
+    real = sshd.host_key_public
+    assert status(transport(tmp_path, [entry("kalias", real)], ssh_config=config), sshd) is (
+        HostStatus.OK
+    )
+    both = [entry("kalias", generate_key()), entry(f"[kalias]:{sshd.port}", real)]
+    assert status(transport(tmp_path, both, ssh_config=config), sshd) is (
+        HostStatus.HOST_KEY_CHANGED
+    )
+    learnt = tmp_path / "state" / "known_hosts"
+    accept_new = transport(tmp_path, [], HostKeyPolicy.ACCEPT_NEW, ssh_config=config)
+    assert status(accept_new, sshd) is HostStatus.OK
+    assert learnt.read_text() == f"kalias {real}\n"
