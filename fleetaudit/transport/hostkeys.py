@@ -46,7 +46,8 @@ class HostKeyBook:
         self._learn_file = learn_file if learn else None
         extra = [learn_file] if learn_file is not None and learn_file not in files else []
         self._sources = (*files, *extra)
-        self._known = asyncssh.import_known_hosts("".join(_read(path) for path in self._sources))
+        text = "".join(_read(path) for path in self._sources)
+        self._known = asyncssh.import_known_hosts(_lower_case_hosts(text))
         self._learnt: dict[tuple[str, int | None], asyncssh.SSHKey] = {}
 
     def known_hosts_for(self, name: str, port: int | None) -> Callable[..., Sequence[str]]:
@@ -151,6 +152,22 @@ def known_hosts_note(view: SshConfigView, address: str, status: HostStatus) -> s
             "followed (use --accept-new or --insecure-no-host-key-check for the run)."
         )
     return "".join(notes)
+
+
+def _lower_case_hosts(text: str) -> str:
+    """known_hosts with its host patterns lower-cased: OpenSSH matches host names without
+    regard to case (and hashes them lower-cased), asyncssh matches them as written, so an
+    entry for ``LocalHost`` would not count for ``localhost`` and its changed key would be
+    taken for an unknown one, which ``--accept-new`` learns."""
+    lines = []
+    for line in text.splitlines():
+        fields = line.split()
+        at = 1 if fields and fields[0].startswith("@") else 0
+        if len(fields) > at and not fields[0].startswith("#") and not fields[at].startswith("|"):
+            fields[at] = fields[at].lower()
+            line = " ".join(fields)
+        lines.append(line)
+    return "".join(line + "\n" for line in lines)
 
 
 def _read(path: Path) -> str:

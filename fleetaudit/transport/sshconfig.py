@@ -107,14 +107,15 @@ class SshConfigView:
     def key_name(self, address: str, options: dict[str, Any]) -> tuple[str, int | None]:
         """What known_hosts lists the host's keys under, as OpenSSH looks them up: its
         ``HostKeyAlias`` alone, else the ``HostName`` the config gives ``address`` (or
-        ``address``) with the port, None for 22."""
+        ``address``) with the port, None for 22. Lower-cased, as OpenSSH lower-cases host
+        names: known_hosts entries are matched without regard to case."""
         port, user = options.get("port"), options.get("username")
         resolved = self.resolve(address, port, user) if self._may_redirect else None
         if resolved is None:
-            return address, None if port in (None, 22) else port
+            return address.lower(), None if port in (None, 22) else port
         if resolved.host_key_alias is not None:
-            return resolved.host_key_alias, None
-        return resolved.host, None if resolved.port == 22 else resolved.port
+            return resolved.host_key_alias.lower(), None
+        return resolved.host.lower(), None if resolved.port == 22 else resolved.port
 
     async def described(self, where: str, address: str, options: dict[str, Any]) -> str:
         """``where`` (what the inventory says), plus the ``user@host:port`` the config made

@@ -44,10 +44,14 @@ def transport(
     )
 
 
-def status(ssh: SshTransport, sshd: SshdServer) -> HostStatus:
+def status(ssh: SshTransport, sshd: SshdServer, address: str | None = None) -> HostStatus:
     """OK when the listing command ran, else the status the connection failed with."""
     host = Host(
-        name="t", address=sshd.host, port=sshd.port, user=sshd.user, key=str(sshd.client_key)
+        name="t",
+        address=address or sshd.host,
+        port=sshd.port,
+        user=sshd.user,
+        key=str(sshd.client_key),
     )
 
     async def go() -> HostStatus:
@@ -122,3 +126,16 @@ def test_a_host_key_alias_is_looked_up_without_the_port(tmp_path: Path, sshd: Ss
     accept_new = transport(tmp_path, [], HostKeyPolicy.ACCEPT_NEW, ssh_config=config)
     assert status(accept_new, sshd) is HostStatus.OK
     assert learnt.read_text() == f"kalias {real}\n"
+
+
+def test_host_names_match_known_hosts_without_regard_to_case(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """As OpenSSH: `LocalHost` is `localhost`, so its entry's other key is a changed key,
+    which --accept-new must refuse, not an unknown one it would learn."""
+    wrong = entry(f"[localhost]:{sshd.port}", generate_key())
+    accept_new = transport(tmp_path, [wrong], HostKeyPolicy.ACCEPT_NEW)
+    assert status(accept_new, sshd, "LocalHost") is HostStatus.HOST_KEY_CHANGED
+    assert not (tmp_path / "state" / "known_hosts").exists()
+    right = entry(f"[LOCALHOST]:{sshd.port}", sshd.host_key_public)
+    assert status(transport(tmp_path, [right]), sshd, "localhost") is HostStatus.OK
