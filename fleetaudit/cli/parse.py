@@ -87,9 +87,10 @@ def parse(
 
 
 def _read(file: Path) -> str:
+    """The capture as the tool printed it: bytes decoded, line ends untouched (text mode
+    would turn a ``\r`` in a process name into a line end)."""
     try:
-        if str(file) == "-":
-            return sys.stdin.read()
-        return file.read_text(encoding="utf-8", errors="replace")
+        raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+        return raw.decode("utf-8", errors="replace")
     except OSError as exc:
         raise CaptureError(f"cannot read file: {exc.strerror}", path=file) from exc

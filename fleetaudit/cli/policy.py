@@ -18,6 +18,7 @@ from fleetaudit.inventory.model import Host
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
+from fleetaudit.report.escape import terminal_safe
 
 if TYPE_CHECKING:
     from fleetaudit.policy import Policy
@@ -136,7 +137,9 @@ def explain(
         lines = explain_rules(rules, snapshot)
         if capture is not None:
             lines += explain_sockets(rules, snapshot, findings)
-        print("\n".join(lines))
+        # process names come from the host: a newline or an escape sequence in one must
+        # not reach the terminal as such
+        print("\n".join(terminal_safe(line) for line in lines))
 
 
 def _judge(
