@@ -37,6 +37,7 @@ HEADER_STARTS = ("Netid", "State", "Recv-Q")
 """First words of an ss header: ``Recv-Q`` when both Netid and State are left out (one
 protocol, and a state filter that selects one state)."""
 EXTRA = re.compile(r"\b(uid|ino|v6only):(\d+)")
+_FIRST_WORD = re.compile(r"\s*(\S+)")
 STAR_UNKNOWN = (
     "ss printed '*' as the local address: the IPv4 wildcard in ss before iproute2 4.15 "
     "(RHEL/CentOS 7), an IPv6 socket that also accepts IPv4 since, and nothing in this "
@@ -56,6 +57,14 @@ class Capture:
         # line without users:(...) has no process (a kernel socket, TIME-WAIT), and even then
         # not for a listener of a non-root uid (see _hidden).
         self.owner_known_without_users = privileged and USERS in text
+
+    @cached_property
+    def has_netid_column(self) -> bool:
+        """Whether the listing's lines start with the Netid column: its first line (the
+        header, or a socket line) says so, and no process name can change how it starts."""
+        first = _FIRST_WORD.match(self._text)
+        word = first[1] if first else ""
+        return word == "Netid" or word in NETIDS or word in OTHER_NETIDS
 
     @cached_property
     def star_is_dual_stack_v6(self) -> bool | None:

@@ -5,8 +5,10 @@ and, in a listing of one protocol (no Netid column), whether its ESTAB and UNCON
 TCP or UDP. Both are read from the address and state columns of whole socket lines, never
 from anywhere in the text: a process name is chosen by whoever runs the process, and a name
 such as ``x rto:1`` or ``0.0.0.0:1`` would otherwise decide how every other line is read.
-A name cannot forge such a line either: it holds at most 15 characters, too few for a
-state, two queues and two endpoints even after a newline (which ss prints as it is).
+A name cannot forge such a line either, even with a newline (which ss prints as it is): it
+holds at most 15 characters, so the rest of it after the newline reaches the quote ss closes
+it with before it has spelled a state, two queues and an endpoint, and no endpoint holds a
+quote. (Several names on one socket would have room, so an address column never may.)
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ _TCP_ONLY = (
     "LAST-ACK",
     "CLOSING",
 )
-_ENDPOINT = r"\S+:(?:\*|[\w.-]+)"  # host:port, the port numeric, * or a service name
+# host:port, the port numeric, * or a service name; never a quote: the rest of a process
+# name that holds a newline always carries the quote ss closes the name with
+_ENDPOINT = r'[^\s"]+:(?:\*|[\w.-]+)'
 _HEAD = r"(?:(?:tcp|udp)[ \t]+)?[A-Z][A-Z0-9-]*[ \t]+\d+[ \t]+\d+[ \t]+"
 _END = r"(?:[ \t]|$)"
 # Each is matched at the start of a line holding its needle.

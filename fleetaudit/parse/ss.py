@@ -77,6 +77,12 @@ PROTOCOL_UNKNOWN = (
 )
 
 
+FORGED = (
+    "not a socket line: the rest of a process name that holds a newline (a line without "
+    "the Netid column the listing has, or a quote in the address column)"
+)
+
+
 class _LineProblem(ValueError):
     """A data line that cannot be read; becomes a :class:`LineError`."""
 
@@ -158,6 +164,8 @@ def _parse_line(line: str, parts: list[str], number: int, capture: Capture) -> R
     first = parts[0]
     state = STATES.get(first)
     if state is not None:
+        if capture.has_netid_column:
+            raise _LineProblem(FORGED)
         at = 0
         proto = _netidless(state, capture)
     else:
@@ -182,6 +190,8 @@ def _parse_line(line: str, parts: list[str], number: int, capture: Capture) -> R
     recv_q, send_q = int(recv_text), int(send_text)
     if recv_q > QUEUE_MAX or send_q > QUEUE_MAX:
         raise _LineProblem(QUEUE_PROBLEM)
+    if '"' in parts[at + 3]:
+        raise _LineProblem(FORGED)
     local = split_endpoint(parts[at + 3])
     if local.address != "*" and (problem := address_problem(local.address)) is not None:
         raise AddressError(problem)

@@ -121,6 +121,27 @@ def test_what_places_a_one_protocol_listing_is_never_read_from_a_process_name() 
     assert {s.proto for s in ss.parse(listing).sockets} == {Proto.TCP}
 
 
+def test_two_names_on_one_socket_cannot_forge_a_socket_line() -> None:
+    """A real `ss -ulnp`: one UDP socket shared by a process named "x\nLISTEN 0 0 a" and its
+    child named ":1 b:2 ". Together they print a line that starts like a TCP listener; it
+    must neither be read as one nor make the UDP listing TCP."""
+    text = (
+        "State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n"
+        'UNCONN 0      0            0.0.0.0:7500      0.0.0.0:*    users:(("x\n'
+        'LISTEN 0 0 a",pid=622,fd=3),(":1 b:2 ",pid=581,fd=3))\n'
+        'UNCONN 0      0      0.0.0.0:7501      0.0.0.0:*    users:((":1 b:2 ",pid=581,fd=4))\n'
+    )
+    result = ss.parse(text, privileged=True)
+    assert [(s.proto, s.local_port) for s in result.sockets] == [(Proto.UDP, 7501)]
+    assert [error.line for error in result.errors] == [2, 3]
+    assert "not a socket line" in result.errors[1].reason
+    # with a Netid column, a line without one is never a socket of its own
+    with_netid = "tcp LISTEN 0 5 0.0.0.0:22 0.0.0.0:*\nLISTEN 0 0 10.0.0.1:23 0.0.0.0:*\n"
+    result = ss.parse(with_netid)
+    assert [s.local_port for s in result.sockets] == [22]
+    assert [error.line for error in result.errors] == [2]
+
+
 def test_headerless_with_netid() -> None:
     result = ss.parse("tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n")
     assert result.sockets[0].local_port == 22
