@@ -47,6 +47,29 @@ def connect_timeout(
     return TransportError(HostStatus.TIMEOUT, what)
 
 
+def after_banner(
+    error: TransportError, connection: asyncssh.SSHClientConnection | None
+) -> TransportError:
+    """``error`` of a connection attempt, unless the server had sent its SSH banner and
+    then dropped the connection: the host was reached and the SSH negotiation failed (no
+    key exchange, cipher or host key algorithm in common, which sshd answers by closing
+    the connection), or the server refused this client. That is ``ssh_error``, not an
+    outage: --allow-unreachable must not excuse it."""
+    banner = connection.get_extra_info("server_version") if connection is not None else None
+    if not banner or error.status not in _DROPPED:
+        return error
+    return TransportError(
+        HostStatus.SSH_ERROR,
+        f"{error.message}, after the server answered ({str(banner)[:80]}): the SSH "
+        "negotiation failed (no key exchange, cipher or host key algorithm in common? see "
+        "ssh_config's KexAlgorithms, Ciphers and HostKeyAlgorithms) or the server refused "
+        "this client",
+    )
+
+
+_DROPPED = frozenset({HostStatus.UNREACHABLE, HostStatus.CONNECTION_LOST})
+
+
 def translate(exc: BaseException, *, where: str, phase: str) -> TransportError:
     """A :class:`TransportError` for ``exc`` raised while ``phase`` ("connect", "command")
     ran against ``where`` (``user@address:port``). Unknown exception types become

@@ -21,7 +21,7 @@ from fleetaudit.errors import TransportError
 from fleetaudit.inventory.model import Host
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import HostKeyPolicy
-from fleetaudit.transport.errors import connect_timeout, translate
+from fleetaudit.transport.errors import after_banner, connect_timeout, translate
 from fleetaudit.transport.hostkeys import HostKeyBook, known_hosts_note
 from fleetaudit.transport.interface import Session, Transport
 from fleetaudit.transport.jump import (
@@ -137,7 +137,8 @@ class SshTransport(Transport):
             if isinstance(exc, asyncssh.TimeoutError | TimeoutError):
                 seconds = options["connect_timeout"]
                 raise connect_timeout(where, seconds, client.connection) from None
-            raise translate(exc, where=where, phase="connect") from None
+            error = translate(exc, where=where, phase="connect")
+            raise after_banner(error, client.connection) from None
         return connection
 
     async def _connect_jump(

@@ -139,3 +139,13 @@ def test_host_names_match_known_hosts_without_regard_to_case(
     assert not (tmp_path / "state" / "known_hosts").exists()
     right = entry(f"[LOCALHOST]:{sshd.port}", sshd.host_key_public)
     assert status(transport(tmp_path, [right]), sshd, "localhost") is HostStatus.OK
+
+
+def test_no_host_key_algorithm_in_common_is_an_ssh_error_not_an_outage(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """sshd closes the connection when the client offers no kind of key it has (ssh says
+    "Unable to negotiate"): the host answered, so --allow-unreachable must not excuse it."""
+    config = "Host *\n  HostKeyAlgorithms rsa-sha2-512\n"  # the server has an Ed25519 key
+    ssh = transport(tmp_path, [sshd.known_hosts_entry], ssh_config=config)
+    assert status(ssh, sshd) is HostStatus.SSH_ERROR
