@@ -19,7 +19,7 @@ from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import HostKeyPolicy, RunResult
 from fleetaudit.report.escape import terminal_safe
 from fleetaudit.report.interface import Formatter
-from fleetaudit.report.summary import host_keys_label, summarize
+from fleetaudit.report.summary import host_keys_label, only_local_hosts, summarize
 
 
 def h(text: object) -> str:
@@ -63,7 +63,7 @@ def _header(run: RunResult) -> str:
         if n
     )
     warnings = []
-    if run.host_key_policy is HostKeyPolicy.INSECURE:
+    if run.host_key_policy is HostKeyPolicy.INSECURE and not only_local_hosts(run):
         warnings.append("Host keys were NOT verified: these results prove nothing.")
     if run.interrupted_by:
         warnings.append(f"Partial: the run was stopped by {h(run.interrupted_by)}.")

@@ -50,9 +50,15 @@ def host_keys_label(run: RunResult) -> str:
     ``transport: local`` hosts only, which checked no host key whatever the policy."""
     if run.host_key_policy is HostKeyPolicy.NOT_APPLICABLE:
         return "not applicable (saved captures, no SSH)"
-    if run.snapshots and all(s.host_key_checked is None for s in run.snapshots):
+    if only_local_hosts(run):
         return "not applicable (local hosts only, no SSH)"
     return run.host_key_policy.value
+
+
+def only_local_hosts(run: RunResult) -> bool:
+    """Whether every host of the run was reached without SSH (``transport: local``), so
+    that no host key was, or could have been, checked."""
+    return bool(run.snapshots) and all(s.host_key_checked is None for s in run.snapshots)
 
 
 def summarize(run: RunResult) -> Summary:

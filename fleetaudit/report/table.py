@@ -22,7 +22,7 @@ from fleetaudit.model.socket import Socket
 from fleetaudit.report import host_details
 from fleetaudit.report.escape import terminal_safe as safe
 from fleetaudit.report.interface import Formatter
-from fleetaudit.report.summary import Summary, host_keys_label, summarize
+from fleetaudit.report.summary import Summary, host_keys_label, only_local_hosts, summarize
 
 _MAX_CELL = 200
 """Longest short field (host, address, process): a longer one is garbage, not a name."""
@@ -82,7 +82,7 @@ def _warnings(run: RunResult, summary: Summary) -> str:
             f"PARTIAL: the run was stopped by {run.interrupted_by}; hosts marked "
             "'interrupted' were not audited."
         )
-    if run.host_key_policy is HostKeyPolicy.INSECURE:
+    if run.host_key_policy is HostKeyPolicy.INSECURE and not only_local_hosts(run):
         lines.append(
             "WARNING: host keys were NOT verified (--insecure-no-host-key-check): "
             "any host could have been impersonated; these results prove nothing."
@@ -242,8 +242,9 @@ def _rules_section(findings: tuple[Finding, ...], width: int) -> str:
 def _top_services(run: RunResult) -> str:
     """The services listening beyond loopback on the most hosts, fleet-wide, by program (so
     netstat's ``sshd: /usr/sbi`` counts as ``sshd``), and how many others do."""
+    audited = [snapshot for snapshot in run.snapshots if snapshot.status is HostStatus.OK]
     counts: Counter[str] = Counter()
-    for snapshot in run.snapshots:
+    for snapshot in audited:
         counts.update(
             {
                 ",".join(socket.program_names) or _nameless(socket)
@@ -252,14 +253,14 @@ def _top_services(run: RunResult) -> str:
             }
         )
     top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:_TOP_SERVICES]
-    if len(run.snapshots) == 1:
+    if len(audited) == 1:
         shown = ", ".join(safe(name) for name, _ in top)
     else:
         shown = ", ".join(f"{safe(name)} on {count}" for name, count in top)
     if len(counts) > len(top):
         shown += f" and {len(counts) - len(top)} more"
-    if top and len(run.snapshots) > 1:
-        shown += f" (hosts, of {len(run.snapshots)})"
+    if top and len(audited) > 1:
+        shown += f" (hosts, of {len(audited)} audited)"
     return shown
 
 

@@ -17,7 +17,7 @@ import pytest
 from fleetaudit.errors import FleetAuditError
 from fleetaudit.model.enums import HostStatus, Severity
 from fleetaudit.model.finding import AppliedWaiver
-from fleetaudit.model.run import RuleInfo, RunResult
+from fleetaudit.model.run import HostKeyPolicy, RuleInfo, RunResult
 from fleetaudit.report import OutputFormat
 from fleetaudit.report.schema import report_schema
 from tests.factories import T0, finding, run_result, snapshot, sock
@@ -184,8 +184,12 @@ def test_table_totals_count_the_hosts_each_exposed_service_runs_on() -> None:
     exposed = next(line for line in text.splitlines() if line.startswith("exposed"))
     # sshd on two hosts (two sockets on one of them), then the rest by name; loopback left out
     assert exposed.split(None, 1)[1] == (
-        "sshd on 2, app0 on 1, app1 on 1, app2 on 1, app3 on 1 and 2 more (hosts, of 7)"
+        "sshd on 2, app0 on 1, app1 on 1, app2 on 1, app3 on 1 and 2 more (hosts, of 7 audited)"
     )
+    # a host not audited counts in neither figure
+    down = snapshot("d", status=HostStatus.UNREACHABLE)
+    text = TableFormatter().render(run_result((*fleet.snapshots, down)))
+    assert "(hosts, of 7 audited)" in text
 
 
 def test_a_run_of_local_hosts_only_says_no_host_key_was_checked() -> None:
@@ -199,6 +203,11 @@ def test_a_run_of_local_hosts_only_says_no_host_key_was_checked() -> None:
     assert f"**Host keys:** {label}" in MarkdownFormatter().render(local)
     mixed = run_result((*local.snapshots, snapshot("web1", sock())))
     assert "host keys  strict" in TableFormatter().render(mixed)
+    # --insecure-no-host-key-check changes nothing for hosts reached without SSH
+    insecure = local.model_copy(update={"host_key_policy": HostKeyPolicy.INSECURE})
+    assert "NOT verified" not in TableFormatter().render(insecure)
+    insecure_mixed = mixed.model_copy(update={"host_key_policy": HostKeyPolicy.INSECURE})
+    assert "NOT verified" in TableFormatter().render(insecure_mixed)
 
 
 def test_no_format_lets_control_characters_or_markup_through() -> None:
