@@ -70,7 +70,8 @@ class HostKeyBook:
         algs = list(get_default_certificate_algs()) if cas else []
         for key in (*plain, *([learnt] if learnt is not None else [])):
             algs += key.sig_algorithms
-        algs += get_default_public_key_algs()
+        # OpenSSH's order for the rest: RSA last, so that --accept-new learns the newer key
+        algs += sorted(get_default_public_key_algs(), key=lambda alg: b"rsa" in alg)
         return [alg.decode("ascii") for alg in dict.fromkeys(algs)]
 
     def judge(self, name: str, port: int | None, key: asyncssh.SSHKey) -> HostStatus | None:

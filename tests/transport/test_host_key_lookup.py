@@ -89,6 +89,11 @@ def test_a_server_with_several_keys_shows_the_kind_known_hosts_lists(tmp_path: P
         pattern = f"[{server.host}]:{server.port}"
         for listed in (server.host_key_public, rsa):
             assert status(transport(tmp_path, [entry(pattern, listed)]), server) is HostStatus.OK
+        # nothing listed: --accept-new learns the Ed25519 key, as OpenSSH would, not RSA
+        accept_new = transport(tmp_path, [], HostKeyPolicy.ACCEPT_NEW)
+        assert status(accept_new, server) is HostStatus.OK
+        learnt = (tmp_path / "state" / "known_hosts").read_text()
+        assert learnt == f"{pattern} {server.host_key_public}\n"
 
 
 def test_a_ca_listed_for_a_server_without_a_certificate_leaves_its_key_unknown(
