@@ -88,7 +88,11 @@ class HostKeyBook:
         return None
 
     def _listed(self, name: str, port: int | None) -> Any:
-        return self._known.match(name, "", port)
+        """The entries for ``[name]:port`` (``name`` alone for port 22), as OpenSSH looks
+        them up: never also ``name`` alone for another port. asyncssh's own lookup falls
+        back to it when ``[name]:port`` lists no trusted key, and the ``@revoked`` lines
+        found for ``[name]:port`` are lost on the way, so a revoked key was learnt."""
+        return self._known.match(name if port is None else f"[{name}]:{port}", "", None)
 
     def refusal_message(
         self, status: HostStatus, where: str, key: asyncssh.SSHKey | None = None

@@ -154,3 +154,22 @@ def test_no_host_key_algorithm_in_common_is_an_ssh_error_not_an_outage(
     config = "Host *\n  HostKeyAlgorithms rsa-sha2-512\n"  # the server has an Ed25519 key
     ssh = transport(tmp_path, [sshd.known_hosts_entry], ssh_config=config)
     assert status(ssh, sshd) is HostStatus.SSH_ERROR
+
+
+def test_a_key_revoked_for_the_host_and_port_is_never_learnt(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    revoked = entry(f"@revoked [{sshd.host}]:{sshd.port}", sshd.host_key_public)
+    accept_new = transport(tmp_path, [revoked], HostKeyPolicy.ACCEPT_NEW)
+    assert status(accept_new, sshd) is not HostStatus.OK
+    assert not (tmp_path / "state" / "known_hosts").exists()
+
+
+def test_a_host_on_another_port_is_looked_up_with_its_port_only(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """OpenSSH looks a host on port N up as `[host]:N` only: an entry for the host alone
+    (port 22) lists another server's key, and says nothing about this one."""
+    plain = entry(sshd.host, generate_key())
+    assert status(transport(tmp_path, [plain]), sshd) is HostStatus.HOST_KEY_UNKNOWN
+    assert status(transport(tmp_path, [plain], HostKeyPolicy.ACCEPT_NEW), sshd) is HostStatus.OK
