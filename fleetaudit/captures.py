@@ -165,7 +165,7 @@ def replay_transport(captures: Sequence[SavedCapture]) -> ReplayTransport:
 def _responder(path: Path, privileged: bool, wide: bool) -> Responder:
     try:
         # bytes, not text mode, which would turn a \r in a process name into a line end
-        text = path.read_bytes().decode("utf-8", errors="replace")
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")  # a BOM is no text
     except OSError as exc:
         raise CaptureError(f"cannot read capture: {exc.strerror}", path=path) from exc
     if text.startswith(_REPLY_MARK):

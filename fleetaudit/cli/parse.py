@@ -91,6 +91,6 @@ def _read(file: Path) -> str:
     would turn a ``\r`` in a process name into a line end)."""
     try:
         raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
-        return raw.decode("utf-8", errors="replace")
+        return raw.decode("utf-8-sig", errors="replace")  # -sig: a BOM is no text
     except OSError as exc:
         raise CaptureError(f"cannot read file: {exc.strerror}", path=file) from exc

@@ -7,8 +7,8 @@ from anywhere in the text: a process name is chosen by whoever runs the process,
 such as ``x rto:1`` or ``0.0.0.0:1`` would otherwise decide how every other line is read.
 A name cannot forge such a line either, even with a newline (which ss prints as it is): it
 holds at most 15 characters, so the rest of it after the newline reaches the quote ss closes
-it with before it has spelled a state, two queues and an endpoint, and no endpoint holds a
-quote. (Several names on one socket would have room, so an address column never may.)
+it with (``",``) before it has spelled a state, two queues and an endpoint, and no endpoint
+holds ``",``. (Several names on one socket would have room, so an address column never may.)
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ _TCP_ONLY = (
     "LAST-ACK",
     "CLOSING",
 )
-# host:port, the port numeric, * or a service name; never a quote: the rest of a process
-# name that holds a newline always carries the quote ss closes the name with
-_ENDPOINT = r'[^\s"]+:(?:\*|[\w.-]+)'
+# host:port, the port numeric, * or a service name; never '",': the rest of a process name
+# that holds a newline always carries the quote and comma ss closes the name with (a quote
+# alone may be part of an interface name)
+_ENDPOINT = r'(?:(?!",)\S)+:(?:\*|[\w.-]+)'
 _HEAD = r"(?:(?:tcp|udp)[ \t]+)?[A-Z][A-Z0-9-]*[ \t]+\d+[ \t]+\d+[ \t]+"
 _END = r"(?:[ \t]|$)"
 # Each is matched at the start of a line holding its needle.

@@ -79,7 +79,7 @@ PROTOCOL_UNKNOWN = (
 
 FORGED = (
     "not a socket line: the rest of a process name that holds a newline (a line without "
-    "the Netid column the listing has, or a quote in the address column)"
+    "the Netid column the listing has, or the end of a name where the address stands)"
 )
 
 
@@ -190,7 +190,7 @@ def _parse_line(line: str, parts: list[str], number: int, capture: Capture) -> R
     recv_q, send_q = int(recv_text), int(send_text)
     if recv_q > QUEUE_MAX or send_q > QUEUE_MAX:
         raise _LineProblem(QUEUE_PROBLEM)
-    if '"' in parts[at + 3]:
+    if '",' in parts[at + 3]:  # ss's close of a name; an interface name may hold a quote
         raise _LineProblem(FORGED)
     local = split_endpoint(parts[at + 3])
     if local.address != "*" and (problem := address_problem(local.address)) is not None:

@@ -264,6 +264,10 @@ def _top_services(run: RunResult) -> str:
     return shown
 
 
+def _nothing_exposed(summary: Summary) -> str:
+    return "none beyond loopback" if summary.hosts_audited else "unknown: no host audited"
+
+
 def _nameless(socket: Socket) -> str:
     """A listener without a process name, by port: a kernel socket when the owner was
     visible, else one nobody could name."""
@@ -277,7 +281,7 @@ def _totals_section(run: RunResult, summary: Summary) -> str:
     rows = [
         ("hosts", f"{summary.hosts_total} ({summary.hosts_audited} audited, {failed} not audited)"),
         ("listeners", f"{summary.listeners} ({scopes or 'none'})"),
-        ("exposed", _cell(_top_services(run) or "none beyond loopback")),
+        ("exposed", _cell(_top_services(run) or _nothing_exposed(summary))),
         ("findings", f"{len(run.active_findings)} ({by_severity or 'none'})"),
         ("policy", _cell(f"{run.policy_name} ({run.policy_source})")),
         ("host keys", host_keys_label(run)),

@@ -38,3 +38,13 @@ def test_policy_explain_shows_hostile_names_escaped(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stdout
     assert "127.0.0.1:7005 a\\x1b[2K\\x0ab[12]" in done.stdout
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_line(tmp_path: Path) -> None:
+    """An editor that saves UTF-8 with a BOM must not turn the header into a bad line."""
+    path = tmp_path / "ss.txt"
+    clean = CAPTURE.replace("x\\rLISTEN", "sshd").replace("WEIRD ", "LISTEN")
+    path.write_bytes(b"\xef\xbb\xbf" + clean.encode())
+    done = fleetaudit("parse", path, "--privileged")
+    assert done.returncode == 0, done.stderr
+    assert [s["local_port"] for s in json.loads(done.stdout)] == [7005, 7007]

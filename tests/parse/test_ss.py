@@ -135,6 +135,10 @@ def test_two_names_on_one_socket_cannot_forge_a_socket_line() -> None:
     assert [(s.proto, s.local_port) for s in result.sockets] == [(Proto.UDP, 7501)]
     assert [error.line for error in result.errors] == [2, 3]
     assert "not a socket line" in result.errors[1].reason
+    # a quote alone may be part of an interface name (Linux allows it), and is read
+    bound = 'udp UNCONN 0 0 0.0.0.0%q"x:4012 0.0.0.0:* users:(("python3",pid=9,fd=3))\n'
+    [socket] = ss.parse(bound).sockets
+    assert (socket.local_interface, socket.local_port) == ('q"x', 4012)
     # with a Netid column, a line without one is never a socket of its own
     with_netid = "tcp LISTEN 0 5 0.0.0.0:22 0.0.0.0:*\nLISTEN 0 0 10.0.0.1:23 0.0.0.0:*\n"
     result = ss.parse(with_netid)

@@ -186,6 +186,8 @@ def test_table_totals_count_the_hosts_each_exposed_service_runs_on() -> None:
     assert exposed.split(None, 1)[1] == (
         "sshd on 2, app0 on 1, app1 on 1, app2 on 1, app3 on 1 and 2 more (hosts, of 7 audited)"
     )
+    nobody = run_result((snapshot("d", status=HostStatus.UNREACHABLE),))
+    assert "exposed    unknown: no host audited" in TableFormatter().render(nobody)
     # a host not audited counts in neither figure
     down = snapshot("d", status=HostStatus.UNREACHABLE)
     text = TableFormatter().render(run_result((*fleet.snapshots, down)))
