@@ -108,6 +108,8 @@ def _translate(exc: BaseException, where: str, phase: str) -> TransportError:
         )
     if isinstance(exc, asyncssh.KeyImportError | asyncssh.KeyEncryptionError):
         return TransportError(HostStatus.AUTH_FAILED, f"{where}: unusable private key: {exc}")
+    if isinstance(exc, asyncssh.ChannelOpenError) and exc.code == asyncssh.OPEN_CONNECT_FAILED:
+        return _behind_jump(exc.reason, where)
     if isinstance(exc, asyncssh.DisconnectError):
         return TransportError(HostStatus.SSH_ERROR, f"{where}: {phase} failed: {exc.reason}")
     if isinstance(exc, RecursionError):
@@ -126,6 +128,16 @@ def _translate(exc: BaseException, where: str, phase: str) -> TransportError:
     if isinstance(exc, OSError):
         return _os_error(exc, where, phase)
     return TransportError(HostStatus.SSH_ERROR, f"{where}: {type(exc).__name__}: {exc}")
+
+
+def _behind_jump(reason: str, where: str) -> TransportError:
+    """The jump host could not connect to the target: an outage behind it, as the same
+    failure would be without the jump host (a refused port, no route, a name that does not
+    resolve), not an SSH error, which --allow-unreachable would not excuse."""
+    lowered = reason.lower()
+    resolves = "name resolution" in lowered or "not known" in lowered
+    status = HostStatus.UNRESOLVABLE if resolves else HostStatus.UNREACHABLE
+    return TransportError(status, f"{where}: the jump host could not connect to it: {reason}")
 
 
 def _os_error(exc: OSError, where: str, phase: str) -> TransportError:

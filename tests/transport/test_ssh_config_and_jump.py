@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
+import asyncssh
 import pytest
 
 from fleetaudit.errors import TransportError
 from fleetaudit.inventory.model import Host
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.transport import SshSettings, SshTransport
+from fleetaudit.transport.errors import translate
 from fleetaudit.transport.sshconfig import SshConfigView
 from tests.sshd import SshdServer, start_sshd
 
@@ -100,6 +102,29 @@ def test_a_failing_jump_host_fails_the_hosts_behind_it(
     assert isinstance(result, TransportError)
     assert result.status is HostStatus.UNREACHABLE
     assert result.message == f"jump host 127.0.0.1:{dead}: connection refused"  # named once
+
+
+def test_a_target_the_jump_host_cannot_reach_is_an_outage_not_an_ssh_error(
+    tmp_path: Path, sshd: SshdServer, refused_port: int
+) -> None:
+    """As without a jump host: a refused port is `unreachable` (and a name the jump host
+    cannot resolve `unresolvable`), which --allow-unreachable excuses."""
+    transport = SshTransport(settings(tmp_path, [sshd]))
+    via = f"{sshd.user}@127.0.0.1:{sshd.port}"
+    host = Host(name="refused", address="127.0.0.1", port=refused_port, user=sshd.user,
+                key=str(sshd.client_key), jump=via)  # fmt: skip
+    [refused] = run_all(transport, [host])
+    assert isinstance(refused, TransportError)
+    assert refused.status is HostStatus.UNREACHABLE
+    assert "the jump host could not connect to it: Connection refused" in refused.message
+    # what sshd answers for a name it cannot resolve (no lookup leaves this machine here)
+    unresolved = asyncssh.ChannelOpenError(
+        asyncssh.OPEN_CONNECT_FAILED, "Temporary failure in name resolution"
+    )
+    error = translate(unresolved, where="db1:22", phase="connect")
+    assert error.status is HostStatus.UNRESOLVABLE
+    prohibited = asyncssh.ChannelOpenError(asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED, "no")
+    assert translate(prohibited, where="db1:22", phase="connect").status is HostStatus.SSH_ERROR
 
 
 def _config(tmp: Path, sshd: SshdServer, port: int) -> Path:
