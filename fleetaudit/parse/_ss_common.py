@@ -11,7 +11,11 @@ from fleetaudit.model.address import name_family
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.socket import LISTENING, NEW_RECORD, RawProcess, RawSocket
 from fleetaudit.parse._addr import WILDCARD, AddressError
-from fleetaudit.parse._ss_evidence import netidless_is_tcp, star_is_dual_stack_v6
+from fleetaudit.parse._ss_evidence import (
+    has_netid_column,
+    netidless_is_tcp,
+    star_is_dual_stack_v6,
+)
 
 STATES: dict[str, SocketState] = {
     "LISTEN": SocketState.LISTEN,
@@ -37,7 +41,7 @@ HEADER_STARTS = ("Netid", "State", "Recv-Q")
 """First words of an ss header: ``Recv-Q`` when both Netid and State are left out (one
 protocol, and a state filter that selects one state)."""
 EXTRA = re.compile(r"\b(uid|ino|v6only):(\d+)")
-_FIRST_WORD = re.compile(r"\s*(\S+)")
+_NETID_WORDS = frozenset({"Netid", *NETIDS, *OTHER_NETIDS})
 STAR_UNKNOWN = (
     "ss printed '*' as the local address: the IPv4 wildcard in ss before iproute2 4.15 "
     "(RHEL/CentOS 7), an IPv6 socket that also accepts IPv4 since, and nothing in this "
@@ -60,11 +64,9 @@ class Capture:
 
     @cached_property
     def has_netid_column(self) -> bool:
-        """Whether the listing's lines start with the Netid column: its first line (the
-        header, or a socket line) says so, and no process name can change how it starts."""
-        first = _FIRST_WORD.match(self._text)
-        word = first[1] if first else ""
-        return word == "Netid" or word in NETIDS or word in OTHER_NETIDS
+        """Whether the listing's lines start with the Netid column (see
+        :func:`._ss_evidence.has_netid_column`)."""
+        return has_netid_column(self._text, _NETID_WORDS)
 
     @cached_property
     def star_is_dual_stack_v6(self) -> bool | None:

@@ -43,6 +43,8 @@ _NETIDLESS_LINE = re.compile(
     rf"[A-Z][A-Z0-9-]*[ \t]+\d+[ \t]+\d+[ \t]+{_ENDPOINT}[ \t]+{_ENDPOINT}{_END}"
 )
 _NEW_HEADER = re.compile(r"Address:Port\s*Process")
+_NETID_HEADER = re.compile(r"Netid[ \t]+State[ \t]")
+_FIRST_WORD = re.compile(r"\s*(\S+)")
 _CANDIDATES = 10_000
 """Lines looked at per needle: enough to pass the occurrences process names may hold."""
 
@@ -67,6 +69,17 @@ def netidless_is_tcp(text: str) -> bool | None:
     if any(_on_a_line(text, state, _NETIDLESS_LINE, at_start=True) for state in _TCP_ONLY):
         return True
     return False if _on_a_line(text, "UNCONN", _NETIDLESS_LINE, at_start=True) else None
+
+
+def has_netid_column(text: str, netids: frozenset[str]) -> bool:
+    """Whether the listing's lines start with the Netid column: its first word is one
+    (``netids``), or its header, after a banner or prompt line, names it. Neither can come
+    from a process name: the text starts with what ss printed first, and no name spells a
+    header at the start of a line."""
+    first = _FIRST_WORD.match(text)
+    if first is not None and first[1] in netids:
+        return True
+    return _on_a_line(text, "Netid", _NETID_HEADER, at_start=True)
 
 
 def _on_a_line(text: str, needle: str, line: re.Pattern[str], *, at_start: bool = False) -> bool:
