@@ -145,8 +145,9 @@ def test_two_names_on_one_socket_cannot_forge_a_socket_line() -> None:
     assert [s.local_port for s in result.sockets] == [22]
     assert [error.line for error in result.errors] == [2]
     # nor after a prompt line pasted above the header
-    pasted = f"$ sudo ss -tuanp\n{HEADER}\n" + with_netid
-    assert [error.line for error in ss.parse(pasted).errors] == [4]
+    pasted = ss.parse(f"$ sudo ss -tuanp\n{HEADER}\n" + with_netid)
+    assert [s.local_port for s in pasted.sockets] == [22]
+    assert [error.line for error in pasted.errors] == [1, 4]  # the prompt, the forged line
 
 
 def test_headerless_with_netid() -> None:
