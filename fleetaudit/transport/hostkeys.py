@@ -7,7 +7,7 @@ is 22, or under ssh_config's ``HostKeyAlias`` alone; never under the IP address 
 resolved to. asyncssh on its own trusts a key listed under either, so a host whose name's
 entry lists another key would pass because its address's entry lists the key it offers (a
 recycled IP, another fleet host reached through a wrong DNS record). The server is offered
-the kinds of key listed for it first, then the others (:meth:`HostKeyBook.offered_algs`).
+the kinds of key listed for it first, then the others (:meth:`HostKeyBook._offered_algs`).
 asyncssh accepts a key listed for the name by itself; any other key reaches
 :meth:`HostKeyBook.judge`, which says whether the host was unknown (no key listed) or changed
 (a different key listed: refused under every policy, as OpenSSH does). Keys recorded in
@@ -18,9 +18,9 @@ as OpenSSH's accept-new records into the known_hosts its later strict runs read.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import asyncssh
 from asyncssh.public_key import get_default_certificate_algs, get_default_public_key_algs
@@ -50,23 +50,28 @@ class HostKeyBook:
         self._known = asyncssh.import_known_hosts(_lower_case_hosts(text))
         self._learnt: dict[tuple[str, int | None], asyncssh.SSHKey] = {}
 
-    def known_hosts_for(self, name: str, port: int | None) -> Callable[..., Sequence[str]]:
-        """asyncssh's ``known_hosts`` callable for a host whose keys are listed under
-        ``name`` and ``port`` (None: no port, 22 or a HostKeyAlias): the keys listed there,
-        whatever name and address asyncssh asks about. asyncssh's annotation says
-        ``Sequence[str]``; it takes the match tuple."""
-        listed = cast(Sequence[str], self._listed(name, port))
-        return lambda *_: listed
+    def connection_options(
+        self, name: str, port: int | None, *, choose_algs: bool = True
+    ) -> dict[str, Any]:
+        """asyncssh's options for a host whose keys are listed under ``name`` and ``port``
+        (None: no port, 22 or a HostKeyAlias), from one lookup (hashed entries cost an HMAC
+        each): ``known_hosts``, the keys listed there, whatever name and address asyncssh
+        asks about; and, with ``choose_algs``, the host key algorithms to offer."""
+        listed = self._listed(name, port)
+        options: dict[str, Any] = {"known_hosts": lambda *_: listed}
+        if choose_algs:
+            options["server_host_key_algs"] = self._offered_algs(listed, (name, port))
+        return options
 
-    def offered_algs(self, name: str, port: int | None) -> list[str]:
+    def _offered_algs(self, listed: Any, key_name: tuple[str, int | None]) -> list[str]:
         """The host key algorithms to offer the server, ordered as OpenSSH orders them:
         those of the keys listed for the host first, so that a server with several keys
         shows a listed one; certificates only when a CA is listed for the host (the
         certificate of an unknown CA would hide the plain key); then every other default,
         so that a server without a listed kind of key still shows one, to be refused as
         changed rather than dropping the connection as if the host were unreachable."""
-        plain, cas = self._listed(name, port)[:2]
-        learnt = self._learnt.get((name, port))
+        plain, cas = listed[:2]
+        learnt = self._learnt.get(key_name)
         algs = list(get_default_certificate_algs()) if cas else []
         for key in (*plain, *([learnt] if learnt is not None else [])):
             algs += key.sig_algorithms

@@ -163,10 +163,8 @@ class SshTransport(Transport):
         """The keys to trust for a host listed under ``name`` and ``port``, and the host key
         algorithms to offer it (unless ssh_config chooses them)."""
         assert self._book is not None
-        options: dict[str, Any] = {"known_hosts": self._book.known_hosts_for(name, port)}
-        if not self._config.says("hostkeyalgorithms"):
-            options["server_host_key_algs"] = self._book.offered_algs(name, port)
-        return options
+        choose = not self._config.says("hostkeyalgorithms")
+        return self._book.connection_options(name, port, choose_algs=choose)
 
     def _options(
         self, port: int | None, user: str | None, key_path: str | None, where: str
