@@ -43,7 +43,7 @@ _NETIDLESS_LINE = re.compile(
     rf"[A-Z][A-Z0-9-]*[ \t]+\d+[ \t]+\d+[ \t]+{_ENDPOINT}[ \t]+{_ENDPOINT}{_END}"
 )
 _NEW_HEADER = re.compile(r"Address:Port\s*Process")
-_NETID_HEADER = re.compile(r"Netid[ \t]+State[ \t]")
+_NETID_HEADER = re.compile(r"Netid[ \t]+State[ \t]+Recv-Q[ \t]+Send-Q[ \t]")
 _FIRST_WORD = re.compile(r"\s*(\S+)")
 _CANDIDATES = 10_000
 """Lines looked at per needle: enough to pass the occurrences process names may hold."""

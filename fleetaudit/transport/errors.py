@@ -98,6 +98,13 @@ def _translate(exc: BaseException, where: str, phase: str) -> TransportError:
             "fleetaudit never uses passwords)",
         )
     if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+        if "revoked" in exc.reason.lower():
+            # refused under every policy and never learnt, like a changed key
+            return TransportError(
+                HostStatus.HOST_KEY_CHANGED,
+                f"{where}: HOST KEY REVOKED: known_hosts marks the key (or CA) the server "
+                f"offered @revoked ({exc.reason})",
+            )
         return TransportError(HostStatus.HOST_KEY_UNKNOWN, f"{where}: {exc.reason}")
     if isinstance(exc, asyncssh.ConnectionLost):
         if "timeout" in exc.reason.lower():

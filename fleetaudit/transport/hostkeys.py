@@ -54,10 +54,11 @@ class HostKeyBook:
         self, name: str, port: int | None, *, choose_algs: bool = True
     ) -> dict[str, Any]:
         """asyncssh's options for a host whose keys are listed under ``name`` and ``port``
-        (None: no port, 22 or a HostKeyAlias), from one lookup (hashed entries cost an HMAC
-        each): ``known_hosts``, the keys listed there, whatever name and address asyncssh
-        asks about; and, with ``choose_algs``, the host key algorithms to offer."""
-        listed = self._listed(name, port)
+        (None: no port, 22 or a HostKeyAlias), from one lookup of each name (hashed
+        entries cost an HMAC each): ``known_hosts``, the keys listed there (see
+        :meth:`_trusted`), whatever name and address asyncssh asks about; and, with
+        ``choose_algs``, the host key algorithms to offer."""
+        listed = self._trusted(name, port)
         options: dict[str, Any] = {"known_hosts": lambda *_: listed}
         if choose_algs:
             options["server_host_key_algs"] = self._offered_algs(listed, (name, port))
@@ -92,11 +93,24 @@ class HostKeyBook:
         self._learn(name, port, key)
         return None
 
+    def _trusted(self, name: str, port: int | None) -> Any:
+        """The entries that decide a key for ``[name]:port``, as OpenSSH decides: those of
+        ``[name]:port``, and, for a kind of key they do not list, the bare name's
+        (OpenSSH's "checking without port identifier"); CAs of both; revocations of
+        ``[name]:port`` only, as OpenSSH checks them."""
+        listed = self._listed(name, port)
+        if port is None:
+            return listed
+        bare = self._listed(name, None)
+        kinds = {key.algorithm for key in listed[0]}
+        keys = [*listed[0], *(key for key in bare[0] if key.algorithm not in kinds)]
+        return (keys, [*listed[1], *bare[1]], *listed[2:])
+
     def _listed(self, name: str, port: int | None) -> Any:
-        """The entries for ``[name]:port`` (``name`` alone for port 22), as OpenSSH looks
-        them up: never also ``name`` alone for another port. asyncssh's own lookup falls
-        back to it when ``[name]:port`` lists no trusted key, and the ``@revoked`` lines
-        found for ``[name]:port`` are lost on the way, so a revoked key was learnt."""
+        """The entries for ``[name]:port`` (``name`` alone for port None) and no other:
+        asyncssh's own lookup falls back to the bare name when ``[name]:port`` lists no
+        trusted key, for every kind of key, and loses the ``@revoked`` lines found for
+        ``[name]:port`` on the way, so a revoked key was learnt."""
         return self._known.match(name if port is None else f"[{name}]:{port}", "", None)
 
     def refusal_message(

@@ -144,6 +144,14 @@ def test_two_names_on_one_socket_cannot_forge_a_socket_line() -> None:
     result = ss.parse(with_netid)
     assert [s.local_port for s in result.sockets] == [22]
     assert [error.line for error in result.errors] == [2]
+    # a name cannot spell the header that would make every Netid-less line a forgery
+    header_name = (
+        "State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+        'LISTEN 0 5 127.0.0.1:7005 0.0.0.0:* users:(("\n'
+        'Netid State x",pid=9,fd=3))\n'
+        "LISTEN 0 5 0.0.0.0:22 0.0.0.0:*\n"
+    )
+    assert [s.local_port for s in ss.parse(header_name).sockets] == [7005, 22]
     # nor after a prompt line pasted above the header
     pasted = ss.parse(f"$ sudo ss -tuanp\n{HEADER}\n" + with_netid)
     assert [s.local_port for s in pasted.sockets] == [22]

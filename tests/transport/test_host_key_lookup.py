@@ -161,15 +161,26 @@ def test_a_key_revoked_for_the_host_and_port_is_never_learnt(
 ) -> None:
     revoked = entry(f"@revoked [{sshd.host}]:{sshd.port}", sshd.host_key_public)
     accept_new = transport(tmp_path, [revoked], HostKeyPolicy.ACCEPT_NEW)
-    assert status(accept_new, sshd) is not HostStatus.OK
+    assert status(accept_new, sshd) is HostStatus.HOST_KEY_CHANGED  # never excused
     assert not (tmp_path / "state" / "known_hosts").exists()
 
 
-def test_a_host_on_another_port_is_looked_up_with_its_port_only(
+def test_a_host_on_another_port_falls_back_to_its_bare_name_as_in_openssh(
     tmp_path: Path, sshd: SshdServer
 ) -> None:
-    """OpenSSH looks a host on port N up as `[host]:N` only: an entry for the host alone
-    (port 22) lists another server's key, and says nothing about this one."""
-    plain = entry(sshd.host, generate_key())
-    assert status(transport(tmp_path, [plain]), sshd) is HostStatus.HOST_KEY_UNKNOWN
-    assert status(transport(tmp_path, [plain], HostKeyPolicy.ACCEPT_NEW), sshd) is HostStatus.OK
+    """OpenSSH looks a host on port N up as `[host]:N`, then, for a kind of key that entry
+    does not list, as the bare name ("checking without port identifier")."""
+    bare_right = entry(sshd.host, sshd.host_key_public)
+    assert status(transport(tmp_path, [bare_right]), sshd) is HostStatus.OK
+    bare_other = entry(sshd.host, generate_key())
+    assert status(transport(tmp_path, [bare_other]), sshd) is HostStatus.HOST_KEY_UNKNOWN
+    assert status(transport(tmp_path, [bare_other], HostKeyPolicy.ACCEPT_NEW), sshd) is (
+        HostStatus.OK
+    )
+    # [host]:N lists a key of this kind: the bare name's says nothing then (a directory of
+    # its own: the accept-new run above recorded the server's key)
+    port_other = entry(f"[{sshd.host}]:{sshd.port}", generate_key())
+    (tmp_path / "fresh").mkdir()
+    assert status(transport(tmp_path / "fresh", [port_other, bare_right]), sshd) is (
+        HostStatus.HOST_KEY_CHANGED
+    )
