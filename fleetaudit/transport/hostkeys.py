@@ -56,25 +56,29 @@ class HostKeyBook:
         """asyncssh's options for a host whose keys are listed under ``name`` and ``port``
         (None: no port, 22 or a HostKeyAlias), from one lookup of each name (hashed
         entries cost an HMAC each): ``known_hosts``, the keys listed there (see
-        :meth:`_trusted`), whatever name and address asyncssh asks about; and, with
+        :func:`_with_bare_name`), whatever name and address asyncssh asks about; and, with
         ``choose_algs``, the host key algorithms to offer."""
-        listed = self._trusted(name, port)
-        options: dict[str, Any] = {"known_hosts": lambda *_: listed}
+        listed = self._listed(name, port)
+        trusted = listed if port is None else _with_bare_name(listed, self._listed(name, None))
+        options: dict[str, Any] = {"known_hosts": lambda *_: trusted}
         if choose_algs:
-            options["server_host_key_algs"] = self._offered_algs(listed, (name, port))
+            algs = self._offered_algs(listed[0], bool(trusted[1]), (name, port))
+            options["server_host_key_algs"] = algs
         return options
 
-    def _offered_algs(self, listed: Any, key_name: tuple[str, int | None]) -> list[str]:
+    def _offered_algs(
+        self, listed: Sequence[asyncssh.SSHKey], ca: bool, key_name: tuple[str, int | None]
+    ) -> list[str]:
         """The host key algorithms to offer the server, ordered as OpenSSH orders them:
-        those of the keys listed for the host first, so that a server with several keys
-        shows a listed one; certificates only when a CA is listed for the host (the
-        certificate of an unknown CA would hide the plain key); then every other default,
-        so that a server without a listed kind of key still shows one, to be refused as
-        changed rather than dropping the connection as if the host were unreachable."""
-        plain, cas = listed[:2]
+        those of the keys ``listed`` for the host (under ``[name]:port``, not the bare
+        name) first, so that a server with several keys shows a listed one; certificates
+        only when a ``ca`` is listed for the host (the certificate of an unknown CA would
+        hide the plain key); then every other default, so that a server without a listed
+        kind of key still shows one, to be refused as changed rather than dropping the
+        connection as if the host were unreachable."""
         learnt = self._learnt.get(key_name)
-        algs = list(get_default_certificate_algs()) if cas else []
-        for key in (*plain, *([learnt] if learnt is not None else [])):
+        algs = list(get_default_certificate_algs()) if ca else []
+        for key in (*listed, *([learnt] if learnt is not None else [])):
             algs += key.sig_algorithms
         # OpenSSH's order for the rest: RSA last, so that --accept-new learns the newer key
         algs += sorted(get_default_public_key_algs(), key=lambda alg: b"rsa" in alg)
@@ -92,19 +96,6 @@ class HostKeyBook:
             return HostStatus.HOST_KEY_UNKNOWN
         self._learn(name, port, key)
         return None
-
-    def _trusted(self, name: str, port: int | None) -> Any:
-        """The entries that decide a key for ``[name]:port``, as OpenSSH decides: those of
-        ``[name]:port``, and, for a kind of key they do not list, the bare name's
-        (OpenSSH's "checking without port identifier"); CAs of both; revocations of
-        ``[name]:port`` only, as OpenSSH checks them."""
-        listed = self._listed(name, port)
-        if port is None:
-            return listed
-        bare = self._listed(name, None)
-        kinds = {key.algorithm for key in listed[0]}
-        keys = [*listed[0], *(key for key in bare[0] if key.algorithm not in kinds)]
-        return (keys, [*listed[1], *bare[1]], *listed[2:])
 
     def _listed(self, name: str, port: int | None) -> Any:
         """The entries for ``[name]:port`` (``name`` alone for port None) and no other:
@@ -176,6 +167,24 @@ def known_hosts_note(view: SshConfigView, address: str, status: HostStatus) -> s
             "followed (use --accept-new or --insecure-no-host-key-check for the run)."
         )
     return "".join(notes)
+
+
+def _with_bare_name(listed: Any, bare: Any) -> Any:
+    """The entries that decide a key for ``[name]:port``, as OpenSSH decides: those of
+    ``[name]:port``, and, for a kind of key they do not list, the bare name's (OpenSSH's
+    "checking without port identifier", a whole check of its own: a key the bare name
+    revokes is not taken from it, so the host is unknown there, as in OpenSSH); the bare
+    name's CAs it does not revoke; its revocations of keys beside those CAs."""
+    kinds = {key.algorithm for key in listed[0]}
+    revoked = set(bare[2])
+    keys = [key for key in bare[0] if key.algorithm not in kinds and key not in revoked]
+    cas = [ca for ca in bare[1] if ca not in revoked]
+    return (
+        [*listed[0], *keys],
+        [*listed[1], *cas],
+        [*listed[2], *(bare[2] if cas else ())],
+        *listed[3:],
+    )
 
 
 def _lower_case_hosts(text: str) -> str:

@@ -89,6 +89,13 @@ def test_a_server_with_several_keys_shows_the_kind_known_hosts_lists(tmp_path: P
         pattern = f"[{server.host}]:{server.port}"
         for listed in (server.host_key_public, rsa):
             assert status(transport(tmp_path, [entry(pattern, listed)]), server) is HostStatus.OK
+        # listed under the bare name only, the RSA key is not asked for first: the server
+        # shows its Ed25519 key, which nothing lists, as OpenSSH finds (unknown)
+        bare_rsa = entry(server.host, rsa)
+        (tmp_path / "bare").mkdir()
+        assert status(transport(tmp_path / "bare", [bare_rsa]), server) is (
+            HostStatus.HOST_KEY_UNKNOWN
+        )
         # nothing listed: --accept-new learns the Ed25519 key, as OpenSSH would, not RSA
         accept_new = transport(tmp_path, [], HostKeyPolicy.ACCEPT_NEW)
         assert status(accept_new, server) is HostStatus.OK
@@ -176,6 +183,13 @@ def test_a_host_on_another_port_falls_back_to_its_bare_name_as_in_openssh(
     assert status(transport(tmp_path, [bare_other]), sshd) is HostStatus.HOST_KEY_UNKNOWN
     assert status(transport(tmp_path, [bare_other], HostKeyPolicy.ACCEPT_NEW), sshd) is (
         HostStatus.OK
+    )
+    # the bare name lists the key and revokes it: it is not taken from there, so the host is
+    # unknown, as OpenSSH says after "REVOKED HOST KEY DETECTED" (and accept-new learns it)
+    revoked_bare = entry(f"@revoked {sshd.host}", sshd.host_key_public)
+    (tmp_path / "revoked").mkdir()
+    assert status(transport(tmp_path / "revoked", [bare_right, revoked_bare]), sshd) is (
+        HostStatus.HOST_KEY_UNKNOWN
     )
     # [host]:N lists a key of this kind: the bare name's says nothing then (a directory of
     # its own: the accept-new run above recorded the server's key)
