@@ -19,6 +19,7 @@ from fleetaudit.inventory.model import Host, Inventory
 from fleetaudit.lab.replies import RecordedHost
 from fleetaudit.model.enums import Tool
 from fleetaudit.parse import parse_capture, refuse_a_listing_given_twice
+from fleetaudit.parse.interface import capture_text
 from fleetaudit.transport import ReplayTransport, Responder
 
 if TYPE_CHECKING:
@@ -164,8 +165,7 @@ def replay_transport(captures: Sequence[SavedCapture]) -> ReplayTransport:
 
 def _responder(path: Path, privileged: bool, wide: bool) -> Responder:
     try:
-        # bytes, not text mode, which would turn a \r in a process name into a line end
-        text = path.read_bytes().decode("utf-8-sig", errors="replace")  # a BOM is no text
+        text = capture_text(path.read_bytes())
     except OSError as exc:
         raise CaptureError(f"cannot read capture: {exc.strerror}", path=path) from exc
     if text.startswith(_REPLY_MARK):

@@ -87,10 +87,9 @@ def parse(
 
 
 def _read(file: Path) -> str:
-    """The capture as the tool printed it: bytes decoded, line ends untouched (text mode
-    would turn a ``\r`` in a process name into a line end)."""
+    from fleetaudit.parse.interface import capture_text
+
     try:
-        raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
-        return raw.decode("utf-8-sig", errors="replace")  # -sig: a BOM is no text
+        return capture_text(sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes())
     except OSError as exc:
         raise CaptureError(f"cannot read file: {exc.strerror}", path=file) from exc

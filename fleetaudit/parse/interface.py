@@ -30,6 +30,13 @@ class ParseResult:
     of nothing else is not a TCP/UDP listing, even though every line was read."""
 
 
+def capture_text(raw: bytes) -> str:
+    """A saved capture's bytes as the text the tool printed: decoded, a UTF-8 BOM (some
+    editors add one) dropped, line ends untouched. Text-mode reading would turn a ``\r`` in
+    a process name into a line end before :func:`lines_of` sees it."""
+    return raw.decode("utf-8-sig", errors="replace")
+
+
 def lines_of(text: str) -> list[str]:
     """The lines of a capture as the tools end them: at ``\n`` only, a ``\r`` before it
     (a capture saved with CRLF endings) dropped.
