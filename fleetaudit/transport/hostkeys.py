@@ -2,13 +2,15 @@
 trust-on-first-use (``--accept-new``) written to fleetaudit's own file.
 
 Keys are looked up as OpenSSH does by default (``CheckHostIP no``): under the name the host
-is reached by (its inventory address, or ssh_config's ``HostName``), with the port unless it
-is 22, or under ssh_config's ``HostKeyAlias`` alone; never under the IP address the name
-resolved to. asyncssh on its own trusts a key listed under either, so a host whose name's
-entry lists another key would pass because its address's entry lists the key it offers (a
-recycled IP, another fleet host reached through a wrong DNS record). The server is offered
-the kinds of key listed for it first, then the others (:meth:`HostKeyBook._offered_algs`).
-asyncssh accepts a key listed for the name by itself; any other key reaches
+is reached by (its inventory address, or ssh_config's ``HostName``, lower-cased), as
+``[name]:port`` unless the port is 22 and then, for a kind of key that entry does not list,
+as the bare name (:func:`_with_bare_name`); or under ssh_config's ``HostKeyAlias`` alone;
+never under the IP address the name resolved to. asyncssh on its own trusts a key listed
+under either, so a host whose name's entry lists another key would pass because its
+address's entry lists the key it offers (a recycled IP, another fleet host reached through
+a wrong DNS record). The server is offered the kinds of key listed for it first, then the
+others (:meth:`HostKeyBook._offered_algs`). asyncssh accepts a key listed for the name by
+itself; any other key reaches
 :meth:`HostKeyBook.judge`, which says whether the host was unknown (no key listed) or changed
 (a different key listed: refused under every policy, as OpenSSH does). Keys recorded in
 fleetaudit's own file by an earlier ``--accept-new`` run are trusted by later strict runs,
