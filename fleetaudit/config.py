@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fleetaudit.errors import InputError
-from fleetaudit.model.run import HostKeyPolicy
+from fleetaudit.model.enums import HostKeyPolicy
 
 
 def default_state_dir() -> Path:

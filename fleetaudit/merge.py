@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fleetaudit.errors import InputError
-from fleetaudit.model.run import HostKeyPolicy, RunResult, in_report_order
+from fleetaudit.model.enums import HostKeyPolicy
+from fleetaudit.model.run import RunResult, in_report_order
 from fleetaudit.shards import hosts_digest, shard_of
 
 DEFAULT_MAX_SPREAD = timedelta(hours=6)

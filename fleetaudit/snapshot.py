@@ -16,6 +16,7 @@ from fleetaudit.model.host import (
     CAPTURE_NOTE,
     PRIVILEGE_FIX,
     HostSnapshot,
+    LineError,
     QueuePair,
     socket_key,
 )
@@ -71,7 +72,7 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
         privilege=reply.privilege,
         privilege_note=_privilege_note(capture),
         sockets=sockets,
-        parse_errors=parsed.errors,
+        parse_errors=tuple(LineError.from_raw(error) for error in parsed.errors),
         samples=1 + len(capture.earlier),
         queue_history=_queue_history(capture, sockets),
         listen_overflows=_increase(capture, "ListenOverflows"),

@@ -81,7 +81,7 @@ def check(
         from fleetaudit.captures import load_captures, replay_transport, unnamed_group_warnings
         from fleetaudit.config import AuditConfig
         from fleetaudit.inventory import load_inventory
-        from fleetaudit.model.run import HostKeyPolicy
+        from fleetaudit.model.enums import HostKeyPolicy
 
         hosts_inventory = load_inventory(inventory) if inventory is not None else None
         saved = load_captures(

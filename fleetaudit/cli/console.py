@@ -14,12 +14,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from fleetaudit.model.enums import HostStatus
-from fleetaudit.model.host import HostSnapshot
 from fleetaudit.report.escape import terminal_safe
 from fleetaudit.report.summary import first_names
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from fleetaudit.model.host import HostSnapshot
 
 
 def _stderr_console() -> Console:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from tabulate import tabulate
 
 from fleetaudit.cli import options as opt
 from fleetaudit.cli.console import say
@@ -14,8 +13,7 @@ from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.inventory import InventoryArgument
 from fleetaudit.cli.options import Database
 from fleetaudit.cli.output import write_report
-from fleetaudit.history.render import DiffFormat
-from fleetaudit.report import OutputFormat
+from fleetaudit.report import DiffFormat, OutputFormat
 from fleetaudit.report.escape import terminal_safe
 
 if TYPE_CHECKING:
@@ -32,6 +30,8 @@ def history(
     """List the stored runs, newest first. "failed" counts the hosts that could not be
     audited, "interrupted" those a stopped run (SIGINT/SIGTERM) did not finish."""
     with user_errors():
+        from tabulate import tabulate
+
         from fleetaudit.history import HistoryStore, default_db_path
 
         with HistoryStore.open_read_only(db or default_db_path()) as store:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 from enum import StrEnum
@@ -67,6 +66,8 @@ def list_hosts(
     address, port, user, key files (IdentityFile), and the jump host or ProxyCommand. A
     broken ssh_config is an error (exit 2), as it is for `run` and OpenSSH."""
     with user_errors():
+        import asyncio  # imported by the commands that use it: slow to import
+
         from fleetaudit.config import check_utf8_text
         from fleetaudit.inventory import load_inventory, select_hosts
         from fleetaudit.transport.sshconfig import SshConfigView

@@ -14,13 +14,12 @@ from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.options import PolicyFile
 from fleetaudit.cli.policy_source import load_policy_or_default
-from fleetaudit.inventory.model import Host
 from fleetaudit.model.enums import HostStatus
-from fleetaudit.model.finding import Finding
-from fleetaudit.model.host import HostSnapshot
 from fleetaudit.report.escape import terminal_safe
 
 if TYPE_CHECKING:
+    from fleetaudit.model.finding import Finding
+    from fleetaudit.model.host import HostSnapshot
     from fleetaudit.policy import Policy
 
 policy_app = typer.Typer(
@@ -154,6 +153,8 @@ def _judge(
     from fleetaudit.auditor import Auditor
     from fleetaudit.captures import load_captures, replay_transport
     from fleetaudit.inventory import load_inventory
+    from fleetaudit.inventory.model import Host
+    from fleetaudit.model.host import HostSnapshot
     from fleetaudit.policy.explain import inventory_host
 
     hosts = load_inventory(inventory) if inventory is not None else None

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fleetaudit.cli.console import error
 from fleetaudit.cli.errors import StdoutError, failure_code
@@ -25,11 +26,11 @@ from fleetaudit.cli.output import (
     write_report,
 )
 from fleetaudit.errors import FleetAuditError, InputError
-from fleetaudit.model.run import RunResult
-from fleetaudit.report import OutputFormat, TableFormatter
-from fleetaudit.report.interface import Formatter
-from fleetaudit.report.jsonl import JsonLinesFormatter
-from fleetaudit.report.prom import PromFormatter
+from fleetaudit.report import OutputFormat
+
+if TYPE_CHECKING:
+    from fleetaudit.model.run import RunResult
+    from fleetaudit.report.interface import Formatter
 
 
 def report_targets(
@@ -150,6 +151,8 @@ def write_reports(
     (a device, then stdout and FIFOs, whose reader would get the night twice) come after
     all the others. One failure is raised after all targets were tried (:func:`_first`), the
     others are said on stderr."""
+    from fleetaudit.report.jsonl import JsonLinesFormatter  # with the run, not the CLI
+
     check_reports(default, outputs)
     failures: list[FleetAuditError] = []
     records: list[tuple[JsonLinesFormatter, Path]] = []
@@ -206,6 +209,10 @@ def _kind(path: Path | None) -> str:
 
 def _formatter(fmt: OutputFormat, path: Path | None, facts: RunFacts) -> Formatter:
     """The formatter of one target, told what it shows beyond the run."""
+    from fleetaudit.report.jsonl import JsonLinesFormatter
+    from fleetaudit.report.prom import PromFormatter
+    from fleetaudit.report.table import TableFormatter
+
     formatter = fmt.formatter()
     if isinstance(formatter, TableFormatter) and path is None and sys.stdout.isatty():
         formatter.colour = _colour_terminal()

@@ -18,13 +18,13 @@ from fleetaudit.cli.options import Database, Format, Output, PolicyFile
 from fleetaudit.cli.policy_source import load_judging_policy
 from fleetaudit.cli.reports import RunFacts, check_reports, report_targets, write_reports
 from fleetaudit.errors import ExitCode
-from fleetaudit.model.enums import Severity
-from fleetaudit.model.run import HostKeyPolicy, RunResult
+from fleetaudit.model.enums import HostKeyPolicy, Severity
 from fleetaudit.report import OutputFormat
 
 if TYPE_CHECKING:
     from fleetaudit.history.coverage import Coverage
     from fleetaudit.inventory import Host, Inventory
+    from fleetaudit.model.run import RunResult
     from fleetaudit.verdict import UnreachableLimit
 
 

@@ -5,23 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from tabulate import tabulate
 
 from fleetaudit.history.diff import HostChange, RunDiff
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.finding import Finding
+from fleetaudit.report import DiffFormat
 from fleetaudit.report.escape import terminal_safe
 from fleetaudit.report.markdown import md, md_code
-
-
-class DiffFormat(StrEnum):
-    """Output of ``fleetaudit diff``."""
-
-    TABLE = "table"
-    JSON = "json"
-    MARKDOWN = "markdown"
 
 
 def render_diff(diff: RunDiff, fmt: DiffFormat) -> str:

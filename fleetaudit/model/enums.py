@@ -158,3 +158,18 @@ class Severity(StrEnum):
 
 
 _SEVERITY_ORDER = tuple(Severity)
+
+
+class HostKeyPolicy(StrEnum):
+    """How host keys were verified during the run."""
+
+    STRICT = "strict"
+    """Only keys already in known_hosts are accepted (the default)."""
+    ACCEPT_NEW = "accept-new"
+    """Unknown keys are learnt into fleetaudit's own file; changed keys are refused."""
+    INSECURE = "insecure-no-host-key-check"
+    """No verification at all; every report says so."""
+    NOT_APPLICABLE = "not-applicable"
+    """No SSH at all (``fleetaudit check`` on saved captures): no host key was offered, so
+    none was checked or skipped. A token like the others, for machines; reports print
+    :func:`~fleetaudit.report.summary.host_keys_label` for people."""

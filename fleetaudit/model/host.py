@@ -9,6 +9,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from fleetaudit.model.enums import HostStatus, Privilege, Tool
+from fleetaudit.model.raw import RawLineError
 from fleetaudit.model.socket import Socket
 
 Port = Annotated[int, Field(strict=True, ge=1, le=65535)]
@@ -54,6 +55,11 @@ class LineError(BaseModel):
     line: int
     text: str
     reason: str
+
+    @classmethod
+    def from_raw(cls, raw: RawLineError) -> LineError:
+        """The model of a parser's record of the line."""
+        return cls(line=raw.line, text=raw.text, reason=raw.reason)
 
 
 PRIVILEGE_FIX = "; to name them, "

@@ -1,9 +1,10 @@
-"""Sockets: the raw record a parser emits and the frozen model every later stage reads.
+"""Sockets: the frozen model every stage after the parsers reads.
 
-Two types on purpose. Parsers emit :class:`RawSocket` (a named tuple) because building
-a validated pydantic model costs more than parsing the line itself, and ``fleetaudit parse``
-on 200,000 lines must stay close to a bare ``str.split`` loop. :meth:`Socket.from_raw` adds
-the derived, named fields (accept queue, backlog limit, bind scope) once, at the model stage.
+Two types on purpose. Parsers emit :class:`~fleetaudit.model.raw.RawSocket` (a named tuple,
+in its own module) because building a validated pydantic model costs more than parsing the
+line itself, and ``fleetaudit parse`` on 200,000 lines must stay close to a bare
+``str.split`` loop. :meth:`Socket.from_raw` adds the derived, named fields (accept queue,
+backlog limit, bind scope) once, at the model stage.
 
 :class:`Socket` and :class:`Process` are frozen pydantic dataclasses with ``__slots__``, not
 ``BaseModel`` subclasses: validated, serialised and given a JSON schema the same way, but
@@ -14,59 +15,12 @@ report is written, and a busy host has hundreds of thousands: as models they too
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
 from pydantic import ConfigDict
 from pydantic.dataclasses import dataclass
 
-from fleetaudit.model.address import classify_scope
-from fleetaudit.model.enums import BindScope, Family, Proto, SocketState, Tool
+from fleetaudit.model.enums import BindScope, Family, Proto, SocketState
 from fleetaudit.model.names import program_name
-
-LISTENING = frozenset({SocketState.LISTEN, SocketState.UNCONN})
-"""The states of sockets that accept traffic from others: TCP LISTEN, unconnected UDP."""
-
-
-class RawProcess(NamedTuple):
-    """One process holding a socket, as the tool printed it."""
-
-    name: str
-    pid: int | None
-    fd: int | None
-
-
-class RawSocket(NamedTuple):
-    """One socket line, lexed and normalised by a parser; no derived fields yet.
-
-    ``recv_q``/``send_q`` are the numbers exactly as the tool printed them: their meaning
-    depends on the state and the tool (see :meth:`Socket.from_raw`). A named tuple because it
-    is immutable and the cheapest record Python builds: parsers make one per line.
-    """
-
-    tool: Tool
-    proto: Proto
-    family: Family
-    state: SocketState
-    recv_q: int
-    send_q: int
-    local_address: str
-    local_port: int | None
-    local_interface: str | None
-    peer_address: str | None
-    peer_port: int | None
-    processes: tuple[RawProcess, ...]
-    owner_known: bool
-    uid: int | None = None
-    inode: int | None = None
-    v6only: bool | None = None
-    line: int = 0
-
-
-NEW_RECORD = tuple.__new__
-"""Builds a :class:`RawSocket` or :class:`RawProcess` from a tuple of all its fields, for the
-parsers' per-line loops: a NamedTuple's own ``__new__`` is a Python function, this is C and
-costs half as much."""
-
+from fleetaudit.model.raw import LISTENING, RawSocket, socket_record
 
 _RECORD_CONFIG = ConfigDict(extra="forbid")
 
@@ -153,52 +107,6 @@ class Socket:
             labels = (f"{p.name}[{p.pid}]" if p.pid is not None else p.name for p in self.processes)
             return ",".join(dict.fromkeys(labels))
         return "(none)" if self.owner_known else "(owner unknown)"
-
-
-def derive(raw: RawSocket) -> tuple[int | None, int | None, BindScope, bool | None]:
-    """The fields fleetaudit adds to a parser record: accept queue, backlog limit, bind scope
-    and whether an IPv6 wildcard also accepts IPv4 (see :class:`Socket`).
-
-    The single definition, used by :meth:`Socket.from_raw` (through :func:`socket_record`)
-    and by the ``fleetaudit parse`` JSON writer. A plain tuple: this runs once per socket.
-    """
-    listening = raw.state is SocketState.LISTEN
-    scope = classify_scope(raw.local_address, raw.local_interface)
-    wildcard_v6 = scope is BindScope.ANY and raw.family is Family.IPV6
-    v6only = raw.v6only
-    return (
-        raw.recv_q if listening else None,
-        # Only ss prints the backlog limit (as Send-Q); netstat and /proc/net print 0 there.
-        raw.send_q if listening and raw.tool is Tool.SS else None,
-        scope,
-        (not v6only) if wildcard_v6 and v6only is not None else None,
-    )
-
-
-def socket_record(raw: RawSocket) -> dict[str, Any]:
-    """The public JSON object of a socket (the :class:`Socket` schema) as plain data."""
-    accept_queue, backlog_limit, bind_scope, accepts_ipv4 = derive(raw)
-    return {
-        # Enum members are str subclasses: json writes their value, pydantic validates them.
-        "proto": raw.proto,
-        "family": raw.family,
-        "state": raw.state,
-        "recv_q": raw.recv_q,
-        "send_q": raw.send_q,
-        "local_address": raw.local_address,
-        "local_port": raw.local_port,
-        "local_interface": raw.local_interface,
-        "peer_address": raw.peer_address,
-        "peer_port": raw.peer_port,
-        "processes": [{"name": p.name, "pid": p.pid, "fd": p.fd} for p in raw.processes],
-        "owner_known": raw.owner_known,
-        "uid": raw.uid,
-        "inode": raw.inode,
-        "accept_queue": accept_queue,
-        "backlog_limit": backlog_limit,
-        "bind_scope": bind_scope,
-        "accepts_ipv4": accepts_ipv4,
-    }
 
 
 _validate_socket = Socket.__pydantic_validator__.validate_python  # type: ignore[attr-defined]

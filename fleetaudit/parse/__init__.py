@@ -12,7 +12,7 @@ from dataclasses import replace
 from fleetaudit.errors import CaptureError
 from fleetaudit.gctuning import collector_paused
 from fleetaudit.model.enums import Tool
-from fleetaudit.model.host import LineError
+from fleetaudit.model.raw import RawLineError
 from fleetaudit.parse import netstat, proc_net, ss
 from fleetaudit.parse.detect import detect_tool
 from fleetaudit.parse.interface import Parser, ParseResult
@@ -100,7 +100,7 @@ def _without_a_cut_last_line(text: str, result: ParseResult) -> ParseResult:
     last_line = text.count("\n") + 1
     if result.sockets[-1].line != last_line:
         return result
-    cut = LineError(
+    cut = RawLineError(
         line=last_line,
         text=text[text.rfind("\n") + 1 :][:300],
         reason="the capture ends inside this line (no end of line): it may have been cut here",

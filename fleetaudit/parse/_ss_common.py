@@ -9,7 +9,7 @@ from functools import cached_property
 
 from fleetaudit.model.address import name_family
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
-from fleetaudit.model.socket import LISTENING, NEW_RECORD, RawProcess, RawSocket
+from fleetaudit.model.raw import LISTENING, NEW_RECORD, RawProcess, RawSocket
 from fleetaudit.parse._addr import WILDCARD, AddressError
 from fleetaudit.parse._ss_evidence import (
     has_netid_column,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from fleetaudit.model.socket import NEW_RECORD, RawProcess, RawSocket
+from fleetaudit.model.raw import NEW_RECORD, RawProcess, RawSocket
 from fleetaudit.parse._addr import QUEUE_MAX, address_problem
 from fleetaudit.parse._ss_common import NETIDS, STATES, USERS, Capture, build_record
 

@@ -5,7 +5,7 @@ ParseResult``. ``privileged`` says whether the capture was taken as root: only t
 socket with no process column entry mean "no process" (a kernel socket); otherwise its owner
 is unknown. ``wide`` says the capture prints every address whole (netstat ``-W``); only
 netstat ever cuts addresses, so the other dialects accept and ignore it.
-Parsers never raise on a bad line: they record a :class:`LineError` and go on. They raise
+Parsers never raise on a bad line: they record a :class:`RawLineError` and go on. They raise
 :class:`~fleetaudit.errors.CaptureError` only when the text as a whole is not a socket
 table of their dialect (an error message, a routing table, an empty file).
 """
@@ -15,8 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from fleetaudit.model.host import LineError
-from fleetaudit.model.socket import RawSocket
+from fleetaudit.model.raw import RawLineError, RawSocket
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +23,7 @@ class ParseResult:
     """Sockets read from one capture, plus the lines that could not be read."""
 
     sockets: tuple[RawSocket, ...]
-    errors: tuple[LineError, ...] = ()
+    errors: tuple[RawLineError, ...] = ()
     other_kinds: int = 0
     """Lines of sockets fleetaudit does not audit (unix, raw, netlink...), skipped: a listing
     of nothing else is not a TCP/UDP listing, even though every line was read."""

@@ -27,8 +27,7 @@ from __future__ import annotations
 import re
 
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
-from fleetaudit.model.host import LineError
-from fleetaudit.model.socket import LISTENING, NEW_RECORD, RawProcess, RawSocket
+from fleetaudit.model.raw import LISTENING, NEW_RECORD, RawLineError, RawProcess, RawSocket
 from fleetaudit.parse._addr import (
     QUEUE_MAX,
     QUEUE_PROBLEM,
@@ -71,7 +70,7 @@ _TIMER = re.compile(
 
 
 class _LineProblem(ValueError):
-    """A data line that cannot be read; becomes a :class:`LineError`."""
+    """A data line that cannot be read; becomes a :class:`RawLineError`."""
 
 
 class _Columns:
@@ -100,7 +99,7 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
     # process"; one that shows none (taken from another PID namespace) names nobody's.
     privileged = privileged and _SHOWS_A_PROCESS.search(text) is not None
     sockets: list[RawSocket] = []
-    errors: list[LineError] = []
+    errors: list[RawLineError] = []
     may_be_cut: list[tuple[int, str]] = []
     widest = 0
     other_kinds = 0
@@ -124,7 +123,7 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
             reason = str(exc)
             if isinstance(exc, AddressError) and _fills_column(fields) and not wide:
                 reason += f": it {_CUT}"
-            errors.append(LineError(line=number, text=line[:300], reason=reason))
+            errors.append(RawLineError(line=number, text=line[:300], reason=reason))
             continue
         if first[-1] == "6" and not wide:
             # only IPv6 lines can hold a cut address, or (longer) show the capture is wide
@@ -152,8 +151,8 @@ def _fills_column(fields: list[str]) -> bool:
 
 
 def _reject_cut_addresses(
-    sockets: list[RawSocket], errors: list[LineError], may_be_cut: list[tuple[int, str]]
-) -> tuple[list[RawSocket], list[LineError]]:
+    sockets: list[RawSocket], errors: list[RawLineError], may_be_cut: list[tuple[int, str]]
+) -> tuple[list[RawSocket], list[RawLineError]]:
     """Turn the lines whose IPv6 endpoint fills the address column into line errors.
 
     net-tools cuts the host part, so the text left is often still a valid address, just the
@@ -164,7 +163,7 @@ def _reject_cut_addresses(
     cut = {index for index, _ in may_be_cut}
     reason = f"an IPv6 address {_CUT}"
     errors = errors + [
-        LineError(line=sockets[index].line, text=line[:300], reason=reason)
+        RawLineError(line=sockets[index].line, text=line[:300], reason=reason)
         for index, line in may_be_cut
     ]
     kept = [s for index, s in enumerate(sockets) if index not in cut]

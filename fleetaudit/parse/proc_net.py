@@ -16,8 +16,7 @@ import string
 from functools import lru_cache
 
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
-from fleetaudit.model.host import LineError
-from fleetaudit.model.socket import RawSocket
+from fleetaudit.model.raw import RawLineError, RawSocket
 from fleetaudit.parse._addr import canonical_ipv6
 from fleetaudit.parse.interface import ParseResult, lines_of
 
@@ -41,7 +40,7 @@ MARKER_PREFIX = "==> /proc/net/"
 
 
 class _LineProblem(ValueError):
-    """A data line that cannot be read; becomes a :class:`LineError`."""
+    """A data line that cannot be read; becomes a :class:`RawLineError`."""
 
 
 def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseResult:
@@ -49,7 +48,7 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
     nothing: the files never name processes and print every address in full."""
     del privileged, wide
     sockets: list[RawSocket] = []
-    errors: list[LineError] = []
+    errors: list[RawLineError] = []
     proto: Proto | None = None
     for number, line in enumerate(lines_of(text), start=1):
         stripped = line.strip()
@@ -64,7 +63,7 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
         try:
             sockets.append(_parse_line(stripped, number, proto or Proto.TCP))
         except (_LineProblem, ValueError) as exc:
-            errors.append(LineError(line=number, text=line[:300], reason=str(exc)))
+            errors.append(RawLineError(line=number, text=line[:300], reason=str(exc)))
     return ParseResult(tuple(sockets), tuple(errors))
 
 

@@ -34,8 +34,7 @@ from __future__ import annotations
 import re
 
 from fleetaudit.model.enums import Proto, SocketState
-from fleetaudit.model.host import LineError
-from fleetaudit.model.socket import RawProcess, RawSocket
+from fleetaudit.model.raw import RawLineError, RawProcess, RawSocket
 from fleetaudit.parse._addr import (
     QUEUE_MAX,
     QUEUE_PROBLEM,
@@ -84,7 +83,7 @@ FORGED = (
 
 
 class _LineProblem(ValueError):
-    """A data line that cannot be read; becomes a :class:`LineError`."""
+    """A data line that cannot be read; becomes a :class:`RawLineError`."""
 
 
 class _Unclosed(_LineProblem):
@@ -97,7 +96,7 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
     del wide
     capture = Capture(text, privileged)
     sockets: list[RawSocket] = []
-    errors: list[LineError] = []
+    errors: list[RawLineError] = []
     other_kinds = 0
     lines = lines_of(text)
     joined_through = 0  # lines read as the end of a process name with a newline
@@ -114,14 +113,14 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
         if _is_header(parts):
             if "State" not in parts:
                 # even a listing with no line under this header is not the host's table
-                errors.append(LineError(line=number, text=line[:300], reason=NO_STATE_COLUMN))
+                errors.append(RawLineError(line=number, text=line[:300], reason=NO_STATE_COLUMN))
             continue
         try:
             record = _parse_line(line, parts, number, capture)
         except (_LineProblem, AddressError) as exc:
             rejoined = _rejoined(lines, number, capture) if isinstance(exc, _Unclosed) else None
             if rejoined is None:
-                errors.append(LineError(line=number, text=line[:300], reason=str(exc)))
+                errors.append(RawLineError(line=number, text=line[:300], reason=str(exc)))
                 continue
             record, joined_through = rejoined
         if record is not None:

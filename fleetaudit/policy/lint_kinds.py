@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fleetaudit.model.enums import BindScope, Proto, SocketState
-from fleetaudit.model.socket import LISTENING
+from fleetaudit.model.raw import LISTENING
 from fleetaudit.policy.matchers import SocketMatch
 from fleetaudit.policy.rules import (
     AllowlistRule,

@@ -13,10 +13,10 @@ from __future__ import annotations
 import html
 from importlib import resources
 
-from fleetaudit.model.enums import BindScope, Severity
+from fleetaudit.model.enums import BindScope, HostKeyPolicy, Severity
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
-from fleetaudit.model.run import HostKeyPolicy, RunResult
+from fleetaudit.model.run import RunResult
 from fleetaudit.report.escape import terminal_safe
 from fleetaudit.report.interface import Formatter
 from fleetaudit.report.summary import host_keys_label, only_local_hosts, summarize

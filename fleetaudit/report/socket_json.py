@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from json.encoder import encode_basestring, encode_basestring_ascii
+from typing import TYPE_CHECKING
 
-from fleetaudit.model.socket import Process, RawProcess, RawSocket, Socket, derive
+from fleetaudit.model.raw import RawProcess, RawSocket, derive
+
+if TYPE_CHECKING:  # the models import pydantic, which `fleetaudit parse` does without
+    from fleetaudit.model.socket import Process, Socket
 
 _CHUNK = 4096
 _OBJECT = (

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from tabulate import tabulate
-
 from fleetaudit.gctuning import collector_paused
-from fleetaudit.model.socket import RawSocket, Socket
+from fleetaudit.model.raw import RawSocket
 from fleetaudit.report.escape import terminal_safe
 from fleetaudit.report.socket_json import json_array
 
@@ -23,6 +21,11 @@ def render_sockets(raws: Sequence[RawSocket], fmt: str) -> Iterator[str]:
 
 
 def _table(raws: Sequence[RawSocket]) -> str:
+    # Imported here: the JSON listing, the common case, needs neither (see the package).
+    from tabulate import tabulate
+
+    from fleetaudit.model.socket import Socket
+
     sockets = [Socket.from_raw(raw) for raw in raws]
     rows = [
         (

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from fleetaudit.model.enums import BindScope, HostStatus, Privilege, Severity, Tool
-from fleetaudit.model.run import HostKeyPolicy, RunResult
+from fleetaudit.model.enums import BindScope, HostKeyPolicy, HostStatus, Privilege, Severity, Tool
+
+if TYPE_CHECKING:
+    from fleetaudit.model.run import RunResult
 
 
 @dataclass(frozen=True, slots=True)

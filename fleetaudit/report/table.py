@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from fleetaudit.model.enums import BindScope, HostStatus, Severity
+from fleetaudit.model.enums import BindScope, HostKeyPolicy, HostStatus, Severity
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot, split_privilege_note
-from fleetaudit.model.run import HostKeyPolicy, RunResult
+from fleetaudit.model.run import RunResult
 from fleetaudit.model.socket import Socket
 from fleetaudit.report import host_details
 from fleetaudit.report.escape import terminal_safe as safe

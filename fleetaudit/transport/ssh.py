@@ -19,8 +19,7 @@ import asyncssh
 
 from fleetaudit.errors import TransportError
 from fleetaudit.inventory.model import Host
-from fleetaudit.model.enums import HostStatus
-from fleetaudit.model.run import HostKeyPolicy
+from fleetaudit.model.enums import HostKeyPolicy, HostStatus
 from fleetaudit.transport.errors import after_banner, connect_timeout, translate
 from fleetaudit.transport.hostkeys import HostKeyBook, known_hosts_note
 from fleetaudit.transport.interface import Session, Transport

@@ -10,7 +10,8 @@ import html
 import pytest
 
 from fleetaudit.history import diff_runs
-from fleetaudit.history.render import DiffFormat, render_diff
+from fleetaudit.history.render import render_diff
+from fleetaudit.report import DiffFormat
 from fleetaudit.report.markdown import md, md_code
 from tests.factories import run_result, snapshot, sock
 

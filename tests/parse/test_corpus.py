@@ -16,7 +16,7 @@ import pytest
 
 from fleetaudit.errors import CaptureError
 from fleetaudit.model.enums import Tool
-from fleetaudit.model.socket import RawSocket
+from fleetaudit.model.raw import RawSocket
 from fleetaudit.parse import parse_capture
 from fleetaudit.parse._addr import SERVICE_PORTS
 

@@ -9,7 +9,8 @@ import pytest
 
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
 from fleetaudit.model.names import program_name, stands_for
-from fleetaudit.model.socket import RawProcess, RawSocket, Socket
+from fleetaudit.model.raw import RawProcess, RawSocket
+from fleetaudit.model.socket import Socket
 from fleetaudit.policy import evaluate, load_policy
 from tests.captures import sockets
 from tests.factories import snapshot

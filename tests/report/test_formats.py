@@ -15,9 +15,9 @@ import jsonschema
 import pytest
 
 from fleetaudit.errors import FleetAuditError
-from fleetaudit.model.enums import HostStatus, Severity
+from fleetaudit.model.enums import HostKeyPolicy, HostStatus, Severity
 from fleetaudit.model.finding import AppliedWaiver
-from fleetaudit.model.run import HostKeyPolicy, RuleInfo, RunResult
+from fleetaudit.model.run import RuleInfo, RunResult
 from fleetaudit.report import OutputFormat
 from fleetaudit.report.schema import report_schema
 from tests.factories import T0, finding, run_result, snapshot, sock
@@ -197,7 +197,8 @@ def test_table_totals_count_the_hosts_each_exposed_service_runs_on() -> None:
 def test_a_run_of_local_hosts_only_says_no_host_key_was_checked() -> None:
     """`transport: local` hosts are reached without SSH: their host_key_checked is null, and
     the header must not say "strict" as if keys had been checked."""
-    from fleetaudit.report import MarkdownFormatter, TableFormatter
+    from fleetaudit.report import TableFormatter
+    from fleetaudit.report.markdown import MarkdownFormatter
 
     local = run_result((snapshot("self", sock(), host_key_checked=None),))
     label = "not applicable (local hosts only, no SSH)"

@@ -14,8 +14,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from fleetaudit.model.enums import HostStatus, Privilege, Proto, Severity
-from fleetaudit.model.run import HostKeyPolicy, RuleInfo, RunResult, in_report_order
+from fleetaudit.model.enums import HostKeyPolicy, HostStatus, Privilege, Proto, Severity
+from fleetaudit.model.run import RuleInfo, RunResult, in_report_order
 from fleetaudit.policy.engine import evaluate
 from fleetaudit.policy.loader import parse_policy
 from fleetaudit.report import OutputFormat

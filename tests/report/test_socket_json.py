@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fleetaudit.model.enums import Family, Proto, SocketState, Tool
-from fleetaudit.model.socket import RawProcess, RawSocket, socket_record
+from fleetaudit.model.raw import RawProcess, RawSocket, socket_record
 from fleetaudit.parse import parse_capture
 from fleetaudit.report.socket_json import json_array
 from tests.captures import CAPTURES, UNREADABLE, read_capture

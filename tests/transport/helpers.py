@@ -10,7 +10,7 @@ import asyncssh
 
 from fleetaudit.inventory.model import Host
 from fleetaudit.lab.keys import generate_key, write_private_key
-from fleetaudit.model.run import HostKeyPolicy
+from fleetaudit.model.enums import HostKeyPolicy
 from fleetaudit.transport import SshSettings
 
 

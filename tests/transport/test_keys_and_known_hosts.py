@@ -22,9 +22,8 @@ from fleetaudit.config import AuditConfig
 from fleetaudit.errors import TransportError
 from fleetaudit.inventory.model import Host
 from fleetaudit.lab.keys import generate_key, known_hosts_entry, public_key_line
-from fleetaudit.model.enums import HostStatus
+from fleetaudit.model.enums import HostKeyPolicy, HostStatus
 from fleetaudit.model.host import HostSnapshot
-from fleetaudit.model.run import HostKeyPolicy
 from fleetaudit.policy import load_default_policy
 from fleetaudit.transport import SshSettings, SshTransport
 from fleetaudit.transport.hostkeys import HostKeyBook

@@ -10,8 +10,7 @@ import pytest
 from fleetaudit.errors import TransportError
 from fleetaudit.inventory.model import Host
 from fleetaudit.lab.keys import generate_key, known_hosts_entry
-from fleetaudit.model.enums import HostStatus
-from fleetaudit.model.run import HostKeyPolicy
+from fleetaudit.model.enums import HostKeyPolicy, HostStatus
 from fleetaudit.transport import CommandResult, SshSettings, SshTransport
 from tests.sshd import SshdServer
 
