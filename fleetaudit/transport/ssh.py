@@ -85,7 +85,8 @@ class SshTransport(Transport):
         self.verifies_host_keys = self._book is not None  # False: --insecure-no-host-key-check
 
     async def open(self, host: Host) -> Session:
-        where = f"{host.user + '@' if host.user else ''}{host.address}:{host.port or 22}"
+        port = host.port or self._config.port_for(host.address, host.user)
+        where = f"{host.user + '@' if host.user else ''}{host.address}:{port}"
         cap = self._settings.max_output_bytes
         options = self._options(host.port, host.user, host.key, where)
         jump = host.jump or await self._config.jump_for(host.address)

@@ -117,16 +117,23 @@ class SshConfigView:
             return resolved.host_key_alias.lower(), None
         return resolved.host.lower(), None if resolved.port == 22 else resolved.port
 
+    def port_for(self, address: str, user: str | None) -> int:
+        """The port a host the inventory gives no port is reached on: the config's
+        ``Port`` for ``address``, else 22 (a config that cannot be read: 22, and connecting
+        reports why)."""
+        resolved = self.resolve(address, None, user) if self._may_redirect else None
+        return 22 if resolved is None else resolved.port
+
     async def described(self, where: str, address: str, options: dict[str, Any]) -> str:
-        """``where`` (what the inventory says), plus the ``user@host:port`` the config made
-        of it when that differs: an error naming only the inventory's address and port 22
-        sends the operator to the wrong machine. ``options`` are the connection's."""
+        """``where`` (what the inventory says, with the port really used), plus the
+        ``user@host:port`` the config made of it when it names another machine or user:
+        an error naming only the inventory's alias sends the operator to the wrong machine.
+        ``options`` are the connection's."""
         target = await self.target(address, options)
         if target is None:
             return where  # the connection error says what went wrong
         host, port, user = target
-        unchanged = (host, port) == (address, options.get("port", 22))
-        if unchanged and ("username" in options or user == getpass.getuser()):
+        if host == address and ("username" in options or user == getpass.getuser()):
             return where
         shown = f"[{host}]" if ":" in host else host
         return f"{where} ({user}@{shown}:{port} by ssh_config)"

@@ -174,11 +174,47 @@ def test_a_failure_names_the_target_ssh_config_made_of_the_host(
     assert isinstance(failed, TransportError) and failed.status is HostStatus.UNREACHABLE
     assert (
         failed.message
-        == f"myalias:22 ({sshd.user}@127.0.0.1:{dead} by ssh_config): connection refused"
+        == f"myalias:{dead} ({sshd.user}@127.0.0.1:{dead} by ssh_config): connection refused"
     )
     # a host the config leaves alone is named as before
     assert isinstance(plain, TransportError)
     assert plain.message == f"127.0.0.1:{dead}: connection refused"
+
+
+def test_messages_name_the_port_ssh_config_gives_a_host_without_one(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """The inventory gives no port and ssh_config's ``Port`` is used: messages, before and
+    after the login, name that port, not the 22 the inventory would default to."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        dead = holder.getsockname()[1]  # a port that refuses
+        config = tmp_path / "ssh_config"
+        config.write_text(
+            f"Host 127.0.0.1\n  Port {dead}\n"
+            f"Host srv\n  HostName 127.0.0.1\n  Port {sshd.port}\n  User {sshd.user}\n"
+            f"  IdentityFile {sshd.client_key}\n"
+        )
+        transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+        [refused] = run_all(transport, [Host(name="a", address="127.0.0.1")])
+        assert isinstance(refused, TransportError)
+        assert refused.message == f"127.0.0.1:{dead}: connection refused"
+
+        async def stalled() -> TransportError:
+            transport = SshTransport(
+                settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config)
+            )
+            try:
+                async with await transport.open(Host(name="b", address="srv")) as session:
+                    await session.run("sleep 5", timeout=0.5)
+            except TransportError as exc:
+                return exc
+            finally:
+                await transport.aclose()
+            raise AssertionError("the command did not time out")
+
+        timed_out = asyncio.run(stalled())
+        assert timed_out.message.startswith(f"srv:{sshd.port}: the listing did not finish")
 
 
 def test_a_jump_host_that_ssh_config_sends_through_itself_is_named(
@@ -197,8 +233,8 @@ def test_the_target_of_an_ipv6_hostname_is_bracketed(tmp_path: Path) -> None:
     config = tmp_path / "ssh_config"
     config.write_text("Host v6\n  HostName ::1\n  Port 2226\n  User audit\n")
     view = SshConfigView(True, config)
-    where = asyncio.run(view.described("v6:22", "v6", {"config": [str(config)]}))
-    assert where == "v6:22 (audit@[::1]:2226 by ssh_config)"
+    where = asyncio.run(view.described("v6:2226", "v6", {"config": [str(config)]}))
+    assert where == "v6:2226 (audit@[::1]:2226 by ssh_config)"
 
 
 def test_proxyjump_from_ssh_config_shares_one_jump_connection(

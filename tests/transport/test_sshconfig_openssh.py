@@ -223,7 +223,7 @@ def test_a_host_key_error_names_the_address_and_port_ssh_config_gives(
     assert isinstance(result, TransportError)
     assert result.status is HostStatus.HOST_KEY_UNKNOWN
     assert result.message.startswith(
-        f"alias1:22 ({sshd.user}@127.0.0.1:{sshd.port} by ssh_config): host key is not in "
+        f"alias1:{sshd.port} ({sshd.user}@127.0.0.1:{sshd.port} by ssh_config): host key is not in "
         "known_hosts"
     ), result.message
     assert (
