@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from fleetaudit.model.enums import HostStatus
+from fleetaudit.model.enums import HostStatus, Privilege
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import RunResult
@@ -87,6 +87,22 @@ class HostChange(BaseModel):
     """The earlier run ``status_before`` comes from, when the older run was stopped before
     it finished the host (its status there was ``interrupted``)."""
     status_compared_with_started_at: datetime | None = None
+    privilege_before: Privilege | None = None
+    """Set, with ``privilege_after``, when the host was audited with another privilege than
+    before: the owners of sockets then change from named to unknown (or back), and every
+    finding on them reads as resolved and new although no listener moved."""
+    privilege_after: Privilege | None = None
+
+
+class FindingChange(BaseModel):
+    """A finding both runs have (same rule, host and listener) that counts differently in
+    ``after``: judged at another severity, or covered by a waiver it was not covered by.
+    Neither is a resolved finding: the listener is still there."""
+
+    model_config = ConfigDict(frozen=True)
+
+    before: Finding
+    after: Finding
 
 
 class RunDiff(BaseModel):
@@ -107,14 +123,27 @@ class RunDiff(BaseModel):
     before_chosen_because: str | None = None
     """Why the default diff compared with ``before`` and not the run just before
     ``after`` (that one covered less); None when nothing was skipped."""
+    before_policy: str | None = None
+    """The policy that judged ``before`` (its name, and its digest when recorded), None
+    when unknown; the diff says when the two runs were judged by different policies."""
+    after_policy: str | None = None
     new_findings: tuple[Finding, ...]
     resolved_findings: tuple[Finding, ...]
+    changed_findings: tuple[FindingChange, ...] = ()
     hosts: tuple[HostChange, ...]
 
     @property
     def empty(self) -> bool:
         """True when nothing changed."""
-        return not (self.new_findings or self.resolved_findings or self.hosts)
+        return not (
+            self.new_findings or self.resolved_findings or self.changed_findings or self.hosts
+        )
+
+    @property
+    def policies_differ(self) -> bool:
+        """True when the two runs were judged by different policies (rules or waivers)."""
+        known = self.before_policy is not None and self.after_policy is not None
+        return known and self.before_policy != self.after_policy
 
 
 def hosts_needing_baseline(before: RunResult, after: RunResult) -> set[str]:
@@ -151,9 +180,18 @@ def diff_runs(
     old_findings = [f for f in before.active_findings if f.host not in used]
     old_findings += [f for b in used.values() for f in b.findings]
     old_prints = {f.fingerprint for f in old_findings}
-    new_prints = {f.fingerprint for f in after.active_findings}
+    new_active = {f.fingerprint: f for f in after.active_findings}
+    everything_new = {f.fingerprint: f for f in after.findings}
     new_findings = tuple(f for f in after.active_findings if f.fingerprint not in old_prints)
-    resolved = tuple(f for f in old_findings if f.fingerprint not in new_prints and f.host in both)
+    still_there = [f for f in old_findings if f.host in both and f.fingerprint in everything_new]
+    resolved = tuple(
+        f for f in old_findings if f.fingerprint not in everything_new and f.host in both
+    )
+    changed = tuple(
+        FindingChange(before=f, after=everything_new[f.fingerprint])
+        for f in still_there
+        if f.fingerprint not in new_active or new_active[f.fingerprint].severity != f.severity
+    )
     changes = [
         change
         for name in sorted(old_hosts.keys() | new_hosts.keys())
@@ -173,10 +211,21 @@ def diff_runs(
         after_exit_code=exit_codes[1],
         before_interrupted_by=before.interrupted_by,
         after_interrupted_by=after.interrupted_by,
+        before_policy=_policy(before),
+        after_policy=_policy(after),
         new_findings=new_findings,
         resolved_findings=resolved,
+        changed_findings=changed,
         hosts=tuple(changes),
     )
+
+
+def _policy(run: RunResult) -> str | None:
+    """The policy that judged ``run``: its name and digest (None: not recorded, by a release
+    older than the digest; two such runs are not said to differ)."""
+    if run.policy_digest is None:
+        return None
+    return f"{run.policy_name} (sha256 {run.policy_digest[:12]})"
 
 
 def _audited(old: HostSnapshot, new: HostSnapshot) -> bool:
@@ -200,11 +249,14 @@ def _host_change(
     reference = baseline.snapshot if baseline is not None else old
     added: tuple[ListenerKey, ...] = ()
     removed: tuple[ListenerKey, ...] = ()
+    privileges: tuple[Privilege | None, Privilege | None] = (None, None)
     if reference is not None and new is not None and _audited(reference, new):
         earlier = {listener_key(s) for s in reference.listeners}
         later = {listener_key(s) for s in new.listeners}
         added, removed = tuple(sorted(later - earlier)), tuple(sorted(earlier - later))
-    if status_before == status_after and not added and not removed:
+        if reference.privilege is not new.privilege:
+            privileges = (reference.privilege, new.privilege)
+    if status_before == status_after and not added and not removed and privileges[0] is None:
         return None
     return HostChange(
         host=name,
@@ -218,4 +270,6 @@ def _host_change(
         status_compared_with_started_at=(
             status_baseline.started_at if status_baseline is not None else None
         ),
+        privilege_before=privileges[0],
+        privilege_after=privileges[1],
     )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from tabulate import tabulate
 
-from fleetaudit.history.diff import HostChange, RunDiff
+from fleetaudit.history.diff import FindingChange, HostChange, RunDiff
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.finding import Finding
 from fleetaudit.report import DiffFormat
@@ -38,6 +38,42 @@ def _finding_rows(
         )
         for f in findings
     ]
+
+
+def _change_rows(
+    changes: tuple[FindingChange, ...], escape: Callable[[str], str]
+) -> list[tuple[str, ...]]:
+    return [
+        (
+            _what_changed(c),
+            escape(c.after.host),
+            c.after.rule_id,
+            escape(c.after.socket.endpoint if c.after.socket else ""),
+            escape(c.after.process),
+        )
+        for c in changes
+    ]
+
+
+def _what_changed(change: FindingChange) -> str:
+    before, after = change.before, change.after
+    parts = []
+    if before.severity is not after.severity:
+        parts.append(f"{before.severity.value} -> {after.severity.value}")
+    if after.waived and after.waiver is not None:
+        parts.append(f"now waived until {after.waiver.expires}")
+    return ", ".join(parts)
+
+
+def _policy_note(diff: RunDiff) -> str | None:
+    """Findings judged by two policies differ by the policy too: a severity raised, a rule
+    or waiver added. The diff must not pass that off as a change of the fleet."""
+    if not diff.policies_differ:
+        return None
+    return (
+        f"judged by different policies: {diff.before_policy} -> {diff.after_policy}; "
+        "findings may differ because the policy did"
+    )
 
 
 def _facts(started_at: datetime, exit_code: int | None, interrupted_by: str | None) -> str:
@@ -90,6 +126,11 @@ def _host_lines(change: HostChange) -> list[str]:
             f"compared with run {change.compared_with} of "
             f"{_utc(change.compared_with_started_at)}, the last in which it was audited"
         )
+    if change.privilege_before is not None and change.privilege_after is not None:
+        lines.append(
+            f"audited as {change.privilege_before.value} -> {change.privilege_after.value}: "
+            "listeners and findings whose owner was named on one side only differ for that"
+        )
     lines += [f"+ {k.proto} {k.endpoint} {k.processes}" for k in change.new_listeners]
     lines += [f"- {k.proto} {k.endpoint} {k.processes}" for k in change.removed_listeners]
     return lines
@@ -122,6 +163,8 @@ def _table(diff: RunDiff) -> str:
     head = f"DIFF {terminal_safe(old)} ({old_facts}) -> {terminal_safe(new)} ({new_facts})"
     if diff.before_chosen_because:
         head += f"\n{terminal_safe(diff.before_chosen_because)}"
+    if policy_note := _policy_note(diff):
+        head += f"\n{terminal_safe(policy_note)}"
     if diff.empty:
         return f"{head}\nno change\n"
     headers = ("severity", "host", "rule", "listener", "process")
@@ -134,6 +177,10 @@ def _table(diff: RunDiff) -> str:
             rows = _finding_rows(findings, terminal_safe)
             table = tabulate(rows, headers=headers, disable_numparse=True)
             sections.append(f"{title} ({len(findings)})\n{table}")
+    if diff.changed_findings:
+        rows = _change_rows(diff.changed_findings, terminal_safe)
+        table = tabulate(rows, headers=("change", *headers[1:]), disable_numparse=True)
+        sections.append(f"CHANGED, STILL THERE ({len(diff.changed_findings)})\n{table}")
     if diff.hosts:
         blocks = [
             "\n".join(
@@ -158,8 +205,10 @@ def _markdown(diff: RunDiff) -> str:
             if diff.before_chosen_because
             else []
         ),
+        *([f"- **Policy:** {md(note)}"] if (note := _policy_note(diff)) else []),
         f"- **New findings:** {len(diff.new_findings)}",
         f"- **Resolved findings:** {len(diff.resolved_findings)}",
+        f"- **Changed findings (still there):** {len(diff.changed_findings)}",
         f"- **Hosts changed:** {len(diff.hosts)}",
     ]
     for title, findings in (
@@ -170,6 +219,16 @@ def _markdown(diff: RunDiff) -> str:
             lines += ["", f"### {title}", "", "| Severity | Host | Rule | Listener | Process |"]
             lines.append("|---|---|---|---|---|")
             lines += ["| " + " | ".join(row) + " |" for row in _finding_rows(findings, md)]
+    if diff.changed_findings:
+        lines += [
+            "",
+            "### Changed, still there",
+            "",
+            "| Change | Host | Rule | Listener | Process |",
+        ]
+        lines.append("|---|---|---|---|---|")
+        rows = _change_rows(diff.changed_findings, md)
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
     if diff.hosts:
         lines += ["", "### Hosts", ""]
         if note := _unknown_note(diff, md_code):  # no text from the runs: nothing to escape

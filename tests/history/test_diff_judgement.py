@@ -1,0 +1,118 @@
+"""The diff of two runs whose findings are the same problems judged differently: another
+severity, a waiver, another policy, another privilege. None of these is a listener that
+went away, and none may read as "resolved" or "no change"."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+from fleetaudit.history import diff_runs
+from fleetaudit.history.render import render_diff
+from fleetaudit.model.enums import HostStatus, Privilege, Severity
+from fleetaudit.model.finding import AppliedWaiver, Finding
+from fleetaudit.report import DiffFormat
+from tests.factories import T0, finding, run_result, snapshot, sock
+from tests.runcli import fleetaudit
+
+DEMO = Path(str(resources.files("fleetaudit").joinpath("data", "demo")))
+MYSQL_ANY = sock("0.0.0.0", 3306, "mysqld", pid=99)
+
+
+def _run(run_id: str, *findings: Finding, digest: str = "d" * 64, **host: object) -> object:
+    return run_result(
+        (snapshot("db1", MYSQL_ANY, **host),),
+        findings,
+        run_id=run_id,
+        started_at=T0,
+        finished_at=T0,
+        policy_digest=digest,
+    )
+
+
+def _waived(original: Finding, expires: date = date(2999, 1, 1)) -> Finding:
+    waiver = AppliedWaiver(reason="migration", expires=expires, expired=False)
+    return original.model_copy(update={"waiver": waiver})
+
+
+def test_a_finding_judged_more_severe_is_a_change_not_nothing() -> None:
+    before = _run("a", finding("db1", MYSQL_ANY, Severity.MEDIUM))
+    after = _run("b", finding("db1", MYSQL_ANY, Severity.HIGH))
+    changes = diff_runs(before, after)  # type: ignore[arg-type]
+    assert not changes.empty
+    assert (changes.new_findings, changes.resolved_findings) == ((), ())
+    [change] = changes.changed_findings
+    assert (change.before.severity, change.after.severity) == (Severity.MEDIUM, Severity.HIGH)
+    text = render_diff(changes, DiffFormat.TABLE)
+    assert "CHANGED, STILL THERE (1)" in text and "medium -> high" in text
+    assert "| medium -> high | db1 |" in render_diff(changes, DiffFormat.MARKDOWN)
+
+
+def test_a_finding_now_waived_is_not_resolved() -> None:
+    active = finding("db1", MYSQL_ANY)
+    changes = diff_runs(_run("a", active), _run("b", _waived(active)))  # type: ignore[arg-type]
+    assert changes.resolved_findings == ()
+    [change] = changes.changed_findings
+    assert change.after.waived
+    assert "now waived until 2999-01-01" in render_diff(changes, DiffFormat.TABLE)
+    # a waived finding whose listener then goes away is not news, nor is it resolved
+    gone = run_result((snapshot("db1"),), (), run_id="c", policy_digest="d" * 64)
+    assert diff_runs(_run("b", _waived(active)), gone).resolved_findings == ()  # type: ignore[arg-type]
+    # and one whose listener goes away while it counts is resolved, as before
+    assert len(diff_runs(_run("a", active), gone).resolved_findings) == 1  # type: ignore[arg-type]
+
+
+def test_runs_judged_by_different_policies_say_so() -> None:
+    same = diff_runs(_run("a"), _run("b"))  # type: ignore[arg-type]
+    assert "different policies" not in render_diff(same, DiffFormat.TABLE)
+    other = diff_runs(_run("a"), _run("b", digest="e" * 64))  # type: ignore[arg-type]
+    assert other.policies_differ
+    for fmt in (DiffFormat.TABLE, DiffFormat.MARKDOWN):
+        assert (
+            "judged by different policies: test (sha256 dddddddddddd) -> test (sha256 "
+            "eeeeeeeeeeee)" in render_diff(other, fmt).replace("\\", "")
+        )
+    # runs of releases that did not record the digest are not said to differ
+    unknown = run_result((snapshot("db1", MYSQL_ANY),), (), run_id="c")
+    assert not diff_runs(unknown, _run("b")).policies_differ  # type: ignore[arg-type]
+
+
+def test_a_host_audited_without_root_the_second_time_says_so() -> None:
+    hidden = sock("0.0.0.0", 3306, "", pid=None)
+    before = _run("a")
+    after = run_result((snapshot("db1", hidden, privilege=Privilege.UNPRIVILEGED),), (), run_id="b")
+    [host] = diff_runs(before, after).hosts  # type: ignore[arg-type]
+    assert (host.status_before, host.status_after) == (HostStatus.OK, HostStatus.OK)
+    assert (host.privilege_before, host.privilege_after) == (
+        Privilege.ROOT,
+        Privilege.UNPRIVILEGED,
+    )
+    text = render_diff(diff_runs(before, after), DiffFormat.TABLE)  # type: ignore[arg-type]
+    assert "audited as root -> unprivileged" in text
+
+
+def test_the_pre_change_gate_sees_a_capture_judged_by_a_stricter_policy(tmp_path: Path) -> None:
+    """docs/pre-change-review.md: diff exits 1 when something changed. The same capture
+    judged by a policy that raises a rule's severity changed what the gate fails on."""
+    capture = shutil.copy(DEMO / "db1.ss.txt", tmp_path / "db1.ss.txt")
+    stricter = tmp_path / "strict.yaml"
+    stricter.write_text(
+        "version: 1\nrules:\n"
+        "  - {id: mysql-loopback, kind: bind-scope, severity: critical, description: d,\n"
+        "     match: {process: mysqld}, allow: [loopback]}\n"
+    )
+    usual = stricter.with_name("usual.yaml")
+    usual.write_text(stricter.read_text().replace("critical", "high"))
+    for name, policy in (("a.json", usual), ("b.json", stricter)):
+        done = fleetaudit("check", capture, "--privileged", "--policy", policy,
+                          "-o", f"json={tmp_path / name}")  # fmt: skip
+        assert done.returncode == 1, done.stderr
+    done = fleetaudit("diff", tmp_path / "a.json", tmp_path / "b.json", "--format", "json")
+    assert done.returncode == 1, done.stdout
+    changes = json.loads(done.stdout)
+    assert changes["before_policy"] != changes["after_policy"]
+    [change] = changes["changed_findings"]
+    assert (change["before"]["severity"], change["after"]["severity"]) == ("high", "critical")
