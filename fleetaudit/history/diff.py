@@ -92,6 +92,9 @@ class HostChange(BaseModel):
     before: the owners of sockets then change from named to unknown (or back), and every
     finding on them reads as resolved and new although no listener moved."""
     privilege_after: Privilege | None = None
+    compared_with_nothing: bool = False
+    """Audited now, not in the older run, and no earlier run that audited it was at hand (a
+    diff of two files consults no history): every finding it has reads as new."""
 
 
 class FindingChange(BaseModel):
@@ -272,4 +275,11 @@ def _host_change(
         ),
         privilege_before=privileges[0],
         privilege_after=privileges[1],
+        compared_with_nothing=(
+            baseline is None
+            and old is not None
+            and not old.status.audited
+            and new is not None
+            and new.status.audited
+        ),
     )

@@ -126,6 +126,11 @@ def _host_lines(change: HostChange) -> list[str]:
             f"compared with run {change.compared_with} of "
             f"{_utc(change.compared_with_started_at)}, the last in which it was audited"
         )
+    if change.compared_with_nothing:
+        lines.append(
+            "not audited in the older run, nor in an earlier run at hand (a diff of two files "
+            "consults no history): its findings all read as new"
+        )
     if change.privilege_before is not None and change.privilege_after is not None:
         lines.append(
             f"audited as {change.privilege_before.value} -> {change.privilege_after.value}: "

@@ -116,3 +116,17 @@ def test_the_pre_change_gate_sees_a_capture_judged_by_a_stricter_policy(tmp_path
     assert changes["before_policy"] != changes["after_policy"]
     [change] = changes["changed_findings"]
     assert (change["before"]["severity"], change["after"]["severity"]) == ("high", "critical")
+
+
+def test_a_host_back_from_an_outage_with_nothing_to_compare_with_says_so() -> None:
+    """A diff of two files has no history to find the host's last audit in: its findings
+    read as new, and the diff must say why rather than let them pass as regressions."""
+    down = snapshot("db1", status=HostStatus.TIMEOUT, error="t", tool=None, privilege=None)
+    before = run_result((down,), (), run_id="a")
+    after = _run("b", finding("db1", MYSQL_ANY))
+    changes = diff_runs(before, after)  # type: ignore[arg-type]
+    [host] = changes.hosts
+    assert host.compared_with_nothing
+    assert "its findings all read as new" in render_diff(changes, DiffFormat.TABLE)
+    # a host audited on both sides was compared: nothing to say
+    assert not diff_runs(_run("a"), after).hosts  # type: ignore[arg-type]
