@@ -63,22 +63,32 @@ def _unnamed(
     select: HostSelector, hosts: tuple[HostSnapshot, ...], loc: Loc, negated: bool
 ) -> Iterator[tuple[Loc, str]]:
     groups = {group for host in hosts for group in host.groups}
+    # a `not:` whose other entries still exclude hosts excludes those: say only what the
+    # entry itself does (`not: {groups: [db, cache]}` on an inventory without cache)
+    excludes = negated and bool(selected(select, hosts))
     for index, group in enumerate(select.groups or ()):
         if group not in groups:
-            yield (*loc, "groups", index), _said(f"no group {group!r}", negated)
+            yield (*loc, "groups", index), _said(f"no group {group!r}", negated, excludes)
     for index, glob in enumerate(select.hosts or ()):
         if not any(fnmatchcase(host.host, glob) for host in hosts):
-            yield (*loc, "hosts", index), _said(f"no host matching {glob!r}", negated)
+            yield (*loc, "hosts", index), _said(f"no host matching {glob!r}", negated, excludes)
     for key, value in (select.labels or {}).items():
         if not any(host.labels.get(key) == value for host in hosts):
-            yield (*loc, "labels", key), _said(f"no host with label {key}={value}", negated)
+            missing = f"no host with label {key}={value}"
+            yield (*loc, "labels", key), _said(missing, negated, excludes)
     if select.not_ is not None:
         yield from _unnamed(select.not_, hosts, (*loc, "not"), not negated)
 
 
-def _said(missing: str, negated: bool) -> str:
-    """``missing`` (``no group 'x'``) as a warning: for a ``not:``, what that means."""
-    if negated:
-        named = missing.removeprefix("no ")
-        return f"`not:` names {named}, but the inventory has {missing}, {_EXCLUDES_NOTHING}"
-    return f"{missing} in the inventory"
+def _said(missing: str, negated: bool, excludes_others: bool = False) -> str:
+    """``missing`` (``no group 'x'``) as a warning: for a ``not:``, what that means, which
+    depends on whether its other entries still exclude hosts."""
+    if not negated:
+        return f"{missing} in the inventory"
+    named = missing.removeprefix("no ")
+    if excludes_others:
+        return (
+            f"`not:` names {named}, but the inventory has {missing}: that entry excludes "
+            "nothing (the others still do); if it is a typo, hosts meant to be skipped are judged"
+        )
+    return f"`not:` names {named}, but the inventory has {missing}, {_EXCLUDES_NOTHING}"

@@ -199,6 +199,13 @@ EXCLUDES_NOTHING = (
             "`not:` names host with label team=payment, but the inventory has no host with "
             f"label team=payment, {EXCLUDES_NOTHING}",
         ),
+        (
+            # the inventory has db: the exclusion still excludes its hosts
+            "{not: {groups: [db, cahce]}}",
+            "`not:` names group 'cahce', but the inventory has no group 'cahce': that entry "
+            "excludes nothing (the others still do); if it is a typo, hosts meant to be "
+            "skipped are judged",
+        ),
         ("{labels: {team: nobody}}", "no host with label team=nobody in the inventory"),
         (
             "{groups: [web], hosts: ['db*']}",
