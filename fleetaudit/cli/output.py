@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fleetaudit.cli.errors import StdoutError
+from fleetaudit.collect.stopping import removed_if_stopped_at_once
 from fleetaudit.errors import InputError
 
 OUTPUT_ENVVAR = "FLEETAUDIT_OUTPUT"
@@ -97,12 +98,13 @@ def _replace(
     except OSError as exc:
         raise InputError(f"cannot write output file: {exc.strerror}", path=shown) from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.writelines(pieces)
-            handle.flush()
-            os.fsync(handle.fileno())
-        _take_over_mode(tmp_name, existing)
-        os.replace(tmp_name, target)
+        with removed_if_stopped_at_once(tmp_name):
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.writelines(pieces)
+                handle.flush()
+                os.fsync(handle.fileno())
+            _take_over_mode(tmp_name, existing)
+            os.replace(tmp_name, target)
     except OSError as exc:
         Path(tmp_name).unlink(missing_ok=True)
         raise InputError(f"cannot write output file: {exc.strerror}", path=shown) from exc

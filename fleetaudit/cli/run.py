@@ -5,19 +5,20 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fleetaudit.cli import options as opt
-from fleetaudit.cli.console import HostProgress, not_audited_lines, say
+from fleetaudit.cli.console import HostProgress, error, not_audited_lines, say
 from fleetaudit.cli.errors import failure_code, user_errors
 from fleetaudit.cli.inventory import InventoryArgument
 from fleetaudit.cli.options import Database, Format, Output, PolicyFile
 from fleetaudit.cli.policy_source import load_judging_policy
 from fleetaudit.cli.reports import RunFacts, check_reports, report_targets, write_reports
-from fleetaudit.errors import ExitCode
+from fleetaudit.errors import ExitCode, FleetAuditError
 from fleetaudit.model.enums import HostKeyPolicy, Severity
 from fleetaudit.report import OutputFormat
 
@@ -202,32 +203,43 @@ def finish(
     were not audited (bounded, one line per status) and then one summary line, and exit
     with the verdict. The summary stays the last line: scripts read it with ``tail -n 1``.
 
+    A signal now is deferred, a second ends the process at once; while the history database
+    is waited for, any signal ends it at once (:class:`AfterTheAudit`). A run the history
+    could not record is said before the summary, which names the hosts not audited as
+    always, and exits 2.
+
     ``signalled`` is False when ``result.interrupted_by`` is not this process's own signal
     (``merge`` of a stopped shard): then the exit code is the verdict, whose interrupted
     hosts make it 2, not 128 + a signal this process never received."""
+    from fleetaudit.collect.stopping import AfterTheAudit
     from fleetaudit.verdict import error_reason, verdict
 
     judged = verdict(
         result, fail_on, allow_unreachable=allow_unreachable, max_unreachable=max_unreachable
     )
     code = exit_code(result, judged) if signalled else int(judged)
-    try:
-        facts = RunFacts(int(code), last_success, whole_fleet)
-        write_reports(result, format, output, facts)
-    except BaseException as exc:
-        if record is not None:
-            record(failure_code(exc))
-        raise
-    if record is not None:
-        record(code)
-    if result.interrupted_by is not None:
-        say(f"interrupted by {result.interrupted_by}: {_partial(format, output)}")
-    for line in not_audited_lines(result.failed_hosts):
-        say(line)
     reason = error_reason(
         result, allow_unreachable=allow_unreachable, max_unreachable=max_unreachable
     )
-    say(_summary_line(result, fail_on, reason, code))
+    with AfterTheAudit(stopping=signalled and result.interrupted_by is not None) as late:
+        try:
+            facts = RunFacts(int(code), last_success, whole_fleet)
+            write_reports(result, format, output, facts)
+        except BaseException as exc:
+            if record is not None:
+                late.at_once_on_signal(partial(record, failure_code(exc)))
+            raise
+        if record is not None:
+            try:
+                late.at_once_on_signal(partial(record, code))
+            except FleetAuditError as exc:
+                error(str(exc))
+                code, reason = failure_code(exc), "this run was not recorded in the history"
+        if result.interrupted_by is not None:
+            say(f"interrupted by {result.interrupted_by}: {_partial(format, output)}")
+        for line in not_audited_lines(result.failed_hosts):
+            say(line)
+        say(_summary_line(result, fail_on, reason, code))
     raise typer.Exit(int(code))
 
 

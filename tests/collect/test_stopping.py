@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +61,34 @@ def test_second_signal_stops_pid_1_of_a_container_too(sig: signal.Signals) -> No
     assert done.stdout == "first signal: stop requested\n", done.stderr
     assert done.returncode == 128 + sig
     assert f"second {sig.name}: stopped at once" in done.stderr
+
+
+_WRITING = """
+import os, signal, sys, time
+from fleetaudit.collect.stopping import AfterTheAudit, removed_if_stopped_at_once
+
+half_written, other = sys.argv[1], sys.argv[2]
+with AfterTheAudit(stopping=True), removed_if_stopped_at_once(half_written):
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(10)
+print("still running after the second signal", flush=True)
+"""
+
+
+def test_a_report_half_written_when_stopped_at_once_is_removed(tmp_path: Path) -> None:
+    """The temporary file of a report being replaced would stay beside the previous
+    report, one more on every run stopped while writing; other files are left alone."""
+    half_written, other = tmp_path / ".report.json.x1.tmp", tmp_path / "report.json"
+    half_written.write_text('{"hosts": [')
+    other.write_text("last night's report")
+    done = subprocess.run(
+        [sys.executable, "-c", _WRITING, str(half_written), str(other)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGTERM, done.stderr
+    assert "second SIGTERM: stopped at once" in done.stderr
+    assert not half_written.exists()
+    assert other.read_text() == "last night's report"

@@ -105,3 +105,115 @@ def _wait_until_blocked_on_the_fifo(pid: int) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"process {pid} never blocked opening the report FIFO")
+
+
+def _run_into_a_fifo(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes], Path, Path]:
+    """``fleetaudit run`` of this machine (``transport: local``) and of a port that
+    refuses, whose JSON report goes to a FIFO: the audit is over in a moment, and the
+    process then waits, reports not written, until the test reads the FIFO."""
+    fifo, log = tmp_path / "report.fifo", tmp_path / "err"
+    os.mkfifo(fifo)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        refused = holder.getsockname()[1]
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(
+        "hosts:\n  localhost: {transport: local}\n"
+        f"  down: {{address: 127.0.0.1, port: {refused}}}\n"
+    )
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fleetaudit", "run", inventory, "-o", f"json={fifo}",
+             "--insecure-no-host-key-check", "--allow-unreachable", *extra],
+            stdout=subprocess.DEVNULL, stderr=stderr,
+            env={"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path)},
+        )  # fmt: skip
+    _wait_until_blocked_on_the_fifo(process.pid)
+    return process, fifo, log
+
+
+def _read_and_wait(process: subprocess.Popen[bytes], fifo: Path) -> tuple[int, str]:
+    try:
+        with fifo.open() as report:
+            text = report.read()
+        return process.wait(timeout=30), text
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_after_the_audit_completes_the_reports_and_the_record(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """Every host is done when the signal comes: nothing is left to stop. The report being
+    written is completed (not 'no report written', not killed with the previous report left
+    in place), the run is recorded, and the process exits as the run would have."""
+    db = tmp_path / "history.sqlite"
+    process, fifo, log = _run_into_a_fifo(tmp_path, "--db", str(db))
+    process.send_signal(sig)
+    deadline = time.monotonic() + 10
+    while "after the audit finished" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    returncode, text = _read_and_wait(process, fifo)
+    err = log.read_text()
+    assert f"{sig.name} after the audit finished: completing the reports" in err, err
+    assert returncode in (0, 1), err  # the verdict on localhost; the down host is allowed
+    hosts = {h["host"]: h["status"] for h in json.loads(text)["hosts"]}
+    assert hosts == {"localhost": "ok", "down": "unreachable"}
+    with sqlite3.connect(db) as history:
+        [(recorded,)] = history.execute("SELECT exit_code FROM runs").fetchall()
+    assert recorded == returncode
+    assert err.rstrip().splitlines()[-1].endswith(f"exit {returncode}")
+
+
+def test_a_signal_while_the_history_is_locked_stops_at_once_and_says_so(
+    tmp_path: Path,
+) -> None:
+    """Another process holds the history database (for up to the 5 minutes a run waits):
+    a signal then must not wait for it, nor kill the process without a word."""
+    db = tmp_path / "history.sqlite"
+    process, fifo, log = _run_into_a_fifo(tmp_path, "--db", str(db))
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        with fifo.open() as report:
+            json.loads(report.read())  # written whole; then the run waits for the lock
+        time.sleep(1.0)
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        returncode = process.wait(timeout=30)
+    finally:
+        holder.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert time.monotonic() - started < 10  # not the minutes the lock could last
+    assert returncode == -signal.SIGTERM
+    assert "SIGTERM while the run was being recorded in the history: stopped at once" in (
+        log.read_text()
+    )
+    with sqlite3.connect(db) as history:
+        assert history.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        tables = {name for (name,) in history.execute("SELECT name FROM sqlite_master")}
+        if "runs" in tables:  # the schema may not even have been made
+            assert history.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+
+
+def test_a_run_the_history_cannot_record_still_names_its_hosts_not_audited(
+    tmp_path: Path,
+) -> None:
+    """The history file was damaged during the audit: the run says so, exits 2, and the
+    cron mail still names the host that was not audited and ends with the summary."""
+    db = tmp_path / "history.sqlite"
+    process, fifo, log = _run_into_a_fifo(tmp_path, "--db", str(db))
+    db.write_bytes(b"not a database\n" * 100)
+    for leftover in (tmp_path / "history.sqlite-wal", tmp_path / "history.sqlite-shm"):
+        leftover.unlink(missing_ok=True)
+    returncode, _ = _read_and_wait(process, fifo)
+    lines = log.read_text().rstrip().splitlines()
+    assert returncode == 2, lines
+    assert any("not recorded" in line or "not a database" in line for line in lines), lines
+    assert any(line.startswith("fleetaudit: not audited: unreachable 1 (down)") for line in lines)
+    assert lines[-1].endswith("exit 2: this run was not recorded in the history"), lines
