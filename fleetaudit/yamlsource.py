@@ -104,6 +104,8 @@ def _walk(
             if key in seen:
                 message = "duplicate key (YAML would silently keep only the last one)"
                 raise _at_node(error_cls, message, key_node, (*loc, key), source)
+            if (problem := name_problem(key_node)) is not None:
+                raise _at_node(error_cls, problem, key_node, loc, source)
             seen.add(key)
             child = (*loc, key)
             out[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
@@ -116,7 +118,26 @@ def _walk(
         check_number(node, loc, source, error_cls)
 
 
+def name_problem(key: yaml.Node) -> str | None:
+    """Why the mapping key ``key`` is no name (an unquoted ``yes``, ``123``, ``null``), None
+    when it is one. Every key of an inventory or a policy is a name (a host, a group, a
+    setting): a host named ``false`` became a host named ``False``, or an error saying only
+    that a string was expected."""
+    kind = _NOT_A_NAME.get(key.tag) if isinstance(key, yaml.ScalarNode) else None
+    if kind is None:
+        return None
+    return f"{key.value} is read by YAML as {kind}, not as a name: quote it ('{key.value}')"
+
+
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_NOT_A_NAME = {
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:null": "null (nothing)",
+    _TIMESTAMP: "a date",
+}
+"""What YAML 1.1 makes of the unquoted keys that are no names, by their resolved tag."""
 
 
 def check_date(node: yaml.ScalarNode, loc: Loc, source: str, error_cls: type[InputError]) -> None:

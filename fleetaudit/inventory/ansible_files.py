@@ -15,7 +15,7 @@ import yaml
 from fleetaudit.errors import InventoryError
 from fleetaudit.inventory.ansible_tree import Sourced, Tree, Vars
 from fleetaudit.inventory.ansible_vars import Vaulted
-from fleetaudit.yamlsource import SAFE_LOADER, Loc, check_date
+from fleetaudit.yamlsource import SAFE_LOADER, Loc, check_date, name_problem
 
 _EXTENSIONS = ("", ".yml", ".yaml", ".json")
 
@@ -30,8 +30,10 @@ _Loader.add_constructor(
 )
 
 
-def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
-    """The data of YAML ``text`` and the 1-based line of every mapping key."""
+def parse(text: str, source: str, *, inventory: bool = False) -> tuple[Any, dict[Loc, int]]:
+    """The data of YAML ``text`` and the 1-based line of every mapping key. In an
+    ``inventory``, the group and host names must be names: Ansible would make an unquoted
+    ``yes:`` a host named ``True``."""
     if text.lstrip().startswith("$ANSIBLE_VAULT"):
         raise InventoryError(
             "the file is vault-encrypted and cannot be read; resolve it with "
@@ -45,7 +47,7 @@ def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
         # One pass: the node tree gives the lines, and the data is built from it.
         node = loader.get_single_node()
         if node is not None:
-            _walk(node, (), lines, source)
+            _walk(node, (), lines, source, inventory)
         data = None if node is None else loader.construct_document(node)
     except (yaml.YAMLError, RecursionError) as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -57,18 +59,22 @@ def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
     return data, lines
 
 
-def _walk(node: yaml.Node, loc: Loc, out: dict[Loc, int], source: str) -> None:
+def _walk(node: yaml.Node, loc: Loc, out: dict[Loc, int], source: str, names: bool) -> None:
     out.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        of_names = names and (not loc or loc[-1] in ("hosts", "children"))
         for key_node, value_node in node.value:
             child = (*loc, str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?")
             if child in out and isinstance(key_node, yaml.ScalarNode):
                 _duplicate(key_node, child, out[child], source)
+            if of_names and (problem := name_problem(key_node)) is not None:
+                line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                raise InventoryError(problem, path=source, line=line, column=column)
             out[child] = key_node.start_mark.line + 1
-            _walk(value_node, child, out, source)
+            _walk(value_node, child, out, source, names)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*loc, index), out, source)
+            _walk(item, (*loc, index), out, source, names)
     elif isinstance(node, yaml.ScalarNode):
         check_date(node, loc, source, InventoryError)
 

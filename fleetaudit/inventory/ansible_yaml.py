@@ -22,7 +22,7 @@ GROUP_KEYS = frozenset({"hosts", "vars", "children"})
 
 def load_ansible_yaml(text: str, path: Path) -> Inventory:
     """The resolved inventory of Ansible YAML ``text`` read from ``path``."""
-    data, lines = parse(text, str(path))
+    data, lines = parse(text, str(path), inventory=True)
     return from_data(data, lines, path)
 
 

@@ -155,3 +155,28 @@ def test_shipped_example_inventory_loads() -> None:
     example = Path(__file__).parents[2] / "inventories" / "example.yaml"
     hosts = load_inventory(example).hosts
     assert hosts and all(h.address for h in hosts)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "said"),
+    [
+        ("hosts:\n  web1: {}\n  false: {}\n", 3, "false is read by YAML as a boolean"),
+        ("hosts:\n  123: {address: 10.0.0.5}\n", 2, "123 is read by YAML as a number"),
+        ("hosts:\n  web1: {}\n  null: {}\n", 3, "null is read by YAML as null"),
+        ("groups:\n  2026-01-01: [web1]\nhosts:\n  web1: {}\n", 2, "read by YAML as a date"),
+        # Ansible YAML: Ansible itself would name these hosts 'True' and '123'
+        ("all:\n  hosts:\n    yes:\n    web2:\n", 3, "yes is read by YAML as a boolean"),
+        ("all:\n  children:\n    123:\n      hosts:\n        w:\n", 3, "123 is read by YAML"),
+    ],
+)
+def test_a_host_or_group_name_yaml_reads_as_no_name_is_refused_where_it_is(
+    tmp_path: Path, text: str, line: int, said: str
+) -> None:
+    problem = error(tmp_path, text)
+    assert problem.line == line
+    assert said in str(problem) and "quote it" in str(problem)
+
+
+def test_quoted_such_names_are_names(tmp_path: Path) -> None:
+    hosts = load(tmp_path, "hosts:\n  'false': {address: 10.0.0.5}\n  '123': {}\n").hosts
+    assert [h.name for h in hosts] == ["false", "123"]
