@@ -70,10 +70,10 @@ def run(
     findings at or above --fail-on; 2 error: bad input, a host that could not be audited
     (unless --allow-unreachable, or --max-unreachable within its limit, and the host could
     not be reached: a changed host key or a refused key is exit 2 even then), or no host
-    audited at all (even with those options); 130 (SIGINT) or 143 (SIGTERM):
-    stopped early, with a partial report and history record written (hosts not finished
-    have status "interrupted"). A second signal stops at once. 141: stdout was a pipe
-    whose reader went away.
+    audited at all (even with those options); 130 (SIGINT), 143 (SIGTERM) or 129
+    (SIGHUP, unless started under nohup): stopped early, with a partial report and history
+    record written (hosts not finished have status "interrupted"). A second signal stops
+    at once. 141: stdout was a pipe whose reader went away.
     """
     with user_errors():
         if accept_new and insecure:

@@ -1,4 +1,4 @@
-"""Stopping a run cleanly on SIGINT or SIGTERM.
+"""Stopping a run cleanly on SIGINT, SIGTERM or SIGHUP.
 
 The first signal asks the run to stop: no new host is started, hosts in flight are
 cancelled (their connections closed), and the run ends with what it has, so the report and
@@ -28,21 +28,29 @@ from typing import Any, TypeVar
 _Result = TypeVar("_Result")
 _Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def stop_signals() -> tuple[signal.Signals, ...]:
+    """SIGINT, SIGTERM and SIGHUP (the terminal went away), but not one the process was
+    started ignoring: ``nohup`` and a shell's ``&`` mean a run to go on through them."""
+    return tuple(number for number in _SIGNALS if signal.getsignal(number) != signal.SIG_IGN)
 
 
 class StopRequest:
-    """Set by the first SIGINT/SIGTERM while installed."""
+    """Set by the first stop signal (:func:`stop_signals`) while installed."""
 
     def __init__(self) -> None:
         self.event = asyncio.Event()
         self.signal_name: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._signals: tuple[signal.Signals, ...] = ()
 
     def install(self) -> None:
-        """Catch SIGINT and SIGTERM in the running loop."""
+        """Catch the stop signals in the running loop."""
         self._loop = asyncio.get_running_loop()
-        for number in _SIGNALS:
+        self._signals = stop_signals()
+        for number in self._signals:
             self._loop.add_signal_handler(number, self._received, number)
 
     def uninstall(self) -> None:
@@ -50,11 +58,11 @@ class StopRequest:
         ends the process at once until it exits (the reports are being written); otherwise
         the default handlers are back."""
         if self._loop is not None:
-            for number in _SIGNALS:
+            for number in self._signals:
                 self._loop.remove_signal_handler(number)
             self._loop = None
             if self.event.is_set():
-                for number in _SIGNALS:
+                for number in self._signals:
                     signal.signal(number, _second_signal_handler)
 
     def _received(self, number: signal.Signals) -> None:
@@ -110,7 +118,7 @@ def _stop_at_once(number: signal.Signals, when: str = "") -> None:
 
 class AfterTheAudit:
     """The signals of the rest of the command once the audit is over (a context manager):
-    the first SIGINT/SIGTERM is said and deferred, a second ends the process at once, and
+    the first stop signal is said and deferred, a second ends the process at once, and
     :meth:`at_once_on_signal` runs work that any signal ends at once. ``stopping``: the
     audit itself was stopped by a signal, so every further one is a second one."""
 
@@ -122,7 +130,7 @@ class AfterTheAudit:
         self._previous: dict[signal.Signals, _Handler] = {}
 
     def __enter__(self) -> AfterTheAudit:
-        for number in _SIGNALS:
+        for number in stop_signals():
             self._previous[number] = signal.getsignal(number)
             signal.signal(number, self._received)
         return self

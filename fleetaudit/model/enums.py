@@ -88,7 +88,7 @@ class HostStatus(StrEnum):
     COMMAND_FAILED = "command_failed"
     PARSE_ERROR = "parse_error"
     INTERRUPTED = "interrupted"
-    """The run was stopped (SIGINT/SIGTERM) before this host finished."""
+    """The run was stopped (SIGINT, SIGTERM or SIGHUP) before this host finished."""
 
     @property
     def audited(self) -> bool:

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+)
 def test_signal_mid_run_writes_a_partial_report(
     tmp_path: Path, sig: signal.Signals, code: int
 ) -> None:
@@ -217,3 +219,38 @@ def test_a_run_the_history_cannot_record_still_names_its_hosts_not_audited(
     assert any("not recorded" in line or "not a database" in line for line in lines), lines
     assert any(line.startswith("fleetaudit: not audited: unreachable 1 (down)") for line in lines)
     assert lines[-1].endswith("exit 2: this run was not recorded in the history"), lines
+
+
+def test_a_run_started_under_nohup_goes_on_through_sighup(tmp_path: Path) -> None:
+    """``nohup`` (and a shell's ``&`` for SIGINT) starts the run ignoring the signal, so that
+    closing the terminal does not stop it: a SIGHUP must then change nothing."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        inventory = tmp_path / "inventory.yaml"
+        inventory.write_text(
+            f"hosts:\n  stuck: {{address: 127.0.0.1, port: {silent.getsockname()[1]}}}\n"
+        )
+        log = tmp_path / "err"
+        with log.open("w") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "fleetaudit", "run", inventory, "--no-history",
+                 "--connect-timeout", "60", "--insecure-no-host-key-check"],
+                stdout=subprocess.DEVNULL, stderr=stderr,
+                env={"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path)},
+                preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+            )  # fmt: skip
+            try:
+                time.sleep(2.0)  # stuck waits for a banner
+                process.send_signal(signal.SIGHUP)
+                time.sleep(1.0)
+                still_running = process.poll() is None
+                process.send_signal(signal.SIGTERM)
+                returncode = process.wait(timeout=30)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait(timeout=10)
+    assert still_running, log.read_text()
+    assert returncode == 143, log.read_text()
+    assert "interrupted by SIGTERM" in log.read_text()
