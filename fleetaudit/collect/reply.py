@@ -117,8 +117,8 @@ def _reply(fields: dict[str, str], output: str) -> Reply:
     try:
         tool = Tool(fields.get("tool", ""))
         privilege = Privilege(fields.get("privilege", ""))
-    except ValueError as exc:
-        raise TransportError(HostStatus.COMMAND_FAILED, f"malformed script header: {exc}") from exc
+    except ValueError:
+        raise TransportError(HostStatus.COMMAND_FAILED, _malformed(fields)) from None
     return Reply(
         tool=tool,
         privilege=privilege,
@@ -132,6 +132,18 @@ def _reply(fields: dict[str, str], output: str) -> Reply:
         sudo_command=fields.get("sudo-command"),
         ephemeral=_port_range(fields.get("ephemeral", "")),
         refused_at_run="refused-at-run" in fields,
+    )
+
+
+def _malformed(fields: dict[str, str]) -> str:
+    """Why a header that names no known tool or privilege is refused: fleetaudit's script
+    always names both, so something else on the host printed lines that look like it."""
+    tool, privilege = fields.get("tool"), fields.get("privilege")
+    return (
+        f"malformed script header (tool {tool!r}, privilege {privilege!r}; fleetaudit's "
+        f"script names one of {', '.join(t.value for t in Tool)} and "
+        f"{' or '.join(p.value for p in Privilege)}): something on the host printed lines "
+        "that look like it"
     )
 
 

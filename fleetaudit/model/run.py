@@ -64,7 +64,8 @@ class RunResult(BaseModel):
     rules: tuple[RuleInfo, ...] = ()
     """The policy's rules, in file order."""
     interrupted_by: str | None = None
-    """``SIGINT``, ``SIGTERM`` or ``SIGHUP`` when the run was stopped early: the report is partial."""
+    """``SIGINT``, ``SIGTERM`` or ``SIGHUP`` when the run was stopped early: the report is
+    partial."""
     policy_digest: str | None = None
     """SHA-256 of the policy's rules and waivers as judged (canonical JSON), so that
     ``merge`` compares what judged the shards, not the path the policy was read from. None

@@ -120,3 +120,14 @@ def test_crlf_line_endings_are_named():
     assert info.value.status is HostStatus.COMMAND_FAILED
     assert "line 5" in info.value.message and "CRLF line endings" in info.value.message
     assert "forced command or a restricted shell" not in info.value.message
+
+
+def test_a_header_naming_no_tool_says_what_it_held_and_why_that_is_wrong():
+    """A login message that prints lines looking like fleetaudit's header (QA made one)
+    read "'' is not a valid Tool"."""
+    with pytest.raises(TransportError) as caught:
+        parse_reply("@@fleetaudit 1\n@@tool\n@@privilege root\n@@output\n")
+    assert caught.value.status is HostStatus.COMMAND_FAILED
+    message = str(caught.value)
+    assert "malformed script header (tool '', privilege 'root'" in message
+    assert "one of ss, netstat, proc" in message and "something on the host printed" in message
