@@ -203,10 +203,10 @@ def finish(
     were not audited (bounded, one line per status) and then one summary line, and exit
     with the verdict. The summary stays the last line: scripts read it with ``tail -n 1``.
 
-    A signal now is deferred, a second ends the process at once; while the history database
-    is waited for, any signal ends it at once (:class:`AfterTheAudit`). A run the history
-    could not record is said before the summary, which names the hosts not audited as
-    always, and exits 2.
+    From here on a first signal is deferred and a second ends the process at once; while
+    the history database is waited for, any signal ends it at once (:class:`AfterTheAudit`).
+    A run the history could not record is said before the summary, which names the hosts
+    not audited as always, and exits 2.
 
     ``signalled`` is False when ``result.interrupted_by`` is not this process's own signal
     (``merge`` of a stopped shard): then the exit code is the verdict, whose interrupted

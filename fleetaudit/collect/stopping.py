@@ -157,7 +157,7 @@ class AfterTheAudit:
             except BaseException as exc:  # handed to the main thread, raised there
                 failure.append(exc)
 
-        thread = threading.Thread(target=worker, name="fleetaudit-history", daemon=True)
+        thread = threading.Thread(target=worker, name="fleetaudit-at-once-on-signal", daemon=True)
         self._at_once = True
         try:
             thread.start()
