@@ -29,8 +29,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fleetaudit.cli.errors import StdoutError
-from fleetaudit.collect.stopping import removed_if_stopped_at_once
 from fleetaudit.errors import InputError
+from fleetaudit.signals import removed_if_stopped_at_once
 
 OUTPUT_ENVVAR = "FLEETAUDIT_OUTPUT"
 """One ``[FORMAT=]FILE`` target used when no ``--output`` is given; never split, so a path

@@ -211,7 +211,7 @@ def finish(
     ``signalled`` is False when ``result.interrupted_by`` is not this process's own signal
     (``merge`` of a stopped shard): then the exit code is the verdict, whose interrupted
     hosts make it 2, not 128 + a signal this process never received."""
-    from fleetaudit.collect.stopping import AfterTheAudit
+    from fleetaudit.signals import AfterTheAudit
     from fleetaudit.verdict import error_reason, verdict
 
     judged = verdict(

@@ -3,38 +3,17 @@
 The first signal asks the run to stop: no new host is started, hosts in flight are
 cancelled (their connections closed), and the run ends with what it has, so the report and
 the history still get written. A second signal, while the run stops or afterwards while the
-reports are written, ends the process at once by that signal, after one line on stderr, so
-that a log read later says why reports or the history record may be missing.
-
-A first signal that comes once the audit is over stops nothing that is left to do
-(:class:`AfterTheAudit`): the reports being written are completed and the run is recorded,
-as it would have been. Only while the history database is waited for (another process may
-hold it for minutes) does any signal end the process at once: the record is one
-transaction, there or not.
+reports are written, ends the process at once (:func:`fleetaudit.signals.stop_at_once`).
+What a signal does once the audit is over is :mod:`fleetaudit.signals`'.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from types import FrameType, TracebackType
-from typing import Any, TypeVar
+from types import FrameType
 
-_Result = TypeVar("_Result")
-_Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
-
-_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-def stop_signals() -> tuple[signal.Signals, ...]:
-    """SIGINT, SIGTERM and SIGHUP (the terminal went away), but not one the process was
-    started ignoring: ``nohup`` and a shell's ``&`` mean a run to go on through them."""
-    return tuple(number for number in _SIGNALS if signal.getsignal(number) != signal.SIG_IGN)
+from fleetaudit.signals import stop_at_once, stop_signals
 
 
 class StopRequest:
@@ -67,117 +46,10 @@ class StopRequest:
 
     def _received(self, number: signal.Signals) -> None:
         if self.event.is_set():
-            _stop_at_once(number)
+            stop_at_once(number)
         self.signal_name = number.name
         self.event.set()
 
 
 def _second_signal_handler(number: int, frame: FrameType | None) -> None:
-    _stop_at_once(signal.Signals(number))
-
-
-_HALF_WRITTEN: set[str] = set()
-"""Temporary files being written (see :func:`removed_if_stopped_at_once`)."""
-
-
-@contextmanager
-def removed_if_stopped_at_once(path: str) -> Iterator[None]:
-    """While the block writes the temporary file ``path``, a signal that ends the process
-    at once removes it first: a report half written must not stay behind, one more on
-    every stopped run, beside the previous report it was to replace."""
-    _HALF_WRITTEN.add(path)
-    try:
-        yield
-    finally:
-        _HALF_WRITTEN.discard(path)
-
-
-def _stop_at_once(number: signal.Signals, when: str = "") -> None:
-    """Say why on stderr, remove the temporary file of a report being written, then die by
-    the signal itself: no other cleanup, no KeyboardInterrupt for a caller to catch and
-    report as something else, and the exit status a shell or supervisor expects (128 + the
-    signal number; exited with it where the signal cannot kill, as PID 1 of a container).
-    ``when`` says what a signal that is not a second one stopped."""
-    for path in tuple(_HALF_WRITTEN):
-        try:
-            os.unlink(path)
-        except OSError:
-            pass  # gone already, or not ours to remove: nothing more to do on the way out
-    what = f"{number.name} {when}" if when else f"second {number.name}"
-    sys.stderr.write(
-        f"fleetaudit: {what}: stopped at once; a report not yet written keeps its previous "
-        "file (or none), and the run may be missing from the history\n"
-    )
-    sys.stderr.flush()
-    signal.signal(number, signal.SIG_DFL)
-    os.kill(os.getpid(), number)
-    # Still here: the process is PID 1 of its namespace (a container), whose default
-    # action for SIGINT/SIGTERM is to ignore them. Leave with the status a shell reports.
-    os._exit(128 + number)
-
-
-class AfterTheAudit:
-    """The signals of the rest of the command once the audit is over (a context manager):
-    the first stop signal is said and deferred, a second ends the process at once, and
-    :meth:`at_once_on_signal` runs work that any signal ends at once. ``stopping``: the
-    audit itself was stopped by a signal, so every further one is a second one."""
-
-    def __init__(self, *, stopping: bool = False) -> None:
-        self.received: str | None = None
-        """The name of the deferred first signal (None: none came)."""
-        self._stopping = stopping
-        self._at_once = False
-        self._previous: dict[signal.Signals, _Handler] = {}
-
-    def __enter__(self) -> AfterTheAudit:
-        for number in stop_signals():
-            self._previous[number] = signal.getsignal(number)
-            signal.signal(number, self._received)
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        for number, handler in self._previous.items():
-            # None: a handler not set from Python, which cannot be put back; the default
-            signal.signal(number, signal.SIG_DFL if handler is None else handler)
-
-    def at_once_on_signal(self, work: Callable[[], _Result]) -> _Result:
-        """``work()``, in a thread so that a signal is acted on while it waits (for a lock
-        held elsewhere, say): a signal meanwhile ends the process at once."""
-        outcome: list[_Result] = []
-        failure: list[BaseException] = []
-
-        def worker() -> None:
-            try:
-                outcome.append(work())
-            except BaseException as exc:  # handed to the main thread, raised there
-                failure.append(exc)
-
-        thread = threading.Thread(target=worker, name="fleetaudit-at-once-on-signal", daemon=True)
-        self._at_once = True
-        try:
-            thread.start()
-            while thread.is_alive():
-                thread.join(0.2)  # signal handlers run in this thread between the waits
-        finally:
-            self._at_once = False
-        if failure:
-            raise failure[0]
-        return outcome[0]
-
-    def _received(self, number: int, frame: FrameType | None) -> None:
-        received = signal.Signals(number)
-        if self._stopping or self.received is not None:
-            _stop_at_once(received)
-        if self._at_once:
-            _stop_at_once(received, "while the run was being recorded in the history")
-        self.received = received.name
-        sys.stderr.write(
-            f"fleetaudit: {received.name} after the audit finished: completing the reports "
-            "and the history record (a second signal stops at once)\n"
-        )
-        sys.stderr.flush()
+    stop_at_once(signal.Signals(number))

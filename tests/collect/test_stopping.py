@@ -65,7 +65,7 @@ def test_second_signal_stops_pid_1_of_a_container_too(sig: signal.Signals) -> No
 
 _WRITING = """
 import os, signal, sys, time
-from fleetaudit.collect.stopping import AfterTheAudit, removed_if_stopped_at_once
+from fleetaudit.signals import AfterTheAudit, removed_if_stopped_at_once
 
 half_written, other = sys.argv[1], sys.argv[2]
 with AfterTheAudit(stopping=True), removed_if_stopped_at_once(half_written):
