@@ -42,8 +42,13 @@ class JumpSpec:
         return cls(address=host, port=port, user=user if at else None)
 
     def __str__(self) -> str:
-        user = f"{self.user}@" if self.user else ""
-        return f"{user}{self.address}:{self.port or 22}"
+        return login_label(self.user, self.address, self.port or 22)
+
+
+def login_label(user: str | None, address: str, port: int) -> str:
+    """``[user@]host:port`` as messages name a login, an IPv6 address in brackets."""
+    shown = f"[{address}]" if ":" in address else address
+    return f"{user + '@' if user else ''}{shown}:{port}"
 
 
 Opener = Callable[[], Awaitable[asyncssh.SSHClientConnection]]

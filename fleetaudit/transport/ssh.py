@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from fleetaudit.transport.jump import (
     JumpSpec,
     jump_identities,
     jump_of_jump,
+    login_label,
     single_jump,
 )
 from fleetaudit.transport.ssh_session import LOGIN_SHELL_COMMAND as LOGIN_SHELL_COMMAND
@@ -86,7 +87,7 @@ class SshTransport(Transport):
 
     async def open(self, host: Host) -> Session:
         port = host.port or self._config.port_for(host.address, host.user)
-        where = f"{host.user + '@' if host.user else ''}{host.address}:{port}"
+        where = login_label(host.user, host.address, port)
         cap = self._settings.max_output_bytes
         options = self._options(host.port, host.user, host.key, where)
         jump = host.jump or await self._config.jump_for(host.address)
@@ -97,6 +98,8 @@ class SshTransport(Transport):
             connection = await _naming_key(self._connect(host.address, direct, where), host.key)
             return SshSession(connection, where, cap)
         spec = single_jump(jump, where)
+        if spec.port is None:  # named with the port really used, as the target is
+            spec = replace(spec, port=self._config.port_for(spec.address, spec.user))
         held = AsyncExitStack()
         opener = partial(self._connect_jump, spec, host.key)
         tunnel = await held.enter_async_context(self._jumps.through(spec, opener))

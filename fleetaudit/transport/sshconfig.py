@@ -25,6 +25,7 @@ from typing import Any
 
 from asyncssh.config import ConfigParseError, SSHClientConfig, SSHConfig
 
+from fleetaudit.transport.jump import login_label
 from fleetaudit.transport.sshconfig_check import check_ssh_config
 
 # asyncssh's "not given" for config, port and username: () reads ~/.ssh/config
@@ -135,8 +136,7 @@ class SshConfigView:
         host, port, user = target
         if host == address and ("username" in options or user == getpass.getuser()):
             return where
-        shown = f"[{host}]" if ":" in host else host
-        return f"{where} ({user}@{shown}:{port} by ssh_config)"
+        return f"{where} ({login_label(user, host, port)} by ssh_config)"
 
 
 class _Resolver(SSHClientConfig):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import socket
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -215,6 +216,38 @@ def test_messages_name_the_port_ssh_config_gives_a_host_without_one(
 
         timed_out = asyncio.run(stalled())
         assert timed_out.message.startswith(f"srv:{sshd.port}: the listing did not finish")
+
+
+def test_a_jump_host_is_named_with_the_port_ssh_config_gives_it(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        dead = holder.getsockname()[1]  # a port that refuses
+        config = tmp_path / "ssh_config"
+        config.write_text(f"Host deadjump\n  HostName 127.0.0.1\n  Port {dead}\n")
+        transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+        host = Host(name="t", address="127.0.0.1", port=sshd.port, jump="deadjump")
+        [failed] = run_all(transport, [host])
+    assert isinstance(failed, TransportError)
+    me = getpass.getuser()
+    expected = (
+        f"jump host deadjump:{dead} ({me}@127.0.0.1:{dead} by ssh_config): connection refused"
+    )
+    assert failed.message == expected
+
+
+def test_an_ipv6_address_is_named_in_brackets(tmp_path: Path, sshd: SshdServer) -> None:
+    with socket.socket(socket.AF_INET6) as holder:
+        try:
+            holder.bind(("::1", 0))
+        except OSError:
+            pytest.skip("no IPv6 loopback here")
+        dead = holder.getsockname()[1]
+        transport = SshTransport(settings(tmp_path, [sshd]))
+        [failed] = run_all(transport, [Host(name="v6", address="::1", port=dead)])
+    assert isinstance(failed, TransportError)
+    assert failed.message == f"[::1]:{dead}: connection refused"
 
 
 def test_a_jump_host_that_ssh_config_sends_through_itself_is_named(
