@@ -61,7 +61,9 @@ def detect(path: Path, text: str) -> InventoryFormat:
         if '"_meta"' in text and _is_ansible_json(text):
             return InventoryFormat.ANSIBLE_JSON
     try:
-        data, _ = parse(text, str(path), inventory=True)
+        # without the check of names: an Ansible inventory with a host named `yes:` must
+        # be refused as one (by its loader), not read as a native one
+        data, _ = parse(text, str(path))
     except InventoryError:
         return InventoryFormat.NATIVE  # the native loader reports the YAML error
     return InventoryFormat.ANSIBLE_YAML if looks_like(data) else InventoryFormat.NATIVE

@@ -62,7 +62,7 @@ def parse(text: str, source: str, *, inventory: bool = False) -> tuple[Any, dict
 def _walk(node: yaml.Node, loc: Loc, out: dict[Loc, int], source: str, names: bool) -> None:
     out.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
-        of_names = names and (not loc or loc[-1] in ("hosts", "children"))
+        of_names = names and _of_names(loc)
         for key_node, value_node in node.value:
             child = (*loc, str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?")
             if child in out and isinstance(key_node, yaml.ScalarNode):
@@ -77,6 +77,21 @@ def _walk(node: yaml.Node, loc: Loc, out: dict[Loc, int], source: str, names: bo
             _walk(item, (*loc, index), out, source, names)
     elif isinstance(node, yaml.ScalarNode):
         check_date(node, loc, source, InventoryError)
+
+
+def _of_names(loc: Loc) -> bool:
+    """Whether the mapping at ``loc`` of an inventory is keyed by group or host names: the
+    top level (groups), and the ``hosts:`` and ``children:`` of a group. A variable that
+    happens to be called ``hosts`` (``all.vars.hosts``) holds data, whose keys may be
+    anything YAML allows."""
+    return not loc or (loc[-1] in ("hosts", "children") and _is_group(loc[:-1]))
+
+
+def _is_group(loc: Loc) -> bool:
+    """Whether ``loc`` is a group: a top-level key, or a key of a group's ``children:``."""
+    if len(loc) == 1:
+        return True
+    return len(loc) >= 3 and loc[-2] == "children" and _is_group(loc[:-2])
 
 
 def _duplicate(key_node: yaml.ScalarNode, loc: Loc, first: int, source: str) -> None:

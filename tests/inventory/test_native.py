@@ -180,3 +180,19 @@ def test_a_host_or_group_name_yaml_reads_as_no_name_is_refused_where_it_is(
 def test_quoted_such_names_are_names(tmp_path: Path) -> None:
     hosts = load(tmp_path, "hosts:\n  'false': {address: 10.0.0.5}\n  '123': {}\n").hosts
     assert [h.name for h in hosts] == ["false", "123"]
+
+
+def test_ansible_variables_keep_their_keys_whatever_a_host_is_named(tmp_path: Path) -> None:
+    """Only group and host names must be names: a variable's data (even one called
+    ``hosts`` or ``children``) may have integer keys, and the name a bad host has is the
+    one blamed."""
+    data = (
+        "all:\n  vars:\n    vlan_map: {10: mgmt}\n    hosts: {1: a}\n"
+        "  hosts:\n    web1: {ansible_host: 10.0.0.1, children: {2: x}}\n"
+        "  children:\n    web:\n      vars:\n        children: {2: x}\n"
+        "      hosts:\n        web2:\n"
+    )
+    assert [h.name for h in load(tmp_path, data).hosts] == ["web1", "web2"]
+    problem = error(tmp_path, data + "    yes:\n")  # a host of group web
+    assert problem.line == 13
+    assert "yes is read by YAML as a boolean" in str(problem)
