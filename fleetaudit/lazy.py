@@ -4,7 +4,7 @@ A package's ``__init__`` that re-exports its modules' names imports them all whe
 one module of the package is imported. For :mod:`fleetaudit.model` and
 :mod:`fleetaudit.report` that meant pydantic, tabulate and every formatter for a command
 that needs none of them (``fleetaudit parse``, ``--help``). A package instead sets
-``__getattr__ = exports(__name__, {...})`` (PEP 562) and imports the names under
+``__getattr__, __dir__ = exports(__name__, {...})`` (PEP 562) and imports the names under
 ``TYPE_CHECKING`` for type checkers.
 """
 
@@ -16,9 +16,12 @@ from importlib import import_module
 from typing import Any
 
 
-def exports(package: str, module_of: Mapping[str, str]) -> Callable[[str], Any]:
+def exports(
+    package: str, module_of: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """A module ``__getattr__`` giving each name of ``module_of`` from its module of
-    ``package``; a name is imported once, then found in the package like any other."""
+    ``package`` (a name is imported once, then found in the package like any other), and
+    a ``__dir__`` that lists them before they are."""
     namespace = vars(sys.modules[package])
 
     def __getattr__(name: str) -> Any:
@@ -29,4 +32,7 @@ def exports(package: str, module_of: Mapping[str, str]) -> Callable[[str], Any]:
         namespace[name] = value
         return value
 
-    return __getattr__
+    def __dir__() -> list[str]:
+        return sorted({*namespace, *module_of})
+
+    return __getattr__, __dir__

@@ -58,3 +58,13 @@ def test_every_exported_name_is_there_and_is_its_modules_own(package: ModuleType
             assert getattr(home, name) is value, name
     with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
         package.Nope  # noqa: B018
+
+
+def test_names_are_listed_before_first_use_and_formatters_import_as_before() -> None:
+    script = (
+        "import fleetaudit.model as m, fleetaudit.report as r\n"
+        "assert {'Socket', 'Finding'} <= set(dir(m)), dir(m)\n"
+        "assert {'OutputFormat', 'JsonFormatter', 'SarifFormatter'} <= set(dir(r)), dir(r)\n"
+        "from fleetaudit.report import CsvFormatter, HtmlFormatter, SarifFormatter\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)

@@ -51,7 +51,7 @@ __all__ = [
     "fingerprint",
 ]
 
-__getattr__ = exports(
+__getattr__, __dir__ = exports(
     __name__,
     {
         "BindScope": "enums",

@@ -90,7 +90,7 @@ __all__ = [
     "run_document",
 ]
 
-__getattr__ = exports(
+__getattr__, __dir__ = exports(
     __name__,
     {
         "SCHEMA_VERSION": "json",
@@ -98,5 +98,13 @@ __getattr__ = exports(
         "JsonFormatter": "json",
         "TableFormatter": "table",
         "run_document": "json",
+        # the other formats' formatters, importable from here as before (not in __all__)
+        "CsvFormatter": "csv",
+        "HtmlFormatter": "html",
+        "JsonLinesFormatter": "jsonl",
+        "JunitFormatter": "junit",
+        "MarkdownFormatter": "markdown",
+        "PromFormatter": "prom",
+        "SarifFormatter": "sarif",
     },
 )
