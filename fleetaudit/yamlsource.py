@@ -235,4 +235,17 @@ def validation_error(
         message = "unknown key (check the spelling; unknown keys are never ignored)"
     elif first["type"] == "missing":
         message = "required key is missing"
+    elif first["type"] == "string_type" and (read := _read_as(first.get("input"))) is not None:
+        message += f": YAML read this unquoted value as {read}; quote it"
     return error_cls(message, path=doc.path, line=line, column=column, key=_dotted(loc) or None)
+
+
+def _read_as(value: object) -> str | None:
+    """What YAML made of an unquoted value where a name was expected (``on``, ``123``)."""
+    if isinstance(value, bool):
+        return "a boolean (yes/no/on/off/true/false)"
+    if isinstance(value, int | float):
+        return "a number"
+    if value is None:
+        return "null (nothing)"
+    return None

@@ -196,3 +196,14 @@ def test_ansible_variables_keep_their_keys_whatever_a_host_is_named(tmp_path: Pa
     problem = error(tmp_path, data + "    yes:\n")  # a host of group web
     assert problem.line == 13
     assert "yes is read by YAML as a boolean" in str(problem)
+
+
+@pytest.mark.parametrize(
+    ("value", "read"), [("on", "a boolean"), ("123", "a number"), ("~", "null (nothing)")]
+)
+def test_an_unquoted_value_where_a_name_is_expected_says_to_quote_it(
+    tmp_path: Path, value: str, read: str
+) -> None:
+    problem = error(tmp_path, f"hosts:\n  web1: {{groups: [web, {value}]}}\n")
+    assert problem.line == 2
+    assert f"YAML read this unquoted value as {read}" in str(problem) and "quote it" in str(problem)
