@@ -107,24 +107,30 @@ class HostKeyBook:
         return self._known.match(name if port is None else f"[{name}]:{port}", "", None)
 
     def refusal_message(
-        self, status: HostStatus, where: str, key: asyncssh.SSHKey | None = None
+        self,
+        status: HostStatus,
+        where: str,
+        key: asyncssh.SSHKey | None = None,
+        listed_as: tuple[str, int | None] | None = None,
     ) -> str:
         """What the operator should know and do about a refused key: the files consulted
-        (the operator must know which one to fix) and, given the ``key`` the server offered,
-        its SHA256 fingerprint, to compare with ``ssh-keyscan HOST | ssh-keygen -lf -`` run
-        on a trusted path."""
+        (the operator must know which one to fix), the name the host's keys are looked up
+        under (``listed_as``: its HostKeyAlias or HostName, with the port), and, given the
+        ``key`` the server offered, its SHA256 fingerprint, to compare with ``ssh-keyscan
+        HOST | ssh-keygen -lf -`` run on a trusted path."""
         files = self._consulted()
         offered = f" The server offered {key.get_fingerprint('sha256')}." if key else ""
+        entry = "" if listed_as is None else f" as {_pattern(*listed_as)}"
         if status is HostStatus.HOST_KEY_CHANGED:
             return (
                 f"{where}: HOST KEY CHANGED: the server's key differs from the one listed "
-                f"for it in known_hosts ({files}): a reinstall, or a man-in-the-middle; "
+                f"for it{entry} in known_hosts ({files}): a reinstall, or a man-in-the-middle; "
                 f"fleetaudit refuses it under every policy.{offered} Verify it and fix the "
                 "entry."
             )
         return (
-            f"{where}: host key is not in known_hosts ({files}); verify it and add it, or run "
-            f"with --accept-new to trust it on first use.{offered}"
+            f"{where}: host key is not in known_hosts ({files}){entry}; verify it and add it, "
+            f"or run with --accept-new to trust it on first use.{offered}"
         )
 
     def _consulted(self) -> str:
@@ -134,12 +140,16 @@ class HostKeyBook:
     def _learn(self, name: str, port: int | None, key: asyncssh.SSHKey) -> None:
         assert self._learn_file is not None
         self._learnt[(name, port)] = key
-        pattern = name if port is None else f"[{name}]:{port}"
-        line = f"{pattern} {key.export_public_key('openssh').decode().strip()}\n"
+        line = f"{_pattern(name, port)} {key.export_public_key('openssh').decode().strip()}\n"
         self._learn_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         descriptor = os.open(self._learn_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(descriptor, "a", encoding="ascii") as stream:
             stream.write(line)
+
+
+def _pattern(name: str, port: int | None) -> str:
+    """How known_hosts writes a host: ``name``, or ``[name]:port`` for a port but 22."""
+    return name if port is None else f"[{name}]:{port}"
 
 
 def known_hosts_note(view: SshConfigView, address: str, status: HostStatus) -> str:

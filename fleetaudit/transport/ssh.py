@@ -135,7 +135,9 @@ class SshTransport(Transport):
             where = await self._config.described(where, address, options)
             if client.refusal is not None and self._book is not None:
                 note = known_hosts_note(self._config, address, client.refusal)
-                message = self._book.refusal_message(client.refusal, where, client.offered)
+                message = self._book.refusal_message(
+                    client.refusal, where, client.offered, client.key_name
+                )
                 raise TransportError(client.refusal, message + note) from None
             if isinstance(exc, asyncssh.TimeoutError | TimeoutError):
                 seconds = options["connect_timeout"]

@@ -226,6 +226,10 @@ def test_a_host_key_error_names_the_address_and_port_ssh_config_gives(
         f"alias1:{sshd.port} ({sshd.user}@127.0.0.1:{sshd.port} by ssh_config): host key is not in "
         "known_hosts"
     ), result.message
+    # the entry to add: OpenSSH looks the key up by HostName and port, not by the alias
+    assert f"known_hosts ({tmp_path / 'known_hosts'}) as [127.0.0.1]:{sshd.port};" in (
+        result.message
+    )
     assert (
         f"ssh_config names UserKnownHostsFile {tmp_path / 'theirs'} for this host; "
         "fleetaudit reads only --known-hosts files" in result.message
@@ -250,3 +254,18 @@ def test_jump_none_connects_directly_despite_a_host_star_proxyjump(
     ]
     assert run_all(transport, hosts) == ["ok\n", "ok\n"]
     assert transport.jump_connections_opened == 0
+
+
+def test_a_host_key_error_names_the_host_key_alias_it_looked_up(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        f"Host ali\n  HostName 127.0.0.1\n  Port {sshd.port}\n  User {sshd.user}\n"
+        f"  IdentityFile {sshd.client_key}\n  HostKeyAlias myalias\n"
+    )
+    transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+    [result] = run_all(transport, [Host(name="a", address="ali")])
+    assert isinstance(result, TransportError)
+    assert result.status is HostStatus.HOST_KEY_UNKNOWN
+    assert ") as myalias; verify it and add it" in result.message, result.message
