@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType, TracebackType
 from typing import Any, TypeVar
+
+from fleetaudit.stderr import write_line
 
 _Result = TypeVar("_Result")
 _Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
@@ -63,11 +65,10 @@ def stop_at_once(number: signal.Signals, when: str = "") -> None:
         except OSError:
             pass  # gone already, or not ours to remove: nothing more to do on the way out
     what = f"{number.name} {when}" if when else f"second {number.name}"
-    sys.stderr.write(
+    write_line(
         f"fleetaudit: {what}: stopped at once; a report not yet written keeps its previous "
-        "file (or none), and the run may be missing from the history\n"
+        "file (or none), and the run may be missing from the history"
     )
-    sys.stderr.flush()
     signal.signal(number, signal.SIG_DFL)
     os.kill(os.getpid(), number)
     # Still here: the process is PID 1 of its namespace (a container), whose default
@@ -75,23 +76,50 @@ def stop_at_once(number: signal.Signals, when: str = "") -> None:
     os._exit(128 + number)
 
 
+_PENDING: list[signal.Signals] = []
+"""A signal that came between the end of the audit and :class:`AfterTheAudit`."""
+
+
+def defer_signals() -> None:
+    """From the end of the audit until :class:`AfterTheAudit` takes over (closing the
+    connections, judging the run): a first stop signal is kept for it, a second ends the
+    process at once. The default action would kill the process, reports unwritten."""
+    for number in stop_signals():
+        signal.signal(number, _deferred)
+
+
+def _deferred(number: int, frame: FrameType | None) -> None:
+    if _PENDING:
+        stop_at_once(signal.Signals(number))
+    _PENDING.append(signal.Signals(number))
+
+
+RECORD_GRACE_S = 5.0
+"""How long the history record may still take once a signal came: it takes well under a
+second, unless another process holds the database (then up to minutes)."""
+
+
 class AfterTheAudit:
     """The signals of the rest of the command once the audit is over (a context manager):
-    the first stop signal is said and deferred, a second ends the process at once, and
-    :meth:`at_once_on_signal` runs work that any signal ends at once. ``stopping``: the
-    audit itself was stopped by a signal, so every further one is a second one."""
+    the first stop signal is said and deferred, a second ends the process at once. While
+    the run is recorded (:meth:`recording`), a signal gives the record
+    :data:`RECORD_GRACE_S` more, then ends the process at once. ``stopping``: the audit
+    itself was stopped by a signal, so every further one is a second one."""
 
     def __init__(self, *, stopping: bool = False) -> None:
         self.received: str | None = None
         """The name of the deferred first signal (None: none came)."""
         self._stopping = stopping
-        self._at_once = False
+        self._recording = False
+        self._deadline: float | None = None
         self._previous: dict[signal.Signals, _Handler] = {}
 
     def __enter__(self) -> AfterTheAudit:
         for number in stop_signals():
             self._previous[number] = signal.getsignal(number)
             signal.signal(number, self._received)
+        if _PENDING:  # came while the audit was being closed
+            self._received(_PENDING.pop(), None)
         return self
 
     def __exit__(
@@ -104,9 +132,10 @@ class AfterTheAudit:
             # None: a handler not set from Python, which cannot be put back; the default
             signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
-    def at_once_on_signal(self, work: Callable[[], _Result]) -> _Result:
-        """``work()``, in a thread so that a signal is acted on while it waits (for a lock
-        held elsewhere, say): a signal meanwhile ends the process at once."""
+    def recording(self, work: Callable[[], _Result]) -> _Result:
+        """``work()`` (recording the run), in a thread so that signals are acted on while
+        it waits for the database: one that came, before or meanwhile, gives it
+        :data:`RECORD_GRACE_S` to finish, then ends the process at once."""
         outcome: list[_Result] = []
         failure: list[BaseException] = []
 
@@ -116,14 +145,19 @@ class AfterTheAudit:
             except BaseException as exc:  # handed to the main thread, raised there
                 failure.append(exc)
 
-        thread = threading.Thread(target=worker, name="fleetaudit-at-once-on-signal", daemon=True)
-        self._at_once = True
+        thread = threading.Thread(target=worker, name="fleetaudit-history", daemon=True)
+        self._recording = True
+        if self.received is not None:
+            self._deadline = time.monotonic() + RECORD_GRACE_S
         try:
             thread.start()
             while thread.is_alive():
                 thread.join(0.2)  # signal handlers run in this thread between the waits
+                if self._deadline is not None and time.monotonic() > self._deadline:
+                    late = signal.Signals[self.received or "SIGTERM"]
+                    stop_at_once(late, "while the run waited for the history database")
         finally:
-            self._at_once = False
+            self._recording = False
         if failure:
             raise failure[0]
         return outcome[0]
@@ -132,11 +166,15 @@ class AfterTheAudit:
         received = signal.Signals(number)
         if self._stopping or self.received is not None:
             stop_at_once(received)
-        if self._at_once:
-            stop_at_once(received, "while the run was being recorded in the history")
         self.received = received.name
-        sys.stderr.write(
-            f"fleetaudit: {received.name} after the audit finished: completing the reports "
-            "and the history record (a second signal stops at once)\n"
+        if self._recording:
+            self._deadline = time.monotonic() + RECORD_GRACE_S
+            write_line(
+                f"fleetaudit: {received.name}: finishing the history record first, for at "
+                f"most {RECORD_GRACE_S:g} s (a second signal stops at once)"
+            )
+            return
+        write_line(
+            f"fleetaudit: {received.name}: finishing the reports and the record of the run "
+            "first (a second signal stops at once)"
         )
-        sys.stderr.flush()

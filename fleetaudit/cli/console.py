@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.report.escape import terminal_safe
 from fleetaudit.report.summary import first_names
+from fleetaudit.stderr import write_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,13 +31,13 @@ def _stderr_console() -> Console:
 
 
 def say(message: str) -> None:
-    """Print one line for the operator on stderr."""
-    print(f"fleetaudit: {message}", file=sys.stderr, flush=True)
+    """Print one line for the operator on stderr (never failing: :mod:`fleetaudit.stderr`)."""
+    write_line(f"fleetaudit: {message}")
 
 
 def error(message: str) -> None:
     """Print an error for the operator on stderr (escaped: it may quote remote text)."""
-    print(f"fleetaudit: error: {terminal_safe(message)}", file=sys.stderr, flush=True)
+    write_line(f"fleetaudit: error: {terminal_safe(message)}")
 
 
 NAMES_SHOWN = 5

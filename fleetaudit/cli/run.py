@@ -174,7 +174,10 @@ def remember(
     shards: Sequence[str] = (),
 ) -> None:
     """Record the run (one transaction), with what it covered, and apply the retention.
-    A merged night records the ids of its ``shards``, and replaces its earlier merges."""
+    A merged night records the ids of its ``shards``, and replaces its earlier merges.
+
+    Retention that fails once the run is recorded is a warning, not a failed run: the
+    night is in the history with its exit code, and the next run deletes what is left."""
     from datetime import UTC, datetime
 
     from fleetaudit.history import HistoryStore, default_db_path
@@ -182,7 +185,10 @@ def remember(
     with HistoryStore(db or default_db_path()) as store:
         store.save(result, code, covered, shards=shards)
         if keep_days is not None:
-            store.prune(keep_days, datetime.now(UTC), spare=result.run_id)
+            try:
+                store.prune(keep_days, datetime.now(UTC), spare=result.run_id)
+            except FleetAuditError as exc:
+                say(f"warning: {exc}")
 
 
 def finish(
@@ -203,8 +209,9 @@ def finish(
     were not audited (bounded, one line per status) and then one summary line, and exit
     with the verdict. The summary stays the last line: scripts read it with ``tail -n 1``.
 
-    From here on a first signal is deferred and a second ends the process at once; while
-    the history database is waited for, any signal ends it at once (:class:`AfterTheAudit`).
+    From here on a first signal is deferred and a second ends the process at once; the
+    history record gets a few seconds after a signal, not the minutes another process may
+    hold the database for (:class:`AfterTheAudit`).
     A run the history could not record is said before the summary, which names the hosts
     not audited as always, and exits 2.
 
@@ -227,14 +234,18 @@ def finish(
             write_reports(result, format, output, facts)
         except BaseException as exc:
             if record is not None:
-                late.at_once_on_signal(partial(record, failure_code(exc)))
+                late.recording(partial(record, failure_code(exc)))
             raise
         if record is not None:
             try:
-                late.at_once_on_signal(partial(record, code))
+                late.recording(partial(record, code))
             except FleetAuditError as exc:
                 error(str(exc))
-                code, reason = failure_code(exc), "this run was not recorded in the history"
+                unrecorded = "the history could not record this run"
+                code, reason = (
+                    failure_code(exc),
+                    f"{reason}; {unrecorded}" if reason else unrecorded,
+                )
         if result.interrupted_by is not None:
             say(f"interrupted by {result.interrupted_by}: {_partial(format, output)}")
         for line in not_audited_lines(result.failed_hosts):

@@ -13,7 +13,7 @@ import asyncio
 import signal
 from types import FrameType
 
-from fleetaudit.signals import stop_at_once, stop_signals
+from fleetaudit.signals import defer_signals, stop_at_once, stop_signals
 
 
 class StopRequest:
@@ -35,7 +35,7 @@ class StopRequest:
     def uninstall(self) -> None:
         """Leave the event loop's handlers. After a stop request, a second signal still
         ends the process at once until it exits (the reports are being written); otherwise
-        the default handlers are back."""
+        a first one is kept for the rest of the command (:func:`defer_signals`)."""
         if self._loop is not None:
             for number in self._signals:
                 self._loop.remove_signal_handler(number)
@@ -43,6 +43,8 @@ class StopRequest:
             if self.event.is_set():
                 for number in self._signals:
                     signal.signal(number, _second_signal_handler)
+            else:
+                defer_signals()
 
     def _received(self, number: signal.Signals) -> None:
         if self.event.is_set():

@@ -166,6 +166,6 @@ def is_locked(exc: sqlite3.Error) -> bool:
 def locked_error(path: Path, waited_s: float, consequence: str) -> HistoryError:
     """The message for a write that gave up waiting: what was lost, and why."""
     return HistoryError(
-        f"history database {path} is locked: another fleetaudit process kept writing to it "
-        f"for more than {waited_s:.0f} s; {consequence}"
+        f"history database {path} is locked: another process (a fleetaudit run, or any "
+        f"program writing to it) held it for more than {waited_s:.0f} s; {consequence}"
     )

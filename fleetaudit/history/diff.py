@@ -99,8 +99,9 @@ class HostChange(BaseModel):
 
 class FindingChange(BaseModel):
     """A finding both runs have (same rule, host and listener) that counts differently in
-    ``after``: judged at another severity, or covered by a waiver it was not covered by.
-    Neither is a resolved finding: the listener is still there."""
+    ``after``: judged at another severity, covered by a waiver it was not covered by, or no
+    longer covered (its waiver expired or was removed). None is a new or resolved finding:
+    the listener was and is there."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -127,9 +128,11 @@ class RunDiff(BaseModel):
     """Why the default diff compared with ``before`` and not the run just before
     ``after`` (that one covered less); None when nothing was skipped."""
     before_policy: str | None = None
-    """The policy that judged ``before`` (its name, and its digest when recorded), None
-    when unknown; the diff says when the two runs were judged by different policies."""
+    """The name of the policy that judged ``before`` (None when unknown)."""
     after_policy: str | None = None
+    before_policy_digest: str | None = None
+    """The digest of its rules and waivers (None: a release that did not record it)."""
+    after_policy_digest: str | None = None
     new_findings: tuple[Finding, ...]
     resolved_findings: tuple[Finding, ...]
     changed_findings: tuple[FindingChange, ...] = ()
@@ -144,9 +147,13 @@ class RunDiff(BaseModel):
 
     @property
     def policies_differ(self) -> bool:
-        """True when the two runs were judged by different policies (rules or waivers)."""
-        known = self.before_policy is not None and self.after_policy is not None
-        return known and self.before_policy != self.after_policy
+        """True when the two runs were judged by different policies (rules or waivers): by
+        their digests, else (a run that recorded none) by their names. A policy file renamed
+        but unchanged judges the same."""
+        if self.before_policy_digest is not None and self.after_policy_digest is not None:
+            return self.before_policy_digest != self.after_policy_digest
+        names = (self.before_policy, self.after_policy)
+        return None not in names and names[0] != names[1]
 
 
 def hosts_needing_baseline(before: RunResult, after: RunResult) -> set[str]:
@@ -185,7 +192,11 @@ def diff_runs(
     old_prints = {f.fingerprint for f in old_findings}
     new_active = {f.fingerprint: f for f in after.active_findings}
     everything_new = {f.fingerprint: f for f in after.findings}
-    new_findings = tuple(f for f in after.active_findings if f.fingerprint not in old_prints)
+    old_waived = {f.fingerprint: f for f in before.findings if f.waived and f.host not in used}
+    unwaived = [f for f in after.active_findings if f.fingerprint in old_waived and f.host in both]
+    new_findings = tuple(
+        f for f in after.active_findings if f.fingerprint not in old_prints | old_waived.keys()
+    )
     still_there = [f for f in old_findings if f.host in both and f.fingerprint in everything_new]
     resolved = tuple(
         f for f in old_findings if f.fingerprint not in everything_new and f.host in both
@@ -194,7 +205,7 @@ def diff_runs(
         FindingChange(before=f, after=everything_new[f.fingerprint])
         for f in still_there
         if f.fingerprint not in new_active or new_active[f.fingerprint].severity != f.severity
-    )
+    ) + tuple(FindingChange(before=old_waived[f.fingerprint], after=f) for f in unwaived)
     changes = [
         change
         for name in sorted(old_hosts.keys() | new_hosts.keys())
@@ -214,21 +225,15 @@ def diff_runs(
         after_exit_code=exit_codes[1],
         before_interrupted_by=before.interrupted_by,
         after_interrupted_by=after.interrupted_by,
-        before_policy=_policy(before),
-        after_policy=_policy(after),
+        before_policy=before.policy_name,
+        after_policy=after.policy_name,
+        before_policy_digest=before.policy_digest,
+        after_policy_digest=after.policy_digest,
         new_findings=new_findings,
         resolved_findings=resolved,
         changed_findings=changed,
         hosts=tuple(changes),
     )
-
-
-def _policy(run: RunResult) -> str | None:
-    """The policy that judged ``run``: its name and digest (None: not recorded, by a release
-    older than the digest; two such runs are not said to differ)."""
-    if run.policy_digest is None:
-        return None
-    return f"{run.policy_name} (sha256 {run.policy_digest[:12]})"
 
 
 def _audited(old: HostSnapshot, new: HostSnapshot) -> bool:

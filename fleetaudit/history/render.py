@@ -62,6 +62,10 @@ def _what_changed(change: FindingChange) -> str:
         parts.append(f"{before.severity.value} -> {after.severity.value}")
     if after.waived and after.waiver is not None:
         parts.append(f"now waived until {after.waiver.expires}")
+    elif before.waived:
+        expired = after.waiver is not None and after.waiver.expired
+        why = f"waiver expired {after.waiver.expires}" if expired and after.waiver else "no waiver"
+        parts.append(f"no longer waived ({why})")
     return ", ".join(parts)
 
 
@@ -70,9 +74,15 @@ def _policy_note(diff: RunDiff) -> str | None:
     or waiver added. The diff must not pass that off as a change of the fleet."""
     if not diff.policies_differ:
         return None
+    before, after = diff.before_policy_digest, diff.after_policy_digest
+    if before is None or after is None:
+        return (
+            f"judged by policies named {diff.before_policy} and {diff.after_policy} (one run "
+            "recorded no digest of its rules); findings may differ because the policy did"
+        )
     return (
-        f"judged by different policies: {diff.before_policy} -> {diff.after_policy}; "
-        "findings may differ because the policy did"
+        f"judged by different policies: {diff.before_policy} (sha256 {before[:12]}) -> "
+        f"{diff.after_policy} (sha256 {after[:12]}); findings may differ because the policy did"
     )
 
 
@@ -105,7 +115,8 @@ def _sides(diff: RunDiff) -> tuple[tuple[str, str], tuple[str, str]]:
     )
 
 
-def _host_lines(change: HostChange) -> list[str]:
+def _host_lines(change: HostChange, files: bool) -> list[str]:
+    """What changed on one host; ``files``: the diff is of two files, not of the history."""
     lines = []
     if change.status_before != change.status_after:
         before = change.status_before.value if change.status_before else "(absent)"
@@ -128,8 +139,9 @@ def _host_lines(change: HostChange) -> list[str]:
         )
     if change.compared_with_nothing:
         lines.append(
-            "not audited in the older run, nor in an earlier run at hand (a diff of two files "
-            "consults no history): its findings all read as new"
+            "not audited in the older run, and no earlier run that audited it was compared"
+            + (" (a diff of files consults no history)" if files else "")
+            + ": its findings all read as new"
         )
     if change.privilege_before is not None and change.privilege_after is not None:
         lines.append(
@@ -164,6 +176,7 @@ def _unknown_note(diff: RunDiff, quote: Callable[[str], str]) -> str | None:
 
 
 def _table(diff: RunDiff) -> str:
+    files = diff.before_exit_code is None  # a run read from a file records no exit code
     (old, old_facts), (new, new_facts) = _sides(diff)
     head = f"DIFF {terminal_safe(old)} ({old_facts}) -> {terminal_safe(new)} ({new_facts})"
     if diff.before_chosen_because:
@@ -189,7 +202,10 @@ def _table(diff: RunDiff) -> str:
     if diff.hosts:
         blocks = [
             "\n".join(
-                [terminal_safe(c.host), *("  " + terminal_safe(line) for line in _host_lines(c))]
+                [
+                    terminal_safe(c.host),
+                    *("  " + terminal_safe(line) for line in _host_lines(c, files)),
+                ]
             )
             for c in diff.hosts
         ]
@@ -199,6 +215,7 @@ def _table(diff: RunDiff) -> str:
 
 
 def _markdown(diff: RunDiff) -> str:
+    files = diff.before_exit_code is None
     (old, old_facts), (new, new_facts) = _sides(diff)
     lines = [
         f"## fleetaudit diff {md_code(old)} → {md_code(new)}",
@@ -240,5 +257,5 @@ def _markdown(diff: RunDiff) -> str:
             lines += [note, ""]
         for change in diff.hosts:
             lines.append(f"- **{md(change.host)}**")
-            lines += [f"  - {md_code(line)}" for line in _host_lines(change)]
+            lines += [f"  - {md_code(line)}" for line in _host_lines(change, files)]
     return "\n".join(lines) + "\n"

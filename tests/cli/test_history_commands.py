@@ -107,3 +107,26 @@ def test_run_refuses_a_foreign_database_and_leaves_it_alone(tmp_path: Path) -> N
         assert done.returncode == 2, done.stderr
         assert f"{db} is not a fleetaudit history database" in done.stderr
         assert db.read_bytes() == before
+
+
+def test_retention_that_fails_once_the_run_is_recorded_is_a_warning(tmp_path: Path) -> None:
+    """The night is in the history with its exit code; failing the run for the old runs
+    left undeleted would exit 2 against a recorded 0 or 1, and say the run was lost."""
+    inventory, db = tmp_path / "inventory.yaml", tmp_path / "history.sqlite"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    first = fleetaudit("run", inventory, "--db", db, "-o", "json=/dev/null", state=tmp_path)
+    assert first.returncode in (0, 1), first.stderr
+    with sqlite3.connect(db) as history:
+        history.execute("UPDATE runs SET started_at = '2020-01-01T00:00:00+00:00'")
+        history.execute(
+            "CREATE TRIGGER keep BEFORE DELETE ON runs "
+            "BEGIN SELECT RAISE(ABORT, 'simulated failure'); END"
+        )
+    done = fleetaudit(
+        "run", inventory, "--db", db, "--keep-days", "30", "-o", "json=/dev/null", state=tmp_path
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert "warning:" in done.stderr and "older runs were not all deleted" in done.stderr
+    with sqlite3.connect(db) as history:
+        codes = [code for (code,) in history.execute("SELECT exit_code FROM runs")]
+    assert len(codes) == 2 and codes[-1] == done.returncode

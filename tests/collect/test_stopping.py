@@ -92,3 +92,30 @@ def test_a_report_half_written_when_stopped_at_once_is_removed(tmp_path: Path) -
     assert "second SIGTERM: stopped at once" in done.stderr
     assert not half_written.exists()
     assert other.read_text() == "last night's report"
+
+
+_HANDOVER = """
+import asyncio, os, signal
+from fleetaudit.collect.stopping import StopRequest
+from fleetaudit.signals import AfterTheAudit
+
+async def audit():
+    stop = StopRequest()
+    stop.install()
+    stop.uninstall()  # the audit is over; connections are being closed, the run judged
+
+asyncio.run(audit())
+os.kill(os.getpid(), signal.SIGTERM)  # before the reports are written
+with AfterTheAudit() as late:
+    print("reports written, received", late.received, flush=True)
+"""
+
+
+def test_a_signal_between_the_audit_and_the_reports_is_kept_for_them() -> None:
+    """The default action in that window would kill the process, reports unwritten."""
+    done = subprocess.run(
+        [sys.executable, "-c", _HANDOVER], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "reports written, received SIGTERM\n"
+    assert "SIGTERM: finishing the reports and the record of the run first" in done.stderr

@@ -156,11 +156,11 @@ def test_a_signal_after_the_audit_completes_the_reports_and_the_record(
     process, fifo, log = _run_into_a_fifo(tmp_path, "--db", str(db))
     process.send_signal(sig)
     deadline = time.monotonic() + 10
-    while "after the audit finished" not in log.read_text() and time.monotonic() < deadline:
+    while "finishing the reports" not in log.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
     returncode, text = _read_and_wait(process, fifo)
     err = log.read_text()
-    assert f"{sig.name} after the audit finished: completing the reports" in err, err
+    assert f"{sig.name}: finishing the reports and the record of the run first" in err, err
     assert returncode in (0, 1), err  # the verdict on localhost; the down host is allowed
     hosts = {h["host"]: h["status"] for h in json.loads(text)["hosts"]}
     assert hosts == {"localhost": "ok", "down": "unreachable"}
@@ -174,7 +174,8 @@ def test_a_signal_while_the_history_is_locked_stops_at_once_and_says_so(
     tmp_path: Path,
 ) -> None:
     """Another process holds the history database (for up to the 5 minutes a run waits):
-    a signal then must not wait for it, nor kill the process without a word."""
+    a signal then must not wait for it (the record gets a few seconds), nor kill the
+    process without a word."""
     db = tmp_path / "history.sqlite"
     process, fifo, log = _run_into_a_fifo(tmp_path, "--db", str(db))
     holder = sqlite3.connect(db, isolation_level=None)
@@ -193,7 +194,7 @@ def test_a_signal_while_the_history_is_locked_stops_at_once_and_says_so(
             process.wait(timeout=10)
     assert time.monotonic() - started < 10  # not the minutes the lock could last
     assert returncode == -signal.SIGTERM
-    assert "SIGTERM while the run was being recorded in the history: stopped at once" in (
+    assert "SIGTERM while the run waited for the history database: stopped at once" in (
         log.read_text()
     )
     with sqlite3.connect(db) as history:
@@ -218,7 +219,7 @@ def test_a_run_the_history_cannot_record_still_names_its_hosts_not_audited(
     assert returncode == 2, lines
     assert any("not recorded" in line or "not a database" in line for line in lines), lines
     assert any(line.startswith("fleetaudit: not audited: unreachable 1 (down)") for line in lines)
-    assert lines[-1].endswith("exit 2: this run was not recorded in the history"), lines
+    assert lines[-1].endswith("exit 2: the history could not record this run"), lines
 
 
 def test_a_run_started_under_nohup_goes_on_through_sighup(tmp_path: Path) -> None:
@@ -254,3 +255,76 @@ def test_a_run_started_under_nohup_goes_on_through_sighup(tmp_path: Path) -> Non
     assert still_running, log.read_text()
     assert returncode == 143, log.read_text()
     assert "interrupted by SIGTERM" in log.read_text()
+
+
+def test_a_signal_while_the_run_is_recorded_lets_the_record_finish(tmp_path: Path) -> None:
+    """Recording takes a moment (here a second and a half, made slow on purpose); a signal
+    then must not throw the night away: the record is finished, and the run exits with its
+    own code."""
+    db = tmp_path / "history.sqlite"
+    inventory = tmp_path / "first.yaml"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    first = subprocess.run(
+        [sys.executable, "-m", "fleetaudit", "run", inventory, "--db", db, "-o", "json=/dev/null"],
+        capture_output=True, timeout=120, env={"PATH": "/usr/bin:/bin",
+        "XDG_STATE_HOME": str(tmp_path)}, check=False,
+    )  # fmt: skip
+    assert first.returncode in (0, 1), first.stderr
+    with sqlite3.connect(db) as history:  # a slow insert (about 1.5 s of SQLite's own work)
+        history.execute(
+            "CREATE TRIGGER slow BEFORE INSERT ON runs BEGIN SELECT count(*) FROM (WITH "
+            "RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 12000000) "
+            "SELECT x FROM c); END"
+        )
+    process, fifo, log = _run_into_a_fifo(tmp_path, "--db", str(db))
+    try:
+        with fifo.open() as report:
+            json.loads(report.read())
+        time.sleep(0.3)  # the record is being made
+        process.send_signal(signal.SIGTERM)
+        returncode = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    err = log.read_text()
+    assert "SIGTERM: finishing the history record first" in err, err
+    assert returncode in (0, 1), err
+    with sqlite3.connect(db) as history:
+        codes = [code for (code,) in history.execute("SELECT exit_code FROM runs")]
+    assert len(codes) == 2 and codes[-1] == returncode
+
+
+def test_a_signal_when_stderr_is_gone_still_completes_the_reports(tmp_path: Path) -> None:
+    """Ctrl-C under `2>&1 | tee` kills the reader of stderr too, and a closed terminal
+    takes stderr with it: saying so on stderr fails there, and must not fail the report
+    being written."""
+    db = tmp_path / "history.sqlite"
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fleetaudit", "run", inventory, "-o", f"json={fifo}",
+         "--db", db],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env={"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path)},
+    )  # fmt: skip
+    try:
+        _wait_until_blocked_on_the_fifo(process.pid)
+        assert process.stderr is not None
+        process.stderr.close()  # the reader is gone: writing to stderr now fails (EPIPE)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        with fifo.open() as report:
+            hosts = json.loads(report.read())["hosts"]
+        returncode = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert [h["status"] for h in hosts] == ["ok"]
+    assert returncode in (0, 1)
+    with sqlite3.connect(db) as history:
+        [(recorded,)] = history.execute("SELECT exit_code FROM runs").fetchall()
+    assert recorded == returncode

@@ -130,3 +130,29 @@ def test_a_host_back_from_an_outage_with_nothing_to_compare_with_says_so() -> No
     assert "its findings all read as new" in render_diff(changes, DiffFormat.TABLE)
     # a host audited on both sides was compared: nothing to say
     assert not diff_runs(_run("a"), after).hosts  # type: ignore[arg-type]
+
+
+def test_a_finding_whose_waiver_expired_is_a_change_not_a_new_finding() -> None:
+    active = finding("db1", MYSQL_ANY)
+    lapsed = active.model_copy(
+        update={
+            "waiver": AppliedWaiver(reason="migration", expires=date(2026, 1, 31), expired=True)
+        }
+    )
+    changes = diff_runs(_run("a", _waived(active)), _run("b", lapsed))  # type: ignore[arg-type]
+    assert changes.new_findings == ()
+    [change] = changes.changed_findings
+    assert change.before.waived and not change.after.waived
+    text = render_diff(changes, DiffFormat.TABLE)
+    assert "no longer waived (waiver expired 2026-01-31)" in text
+
+
+def test_a_renamed_but_unchanged_policy_judges_the_same() -> None:
+    before = _run("a")
+    renamed = _run("b").model_copy(update={"policy_name": "prod-v2"})  # type: ignore[attr-defined]
+    assert not diff_runs(before, renamed).policies_differ  # type: ignore[arg-type]
+    # a run that recorded no digest (an older release) is compared by name
+    old = run_result((snapshot("db1", MYSQL_ANY),), (), run_id="c", policy_name="legacy")
+    changes = diff_runs(old, _run("b"))  # type: ignore[arg-type]
+    assert changes.policies_differ
+    assert "judged by policies named legacy and test" in render_diff(changes, DiffFormat.TABLE)
