@@ -18,6 +18,8 @@ from fleetaudit.inventory.model import Inventory
 from fleetaudit.yamlsource import Loc
 
 GROUP_KEYS = frozenset({"hosts", "vars", "children"})
+NATIVE_KEYS = frozenset({"defaults", "hosts", "groups"})
+"""The top-level keys of a native inventory (``schema.InventoryFile``)."""
 
 
 def load_ansible_yaml(text: str, path: Path) -> Inventory:
@@ -86,15 +88,17 @@ class _Reader:
 
 def looks_like(data: object) -> bool:
     """Whether parsed YAML is an Ansible inventory rather than a native one: a top-level
-    ``all:``, or groups made of ``hosts:``/``children:``, and no native top-level key."""
+    ``all:`` (which a native inventory cannot have), or, with no native top-level key,
+    groups that are mappings (or empty), one at least giving ``hosts:``, ``children:`` or
+    ``vars:``. A group with only ``vars:``, an empty one, or one with a misspelt key does
+    not make the file native: Ansible's loader then reads it, or names the key."""
     if not isinstance(data, dict) or not data:
-        return False
-    if set(data) & {"defaults", "groups"} or set(data) <= {"hosts"}:
         return False
     if "all" in data:
         return True
-    return all(
-        isinstance(body, dict) and set(body) <= GROUP_KEYS and set(body) & {"hosts", "children"}
-        for body in data.values()
-        if body is not None
-    ) and any(body is not None for body in data.values())
+    if set(data) & NATIVE_KEYS:
+        return False
+    bodies = [body for body in data.values() if body is not None]
+    return all(isinstance(body, dict) for body in bodies) and any(
+        set(body) & GROUP_KEYS for body in bodies
+    )

@@ -207,3 +207,28 @@ def test_an_unquoted_value_where_a_name_is_expected_says_to_quote_it(
     problem = error(tmp_path, f"hosts:\n  web1: {{groups: [web, {value}]}}\n")
     assert problem.line == 2
     assert f"YAML read this unquoted value as {read}" in str(problem) and "quote it" in str(problem)
+
+
+@pytest.mark.parametrize(
+    ("text", "groups"),
+    [
+        # no all:, an empty group and a group with only vars (QA round 3: read as native)
+        (
+            "web: {hosts: {h1: }}\nprod: {children: {web: }}\nstaging: {}\n"
+            "monitoring: {vars: {ansible_user: root}}\n",
+            ("prod", "web"),
+        ),
+        # all: makes it Ansible's, even beside a group called groups
+        ("all:\n  children:\n    groups:\n      hosts:\n        h1:\n", ("groups",)),
+    ],
+)
+def test_ansible_yaml_inventories_without_all_or_with_odd_groups_are_ansible(
+    tmp_path: Path, text: str, groups: tuple[str, ...]
+) -> None:
+    [host] = load(tmp_path, text).hosts
+    assert host.name == "h1" and host.groups == groups
+
+
+def test_a_misspelt_ansible_group_key_is_named_where_it_is(tmp_path: Path) -> None:
+    problem = error(tmp_path, "web:\n  hosts:\n    h1:\n  childern:\n    x:\n")
+    assert problem.line == 4 and "unknown key (hosts, vars or children)" in str(problem)
