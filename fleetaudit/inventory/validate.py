@@ -16,7 +16,11 @@ _HOST = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:%-]*")
 _IP_LITERAL = re.compile(r"[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_][A-Za-z0-9_.-]*)?")
 """The characters an IP literal may have: ``ipaddress`` accepts any text as an IPv6
 ``%scope``, so the scope is held to interface-name characters here."""
-_USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
+_USER_TEXT = r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,255}\$?"
+"""Login names as directories give them: POSIX ones, ``john.doe@corp.example`` (SSSD, AD),
+``svc$``. Never a leading ``-`` (an option), nor anything a shell or ssh_config's ``%r``
+would act on (whitespace, quotes, ``;``, ``$(``, backquotes, backslashes)."""
+_USER = re.compile(_USER_TEXT)
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _LABEL_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -83,8 +87,10 @@ _THIS_MACHINE = frozenset({ipaddress.ip_address("127.0.0.1"), ipaddress.ip_addre
 
 
 def user_name(value: str) -> str:
-    """A POSIX-style login name."""
-    return _match(_USER, no_template(value), "a login name (letters, digits, _ . -)")
+    """A login name (see ``_USER_TEXT``)."""
+    return _match(
+        _USER, no_template(value), "a login name (letters, digits, _ . - @, and a final $)"
+    )
 
 
 def name(value: str) -> str:
@@ -120,7 +126,7 @@ def _match(pattern: re.Pattern[str], value: str, what: str) -> str:
 
 
 _JUMP = re.compile(
-    r"(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}@)?"
+    rf"(?:{_USER_TEXT}@)?"
     r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]*|\[[0-9A-Fa-f:.%A-Za-z]+\])(?::[0-9]{1,5})?"
 )
 

@@ -232,3 +232,20 @@ def test_ansible_yaml_inventories_without_all_or_with_odd_groups_are_ansible(
 def test_a_misspelt_ansible_group_key_is_named_where_it_is(tmp_path: Path) -> None:
     problem = error(tmp_path, "web:\n  hosts:\n    h1:\n  childern:\n    x:\n")
     assert problem.line == 4 and "unknown key (hosts, vars or children)" in str(problem)
+
+
+@pytest.mark.parametrize("user", ["john.doe@corp.example", "svc_audit$", "1abc", "a" * 40])
+def test_login_names_from_directories_are_login_names(tmp_path: Path, user: str) -> None:
+    """SSSD and AD users, machine accounts: ssh_config's User took them, the inventory
+    refused them (QA round 3). A jump host's user is read the same way."""
+    [host] = load(
+        tmp_path, f"hosts:\n  h1: {{user: '{user}', jump: '{user}@127.0.0.1:2222'}}\n"
+    ).hosts
+    assert host.user == user and host.jump == f"{user}@127.0.0.1:2222"
+
+
+@pytest.mark.parametrize("user", ["-oProxyCommand=x", "a b", "a$b", "a\\\\b", "a'b", "@x"])
+def test_login_names_that_a_shell_or_ssh_would_act_on_are_refused(
+    tmp_path: Path, user: str
+) -> None:
+    assert "is not a login name" in str(error(tmp_path, f'hosts:\n  h1: {{user: "{user}"}}\n'))
