@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType, TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from fleetaudit.stderr import write_line
 
@@ -111,6 +111,7 @@ class AfterTheAudit:
         """The name of the deferred first signal (None: none came)."""
         self._stopping = stopping
         self._recording = False
+        self._retaining = False
         self._deadline: float | None = None
         self._previous: dict[signal.Signals, _Handler] = {}
 
@@ -136,37 +137,43 @@ class AfterTheAudit:
         """``work()`` (recording the run), in a thread so that signals are acted on while
         it waits for the database: one that came, before or meanwhile, gives it
         :data:`RECORD_GRACE_S` to finish, then ends the process at once."""
-        outcome: list[_Result] = []
-        failure: list[BaseException] = []
-
-        def worker() -> None:
-            try:
-                outcome.append(work())
-            except BaseException as exc:  # handed to the main thread, raised there
-                failure.append(exc)
-
-        thread = threading.Thread(target=worker, name="fleetaudit-history", daemon=True)
-        self._recording = True
         if self.received is not None:
             self._deadline = time.monotonic() + RECORD_GRACE_S
+        self._recording = True
         try:
-            thread.start()
-            while thread.is_alive():
-                thread.join(0.2)  # signal handlers run in this thread between the waits
+            done = _Background(work)
+            while done.running():
                 if self._deadline is not None and time.monotonic() > self._deadline:
                     late = signal.Signals[self.received or "SIGTERM"]
                     stop_at_once(late, "while the run waited for the history database")
         finally:
             self._recording = False
-        if failure:
-            raise failure[0]
-        return outcome[0]
+        return done.result()
+
+    def retention(self, work: Callable[[], None]) -> None:
+        """``work()`` (deleting old runs, once the run is recorded), in a thread; a signal,
+        before or meanwhile, stops the waiting for it (for a database another process holds,
+        or a long compaction): the next run deletes what is left."""
+        if self.received is None:
+            self._retaining = True
+            try:
+                done = _Background(work)
+                while done.running() and self.received is None:
+                    pass
+            finally:
+                self._retaining = False
+            if not done.running():
+                done.result()
+                return
+        write_line(f"fleetaudit: {self.received}: old runs are left for the next run to delete")
 
     def _received(self, number: int, frame: FrameType | None) -> None:
         received = signal.Signals(number)
         if self._stopping or self.received is not None:
             stop_at_once(received)
         self.received = received.name
+        if self._retaining:
+            return  # the run is recorded: retention is given up, and says so
         if self._recording:
             self._deadline = time.monotonic() + RECORD_GRACE_S
             write_line(
@@ -178,3 +185,31 @@ class AfterTheAudit:
             f"fleetaudit: {received.name}: finishing the reports and the record of the run "
             "first (a second signal stops at once)"
         )
+
+
+class _Background(Generic[_Result]):
+    """``work()`` in a daemon thread, waited for in steps during which this (the main)
+    thread runs signal handlers; left behind if the process ends first."""
+
+    def __init__(self, work: Callable[[], _Result]) -> None:
+        self._outcome: list[_Result] = []
+        self._failure: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[], _Result]) -> None:
+        try:
+            self._outcome.append(work())
+        except BaseException as exc:  # handed to the main thread, raised there
+            self._failure.append(exc)
+
+    def running(self) -> bool:
+        """Wait a moment; whether the work still runs."""
+        self._thread.join(0.2)  # signal handlers run in this thread between the waits
+        return self._thread.is_alive()
+
+    def result(self) -> _Result:
+        """What the finished work returned, or its exception raised."""
+        if self._failure:
+            raise self._failure[0]
+        return self._outcome[0]

@@ -14,16 +14,32 @@ import os
 import sys
 
 
+def opened() -> None:
+    """Give a process started with stderr closed (``2>&-``; Python then leaves
+    ``sys.stderr`` None) a stderr on /dev/null, at descriptor 2: messages go nowhere, as
+    the operator asked, instead of failing, and no file fleetaudit opens later takes
+    descriptor 2, where a library's own messages would land in it."""
+    if sys.stderr is not None:
+        return
+    descriptor = os.open(os.devnull, os.O_WRONLY)
+    if descriptor != 2:
+        os.dup2(descriptor, 2)
+        os.close(descriptor)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+
+
 def write_line(line: str) -> None:
     """Write ``line`` and a newline to stderr, now."""
     try:
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
     except (OSError, ValueError):  # ValueError: sys.stderr was closed
-        _silence()
+        silence()
 
 
-def _silence() -> None:
+def silence() -> None:
+    """Point descriptor 2 at /dev/null, after a write to it failed (here, or in a library
+    that draws on the terminal)."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)

@@ -12,6 +12,9 @@ def main() -> None:
         from fleetaudit.cli.output import ClosedStdout
 
         sys.stdout = ClosedStdout()
+    from fleetaudit.stderr import opened
+
+    opened()  # started with stderr closed (`2>&-`): messages go to /dev/null
     from fleetaudit.cli.app import app
 
     app()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.report.escape import terminal_safe
 from fleetaudit.report.summary import first_names
-from fleetaudit.stderr import write_line
+from fleetaudit.stderr import silence, write_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -101,12 +101,28 @@ class HostProgress:
             TimeElapsedColumn(),
             TimeRemainingColumn(),
         )
-        with Progress(*columns, console=_stderr_console(), transient=True) as bar:
-            task = bar.add_task("hosts", total=self.total, failed=0)
+        bar = Progress(*columns, console=_stderr_console(), transient=True)
+        task = bar.add_task("hosts", total=self.total, failed=0)
 
-            def update() -> None:
-                bar.update(task, completed=self.done, failed=self.failed)
+        def update() -> None:
+            bar.update(task, completed=self.done, failed=self.failed)
 
-            self._update = update
+        # Drawing on a terminal that was closed (the SIGHUP that stops the run) fails; the
+        # run must still write its reports, so the bar is given up quietly.
+        with _quietly_on_a_closed_terminal():
+            bar.start()
+        self._update = update
+        try:
             yield self
+        finally:
             self._update = None
+            with _quietly_on_a_closed_terminal():
+                bar.stop()
+
+
+@contextmanager
+def _quietly_on_a_closed_terminal() -> Iterator[None]:
+    try:
+        yield
+    except OSError:
+        silence()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,6 +26,7 @@ from fleetaudit.cli.reports import check_reports
 from fleetaudit.cli.run import (
     check_history,
     finish,
+    forget_old_runs,
     last_success_in,
     remember,
     unreachable_limit,
@@ -104,6 +106,7 @@ def merge(
         for note in merged.notes:
             say(terminal_safe(note))  # names and versions read from the files
         record: Callable[[int], None] | None = None
+        retain: Callable[[], None] | None = None
         last_success, whole_fleet = None, merged.whole_fleet
         if inventory is None:
             _nothing_to_record(ctx, keep_days)
@@ -117,12 +120,15 @@ def merge(
             whole_fleet = covered.whole
 
             def record(code: int) -> None:
-                remember(merged.run, code, db, keep_days, covered, shards=shard_ids)
+                remember(merged.run, code, db, covered, shards=shard_ids)
+
+            if keep_days is not None:
+                retain = partial(forget_old_runs, db, keep_days, merged.run.run_id)
 
         finish(
             merged.run, format, output, fail_on, allow_unreachable, record=record,
-            last_success=last_success, whole_fleet=whole_fleet, signalled=False,
-            max_unreachable=most_unreached,
+            retain=retain, last_success=last_success, whole_fleet=whole_fleet,
+            signalled=False, max_unreachable=most_unreached,
         )  # fmt: skip
 
 

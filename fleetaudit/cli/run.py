@@ -120,11 +120,14 @@ def run(
             result = auditor.run(hosts, rules)
         if shard_of_run is not None:
             result = result.model_copy(update={"shard": shard_of_run})
-        record = None if no_history else lambda code: remember(result, code, db, keep_days, covered)
+        record = None if no_history else lambda code: remember(result, code, db, covered)
+        retain = None
+        if not no_history and keep_days is not None:
+            retain = partial(forget_old_runs, db, keep_days, result.run_id)
         finish(
             result, format, output, fail_on, allow_unreachable,
-            record=record, last_success=last_success, whole_fleet=covered.whole,
-            max_unreachable=most_unreached,
+            record=record, retain=retain, last_success=last_success,
+            whole_fleet=covered.whole, max_unreachable=most_unreached,
         )  # fmt: skip
 
 
@@ -168,27 +171,31 @@ def remember(
     result: RunResult,
     code: int,
     db: Path | None,
-    keep_days: int | None,
     covered: Coverage,
     *,
     shards: Sequence[str] = (),
 ) -> None:
-    """Record the run (one transaction), with what it covered, and apply the retention.
-    A merged night records the ids of its ``shards``, and replaces its earlier merges.
-
-    Retention that fails once the run is recorded is a warning, not a failed run: the
-    night is in the history with its exit code, and the next run deletes what is left."""
-    from datetime import UTC, datetime
-
+    """Record the run (one transaction), with what it covered. A merged night records the
+    ids of its ``shards``, and replaces its earlier merges."""
     from fleetaudit.history import HistoryStore, default_db_path
 
     with HistoryStore(db or default_db_path()) as store:
         store.save(result, code, covered, shards=shards)
-        if keep_days is not None:
-            try:
-                store.prune(keep_days, datetime.now(UTC), spare=result.run_id)
-            except FleetAuditError as exc:
-                say(f"warning: {exc}")
+
+
+def forget_old_runs(db: Path | None, keep_days: int, spare: str) -> None:
+    """Apply ``--keep-days`` once the run ``spare`` is recorded. A failure is a warning,
+    not a failed run: the night is in the history with its exit code, and the next run
+    deletes what is left."""
+    from datetime import UTC, datetime
+
+    from fleetaudit.history import HistoryStore, default_db_path
+
+    try:
+        with HistoryStore(db or default_db_path()) as store:
+            store.prune(keep_days, datetime.now(UTC), spare=spare)
+    except FleetAuditError as exc:
+        say(f"warning: {exc}")
 
 
 def finish(
@@ -199,6 +206,7 @@ def finish(
     allow_unreachable: bool,
     *,
     record: Callable[[int], None] | None = None,
+    retain: Callable[[], None] | None = None,
     last_success: datetime | None = None,
     whole_fleet: bool = True,
     signalled: bool = True,
@@ -246,6 +254,9 @@ def finish(
                     failure_code(exc),
                     f"{reason}; {unrecorded}" if reason else unrecorded,
                 )
+            else:
+                if retain is not None:
+                    late.retention(retain)
         if result.interrupted_by is not None:
             say(f"interrupted by {result.interrupted_by}: {_partial(format, output)}")
         for line in not_audited_lines(result.failed_hosts):

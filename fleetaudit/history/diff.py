@@ -58,7 +58,7 @@ class Baseline(NamedTuple):
     started_at: datetime
     snapshot: HostSnapshot
     findings: tuple[Finding, ...]
-    """The host's active findings in that run."""
+    """The host's findings in that run, waived ones too."""
 
 
 class StatusBaseline(NamedTuple):
@@ -188,11 +188,12 @@ def diff_runs(
     compared = {**old_hosts, **{h: b.snapshot for h, b in used.items()}}
     both = {h for h in compared.keys() & new_hosts.keys() if _audited(compared[h], new_hosts[h])}
     old_findings = [f for f in before.active_findings if f.host not in used]
-    old_findings += [f for b in used.values() for f in b.findings]
+    old_findings += [f for b in used.values() for f in b.findings if not f.waived]
     old_prints = {f.fingerprint for f in old_findings}
     new_active = {f.fingerprint: f for f in after.active_findings}
     everything_new = {f.fingerprint: f for f in after.findings}
     old_waived = {f.fingerprint: f for f in before.findings if f.waived and f.host not in used}
+    old_waived |= {f.fingerprint: f for b in used.values() for f in b.findings if f.waived}
     unwaived = [f for f in after.active_findings if f.fingerprint in old_waived and f.host in both]
     new_findings = tuple(
         f for f in after.active_findings if f.fingerprint not in old_prints | old_waived.keys()

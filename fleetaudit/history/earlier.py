@@ -97,13 +97,13 @@ def older_for_default_diff(store: HistoryStore, latest: str) -> tuple[str, str] 
 
 
 def _baselines(run: RunResult, hosts: set[str]) -> dict[str, Baseline]:
-    """``hosts`` as ``run`` saw them, with their active findings in it."""
+    """``hosts`` as ``run`` saw them, with their findings in it (waived ones too)."""
     return {
         s.host: Baseline(
             run.run_id,
             run.started_at,
             s,
-            tuple(f for f in run.active_findings if f.host == s.host),
+            tuple(f for f in run.findings if f.host == s.host),
         )
         for s in run.snapshots
         if s.host in hosts

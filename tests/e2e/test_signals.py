@@ -328,3 +328,98 @@ def test_a_signal_when_stderr_is_gone_still_completes_the_reports(tmp_path: Path
     with sqlite3.connect(db) as history:
         [(recorded,)] = history.execute("SELECT exit_code FROM runs").fetchall()
     assert recorded == returncode
+
+
+def test_a_run_started_with_stderr_closed_writes_and_records_as_any(tmp_path: Path) -> None:
+    """`2>&-` leaves Python no sys.stderr: every message then failed, the run was lost and
+    the process exited 1, which reads as "findings"."""
+    db, report = tmp_path / "history.sqlite", tmp_path / "report.json"
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    argv = [sys.executable, "-m", "fleetaudit", "run", inventory, "--db", db, "-o",
+            f"json={report}", "--fail-on", "critical"]  # fmt: skip
+    env = {"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path)}
+    done = subprocess.run(
+        argv, stdout=subprocess.DEVNULL, env=env, timeout=120, check=False,
+        preexec_fn=lambda: os.close(2),
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert [h["status"] for h in json.loads(report.read_text())["hosts"]] == ["ok"]
+    with sqlite3.connect(db) as history:
+        assert history.execute("SELECT exit_code FROM runs").fetchall() == [(0,)]
+
+
+def test_closing_the_terminal_mid_run_stops_it_as_sighup_does(tmp_path: Path) -> None:
+    """The terminal goes away during the audit: SIGHUP, and stderr (the progress bar's
+    terminal) fails with EIO. The partial report and the record must still be written
+    (the bar's last drawing failed the run with an internal error: exit 2, no report)."""
+    import pty
+    import select
+
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    report, db = tmp_path / "report.json", tmp_path / "history.sqlite"
+    argv = [sys.executable, "-m", "fleetaudit", "run", str(inventory), "-o", f"json={report}",
+            "--db", str(db), "--samples", "3", "--interval", "3"]  # fmt: skip
+    # unbuffered stderr (as services often run Python) fails at each write, not at exit
+    env = {"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path), "TERM": "xterm",
+           "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    pid, master = pty.fork()
+    if pid == 0:  # the child: a session of its own, this terminal its controlling one
+        os.execve(sys.executable, argv, env)
+    try:
+        drawn, deadline = b"", time.monotonic() + 30
+        while b"auditing" not in drawn and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                drawn += os.read(master, 65536)
+        time.sleep(1.0)  # the host is between its samples
+    finally:
+        os.close(master)  # the terminal goes away
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 129
+    hosts = {h["host"]: h["status"] for h in json.loads(report.read_text())["hosts"]}
+    assert hosts == {"localhost": "interrupted"}
+    with sqlite3.connect(db) as history:
+        assert history.execute("SELECT exit_code FROM runs").fetchall() == [(129,)]
+
+
+def test_a_signal_while_old_runs_are_deleted_leaves_them_for_the_next_run(
+    tmp_path: Path,
+) -> None:
+    """--keep-days runs once the night is recorded; a signal then must neither wait for a
+    long deletion nor say the run may be missing: the exit code is the recorded one."""
+    db = tmp_path / "history.sqlite"
+    inventory = tmp_path / "first.yaml"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    first = subprocess.run(
+        [sys.executable, "-m", "fleetaudit", "run", inventory, "--db", db, "-o", "json=/dev/null"],
+        capture_output=True, timeout=120, env={"PATH": "/usr/bin:/bin",
+        "XDG_STATE_HOME": str(tmp_path)}, check=False,
+    )  # fmt: skip
+    assert first.returncode in (0, 1), first.stderr
+    with sqlite3.connect(db) as history:  # an old run, whose deletion takes seconds
+        history.execute("UPDATE runs SET started_at = '2020-01-01T00:00:00+00:00'")
+        history.execute(
+            "CREATE TRIGGER slow BEFORE DELETE ON runs BEGIN SELECT count(*) FROM (WITH "
+            "RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 40000000) "
+            "SELECT x FROM c); END"
+        )
+    process, fifo, log = _run_into_a_fifo(tmp_path, "--db", str(db), "--keep-days", "30")
+    try:
+        with fifo.open() as report:
+            json.loads(report.read())
+        time.sleep(0.5)  # recorded; the old run is being deleted
+        process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        returncode = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    err = log.read_text()
+    assert time.monotonic() - started < 2.5, err
+    assert "SIGTERM: old runs are left for the next run to delete" in err, err
+    assert "may be missing" not in err
+    with sqlite3.connect(db) as history:
+        codes = [code for (code,) in history.execute("SELECT exit_code FROM runs")]
+    assert len(codes) == 2 and codes[-1] == returncode

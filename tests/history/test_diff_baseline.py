@@ -142,3 +142,28 @@ def test_a_run_is_found_by_the_random_part_of_its_id(tmp_path: Path) -> None:
     for candidate in (one, two, three):
         assert candidate.run_id in ambiguous.stderr
     assert "Traceback" not in ambiguous.stderr
+
+
+def test_a_waiver_that_expired_while_the_host_was_down_is_said_so(tmp_path: Path) -> None:
+    """The last run that audited db1 had its 3306 finding waived; tonight the waiver has
+    expired. That is no new listener: it is the same finding, no longer waived."""
+    from datetime import date
+
+    from fleetaudit.model.finding import AppliedWaiver
+
+    def waived(expired: bool) -> object:
+        waiver = AppliedWaiver(reason="migration", expires=date(2026, 11, 26), expired=expired)
+        return finding("db1", MYSQL_ANY).model_copy(update={"waiver": waiver})
+
+    runs = [
+        night(1, snapshot("db1", SSHD, MYSQL_ANY), findings=(waived(False),)),
+        night(2, DB1_DOWN),
+        night(3, snapshot("db1", SSHD, MYSQL_ANY), findings=(waived(True),)),
+    ]
+    db = tmp_path / "history.sqlite"
+    record(db, (runs[0], 0), (runs[1], 2), (runs[2], 1))
+    changes = json.loads(fleetaudit("diff", "--db", db, "--format", "json").stdout)
+    assert changes["new_findings"] == []
+    [change] = changes["changed_findings"]
+    assert change["before"]["waiver"]["expired"] is False
+    assert change["after"]["waiver"]["expired"] is True
