@@ -35,9 +35,16 @@ _PLUGIN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 
 
 def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"must be a string, not {type(value).__name__}")
-    return value
+    """A text value; an integer is its digits, as Ansible takes ``ansible_user: 1234``.
+    Other values are refused: Ansible would make ``yes`` the text ``True`` and ``10.10``
+    the text ``10.1``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    read = {bool: "a boolean", float: "a number", type(None): "null"}.get(type(value))
+    hint = f": YAML read this unquoted value as {read}; quote it" if read else ""
+    raise ValueError(f"must be a string, not {type(value).__name__}{hint}")
 
 
 def _port(value: object) -> int:

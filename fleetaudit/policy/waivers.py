@@ -33,6 +33,13 @@ from fleetaudit.policy.selectors import HostSelector
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
+def _ticket_number(value: object) -> object:
+    """``ticket: 4521`` is ticket 4521: a number there cannot mean anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATE_FORMAT = "expires must be a date, YYYY-MM-DD"
 
@@ -65,7 +72,7 @@ class Waiver(BaseModel):
     match: SocketMatch | None = None
     reason: Text
     expires: CalendarDate
-    ticket: Text | None = None
+    ticket: Annotated[Text, BeforeValidator(_ticket_number)] | None = None
 
     def covers(self, finding: Finding, snapshot: HostSnapshot) -> bool:
         """True when ``finding`` (on ``snapshot``'s host) is one this waiver names."""

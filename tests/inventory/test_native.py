@@ -249,3 +249,12 @@ def test_login_names_that_a_shell_or_ssh_would_act_on_are_refused(
     tmp_path: Path, user: str
 ) -> None:
     assert "is not a login name" in str(error(tmp_path, f'hosts:\n  h1: {{user: "{user}"}}\n'))
+
+
+def test_ansible_values_yaml_read_as_numbers(tmp_path: Path) -> None:
+    """Ansible takes ``ansible_user: 1234`` as the text 1234, and so does fleetaudit; a
+    float would lose digits (10.10 is 10.1) and is refused with the fix."""
+    [host] = load(tmp_path, "all:\n  hosts:\n    h1: {ansible_user: 1234}\n").hosts
+    assert host.user == "1234"
+    problem = error(tmp_path, "all:\n  hosts:\n    h1: {ansible_host: 10.10}\n")
+    assert "YAML read this unquoted value as a number; quote it" in str(problem)

@@ -105,3 +105,13 @@ def test_waiver_errors_name_the_line_and_key(waiver: str, line: int, fragment: s
         policy(with_waiver(waiver))
     assert caught.value.line == line
     assert fragment in str(caught.value)
+
+
+def test_a_ticket_written_as_a_number_is_that_ticket() -> None:
+    rules = policy(
+        with_waiver(
+            "  - {rule: mysql-loopback, reason: seeding, expires: 2026-12-31, ticket: 4521}\n"
+        )
+    )
+    [waived] = evaluate(DB3, rules, TODAY)
+    assert waived.waiver is not None and waived.waiver.ticket == "4521"
