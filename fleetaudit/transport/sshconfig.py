@@ -19,6 +19,7 @@ ProxyJump win); ``ProxyJump none`` is no jump.
 from __future__ import annotations
 
 import getpass
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,14 +110,15 @@ class SshConfigView:
         """What known_hosts lists the host's keys under, as OpenSSH looks them up: its
         ``HostKeyAlias`` alone, else the ``HostName`` the config gives ``address`` (or
         ``address``) with the port, None for 22. Lower-cased, as OpenSSH lower-cases host
-        names: known_hosts entries are matched without regard to case."""
+        names: known_hosts entries are matched without regard to case; an IP address in
+        its shortest form, as OpenSSH writes it (``127.1`` is ``127.0.0.1``)."""
         port, user = options.get("port"), options.get("username")
         resolved = self.resolve(address, port, user) if self._may_redirect else None
         if resolved is None:
-            return address.lower(), None if port in (None, 22) else port
+            return _canonical(address), None if port in (None, 22) else port
         if resolved.host_key_alias is not None:
             return resolved.host_key_alias.lower(), None
-        return resolved.host.lower(), None if resolved.port == 22 else resolved.port
+        return _canonical(resolved.host), None if resolved.port == 22 else resolved.port
 
     def port_for(self, address: str, user: str | None) -> int:
         """The port a host the inventory gives no port is reached on: the config's
@@ -137,6 +139,20 @@ class SshConfigView:
         if host == address and ("username" in options or user == getpass.getuser()):
             return where
         return f"{where} ({login_label(user, host, port)} by ssh_config)"
+
+
+def _canonical(host: str) -> str:
+    """``host`` lower-cased, or an IP address as OpenSSH canonicalises it before looking
+    it up in known_hosts: ``0:0:0:0:0:0:0:1`` is ``::1``, ``127.1`` and ``0x7f000001``
+    are ``127.0.0.1``. Only numeric addresses are read (no name is resolved); a scoped
+    one (``fe80::1%eth0``) stays as written."""
+    if "%" in host:
+        return host.lower()
+    try:
+        found = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
+    except (OSError, UnicodeError, ValueError):
+        return host.lower()
+    return str(found[0][4][0])
 
 
 class _Resolver(SSHClientConfig):

@@ -197,3 +197,16 @@ def test_a_host_on_another_port_falls_back_to_its_bare_name_as_in_openssh(
     assert status(transport(tmp_path / "fresh", [port_other, bare_right]), sshd) is (
         HostStatus.HOST_KEY_CHANGED
     )
+
+
+@pytest.mark.parametrize("written", ["127.1", "127.000.000.001", "0x7f000001"])
+def test_an_ip_address_is_looked_up_in_its_shortest_form_as_in_openssh(
+    tmp_path: Path, sshd: SshdServer, written: str
+) -> None:
+    """ssh -vvv: 'canonicalised address "127.1" => "127.0.0.1"', then [127.0.0.1]:PORT is
+    looked up: a host so written is known, and another key there is a changed key."""
+    right = entry(f"[127.0.0.1]:{sshd.port}", sshd.host_key_public)
+    assert status(transport(tmp_path, [right]), sshd, written) is HostStatus.OK
+    wrong = entry(f"[127.0.0.1]:{sshd.port}", generate_key())
+    accept_new = transport(tmp_path, [wrong], HostKeyPolicy.ACCEPT_NEW)
+    assert status(accept_new, sshd, written) is HostStatus.HOST_KEY_CHANGED
