@@ -33,6 +33,7 @@ from fleetaudit.policy.selectors import HostSelector
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
+
 def _ticket_number(value: object) -> object:
     """``ticket: 4521`` is ticket 4521: a number there cannot mean anything else."""
     if isinstance(value, int) and not isinstance(value, bool):
