@@ -10,6 +10,7 @@ quoted strings) but never evaluated.
 
 from __future__ import annotations
 
+import ast
 import re
 import shlex
 from pathlib import Path
@@ -22,7 +23,6 @@ from fleetaudit.inventory.model import Inventory
 SECTION = re.compile(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$")
 """A ``[group]`` or ``[group:kind]`` line (also used to detect the format)."""
 _GROUP_LINE = re.compile(r"^([^:\]\s]+)\s*(?:#.*)?$")
-_INT = re.compile(r"[+-]?[0-9]+")
 HINT = (
     "resolve it with `ansible-inventory -i SRC --list > inv.json` and pass inv.json to fleetaudit"
 )
@@ -116,12 +116,12 @@ class _Parser:
 
 
 def typed(value: str) -> object:
-    """A value as Ansible's INI plugin types it, for the cases that matter here: integers,
-    ``True``/``False``, and quoted strings unquoted. Everything else stays text."""
-    if _INT.fullmatch(value):
-        return int(value)
-    if value in ("True", "False"):
-        return value == "True"
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
+    """A value as Ansible's INI plugin types it: a Python literal where ``ast.literal_eval``
+    reads one (``22``, ``0x1F``, ``True``, ``'quoted'``), else the text as written (``007``,
+    which Python refuses, stays ``007``). Only literals, never evaluated code; a container
+    (``[1, 2]``) stays text, as no variable fleetaudit reads takes one."""
+    try:
+        parsed = ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return value
+    return parsed if isinstance(parsed, int | float | str) else value

@@ -43,7 +43,7 @@ def _text(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     read = {bool: "a boolean", float: "a number", type(None): "null"}.get(type(value))
-    hint = f": YAML read this unquoted value as {read}; quote it" if read else ""
+    hint = f": the unquoted value was read as {read}; quote it" if read else ""
     raise ValueError(f"must be a string, not {type(value).__name__}{hint}")
 
 

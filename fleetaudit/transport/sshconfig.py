@@ -143,16 +143,14 @@ class SshConfigView:
 
 def _canonical(host: str) -> str:
     """``host`` lower-cased, or an IP address as OpenSSH canonicalises it before looking
-    it up in known_hosts: ``0:0:0:0:0:0:0:1`` is ``::1``, ``127.1`` and ``0x7f000001``
-    are ``127.0.0.1``. Only numeric addresses are read (no name is resolved); a scoped
-    one (``fe80::1%eth0``) stays as written."""
-    if "%" in host:
-        return host.lower()
+    it up in known_hosts (``getaddrinfo`` and ``getnameinfo``, numeric only: no name is
+    resolved): ``0:0:0:0:0:0:0:1`` is ``::1``, ``127.1`` and ``0x7f000001`` are
+    ``127.0.0.1``, ``fe80::0001%3`` is ``fe80::1%eth0``."""
     try:
         found = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
+        return socket.getnameinfo(found[0][4], socket.NI_NUMERICHOST)[0]
     except (OSError, UnicodeError, ValueError):
         return host.lower()
-    return str(found[0][4][0])
 
 
 class _Resolver(SSHClientConfig):

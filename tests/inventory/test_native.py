@@ -257,4 +257,14 @@ def test_ansible_values_yaml_read_as_numbers(tmp_path: Path) -> None:
     [host] = load(tmp_path, "all:\n  hosts:\n    h1: {ansible_user: 1234}\n").hosts
     assert host.user == "1234"
     problem = error(tmp_path, "all:\n  hosts:\n    h1: {ansible_host: 10.10}\n")
-    assert "YAML read this unquoted value as a number; quote it" in str(problem)
+    assert "the unquoted value was read as a number; quote it" in str(problem)
+
+
+def test_ini_values_are_typed_as_ansible_types_them(tmp_path: Path) -> None:
+    """Ansible's INI plugin reads values with ast.literal_eval: 007 is not a literal and
+    stays 007 (it was read as 7, another login); 0x1F is 31."""
+    path = tmp_path / "hosts.ini"
+    path.write_text("[web]\nh1 ansible_host=017700000001 ansible_user=007\nh2 ansible_user=0x1F\n")
+    h1, h2 = load_inventory(path).hosts
+    assert (h1.address, h1.user) == ("017700000001", "007")
+    assert h2.user == "31"

@@ -6,6 +6,7 @@ CA without a certificate, a HostKeyAlias or an unknown CA's certificate is judge
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import asyncssh
@@ -210,3 +211,15 @@ def test_an_ip_address_is_looked_up_in_its_shortest_form_as_in_openssh(
     wrong = entry(f"[127.0.0.1]:{sshd.port}", generate_key())
     accept_new = transport(tmp_path, [wrong], HostKeyPolicy.ACCEPT_NEW)
     assert status(accept_new, sshd, written) is HostStatus.HOST_KEY_CHANGED
+
+
+def test_a_scoped_link_local_address_is_looked_up_as_openssh_writes_it() -> None:
+    """'canonicalised address "fe80::0001%lo" => "fe80::1%lo"', the scope by name even
+    when given by number: otherwise --accept-new learnt a key known_hosts lists as changed
+    under the canonical form."""
+    from fleetaudit.transport.sshconfig import SshConfigView
+
+    view = SshConfigView(False, None)
+    lo = socket.if_nametoindex("lo")
+    for written in ("fe80::0001%lo", f"fe80::1%{lo}", "FE80:0:0:0:0:0:0:1%lo"):
+        assert view.key_name(written, {"port": 2222}) == ("fe80::1%lo", 2222)
