@@ -31,7 +31,10 @@ def load_ansible_yaml(text: str, path: Path) -> Inventory:
 def from_data(data: object, lines: dict[Loc, int], path: Path) -> Inventory:
     """Resolve already parsed Ansible YAML (format detection parses it first)."""
     tree = Tree(source=str(path), hint=HINT)
-    reader = _Reader(tree, lines)
+    # without all:, the file was taken for Ansible's only because it has no native key;
+    # a native inventory with a misspelt top-level key reads so too, and is told so
+    read_as = "" if isinstance(data, dict) and "all" in data else _READ_AS_ANSIBLE
+    reader = _Reader(tree, lines, read_as)
     if not isinstance(data, dict):
         raise tree.fail("an Ansible YAML inventory is a mapping of groups (e.g. 'all:')", 1)
     for name, group in data.items():
@@ -40,10 +43,17 @@ def from_data(data: object, lines: dict[Loc, int], path: Path) -> Inventory:
     return resolve(tree)
 
 
+_READ_AS_ANSIBLE = (
+    " (read as an Ansible YAML inventory, of groups, since it has no top-level hosts:, "
+    "groups: or defaults:)"
+)
+
+
 class _Reader:
-    def __init__(self, tree: Tree, lines: dict[Loc, int]) -> None:
+    def __init__(self, tree: Tree, lines: dict[Loc, int], read_as: str) -> None:
         self.tree = tree
         self.lines = lines
+        self.read_as = read_as
 
     def group(self, name: str, body: object, loc: Loc) -> None:
         line = self.lines.get(loc)
@@ -51,13 +61,13 @@ class _Reader:
         if body is None:
             return
         if not isinstance(body, dict):
-            raise self.tree.fail("a group is a mapping of hosts:, vars:, children:", line, name)
+            message = "a group is a mapping of hosts:, vars:, children:" + self.read_as
+            raise self.tree.fail(message, line, name)
         for key in body:
             if key not in GROUP_KEYS:
                 where = self.lines.get((*loc, str(key)))
-                raise self.tree.fail(
-                    "unknown key (hosts, vars or children)", where, f"{name}.{key}"
-                )
+                message = "unknown key (hosts, vars or children)" + self.read_as
+                raise self.tree.fail(message, where, f"{name}.{key}")
         group_vars = variables(body.get("vars"), self.lines, (*loc, "vars"), self.tree.source)
         self.tree.groups[name].vars.update(group_vars)
         self._hosts(name, body.get("hosts"), (*loc, "hosts"))
@@ -88,17 +98,9 @@ class _Reader:
 
 def looks_like(data: object) -> bool:
     """Whether parsed YAML is an Ansible inventory rather than a native one: a top-level
-    ``all:`` (which a native inventory cannot have), or, with no native top-level key,
-    groups that are mappings (or empty), one at least giving ``hosts:``, ``children:`` or
-    ``vars:``. A group with only ``vars:``, an empty one, or one with a misspelt key does
-    not make the file native: Ansible's loader then reads it, or names the key."""
+    ``all:`` (which a native inventory cannot have), or no native top-level key at all
+    (a native inventory has one). A group that is empty, has only ``vars:`` or a misspelt
+    key is then Ansible's loader's to read or to name."""
     if not isinstance(data, dict) or not data:
         return False
-    if "all" in data:
-        return True
-    if set(data) & NATIVE_KEYS:
-        return False
-    bodies = [body for body in data.values() if body is not None]
-    return all(isinstance(body, dict) for body in bodies) and any(
-        set(body) & GROUP_KEYS for body in bodies
-    )
+    return "all" in data or not set(data) & NATIVE_KEYS

@@ -268,3 +268,18 @@ def test_ini_values_are_typed_as_ansible_types_them(tmp_path: Path) -> None:
     h1, h2 = load_inventory(path).hosts
     assert (h1.address, h1.user) == ("017700000001", "007")
     assert h2.user == "31"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key"),
+    [
+        ("web:\n  hots:\n    web1:\n", 2, "web.hots"),  # a lone Ansible group, misspelt
+        ("host:\n  web1: {address: 10.0.0.1}\n", 2, "host.web1"),  # a native typo
+    ],
+)
+def test_a_file_without_native_keys_is_read_as_ansible_and_says_so(
+    tmp_path: Path, text: str, line: int, key: str
+) -> None:
+    problem = error(tmp_path, text)
+    assert (problem.line, problem.key) == (line, key)
+    assert "read as an Ansible YAML inventory" in str(problem)
