@@ -5,6 +5,7 @@ This is the glue between the collect, parse and model stages; it is pure (no I/O
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fleetaudit.collect.reply import Reply
@@ -22,6 +23,9 @@ from fleetaudit.model.host import (
 )
 from fleetaudit.model.socket import Socket
 from fleetaudit.parse import parse_capture
+
+_SUDOERS_ALIAS = re.compile(r"[A-Z][A-Z0-9_]*")
+"""What sudoers reads as an alias name or the keyword ALL, not a user."""
 
 
 def build_snapshot(capture: HostCapture) -> HostSnapshot:
@@ -165,13 +169,19 @@ def _sudo_fix(user: str | None, refusal: str, reply: Reply) -> str:
         )
     if user is None:
         return "add `Defaults:USER !requiretty` to sudoers, USER being the audit user"
-    return f"add `Defaults:{user} !requiretty` to sudoers"
+    return f"add `Defaults:{_sudoers_user(user)} !requiretty` to sudoers"
+
+
+def _sudoers_user(user: str) -> str:
+    """``user`` as sudoers must read it: a name in capitals (``ALL``, ``AUDIT``) unquoted
+    is a keyword or an alias there, and ``ALL ALL=...`` would give every user the line."""
+    return f'"{user}"' if _SUDOERS_ALIAS.fullmatch(user) else user
 
 
 def _sudoers_line(user: str | None, reply: Reply) -> str:
     """The least-privilege sudoers line for the command the script ran (or asked sudo to
     run, with its full path), for the login user when the inventory names it."""
-    who, tool = user or "USER", reply.tool.value
+    who, tool = _sudoers_user(user) if user else "USER", reply.tool.value
     command = reply.sudo_command or reply.command or _LISTING_COMMANDS.get(reply.tool, tool)
     line = f"add the sudoers line `{who} ALL=(root) NOPASSWD: {command}`"
     if reply.sudo_command is None:  # without become the script does not look up the path

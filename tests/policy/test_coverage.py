@@ -187,6 +187,8 @@ _REFUSED_SS = _UNPRIVILEGED_SS.replace(
     [
         ("audit", "Add the sudoers line `audit ALL=(root) NOPASSWD: /usr/sbin/ss -tuanpe`."),
         (None, "`USER ALL=(root) NOPASSWD: /usr/sbin/ss -tuanpe`, USER being the audit user."),
+        # a login name sudoers would read as ALL (every user) or an alias is quoted
+        ("ALL", 'Add the sudoers line `"ALL" ALL=(root) NOPASSWD: /usr/sbin/ss -tuanpe`.'),
     ],
 )
 def test_a_refused_sudo_is_answered_with_the_exact_sudoers_line(
