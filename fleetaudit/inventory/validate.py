@@ -18,8 +18,9 @@ _IP_LITERAL = re.compile(r"[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_][A-Za-z0-9_.-]*)?")
 ``%scope``, so the scope is held to interface-name characters here."""
 _USER_TEXT = r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,255}\$?"
 """Login names as directories give them: POSIX ones, ``john.doe@corp.example`` (SSSD, AD),
-``svc$``. Never a leading ``-`` (an option), nor anything a shell or ssh_config's ``%r``
-would act on (whitespace, quotes, ``;``, ``$(``, backquotes, backslashes)."""
+``svc$`` (a machine account). Never a leading ``-`` (an option), whitespace, quotes,
+``;``, ``$(``, backquotes or backslashes. A final ``$`` is data to fleetaudit, which runs
+no ProxyCommand through a shell; OpenSSH's would read ``%r@%h`` as ``svc$@host``."""
 _USER = re.compile(_USER_TEXT)
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _LABEL_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
