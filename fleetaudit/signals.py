@@ -103,13 +103,16 @@ class AfterTheAudit:
     """The signals of the rest of the command once the audit is over (a context manager):
     the first stop signal is said and deferred, a second ends the process at once. While
     the run is recorded (:meth:`recording`), a signal gives the record
-    :data:`RECORD_GRACE_S` more, then ends the process at once. ``stopping``: the audit
-    itself was stopped by a signal, so every further one is a second one."""
+    :data:`RECORD_GRACE_S` more, then ends the process at once; once it is recorded, a
+    signal changes nothing (the process only says what it did and exits, with the code
+    recorded). ``stopped_by``: the signal that stopped the audit itself, so that every
+    further one is a second one, and the record is waited for no longer than after one."""
 
-    def __init__(self, *, stopping: bool = False) -> None:
+    def __init__(self, *, stopped_by: str | None = None) -> None:
         self.received: str | None = None
         """The name of the deferred first signal (None: none came)."""
-        self._stopping = stopping
+        self._stopped_by = stopped_by
+        self._recorded = False
         self._recording = False
         self._retaining = False
         self._deadline: float | None = None
@@ -137,24 +140,26 @@ class AfterTheAudit:
         """``work()`` (recording the run), in a thread so that signals are acted on while
         it waits for the database: one that came, before or meanwhile, gives it
         :data:`RECORD_GRACE_S` to finish, then ends the process at once."""
-        if self.received is not None:
+        if self.received is not None or self._stopped_by is not None:
             self._deadline = time.monotonic() + RECORD_GRACE_S
         self._recording = True
         try:
             done = _Background(work)
             while done.running():
                 if self._deadline is not None and time.monotonic() > self._deadline:
-                    late = signal.Signals[self.received or "SIGTERM"]
+                    late = signal.Signals[self.received or self._stopped_by or "SIGTERM"]
                     stop_at_once(late, "while the run waited for the history database")
         finally:
             self._recording = False
-        return done.result()
+        result = done.result()
+        self._recorded = True
+        return result
 
     def retention(self, work: Callable[[], None]) -> None:
         """``work()`` (deleting old runs, once the run is recorded), in a thread; a signal,
         before or meanwhile, stops the waiting for it (for a database another process holds,
         or a long compaction): the next run deletes what is left."""
-        if self.received is None:
+        if self.received is None and self._stopped_by is None:
             self._retaining = True
             try:
                 done = _Background(work)
@@ -165,11 +170,15 @@ class AfterTheAudit:
             if not done.running():
                 done.result()
                 return
-        write_line(f"fleetaudit: {self.received}: old runs are left for the next run to delete")
+        why = self.received or f"stopped by {self._stopped_by}"
+        write_line(f"fleetaudit: {why}: old runs are left for the next run to delete")
 
     def _received(self, number: int, frame: FrameType | None) -> None:
         received = signal.Signals(number)
-        if self._stopping or self.received is not None:
+        if self._recorded:  # nothing left to stop: the exit code is the one recorded
+            self.received = self.received or received.name
+            return
+        if self._stopped_by is not None or self.received is not None:
             stop_at_once(received)
         self.received = received.name
         if self._retaining:
@@ -213,3 +222,11 @@ class _Background(Generic[_Result]):
         if self._failure:
             raise self._failure[0]
         return self._outcome[0]
+
+
+def ignore_stop_signals() -> None:
+    """Once the last line is said and the process only exits: a signal then would kill it
+    during the interpreter's shutdown (which puts the default handlers back), with a status
+    that is not the one said and recorded. Ignored handlers are left as they are."""
+    for number in stop_signals():
+        signal.signal(number, signal.SIG_IGN)

@@ -226,7 +226,7 @@ def finish(
     ``signalled`` is False when ``result.interrupted_by`` is not this process's own signal
     (``merge`` of a stopped shard): then the exit code is the verdict, whose interrupted
     hosts make it 2, not 128 + a signal this process never received."""
-    from fleetaudit.signals import AfterTheAudit
+    from fleetaudit.signals import AfterTheAudit, ignore_stop_signals
     from fleetaudit.verdict import error_reason, verdict
 
     judged = verdict(
@@ -236,7 +236,8 @@ def finish(
     reason = error_reason(
         result, allow_unreachable=allow_unreachable, max_unreachable=max_unreachable
     )
-    with AfterTheAudit(stopping=signalled and result.interrupted_by is not None) as late:
+    stopped_by = result.interrupted_by if signalled else None
+    with AfterTheAudit(stopped_by=stopped_by) as late:
         try:
             facts = RunFacts(int(code), last_success, whole_fleet)
             write_reports(result, format, output, facts)
@@ -262,6 +263,7 @@ def finish(
         for line in not_audited_lines(result.failed_hosts):
             say(line)
         say(_summary_line(result, fail_on, reason, code))
+    ignore_stop_signals()  # said and recorded: a signal now must not change the exit status
     raise typer.Exit(int(code))
 
 

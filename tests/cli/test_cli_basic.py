@@ -1,5 +1,11 @@
 """The command line as a user meets it: help, version, and mistakes without tracebacks."""
 
+import os
+import subprocess
+import sys
+
+import pytest
+
 from fleetaudit import __version__
 from tests.runcli import fleetaudit
 
@@ -42,3 +48,17 @@ def test_unknown_fail_on_value_is_a_usage_error(tmp_path):
     done = fleetaudit("run", str(tmp_path / "x.yaml"), "--fail-on", "severe")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["run", "--help"]])
+def test_help_and_version_to_a_closed_stdout_are_an_error_not_a_traceback(
+    argv: list[str],
+) -> None:
+    """`fleetaudit --help >&-` ended in an OSError traceback and exit 1, which means
+    "findings"; it is exit 2 with one line, as for a report that cannot be written."""
+    done = subprocess.run(
+        [sys.executable, "-m", "fleetaudit", *argv], stderr=subprocess.PIPE, text=True,
+        timeout=60, check=False, preexec_fn=lambda: os.close(1),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == "fleetaudit: error: cannot write to stdout: Bad file descriptor\n"

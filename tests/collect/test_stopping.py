@@ -68,7 +68,7 @@ import os, signal, sys, time
 from fleetaudit.signals import AfterTheAudit, removed_if_stopped_at_once
 
 half_written, other = sys.argv[1], sys.argv[2]
-with AfterTheAudit(stopping=True), removed_if_stopped_at_once(half_written):
+with AfterTheAudit(stopped_by="SIGINT"), removed_if_stopped_at_once(half_written):
     os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(10)
 print("still running after the second signal", flush=True)

@@ -423,3 +423,84 @@ def test_a_signal_while_old_runs_are_deleted_leaves_them_for_the_next_run(
     with sqlite3.connect(db) as history:
         codes = [code for (code,) in history.execute("SELECT exit_code FROM runs")]
     assert len(codes) == 2 and codes[-1] == returncode
+
+
+def test_a_stopped_run_waits_for_a_locked_history_no_longer_than_after_a_signal(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM stopped the audit (systemd's stop, a pod's grace period): the record then
+    gets its few seconds, not the 5 minutes another process may hold the database for."""
+    db = tmp_path / "history.sqlite"
+    with socket.socket() as silent:  # accepts TCP, never speaks SSH: the host hangs
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        inventory = tmp_path / "inventory.yaml"
+        inventory.write_text(
+            f"hosts:\n  stuck: {{address: 127.0.0.1, port: {silent.getsockname()[1]}}}\n"
+        )
+        log = tmp_path / "err"
+        with log.open("w") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "fleetaudit", "run", inventory, "--db", db,
+                 "-o", f"json={tmp_path / 'r.json'}", "--connect-timeout", "60",
+                 "--insecure-no-host-key-check"],
+                stdout=subprocess.DEVNULL, stderr=stderr,
+                env={"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path)},
+            )  # fmt: skip
+        holder = None
+        try:
+            time.sleep(2.0)  # stuck waits for a banner
+            holder = sqlite3.connect(db, isolation_level=None)
+            holder.execute("BEGIN EXCLUSIVE")
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            returncode = process.wait(timeout=60)
+        finally:
+            if holder is not None:
+                holder.close()
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+    assert time.monotonic() - started < 15, log.read_text()
+    assert returncode == -signal.SIGTERM
+    assert "while the run waited for the history database" in log.read_text()
+
+
+def test_signals_once_the_run_is_recorded_change_nothing(tmp_path: Path) -> None:
+    """Two signals while old runs are deleted: the run is recorded, so the process only
+    says what it did and exits with the code recorded, not killed by the second."""
+    db = tmp_path / "history.sqlite"
+    inventory = tmp_path / "first.yaml"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    first = subprocess.run(
+        [sys.executable, "-m", "fleetaudit", "run", inventory, "--db", db, "-o", "json=/dev/null"],
+        capture_output=True, timeout=120, env={"PATH": "/usr/bin:/bin",
+        "XDG_STATE_HOME": str(tmp_path)}, check=False,
+    )  # fmt: skip
+    assert first.returncode in (0, 1), first.stderr
+    with sqlite3.connect(db) as history:  # an old run, whose deletion takes seconds
+        history.execute("UPDATE runs SET started_at = '2020-01-01T00:00:00+00:00'")
+        history.execute(
+            "CREATE TRIGGER slow BEFORE DELETE ON runs BEGIN SELECT count(*) FROM (WITH "
+            "RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 40000000) "
+            "SELECT x FROM c); END"
+        )
+    process, fifo, log = _run_into_a_fifo(tmp_path, "--db", str(db), "--keep-days", "30")
+    try:
+        with fifo.open() as report:
+            json.loads(report.read())
+        time.sleep(0.5)  # recorded; the old run is being deleted
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        returncode = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    err = log.read_text()
+    assert "may be missing" not in err, err
+    with sqlite3.connect(db) as history:
+        codes = [code for (code,) in history.execute("SELECT exit_code FROM runs")]
+    assert codes[-1] == returncode
+    assert err.rstrip().splitlines()[-1].endswith(f"exit {returncode}")
