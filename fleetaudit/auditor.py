@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from fleetaudit import __version__
+from fleetaudit.collect.lookups import LookupThreads
 from fleetaudit.collect.runner import CollectSettings, HostCapture, collect_fleet
 from fleetaudit.collect.stopping import StopRequest
 from fleetaudit.config import AuditConfig
@@ -59,6 +60,7 @@ class Auditor:
         done: list[RunResult] = []
 
         async def main() -> None:
+            asyncio.get_running_loop().set_default_executor(LookupThreads())
             done.append(await self.run_async(hosts, policy))
 
         # The main task returns None on purpose: on exit, CPython 3.11's asyncio.run() can

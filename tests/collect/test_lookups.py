@@ -1,0 +1,50 @@
+"""Name lookups run on daemon threads that the end of a run does not wait for."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+
+import pytest
+
+from fleetaudit.collect.lookups import LookupThreads
+
+
+def test_a_lookup_nobody_waits_for_does_not_hold_up_the_end_of_the_run() -> None:
+    """A resolver that never answers kept a lookup running for its own timeout (30 s in
+    QA's resolv.conf) after the host had timed out, and asyncio.run waited for it before
+    the report could be written, even after a SIGTERM."""
+    hung = threading.Event()  # stands for the resolver that does not answer
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(LookupThreads())
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(loop.run_in_executor(None, hung.wait, 60), 0.2)
+
+    started = time.monotonic()
+    try:
+        asyncio.run(main())
+        assert time.monotonic() - started < 10  # not the 60 s the lookup would take
+    finally:
+        hung.set()  # let the abandoned thread end
+
+
+def test_lookups_give_their_results_and_errors() -> None:
+    async def main() -> tuple[object, BaseException | None]:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(LookupThreads(workers=2))
+        found = await asyncio.gather(
+            *(loop.run_in_executor(None, socket.getaddrinfo, "127.0.0.1", 22) for _ in range(5))
+        )
+        try:
+            await loop.run_in_executor(None, int, "not a number")
+        except ValueError as exc:
+            return found[0][0][4], exc
+        return found[0][0][4], None
+
+    address, error = asyncio.run(main())
+    assert address == ("127.0.0.1", 22)
+    assert isinstance(error, ValueError)
