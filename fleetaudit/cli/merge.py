@@ -22,15 +22,9 @@ from fleetaudit.cli.options import (
     MaxUnreachable,
     Output,
 )
+from fleetaudit.cli.recording import check_history, forget_old_runs, last_success_in, remember
 from fleetaudit.cli.reports import check_reports
-from fleetaudit.cli.run import (
-    check_history,
-    finish,
-    forget_old_runs,
-    last_success_in,
-    remember,
-    unreachable_limit,
-)
+from fleetaudit.cli.run import finish, unreachable_limit
 from fleetaudit.errors import InputError
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat

@@ -17,6 +17,7 @@ from fleetaudit.cli.errors import failure_code, user_errors
 from fleetaudit.cli.inventory import InventoryArgument
 from fleetaudit.cli.options import Database, Format, Output, PolicyFile
 from fleetaudit.cli.policy_source import load_judging_policy
+from fleetaudit.cli.recording import check_history, forget_old_runs, last_success_in, remember
 from fleetaudit.cli.reports import RunFacts, check_reports, report_targets, write_reports
 from fleetaudit.errors import ExitCode, FleetAuditError
 from fleetaudit.model.enums import HostKeyPolicy, Severity
@@ -144,58 +145,6 @@ def unreachable_limit(text: str | None) -> UnreachableLimit | None:
     from fleetaudit.verdict import UnreachableLimit
 
     return None if text is None else UnreachableLimit.parse(text)
-
-
-def last_success_in(
-    db: Path | None, inventory: str, excluding: Sequence[str] = ()
-) -> datetime | None:
-    """When the history's latest run that audited every host of ``inventory`` finished
-    (for the metrics), leaving out the runs ``excluding`` (which this run replaces);
-    --limit runs, shards and other inventories do not count."""
-    from fleetaudit.history import default_db_path
-    from fleetaudit.history.earlier import last_full_success
-
-    return last_full_success(db or default_db_path(), inventory, excluding)
-
-
-def check_history(db: Path | None) -> None:
-    """Fail now, before the work of a run that will be recorded, when ``db`` could not
-    record it (found out after the audit, the night would be lost from the history)."""
-    from fleetaudit.history import default_db_path
-    from fleetaudit.history.connection import check_recordable
-
-    check_recordable(db or default_db_path())
-
-
-def remember(
-    result: RunResult,
-    code: int,
-    db: Path | None,
-    covered: Coverage,
-    *,
-    shards: Sequence[str] = (),
-) -> None:
-    """Record the run (one transaction), with what it covered. A merged night records the
-    ids of its ``shards``, and replaces its earlier merges."""
-    from fleetaudit.history import HistoryStore, default_db_path
-
-    with HistoryStore(db or default_db_path()) as store:
-        store.save(result, code, covered, shards=shards)
-
-
-def forget_old_runs(db: Path | None, keep_days: int, spare: str) -> None:
-    """Apply ``--keep-days`` once the run ``spare`` is recorded. A failure is a warning,
-    not a failed run: the night is in the history with its exit code, and the next run
-    deletes what is left."""
-    from datetime import UTC, datetime
-
-    from fleetaudit.history import HistoryStore, default_db_path
-
-    try:
-        with HistoryStore(db or default_db_path()) as store:
-            store.prune(keep_days, datetime.now(UTC), spare=spare)
-    except FleetAuditError as exc:
-        say(f"warning: {exc}")
 
 
 def finish(

@@ -1,0 +1,68 @@
+"""The history steps of ``run`` and ``merge``: checked before the work, read for the
+metrics, the run recorded, and old runs deleted (``--keep-days``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fleetaudit.cli.console import say
+from fleetaudit.errors import FleetAuditError
+
+if TYPE_CHECKING:
+    from fleetaudit.history.coverage import Coverage
+    from fleetaudit.model.run import RunResult
+
+
+def last_success_in(
+    db: Path | None, inventory: str, excluding: Sequence[str] = ()
+) -> datetime | None:
+    """When the history's latest run that audited every host of ``inventory`` finished
+    (for the metrics), leaving out the runs ``excluding`` (which this run replaces);
+    --limit runs, shards and other inventories do not count."""
+    from fleetaudit.history import default_db_path
+    from fleetaudit.history.earlier import last_full_success
+
+    return last_full_success(db or default_db_path(), inventory, excluding)
+
+
+def check_history(db: Path | None) -> None:
+    """Fail now, before the work of a run that will be recorded, when ``db`` could not
+    record it (found out after the audit, the night would be lost from the history)."""
+    from fleetaudit.history import default_db_path
+    from fleetaudit.history.connection import check_recordable
+
+    check_recordable(db or default_db_path())
+
+
+def remember(
+    result: RunResult,
+    code: int,
+    db: Path | None,
+    covered: Coverage,
+    *,
+    shards: Sequence[str] = (),
+) -> None:
+    """Record the run (one transaction), with what it covered. A merged night records the
+    ids of its ``shards``, and replaces its earlier merges."""
+    from fleetaudit.history import HistoryStore, default_db_path
+
+    with HistoryStore(db or default_db_path()) as store:
+        store.save(result, code, covered, shards=shards)
+
+
+def forget_old_runs(db: Path | None, keep_days: int, spare: str) -> None:
+    """Apply ``--keep-days`` once the run ``spare`` is recorded. A failure is a warning,
+    not a failed run: the night is in the history with its exit code, and the next run
+    deletes what is left."""
+    from datetime import UTC, datetime
+
+    from fleetaudit.history import HistoryStore, default_db_path
+
+    try:
+        with HistoryStore(db or default_db_path()) as store:
+            store.prune(keep_days, datetime.now(UTC), spare=spare)
+    except FleetAuditError as exc:
+        say(f"warning: {exc}")
