@@ -4,7 +4,7 @@ metrics, the run recorded, and old runs deleted (``--keep-days``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,8 +57,6 @@ def forget_old_runs(db: Path | None, keep_days: int, spare: str) -> None:
     """Apply ``--keep-days`` once the run ``spare`` is recorded. A failure is a warning,
     not a failed run: the night is in the history with its exit code, and the next run
     deletes what is left."""
-    from datetime import UTC, datetime
-
     from fleetaudit.history import HistoryStore, default_db_path
 
     try:
