@@ -261,21 +261,7 @@ def test_a_signal_while_the_run_is_recorded_lets_the_record_finish(tmp_path: Pat
     """Recording takes a moment (here a second and a half, made slow on purpose); a signal
     then must not throw the night away: the record is finished, and the run exits with its
     own code."""
-    db = tmp_path / "history.sqlite"
-    inventory = tmp_path / "first.yaml"
-    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
-    first = subprocess.run(
-        [sys.executable, "-m", "fleetaudit", "run", inventory, "--db", db, "-o", "json=/dev/null"],
-        capture_output=True, timeout=120, env={"PATH": "/usr/bin:/bin",
-        "XDG_STATE_HOME": str(tmp_path)}, check=False,
-    )  # fmt: skip
-    assert first.returncode in (0, 1), first.stderr
-    with sqlite3.connect(db) as history:  # a slow insert (about 1.5 s of SQLite's own work)
-        history.execute(
-            "CREATE TRIGGER slow BEFORE INSERT ON runs BEGIN SELECT count(*) FROM (WITH "
-            "RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 12000000) "
-            "SELECT x FROM c); END"
-        )
+    db = _history_of_one_run(tmp_path, slow="BEFORE INSERT", rows=12_000_000)  # ~1.5 s
     process, fifo, log = _run_into_a_fifo(tmp_path, "--db", str(db))
     try:
         with fifo.open() as report:
@@ -388,22 +374,7 @@ def test_a_signal_while_old_runs_are_deleted_leaves_them_for_the_next_run(
 ) -> None:
     """--keep-days runs once the night is recorded; a signal then must neither wait for a
     long deletion nor say the run may be missing: the exit code is the recorded one."""
-    db = tmp_path / "history.sqlite"
-    inventory = tmp_path / "first.yaml"
-    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
-    first = subprocess.run(
-        [sys.executable, "-m", "fleetaudit", "run", inventory, "--db", db, "-o", "json=/dev/null"],
-        capture_output=True, timeout=120, env={"PATH": "/usr/bin:/bin",
-        "XDG_STATE_HOME": str(tmp_path)}, check=False,
-    )  # fmt: skip
-    assert first.returncode in (0, 1), first.stderr
-    with sqlite3.connect(db) as history:  # an old run, whose deletion takes seconds
-        history.execute("UPDATE runs SET started_at = '2020-01-01T00:00:00+00:00'")
-        history.execute(
-            "CREATE TRIGGER slow BEFORE DELETE ON runs BEGIN SELECT count(*) FROM (WITH "
-            "RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 40000000) "
-            "SELECT x FROM c); END"
-        )
+    db = _history_of_one_run(tmp_path, slow="BEFORE DELETE", rows=40_000_000, old=True)
     process, fifo, log = _run_into_a_fifo(tmp_path, "--db", str(db), "--keep-days", "30")
     try:
         with fifo.open() as report:
@@ -469,22 +440,7 @@ def test_a_stopped_run_waits_for_a_locked_history_no_longer_than_after_a_signal(
 def test_signals_once_the_run_is_recorded_change_nothing(tmp_path: Path) -> None:
     """Two signals while old runs are deleted: the run is recorded, so the process only
     says what it did and exits with the code recorded, not killed by the second."""
-    db = tmp_path / "history.sqlite"
-    inventory = tmp_path / "first.yaml"
-    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
-    first = subprocess.run(
-        [sys.executable, "-m", "fleetaudit", "run", inventory, "--db", db, "-o", "json=/dev/null"],
-        capture_output=True, timeout=120, env={"PATH": "/usr/bin:/bin",
-        "XDG_STATE_HOME": str(tmp_path)}, check=False,
-    )  # fmt: skip
-    assert first.returncode in (0, 1), first.stderr
-    with sqlite3.connect(db) as history:  # an old run, whose deletion takes seconds
-        history.execute("UPDATE runs SET started_at = '2020-01-01T00:00:00+00:00'")
-        history.execute(
-            "CREATE TRIGGER slow BEFORE DELETE ON runs BEGIN SELECT count(*) FROM (WITH "
-            "RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 40000000) "
-            "SELECT x FROM c); END"
-        )
+    db = _history_of_one_run(tmp_path, slow="BEFORE DELETE", rows=40_000_000, old=True)
     process, fifo, log = _run_into_a_fifo(tmp_path, "--db", str(db), "--keep-days", "30")
     try:
         with fifo.open() as report:
@@ -504,3 +460,27 @@ def test_signals_once_the_run_is_recorded_change_nothing(tmp_path: Path) -> None
         codes = [code for (code,) in history.execute("SELECT exit_code FROM runs")]
     assert codes[-1] == returncode
     assert err.rstrip().splitlines()[-1].endswith(f"exit {returncode}")
+
+
+def _history_of_one_run(tmp_path: Path, slow: str, rows: int, old: bool = False) -> Path:
+    """A history holding one real run (dated 2020 when ``old``, so that --keep-days 30
+    deletes it), and a trigger making the ``slow`` statement on runs take seconds of
+    SQLite's own work (a recursive count of ``rows`` rows)."""
+    db = tmp_path / "history.sqlite"
+    inventory = tmp_path / "first.yaml"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    first = subprocess.run(
+        [sys.executable, "-m", "fleetaudit", "run", inventory, "--db", db, "-o", "json=/dev/null"],
+        capture_output=True, timeout=120, env={"PATH": "/usr/bin:/bin",
+        "XDG_STATE_HOME": str(tmp_path)}, check=False,
+    )  # fmt: skip
+    assert first.returncode in (0, 1), first.stderr
+    with sqlite3.connect(db) as history:
+        if old:
+            history.execute("UPDATE runs SET started_at = '2020-01-01T00:00:00+00:00'")
+        history.execute(
+            f"CREATE TRIGGER slow {slow} ON runs BEGIN SELECT count(*) FROM (WITH RECURSIVE "
+            f"c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {rows}) SELECT x "
+            "FROM c); END"
+        )
+    return db
