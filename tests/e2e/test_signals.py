@@ -11,6 +11,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -22,31 +25,13 @@ import pytest
 def test_signal_mid_run_writes_a_partial_report(
     tmp_path: Path, sig: signal.Signals, code: int
 ) -> None:
-    with socket.socket() as silent:  # accepts TCP, never speaks SSH: the host hangs
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(4)
-        inventory = tmp_path / "inventory.yaml"
-        inventory.write_text(
-            "hosts:\n"
-            "  localhost: {transport: local}\n"
-            f"  stuck: {{address: 127.0.0.1, port: {silent.getsockname()[1]}}}\n"
-        )
-        report, db, log = tmp_path / "report.json", tmp_path / "history.sqlite", tmp_path / "err"
-        with log.open("w") as stderr:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "fleetaudit", "run", inventory, "-o", f"json={report}",
-                 "--db", db, "--connect-timeout", "60", "--insecure-no-host-key-check"],
-                stdout=subprocess.DEVNULL, stderr=stderr, env={"PATH": "/usr/bin:/bin",
-                "XDG_STATE_HOME": str(tmp_path)},
-            )  # fmt: skip
-            try:
-                time.sleep(2.0)  # localhost is done long before; stuck waits for a banner
-                process.send_signal(sig)
-                returncode = process.wait(timeout=30)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait(timeout=10)
+    report, db = tmp_path / "report.json", tmp_path / "history.sqlite"
+    with _run_with_a_stuck_host(tmp_path, "-o", f"json={report}", "--db", str(db)) as (
+        process,
+        log,
+    ):
+        process.send_signal(sig)
+        returncode = process.wait(timeout=30)
     assert returncode == code, log.read_text()
     assert f"interrupted by {sig.name}" in log.read_text()
     hosts = {h["host"]: h for h in json.loads(report.read_text())["hosts"]}
@@ -68,32 +53,15 @@ def test_second_signal_while_the_report_is_written_stops_at_once(
     turned into "interrupted; no report written", nor wait."""
     fifo = tmp_path / "report.fifo"
     os.mkfifo(fifo)
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(4)
-        inventory = tmp_path / "inventory.yaml"
-        inventory.write_text(
-            f"hosts:\n  stuck: {{address: 127.0.0.1, port: {silent.getsockname()[1]}}}\n"
-        )
-        log = tmp_path / "err"
-        with log.open("w") as stderr:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "fleetaudit", "run", inventory, "-o", f"json={fifo}",
-                 "--no-history", "--connect-timeout", "60", "--insecure-no-host-key-check"],
-                stdout=subprocess.DEVNULL, stderr=stderr, env={"PATH": "/usr/bin:/bin",
-                "XDG_STATE_HOME": str(tmp_path)},
-            )  # fmt: skip
-            try:
-                time.sleep(2.0)  # stuck waits for a banner
-                process.send_signal(sig)
-                _wait_until_blocked_on_the_fifo(process.pid)
-                assert process.poll() is None, log.read_text()
-                process.send_signal(sig)
-                returncode = process.wait(timeout=10)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait(timeout=10)
+    with _run_with_a_stuck_host(tmp_path, "-o", f"json={fifo}", "--no-history") as (
+        process,
+        log,
+    ):
+        process.send_signal(sig)
+        _wait_until_blocked_on_the_fifo(process.pid)
+        assert process.poll() is None, log.read_text()
+        process.send_signal(sig)
+        returncode = process.wait(timeout=10)
     assert returncode == -sig, log.read_text()
     assert f"second {sig.name}: stopped at once" in log.read_text()
     assert "no report written" not in log.read_text()
@@ -225,33 +193,16 @@ def test_a_run_the_history_cannot_record_still_names_its_hosts_not_audited(
 def test_a_run_started_under_nohup_goes_on_through_sighup(tmp_path: Path) -> None:
     """``nohup`` (and a shell's ``&`` for SIGINT) starts the run ignoring the signal, so that
     closing the terminal does not stop it: a SIGHUP must then change nothing."""
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(4)
-        inventory = tmp_path / "inventory.yaml"
-        inventory.write_text(
-            f"hosts:\n  stuck: {{address: 127.0.0.1, port: {silent.getsockname()[1]}}}\n"
-        )
-        log = tmp_path / "err"
-        with log.open("w") as stderr:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "fleetaudit", "run", inventory, "--no-history",
-                 "--connect-timeout", "60", "--insecure-no-host-key-check"],
-                stdout=subprocess.DEVNULL, stderr=stderr,
-                env={"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path)},
-                preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
-            )  # fmt: skip
-            try:
-                time.sleep(2.0)  # stuck waits for a banner
-                process.send_signal(signal.SIGHUP)
-                time.sleep(1.0)
-                still_running = process.poll() is None
-                process.send_signal(signal.SIGTERM)
-                returncode = process.wait(timeout=30)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait(timeout=10)
+    ignore_sighup = partial(signal.signal, signal.SIGHUP, signal.SIG_IGN)
+    with _run_with_a_stuck_host(tmp_path, "--no-history", preexec=ignore_sighup) as (
+        process,
+        log,
+    ):
+        process.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        still_running = process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        returncode = process.wait(timeout=30)
     assert still_running, log.read_text()
     assert returncode == 143, log.read_text()
     assert "interrupted by SIGTERM" in log.read_text()
@@ -402,36 +353,18 @@ def test_a_stopped_run_waits_for_a_locked_history_no_longer_than_after_a_signal(
     """SIGTERM stopped the audit (systemd's stop, a pod's grace period): the record then
     gets its few seconds, not the 5 minutes another process may hold the database for."""
     db = tmp_path / "history.sqlite"
-    with socket.socket() as silent:  # accepts TCP, never speaks SSH: the host hangs
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(4)
-        inventory = tmp_path / "inventory.yaml"
-        inventory.write_text(
-            f"hosts:\n  stuck: {{address: 127.0.0.1, port: {silent.getsockname()[1]}}}\n"
-        )
-        log = tmp_path / "err"
-        with log.open("w") as stderr:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "fleetaudit", "run", inventory, "--db", db,
-                 "-o", f"json={tmp_path / 'r.json'}", "--connect-timeout", "60",
-                 "--insecure-no-host-key-check"],
-                stdout=subprocess.DEVNULL, stderr=stderr,
-                env={"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path)},
-            )  # fmt: skip
-        holder = None
+    with _run_with_a_stuck_host(tmp_path, "--db", str(db), "-o", "json=/dev/null") as (
+        process,
+        log,
+    ):
+        holder = sqlite3.connect(db, isolation_level=None)
         try:
-            time.sleep(2.0)  # stuck waits for a banner
-            holder = sqlite3.connect(db, isolation_level=None)
             holder.execute("BEGIN EXCLUSIVE")
             started = time.monotonic()
             process.send_signal(signal.SIGTERM)
             returncode = process.wait(timeout=60)
         finally:
-            if holder is not None:
-                holder.close()
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
+            holder.close()
     assert time.monotonic() - started < 15, log.read_text()
     assert returncode == -signal.SIGTERM
     assert "while the run waited for the history database" in log.read_text()
@@ -484,3 +417,35 @@ def _history_of_one_run(tmp_path: Path, slow: str, rows: int, old: bool = False)
             "FROM c); END"
         )
     return db
+
+
+@contextmanager
+def _run_with_a_stuck_host(
+    tmp_path: Path, *options: str, preexec: Callable[[], object] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """``fleetaudit run`` of this machine and of a host that accepts TCP and never speaks
+    SSH (it waits for a banner until stopped), ``options`` added; the process and the file
+    its stderr goes to, once this machine is done. Killed at the end if still running."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        inventory = tmp_path / "inventory.yaml"
+        inventory.write_text(
+            "hosts:\n  localhost: {transport: local}\n"
+            f"  stuck: {{address: 127.0.0.1, port: {silent.getsockname()[1]}}}\n"
+        )
+        log = tmp_path / "err"
+        with log.open("w") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "fleetaudit", "run", inventory, "--connect-timeout",
+                 "60", "--insecure-no-host-key-check", *options],
+                stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=preexec,
+                env={"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path)},
+            )  # fmt: skip
+        try:
+            time.sleep(2.0)  # this machine is done long before; stuck waits for a banner
+            yield process, log
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
