@@ -16,43 +16,63 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-_Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+_Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]] | None
+"""A lookup to run, or None: the thread that takes it ends."""
 
 
 class LookupThreads(ThreadPoolExecutor):
-    """At most ``workers`` daemon threads, started as needed; :meth:`shutdown` never waits.
-    A ThreadPoolExecutor only because asyncio accepts no other kind as default executor:
-    the base class's own threads are never started."""
+    """Daemon threads, one more whenever none is idle, up to ``workers``; :meth:`shutdown`
+    never waits. A ThreadPoolExecutor only because asyncio accepts no other kind as the
+    default executor: the base class's own threads are never started.
 
-    def __init__(self, workers: int = 32) -> None:
+    The bound is high on purpose. asyncssh also uses this executor for each connection's
+    options, and a lookup that hangs holds its thread for the resolver's timeout after its
+    host has given up: with a small pool (asyncio's has 6 threads on 2 cores), hung lookups
+    queued every later connection, hosts given by address included, behind them, past
+    ``--connect-timeout``. A run starts about ``concurrency / connect timeout`` hosts a
+    second, so hung lookups hold at most that many times the resolver's timeout threads
+    (100 / 10 s x 30 s = 300); a thread waiting in the resolver costs little memory."""
+
+    def __init__(self, workers: int = 1024) -> None:
         super().__init__(max_workers=1)
         self._lookups: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._most = workers
-        self._serving: list[threading.Thread] = []
-        self._starting = threading.Lock()
+        self._started = 0
+        self._idle = 0
+        self._counting = threading.Lock()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
+        with self._counting:
+            start = self._idle == 0 and self._started < self._most
+            if start:
+                self._started += 1
+            else:
+                self._idle -= 1  # an idle thread takes this one
         self._lookups.put((future, fn, args, kwargs))
-        with self._starting:
-            if len(self._serving) < self._most:
-                thread = threading.Thread(target=self._serve, name="fleetaudit-lookup", daemon=True)
-                self._serving.append(thread)
-                thread.start()
+        if start:
+            name = f"fleetaudit-lookup-{id(self):x}"
+            threading.Thread(target=self._serve, name=name, daemon=True).start()
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Return at once: a lookup still running is abandoned with its thread."""
+        """Return at once: idle threads end, and a lookup still running is abandoned with
+        its thread, which ends when the lookup does."""
         super().shutdown(wait=False, cancel_futures=cancel_futures)
+        with self._counting:
+            threads, self._most = self._started, 0
+        for _ in range(threads):
+            self._lookups.put(None)
 
     def _serve(self) -> None:
-        while True:
-            future, fn, args, kwargs = self._lookups.get()
-            if not future.set_running_or_notify_cancel():
-                continue  # cancelled while queued: nobody waits for it
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:  # handed to whoever waits, as the base class does
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
+        while (job := self._lookups.get()) is not None:
+            future, fn, args, kwargs = job
+            if future.set_running_or_notify_cancel():  # else cancelled while queued
+                try:
+                    result = fn(*args, **kwargs)
+                except BaseException as exc:  # handed to whoever waits, as the base class does
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            with self._counting:
+                self._idle += 1

@@ -117,11 +117,11 @@ class _Parser:
 
 def typed(value: str) -> object:
     """A value as Ansible's INI plugin types it: a Python literal where ``ast.literal_eval``
-    reads one (``22``, ``0x1F``, ``True``, ``'quoted'``), else the text as written (``007``,
-    which Python refuses, stays ``007``). Only literals, never evaluated code; a container
-    (``[1, 2]``) stays text, as no variable fleetaudit reads takes one."""
+    reads one (``22``, ``0x1F``, ``True``, ``'quoted'``, ``None``: unset), else the text as
+    written (``007``, which Python refuses, stays ``007``). Only literals, never evaluated
+    code; a container (``[1, 2]``) stays text, as no variable fleetaudit reads takes one."""
     try:
         parsed = ast.literal_eval(value)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return value
-    return parsed if isinstance(parsed, int | float | str) else value
+    return parsed if parsed is None or isinstance(parsed, int | float | str) else value

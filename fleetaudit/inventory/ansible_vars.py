@@ -48,7 +48,7 @@ def _text(value: object) -> str:
 
 
 def _port(value: object) -> int:
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 5:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
         raise ValueError(f"{value!r} is not a port number (1-65535)")
@@ -94,8 +94,8 @@ def settings_of(variables: Vars, hint: str) -> tuple[dict[str, Any], dict[str, s
     origins: dict[str, str] = {}
     for var, (setting, convert) in CONVERTERS.items():
         sourced = variables.get(var)
-        if sourced is None:
-            continue
+        if sourced is None or sourced.value is None:
+            continue  # unset; a null value unsets it too, as in Ansible (the default applies)
         refuse_unevaluated(sourced, hint)
         try:
             settings[setting] = convert(sourced.value)
@@ -121,8 +121,8 @@ def _refuse_other_become(variables: Vars, hint: str) -> None:
     sudo (``ansible.builtin.sudo`` included)."""
     for var, supported in _BECOME_AS.items():
         sourced = variables.get(var)
-        if sourced is None:
-            continue
+        if sourced is None or sourced.value is None:
+            continue  # unset; a null value unsets it too, as in Ansible (the default applies)
         refuse_unevaluated(sourced, hint)
         value = sourced.value
         if isinstance(value, str):
@@ -143,8 +143,8 @@ def _jump(variables: Vars, hint: str) -> tuple[str, str] | None:
     found: tuple[str, str] | None = None
     for var in VARIABLES:
         sourced = variables.get(var)
-        if sourced is None:
-            continue
+        if sourced is None or sourced.value is None:
+            continue  # unset; a null value unsets it too, as in Ansible (the default applies)
         refuse_unevaluated(sourced, hint)
         try:
             if reader.read(_text(sourced.value)) and reader.jump is not None:

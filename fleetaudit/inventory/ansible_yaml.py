@@ -72,6 +72,8 @@ class _Reader:
         self.tree.groups[name].vars.update(group_vars)
         self._hosts(name, body.get("hosts"), (*loc, "hosts"))
         children = body.get("children") or {}
+        if isinstance(children, str):  # `children: web`, which Ansible reads as {web: }
+            children = self._one_name(children, (*loc, "children"))
         if not isinstance(children, dict):
             raise self.tree.fail("children: is a mapping of groups", self.lines.get(loc), name)
         for child, child_body in children.items():
@@ -81,6 +83,8 @@ class _Reader:
     def _hosts(self, group: str, hosts: object, loc: Loc) -> None:
         if hosts is None:
             return
+        if isinstance(hosts, str):  # `hosts: web1`, which Ansible reads as {web1: }
+            hosts = self._one_name(hosts, loc)
         if not isinstance(hosts, dict):
             raise self.tree.fail("hosts: is a mapping of host -> variables", self.lines.get(loc))
         for pattern, body in hosts.items():
@@ -94,6 +98,14 @@ class _Reader:
                 if new and port is not None:
                     merged["ansible_port"] = Sourced(port, self.tree.source, line, name)
                 merged.update(host_vars)
+
+    def _one_name(self, name: str, loc: Loc) -> dict[str, None]:
+        """A ``hosts:`` or ``children:`` given as one name, as the mapping Ansible makes of
+        it; the name's line is the key's."""
+        line = self.lines.get(loc)
+        if line is not None:
+            self.lines.setdefault((*loc, name), line)
+        return {name: None}
 
 
 def looks_like(data: object) -> bool:

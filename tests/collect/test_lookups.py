@@ -48,3 +48,35 @@ def test_lookups_give_their_results_and_errors() -> None:
     address, error = asyncio.run(main())
     assert address == ("127.0.0.1", 22)
     assert isinstance(error, ValueError)
+
+
+def test_lookups_that_hang_do_not_hold_up_later_work() -> None:
+    """asyncssh builds each connection's options on this executor too: 32 (and asyncio's
+    own 6) threads held by a resolver that does not answer queued every later host, those
+    given by address included, past --connect-timeout (QA round 5)."""
+    hung = threading.Event()
+    threads = LookupThreads()
+    try:
+        for _ in range(100):
+            threads.submit(hung.wait, 60)
+        assert threads.submit(sum, (1, 2)).result(timeout=10) == 3
+    finally:
+        hung.set()
+        threads.shutdown()
+
+
+def test_idle_threads_are_used_first_and_end_with_the_executor() -> None:
+    threads = LookupThreads()
+
+    def running() -> int:
+        mine = f"fleetaudit-lookup-{id(threads):x}"
+        return sum(1 for thread in threading.enumerate() if thread.name == mine)
+
+    for _ in range(50):
+        assert threads.submit(sum, (1, 2)).result(timeout=10) == 3
+    assert 1 <= running() <= 2  # one, or two if the first was not yet counted idle
+    threads.shutdown()
+    deadline = time.monotonic() + 10
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running() == 0

@@ -283,3 +283,20 @@ def test_a_file_without_native_keys_is_read_as_ansible_and_says_so(
     problem = error(tmp_path, text)
     assert (problem.line, problem.key) == (line, key)
     assert "read as an Ansible YAML inventory" in str(problem)
+
+
+def test_ansible_hosts_and_children_given_as_one_name(tmp_path: Path) -> None:
+    """Ansible reads `hosts: web1` as {web1: } ("convert strings to dicts")."""
+    text = "all:\n  hosts: web1\n  children: web\nweb:\n  hosts:\n    w1:\n"
+    hosts = {h.name: h.groups for h in load(tmp_path, text).hosts}
+    assert hosts == {"web1": ("ungrouped",), "w1": ("web",)}
+
+
+def test_a_null_ansible_value_unsets_it_as_in_ansible(tmp_path: Path) -> None:
+    """INI `ansible_user=None` logged in as a user named None; YAML `null` was refused.
+    In Ansible both leave the default."""
+    ini = tmp_path / "hosts.ini"
+    ini.write_text("[web]\nh1 ansible_user=None ansible_port=None\n")
+    [from_ini] = load_inventory(ini).hosts
+    [from_yaml] = load(tmp_path, "all:\n  hosts:\n    h1: {ansible_user: null}\n").hosts
+    assert (from_ini.user, from_ini.port, from_yaml.user) == (None, None, None)
