@@ -51,7 +51,9 @@ def _port(value: object) -> int:
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 5:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise ValueError(f"{value!r} is not a port number (1-65535)")
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else f"{shown[:37]}..."
+        raise ValueError(f"{shown} is not a port number (1-65535)")
     return value
 
 

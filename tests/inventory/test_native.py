@@ -300,3 +300,12 @@ def test_a_null_ansible_value_unsets_it_as_in_ansible(tmp_path: Path) -> None:
     [from_ini] = load_inventory(ini).hosts
     [from_yaml] = load(tmp_path, "all:\n  hosts:\n    h1: {ansible_user: null}\n").hosts
     assert (from_ini.user, from_ini.port, from_yaml.user) == (None, None, None)
+
+
+def test_a_port_of_five_thousand_digits_is_refused_in_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "hosts.ini"
+    path.write_text("[web]\nh1\n[web:vars]\nansible_port = " + "9" * 5000 + "\n")
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(path)
+    assert "is not a port number (1-65535)" in str(caught.value)
+    assert len(str(caught.value)) < 200
