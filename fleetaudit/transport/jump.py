@@ -9,6 +9,7 @@ a channel on it, and the bastion's sshd has limits too).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -54,11 +55,20 @@ def login_label(user: str | None, address: str, port: int) -> str:
 Opener = Callable[[], Awaitable[asyncssh.SSHClientConnection]]
 
 
+UNREACHED_KEPT_S = 60.0
+"""How long a jump host that could not be reached is not tried again for the hosts behind it.
+Each of them used to try it in turn, under one lock, one ``--connect-timeout`` each: the
+hundredth host behind a dead bastion waited a hundred timeouts, or its deadline, and held a
+``--concurrency`` slot meanwhile. Only network failures are kept: a refused login may
+depend on the target's key, which is offered to the jump host too."""
+
+
 class JumpPool:
     """Shared connections to jump hosts, each with a bound on concurrent tunnels."""
 
     def __init__(self, per_jump: int = 20) -> None:
         self._per_jump = per_jump
+        self._unreached: dict[JumpSpec, tuple[float, TransportError]] = {}
         self._connections: dict[JumpSpec, asyncssh.SSHClientConnection] = {}
         self._locks: dict[JumpSpec, asyncio.Lock] = {}
         self._slots: dict[JumpSpec, asyncio.Semaphore] = {}
@@ -80,6 +90,12 @@ class JumpPool:
             current = self._connections.get(spec)
             if current is not None and not current.is_closed():
                 return current
+            if (unreached := self._unreached.get(spec)) is not None:
+                since = time.monotonic() - unreached[0]
+                if since < UNREACHED_KEPT_S:
+                    failed = unreached[1]
+                    note = f" ({since:.0f} s ago, for another host behind it: not tried again)"
+                    raise TransportError(failed.status, failed.message + note)
             try:
                 connection = await opener()
             except TransportError as exc:
@@ -87,7 +103,10 @@ class JumpPool:
                 message = exc.message
                 if not message.startswith(str(spec)):
                     message = f"{spec}: {message}"
-                raise TransportError(exc.status, f"jump host {message}") from None
+                failed = TransportError(exc.status, f"jump host {message}")
+                if exc.status.unreachable:
+                    self._unreached[spec] = (time.monotonic(), failed)
+                raise failed from None
             self._connections[spec] = connection
             self.opened += 1
             return connection

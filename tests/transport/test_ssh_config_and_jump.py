@@ -105,6 +105,29 @@ def test_a_failing_jump_host_fails_the_hosts_behind_it(
     assert result.message == f"jump host 127.0.0.1:{dead}: connection refused"  # named once
 
 
+def test_a_jump_host_that_cannot_be_reached_is_not_tried_again_for_each_host(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """Each host behind a silent bastion tried it in turn, one --connect-timeout each
+    under one lock: the eighth waited eight timeouts (the hundredth, its deadline)."""
+    with socket.socket() as silent:  # accepts TCP, never sends a banner
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        jump = f"127.0.0.1:{silent.getsockname()[1]}"
+        transport = SshTransport(settings(tmp_path, [sshd], connect_timeout=1))
+        hosts = [
+            Host(name=f"t{i}", address="127.0.0.1", port=sshd.port, user=sshd.user, jump=jump)
+            for i in range(8)
+        ]
+        results = run_all(transport, hosts)
+    assert all(isinstance(r, TransportError) for r in results)
+    errors = [r for r in results if isinstance(r, TransportError)]
+    assert {e.status for e in errors} == {HostStatus.TIMEOUT}
+    tried = [e for e in errors if "not tried again" not in e.message]
+    assert len(tried) == 1, [e.message for e in errors]
+    assert tried[0].message.startswith(f"jump host {jump} ")
+
+
 def test_a_target_the_jump_host_cannot_reach_is_an_outage_not_an_ssh_error(
     tmp_path: Path, sshd: SshdServer, refused_port: int
 ) -> None:
