@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from fleetaudit import __version__
-from fleetaudit.collect.lookups import LookupThreads
+from fleetaudit.collect.lookups import AuditLoop
 from fleetaudit.collect.runner import CollectSettings, HostCapture, collect_fleet
 from fleetaudit.collect.stopping import StopRequest
 from fleetaudit.config import AuditConfig
@@ -60,13 +60,13 @@ class Auditor:
         done: list[RunResult] = []
 
         async def main() -> None:
-            asyncio.get_running_loop().set_default_executor(LookupThreads())
             done.append(await self.run_async(hosts, policy))
 
         # The main task returns None on purpose: on exit, CPython 3.11's asyncio.run() can
         # format the repr of its main task, result included, which for a thousand-host run
         # costs more CPU than auditing a few hundred hosts.
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=AuditLoop) as runner:
+            runner.run(main())
         return done[0]
 
     async def run_async(self, hosts: Iterable[Host], policy: Policy) -> RunResult:

@@ -1,19 +1,27 @@
-"""The event loop's default executor, where asyncio runs host-name lookups (getaddrinfo).
+"""Host-name lookups (getaddrinfo) on threads of their own, which the end of a run does not
+wait for (:class:`AuditLoop`).
 
 A lookup cannot be cancelled: when the resolver does not answer, it runs for the resolver's
 own timeout (``options timeout:`` and ``attempts:`` in resolv.conf, 10-30 s and more)
-whatever ``--connect-timeout`` says. asyncio's standard executor is joined when the loop
-closes, so a run whose hosts had timed out long before, or that a SIGTERM had stopped,
-still waited for the last lookup before it could write its report. Here a lookup that
-nobody waits for any more is left to its daemon thread and dies with the process.
+whatever ``--connect-timeout`` says. asyncio runs lookups on its default executor, which it
+joins when the loop closes, and which asyncssh also uses to build each connection's
+options. So a run whose hosts had timed out long before, or that a SIGTERM had stopped,
+still waited for the last lookup before it could write its report, and hung lookups
+queued every later connection, hosts given by address included, past
+``--connect-timeout``. Here lookups have their own executor, whose threads nobody waits for:
+a lookup that nobody waits for any more dies with the process, and a lookup that must wait
+for a thread does so inside its host's ``--connect-timeout``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
+import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 _Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]] | None
@@ -22,16 +30,14 @@ _Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]] |
 
 class LookupThreads(ThreadPoolExecutor):
     """Daemon threads, one more whenever none is idle, up to ``workers``; :meth:`shutdown`
-    never waits. A ThreadPoolExecutor only because asyncio accepts no other kind as the
-    default executor: the base class's own threads are never started.
+    never waits. A ThreadPoolExecutor only because asyncio takes executors of that kind:
+    the base class's own threads are never started.
 
-    The bound is high on purpose. asyncssh also uses this executor for each connection's
-    options, and a lookup that hangs holds its thread for the resolver's timeout after its
-    host has given up: with a small pool (asyncio's has 6 threads on 2 cores), hung lookups
-    queued every later connection, hosts given by address included, behind them, past
-    ``--connect-timeout``. A run starts about ``concurrency / connect timeout`` hosts a
-    second, so hung lookups hold at most that many times the resolver's timeout threads
-    (100 / 10 s x 30 s = 300); a thread waiting in the resolver costs little memory."""
+    The bound is high on purpose: a lookup that hangs holds its thread for the resolver's
+    timeout after its host has given up. A run starts about ``concurrency / connect
+    timeout`` hosts a second, so hung lookups hold at most that many times the resolver's
+    timeout threads (100 / 10 s x 30 s = 300); a thread waiting in the resolver costs
+    little memory. Past the bound a lookup waits for a thread within its host's timeout."""
 
     def __init__(self, workers: int = 1024) -> None:
         super().__init__(max_workers=1)
@@ -76,3 +82,28 @@ class LookupThreads(ThreadPoolExecutor):
                     future.set_result(result)
             with self._counting:
                 self._idle += 1
+
+
+class AuditLoop(asyncio.SelectorEventLoop):
+    """The run's event loop: asyncio's, with host-name lookups on :class:`LookupThreads`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lookup_threads = LookupThreads()
+
+    async def getaddrinfo(
+        self,
+        host: bytes | str | None,
+        port: bytes | str | int | None,
+        *,
+        family: int = 0,
+        type: int = 0,
+        proto: int = 0,
+        flags: int = 0,
+    ) -> list[tuple[Any, ...]]:
+        lookup = partial(socket.getaddrinfo, host, port, family, type, proto, flags)
+        return await self.run_in_executor(self._lookup_threads, lookup)
+
+    def close(self) -> None:
+        self._lookup_threads.shutdown()
+        super().close()

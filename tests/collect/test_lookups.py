@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from fleetaudit.collect.lookups import LookupThreads
+from fleetaudit.collect.lookups import AuditLoop, LookupThreads
 
 
 def test_a_lookup_nobody_waits_for_does_not_hold_up_the_end_of_the_run() -> None:
@@ -80,3 +80,23 @@ def test_idle_threads_are_used_first_and_end_with_the_executor() -> None:
     while running() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert running() == 0
+
+
+def test_the_audit_loop_looks_names_up_on_its_own_threads() -> None:
+    """Lookups apart from the default executor, where asyncssh builds each connection's
+    options: hung lookups (past the thread bound) then never hold up a host given by
+    address, nor any connection's set-up outside its --connect-timeout."""
+
+    async def main() -> tuple[object, bool, str]:
+        loop = asyncio.get_running_loop()
+        found = await loop.getaddrinfo("127.0.0.1", 22, type=socket.SOCK_STREAM)
+        mine = f"fleetaudit-lookup-{id(loop._lookup_threads):x}"  # type: ignore[attr-defined]
+        lookup_threads = any(thread.name == mine for thread in threading.enumerate())
+        other_work_on = await loop.run_in_executor(None, lambda: threading.current_thread().name)
+        return found[0][4], lookup_threads, other_work_on
+
+    with asyncio.Runner(loop_factory=AuditLoop) as runner:
+        address, looked_up_on_its_threads, other_thread = runner.run(main())
+    assert address == ("127.0.0.1", 22)
+    assert looked_up_on_its_threads
+    assert not other_thread.startswith("fleetaudit-lookup-")
