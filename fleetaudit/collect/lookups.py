@@ -20,7 +20,7 @@ import queue
 import socket
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from functools import partial
 from typing import Any
 
@@ -28,10 +28,9 @@ _Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]] |
 """A lookup to run, or None: the thread that takes it ends."""
 
 
-class LookupThreads(ThreadPoolExecutor):
+class LookupThreads(Executor):
     """Daemon threads, one more whenever none is idle, up to ``workers``; :meth:`shutdown`
-    never waits. A ThreadPoolExecutor only because asyncio takes executors of that kind:
-    the base class's own threads are never started.
+    never waits.
 
     The bound is high on purpose: a lookup that hangs holds its thread for the resolver's
     timeout after its host has given up. A run starts about ``concurrency / connect
@@ -40,7 +39,6 @@ class LookupThreads(ThreadPoolExecutor):
     little memory. Past the bound a lookup waits for a thread within its host's timeout."""
 
     def __init__(self, workers: int = 1024) -> None:
-        super().__init__(max_workers=1)
         self._lookups: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._most = workers
         self._started = 0
@@ -64,7 +62,6 @@ class LookupThreads(ThreadPoolExecutor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Return at once: idle threads end, and a lookup still running is abandoned with
         its thread, which ends when the lookup does."""
-        super().shutdown(wait=False, cancel_futures=cancel_futures)
         with self._counting:
             threads, self._most = self._started, 0
         for _ in range(threads):

@@ -14,40 +14,34 @@ from fleetaudit.collect.lookups import AuditLoop, LookupThreads
 
 def test_a_lookup_nobody_waits_for_does_not_hold_up_the_end_of_the_run() -> None:
     """A resolver that never answers kept a lookup running for its own timeout (30 s in
-    QA's resolv.conf) after the host had timed out, and asyncio.run waited for it before
-    the report could be written, even after a SIGTERM."""
+    QA's resolv.conf) after the host had timed out, and the end of the loop waited for it
+    before the report could be written, even after a SIGTERM."""
     hung = threading.Event()  # stands for the resolver that does not answer
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        loop.set_default_executor(LookupThreads())
+        lookups = loop._lookup_threads  # type: ignore[attr-defined]
         with pytest.raises(TimeoutError):
-            await asyncio.wait_for(loop.run_in_executor(None, hung.wait, 60), 0.2)
+            await asyncio.wait_for(loop.run_in_executor(lookups, hung.wait, 60), 0.2)
 
     started = time.monotonic()
     try:
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=AuditLoop) as runner:
+            runner.run(main())
         assert time.monotonic() - started < 10  # not the 60 s the lookup would take
     finally:
         hung.set()  # let the abandoned thread end
 
 
 def test_lookups_give_their_results_and_errors() -> None:
-    async def main() -> tuple[object, BaseException | None]:
-        loop = asyncio.get_running_loop()
-        loop.set_default_executor(LookupThreads(workers=2))
-        found = await asyncio.gather(
-            *(loop.run_in_executor(None, socket.getaddrinfo, "127.0.0.1", 22) for _ in range(5))
-        )
-        try:
-            await loop.run_in_executor(None, int, "not a number")
-        except ValueError as exc:
-            return found[0][0][4], exc
-        return found[0][0][4], None
-
-    address, error = asyncio.run(main())
-    assert address == ("127.0.0.1", 22)
-    assert isinstance(error, ValueError)
+    threads = LookupThreads(workers=2)
+    try:
+        found = [threads.submit(socket.getaddrinfo, "127.0.0.1", 22) for _ in range(5)]
+        assert {f.result(timeout=10)[0][4] for f in found} == {("127.0.0.1", 22)}
+        with pytest.raises(ValueError, match="invalid literal"):
+            threads.submit(int, "not a number").result(timeout=10)
+    finally:
+        threads.shutdown()
 
 
 def test_lookups_that_hang_do_not_hold_up_later_work() -> None:
