@@ -21,10 +21,7 @@ def opened() -> None:
     descriptor 2, where a library's own messages would land in it."""
     if sys.stderr is not None:
         return
-    descriptor = os.open(os.devnull, os.O_WRONLY)
-    if descriptor != 2:
-        os.dup2(descriptor, 2)
-        os.close(descriptor)
+    devnull_at(2)
     sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
 
 
@@ -40,13 +37,24 @@ def write_line(line: str) -> None:
 def silence() -> None:
     """Point descriptor 2 at /dev/null, after a write to it failed (here, or in a library
     that draws on the terminal)."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-    except OSError:
-        pass  # nowhere left to say anything, and nothing to do about it
+    devnull_at(2)
     try:
         sys.stderr.flush()  # drop what is still buffered: it now goes to /dev/null
     except (OSError, ValueError):
         pass
+
+
+def devnull_at(descriptor: int) -> None:
+    """Point ``descriptor`` at /dev/null, open or closed before; if even that fails, there
+    is nowhere left to write and nothing to do about it."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    if devnull != descriptor:  # a closed descriptor 2 is the lowest free one: taken already
+        try:
+            os.dup2(devnull, descriptor)
+        except OSError:
+            pass
+        finally:
+            os.close(devnull)

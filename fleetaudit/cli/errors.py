@@ -13,6 +13,7 @@ import typer
 
 from fleetaudit.cli.console import error, say
 from fleetaudit.errors import ExitCode, FleetAuditError
+from fleetaudit.stderr import devnull_at
 
 INTERRUPTED = 130
 """Exit code after Ctrl-C or SIGTERM (128 + SIGINT), as shells report it."""
@@ -83,11 +84,10 @@ def _silence_stdout() -> None:
     """Point descriptor 1 at /dev/null: Python flushes stdout again at exit, and the data
     still buffered would fail a second time with an "Exception ignored" traceback."""
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        descriptor = sys.stdout.fileno()
     except (OSError, ValueError):
-        pass  # stdout is not a real descriptor (a test runner): nothing is flushed at exit
+        return  # stdout is not a real descriptor (a test runner): nothing is flushed at exit
+    devnull_at(descriptor)
 
 
 def _is_cli_control_flow(exc: Exception) -> bool:
