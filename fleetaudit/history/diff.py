@@ -189,15 +189,13 @@ def diff_runs(
     both = {h for h in compared.keys() & new_hosts.keys() if _audited(compared[h], new_hosts[h])}
     old_findings = [f for f in before.active_findings if f.host not in used]
     old_findings += [f for b in used.values() for f in b.findings if not f.waived]
-    old_prints = {f.fingerprint for f in old_findings}
     new_active = {f.fingerprint: f for f in after.active_findings}
     everything_new = {f.fingerprint: f for f in after.findings}
     old_waived = {f.fingerprint: f for f in before.findings if f.waived and f.host not in used}
     old_waived |= {f.fingerprint: f for b in used.values() for f in b.findings if f.waived}
     unwaived = [f for f in after.active_findings if f.fingerprint in old_waived and f.host in both]
-    new_findings = tuple(
-        f for f in after.active_findings if f.fingerprint not in old_prints | old_waived.keys()
-    )
+    seen_before = {f.fingerprint for f in old_findings} | old_waived.keys()
+    new_findings = tuple(f for f in after.active_findings if f.fingerprint not in seen_before)
     still_there = [f for f in old_findings if f.host in both and f.fingerprint in everything_new]
     resolved = tuple(
         f for f in old_findings if f.fingerprint not in everything_new and f.host in both
