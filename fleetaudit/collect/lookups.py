@@ -24,6 +24,8 @@ from concurrent.futures import Executor, Future
 from functools import partial
 from typing import Any
 
+from fleetaudit.transport.lookup_watch import looking_up
+
 _Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]] | None
 """A lookup to run, or None: the thread that takes it ends."""
 
@@ -99,7 +101,8 @@ class AuditLoop(asyncio.SelectorEventLoop):
         flags: int = 0,
     ) -> list[tuple[Any, ...]]:
         lookup = partial(socket.getaddrinfo, host, port, family, type, proto, flags)
-        return await self.run_in_executor(self._lookup_threads, lookup)
+        name = host.decode(errors="replace") if isinstance(host, bytes) else str(host)
+        return await looking_up(name, self.run_in_executor(self._lookup_threads, lookup))
 
     def close(self) -> None:
         self._lookup_threads.shutdown()

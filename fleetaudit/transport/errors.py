@@ -21,14 +21,24 @@ _UNREACHABLE_ERRNOS = frozenset(
 
 
 def connect_timeout(
-    where: str, seconds: float, connection: asyncssh.SSHClientConnection | None
+    where: str,
+    seconds: float,
+    connection: asyncssh.SSHClientConnection | None,
+    looking_up: str | None = None,
 ) -> TransportError:
     """The timeout of a connection attempt, saying how far it got, because each stage
-    points at a different fault: no TCP answer (host down, packets dropped), a port that
+    points at a different fault: a name whose lookup never answered (``looking_up``: the
+    resolver, not the host), no TCP answer (host down, packets dropped), a port that
     accepts but sends no SSH banner (a hung sshd, or another program on the port), or an
     SSH server that never finished the login (overloaded, or slow lookups on its side)."""
     after = f"within {seconds:g}s (--connect-timeout)"
-    if connection is None:
+    if looking_up is not None:
+        what = (
+            f"connect to {where} timed out: looking up {looking_up!r} had no answer {after}, "
+            "so nothing was sent to the host: the resolver (the DNS servers in "
+            "/etc/resolv.conf) is not answering"
+        )
+    elif connection is None:
         what = (
             f"connect to {where} timed out: no answer {after}; the host is down or a "
             "firewall drops the packets"

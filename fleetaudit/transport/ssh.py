@@ -31,6 +31,7 @@ from fleetaudit.transport.jump import (
     login_label,
     single_jump,
 )
+from fleetaudit.transport.lookup_watch import watching
 from fleetaudit.transport.ssh_session import LOGIN_SHELL_COMMAND as LOGIN_SHELL_COMMAND
 from fleetaudit.transport.ssh_session import SshSession
 from fleetaudit.transport.sshconfig import SshConfigView
@@ -89,23 +90,25 @@ class SshTransport(Transport):
         port = host.port or self._config.port_for(host.address, host.user)
         where = login_label(host.user, host.address, port)
         cap = self._settings.max_output_bytes
-        options = self._options(host.port, host.user, host.key, where)
         jump = host.jump or await self._config.jump_for(host.address)
         if jump is None or jump.lower() == "none":  # the inventory's "none": no jump at all
             # ssh_config's ProxyJump is fleetaudit's to follow (above), never asyncssh's:
             # asyncssh would prefer it to a ProxyCommand given before it, OpenSSH does not.
+            options = self._options(host.port, host.user, host.key, where)
             direct = {**options, "tunnel": None}
             connection = await _naming_key(self._connect(host.address, direct, where), host.key)
             return SshSession(connection, where, cap)
         spec = single_jump(jump, where)
         if spec.port is None:  # named with the port really used, as the target is
             spec = replace(spec, port=self._config.port_for(spec.address, spec.user))
+        where = f"{where} via {spec}"
+        options = self._options(host.port, host.user, host.key, where)
         held = AsyncExitStack()
         opener = partial(self._connect_jump, spec, host.key)
         tunnel = await held.enter_async_context(self._jumps.through(spec, opener))
         try:
             tunnelled = {**options, "tunnel": tunnel}
-            attempt = self._connect(host.address, tunnelled, f"{where} via {spec}")
+            attempt = self._connect(host.address, tunnelled, where)
             connection = await _naming_key(attempt, host.key)
         except BaseException:
             await held.aclose()
@@ -129,7 +132,8 @@ class SshTransport(Transport):
         if self._book is not None:
             options = {**options, **self._host_key_options(*client.key_name)}
         try:
-            connection, _ = await asyncssh.create_connection(lambda: client, address, **options)
+            with watching() as lookups:
+                connection, _ = await asyncssh.create_connection(lambda: client, address, **options)
         except Exception as exc:
             # name the machine really connected to (an alias's HostName and Port)
             where = await self._config.described(where, address, options)
@@ -141,7 +145,8 @@ class SshTransport(Transport):
                 raise TransportError(client.refusal, message + note) from None
             if isinstance(exc, asyncssh.TimeoutError | TimeoutError):
                 seconds = options["connect_timeout"]
-                raise connect_timeout(where, seconds, client.connection) from None
+                looking_up = lookups.unanswered
+                raise connect_timeout(where, seconds, client.connection, looking_up) from None
             error = translate(exc, where=where, phase="connect")
             raise after_banner(error, client.connection) from None
         return connection

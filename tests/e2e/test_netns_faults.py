@@ -70,3 +70,49 @@ def test_blackholed_and_unresolvable_hosts_beside_a_healthy_one(
     assert "no answer within 2s (--connect-timeout)" in hosts["blackholed"]["error"]
     assert hosts["nowhere"]["status"] == "unresolvable"
     assert "does not resolve" in hosts["nowhere"]["error"]
+
+
+@pytest.fixture
+def silent_resolver(namespace: str) -> Iterator[str]:
+    """``namespace`` with a resolv.conf of its own (``ip netns exec`` mounts
+    /etc/netns/NAME/resolv.conf over /etc/resolv.conf) naming the blackholed address: every
+    DNS query is dropped inside the namespace, and a lookup waits the full 30 s."""
+    config_dirs = Path("/etc/netns")
+    made_parent = not config_dirs.exists()
+    own = config_dirs / namespace
+    own.mkdir(parents=True)
+    try:
+        (own / "resolv.conf").write_text("nameserver 10.77.250.9\noptions timeout:30 attempts:1\n")
+        yield namespace
+    finally:
+        shutil.rmtree(own)
+        if made_parent:
+            config_dirs.rmdir()
+
+
+def test_a_resolver_that_does_not_answer_is_named_as_the_fault(
+    silent_resolver: str, tmp_path: Path
+) -> None:
+    """A connection that timed out while its name was still being looked up was "no
+    answer ...: the host is down or a firewall drops the packets", although no packet had
+    been sent to the host."""
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(
+        "hosts:\n  named: {address: lookup-hangs.example}\n  blackholed: {address: 10.77.250.9}\n"
+    )
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        ["ip", "netns", "exec", silent_resolver, sys.executable, "-m", "fleetaudit", "run",
+         inventory, "-o", f"json={report}", "--no-history", "--connect-timeout", "2",
+         "--insecure-no-host-key-check"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    hosts = {h["host"]: h for h in json.loads(report.read_text())["hosts"]}
+    assert hosts["named"]["status"] == "timeout"
+    assert "looking up 'lookup-hangs.example' had no answer within 2s" in hosts["named"]["error"]
+    assert "resolver" in hosts["named"]["error"]
+    assert "firewall" not in hosts["named"]["error"]
+    assert hosts["blackholed"]["status"] == "timeout"  # an address: no lookup to blame
+    assert "no answer within 2s (--connect-timeout)" in hosts["blackholed"]["error"]

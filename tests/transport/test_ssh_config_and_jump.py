@@ -105,6 +105,25 @@ def test_a_failing_jump_host_fails_the_hosts_behind_it(
     assert result.message == f"jump host 127.0.0.1:{dead}: connection refused"  # named once
 
 
+def test_an_unreadable_key_of_a_host_behind_a_jump_host_names_the_jump_host(
+    tmp_path: Path, sshd: SshdServer, refused_port: int
+) -> None:
+    """Its key is read before the jump host is reached, and its message named the target
+    alone, where every other failure of such a host says which jump host it is behind."""
+    missing = tmp_path / "no-such-key"
+    jump = f"127.0.0.1:{refused_port}"
+    transport = SshTransport(settings(tmp_path, [sshd]))
+    host = Host(name="t", address="127.0.0.1", port=sshd.port, user=sshd.user,
+                key=str(missing), jump=jump)  # fmt: skip
+    [result] = run_all(transport, [host])
+    assert isinstance(result, TransportError)
+    assert result.status is HostStatus.AUTH_FAILED
+    assert result.message == (
+        f"{sshd.user}@127.0.0.1:{sshd.port} via {jump}: cannot read {missing}: "
+        "No such file or directory"
+    )
+
+
 def test_a_jump_host_that_cannot_be_reached_is_not_tried_again_for_each_host(
     tmp_path: Path, sshd: SshdServer
 ) -> None:
