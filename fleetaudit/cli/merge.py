@@ -162,13 +162,16 @@ def _earlier_merges(db: Path | None, shard_ids: list[str], merged_id: str) -> li
             path=path,
         )
     if merged_id in replaced:
-        say(f"run {merged_id} (these shards) is in the history already: replaced by this merge")
+        say(
+            f"run {merged_id} (these shards) is in the history already: replaced when this "
+            "merge is recorded"
+        )
     if sharing := [run_id for run_id in replaced if run_id != merged_id]:
         runs = "run" if len(sharing) == 1 else "runs"
         say(
             f"merged {runs} {first_names(sharing, 3)} in the history used some of these shard "
-            "reports (the night merged again after shards were run again): replaced by this "
-            "merge"
+            "reports (the night merged again after shards were run again): replaced when "
+            "this merge is recorded"
         )
     return replaced
 

@@ -149,7 +149,7 @@ def test_merging_a_night_again_replaces_its_record_and_keeps_the_verdict(
         state=tmp_path,
     )  # fmt: skip
     assert again.returncode == code, again.stderr  # the fleet's verdict, not a database error
-    assert "is in the history already: replaced by this merge" in again.stderr
+    assert "is in the history already: replaced when this merge is recorded" in again.stderr
     [row] = _recorded(tmp_path, db)
     merged_id = json.loads((tmp_path / "m.json").read_text())["run"]["run_id"]
     assert row.split()[0] == merged_id and len(merged_id) == len("20261127T031500Z-9f2a1b")
@@ -182,7 +182,7 @@ def test_a_night_merged_again_after_a_shard_was_run_again_stays_one_record(
     _inventory(inventory, refused_port, down=NAMES[1:])
     _shard(tmp_path, inventory, 2)
     code, stderr = _merge(tmp_path, *recording)
-    assert code == 2 and "replaced by this merge" in stderr
+    assert code == 2 and "replaced when this merge is recorded" in stderr
     assert len(_recorded(tmp_path, tmp_path / "h.sqlite")) == 1
     assert _metric(tmp_path) is None
 
