@@ -26,7 +26,7 @@ from fleetaudit.report import OutputFormat
 if TYPE_CHECKING:
     from fleetaudit.history.coverage import Coverage
     from fleetaudit.inventory import Host, Inventory
-    from fleetaudit.model.run import RunResult
+    from fleetaudit.model.run import RunResult, ShardInfo
     from fleetaudit.verdict import UnreachableLimit
 
 
@@ -89,15 +89,7 @@ def run(
         hosts = select_hosts(fleet, limit or [])
         shard_of_run = None
         if shard is not None:
-            from fleetaudit.shards import empty_shard_message, parse_shard, select_shard, shard_info
-
-            index, count = parse_shard(shard)
-            whole = _coverage(inventory, fleet, hosts).whole  # --limit left none out
-            # Of the selection before the split: what merge checks the shards against.
-            shard_of_run = shard_info(hosts, index, count, whole_inventory=whole)
-            selected, hosts = len(hosts), select_shard(hosts, index, count)
-            if not hosts:  # fewer hosts than shards: exit 0 with an empty report for merge
-                say(empty_shard_message(index, count, selected))
+            shard_of_run, hosts = _shard_of(shard, inventory, fleet, hosts)
         rules = load_judging_policy(policy)
         covered = _coverage(inventory, fleet, hosts)
         last_success = None
@@ -130,6 +122,24 @@ def run(
             record=record, retain=retain, last_success=last_success,
             whole_fleet=covered.whole, max_unreachable=most_unreached,
         )  # fmt: skip
+
+
+def _shard_of(
+    shard: str, inventory: Path, fleet: Inventory, hosts: Sequence[Host]
+) -> tuple[ShardInfo, tuple[Host, ...]]:
+    """The shard ``K/N`` of the selected ``hosts``: what the report records of it, and its
+    hosts. A shard that holds none (fewer hosts than shards) says so; its run exits 0 with
+    an empty report for merge."""
+    from fleetaudit.shards import empty_shard_message, parse_shard, select_shard, shard_info
+
+    index, count = parse_shard(shard)
+    whole = _coverage(inventory, fleet, hosts).whole  # --limit left none out
+    # Of the selection before the split: what merge checks the shards against.
+    recorded = shard_info(hosts, index, count, whole_inventory=whole)
+    in_shard = select_shard(hosts, index, count)
+    if not in_shard:
+        say(empty_shard_message(index, count, len(hosts)))
+    return recorded, in_shard
 
 
 def _coverage(inventory: Path, fleet: Inventory, hosts: Sequence[Host]) -> Coverage:
