@@ -59,7 +59,7 @@ class Capture:
         self._text = text
         # Only a privileged capture that shows processes at all (-p was given) proves that a
         # line without users:(...) has no process (a kernel socket, TIME-WAIT), and even then
-        # not for a listener of a non-root uid (see _hidden).
+        # not for a listener not known to be root's (see _hidden).
         self.owner_known_without_users = privileged and USERS in text
 
     @cached_property
@@ -141,10 +141,11 @@ def build_record(
 
 
 def _hidden(uid: int | None, state: SocketState) -> bool:
-    """A listener of a non-root uid shown without a process: the kernel owns no such socket,
-    so its process was hidden from the tool (another PID namespace, or a ``/proc/PID/fd``
-    closed even to root), and the owner is unknown, not absent."""
-    return bool(uid) and state in LISTENING
+    """A listener shown without a process, not known to be root's (a non-root uid, or no
+    ``-e`` to say): the kernel owns only root's sockets, so its process may have been hidden
+    from the tool (another PID namespace, or a ``/proc/PID/fd`` closed even to root), and the
+    owner is unknown, not absent."""
+    return uid != 0 and state in LISTENING
 
 
 def _family(

@@ -10,8 +10,9 @@ program name is cut to fit a 19-character field and may hold spaces and colons
 
 ``-`` in the PID column means netstat could not see the process: the owner is unknown,
 unless the capture was taken as root, where it means the socket has no process (TIME_WAIT,
-kernel sockets); not for a listener of a non-root uid (``-e``), which the kernel never owns:
-its process was hidden from netstat, and the owner is unknown. netstat prints 0 as Send-Q of
+kernel sockets). A listener is the kernel's only when ``-e`` shows it belongs to root: one
+of another uid, or of a uid not shown (no ``-e``; busybox), may be a process hidden from
+netstat (another PID namespace), and its owner is unknown. netstat prints 0 as Send-Q of
 a LISTEN socket: it does not know the backlog limit, which the model therefore leaves unknown.
 
 busybox prints the same columns (``-e`` adds none to Internet sockets; ``-p`` exists only
@@ -194,8 +195,8 @@ def _parse_line(fields: list[str], number: int, columns: _Columns, privileged: b
     if columns.timer:
         rest = _without_timer(rest)
     processes, owner_known = _program(rest, columns.program, privileged)
-    if owner_known and not processes and uid and state in LISTENING:
-        owner_known = False  # a non-root listener without a process: its owner was hidden
+    if owner_known and not processes and uid != 0 and state in LISTENING:
+        owner_known = False  # only root's listeners can be the kernel's: see the docstring
     local = split_endpoint(local_text)
     if (problem := address_problem(local.address)) is not None:
         raise AddressError(problem)
@@ -235,8 +236,9 @@ def _user_inode(rest: str) -> tuple[int | None, int | None, str]:
     if len(fields) < 2 or not fields[1].isdigit():
         raise _LineProblem("missing User/Inode columns")
     user, inode = fields[0], int(fields[1])
-    # With -n the User column is the numeric uid; without it a name we cannot map.
-    uid = int(user) if user.isdigit() else None
+    # With -n the User column is the numeric uid; without it a name, of which only root's
+    # uid is known here.
+    uid = int(user) if user.isdigit() else (0 if user == "root" else None)
     return uid, inode, fields[2] if len(fields) > 2 else ""
 
 

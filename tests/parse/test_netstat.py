@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fleetaudit.model.enums import Family, Proto, SocketState
 from fleetaudit.model.socket import Process, Socket
 from fleetaudit.parse import netstat
@@ -80,6 +82,28 @@ def test_dash_means_no_process_as_root_and_unknown_owner_otherwise() -> None:
     [_, user] = parse(SSHD + line, privileged=False)
     assert (root.owner_known, user.owner_known) == (True, False)
     assert root.processes == user.processes == ()
+
+
+@pytest.mark.parametrize(
+    ("user", "owner_known"), [("0", True), ("root", True), ("27", False), ("mysql", False)]
+)
+def test_a_root_listener_without_a_process_is_the_kernels_only_when_root_owns_it(
+    user: str, owner_known: bool
+) -> None:
+    """A listener of any other user (by number, or by name without -n) may be a process
+    hidden from netstat (another PID namespace), not a kernel socket."""
+    line = f"tcp        0      0 0.0.0.0:3306   0.0.0.0:*        LISTEN      {user}  9  -\n"
+    [_, listener] = parse(SSHD + line, privileged=True)
+    assert (listener.processes, listener.owner_known) == ((), owner_known)
+
+
+def test_without_e_a_root_listener_without_a_process_has_an_unknown_owner() -> None:
+    """No User column (no -e, or busybox, which adds none): whose the socket is is not
+    shown, so it cannot be called the kernel's."""
+    header = "Proto Recv-Q Send-Q Local Address   Foreign Address   State   PID/Program name\n"
+    body = "tcp 0 0 0.0.0.0:22 0.0.0.0:* LISTEN 921/sshd\ntcp 0 0 0.0.0.0:3306 0.0.0.0:* LISTEN -\n"
+    [_, listener] = parse(body, header=header, privileged=True)
+    assert (listener.processes, listener.owner_known) == ((), False)
 
 
 def test_a_root_capture_that_names_no_process_at_all_names_no_owner() -> None:

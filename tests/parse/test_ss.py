@@ -283,6 +283,20 @@ def test_owner_known_only_for_privileged_captures_with_a_process_column() -> Non
     assert no_p.sockets[0].owner_known is False
 
 
+def test_a_root_listener_without_a_process_is_the_kernels_only_when_its_uid_is_roots() -> None:
+    """Without -e a listener shown without a process was read as a kernel socket, so a
+    mysqld hidden from ss (another PID namespace) on 0.0.0.0:3306 broke no rule (QA)."""
+    sshd = 'tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=1,fd=3))'
+    bare = "tcp LISTEN 0 80 0.0.0.0:3306 0.0.0.0:*"
+    for extras, owner_known in (("", False), (" uid:27 ino:9 sk:2", False), (" ino:9 sk:2", True)):
+        text = f"{HEADER}\n{sshd}\n{bare}{extras}\n"
+        listener = ss.parse(text, privileged=True).sockets[1]
+        assert (listener.processes, listener.owner_known) == ((), owner_known), extras
+    # a connection without a process is no listener: none is hidden (TIME-WAIT, queued)
+    text = f"{HEADER}\n{sshd}\ntcp ESTAB 0 0 10.0.0.1:22 10.0.0.2:50000\n"
+    assert ss.parse(text, privileged=True).sockets[1].owner_known is True
+
+
 def test_other_socket_kinds_are_skipped_and_bad_lines_reported_with_numbers() -> None:
     text = (
         f"{HEADER}\n"
