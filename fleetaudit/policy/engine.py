@@ -23,4 +23,6 @@ def evaluate(snapshot: HostSnapshot, policy: Policy, today: date | None = None) 
         return []
     applicable = [rule for rule in policy.rules if rule.select.selects(snapshot)]
     findings = (finding for rule in applicable for finding in rule.check(snapshot, applicable))
-    return apply_waivers(findings, snapshot, policy.waivers, today or datetime.now(UTC).date())
+    waiver_names = {rule.id: rule.waiver_names(applicable) for rule in applicable}
+    day = today or datetime.now(UTC).date()
+    return apply_waivers(findings, snapshot, policy.waivers, day, waiver_names)

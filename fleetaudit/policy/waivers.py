@@ -20,7 +20,7 @@ such as ``20261128`` is refused (pydantic would read it as a Unix timestamp).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -75,9 +75,13 @@ class Waiver(BaseModel):
     expires: CalendarDate
     ticket: Annotated[Text, BeforeValidator(_ticket_number)] | None = None
 
-    def covers(self, finding: Finding, snapshot: HostSnapshot) -> bool:
-        """True when ``finding`` (on ``snapshot``'s host) is one this waiver names."""
-        if finding.rule_id != self.rule or not self.select.selects(snapshot):
+    def covers(
+        self, finding: Finding, snapshot: HostSnapshot, rule_names: Set[str] = frozenset()
+    ) -> bool:
+        """True when ``finding`` (on ``snapshot``'s host) is one this waiver names: by its
+        rule's id, or one of ``rule_names`` (see :meth:`Rule.waiver_names`)."""
+        named = self.rule == finding.rule_id or self.rule in rule_names
+        if not named or not self.select.selects(snapshot):
             return False
         if self.match is None:
             return True
@@ -89,11 +93,18 @@ def apply_waivers(
     snapshot: HostSnapshot,
     waivers: Sequence[Waiver],
     today: date,
+    waiver_names: Mapping[str, Set[str]] | None = None,
 ) -> list[Finding]:
-    """``findings`` with the first covering waiver attached to each (expired or not)."""
+    """``findings`` with a covering waiver attached to each: the first that still holds,
+    else the expired one that ended last, so that the report says the finding counts again.
+    A renewal appended below an expired waiver used to be shadowed by it. ``waiver_names``:
+    the other rule ids that name a rule's findings (:meth:`Rule.waiver_names`)."""
     result = []
     for finding in findings:
-        waiver = next((w for w in waivers if w.covers(finding, snapshot)), None)
+        names = (waiver_names or {}).get(finding.rule_id, frozenset())
+        covering = [w for w in waivers if w.covers(finding, snapshot, names)]
+        holding = (w for w in covering if today <= w.expires)
+        waiver = next(holding, max(covering, key=lambda w: w.expires, default=None))
         if waiver is not None:
             applied = AppliedWaiver(
                 reason=waiver.reason,

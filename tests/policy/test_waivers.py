@@ -67,6 +67,77 @@ def test_expired_waiver_stops_hiding_and_the_reports_say_so() -> None:
     assert '"expired": true' in document and '"waived": false' in document
 
 
+def test_a_renewed_waiver_holds_though_the_expired_one_comes_first() -> None:
+    """Appending the renewal below the old entry is the natural edit; the first covering
+    waiver, expired, shadowed it: exit 1 with "waiver expired" (QA)."""
+    rules = policy(
+        with_waiver(
+            "  - {rule: mysql-loopback, reason: old, expires: 2026-01-31}\n"
+            "  - {rule: mysql-loopback, reason: older, expires: 2025-06-30}\n"
+            "  - {rule: mysql-loopback, reason: renewed, expires: 2027-06-30, ticket: SEC-9}\n"
+        )
+    )
+    [finding] = evaluate(DB3, rules, TODAY)
+    assert finding.waived and finding.waiver is not None
+    assert (finding.waiver.reason, finding.waiver.ticket) == ("renewed", "SEC-9")
+
+
+def test_of_expired_waivers_only_the_one_that_ended_last_is_reported() -> None:
+    rules = policy(
+        with_waiver(
+            "  - {rule: mysql-loopback, reason: older, expires: 2025-06-30}\n"
+            "  - {rule: mysql-loopback, reason: old, expires: 2026-01-31}\n"
+        )
+    )
+    [finding] = evaluate(DB3, rules, TODAY)
+    assert not finding.waived and finding.waiver is not None
+    assert (finding.waiver.reason, finding.waiver.expired) == ("old", True)
+
+
+ALLOWLISTS = """\
+version: 1
+rules:
+  - id: web-allowlist
+    kind: allowlist
+    severity: high
+    description: what web hosts may run
+    select: {groups: [web]}
+    allow: [{process: nginx, port: [80, 443]}]
+  - id: base-allowlist
+    kind: allowlist
+    severity: medium
+    description: what every host may run
+    select: {groups: [web, db]}
+    allow: [{process: sshd, port: 22}]
+"""
+
+
+@pytest.mark.parametrize("named", ["web-allowlist", "base-allowlist"])
+def test_a_waiver_may_name_any_allowlist_the_listener_was_checked_against(named: str) -> None:
+    """Findings of allowlists applying together are filed under the first; a waiver naming
+    the second (the list that should have allowed the listener) never matched (QA)."""
+    rules = policy(
+        ALLOWLISTS + "waivers:\n"
+        f"  - {{rule: {named}, match: {{port: 23}}, reason: migration, expires: 2027-01-01}}\n"
+    )
+    web = snapshot(
+        "web1", sock("0.0.0.0", 23, "inetd"), sock("0.0.0.0", 8080, "java"), groups=("web",)
+    )
+    telnet, other = evaluate(web, rules, TODAY)
+    assert telnet.rule_id == "web-allowlist" and telnet.waived
+    assert other.socket is not None and other.socket.local_port == 8080 and not other.waived
+
+
+def test_a_waiver_naming_an_allowlist_that_does_not_apply_to_the_host_covers_nothing() -> None:
+    rules = policy(
+        ALLOWLISTS.replace("select: {groups: [web, db]}", "select: {groups: [db]}") + "waivers:\n"
+        "  - {rule: base-allowlist, reason: migration, expires: 2027-01-01}\n"
+    )
+    web = snapshot("web1", sock("0.0.0.0", 23, "inetd"), groups=("web",))
+    [finding] = evaluate(web, rules, TODAY)
+    assert finding.rule_id == "web-allowlist" and finding.waiver is None
+
+
 def test_waived_findings_stay_visible_in_every_format() -> None:
     rules = policy(
         with_waiver("  - {rule: mysql-loopback, reason: accepted, expires: 2027-01-01}\n")

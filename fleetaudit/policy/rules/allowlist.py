@@ -48,6 +48,12 @@ class AllowlistRule(Rule):
                 return f"allowed by {self.id} entry {index}" + (f" ({note})" if note else "")
         return None
 
+    def waiver_names(self, applicable: Sequence[Rule]) -> frozenset[str]:
+        """Every applicable allowlist's id: the findings are filed under the first, but
+        each names every list consulted, and a waiver written for the list that should have
+        allowed the listener must cover it."""
+        return frozenset(rule.id for rule in applicable if isinstance(rule, AllowlistRule))
+
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
         """Unexpected listeners, when this is the first allowlist applying to the host."""
         lists = [rule for rule in applicable if isinstance(rule, AllowlistRule)]

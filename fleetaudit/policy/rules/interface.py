@@ -57,6 +57,11 @@ class Rule(BaseModel, ABC):
         order, for kinds whose rules combine (allowlists are unioned per host).
         """
 
+    def waiver_names(self, applicable: Sequence[Rule]) -> frozenset[str]:
+        """The rule ids a waiver may name to cover this rule's findings on a host where
+        ``applicable`` apply: its own."""
+        return frozenset((self.id,))
+
     def concerns(self, socket: Socket) -> str | None:
         """What this rule checked about ``socket`` when it found nothing wrong, in words
         (``policy explain``); None when the rule does not look at such a socket."""
