@@ -17,7 +17,7 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 
-from fleetaudit.model.enums import HostStatus
+from fleetaudit.model.enums import HostStatus, Tool
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.report.escape import terminal_safe as safe
 from fleetaudit.report.summary import first_names
@@ -31,6 +31,32 @@ MAX_NAMES = 5
 MAX_TEXT = 2000
 """Characters of one message shown at most (a hostile server chooses some of the text)."""
 _INDENT = "    "
+
+TOOL_LIMITS = {
+    Tool.NETSTAT: "no ss: netstat shows one process per socket, no backlog limits",
+    Tool.PROC: "no backlog limits",  # its privilege note says it names no processes
+}
+"""What a host's listing could not show, by the tool that took it: a process sharing a
+listener with the one netstat names, and accept queues short of the backlog threshold
+(``min_queue``), go unjudged there, where ss would show them."""
+
+
+def detail(snapshot: HostSnapshot) -> str:
+    """A host's detail cell: its error, or the notes on how far its audit could see."""
+    if snapshot.error:
+        return snapshot.error
+    notes = []
+    if snapshot.parse_errors:
+        first = snapshot.parse_errors[0]
+        notes.append(
+            f"{len(snapshot.parse_errors)} unparsed line(s), first at line {first.line}: "
+            f"{first.reason}"
+        )
+    if snapshot.privilege_note:
+        notes.append(snapshot.privilege_note)
+    if snapshot.tool in TOOL_LIMITS:
+        notes.append(TOOL_LIMITS[snapshot.tool])
+    return "; ".join(notes)
 
 
 @dataclass

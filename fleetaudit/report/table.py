@@ -112,7 +112,7 @@ def _root_hint(run: RunResult, hosts: set[str]) -> str:
 def _hosts_section(snapshots: tuple[HostSnapshot, ...], width: int) -> str:
     """The HOSTS table, its detail cells short, then HOST DETAILS with the full text of
     every cell that was cut and of every host not audited."""
-    texts = [_host_detail(s) for s in snapshots]
+    texts = [host_details.detail(s) for s in snapshots]
     details = host_details.collect(snapshots, texts)
     rows = [
         (
@@ -129,21 +129,6 @@ def _hosts_section(snapshots: tuple[HostSnapshot, ...], width: int) -> str:
     table = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
     block = host_details.render(details, width)
     return "HOSTS\n" + table + (f"\n\n{block}" if block else "")
-
-
-def _host_detail(snapshot: HostSnapshot) -> str:
-    if snapshot.error:
-        return snapshot.error
-    notes = []
-    if snapshot.parse_errors:
-        first = snapshot.parse_errors[0]
-        notes.append(
-            f"{len(snapshot.parse_errors)} unparsed line(s), first at line {first.line}: "
-            f"{first.reason}"
-        )
-    if snapshot.privilege_note:
-        notes.append(snapshot.privilege_note)
-    return "; ".join(notes)
 
 
 def _severity(severity: Severity, colour: bool) -> str:

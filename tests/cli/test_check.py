@@ -29,6 +29,23 @@ def test_mysqld_on_any_address_and_a_full_accept_queue_are_flagged(tmp_path: Pat
     assert "accept queue 5/4" in backlog["message"]
 
 
+def test_a_host_read_without_ss_says_what_its_listing_cannot_show(tmp_path: Path) -> None:
+    """The same sockets (a listener shared by three processes, a full accept queue) read by
+    netstat and /proc/net: what ss reports there goes unjudged, and the reader of the table
+    must know why the verdicts differ (QA)."""
+    hosts = {"byss": "ss-tuanpe-root", "bynetstat": "netstat-tuanpeW-root", "byproc": "proc-net"}
+    files = [shutil.copy(CAPTURES / f"{c}.txt", tmp_path / f"{h}.txt") for h, c in hosts.items()]
+    done = fleetaudit("check", *files, "--privileged")
+    assert done.returncode == 1, done.stderr
+    hosts_table = done.stdout.split("\n\n")[0]
+    rows = {line.split()[0]: line for line in hosts_table.splitlines()[3:]}
+    assert rows["bynetstat"].endswith(
+        "no ss: netstat shows one process per socket, no backlog limits"
+    )
+    assert "/proc/net names no processes; no backlog limits" in " ".join(done.stdout.split())
+    assert rows["byss"].split()[1:] == ["ok", "ss", "root", "14"]  # no note
+
+
 def test_waiver_in_the_policy_turns_the_verdict_clean(tmp_path: Path) -> None:
     capture = shutil.copy(DEMO / "db1.ss.txt", tmp_path / "db1.ss.txt")
     policy = tmp_path / "policy.yaml"
