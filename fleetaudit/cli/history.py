@@ -44,7 +44,8 @@ def history(
         headers = (
             "run", "started (UTC)", "policy", "hosts", "failed", "interrupted", "findings", "exit"
         )  # fmt: skip
-        print(tabulate(table, headers=headers, disable_numparse=True) if rows else "no runs yet")
+        listing = tabulate(table, headers=headers, disable_numparse=True) if rows else "no runs yet"
+        write_report(listing + "\n", None)
 
 
 def diff(

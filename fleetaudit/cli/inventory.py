@@ -12,6 +12,7 @@ import typer
 
 from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.output import write_report
 
 if TYPE_CHECKING:
     from fleetaudit.inventory import Host, Inventory
@@ -80,9 +81,9 @@ def list_hosts(
         targets = asyncio.run(_targets(hosts, view))
         if format is ListFormat.JSON:
             rows = [_as_json(host, resolved, targets.get(host.name)) for host in hosts]
-            print(json.dumps(rows, indent=2))
+            write_report(json.dumps(rows, indent=2) + "\n", None)
         else:
-            print(_table(hosts, resolved, targets))
+            write_report(_table(hosts, resolved, targets) + "\n", None)
 
 
 @inventory_app.command()

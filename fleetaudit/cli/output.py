@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import select
 import stat
 import sys
 import tempfile
@@ -58,12 +59,37 @@ def write_report(text: str | Iterable[str], output: Path | None) -> None:
     pieces = [text] if isinstance(text, str) else text
     if output is None or str(output) == "-":
         try:
-            sys.stdout.writelines(pieces)
-            sys.stdout.flush()
+            _write_stdout(pieces)
         except OSError as exc:
             raise StdoutError(exc) from exc
         return
     write_atomically(output, pieces)
+
+
+def _write_stdout(pieces: Iterable[str]) -> None:
+    """Write every piece whole to stdout, through its binary layer.
+
+    Under ``PYTHONUNBUFFERED`` (set in many container images) sys.stdout writes straight to
+    the descriptor and drops what one write(2) did not take: a reader that went away in
+    the middle of a large report (``| head``) cut it short without an error, and the run
+    exited with its usual code, not 141; a signal arriving mid-write would cut it too."""
+    stream = sys.stdout
+    binary = getattr(stream, "buffer", None)
+    if binary is None:  # not a real stream (a test runner's), or ClosedStdout
+        stream.writelines(pieces)
+        stream.flush()
+        return
+    stream.flush()
+    encoding, errors = stream.encoding or "utf-8", stream.errors or "strict"
+    for piece in pieces:
+        data = memoryview(piece.encode(encoding, errors))
+        while data:
+            written = binary.write(data)
+            if written is None:  # a non-blocking descriptor that is full: wait for room
+                select.select([], [binary], [])
+                continue
+            data = data[written:]
+    binary.flush()
 
 
 def write_atomically(path: Path, pieces: Iterable[str]) -> None:

@@ -13,6 +13,7 @@ import typer
 from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.options import PolicyFile
+from fleetaudit.cli.output import write_report
 from fleetaudit.cli.policy_source import load_policy_or_default
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.report.escape import terminal_safe
@@ -71,7 +72,7 @@ def lint(
                 docs[warning.source] = (_shown(warning.source), policy_document(warning.source))
             shown, doc = docs[warning.source]
             line, column = doc.position(warning.loc)
-            print(f"{shown}:{line}:{column}: warning: {warning.message}")
+            write_report(f"{shown}:{line}:{column}: warning: {warning.message}\n", None)
         counts = (
             counted(len(policy.rules), "rule"),
             counted(len(policy.waivers), "waiver"),
@@ -138,7 +139,7 @@ def explain(
             lines += explain_sockets(rules, snapshot, findings)
         # process names come from the host: a newline or an escape sequence in one must
         # not reach the terminal as such
-        print("\n".join(terminal_safe(line) for line in lines))
+        write_report("".join(terminal_safe(line) + "\n" for line in lines), None)
 
 
 def _judge(

@@ -84,6 +84,73 @@ def test_closed_pipe_is_a_quiet_exit(tmp_path: Path) -> None:
     assert (code, stderr) == (141, "")
 
 
+def _big_capture(path: Path, listeners: int) -> Path:
+    """A capture of ``listeners`` telnet listeners: a report far larger than a pipe holds."""
+    rows = "".join(
+        f"tcp LISTEN 0 128 10.0.{n // 250}.{n % 250 + 1}:23 0.0.0.0:* "
+        f'users:(("inetd",pid={n + 2},fd=3))\n'
+        for n in range(listeners)
+    )
+    path.write_text(CAPTURE + rows)
+    return path
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+@pytest.mark.parametrize("format", ["table", "csv"])
+def test_a_reader_that_goes_away_mid_report_is_exit_141(
+    tmp_path: Path, unbuffered: str, format: str
+) -> None:
+    """`| head`: under PYTHONUNBUFFERED (many container images) the rest of a report one
+    write(2) did not take was dropped without an error, and the run exited 1 (QA)."""
+    capture = _big_capture(tmp_path / "web1.ss", 3000)
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "PYTHONUNBUFFERED": unbuffered}
+    argv = [sys.executable, "-m", "fleetaudit", "check", capture, "--privileged", "-f", format]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as child:
+        assert child.stdout is not None and child.stderr is not None
+        head = child.stdout.read(100_000)  # more than a pipe holds: the report is being written
+        child.stdout.close()
+        code = child.wait(timeout=120)
+        stderr = child.stderr.read().decode()
+    assert len(head) == 100_000
+    assert (code, stderr) == (141, "")
+
+
+RULE = """rules:
+  - {id: x, kind: forbidden, severity: high, description: d, match: {port: 23}}"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["history", "--db", "{db}"],
+        ["inventory", "list", "{inventory}"],
+        ["policy", "explain", "--host", "web1", "{capture}"],
+        ["policy", "lint", "{policy}"],
+    ],
+)
+def test_a_full_disk_under_a_listing_command_is_one_clear_line(
+    tmp_path: Path, args: list[str]
+) -> None:
+    """They printed with print(): "internal error: OSError ... (this is a bug)" (QA)."""
+    capture = tmp_path / "cap.ss"
+    capture.write_text(CAPTURE)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(  # an expired waiver: lint has a warning to print
+        "version: 1\n" + RULE + "\nwaivers:\n  - {rule: x, reason: r, expires: 2020-01-01}\n"
+    )
+    inventory, db = _local_inventory(tmp_path), tmp_path / "history.sqlite"
+    recorded = fleetaudit("run", inventory, "--db", db, "--fail-on", "critical", state=tmp_path)
+    assert recorded.returncode == 0, recorded.stderr
+    values = {"inventory": inventory, "capture": capture, "policy": policy, "db": db}
+    argv = [a.format(**values) for a in args]
+    with open("/dev/full", "w") as full:
+        code, stderr = _run_with_stdout(full.fileno(), *argv, state=tmp_path)
+    assert (code, stderr) == (
+        2,
+        "fleetaudit: error: cannot write to stdout: No space left on device\n",
+    )
+
+
 def test_history_records_the_real_exit_code(tmp_path: Path) -> None:
     inventory, db = _local_inventory(tmp_path), tmp_path / "history.sqlite"
     args = ("run", inventory, "--db", db, "--fail-on", "critical", "--allow-unreachable")
