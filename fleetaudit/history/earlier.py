@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+from fleetaudit.errors import HistoryError
 from fleetaudit.history.diff import Baseline, StatusBaseline
 from fleetaudit.history.store import HistoryStore
 from fleetaudit.model.enums import HostStatus
@@ -71,13 +72,17 @@ def older_for_default_diff(store: HistoryStore, latest: str) -> tuple[str, str] 
     simply the run before: the latest earlier run of the same inventory that covered at
     least as much (a whole-inventory run, or one that selected every host ``latest`` did).
     An ad-hoc ``--limit`` run between two nightly runs would otherwise turn every host it
-    left out into ``(absent) -> ok``. None when ``latest`` recorded no coverage, or no
-    earlier run covered as much: the run before it, as before schema 2."""
+    left out into ``(absent) -> ok``. When none covered as much, the latest earlier run of
+    the inventory, saying so. None when ``latest`` recorded no coverage: the run before it,
+    as before schema 2. HistoryError when no earlier run of its inventory is recorded: the
+    run before it, of another inventory, would show every host as gone or new."""
     covered = store.coverage(latest)
     if covered is None:
         return None
     selected: set[str] | None = None
+    latest_earlier: str | None = None
     for run_id, whole in store.earlier_of(latest, covered.inventory):  # bounded by the runs
+        latest_earlier = latest_earlier or run_id
         if not whole and covered.whole:
             continue
         if not whole:
@@ -93,7 +98,16 @@ def older_for_default_diff(store: HistoryStore, latest: str) -> tuple[str, str] 
             f"covered {what}; {skipped} run(s) in between skipped (partial or of another "
             "inventory)"
         )
-    return None
+    if latest_earlier is None:
+        raise HistoryError(
+            f"the latest run, {latest}, is the first recorded of {covered.inventory}: no "
+            "earlier run of it to compare with; give two runs to compare (see fleetaudit "
+            "history)"
+        )
+    return latest_earlier, (
+        f"compared with {latest_earlier}, the latest earlier run of {covered.inventory}; "
+        "none covered every host the latest run did, so hosts it did not select read as new"
+    )
 
 
 def _baselines(run: RunResult, hosts: set[str]) -> dict[str, Baseline]:

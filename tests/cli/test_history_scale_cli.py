@@ -21,7 +21,14 @@ from tests.runcli import fleetaudit
 HOSTS = [f"h{n:04}" for n in range(5)]
 
 
-def _record(db: Path, run_id: str, day: int, hosts: list[str], whole: bool) -> None:
+def _record(
+    db: Path,
+    run_id: str,
+    day: int,
+    hosts: list[str],
+    whole: bool,
+    inventory: str = "/etc/fleetaudit/prod.yaml",
+) -> None:
     run = run_result(
         tuple(snapshot(h, sock("0.0.0.0", 22, "sshd")) for h in hosts),
         run_id=run_id,
@@ -29,7 +36,7 @@ def _record(db: Path, run_id: str, day: int, hosts: list[str], whole: bool) -> N
         finished_at=T0 + timedelta(days=day),
     )
     with HistoryStore(db) as store:
-        store.save(run, 0, Coverage("/etc/fleetaudit/prod.yaml", whole))
+        store.save(run, 0, Coverage(inventory, whole))
 
 
 def test_default_diff_skips_an_ad_hoc_limit_run(tmp_path: Path) -> None:
@@ -58,6 +65,33 @@ def test_default_diff_of_a_limit_run_compares_with_a_run_that_covered_its_hosts(
     # a run that audited it, not with the other --limit run's "(absent)".
     assert "DIFF 20261124T031500Z-aaaaaa" in done.stdout, done.stdout + done.stderr
     assert "h0003" not in done.stdout
+
+
+def test_default_diff_of_the_first_run_of_an_inventory_is_refused(tmp_path: Path) -> None:
+    """It was compared with the run before, of another inventory: every host of one read
+    as gone and every host of the other as new, the header naming no inventory (QA)."""
+    db = tmp_path / "history.sqlite"
+    _record(db, "20261124T031500Z-aaaaaa", 0, HOSTS, whole=True)
+    _record(db, "20261124T120000Z-bbbbbb", 1, ["lab1"], whole=True, inventory="/srv/lab.yaml")
+    done = fleetaudit("diff", "--db", db)
+    assert done.returncode == 2, done.stdout
+    assert "20261124T120000Z-bbbbbb, is the first recorded of /srv/lab.yaml" in done.stderr
+    assert "give two runs to compare" in done.stderr
+    named = fleetaudit("diff", "20261124T031500Z-aaaaaa", "20261124T120000Z-bbbbbb", "--db", db)
+    assert named.returncode == 1, named.stderr  # still possible when asked for: changes
+    assert "lab1" in named.stdout
+
+
+def test_default_diff_without_an_earlier_run_as_wide_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite"
+    _record(db, "20261124T031500Z-aaaaaa", 0, HOSTS[:2], whole=False)
+    _record(db, "20261124T120000Z-bbbbbb", 1, ["lab1"], whole=True, inventory="/srv/lab.yaml")
+    _record(db, "20261125T031500Z-cccccc", 2, HOSTS, whole=True)
+    done = fleetaudit("diff", "--db", db)
+    assert done.returncode == 1, done.stdout + done.stderr  # three hosts read as new
+    flat = " ".join(done.stdout.split())
+    assert "DIFF 20261124T031500Z-aaaaaa" in flat  # not the lab run just before
+    assert "none covered every host the latest run did" in flat
 
 
 @pytest.mark.parametrize(
