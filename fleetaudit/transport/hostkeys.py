@@ -133,6 +133,24 @@ class HostKeyBook:
             f"or run with --accept-new to trust it on first use.{offered}"
         )
 
+    def revoked_message(self, where: str, listed_as: tuple[str, int | None]) -> str:
+        """A refusal of a key (or of its certificate's CA) that known_hosts marks
+        ``@revoked`` for the host: asyncssh refuses it before showing it to fleetaudit, so
+        the message names the revoked entries that apply to the host (``listed_as``), by
+        fingerprint, and the files they are in."""
+        name, port = listed_as
+        revoked = list(self._listed(name, port)[2])
+        if port is not None:
+            revoked += [key for key in self._listed(name, None)[2] if key not in revoked]
+        fingerprints = ", ".join(key.get_fingerprint("sha256") for key in revoked)
+        listed = f" ({fingerprints})" if fingerprints else ""
+        return (
+            f"{where}: HOST KEY REVOKED: the key the server offered (or its certificate's CA) "
+            f"is marked @revoked for {_pattern(name, port)} in known_hosts ({self._consulted()})"
+            f"{listed}; fleetaudit refuses it under every policy. Give the host a new key and "
+            "list that one."
+        )
+
     def _consulted(self) -> str:
         """The files this book read (a missing one counts as empty), as given."""
         return ", ".join(str(path) for path in self._sources) or "no known_hosts file"

@@ -143,6 +143,9 @@ class SshTransport(Transport):
                     client.refusal, where, client.offered, client.key_name
                 )
                 raise TransportError(client.refusal, message + note) from None
+            if self._book is not None and _revoked(exc):
+                message = self._book.revoked_message(where, client.key_name)
+                raise TransportError(HostStatus.HOST_KEY_CHANGED, message) from None
             if isinstance(exc, asyncssh.TimeoutError | TimeoutError):
                 seconds = options["connect_timeout"]
                 looking_up = lookups.unanswered
@@ -266,6 +269,11 @@ class _Client(asyncssh.SSHClient):
         self.offered = key
         self.refusal = self._book.judge(*self.key_name, key)
         return self.refusal is None
+
+
+def _revoked(exc: Exception) -> bool:
+    """asyncssh refused the server's key, or its CA, as ``@revoked`` in known_hosts."""
+    return isinstance(exc, asyncssh.HostKeyNotVerifiable) and "revoked" in exc.reason.lower()
 
 
 async def _naming_key(

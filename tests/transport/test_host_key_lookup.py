@@ -46,6 +46,14 @@ def transport(
 
 def status(ssh: SshTransport, sshd: SshdServer, address: str | None = None) -> HostStatus:
     """OK when the listing command ran, else the status the connection failed with."""
+    error = failure(ssh, sshd, address)
+    return HostStatus.OK if error is None else error.status
+
+
+def failure(
+    ssh: SshTransport, sshd: SshdServer, address: str | None = None
+) -> TransportError | None:
+    """None when the listing command ran, else how the connection failed."""
     host = Host(
         name="t",
         address=address or sshd.host,
@@ -54,13 +62,13 @@ def status(ssh: SshTransport, sshd: SshdServer, address: str | None = None) -> H
         key=str(sshd.client_key),
     )
 
-    async def go() -> HostStatus:
+    async def go() -> TransportError | None:
         try:
             async with await ssh.open(host) as session:
                 await session.run("true", timeout=10)
         except TransportError as error:
-            return error.status
-        return HostStatus.OK
+            return error
+        return None
 
     return asyncio.run(go())
 
@@ -170,6 +178,24 @@ def test_a_key_revoked_for_the_host_and_port_is_never_learnt(
     accept_new = transport(tmp_path, [revoked], HostKeyPolicy.ACCEPT_NEW)
     assert status(accept_new, sshd) is HostStatus.HOST_KEY_CHANGED  # never excused
     assert not (tmp_path / "state" / "known_hosts").exists()
+
+
+def test_a_revoked_key_is_named_with_its_entry_fingerprint_and_files(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """The message said only "HOST KEY REVOKED ... (Host key is revoked for host
+    127.0.0.1)", where a changed key's names the files and the fingerprint (QA)."""
+    revoked = entry(f"@revoked [{sshd.host}]:{sshd.port}", sshd.host_key_public)
+    error = failure(transport(tmp_path, [revoked]), sshd)
+    assert error is not None and error.status is HostStatus.HOST_KEY_CHANGED
+    fingerprint = asyncssh.import_public_key(sshd.host_key_public).get_fingerprint("sha256")
+    assert error.message == (
+        f"{sshd.user}@{sshd.host}:{sshd.port}: HOST KEY REVOKED: the key the server offered "
+        f"(or its certificate's CA) is marked @revoked for [{sshd.host}]:{sshd.port} in "
+        f"known_hosts ({tmp_path / 'known_hosts'}, {tmp_path / 'state' / 'known_hosts'}) "
+        f"({fingerprint}); fleetaudit refuses it under every policy. Give the host a new key "
+        "and list that one."
+    )
 
 
 def test_a_host_on_another_port_falls_back_to_its_bare_name_as_in_openssh(
