@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fleetaudit.cli.console import say
-from fleetaudit.errors import FleetAuditError
+from fleetaudit.errors import FleetAuditError, HistoryError
 
 if TYPE_CHECKING:
     from fleetaudit.history.coverage import Coverage
@@ -30,11 +30,19 @@ def last_success_in(
 
 def check_history(db: Path | None) -> None:
     """Fail now, before the work of a run that will be recorded, when ``db`` could not
-    record it (found out after the audit, the night would be lost from the history)."""
+    record it (found out after the audit, the night would be lost from the history). The
+    default database's directories are made as needed; a ``--db`` whose directory does not
+    exist is refused, as ``--output`` is: a typo there would start a new history unseen,
+    and the next ``diff`` would find fewer than two runs."""
     from fleetaudit.history import default_db_path
     from fleetaudit.history.connection import check_recordable
 
     check_recordable(db or default_db_path())
+    if db is not None and not db.parent.exists():
+        raise HistoryError(
+            f"cannot record runs in history database {db}: directory {db.parent} does not "
+            "exist (create it, or give another --db)"
+        )
 
 
 def remember(

@@ -273,6 +273,26 @@ def test_a_history_that_could_not_record_the_run_fails_before_the_audit(tmp_path
         assert not report.exists(), "refused before the audit"
 
 
+def test_a_history_in_a_directory_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    """As --output is: it was made without a word, and a typo in cron's --db started a new
+    history; the next diff found fewer than two runs (QA)."""
+    inventory, shard = _local_inventory(tmp_path), tmp_path / "shard.json"
+    made = fleetaudit(
+        "run", inventory, "--shard", "1/1", "--no-history", "-o", f"json={shard}",
+        "--fail-on", "critical", state=tmp_path,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    for command in (["run", inventory], ["merge", shard, "--inventory", inventory]):
+        db = tmp_path / "typo" / "h.sqlite"
+        done = fleetaudit(*command, "--db", db, state=tmp_path)
+        assert done.returncode == 2
+        assert done.stderr == (
+            f"fleetaudit: error: cannot record runs in history database {db}: directory "
+            f"{db.parent} does not exist (create it, or give another --db)\n"
+        )
+        assert not db.parent.exists()
+
+
 def test_a_fifo_gets_the_night_once_with_the_real_exit_code(tmp_path: Path) -> None:
     """A JSON Lines FIFO (a log shipper) cannot be written twice: its reader would get the
     night twice, or fleetaudit would block reopening it after the reader left. It is
