@@ -39,7 +39,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except StdoutError as exc:
-        _silence_stdout()
+        silence_stdout()
         if not isinstance(exc.cause, BrokenPipeError):
             error(str(exc))
         raise typer.Exit(failure_code(exc)) from None
@@ -52,7 +52,7 @@ def user_errors() -> Iterator[None]:
     except BrokenPipeError:
         # Only stdout is a pipe fleetaudit writes to outside write_report (print() in the
         # listing commands); its reader has gone, which is not an error worth a word.
-        _silence_stdout()
+        silence_stdout()
         raise typer.Exit(BROKEN_PIPE) from None
     except Exception as exc:
         if _is_cli_control_flow(exc):
@@ -80,7 +80,7 @@ def failure_code(exc: BaseException) -> int:
     return int(ExitCode.ERROR)
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """Point descriptor 1 at /dev/null: Python flushes stdout again at exit, and the data
     still buffered would fail a second time with an "Exception ignored" traceback."""
     try:

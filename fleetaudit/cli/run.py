@@ -13,7 +13,13 @@ import typer
 
 from fleetaudit.cli import options as opt
 from fleetaudit.cli.console import HostProgress, error, not_audited_lines, say
-from fleetaudit.cli.errors import failure_code, user_errors
+from fleetaudit.cli.errors import (
+    BROKEN_PIPE,
+    StdoutError,
+    failure_code,
+    silence_stdout,
+    user_errors,
+)
 from fleetaudit.cli.inventory import InventoryArgument
 from fleetaudit.cli.options import Database, Format, Output, PolicyFile
 from fleetaudit.cli.policy_source import load_judging_policy
@@ -203,7 +209,11 @@ def finish(
         except BaseException as exc:
             if record is not None:
                 late.recording(partial(record, failure_code(exc)))
-            raise
+            if not _said_with_the_summary(exc):
+                raise
+            code, record, retain = failure_code(exc), None, None  # recorded above
+            unwritten = "a report could not be written"
+            reason = f"{reason}; {unwritten}" if reason else unwritten
         if record is not None:
             try:
                 late.recording(partial(record, code))
@@ -224,6 +234,19 @@ def finish(
         say(_summary_line(result, fail_on, reason, code))
     ignore_stop_signals()  # said and recorded: a signal now must not change the exit status
     raise typer.Exit(int(code))
+
+
+def _said_with_the_summary(exc: BaseException) -> bool:
+    """Say a report that could not be written (a full disk, a directory gone), and go on to
+    the hosts not audited and the summary line, which cron mails and scripts read: True.
+    False for what ends the run as it stands: a reader of stdout that went away (a quiet
+    141, as for every command), an interrupt, a bug."""
+    if not isinstance(exc, FleetAuditError) or failure_code(exc) == BROKEN_PIPE:
+        return False
+    error(str(exc))
+    if isinstance(exc, StdoutError):
+        silence_stdout()  # Python's flush at exit would fail on it again
+    return True
 
 
 def _partial(format: OutputFormat, output: list[str] | None) -> str:

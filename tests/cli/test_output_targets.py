@@ -69,7 +69,15 @@ def test_a_closed_stdout_is_the_same_clear_line(tmp_path: Path, command: str) ->
     script = f'exec "$0" -m fleetaudit {command} "$1" >&-'
     code, stderr = _run(["sh", "-c", script, sys.executable, str(capture)], None, tmp_path)
     assert code == 2
-    assert stderr == "fleetaudit: error: cannot write to stdout: Bad file descriptor\n"
+    first, *summary = stderr.splitlines()
+    assert first == "fleetaudit: error: cannot write to stdout: Bad file descriptor"
+    if command == "check":  # a judged run ends with its summary line, as `run` does
+        assert summary == [
+            "fleetaudit: 1 host, 1 audited, 0 not audited, 1 finding, 0 at or above high; "
+            "exit 2: a report could not be written"
+        ]
+    else:
+        assert summary == []
 
 
 def test_closed_pipe_is_a_quiet_exit(tmp_path: Path) -> None:
@@ -225,6 +233,30 @@ def test_stderr_is_no_report_target(tmp_path: Path) -> None:
     capture.write_text(CAPTURE)
     done = fleetaudit("check", "--host", "h1", capture, "-o", "json=/dev/stderr")
     assert done.returncode == 2 and "that is stderr" in done.stderr
+
+
+@pytest.mark.parametrize("target", [["-o", "json=/dev/full"], []])
+def test_a_report_that_fails_to_write_still_ends_with_the_summary(
+    tmp_path: Path, target: list[str]
+) -> None:
+    """The cron recipe mails `tail -n 20` of the log: it held only the write error, not the
+    hosts not audited nor the summary line with the exit code and why (QA)."""
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(
+        "hosts:\n  localhost: {transport: local}\n  gone: {address: 127.0.0.1, port: 1}\n"
+    )
+    with open("/dev/full", "w") as full:
+        code, stderr = _run_with_stdout(
+            full.fileno(), "run", inventory, "--no-history", *target, state=tmp_path
+        )
+    assert code == 2
+    lines = stderr.splitlines()
+    assert "No space left on device" in lines[0]
+    assert "fleetaudit: not audited: unreachable 1 (gone)" in lines
+    assert lines[-1].startswith("fleetaudit: 2 hosts, 1 audited, 1 not audited")
+    assert "; exit 2: 1 host not audited" in lines[-1]
+    assert lines[-1].endswith("; a report could not be written")
+    assert "Exception ignored" not in stderr
 
 
 def test_a_report_that_fails_to_write_leaves_the_others_written(tmp_path: Path) -> None:
