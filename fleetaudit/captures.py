@@ -7,6 +7,7 @@ the same listing differently.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from difflib import get_close_matches
@@ -165,7 +166,7 @@ def replay_transport(captures: Sequence[SavedCapture]) -> ReplayTransport:
 
 def _responder(path: Path, privileged: bool, wide: bool) -> Responder:
     try:
-        text = capture_text(path.read_bytes())
+        text = capture_text(sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes())
     except OSError as exc:
         raise CaptureError(f"cannot read capture: {exc.strerror}", path=path) from exc
     if text.startswith(_REPLY_MARK):

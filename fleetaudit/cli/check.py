@@ -32,7 +32,12 @@ def check(
     ],
     policy: PolicyFile = None,
     host: Annotated[
-        str | None, typer.Option(help="Host name for a single capture (instead of the file name).")
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="Host name for a single capture (instead of the file name); needed for '-' "
+            "(the capture read from stdin).",
+        ),
     ] = None,
     group: Annotated[
         list[str] | None,

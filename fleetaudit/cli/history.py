@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 def history(
     db: Database = None,
     limit: Annotated[
-        int, typer.Option(min=1, max=opt.MAX_HISTORY_LIMIT, help="How many runs to list.")
+        int,
+        typer.Option(min=1, max=opt.MAX_HISTORY_LIMIT, metavar="N", help="How many runs to list."),
     ] = 20,
 ) -> None:
     """List the stored runs, newest first. "failed" counts the hosts that could not be

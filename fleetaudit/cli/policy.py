@@ -109,11 +109,15 @@ def _shown(source: str) -> str:
 @policy_app.command()
 def explain(
     host: Annotated[
-        str, typer.Option(help="Host name; with --inventory, a host of that inventory.")
+        str,
+        typer.Option(metavar="NAME", help="Host name; with --inventory, a host of that inventory."),
     ],
     capture: Annotated[
         Path | None,
-        typer.Argument(help="Saved listing of the host: also explain each socket.", dir_okay=False),
+        typer.Argument(
+            help="Saved listing of the host ('-': stdin): also explain each socket.",
+            dir_okay=False,
+        ),
     ] = None,
     policy: PolicyFile = None,
     group: Annotated[

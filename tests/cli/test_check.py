@@ -46,6 +46,21 @@ def test_a_host_read_without_ss_says_what_its_listing_cannot_show(tmp_path: Path
     assert rows["byss"].split()[1:] == ["ok", "ss", "root", "14"]  # no note
 
 
+def test_a_capture_piped_in_is_judged_under_the_name_given(tmp_path: Path) -> None:
+    """`check -` said to name the host with --host; with --host it then failed reading a
+    file called '-' (QA)."""
+    listing = (DEMO / "db1.ss.txt").read_text()
+    unnamed = fleetaudit("check", "-", "--privileged", stdin=listing)
+    assert unnamed.returncode == 2 and "name the host with --host" in unnamed.stderr
+    done = fleetaudit("check", "-", "--host", "db3", "--privileged", "-f", "json", stdin=listing)
+    assert done.returncode == 1, done.stderr
+    found = {(f["host"], f["rule_id"]) for f in json.loads(done.stdout)["findings"]}
+    assert ("db3", "mysql-loopback") in found
+    explained = fleetaudit("policy", "explain", "--host", "db3", "-", "--privileged", stdin=listing)
+    assert explained.returncode == 0, explained.stderr
+    assert "mysqld" in explained.stdout
+
+
 def test_waiver_in_the_policy_turns_the_verdict_clean(tmp_path: Path) -> None:
     capture = shutil.copy(DEMO / "db1.ss.txt", tmp_path / "db1.ss.txt")
     policy = tmp_path / "policy.yaml"
