@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -226,18 +227,35 @@ def validation_error(
     prefix: Loc = (),
 ) -> InputError:
     """Turn the first error of a pydantic ``ValidationError`` into ``error_cls`` at the line
-    of the offending key. ``prefix`` is where the validated value sits in the document."""
-    first = exc.errors(include_url=False)[0]
+    of the offending key, an unknown key first: a misspelt required key (``mach:``) is
+    both unknown and missing, and its spelling is what to fix. ``prefix`` is where the
+    validated value sits in the document."""
+    errors = exc.errors(include_url=False)
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc: Loc = (*prefix, *(part for part in first["loc"] if isinstance(part, str | int)))
     line, column = doc.position(loc)
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown key (check the spelling; unknown keys are never ignored)"
+        if meant := _missing_key_like(first["loc"], errors):
+            message = f"unknown key (did you mean {meant!r}? it is required)"
     elif first["type"] == "missing":
         message = "required key is missing"
     elif first["type"] == "string_type" and (read := _read_as(first.get("input"))) is not None:
         message += f": YAML read this unquoted value as {read}; quote it"
     return error_cls(message, path=doc.path, line=line, column=column, key=_dotted(loc) or None)
+
+
+def _missing_key_like(unknown: Sequence[str | int], errors: Sequence[Any]) -> str | None:
+    """The required key missing beside the ``unknown`` one whose name is closest to it."""
+    parent, name = tuple(unknown[:-1]), str(unknown[-1])
+    missing = [
+        str(e["loc"][-1])
+        for e in errors
+        if e["type"] == "missing" and tuple(e["loc"][:-1]) == parent
+    ]
+    close = get_close_matches(name, missing, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _read_as(value: object) -> str | None:

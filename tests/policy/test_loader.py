@@ -86,6 +86,13 @@ def test_name_defaults_to_the_file_name(tmp_path: Path) -> None:
             "rules.0.description",
             "required key is missing",
         ),
+        (
+            "    description: databases on loopback only\n",
+            "    descripton: databases on loopback only\n",
+            7,
+            "rules.0.descripton",
+            "unknown key (did you mean 'description'? it is required)",
+        ),
         ("id: db-loopback", "id: 'db loopback'", 4, "rules.0.id", "use letters, digits"),
         ("version: 1", "version: 2", 1, "version", "unsupported policy format version 2"),
         (
