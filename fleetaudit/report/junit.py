@@ -28,6 +28,7 @@ from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import RunResult
 from fleetaudit.report.escape import terminal_safe
 from fleetaudit.report.interface import Formatter
+from fleetaudit.report.summary import UNVERIFIED_HOST_KEY
 
 _OUTCOMES = ("failure", "error", "skipped")
 """The child that marks a testcase that did not pass, and the count attribute it feeds
@@ -43,6 +44,8 @@ class _Case:
     message: str = ""
     kind: str = ""
     detail: str = ""
+    output: str = ""
+    """The testcase's ``system-out``, shown even when it passed."""
 
 
 class JunitFormatter(Formatter):
@@ -73,7 +76,8 @@ def _cases(run: RunResult, snapshot: HostSnapshot, findings: list[Finding]) -> l
     if not snapshot.status.audited:
         message = snapshot.error or snapshot.status.value
         return [_Case("audit", "error", message, snapshot.status.value, message)]
-    cases = [_Case("audit")]
+    unverified = snapshot.host_key_checked is False
+    cases = [_Case("audit", output=UNVERIFIED_HOST_KEY if unverified else "")]
     rule_ids = [rule.id for rule in run.rules]
     rule_ids += sorted({f.rule_id for f in findings} - set(rule_ids))  # rules not in run.rules
     names = _names(findings)
@@ -137,6 +141,8 @@ def _testcase(host: str, case: _Case) -> ET.Element:
             child.set("type", case.kind)
         # Line breaks are legal in XML text: keep them, make every other control visible.
         child.text = "\n".join(map(_text, case.detail.split("\n"))) if case.detail else None
+    if case.output:
+        ET.SubElement(element, "system-out").text = _text(case.output)
     return element
 
 

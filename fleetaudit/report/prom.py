@@ -15,6 +15,7 @@ from datetime import datetime
 from fleetaudit.model.enums import BindScope, HostStatus, Severity
 from fleetaudit.model.run import RunResult
 from fleetaudit.report.interface import Formatter
+from fleetaudit.report.summary import unverified_hosts
 
 
 def label(value: str) -> str:
@@ -57,6 +58,9 @@ class PromFormatter(Formatter):
         out.append(f"fleetaudit_run_duration_seconds {duration:.3f}")
         _family(out, "fleetaudit_run_timestamp_seconds", "When the run finished.")
         out.append(f"fleetaudit_run_timestamp_seconds {run.finished_at.timestamp():.0f}")
+        help_text = "Hosts audited over SSH without verifying their host key."
+        _family(out, "fleetaudit_hosts_host_key_unverified", help_text)
+        out.append(f"fleetaudit_hosts_host_key_unverified {len(unverified_hosts(run))}")
         _family(out, "fleetaudit_run_success", "1 when every host was audited, else 0.")
         out.append(f"fleetaudit_run_success {0 if run.failed_hosts else 1}")
         full = self.whole_fleet and not run.failed_hosts

@@ -30,6 +30,7 @@ from fleetaudit.model.finding import Finding, fingerprint
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import RuleInfo, RunResult
 from fleetaudit.report.interface import Formatter
+from fleetaudit.report.summary import UNVERIFIED_HOST_KEY, unverified_hosts
 
 # The schema published with the OASIS standard (errata 01); the tests validate against it.
 SCHEMA_URI = (
@@ -119,6 +120,15 @@ def _invocation(run: RunResult) -> dict[str, Any]:
                 "locations": [{"physicalLocation": _host_location(snapshot.host)}],
             }
             for snapshot in failed
+        ]
+        + [
+            {
+                "descriptor": {"id": "host-key-not-verified"},
+                "level": "warning",
+                "message": {"text": f"{snapshot.host}: {UNVERIFIED_HOST_KEY}"},
+                "locations": [{"physicalLocation": _host_location(snapshot.host)}],
+            }
+            for snapshot in unverified_hosts(run)
         ],
     }
 

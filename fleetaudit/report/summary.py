@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from fleetaudit.model.enums import BindScope, HostKeyPolicy, HostStatus, Privilege, Severity, Tool
 
 if TYPE_CHECKING:
+    from fleetaudit.model.host import HostSnapshot
     from fleetaudit.model.run import RunResult
 
 
@@ -58,6 +59,19 @@ def host_keys_label(run: RunResult) -> str:
     return run.host_key_policy.value
 
 
+UNVERIFIED_HOST_KEY = (
+    "host key NOT verified (--insecure-no-host-key-check): the host could have been "
+    "impersonated, and its results prove nothing"
+)
+"""Said of each host audited over SSH without verifying its key, by the formats that speak
+per host (SARIF, JUnit); the others say it once for the run."""
+
+
+def unverified_hosts(run: RunResult) -> tuple[HostSnapshot, ...]:
+    """The hosts reached over SSH without verifying their key."""
+    return tuple(s for s in run.snapshots if s.host_key_checked is False)
+
+
 def only_local_hosts(run: RunResult) -> bool:
     """Whether every host of the run was reached without SSH (``transport: local``), so
     that no host key was, or could have been, checked."""
@@ -79,9 +93,7 @@ def summarize(run: RunResult) -> Summary:
             for s in audited
             if s.privilege is Privilege.UNPRIVILEGED and s.tool is not Tool.PROC
         ),
-        hosts_without_host_key_check=tuple(
-            s.host for s in run.snapshots if s.host_key_checked is False
-        ),
+        hosts_without_host_key_check=tuple(s.host for s in unverified_hosts(run)),
         listeners=sum(scopes.values()),
         listeners_by_scope={sc.value: scopes[sc.value] for sc in BindScope},
         findings_by_severity={sv.value: severities[sv.value] for sv in reversed(Severity)},

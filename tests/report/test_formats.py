@@ -213,6 +213,31 @@ def test_a_run_of_local_hosts_only_says_no_host_key_was_checked() -> None:
     assert "NOT verified" in TableFormatter().render(insecure_mixed)
 
 
+SAYS_KEYS_UNVERIFIED = {
+    OutputFormat.TABLE: "WARNING: host keys were NOT verified",
+    OutputFormat.MARKDOWN: "**Host keys:** insecure",
+    OutputFormat.HTML: "Host keys were NOT verified",
+    OutputFormat.JSON: '"host_key_checked": false',
+    OutputFormat.JSONL: '"host_key_policy": "insecure-no-host-key-check"',
+    OutputFormat.CSV: 'unverified,web1,host-key:not-verified,,,,"host key NOT verified',
+    OutputFormat.JUNIT: "<system-out>host key NOT verified (--insecure-no-host-key-check)",
+    OutputFormat.SARIF: "web1: host key NOT verified (--insecure-no-host-key-check)",
+    OutputFormat.PROM: "fleetaudit_hosts_host_key_unverified 1",
+}
+
+
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+def test_every_format_says_a_host_key_was_not_verified(fmt: OutputFormat) -> None:
+    """With no finding to carry it (a policy without a coverage rule), CSV, JUnit, SARIF and
+    Prometheus said nothing of --insecure-no-host-key-check (QA); the README promises that
+    every report says so."""
+    unverified = snapshot("web1", sock("127.0.0.1", 22), host_key_checked=False)
+    insecure = run_result((unverified,)).model_copy(
+        update={"host_key_policy": HostKeyPolicy.INSECURE}
+    )
+    assert SAYS_KEYS_UNVERIFIED[fmt] in fmt.formatter().render(insecure)
+
+
 def test_no_format_lets_control_characters_or_markup_through() -> None:
     for fmt in OutputFormat:
         text = render(fmt)

@@ -297,10 +297,27 @@ def test_hosts_not_audited_make_the_invocation_unsuccessful_and_are_named() -> N
     assert not schema_errors(document)
     (invocation,) = document["runs"][0]["invocations"]
     assert invocation["executionSuccessful"] is False
-    notes = invocation["toolExecutionNotifications"]
-    uris = {n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for n in notes}
-    assert uris == {"hosts/down1", "hosts/odd1"}
-    assert all(n["level"] == "error" and n["message"]["text"] for n in notes)
+    notes = _notifications(invocation, "host-not-audited")
+    assert set(notes) == {"hosts/down1", "hosts/odd1"}
+    assert all(n["level"] == "error" and n["message"]["text"] for n in notes.values())
+
+
+def _notifications(invocation: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    """The invocation's notifications of one kind, by the host URI they name."""
+    return {
+        n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: n
+        for n in invocation["toolExecutionNotifications"]
+        if n["descriptor"]["id"] == kind
+    }
+
+
+def test_a_host_whose_key_was_not_verified_is_named_in_a_warning() -> None:
+    """Without a coverage rule in the policy, nothing in the SARIF upload said that host
+    keys were not verified (QA)."""
+    (invocation,) = render(pipeline_run())["runs"][0]["invocations"]
+    [(uri, note)] = _notifications(invocation, "host-key-not-verified").items()
+    assert uri == "hosts/app1" and note["level"] == "warning"
+    assert note["message"]["text"].startswith("app1: host key NOT verified")
 
 
 def test_a_run_that_audited_every_host_is_a_successful_invocation() -> None:
@@ -309,4 +326,4 @@ def test_a_run_that_audited_every_host_is_a_successful_invocation() -> None:
     audited = run.model_copy(update={"snapshots": ok})
     (invocation,) = render(audited)["runs"][0]["invocations"]
     assert invocation["executionSuccessful"] is True
-    assert invocation["toolExecutionNotifications"] == []
+    assert _notifications(invocation, "host-not-audited") == {}
