@@ -233,14 +233,20 @@ def _check_times(runs: Sequence[RunResult], names: Sequence[str], max_spread: ti
     if last - first > max_spread:
         raise InputError(
             f"{first_name} started at {first:%Y-%m-%d %H:%M:%S %Z} and {last_name} at "
-            f"{last:%Y-%m-%d %H:%M:%S %Z}, {_hours(last - first)} apart (more than "
-            f"--max-spread {_hours(max_spread)}): not shards of one audit (a report left "
+            f"{last:%Y-%m-%d %H:%M:%S %Z}, {_span(last - first)} apart (more than "
+            f"--max-spread {_span(max_spread)}): not shards of one audit (a report left "
             "over from an earlier run?)"
         )
 
 
-def _hours(span: timedelta) -> str:
-    hours = span.total_seconds() / 3600
+def _span(span: timedelta) -> str:
+    """A span as a person reads it (a spread of 2 s read "0.0 hours apart")."""
+    seconds = span.total_seconds()
+    if seconds < 120:
+        return f"{seconds:g} seconds"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.1f} minutes"
+    hours = seconds / 3600
     return f"{hours:.1f} hours" if hours < 100 else f"{hours / 24:.1f} days"
 
 

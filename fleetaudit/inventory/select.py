@@ -37,14 +37,14 @@ def select_hosts(inventory: Inventory, patterns: Sequence[str]) -> tuple[Host, .
     if not patterns:
         return inventory.hosts
     terms = [term for pattern in patterns for term in _terms(pattern, inventory)]
+    for term in terms:  # as written: '!typo' names the exclusion that matches nothing
+        if not any(_matches(host, term.lstrip("!&")) for host in inventory.hosts):
+            raise InventoryError(
+                f"--limit {term!r} matches no host or group", path=inventory.source
+            )
     includes = [term for term in terms if term[0] not in "!&"]
     narrows = [term[1:] for term in terms if term.startswith("&")]
     excludes = [term[1:] for term in terms if term.startswith("!")]
-    for pattern in (*includes, *narrows, *excludes):
-        if not any(_matches(host, pattern) for host in inventory.hosts):
-            raise InventoryError(
-                f"--limit {pattern!r} matches no host or group", path=inventory.source
-            )
     chosen = tuple(
         host
         for host in inventory.hosts

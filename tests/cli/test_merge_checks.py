@@ -100,6 +100,17 @@ def test_a_shard_report_from_an_earlier_night_is_refused(
     assert "7.0 days apart (more than --max-spread 6.0 hours)" in done.stderr
     wider = merge(one, two, "--max-spread", "200")
     assert wider.returncode in (0, 1), wider.stderr
+    # a short spread in seconds: "0.0 hours apart (more than --max-spread 0.0 hours)"
+    edit(two, lambda document: document["run"].update(started_at=_later(one, seconds=2)))
+    strict = merge(one, two, "--max-spread", "0")
+    assert strict.returncode == 2
+    assert "2 seconds apart (more than --max-spread 0 seconds)" in strict.stderr
+
+
+def _later(report: Path, seconds: float) -> str:
+    """The start of the run of ``report``, ``seconds`` later, as the report writes it."""
+    started = datetime.fromisoformat(json.loads(report.read_text())["run"]["started_at"])
+    return (started + timedelta(seconds=seconds)).isoformat()
     assert DEFAULT_MAX_SPREAD == timedelta(hours=DEFAULT_MAX_SPREAD_HOURS)
 
 

@@ -147,6 +147,9 @@ def test_limit_patterns(tmp_path: Path) -> None:
     assert names("!db") == ["web1", "web2"]
     with pytest.raises(InventoryError, match="matches no host or group"):
         names("wbe*")
+    for typo in ("db*:!typo", "web:&tpyo"):  # the term is named as written, '!' and '&' too
+        with pytest.raises(InventoryError, match=f"--limit '{typo[-5:]}' matches no host"):
+            names(typo)
     with pytest.raises(InventoryError, match="leaves no host"):
         names("db", "!db1")
 
