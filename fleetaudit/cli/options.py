@@ -119,8 +119,9 @@ Limit = Annotated[
         "--limit",
         "-l",
         metavar="PATTERN",
-        help="Only hosts or groups matching this glob (repeatable, or comma-separated); "
-        "'!glob' excludes. A pattern that matches nothing is an error.",
+        help="Only hosts or groups matching this glob (repeatable, or separated by ',' or "
+        "':' as in Ansible); '!glob' excludes, '&glob' keeps only hosts also in it "
+        "('web:&prod:!web3'). A pattern that matches nothing is an error.",
     ),
 ]
 Concurrency = Annotated[
