@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,6 +46,21 @@ def namespace() -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", name], check=False, timeout=30)
 
 
+def _run_in(namespace: str, inventory: Path, tmp_path: Path) -> dict[str, dict[str, Any]]:
+    """``fleetaudit run INVENTORY`` inside ``namespace`` (exit 2: hosts not audited), each
+    host of its JSON report by name."""
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        ["ip", "netns", "exec", namespace, sys.executable, "-m", "fleetaudit", "run", inventory,
+         "-o", f"json={report}", "--no-history", "--connect-timeout", "2",
+         "--insecure-no-host-key-check"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    return {h["host"]: h for h in json.loads(report.read_text())["hosts"]}
+
+
 def test_blackholed_and_unresolvable_hosts_beside_a_healthy_one(
     namespace: str, tmp_path: Path
 ) -> None:
@@ -55,16 +71,7 @@ def test_blackholed_and_unresolvable_hosts_beside_a_healthy_one(
         "  blackholed: {address: 10.77.250.9}\n"
         "  nowhere: {address: no-such-host.invalid}\n"
     )
-    report = tmp_path / "report.json"
-    done = subprocess.run(
-        ["ip", "netns", "exec", namespace, sys.executable, "-m", "fleetaudit", "run", inventory,
-         "-o", f"json={report}", "--no-history", "--connect-timeout", "2",
-         "--insecure-no-host-key-check"],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "XDG_STATE_HOME": str(tmp_path)},
-    )  # fmt: skip
-    assert done.returncode == 2, done.stderr
-    hosts = {h["host"]: h for h in json.loads(report.read_text())["hosts"]}
+    hosts = _run_in(namespace, inventory, tmp_path)
     assert hosts["localhost"]["status"] == "ok"
     assert hosts["blackholed"]["status"] == "timeout"
     assert "no answer within 2s (--connect-timeout)" in hosts["blackholed"]["error"]
@@ -100,16 +107,7 @@ def test_a_resolver_that_does_not_answer_is_named_as_the_fault(
     inventory.write_text(
         "hosts:\n  named: {address: lookup-hangs.example}\n  blackholed: {address: 10.77.250.9}\n"
     )
-    report = tmp_path / "report.json"
-    done = subprocess.run(
-        ["ip", "netns", "exec", silent_resolver, sys.executable, "-m", "fleetaudit", "run",
-         inventory, "-o", f"json={report}", "--no-history", "--connect-timeout", "2",
-         "--insecure-no-host-key-check"],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "XDG_STATE_HOME": str(tmp_path)},
-    )  # fmt: skip
-    assert done.returncode == 2, done.stderr
-    hosts = {h["host"]: h for h in json.loads(report.read_text())["hosts"]}
+    hosts = _run_in(silent_resolver, inventory, tmp_path)
     assert hosts["named"]["status"] == "timeout"
     assert "looking up 'lookup-hangs.example' had no answer within 2s" in hosts["named"]["error"]
     assert "resolver" in hosts["named"]["error"]
