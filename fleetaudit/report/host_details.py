@@ -14,13 +14,13 @@ the first few names. The block is bounded; what it leaves out is in the JSON rep
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass, field
 
 from fleetaudit.model.enums import HostStatus, Tool
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.report.escape import terminal_safe as safe
 from fleetaudit.report.summary import first_names
+from fleetaudit.report.wrap import wrap
 
 DETAIL_CELL = 72
 """Longest detail cell in the HOSTS table; longer messages are cut and sent here."""
@@ -160,7 +160,7 @@ def _bounded(text: str) -> str:
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    return textwrap.wrap(
+    return wrap(
         text,
         width=max(width, 40),
         initial_indent=_INDENT,

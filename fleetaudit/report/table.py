@@ -23,6 +23,7 @@ from fleetaudit.report import host_details
 from fleetaudit.report.escape import terminal_safe as safe
 from fleetaudit.report.interface import Formatter
 from fleetaudit.report.summary import Summary, host_keys_label, only_local_hosts, summarize
+from fleetaudit.report.wrap import wrap
 
 _MAX_CELL = 200
 """Longest short field (host, address, process): a longer one is garbage, not a name."""
@@ -65,7 +66,7 @@ class TableFormatter(Formatter):
         """Warnings, hosts, findings, then totals."""
         summary = summarize(run)
         sections = [
-            _warnings(run, summary),
+            _warnings(run, summary, self.width),
             _hosts_section(run.snapshots, self.width),
             _findings_section(run.active_findings, self.colour, self.width),
             _waived_section(tuple(f for f in run.findings if f.waived), self.width),
@@ -75,8 +76,10 @@ class TableFormatter(Formatter):
         return "\n\n".join(s for s in sections if s) + "\n"
 
 
-def _warnings(run: RunResult, summary: Summary) -> str:
-    lines = []
+def _warnings(run: RunResult, summary: Summary, width: int = DEFAULT_WIDTH) -> str:
+    """What to know before reading the rest (a partial run, unverified keys, hosts audited
+    without root), each wrapped to ``width``."""
+    lines: list[str] = []
     if run.interrupted_by is not None:
         lines.append(
             f"PARTIAL: the run was stopped by {run.interrupted_by}; hosts marked "
@@ -91,7 +94,8 @@ def _warnings(run: RunResult, summary: Summary) -> str:
         names = ", ".join(safe(n) for n in summary.hosts_unprivileged)
         hint = _root_hint(run, set(summary.hosts_unprivileged))
         lines.append(f"NOTE: audited without root, socket owners partly unknown: {names} {hint}.")
-    return "\n".join(lines)
+    wrapped = (wrap(line, width, subsequent_indent="  ") for line in lines)
+    return "\n".join("\n".join(each) for each in wrapped)
 
 
 def _root_hint(run: RunResult, hosts: set[str]) -> str:
@@ -180,7 +184,7 @@ def _wrap(text: str, width: int) -> str:
     # A 10,000-character process name a hostile host chose would make a 10,000-column
     # line; a real word (a fingerprint, a path) is far shorter than _LONGEST_WORD.
     absurd = any(len(word) > _LONGEST_WORD for word in text.split())
-    lines = textwrap.wrap(text, width, break_long_words=absurd, break_on_hyphens=False)
+    lines = wrap(text, width, break_long_words=absurd, break_on_hyphens=False)
     return "\n".join(lines)
 
 
