@@ -98,9 +98,18 @@ def merge_rules(
 ) -> list[Rule]:
     """The base's rules with ``remove`` dropped and ``own`` replacing or adding by id."""
     base_ids = {rule.id for rule in base.rules}
+    own_ids = {rule.id for rule in own}
     for index, rule_id in enumerate(remove):
+        message = None
         if rule_id not in base_ids:
             message = f"remove: the base policy {base.name!r} has no rule {rule_id!r}"
+        elif rule_id in own_ids:
+            # both dropped and redefined: the new rule was dropped with the base's
+            message = (
+                f"remove: {rule_id!r} is also defined under rules:, which replaces the base's "
+                "rule of that id in its place; remove it from one of the two"
+            )
+        if message is not None:
             raise located_error(doc, PolicyError, message, ("remove", index))
     overrides = {rule.id: rule for rule in own}
     merged = [overrides.get(rule.id, rule) for rule in base.rules if rule.id not in remove]

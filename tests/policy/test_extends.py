@@ -67,6 +67,12 @@ def test_extends_the_builtin_default(tmp_path: Path) -> None:
     ("site", "line", "fragment"),
     [
         ("version: 1\nextends: base.yaml\nremove: [zzz]\n", 3, "has no rule 'zzz'"),
+        (  # the new rule was dropped with the base's, silently (QA)
+            "version: 1\nextends: base.yaml\nremove: [c, a]\nrules:\n"
+            "  - {id: a, kind: forbidden, severity: critical, description: x, match: {port: 80}}\n",
+            3,
+            "'a' is also defined under rules:",
+        ),
         ("version: 1\nremove: [a]\n", 2, "needs extends"),
         ("version: 1\nextends: missing.yaml\n", 2, "cannot read 'missing.yaml'"),
         ("version: 1\nextends: site.yaml\n", 2, "cycle"),
