@@ -32,7 +32,8 @@ IPv6 wildcard (not IPV6_V6ONLY) and an IPv4-mapped address (``::ffff:198.51.100.
 carries only IPv4) do. Whether an IPv6 wildcard is dual-stack is unknown when the tool did
 not say (netstat, /proc/net); the caller's :class:`Lean` decides how that counts, so that
 doubt errs towards a finding: as IPv4 where a match leads to a finding, not where it
-excuses a socket. Each ``not:`` turns the lean around, as it turns the match around.
+excuses a socket. Each ``not:`` turns the lean around, as it turns the match around. A
+``uid`` the listing does not show (no ``-e``; busybox netstat) counts the same way.
 """
 
 from __future__ import annotations
@@ -177,7 +178,8 @@ class SocketMatch(BaseModel):
     scope: Annotated[tuple[BindScope, ...], BeforeValidator(as_tuple)] | None = None
     uid: Annotated[tuple[Uid, ...], BeforeValidator(as_tuple)] | None = None
     """Socket owner uid (from ``ss -e`` / ``netstat -e``); a socket whose uid the listing
-    does not show never matches."""
+    does not show (no ``-e``, busybox) counts as the :class:`Lean` says, as an unknown IPv4
+    reach does."""
     not_: SocketMatch | None = Field(default=None, alias="not")
 
     def decide(self, socket: Socket, lean: Lean = Lean.EXCUSE) -> bool | None:
@@ -224,8 +226,12 @@ class SocketMatch(BaseModel):
             and (self.family is None or _family_matches(self.family, socket, unknown_met))
             and (self.state is None or socket.state in self.state)
             and (self.scope is None or socket.bind_scope in self.scope)
-            and (self.uid is None or socket.uid in self.uid)
+            and (self.uid is None or _uid_matches(self.uid, socket, unknown_met))
         )
+
+
+def _uid_matches(uids: tuple[int, ...], socket: Socket, unknown_met: bool) -> bool:
+    return unknown_met if socket.uid is None else socket.uid in uids
 
 
 def _family_matches(families: tuple[Family, ...], socket: Socket, unknown_met: bool) -> bool:

@@ -192,3 +192,27 @@ def test_an_ipv4_mapped_rlogin_is_forbidden_and_allowed_as_ipv4() -> None:
     host = snapshot("legacy1", mapped())
     assert len(evaluate(host, forbidden, TODAY)) == 1
     assert evaluate(host, allowlist, TODAY) == []
+
+
+# --- 3. a uid the listing does not show ------------------------------------------------------
+
+# The same root-owned 0.0.0.0:8080 with its uid shown (-e) and not (no -e).
+UID_SHOWN = ("ss-tuanpe-root", "netstat-tuanpeW-root")
+UID_UNKNOWN = ("ss-tunap", "netstat-tulnp")
+
+
+@pytest.mark.parametrize("name", UID_SHOWN + UID_UNKNOWN)
+def test_a_uid_condition_errs_towards_reporting_when_the_listing_shows_no_uid(name: str) -> None:
+    """Without -e (and always on busybox) `uid: 0` never matched: a forbidden rule on
+    root's listeners reported nothing, and an allowlist entry `not: {uid: 0}` excused
+    root's listener (QA)."""
+    host = capture_snapshot(name)
+    [root_listener] = [s for s in host.listeners if s.local_port == 8080]
+    assert root_listener.uid == (0 if name in UID_SHOWN else None)
+    forbidden = policy(rule_policy("forbidden", "match: {port: 8080, uid: 0}"))
+    assert [f.socket.local_port for f in evaluate(host, forbidden, TODAY) if f.socket] == [8080]
+    everything_else = '{port: ["1-8079", "8081-65535"]}'
+    allowlist = policy(
+        rule_policy("allowlist", f"allow: [{{port: 8080, not: {{uid: 0}}}}, {everything_else}]")
+    )
+    assert [f.socket.local_port for f in evaluate(host, allowlist, TODAY) if f.socket] == [8080]
