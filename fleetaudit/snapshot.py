@@ -110,7 +110,10 @@ def _queue_history(
             if raw.recv_q or raw.send_q:
                 key = socket_key(Socket.from_raw(raw))
                 if key in current:
-                    history.setdefault(key, [None] * width)[index] = (raw.recv_q, raw.send_q)
+                    pairs = history.setdefault(key, [None] * width)
+                    # Twins without an inode to tell them apart share a key: the fuller
+                    # one counts, so that a queue that stays full is not hidden by its twin.
+                    pairs[index] = max(pairs[index] or (0, 0), (raw.recv_q, raw.send_q))
     return {key: tuple(pairs) for key, pairs in history.items()}
 
 

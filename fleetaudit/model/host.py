@@ -40,11 +40,17 @@ def share_fields_set(model: BaseModel) -> None:
 
 
 def socket_key(socket: Socket) -> str:
-    """An identity for a socket that holds across samples (not the pid, not the queues)."""
-    return (
-        f"{socket.proto.value} {socket.endpoint} "
-        f"{socket.peer_address or '*'}:{socket.peer_port if socket.peer_port is not None else '*'}"
-    )
+    """An identity for a socket that holds across samples (not the pid, not the queues):
+    its addresses, and its inode where the listing shows one (``-e``), which tells apart
+    the SO_REUSEPORT sockets of one address (one may be full while its twin drains)."""
+    key = _address_key(socket)
+    return key if socket.inode is None else f"{key} ino:{socket.inode}"
+
+
+def _address_key(socket: Socket) -> str:
+    """:func:`socket_key` without the inode, as reports before the inode was in it key it."""
+    peer_port = socket.peer_port if socket.peer_port is not None else "*"
+    return f"{socket.proto.value} {socket.endpoint} {socket.peer_address or '*'}:{peer_port}"
 
 
 class LineError(BaseModel):
@@ -157,7 +163,9 @@ class HostSnapshot(BaseModel):
         if self.samples == 1:  # the common case, without a key per socket
             return ((socket.recv_q, socket.send_q),)
         width = self.samples - 1
-        earlier = self.queue_history.get(socket_key(socket), (None,) * width)
+        history = self.queue_history
+        earlier = history.get(socket_key(socket)) or history.get(_address_key(socket))
+        earlier = earlier or (None,) * width
         padded = tuple(pair or (0, 0) for pair in earlier)
         return (*padded, (socket.recv_q, socket.send_q))
 

@@ -69,3 +69,30 @@ def test_one_session_serves_every_sample() -> None:
         [Host(name="app1", address="192.0.2.13")], load_default_policy()
     )
     assert opened == ["app1"]
+
+
+def twins(full: int, drained: int, extras: str = "") -> str:
+    """Two SO_REUSEPORT listeners on one address: one never accepts, its twin, listed
+    after it, drains its queue (with -e extras, each with its own inode)."""
+    rows = [
+        f'tcp LISTEN {full} 4 127.0.0.1:7500 0.0.0.0:* users:(("app",pid=7,fd=3))'
+        + extras.format(ino=1001),
+        f'tcp LISTEN {drained} 4 127.0.0.1:7500 0.0.0.0:* users:(("app",pid=8,fd=3))'
+        + extras.format(ino=1002),
+    ]
+    listing = "\n".join([HEADER, *rows])
+    return f"@@fleetaudit 1\n@@uid 0\n@@tool ss\n@@privilege root\n@@output\n{listing}\n"
+
+
+def test_a_full_listener_is_not_hidden_by_its_reuseport_twin() -> None:
+    """Both shared one key, so the twin listed last gave the other its queues: a queue full
+    in every sample read as drained in the earlier ones, and nothing was flagged (QA)."""
+    for extras in (" ino:{ino} sk:1 <->", ""):  # with -e, each by its inode; without, the fuller
+        run = audit([twins(5, 0, extras), twins(5, 0, extras), twins(5, 0, extras)])
+        backlogs = [f for f in run.findings if f.rule_id == "listen-backlog"]
+        assert len(backlogs) == 1, extras
+        assert "accept queue 5/4 in all 3 samples (5, 5, 5)" in backlogs[0].message
+    # a twin full only in the last sample is still a transient burst, inode or not
+    for extras in (" ino:{ino} sk:1 <->", ""):
+        run = audit([twins(0, 0, extras), twins(0, 0, extras), twins(5, 0, extras)])
+        assert not [f for f in run.findings if f.rule_id == "listen-backlog"], extras
