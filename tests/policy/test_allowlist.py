@@ -50,6 +50,25 @@ def test_unexpected_listener_names_process_port_address_and_the_lists() -> None:
     assert finding.severity is Severity.HIGH
 
 
+def test_a_finding_is_filed_under_the_strictest_list_whatever_the_file_order() -> None:
+    """Filed under the first list, a critical finding named a low rule: its description,
+    and in SARIF the rule's security-severity, which code scanning shows, said low (QA)."""
+    swapped = policy(
+        """
+        version: 1
+        rules:
+          - {id: base-allow, kind: allowlist, severity: low, description: lax base,
+             allow: [{process: sshd, port: 22}, {port: 53}]}
+          - {id: web-allow, kind: allowlist, severity: high, description: strict web,
+             select: {groups: [web]}, allow: [{process: nginx, port: [80, 443]}]}
+        """
+    )
+    extra = sock("0.0.0.0", 111, "rpcbind")
+    [finding] = evaluate(snapshot("web1", *WEB_LISTENERS, extra, groups=("web",)), swapped)
+    assert (finding.rule_id, finding.severity) == ("web-allow", Severity.HIGH)
+    assert "'base-allow', 'web-allow'" in finding.message  # every list, in file order
+
+
 def test_an_entry_of_another_groups_list_does_not_apply() -> None:
     # nginx is allowed for web hosts only: on a db host it is unexpected
     [finding] = evaluate(snapshot("db1", *WEB_LISTENERS[:2], groups=("db",)), LISTS)

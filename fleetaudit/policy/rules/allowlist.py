@@ -4,9 +4,9 @@ Every listener (TCP LISTEN, unconnected UDP) on a selected host must be covered 
 of ``allow:``; anything else is an "unexpected listener". When several allowlist rules
 apply to one host (say ``web-allow`` for group web and ``base-allow`` for every host), their
 entries are unioned: a listener is expected if any of them allows it. The findings are
-reported once, under the first applicable allowlist rule in file order, with the highest
-severity of the applicable ones (a db host stays strict even if a lax base list also
-applies), and name every allowlist consulted.
+reported once, under the applicable allowlist of the highest severity (the first such in
+file order: a db host stays strict even if a lax base list also applies), and name every
+allowlist consulted.
 
 Select allowlists by group or label: a host no allowlist selects is not closed-world checked.
 A listener whose owner is unknown is covered by an entry with a ``port`` that matches
@@ -49,17 +49,19 @@ class AllowlistRule(Rule):
         return None
 
     def waiver_names(self, applicable: Sequence[Rule]) -> frozenset[str]:
-        """Every applicable allowlist's id: the findings are filed under the first, but
+        """Every applicable allowlist's id: the findings are filed under one of them, but
         each names every list consulted, and a waiver written for the list that should have
         allowed the listener must cover it."""
         return frozenset(rule.id for rule in applicable if isinstance(rule, AllowlistRule))
 
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
-        """Unexpected listeners, when this is the first allowlist applying to the host."""
+        """Unexpected listeners, when this is the allowlist they are filed under: of those
+        applying to the host, the first of the highest severity, so that a finding's rule
+        (its description, SARIF's security-severity) has the finding's severity."""
         lists = [rule for rule in applicable if isinstance(rule, AllowlistRule)]
-        if not lists or lists[0] is not self:
+        if not lists or max(lists, key=lambda rule: rule.severity.rank) is not self:
             return
-        severity = max((rule.severity for rule in lists), key=lambda s: s.rank)
+        severity = self.severity
         plural = "allowlists" if len(lists) > 1 else "allowlist"
         names = f"{plural} " + ", ".join(f"'{rule.id}'" for rule in lists)
         for socket in snapshot.listeners:
