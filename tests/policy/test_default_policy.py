@@ -99,7 +99,7 @@ def test_legacy_netstat_host_with_telnet_and_rpcbind() -> None:
         sock("0.0.0.0", 23, "inetd", tool=Tool.NETSTAT, send_q=0),
         tool=Tool.NETSTAT,
     )
-    assert ids(evaluate(legacy, DEFAULT)) == ["no-telnet"]
+    assert ids(evaluate(legacy, DEFAULT)) == ["no-telnet", "rpcbind-not-exposed"]
 
 
 def test_unprivileged_cache_host_is_judged_by_port_and_flagged_for_coverage() -> None:
@@ -125,3 +125,32 @@ def test_backlogged_app_host() -> None:
     findings = evaluate(app, DEFAULT)
     assert ids(findings) == ["listen-backlog", "socket-queues"]
     assert "accept queue 129/128" in findings[0].message
+
+
+def test_a_data_store_published_by_a_container_is_judged_as_the_data_store() -> None:
+    """`docker run -p 6379:6379 redis` listens as docker-proxy on 0.0.0.0:6379: no rule saw
+    it on a root audit, while the same listing without root was flagged by port (QA)."""
+    published = snapshot(
+        "app2",
+        sock("0.0.0.0", 6379, "docker-proxy"),
+        sock("::", 5432, "docker-proxy"),
+        sock("127.0.0.1", 3306, "docker-proxy"),  # published on loopback only: fine
+    )
+    found = [(f.rule_id, f.socket.local_port) for f in evaluate(published, DEFAULT) if f.socket]
+    assert found == [("postgres-loopback", 5432), ("redis-loopback", 6379)]
+
+
+def test_snmp_and_rpcbind_on_every_address_are_reported_without_failing_the_run() -> None:
+    host = snapshot(
+        "app3",
+        sock("0.0.0.0", 161, "snmpd", proto=Proto.UDP, state=SocketState.UNCONN),
+        sock("10.1.2.3", 161, "snmpd", proto=Proto.UDP, state=SocketState.UNCONN),
+        sock("0.0.0.0", 111, "rpcbind"),
+        sock("127.0.0.1", 111, "rpcbind"),
+    )
+    findings = evaluate(host, DEFAULT)
+    assert [(f.rule_id, f.socket.endpoint) for f in findings if f.socket] == [
+        ("rpcbind-not-exposed", "0.0.0.0:111"),
+        ("snmp-not-exposed", "0.0.0.0:161"),
+    ]
+    assert {f.severity for f in findings} == {Severity.MEDIUM}
