@@ -68,8 +68,9 @@ per host (SARIF, JUnit); the others say it once for the run."""
 
 
 def unverified_hosts(run: RunResult) -> tuple[HostSnapshot, ...]:
-    """The hosts reached over SSH without verifying their key."""
-    return tuple(s for s in run.snapshots if s.host_key_checked is False)
+    """The hosts audited over SSH without verifying their key (a host that could not be
+    reached sent nothing to doubt; it is reported as not audited)."""
+    return tuple(s for s in run.snapshots if s.host_key_checked is False and s.status.audited)
 
 
 def only_local_hosts(run: RunResult) -> bool:

@@ -238,6 +238,21 @@ def test_every_format_says_a_host_key_was_not_verified(fmt: OutputFormat) -> Non
     assert SAYS_KEYS_UNVERIFIED[fmt] in fmt.formatter().render(insecure)
 
 
+def test_a_host_that_was_not_reached_is_not_counted_as_unverified() -> None:
+    """Every host of an insecure run carries host_key_checked False; one never reached sent
+    nothing to doubt, yet it was counted and named as unverified (QA)."""
+    audited = snapshot("web1", sock("127.0.0.1", 22), host_key_checked=False)
+    down = snapshot("dead", status=HostStatus.UNREACHABLE, error="refused", host_key_checked=False)
+    insecure = run_result((audited, down)).model_copy(
+        update={"host_key_policy": HostKeyPolicy.INSECURE}
+    )
+    assert "fleetaudit_hosts_host_key_unverified 1" in OutputFormat.PROM.formatter().render(
+        insecure
+    )
+    csv_text = OutputFormat.CSV.formatter().render(insecure)
+    assert "unverified,web1," in csv_text and "unverified,dead," not in csv_text
+
+
 def test_no_format_lets_control_characters_or_markup_through() -> None:
     for fmt in OutputFormat:
         text = render(fmt)
