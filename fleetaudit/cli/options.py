@@ -69,10 +69,20 @@ KeepDays = Annotated[
         help="After recording, delete runs older than this many days.",
     ),
 ]
+def _database_file(value: str) -> Path:
+    """``--db``'s file; one ending in ``/`` names a directory, which ``Path`` would turn into
+    a file of that name, a new history made where the directory was meant."""
+    if value.endswith("/"):
+        raise typer.BadParameter(f"{value!r} names a directory; give the database file in it")
+    return Path(value)
+
+
 Database = Annotated[
     Path | None,
     typer.Option(
         "--db",
+        parser=_database_file,
+        metavar="FILE",
         envvar="FLEETAUDIT_DB",
         help="History database [default: $XDG_STATE_HOME/fleetaudit/history.sqlite].",
         dir_okay=False,

@@ -62,6 +62,8 @@ def _target(value: str) -> Path | None:
     refused as a report target."""
     if value in ("", "-"):
         return None
+    if value.endswith("/"):  # Path() drops the slash: "out/" would become a file "out"
+        raise InputError(f"--output {value!r} names a directory; give a file in it")
     path = Path(value)
     _, through_proc = final_target(path)
     if through_proc:

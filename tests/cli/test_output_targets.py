@@ -325,6 +325,18 @@ def test_a_history_in_a_directory_that_does_not_exist_is_refused(tmp_path: Path)
         assert not db.parent.exists()
 
 
+def test_a_path_ending_in_a_slash_is_a_directory_not_a_new_file(tmp_path: Path) -> None:
+    """`--db DIR/` (a directory that does not exist) became an SQLite file named DIR, a new
+    history started without a word; `-o json=DIR/` a report file named DIR (QA)."""
+    inventory = _local_inventory(tmp_path)
+    missing = tmp_path / "typo"
+    db = fleetaudit("run", inventory, "--db", f"{missing}/", state=tmp_path)
+    assert db.returncode == 2 and f"'{missing}/' names a directory" in db.stderr
+    report = fleetaudit("run", inventory, "--no-history", "-o", f"json={missing}/", state=tmp_path)
+    assert report.returncode == 2 and f"'{missing}/' names a directory" in report.stderr
+    assert not missing.exists()
+
+
 def test_a_fifo_gets_the_night_once_with_the_real_exit_code(tmp_path: Path) -> None:
     """A JSON Lines FIFO (a log shipper) cannot be written twice: its reader would get the
     night twice, or fleetaudit would block reopening it after the reader left. It is
