@@ -7,7 +7,6 @@ the same listing differently.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from difflib import get_close_matches
@@ -20,7 +19,7 @@ from fleetaudit.inventory.model import Host, Inventory
 from fleetaudit.lab.replies import RecordedHost
 from fleetaudit.model.enums import Tool
 from fleetaudit.parse import parse_capture, refuse_a_listing_given_twice
-from fleetaudit.parse.interface import capture_text
+from fleetaudit.parse.interface import capture_text, saved_capture
 from fleetaudit.transport import ReplayTransport, Responder
 
 if TYPE_CHECKING:
@@ -166,7 +165,7 @@ def replay_transport(captures: Sequence[SavedCapture]) -> ReplayTransport:
 
 def _responder(path: Path, privileged: bool, wide: bool) -> Responder:
     try:
-        text = capture_text(sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes())
+        text = capture_text(saved_capture(path))
     except OSError as exc:
         raise CaptureError(f"cannot read capture: {exc.strerror}", path=path) from exc
     if text.startswith(_REPLY_MARK):

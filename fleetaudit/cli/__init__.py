@@ -17,11 +17,24 @@ def main() -> None:
     from fleetaudit.cli.app import app
 
     try:
-        app()
+        try:
+            app()
+        finally:
+            sys.stdout.flush()  # what --version printed: a failure here is said below
+    except SystemExit as exc:
+        # typer answers a broken pipe under --help with exit 1 (which means "findings"),
+        # wrapping stdout in click's PacifyFlushWrapper: the shell's 141 instead
+        if exc.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            sys.exit(141)
+        raise
     except OSError as exc:
-        if not isinstance(sys.stdout, ClosedStdout):
-            raise
-        # typer printing --help or --version: exit 2 with one line, not a traceback and 1
-        # (which means "findings"); the commands' own output says so on its own
+        # typer printing --help or --version to a full disk, a closed or broken pipe: one
+        # line and exit 2, or a quiet 141, as the commands' own output does; not a traceback
+        # and exit 1 (which means "findings")
+        from fleetaudit.cli.errors import BROKEN_PIPE, silence_stdout
+
+        silence_stdout()  # Python's flush at exit would fail on it again
+        if isinstance(exc, BrokenPipeError):
+            sys.exit(BROKEN_PIPE)
         write_line(f"fleetaudit: error: cannot write to stdout: {exc.strerror or exc}")
         sys.exit(2)

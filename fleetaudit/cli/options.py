@@ -69,6 +69,8 @@ KeepDays = Annotated[
         help="After recording, delete runs older than this many days.",
     ),
 ]
+
+
 def _database_file(value: str) -> Path:
     """``--db``'s file; one ending in ``/`` names a directory, which ``Path`` would turn into
     a file of that name, a new history made where the directory was meant."""

@@ -87,9 +87,9 @@ def parse(
 
 
 def _read(file: Path) -> str:
-    from fleetaudit.parse.interface import capture_text
+    from fleetaudit.parse.interface import capture_text, saved_capture
 
     try:
-        return capture_text(sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes())
+        return capture_text(saved_capture(file))
     except OSError as exc:
         raise CaptureError(f"cannot read file: {exc.strerror}", path=file) from exc

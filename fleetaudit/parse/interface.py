@@ -12,7 +12,10 @@ table of their dialect (an error message, a routing table, an empty file).
 
 from __future__ import annotations
 
+import errno
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from fleetaudit.model.raw import RawLineError, RawSocket
@@ -34,6 +37,16 @@ def capture_text(raw: bytes) -> str:
     editors add one) dropped, line ends untouched. Text-mode reading would turn a ``\r`` in
     a process name into a line end before :func:`lines_of` sees it."""
     return raw.decode("utf-8-sig", errors="replace")
+
+
+def saved_capture(path: Path) -> bytes:
+    """The bytes of a saved capture: the file, or stdin for ``-``. OSError when it cannot be
+    read, also for a process started without stdin (``<&-``), which Python leaves None."""
+    if str(path) != "-":
+        return path.read_bytes()
+    if sys.stdin is None:
+        raise OSError(errno.EBADF, "stdin is closed")
+    return sys.stdin.buffer.read()
 
 
 def lines_of(text: str) -> list[str]:

@@ -62,3 +62,41 @@ def test_help_and_version_to_a_closed_stdout_are_an_error_not_a_traceback(
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr == "fleetaudit: error: cannot write to stdout: Bad file descriptor\n"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["check", "--help"]])
+def test_help_and_version_to_a_full_disk_or_a_reader_gone_end_as_reports_do(
+    argv: list[str],
+) -> None:
+    """A full disk was a traceback and exit 1, a reader gone (`| true`) exit 1: both mean
+    "findings" to a script (QA). They are exit 2 with one line, and a quiet 141."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "fleetaudit", *argv], stdout=full, stderr=subprocess.PIPE,
+            text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert (done.returncode, done.stderr) == (
+        2,
+        "fleetaudit: error: cannot write to stdout: No space left on device\n",
+    )
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first write
+    try:
+        gone = subprocess.run(
+            [sys.executable, "-m", "fleetaudit", *argv], stdout=write_end,
+            stderr=subprocess.PIPE, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert (gone.returncode, gone.stderr) == (141, "")
+
+
+@pytest.mark.parametrize("command", [["check", "--host", "h1"], ["parse"]])
+def test_a_capture_on_a_closed_stdin_is_a_clear_error(command: list[str]) -> None:
+    """`check - <&-` was "internal error: AttributeError" (QA)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "fleetaudit", *command, "-"], capture_output=True, text=True,
+        timeout=60, check=False, stdin=None, preexec_fn=lambda: os.close(0),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("stdin is closed"), done.stderr
