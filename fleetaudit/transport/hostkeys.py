@@ -48,7 +48,10 @@ class HostKeyBook:
         self._learn_file = learn_file if learn else None
         extra = [learn_file] if learn_file is not None and learn_file not in files else []
         self._sources = (*files, *extra)
-        text = "".join(_read(path) for path in self._sources)
+        texts = [_read(path) for path in self._sources]
+        pairs = zip(self._sources, texts, strict=True)
+        self._revoking = tuple(path for path, text in pairs if "@revoked" in text)
+        text = "".join(texts)
         self._known = asyncssh.import_known_hosts(_lower_case_hosts(text))
         self._learnt: dict[tuple[str, int | None], asyncssh.SSHKey] = {}
 
@@ -143,12 +146,13 @@ class HostKeyBook:
         if port is not None:
             revoked += [key for key in self._listed(name, None)[2] if key not in revoked]
         fingerprints = ", ".join(key.get_fingerprint("sha256") for key in revoked)
-        listed = f" ({fingerprints})" if fingerprints else ""
+        listed = f"; the keys revoked for it: {fingerprints}" if fingerprints else ""
+        files = ", ".join(str(path) for path in self._revoking)
         return (
             f"{where}: HOST KEY REVOKED: the key the server offered (or its certificate's CA) "
-            f"is marked @revoked for {_pattern(name, port)} in known_hosts ({self._consulted()})"
-            f"{listed}; fleetaudit refuses it under every policy. Give the host a new key and "
-            "list that one."
+            f"is marked @revoked for {_pattern(name, port)} in known_hosts ({files}){listed}; "
+            "fleetaudit refuses it under every policy. Give the host a new key and list that "
+            "one."
         )
 
     def _consulted(self) -> str:

@@ -192,9 +192,8 @@ def test_a_revoked_key_is_named_with_its_entry_fingerprint_and_files(
     assert error.message == (
         f"{sshd.user}@{sshd.host}:{sshd.port}: HOST KEY REVOKED: the key the server offered "
         f"(or its certificate's CA) is marked @revoked for [{sshd.host}]:{sshd.port} in "
-        f"known_hosts ({tmp_path / 'known_hosts'}, {tmp_path / 'state' / 'known_hosts'}) "
-        f"({fingerprint}); fleetaudit refuses it under every policy. Give the host a new key "
-        "and list that one."
+        f"known_hosts ({tmp_path / 'known_hosts'}); the keys revoked for it: {fingerprint}; "
+        "fleetaudit refuses it under every policy. Give the host a new key and list that one."
     )
 
 
