@@ -13,7 +13,7 @@ Those are refused with their position and the decimal to write instead (:func:`c
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
@@ -238,12 +238,26 @@ def validation_error(
     if first["type"] == "extra_forbidden":
         message = "unknown key (check the spelling; unknown keys are never ignored)"
         if meant := _missing_key_like(first["loc"], errors):
-            message = f"unknown key (did you mean {meant!r}? it is required)"
+            message = MISSPELT_REQUIRED.format(meant)
     elif first["type"] == "missing":
         message = "required key is missing"
     elif first["type"] == "string_type" and (read := _read_as(first.get("input"))) is not None:
         message += f": YAML read this unquoted value as {read}; quote it"
     return error_cls(message, path=doc.path, line=line, column=column, key=_dotted(loc) or None)
+
+
+MISSPELT_REQUIRED = "unknown key (did you mean {!r}? it is required)"
+"""The error of a key that is a misspelling of a required key the mapping lacks."""
+
+
+def misspelling_of(
+    required: str, mapping: dict[Any, Any], known: Collection[str] = ()
+) -> str | None:
+    """The key of ``mapping``, none of the ``known`` ones, that looks like a misspelt
+    ``required`` key, if any."""
+    keys = [key for key in mapping if isinstance(key, str) and key not in {required, *known}]
+    close = get_close_matches(required, keys, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _missing_key_like(unknown: Sequence[str | int], errors: Sequence[Any]) -> str | None:

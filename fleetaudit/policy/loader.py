@@ -25,10 +25,12 @@ from fleetaudit.policy.rules import RULE_KINDS, Rule
 from fleetaudit.policy.schema import FORMAT_VERSION, Policy, PolicyDocument
 from fleetaudit.policy.waivers import Waiver
 from fleetaudit.yamlsource import (
+    MISSPELT_REQUIRED,
     Loc,
     YamlDocument,
     load_yaml,
     located_error,
+    misspelling_of,
     parse_yaml,
     validation_error,
 )
@@ -158,6 +160,9 @@ def _header(doc: YamlDocument) -> PolicyDocument:
             "a policy is a mapping with version, name and rules", path=doc.path, line=1
         )
     if "version" not in doc.data:
+        if typo := misspelling_of("version", doc.data, PolicyDocument.model_fields):
+            message = MISSPELT_REQUIRED.format("version")
+            raise located_error(doc, PolicyError, message, (typo,))
         raise PolicyError(
             f"required key is missing (write `version: {FORMAT_VERSION}` first)",
             path=doc.path,
@@ -180,10 +185,16 @@ def _check_version(doc: YamlDocument, version: object) -> None:
         raise located_error(doc, PolicyError, message, ("version",))
 
 
+_RULE_KEYS = frozenset(key for cls in RULE_KINDS.values() for key in cls.model_fields)
+"""Every key some kind of rule has: none of them is a misspelt ``kind``."""
+
+
 def _rule(doc: YamlDocument, index: int, data: dict[str, Any]) -> Rule:
     loc: tuple[str | int, ...] = ("rules", index)
     kind = data.get("kind")
     cls = RULE_KINDS.get(kind) if isinstance(kind, str) else None
+    if kind is None and (typo := misspelling_of("kind", data, _RULE_KEYS)):
+        raise located_error(doc, PolicyError, MISSPELT_REQUIRED.format("kind"), (*loc, typo))
     if cls is None:
         known = ", ".join(RULE_KINDS)
         what = "required key is missing" if kind is None else f"unknown rule kind {kind!r}"

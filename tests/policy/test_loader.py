@@ -93,6 +93,8 @@ def test_name_defaults_to_the_file_name(tmp_path: Path) -> None:
             "rules.0.descripton",
             "unknown key (did you mean 'description'? it is required)",
         ),
+        ("kind: bind-scope", "knd: bind-scope", 5, "rules.0.knd", "did you mean 'kind'?"),
+        ("version: 1", "versoin: 1", 1, "versoin", "did you mean 'version'? it is required"),
         ("id: db-loopback", "id: 'db loopback'", 4, "rules.0.id", "use letters, digits"),
         ("version: 1", "version: 2", 1, "version", "unsupported policy format version 2"),
         (
