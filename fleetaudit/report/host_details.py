@@ -32,13 +32,18 @@ MAX_TEXT = 2000
 """Characters of one message shown at most (a hostile server chooses some of the text)."""
 _INDENT = "    "
 
-TOOL_LIMITS = {
-    Tool.NETSTAT: "no ss: netstat shows one process per socket, no backlog limits",
-    Tool.PROC: "no backlog limits",  # its privilege note says it names no processes
-}
-"""What a host's listing could not show, by the tool that took it: a process sharing a
-listener with the one netstat names, and accept queues short of the backlog threshold
-(``min_queue``), go unjudged there, where ss would show them."""
+def tool_limits(snapshot: HostSnapshot) -> str | None:
+    """What a host's listing could not show, by the tool that took it: a process sharing a
+    listener with the one netstat names, and accept queues short of the backlog threshold
+    (``min_queue``), go unjudged there, where ss would show them. A listing that names no
+    process at all (no ``-p``, /proc/net) says so in its privilege note."""
+    if snapshot.tool is Tool.PROC:
+        return "no backlog limits"
+    if snapshot.tool is not Tool.NETSTAT:
+        return None
+    if any(socket.processes for socket in snapshot.sockets):
+        return "no ss: netstat shows one process per socket, no backlog limits"
+    return "no ss: netstat shows no backlog limits"
 
 
 def detail(snapshot: HostSnapshot) -> str:
@@ -54,8 +59,8 @@ def detail(snapshot: HostSnapshot) -> str:
         )
     if snapshot.privilege_note:
         notes.append(snapshot.privilege_note)
-    if snapshot.tool in TOOL_LIMITS:
-        notes.append(TOOL_LIMITS[snapshot.tool])
+    if limits := tool_limits(snapshot):
+        notes.append(limits)
     return "; ".join(notes)
 
 

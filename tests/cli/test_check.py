@@ -46,6 +46,15 @@ def test_a_host_read_without_ss_says_what_its_listing_cannot_show(tmp_path: Path
     assert rows["byss"].split()[1:] == ["ok", "ss", "root", "14"]  # no note
 
 
+def test_a_netstat_that_names_no_process_is_not_said_to_name_one_per_socket(
+    tmp_path: Path,
+) -> None:
+    capture = shutil.copy(CAPTURES / "nt-busybox-tuane-root.txt", tmp_path / "bb1.txt")
+    done = fleetaudit("check", capture, "--privileged", "--wide")
+    [row] = [line for line in done.stdout.splitlines() if line.startswith("bb1 ")]
+    assert row.endswith("no ss: netstat shows no backlog limits"), row
+
+
 def test_a_capture_piped_in_is_judged_under_the_name_given(tmp_path: Path) -> None:
     """`check -` said to name the host with --host; with --host it then failed reading a
     file called '-' (QA)."""
