@@ -217,11 +217,15 @@ class SshTransport(Transport):
         return options
 
     def _loaded(self, key_path: str, where: str) -> asyncssh.SSHKey | None:
-        """:meth:`_private_key`, an unreadable key failing the login of ``where``."""
+        """:meth:`_private_key`, an unreadable key failing the login of ``where`` with a
+        message that names the file."""
         try:
             return self._private_key(key_path)
         except (OSError, ValueError) as exc:
-            raise translate(exc, where=where, phase="connect") from None
+            error = translate(exc, where=where, phase="connect")
+            if key_path in error.message:
+                raise error from None
+            raise TransportError(error.status, f"{error.message} ({key_path})") from None
 
     def _private_key(self, path: str) -> asyncssh.SSHKey | None:
         """The key in ``path`` (read once per run), or None when it is encrypted and an

@@ -124,6 +124,18 @@ def test_an_unreadable_key_of_a_host_behind_a_jump_host_names_the_jump_host(
     )
 
 
+def test_a_key_file_that_holds_no_key_is_named(tmp_path: Path, sshd: SshdServer) -> None:
+    """ "unusable private key: Invalid private key" named no file (QA)."""
+    garbage = tmp_path / "id_garbage"
+    garbage.write_text("this is not a key\n")
+    transport = SshTransport(settings(tmp_path, [sshd]))
+    host = Host(name="t", address="127.0.0.1", port=sshd.port, user=sshd.user, key=str(garbage))
+    [result] = run_all(transport, [host])
+    assert isinstance(result, TransportError) and result.status is HostStatus.AUTH_FAILED
+    assert result.message.startswith(f"{sshd.user}@127.0.0.1:{sshd.port}: unusable private key")
+    assert result.message.endswith(f"({garbage})")
+
+
 def test_a_jump_host_that_cannot_be_reached_is_not_tried_again_for_each_host(
     tmp_path: Path, sshd: SshdServer
 ) -> None:
