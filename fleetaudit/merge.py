@@ -243,8 +243,8 @@ def _span(span: timedelta) -> str:
     """A span as a person reads it (a spread of 2 s read "0.0 hours apart")."""
     seconds = span.total_seconds()
     if seconds < 120:
-        return f"{seconds:g} seconds"
-    if seconds < 2 * 3600:
+        return f"{seconds:.3g} seconds"
+    if seconds < 3600:
         return f"{seconds / 60:.1f} minutes"
     hours = seconds / 3600
     return f"{hours:.1f} hours" if hours < 100 else f"{hours / 24:.1f} days"

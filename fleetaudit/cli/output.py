@@ -80,7 +80,10 @@ def _write_stdout(pieces: Iterable[str]) -> None:
         stream.flush()
         return
     stream.flush()
-    encoding, errors = stream.encoding or "utf-8", stream.errors or "strict"
+    encoding = stream.encoding or "utf-8"
+    # A name the encoding cannot hold (a process called "nč" under PYTHONIOENCODING=ascii)
+    # is shown escaped, as terminal_safe shows a control character: never a failed report.
+    errors = "backslashreplace" if stream.errors in (None, "strict") else stream.errors
     for piece in pieces:
         data = memoryview(piece.encode(encoding, errors))
         while data:

@@ -53,7 +53,8 @@ def select_hosts(inventory: Inventory, patterns: Sequence[str]) -> tuple[Host, .
         and not any(_matches(host, p) for p in excludes)
     )
     if not chosen:
-        raise InventoryError(f"--limit {','.join(terms)!r} leaves no host", path=inventory.source)
+        given = " ".join(f"--limit {pattern!r}" for pattern in patterns)
+        raise InventoryError(f"{given} leaves no host", path=inventory.source)
     return chosen
 
 

@@ -32,6 +32,7 @@ MAX_TEXT = 2000
 """Characters of one message shown at most (a hostile server chooses some of the text)."""
 _INDENT = "    "
 
+
 def tool_limits(snapshot: HostSnapshot) -> str | None:
     """What a host's listing could not show, by the tool that took it: a process sharing a
     listener with the one netstat names, and accept queues short of the backlog threshold

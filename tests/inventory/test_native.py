@@ -150,8 +150,10 @@ def test_limit_patterns(tmp_path: Path) -> None:
     for typo in ("db*:!typo", "web:&tpyo"):  # the term is named as written, '!' and '&' too
         with pytest.raises(InventoryError, match=f"--limit '{typo[-5:]}' matches no host"):
             names(typo)
-    with pytest.raises(InventoryError, match="leaves no host"):
+    with pytest.raises(InventoryError, match="--limit 'db' --limit '!db1' leaves no host"):
         names("db", "!db1")
+    with pytest.raises(InventoryError, match="--limit 'web\\*:!web\\*' leaves no host"):
+        names("web*:!web*")  # as written, not with its ':' made a ','
 
 
 def test_shipped_example_inventory_loads() -> None:
