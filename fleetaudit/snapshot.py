@@ -19,6 +19,7 @@ from fleetaudit.model.host import (
     HostSnapshot,
     LineError,
     QueuePair,
+    address_key,
     socket_key,
 )
 from fleetaudit.model.socket import Socket
@@ -92,7 +93,7 @@ def _queue_history(
     """Queues of the earlier samples, for sockets that are still there and had any."""
     if not capture.earlier:
         return {}
-    current = {socket_key(s) for s in sockets}
+    current = {key for s in sockets for key in (socket_key(s), address_key(s))}
     history: dict[str, list[QueuePair | None]] = {}
     width = len(capture.earlier)
     for index, reply in enumerate(capture.earlier):
@@ -108,11 +109,12 @@ def _queue_history(
             continue  # a sample without data counts as "absent": nothing persists through it
         for raw in parsed.sockets:
             if raw.recv_q or raw.send_q:
-                key = socket_key(Socket.from_raw(raw))
-                if key in current:
+                socket = Socket.from_raw(raw)
+                # By inode, and by address for a socket whose inode changed (a restart):
+                # twins of one address share it, and the fuller counts, so that a queue
+                # that stays full is not hidden by a twin that drains.
+                for key in {socket_key(socket), address_key(socket)} & current:
                     pairs = history.setdefault(key, [None] * width)
-                    # Twins without an inode to tell them apart share a key: the fuller
-                    # one counts, so that a queue that stays full is not hidden by its twin.
                     pairs[index] = max(pairs[index] or (0, 0), (raw.recv_q, raw.send_q))
     return {key: tuple(pairs) for key, pairs in history.items()}
 

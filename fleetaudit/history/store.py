@@ -77,6 +77,8 @@ class HistoryStore:
     def open_read_only(cls, path: Path) -> HistoryStore:
         """The existing database at ``path``, opened read-only; HistoryError when there is
         none (reading never creates one)."""
+        if path.is_dir():
+            raise HistoryError(f"{path} is a directory, not a history database (give the file)")
         if not path.is_file():
             raise HistoryError(f"no history database at {path} (no run recorded yet)")
         return cls(path, read_only=True)

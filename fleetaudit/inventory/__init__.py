@@ -43,6 +43,8 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
     :class:`InventoryError` naming the file, line and key."""
     path = Path(path)
     if str(path) == STDIN:
+        if sys.stdin is None:  # started with stdin closed (`<&-`)
+            raise InventoryError("cannot read the inventory from stdin: it is closed", path=path)
         return load_ansible_json(sys.stdin.read(), "<stdin>")
     text = _read(path)
     return _LOADERS[detect(path, text)](text, path)

@@ -43,12 +43,13 @@ def socket_key(socket: Socket) -> str:
     """An identity for a socket that holds across samples (not the pid, not the queues):
     its addresses, and its inode where the listing shows one (``-e``), which tells apart
     the SO_REUSEPORT sockets of one address (one may be full while its twin drains)."""
-    key = _address_key(socket)
+    key = address_key(socket)
     return key if socket.inode is None else f"{key} ino:{socket.inode}"
 
 
-def _address_key(socket: Socket) -> str:
-    """:func:`socket_key` without the inode, as reports before the inode was in it key it."""
+def address_key(socket: Socket) -> str:
+    """:func:`socket_key` without the inode: what survives a restart of the service (a new
+    socket, a new inode), and how reports before the inode keyed their history."""
     peer_port = socket.peer_port if socket.peer_port is not None else "*"
     return f"{socket.proto.value} {socket.endpoint} {socket.peer_address or '*'}:{peer_port}"
 
@@ -164,7 +165,9 @@ class HostSnapshot(BaseModel):
             return ((socket.recv_q, socket.send_q),)
         width = self.samples - 1
         history = self.queue_history
-        earlier = history.get(socket_key(socket)) or history.get(_address_key(socket))
+        # its own queues, else its address's: a service restarted between samples (one
+        # that stopped accepting, say) has a new inode, but the same full queue
+        earlier = history.get(socket_key(socket)) or history.get(address_key(socket))
         earlier = earlier or (None,) * width
         padded = tuple(pair or (0, 0) for pair in earlier)
         return (*padded, (socket.recv_q, socket.send_q))

@@ -100,3 +100,18 @@ def test_a_capture_on_a_closed_stdin_is_a_clear_error(command: list[str]) -> Non
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip().endswith("stdin is closed"), done.stderr
+
+
+def test_an_inventory_on_a_closed_stdin_is_a_clear_error() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "fleetaudit", "inventory", "list", "-"], capture_output=True,
+        text=True, timeout=60, check=False, preexec_fn=lambda: os.close(0),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "cannot read the inventory from stdin: it is closed" in done.stderr, done.stderr
+
+
+def test_a_history_database_that_is_a_directory_is_named_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = fleetaudit("history", "--db", str(tmp_path))
+    assert done.returncode == 2
+    assert f"{tmp_path} is a directory, not a history database" in done.stderr

@@ -96,3 +96,15 @@ def test_a_full_listener_is_not_hidden_by_its_reuseport_twin() -> None:
     for extras in (" ino:{ino} sk:1 <->", ""):
         run = audit([twins(0, 0, extras), twins(0, 0, extras), twins(5, 0, extras)])
         assert not [f for f in run.findings if f.rule_id == "listen-backlog"], extras
+
+
+def test_a_full_listener_restarted_between_samples_is_still_flagged() -> None:
+    """A service restarted between samples (because it stopped accepting, say) has a new
+    inode each time: keyed by inode alone, its history was lost and nothing flagged (QA)."""
+    restarted = [
+        twins(5, 0, f" ino:{{ino}}{n} sk:1 <->").replace("pid=8", f"pid={8 + n}") for n in range(3)
+    ]
+    run = audit(restarted)
+    backlogs = [f for f in run.findings if f.rule_id == "listen-backlog"]
+    assert len(backlogs) == 1
+    assert "accept queue 5/4 in all 3 samples (5, 5, 5)" in backlogs[0].message
