@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from fleetaudit.model import Finding, Privilege, Proto, Severity, Socket, SocketState, Tool
 from fleetaudit.policy import DEFAULT_POLICY_SOURCE, evaluate, load_default_policy, load_policy
 from tests.factories import snapshot, sock
@@ -140,6 +142,20 @@ def test_a_data_store_published_by_a_container_is_judged_as_the_data_store() -> 
     assert found == [("postgres-loopback", 5432), ("redis-loopback", 6379)]
 
 
+@pytest.mark.parametrize(
+    "forwarder",
+    ["docker-proxy", "rootlessport", "rootlesskit", "pasta", "pasta.avx2", "slirp4netns"],
+)
+def test_every_container_port_forwarder_counts_as_the_data_store(forwarder: str) -> None:
+    """Rootless Docker and Podman forward published ports with rootlesskit, pasta or
+    slirp4netns: a MySQL published on 0.0.0.0 by one of them passed (QA)."""
+    app = snapshot("app4", sock("0.0.0.0", 3306, forwarder))
+    assert ids(evaluate(app, DEFAULT)) == ["mysql-loopback"]
+    # on a database host: the private network is fine, and its allowlist expects it there
+    db = snapshot("db4", sock("10.0.0.5", 5432, forwarder), groups=("db",))
+    assert evaluate(db, DEFAULT) == []
+
+
 def test_snmp_and_rpcbind_on_every_address_are_reported_without_failing_the_run() -> None:
     host = snapshot(
         "app3",
@@ -147,6 +163,7 @@ def test_snmp_and_rpcbind_on_every_address_are_reported_without_failing_the_run(
         sock("10.1.2.3", 161, "snmpd", proto=Proto.UDP, state=SocketState.UNCONN),
         sock("0.0.0.0", 111, "rpcbind"),
         sock("127.0.0.1", 111, "rpcbind"),
+        sock("fe80::1", 111, "rpcbind", interface="eth0"),  # link-local: not exposed
     )
     findings = evaluate(host, DEFAULT)
     assert [(f.rule_id, f.socket.endpoint) for f in findings if f.socket] == [
