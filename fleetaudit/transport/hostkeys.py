@@ -50,7 +50,12 @@ class HostKeyBook:
         self._sources = (*files, *extra)
         texts = [_read(path) for path in self._sources]
         pairs = zip(self._sources, texts, strict=True)
-        self._revoking = tuple(path for path, text in pairs if "@revoked" in text)
+        # each file that revokes keys, on its own: a refusal names the ones that apply
+        self._revoking = [
+            (path, asyncssh.import_known_hosts(_lower_case_hosts(text)))
+            for path, text in pairs
+            if "@revoked" in text
+        ]
         text = "".join(texts)
         self._known = asyncssh.import_known_hosts(_lower_case_hosts(text))
         self._learnt: dict[tuple[str, int | None], asyncssh.SSHKey] = {}
@@ -142,12 +147,10 @@ class HostKeyBook:
         the message names the revoked entries that apply to the host (``listed_as``), by
         fingerprint, and the files they are in."""
         name, port = listed_as
-        revoked = list(self._listed(name, port)[2])
-        if port is not None:
-            revoked += [key for key in self._listed(name, None)[2] if key not in revoked]
+        revoked = _revoked_for(self._known, name, port)
         fingerprints = ", ".join(key.get_fingerprint("sha256") for key in revoked)
         listed = f"; the keys revoked for it: {fingerprints}" if fingerprints else ""
-        files = ", ".join(str(path) for path in self._revoking)
+        files = ", ".join(str(p) for p, known in self._revoking if _revoked_for(known, name, port))
         return (
             f"{where}: HOST KEY REVOKED: the key the server offered (or its certificate's CA) "
             f"is marked @revoked for {_pattern(name, port)} in known_hosts ({files}){listed}; "
@@ -167,6 +170,15 @@ class HostKeyBook:
         descriptor = os.open(self._learn_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(descriptor, "a", encoding="ascii") as stream:
             stream.write(line)
+
+
+def _revoked_for(known: Any, name: str, port: int | None) -> list[asyncssh.SSHKey]:
+    """The keys ``known`` revokes for a host listed under ``name`` and ``port``, the bare
+    name's included (OpenSSH checks both)."""
+    revoked = list(known.match(name if port is None else f"[{name}]:{port}", "", None)[2])
+    if port is not None:
+        revoked += [key for key in known.match(name, "", None)[2] if key not in revoked]
+    return revoked
 
 
 def _pattern(name: str, port: int | None) -> str:

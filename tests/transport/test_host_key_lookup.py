@@ -186,7 +186,18 @@ def test_a_revoked_key_is_named_with_its_entry_fingerprint_and_files(
     """The message said only "HOST KEY REVOKED ... (Host key is revoked for host
     127.0.0.1)", where a changed key's names the files and the fingerprint (QA)."""
     revoked = entry(f"@revoked [{sshd.host}]:{sshd.port}", sshd.host_key_public)
-    error = failure(transport(tmp_path, [revoked]), sshd)
+    other = tmp_path / "other_known_hosts"  # mentions @revoked, revokes nothing of this host
+    other.write_text(
+        "# no @revoked line here applies\n"
+        + entry("@revoked otherhost.example", generate_key())
+        + "\n"
+    )
+    (tmp_path / "known_hosts").write_text(revoked + "\n")
+    files = (tmp_path / "known_hosts", other)
+    settings = SshSettings(
+        known_hosts=files, connect_timeout=5, login_timeout=5, use_ssh_config=False
+    )
+    error = failure(SshTransport(settings), sshd)
     assert error is not None and error.status is HostStatus.HOST_KEY_CHANGED
     fingerprint = asyncssh.import_public_key(sshd.host_key_public).get_fingerprint("sha256")
     assert error.message == (
