@@ -242,8 +242,10 @@ def _check_times(runs: Sequence[RunResult], names: Sequence[str], max_spread: ti
 def _span(span: timedelta) -> str:
     """A span as a person reads it (a spread of 2 s read "0.0 hours apart")."""
     seconds = span.total_seconds()
+    if seconds < 1:
+        return "less than a second" if seconds else "0 seconds"
     if seconds < 120:
-        return f"{seconds:.3g} seconds"
+        return f"{seconds:.0f} seconds"
     if seconds < 3600:
         return f"{seconds / 60:.1f} minutes"
     hours = seconds / 3600

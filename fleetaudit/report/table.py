@@ -104,7 +104,7 @@ def _root_hint(run: RunResult, hosts: set[str]) -> str:
     that fits their setup (become off, sudo's refusal, the tool) in their privilege note:
     one fix shared by them all is quoted, else each host's detail gives its own."""
     if run.host_key_policy is HostKeyPolicy.NOT_APPLICABLE:
-        return "(take the captures as root, sudo ss -tuanpe, or pass --privileged if they were)"
+        return "(take the captures as root, `sudo ss -tuanpe`, or pass --privileged if they were)"
     fixes = {
         split_privilege_note(s.privilege_note or "")[1] for s in run.snapshots if s.host in hosts
     }

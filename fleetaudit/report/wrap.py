@@ -8,11 +8,9 @@ one line (a line may then run past the width).
 
 from __future__ import annotations
 
-import re
 import textwrap
 from typing import Any
 
-_QUOTED = re.compile(r"`[^`\n]*`")
 _GLUE = "\x00"
 """Stands for a space inside backquotes while wrapping: report text never holds one (remote
 text is made safe first, every control character shown as an escape)."""
@@ -22,5 +20,21 @@ def wrap(text: str, width: int, **options: Any) -> list[str]:
     """:func:`textwrap.wrap`, never breaking a line inside backquotes (nor, unless told
     to, a long word)."""
     options.setdefault("break_long_words", False)
-    glued = _QUOTED.sub(lambda quoted: quoted.group().replace(" ", _GLUE), text)
+    glued = _glue_quoted(text)
     return [line.replace(_GLUE, " ") for line in textwrap.wrap(glued, width, **options)]
+
+
+def _glue_quoted(text: str) -> str:
+    """``text`` with the spaces between paired backquotes glued. Pairs are taken from the
+    end: fleetaudit's own quoted commands end its messages, and a lone backquote earlier, in
+    text a host sent (a sudo complaint quoting `/etc/sudoers'), must not pair with them."""
+    marks = [index for index, char in enumerate(text) if char == "`"]
+    pieces = []
+    end = len(text)
+    while len(marks) >= 2:  # bounded by the number of backquotes
+        closing, opening = marks.pop(), marks.pop()
+        pieces.append(text[closing + 1 : end])
+        pieces.append(text[opening : closing + 1].replace(" ", _GLUE))
+        end = opening
+    pieces.append(text[:end])
+    return "".join(reversed(pieces))
