@@ -231,11 +231,12 @@ def _check_times(runs: Sequence[RunResult], names: Sequence[str], max_spread: ti
     starts = [(run.started_at, name) for run, name in zip(runs, names, strict=True)]
     (first, first_name), (last, last_name) = min(starts), max(starts)
     if last - first > max_spread:
+        hours = max_spread.total_seconds() / 3600  # as given: --max-spread is in hours
         raise InputError(
             f"{first_name} started at {first:%Y-%m-%d %H:%M:%S %Z} and {last_name} at "
             f"{last:%Y-%m-%d %H:%M:%S %Z}, {_span(last - first)} apart (more than "
-            f"--max-spread {_span(max_spread)}): not shards of one audit (a report left "
-            "over from an earlier run?)"
+            f"--max-spread {hours:g} hours): not shards of one audit (a report left over from "
+            "an earlier run?)"
         )
 
 
@@ -243,9 +244,9 @@ def _span(span: timedelta) -> str:
     """A span as a person reads it (a spread of 2 s read "0.0 hours apart")."""
     seconds = span.total_seconds()
     if seconds < 1:
-        return "less than a second" if seconds else "0 seconds"
+        return "less than a second"
     if seconds < 120:
-        return f"{seconds:.0f} seconds"
+        return f"{seconds:.1f} seconds"
     if seconds < 3600:
         return f"{seconds / 60:.1f} minutes"
     hours = seconds / 3600

@@ -6,6 +6,7 @@ This is the glue between the collect, parse and model stages; it is pure (no I/O
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from fleetaudit.collect.reply import Reply
@@ -22,6 +23,7 @@ from fleetaudit.model.host import (
     address_key,
     socket_key,
 )
+from fleetaudit.model.raw import RawSocket
 from fleetaudit.model.socket import Socket
 from fleetaudit.parse import parse_capture
 
@@ -90,13 +92,37 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
 def _queue_history(
     capture: HostCapture, sockets: tuple[Socket, ...]
 ) -> dict[str, tuple[QueuePair | None, ...]]:
-    """Queues of the earlier samples, for sockets that are still there and had any."""
-    if not capture.earlier:
+    """The earlier samples' queues of the sockets whose queue is not empty in the last one
+    (the rules on queues flag only what persists through every sample): each socket by its
+    inode where the listing shows one, (0, 0) when it was there and empty, None when absent;
+    and each address by its fullest socket, for a socket whose inode changed between
+    samples (a restart) and for twins the listing cannot tell apart."""
+    busy = {address_key(s) for s in sockets if s.recv_q or s.send_q}
+    if not capture.earlier or not busy:
         return {}
-    current = {key for s in sockets for key in (socket_key(s), address_key(s))}
+    ports = {(s.proto, s.local_port) for s in sockets if address_key(s) in busy}
     history: dict[str, list[QueuePair | None]] = {}
     width = len(capture.earlier)
-    for index, reply in enumerate(capture.earlier):
+    for index, parsed in enumerate(_earlier_samples(capture)):
+        for raw in parsed:
+            if (raw.proto, raw.local_port) not in ports:
+                continue  # cheap: most sockets of a busy host are not the ones in question
+            socket = Socket.from_raw(raw)
+            address, pair = address_key(socket), (raw.recv_q, raw.send_q)
+            if address not in busy:
+                continue
+            if socket.inode is not None:
+                history.setdefault(socket_key(socket), [None] * width)[index] = pair
+            if pair != (0, 0):
+                slot = history.setdefault(address, [None] * width)
+                slot[index] = max(slot[index] or (0, 0), pair)
+    return {key: tuple(pairs) for key, pairs in history.items()}
+
+
+def _earlier_samples(capture: HostCapture) -> Iterator[tuple[RawSocket, ...]]:
+    """The sockets of each earlier sample; none for a sample without data, which counts as
+    "absent": nothing persists through it."""
+    for reply in capture.earlier:
         try:
             _, parsed = parse_capture(
                 reply.output,
@@ -106,17 +132,9 @@ def _queue_history(
                 source=capture.host.name,
             )
         except CaptureError:
-            continue  # a sample without data counts as "absent": nothing persists through it
-        for raw in parsed.sockets:
-            if raw.recv_q or raw.send_q:
-                socket = Socket.from_raw(raw)
-                # By inode, and by address for a socket whose inode changed (a restart):
-                # twins of one address share it, and the fuller counts, so that a queue
-                # that stays full is not hidden by a twin that drains.
-                for key in {socket_key(socket), address_key(socket)} & current:
-                    pairs = history.setdefault(key, [None] * width)
-                    pairs[index] = max(pairs[index] or (0, 0), (raw.recv_q, raw.send_q))
-    return {key: tuple(pairs) for key, pairs in history.items()}
+            yield ()
+        else:
+            yield parsed.sockets
 
 
 def _increase(capture: HostCapture, counter: str) -> int | None:

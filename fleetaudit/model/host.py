@@ -83,7 +83,7 @@ def split_privilege_note(note: str) -> tuple[str, str | None]:
 CAPTURE_NOTE = (
     "a saved capture, judged as taken without root since --privileged was not given; owners "
     f"of other users' sockets unknown{PRIVILEGE_FIX}take the capture as root "
-    "(sudo ss -tuanpe), or pass --privileged if it was"
+    "(`sudo ss -tuanpe`), or pass --privileged if it was"
 )
 """The ``privilege_note`` of a saved capture judged without ``--privileged``: its fix is
 about how the capture was taken, not sudo rights of an audit user (no login, no become)."""
@@ -122,9 +122,11 @@ class HostSnapshot(BaseModel):
     samples: int = 1
     """How many listings were taken (``--samples``); the rules on queues judge them all."""
     queue_history: dict[str, tuple[QueuePair | None, ...]] = Field(default_factory=dict)
-    """For sockets with a non-empty queue in an earlier sample: (Recv-Q, Send-Q) in each
-    earlier sample, oldest first, None where the socket was absent or its queues empty.
-    Keyed by :func:`socket_key`; sockets not listed had empty queues in every earlier one."""
+    """For the sockets whose queue is not empty in the last sample: (Recv-Q, Send-Q) in each
+    earlier sample, oldest first. Keyed by :func:`socket_key` where the listing shows
+    inodes (None: the socket was absent), and by :func:`address_key`, the fullest socket of
+    the address (None: none there had a queue). Reports written before the inode keys have
+    address keys only."""
     listen_overflows: int | None = None
     """Increase of the kernel's TcpExt ListenOverflows counter over the samples."""
     listen_drops: int | None = None
@@ -164,11 +166,15 @@ class HostSnapshot(BaseModel):
         if self.samples == 1:  # the common case, without a key per socket
             return ((socket.recv_q, socket.send_q),)
         width = self.samples - 1
-        history = self.queue_history
-        # its own queues, else its address's: a service restarted between samples (one
-        # that stopped accepting, say) has a new inode, but the same full queue
-        earlier = history.get(socket_key(socket)) or history.get(address_key(socket))
-        earlier = earlier or (None,) * width
+        history, absent = self.queue_history, (None,) * width
+        # its own queues where it was there, else its address's: a service restarted
+        # between samples (one that stopped accepting, say) has a new inode, but the same
+        # full queue; reports written before the inode was in the key have only these
+        own = history.get(socket_key(socket)) if socket.inode is not None else None
+        by_address = history.get(address_key(socket)) or absent
+        # strict=False: in a report edited by hand, as far as both go
+        pairs = zip(own or absent, by_address, strict=False)
+        earlier = [mine or theirs for mine, theirs in pairs]
         padded = tuple(pair or (0, 0) for pair in earlier)
         return (*padded, (socket.recv_q, socket.send_q))
 

@@ -172,13 +172,10 @@ class HostKeyBook:
             stream.write(line)
 
 
-def _revoked_for(known: Any, name: str, port: int | None) -> list[asyncssh.SSHKey]:
-    """The keys ``known`` revokes for a host listed under ``name`` and ``port``, the bare
-    name's included (OpenSSH checks both)."""
-    revoked = list(known.match(name if port is None else f"[{name}]:{port}", "", None)[2])
-    if port is not None:
-        revoked += [key for key in known.match(name, "", None)[2] if key not in revoked]
-    return revoked
+def _revoked_for(known: Any, name: str, port: int | None) -> list[Any]:
+    """The keys ``known`` revokes for a host listed under ``name`` and ``port`` (not under
+    the bare name alone, which refuses nothing on another port: see :func:`_with_bare_name`)."""
+    return list(known.match(_pattern(name, port), "", None)[2])
 
 
 def _pattern(name: str, port: int | None) -> str:

@@ -65,7 +65,7 @@ def _coverage_message(*args: str | Path) -> str:
 
 def test_a_capture_without_privileged_is_told_how_to_take_it(tmp_path: Path) -> None:
     message = _coverage_message(_db1(tmp_path))
-    assert "Take the capture as root (sudo ss -tuanpe), or pass --privileged" in message
+    assert "Take the capture as root (`sudo ss -tuanpe`), or pass --privileged" in message
     assert "--privileged was not given" in message
     assert "sudo -n" not in message and "become" not in message
 

@@ -97,14 +97,14 @@ def test_a_shard_report_from_an_earlier_night_is_refused(
     done = merge(one, two)
     assert done.returncode == 2
     assert f"{two} started at" in done.stderr and f"and {one} at" in done.stderr
-    assert "7.0 days apart (more than --max-spread 6.0 hours)" in done.stderr
+    assert "7.0 days apart (more than --max-spread 6 hours)" in done.stderr
     wider = merge(one, two, "--max-spread", "200")
     assert wider.returncode in (0, 1), wider.stderr
     # a short spread in seconds: "0.0 hours apart (more than --max-spread 0.0 hours)"
     edit(two, lambda document: document["run"].update(started_at=_later(one, seconds=2)))
     strict = merge(one, two, "--max-spread", "0")
     assert strict.returncode == 2
-    assert "2 seconds apart (more than --max-spread 0 seconds)" in strict.stderr
+    assert "2.0 seconds apart (more than --max-spread 0 hours)" in strict.stderr
 
 
 def _later(report: Path, seconds: float) -> str:

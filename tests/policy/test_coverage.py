@@ -159,7 +159,7 @@ _UNPRIVILEGED_SS = (
 @pytest.mark.parametrize(
     ("transport", "key_checked", "remedy"),
     [
-        ("ssh", None, "Take the capture as root (sudo ss -tuanpe), or pass --privileged"),
+        ("ssh", None, "Take the capture as root (`sudo ss -tuanpe`), or pass --privileged"),
         ("ssh", True, "Set become: true and add the sudoers line"),  # a live host over SSH
         ("local", None, "Set become: true and add the sudoers line"),  # a real login, no SSH
     ],

@@ -108,3 +108,22 @@ def test_a_full_listener_restarted_between_samples_is_still_flagged() -> None:
     backlogs = [f for f in run.findings if f.rule_id == "listen-backlog"]
     assert len(backlogs) == 1
     assert "accept queue 5/4 in all 3 samples (5, 5, 5)" in backlogs[0].message
+
+
+def test_a_restart_after_the_first_sample_keeps_the_listener_flagged() -> None:
+    """Inodes 1001 -> 2001 -> 2001: the new inode had history of its own, so the address's
+    was never consulted, and the first sample counted as empty (QA)."""
+    restarted = [twins(5, 0, f" ino:{{ino}}{generation} sk:1 <->") for generation in (1, 2, 2)]
+    backlogs = [f for f in audit(restarted).findings if f.rule_id == "listen-backlog"]
+    assert len(backlogs) == 1
+    assert "accept queue 5/4 in all 3 samples (5, 5, 5)" in backlogs[0].message
+
+
+def test_a_twin_seen_empty_earlier_is_not_given_its_full_twins_history() -> None:
+    """With inodes, a twin that was there and empty in an earlier sample is judged by its
+    own queues: a burst now is not a persistent queue because its twin stayed full."""
+    burst = [twins(5, 0, " ino:{ino} sk:1 <->"), twins(5, 0, " ino:{ino} sk:1 <->")]
+    burst.append(twins(5, 5, " ino:{ino} sk:1 <->"))  # the twin (1002) fills only now
+    backlogs = [f for f in audit(burst).findings if f.rule_id == "listen-backlog"]
+    assert len(backlogs) == 1
+    assert backlogs[0].socket is not None and backlogs[0].socket.inode == 1001

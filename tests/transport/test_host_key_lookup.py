@@ -191,6 +191,9 @@ def test_a_revoked_key_is_named_with_its_entry_fingerprint_and_files(
         "# no @revoked line here applies\n"
         + entry("@revoked otherhost.example", generate_key())
         + "\n"
+        # the bare name, which refuses nothing on another port (nor is named)
+        + entry(f"@revoked {sshd.host}", generate_key())
+        + "\n"
     )
     (tmp_path / "known_hosts").write_text(revoked + "\n")
     files = (tmp_path / "known_hosts", other)
