@@ -100,12 +100,14 @@ def _queue_history(
     busy = {address_key(s) for s in sockets if s.recv_q or s.send_q}
     if not capture.earlier or not busy:
         return {}
-    ports = {(s.proto, s.local_port) for s in sockets if address_key(s) in busy}
+    # ports, not addresses, to pick the raw sockets worth a model: numbers read the same in
+    # both, and the peer's port leaves out the thousands of connections to a busy listener
+    ports = {(s.proto, s.local_port, s.peer_port) for s in sockets if address_key(s) in busy}
     history: dict[str, list[QueuePair | None]] = {}
     width = len(capture.earlier)
     for index, parsed in enumerate(_earlier_samples(capture)):
         for raw in parsed:
-            if (raw.proto, raw.local_port) not in ports:
+            if (raw.proto, raw.local_port, raw.peer_port) not in ports:
                 continue  # cheap: most sockets of a busy host are not the ones in question
             socket = Socket.from_raw(raw)
             address, pair = address_key(socket), (raw.recv_q, raw.send_q)
