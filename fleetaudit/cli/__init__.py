@@ -15,6 +15,7 @@ def main() -> None:
         sys.stdout = ClosedStdout()
     opened()  # started with stderr closed (`2>&-`): messages go to /dev/null
     from fleetaudit.cli.app import app
+    from fleetaudit.cli.errors import BROKEN_PIPE, silence_stdout
 
     try:
         try:
@@ -25,14 +26,12 @@ def main() -> None:
         # typer answers a broken pipe under --help with exit 1 (which means "findings"),
         # wrapping stdout in click's PacifyFlushWrapper: the shell's 141 instead
         if exc.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
-            sys.exit(141)
+            sys.exit(BROKEN_PIPE)
         raise
     except OSError as exc:
         # typer printing --help or --version to a full disk, a closed or broken pipe: one
         # line and exit 2, or a quiet 141, as the commands' own output does; not a traceback
         # and exit 1 (which means "findings")
-        from fleetaudit.cli.errors import BROKEN_PIPE, silence_stdout
-
         silence_stdout()  # Python's flush at exit would fail on it again
         if isinstance(exc, BrokenPipeError):
             sys.exit(BROKEN_PIPE)

@@ -112,7 +112,7 @@ class HostKeyBook:
         asyncssh's own lookup falls back to the bare name when ``[name]:port`` lists no
         trusted key, for every kind of key, and loses the ``@revoked`` lines found for
         ``[name]:port`` on the way, so a revoked key was learnt."""
-        return self._known.match(name if port is None else f"[{name}]:{port}", "", None)
+        return _entries(self._known, name, port)
 
     def refusal_message(
         self,
@@ -147,10 +147,10 @@ class HostKeyBook:
         the message names the revoked entries that apply to the host (``listed_as``), by
         fingerprint, and the files they are in."""
         name, port = listed_as
-        revoked = _revoked_for(self._known, name, port)
+        revoked = self._listed(name, port)[2]
         fingerprints = ", ".join(key.get_fingerprint("sha256") for key in revoked)
         listed = f"; the keys revoked for it: {fingerprints}" if fingerprints else ""
-        files = ", ".join(str(p) for p, known in self._revoking if _revoked_for(known, name, port))
+        files = ", ".join(str(p) for p, known in self._revoking if _entries(known, name, port)[2])
         return (
             f"{where}: HOST KEY REVOKED: the key the server offered (or its certificate's CA) "
             f"is marked @revoked for {_pattern(name, port)} in known_hosts ({files}){listed}; "
@@ -172,10 +172,10 @@ class HostKeyBook:
             stream.write(line)
 
 
-def _revoked_for(known: Any, name: str, port: int | None) -> list[Any]:
-    """The keys ``known`` revokes for a host listed under ``name`` and ``port`` (not under
-    the bare name alone, which refuses nothing on another port: see :func:`_with_bare_name`)."""
-    return list(known.match(_pattern(name, port), "", None)[2])
+def _entries(known: Any, name: str, port: int | None) -> Any:
+    """What ``known`` lists under ``[name]:port`` (``name`` alone for port None) and no other
+    name: asyncssh's match result, whose third item is the keys it revokes there."""
+    return known.match(_pattern(name, port), "", None)
 
 
 def _pattern(name: str, port: int | None) -> str:
