@@ -85,6 +85,7 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
         listen_overflows=_increase(capture, "ListenOverflows"),
         listen_drops=_increase(capture, "ListenDrops"),
         ephemeral_ports=reply.ephemeral,
+        audit_connection=_audit_connection(capture),
         **base,
     )
 
@@ -220,6 +221,21 @@ def _over_ssh(capture: HostCapture) -> bool:
     none is not an empty host but a listing that failed. (A local host in an empty network
     namespace, or a saved capture, may hold none: check refuses such captures itself.)"""
     return capture.host_key_checked is not None
+
+
+_KERNEL_SOCKET_SERVERS = ("OpenSSH_", "dropbear")
+"""SSH servers whose connections are kernel sockets of the network namespace their sessions
+run in, so the listing shows them (Tailscale SSH, say, keeps its connections in user space)."""
+
+
+def _audit_connection(capture: HostCapture) -> tuple[int, int] | None:
+    """The ports of this audit's own connection, where the listing must show it."""
+    software = capture.server_software or ""
+    if capture.reply is None or not _over_ssh(capture):
+        return None
+    if not software.startswith(_KERNEL_SOCKET_SERVERS):
+        return None
+    return capture.reply.ssh_connection
 
 
 def _replayed(capture: HostCapture) -> bool:

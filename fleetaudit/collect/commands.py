@@ -14,6 +14,9 @@ Header lines (each optional except ``@@fleetaudit`` and ``@@output``)::
 
     @@fleetaudit 1
     @@uid 1000
+    @@ssh-connection CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT   ($SSH_CONNECTION, set by
+                                the SSH server: this audit's own connection as the host
+                                sees it, which a whole listing holds)
     @@tool ss|netstat|proc
     @@command ss -tuanpe       (the listing command line, for ss and netstat)
     @@sudo-command /usr/bin/ss -tuanpe   (with become: what sudo is asked to run as root)
@@ -76,6 +79,7 @@ if [ -r /proc/self/status ]; then
 fi
 [ -n "$uid" ] || uid=$(id -u 2>/dev/null || echo unknown)
 echo "@@uid $uid"
+[ -z "${SSH_CONNECTION-}" ] || printf '@@ssh-connection %%s\n' "$SSH_CONNECTION"
 range=/proc/sys/net/ipv4/ip_local_port_range
 if [ -r $range ]; then
   high=

@@ -41,6 +41,9 @@ class Reply:
     path (``/usr/bin/ss -tuanpe``): what a sudoers rule must allow."""
     ephemeral: tuple[int, int] | None = None
     """The host's ``ip_local_port_range`` (lowest, highest port), when the script read it."""
+    ssh_connection: tuple[int, int] | None = None
+    """This audit's own SSH connection as the host's SSH server reported it
+    (``$SSH_CONNECTION``): its (server port, client port); None when not reported."""
     refused_at_run: bool = False
     """True when ``sudo -l`` allowed the listing but sudo then refused to run it (a
     ``Defaults!CMD requiretty``), so the listing was taken without privilege."""
@@ -131,6 +134,7 @@ def _reply(fields: dict[str, str], output: str) -> Reply:
         command=fields.get("command"),
         sudo_command=fields.get("sudo-command"),
         ephemeral=_port_range(fields.get("ephemeral", "")),
+        ssh_connection=_connection_ports(fields.get("ssh-connection", "")),
         refused_at_run="refused-at-run" in fields,
     )
 
@@ -154,6 +158,23 @@ def _port_range(text: str) -> tuple[int, int] | None:
         return None
     low, high = int(words[0]), int(words[1])
     return (low, high) if 1 <= low <= high <= 65535 else None
+
+
+def _connection_ports(text: str) -> tuple[int, int] | None:
+    """(server port, client port) of ``$SSH_CONNECTION`` ("client-ip client-port server-ip
+    server-port"); None unless it has that shape."""
+    words = text.split()
+    if len(words) != 4:
+        return None
+    server, client = _port(words[3]), _port(words[1])
+    return (server, client) if server and client else None
+
+
+def _port(word: str) -> int | None:
+    """A TCP port number, or None."""
+    if not (word.isascii() and word.isdigit() and len(word) <= 5):
+        return None
+    return int(word) if 0 < int(word) <= 65535 else None
 
 
 def _unexpected(line: str, line_no: int) -> str:

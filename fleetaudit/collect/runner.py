@@ -51,6 +51,8 @@ class HostCapture:
     error: str | None = None
     host_key_checked: bool | None = None
     """As :attr:`Transport.verifies_host_keys`: None when no SSH was involved."""
+    server_software: str | None = None
+    """As :attr:`Session.server_software`: the SSH server's software, None without SSH."""
 
 
 TransportFor = Callable[[Host], Transport]
@@ -119,7 +121,10 @@ async def collect_host(host: Host, transport: Transport, settings: CollectSettin
     checked = transport.verifies_host_keys
 
     def done(
-        status: HostStatus, replies: Sequence[Reply] = (), error: str | None = None
+        status: HostStatus,
+        replies: Sequence[Reply] = (),
+        error: str | None = None,
+        software: str | None = None,
     ) -> HostCapture:
         return HostCapture(
             host=host,
@@ -130,13 +135,14 @@ async def collect_host(host: Host, transport: Transport, settings: CollectSettin
             earlier=tuple(replies[:-1]),
             error=error,
             host_key_checked=checked,
+            server_software=software,
         )
 
     progress = _Progress()
     try:
         async with asyncio.timeout(settings.host_deadline):
-            replies = await _sample(host, transport, settings, progress)
-        return done(HostStatus.OK, replies)
+            replies, software = await _sample(host, transport, settings, progress)
+        return done(HostStatus.OK, replies, software=software)
     except TransportError as exc:
         return done(exc.status, error=exc.message)
     except TimeoutError:
@@ -167,8 +173,9 @@ def _deadline_passed(deadline: float, progress: _Progress) -> tuple[HostStatus, 
 
 async def _sample(
     host: Host, transport: Transport, settings: CollectSettings, progress: _Progress
-) -> list[Reply]:
-    """Run the script ``samples`` times over one connection, ``interval`` apart."""
+) -> tuple[list[Reply], str | None]:
+    """Run the script ``samples`` times over one connection, ``interval`` apart; the
+    replies, and the software of the SSH server that ran them."""
     command = collect_command(host.become, counters=settings.samples > 1)
     replies: list[Reply] = []
     session = await transport.open(host)
@@ -179,7 +186,7 @@ async def _sample(
             progress.listing_started = True
             result = await session.run(command, timeout=settings.command_timeout)
             replies.append(_check_result(result))
-    return replies
+    return replies, session.server_software
 
 
 def _check_result(result: CommandResult) -> Reply:

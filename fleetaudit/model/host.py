@@ -135,6 +135,13 @@ class HostSnapshot(BaseModel):
     """The host's ``ip_local_port_range`` (lowest, highest), where the kernel picks the port
     of a socket that binds none; None when not read (a saved capture, an older report)."""
 
+    audit_connection: tuple[Port, Port] | None = None
+    """This audit's own SSH connection, (server port, client port), as the host's SSH
+    server reported it: a whole listing holds it, so a listing without it was cut or forged.
+    Set only where that holds: an OpenSSH or Dropbear server (the connection is a socket in
+    the session's network namespace), not one that keeps it in user space (Tailscale SSH);
+    None for saved captures, local hosts and reports written before it existed."""
+
     _listeners: tuple[Socket, ...] = PrivateAttr(default=())
 
     @field_validator("ephemeral_ports")

@@ -36,6 +36,10 @@ class CommandResult:
 class Session(ABC):
     """An open connection to one host. Use as an async context manager."""
 
+    server_software: str | None = None
+    """The SSH server's software and version from its banner (``OpenSSH_9.2p1``); None
+    without SSH."""
+
     @abstractmethod
     async def run(self, command: str, *, timeout: float) -> CommandResult:  # pragma: no cover
         """Run one constant command (an sh script from the catalogue) under ``/bin/sh`` and

@@ -46,6 +46,7 @@ class SshSession(Session):
         self._cap = cap
         self._release = release
         self._abandoned = False
+        self.server_software = _software(connection.get_extra_info("server_version"))
 
     async def run(self, command: str, *, timeout: float) -> CommandResult:
         try:
@@ -111,3 +112,13 @@ class SshSession(Session):
         await self._connection.wait_closed()
         if self._release is not None:
             await self._release()  # frees this host's slot on its jump host
+
+
+def _software(banner: object) -> str | None:
+    """The software token of an SSH banner: ``OpenSSH_9.2p1`` of ``SSH-2.0-OpenSSH_9.2p1
+    Debian-2+deb12u3``; None when the banner has no such shape."""
+    protocol, _, rest = str(banner or "").partition("-")
+    version, _, software = rest.partition("-")
+    if protocol != "SSH" or not version or not software:
+        return None
+    return software.split(" ", 1)[0] or None

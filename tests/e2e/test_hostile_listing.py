@@ -15,6 +15,7 @@ import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,6 +61,8 @@ SCRIPTS = {
     "session-killed": "/bin/sh | head -c 3000\nsleep 0.5\nkill -KILL $PPID",
     "killed-by-signal": "/bin/sh\nkill -KILL $$",
     "crlf": "/bin/sh | sed 's/$/\\r/'",
+    "whole": LISTING,
+    "cut-between-lines": "/bin/sh | grep -v ESTAB",
 }
 
 
@@ -88,9 +91,26 @@ def _stop_remote_scripts(pids: Path, script: Path) -> None:
             os.kill(int(pid), signal.SIGKILL)
 
 
+COVERAGE = """\
+  - id: audit-coverage
+    kind: coverage
+    severity: medium
+    description: what the audit could not see
+"""
+
+
 def _run(tmp: Path, server: SshdServer, *options: str) -> tuple[int, dict[str, object]]:
     """``fleetaudit run`` as the README's cron recipe has it (``--allow-unreachable``), on
     the hostile host and a healthy one (a run that audited no host is an error anyway)."""
+    code, report = _report(tmp, server, POLICY, *options)
+    hosts = {h["host"]: h for h in report["hosts"]}
+    return code, hosts["hostile"]
+
+
+def _report(
+    tmp: Path, server: SshdServer, policy_text: str, *options: str
+) -> tuple[int, dict[str, Any]]:
+    """The exit code and the JSON report of :func:`_run`'s run, judged by ``policy_text``."""
     inventory, known_hosts, policy = tmp / "inventory.yaml", tmp / "known_hosts", tmp / "p.yaml"
     inventory.write_text(
         f"defaults: {{user: {server.user}, key: {server.client_key}}}\n"
@@ -98,7 +118,7 @@ def _run(tmp: Path, server: SshdServer, *options: str) -> tuple[int, dict[str, o
         "  localhost: {transport: local}\n"
     )
     known_hosts.write_text(server.known_hosts_entry + "\n")
-    policy.write_text(POLICY)
+    policy.write_text(policy_text)
     report = tmp / "report.json"
     done = fleetaudit(
         "run", inventory, "--policy", policy, "--known-hosts", known_hosts,
@@ -106,9 +126,10 @@ def _run(tmp: Path, server: SshdServer, *options: str) -> tuple[int, dict[str, o
         "--allow-unreachable", *options, timeout=40,
     )  # fmt: skip
     assert "Traceback" not in done.stderr, done.stderr
-    hosts = {h["host"]: h for h in json.loads(report.read_text())["hosts"]}
-    assert hosts["localhost"]["status"] == "ok", hosts["localhost"]
-    return done.returncode, hosts["hostile"]
+    document: dict[str, Any] = json.loads(report.read_text())
+    local = next(h for h in document["hosts"] if h["host"] == "localhost")
+    assert local["status"] == "ok", local
+    return done.returncode, document
 
 
 @pytest.mark.parametrize("hostile", ["quiet-flood-ok"], indirect=True)
@@ -173,3 +194,21 @@ def test_the_host_deadline_passing_during_the_listing_is_not_excused(
     assert capture.status is HostStatus.COMMAND_FAILED, capture.error
     assert "listing had not finished when the 3s host deadline passed" in str(capture.error)
     assert not capture.status.unreachable
+
+
+@pytest.mark.parametrize(
+    ("hostile", "cut"), [("whole", False), ("cut-between-lines", True)], indirect=["hostile"]
+)
+def test_a_listing_without_the_audits_own_connection_reads_as_cut(
+    tmp_path: Path, hostile: SshdServer, cut: bool
+) -> None:
+    """A listing that ends between two lines, its tool exiting 0, parses cleanly: only the
+    audit's own connection, which sshd names in $SSH_CONNECTION and a whole listing holds,
+    tells it was cut. (This one lost every established connection, the audit's with them.)"""
+    code, report = _report(tmp_path, hostile, POLICY + COVERAGE, "--command-timeout", "20")
+    host = next(h for h in report["hosts"] if h["host"] == "hostile")
+    assert host["status"] == "ok", host
+    assert host["audit_connection"][0] == hostile.port, host["audit_connection"]
+    said = [f["message"] for f in report["findings"] if f["host"] == "hostile"]
+    assert any("lacks this audit's own SSH connection" in m for m in said) is cut, said
+    assert code == (1 if cut else 0), said

@@ -19,6 +19,10 @@ These gaps make the other rules' silence untrustworthy:
   ``-a`` listing: it was taken without ``-a``/``-l`` (``ss -tunp`` lists only connections)
   or with a one-state filter, and every listener the other rules judge is missing. Like
   unread lines, its sockets were not judged, hence the same ``unread_severity``.
+- **Cut listing**: the listing lacks this audit's own SSH connection, which the host's SSH
+  server reported (``audit_connection``): it ended early or was altered, and what it lost
+  was not judged (a listing cut between two lines reads as whole otherwise). Severity:
+  ``unread_severity``.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
-from fleetaudit.model.enums import Privilege, Severity
+from fleetaudit.model.enums import Privilege, Proto, Severity
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot, split_privilege_note
 from fleetaudit.policy.matchers import owner_visible
@@ -35,7 +39,7 @@ from fleetaudit.policy.rules.interface import Rule, owner_gap
 
 class CoverageRule(Rule):
     """Hosts audited without privilege, without a host-key check, with unread lines, or
-    whose listing is only part of one (no listener)."""
+    whose listing is only part of one (no listener, or not this audit's own connection)."""
 
     kind: Literal["coverage"]
     severity: Severity = Severity.MEDIUM
@@ -62,6 +66,8 @@ class CoverageRule(Rule):
             yield self.finding(
                 snapshot, None, _partial(snapshot), "partial", severity=self.unread_severity
             )
+        elif snapshot.audit_connection and not _holds(snapshot, *snapshot.audit_connection):
+            yield self.finding(snapshot, None, _cut(snapshot), "cut", severity=self.unread_severity)
 
 
 def _unprivileged(snapshot: HostSnapshot, unknown: int) -> str:
@@ -94,4 +100,22 @@ def _partial(snapshot: HostSnapshot) -> str:
         "something always listens) and the host's listeners were not judged: it was most "
         "likely taken without -a/-l (ss -tunp, netstat -tunp list only connections) or with "
         "a one-state filter (state established); take it with ss -tuanpe"
+    )
+
+
+def _holds(snapshot: HostSnapshot, server_port: int, client_port: int) -> bool:
+    """Whether the listing has the TCP connection between those ports."""
+    return any(
+        s.local_port == server_port and s.peer_port == client_port and s.proto is Proto.TCP
+        for s in snapshot.sockets
+    )
+
+
+def _cut(snapshot: HostSnapshot) -> str:
+    server, client = snapshot.audit_connection or (0, 0)
+    return (
+        f"{snapshot.host}: its listing lacks this audit's own SSH connection (port {server} "
+        f"from port {client}, as the host's SSH server reported it), which every whole "
+        "listing holds: the listing tool's output ended early or was altered, and the "
+        "sockets it lost were not judged"
     )
