@@ -52,8 +52,9 @@ def parse(
         bool,
         typer.Option(
             help="The netstat capture was taken with -W, so no address was cut. Without it, "
-            "an IPv6 address that fills netstat's 23-character column is reported as a line "
-            "that may have been cut (unless a longer address shows the capture is wide)."
+            "an address that fills netstat's 23-character column (IPv6, or a host or service "
+            "name without -n) is reported as a line that may have been cut (unless a longer "
+            "address shows the capture is wide)."
         ),
     ] = False,
     output: Annotated[

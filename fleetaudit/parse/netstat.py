@@ -126,12 +126,12 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
                 reason += f": it {_CUT}"
             errors.append(RawLineError(line=number, text=line[:300], reason=reason))
             continue
-        if first[-1] == "6" and not wide:
-            # only IPv6 lines can hold a cut address, or (longer) show the capture is wide
+        if not wide and (len(fields[3]) >= _ADDRESS_COLUMN or len(fields[4]) >= _ADDRESS_COLUMN):
+            # an endpoint that fills the column may have been cut; a longer one shows the
+            # capture is wide. (Numeric IPv4 endpoints never reach it: only names do.)
             longest = max(len(fields[3]), len(fields[4]))
-            if longest > widest:
-                widest = longest
-            if longest == _ADDRESS_COLUMN:
+            widest = max(widest, longest)
+            if longest == _ADDRESS_COLUMN and _cut_by_this_tool(first, sockets[-1]):
                 may_be_cut.append((len(sockets) - 1, line))
     if may_be_cut and not wide and widest <= _ADDRESS_COLUMN:
         sockets, errors = _reject_cut_addresses(sockets, errors, may_be_cut)
@@ -151,18 +151,25 @@ def _fills_column(fields: list[str]) -> bool:
     return len(fields) > 4 and _ADDRESS_COLUMN in (len(fields[3]), len(fields[4]))
 
 
+def _cut_by_this_tool(proto_text: str, socket: RawSocket) -> bool:
+    """Whether the tool that printed the line cuts addresses: net-tools and toybox do, and
+    label IPv6 lines ``tcp6``/``udp6``; busybox labels them ``tcp``/``udp`` and never cuts."""
+    return proto_text[-1] == "6" or socket.family is Family.IPV4
+
+
 def _reject_cut_addresses(
     sockets: list[RawSocket], errors: list[RawLineError], may_be_cut: list[tuple[int, str]]
 ) -> tuple[list[RawSocket], list[RawLineError]]:
-    """Turn the lines whose IPv6 endpoint fills the address column into line errors.
+    """Turn the lines whose endpoint fills the address column into line errors.
 
     net-tools cuts the host part, so the text left is often still a valid address, just the
-    wrong one (``2a01:4f8:c17:1a2::1234:443`` prints as ``2a01:4f8:c17:1a2::1:443``). Such
-    a line cannot be told from an address of exactly that length, so it is reported rather
-    than guessed. busybox labels IPv6 lines ``tcp``/``udp`` and never cuts: not affected.
+    wrong one (``2a01:4f8:c17:1a2::1234:443`` prints as ``2a01:4f8:c17:1a2::1:443``; without
+    ``-n``, ``10.77.0.123:ms-wbt-server`` as ``10.77.0.1:ms-wbt-server`` and a host name
+    as another, ``localhost``). Such a line cannot be told from an address of exactly that
+    length, so it is reported rather than guessed.
     """
     cut = {index for index, _ in may_be_cut}
-    reason = f"an IPv6 address {_CUT}"
+    reason = f"the address {_CUT}"
     errors = errors + [
         RawLineError(line=sockets[index].line, text=line[:300], reason=reason)
         for index, line in may_be_cut
@@ -205,8 +212,10 @@ def _parse_line(fields: list[str], number: int, columns: _Columns, privileged: b
         # netstat prints ESTABLISHED for a connected UDP socket; ss with a one-state
         # filter (no State column) prints this
         raise _LineProblem("a UDP socket with a peer but no state: not netstat output")
-    if family is Family.IPV4 and ":" in local.address:
-        family = Family.IPV6  # busybox labels IPv6 sockets "tcp"/"udp" too
+    if family is Family.IPV4 and (":" in local.address or ":" in peer.address):
+        # busybox labels IPv6 sockets "tcp"/"udp" too; without -n only the peer may show
+        # it (`localhost:9009 :::*`)
+        family = Family.IPV6
     if family is Family.IPV6:
         local, peer = _mapped(local), _mapped(peer)
     if local.address == "*" or peer.address == "*":
