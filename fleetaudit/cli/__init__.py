@@ -14,6 +14,8 @@ def main() -> None:
     if sys.stdout is None:  # started with stdout closed (`>&-`): Python leaves None there
         sys.stdout = ClosedStdout()
     opened()  # started with stderr closed (`2>&-`): messages go to /dev/null
+    if not sys.warnoptions:  # the user's own -W / PYTHONWARNINGS are kept
+        _quiet_library_warnings()
     from fleetaudit.cli.app import app
     from fleetaudit.cli.errors import BROKEN_PIPE, silence_stdout
 
@@ -37,3 +39,13 @@ def main() -> None:
             sys.exit(BROKEN_PIPE)
         write_line(f"fleetaudit: error: cannot write to stdout: {exc.strerror or exc}")
         sys.exit(2)
+
+
+def _quiet_library_warnings() -> None:
+    """Drop the warnings the SSH libraries raise while connecting (cryptography deprecating
+    the finite-field Diffie-Hellman a server offers, asyncssh's own): they are addressed to
+    those libraries' developers, can do nothing for the person running the audit, and under
+    cron would add a dozen lines (with source lines) to the one-line summary."""
+    import warnings
+
+    warnings.filterwarnings("ignore", module=r"(asyncssh|cryptography)(\.|$)")
