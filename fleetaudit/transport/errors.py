@@ -125,8 +125,8 @@ def _translate(exc: BaseException, where: str, phase: str) -> TransportError:
         )
     if isinstance(exc, asyncssh.KeyImportError | asyncssh.KeyEncryptionError):
         return TransportError(HostStatus.AUTH_FAILED, f"{where}: unusable private key: {exc}")
-    if isinstance(exc, asyncssh.ChannelOpenError) and exc.code == asyncssh.OPEN_CONNECT_FAILED:
-        return _behind_jump(exc.reason, where)
+    if isinstance(exc, asyncssh.ChannelOpenError):
+        return _channel_refused(exc, where, phase)
     if isinstance(exc, asyncssh.DisconnectError):
         return TransportError(HostStatus.SSH_ERROR, f"{where}: {phase} failed: {exc.reason}")
     if isinstance(exc, RecursionError):
@@ -145,6 +145,27 @@ def _translate(exc: BaseException, where: str, phase: str) -> TransportError:
     if isinstance(exc, OSError):
         return _os_error(exc, where, phase)
     return TransportError(HostStatus.SSH_ERROR, f"{where}: {type(exc).__name__}: {exc}")
+
+
+def _channel_refused(exc: asyncssh.ChannelOpenError, where: str, phase: str) -> TransportError:
+    """A channel the server would not open. While connecting, the only channel is the jump
+    host's forward to the target: an outage behind it when the jump host could not connect,
+    else the jump host's refusal to forward (``ssh_error``: no outage to excuse). Later, the
+    target's session for the listing."""
+    if exc.code == asyncssh.OPEN_CONNECT_FAILED:
+        return _behind_jump(exc.reason, where)
+    if phase == "connect":
+        return TransportError(
+            HostStatus.SSH_ERROR,
+            f"{where}: the jump host refused to forward a connection to it ({exc.reason}): "
+            "its sshd_config (AllowTcpForwarding, PermitOpen, DisableForwarding) or the "
+            "options of the key in its authorized_keys (restrict, permitopen) forbid it",
+        )
+    return TransportError(
+        HostStatus.SSH_ERROR,
+        f"{where}: the server refused to open a session for the listing ({exc.reason}; "
+        "MaxSessions, or a login shell that refuses commands?)",
+    )
 
 
 def _behind_jump(reason: str, where: str) -> TransportError:

@@ -182,6 +182,30 @@ def test_a_target_the_jump_host_cannot_reach_is_an_outage_not_an_ssh_error(
     assert translate(prohibited, where="db1:22", phase="connect").status is HostStatus.SSH_ERROR
 
 
+def test_a_jump_host_that_does_not_forward_is_named_as_the_cause(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """sshd's `AllowTcpForwarding no` answers the forward with "open failed": an SSH error
+    (no outage for --allow-unreachable to excuse) that says where to look."""
+    directory = tmp_path / "no-forwarding"
+    directory.mkdir()
+    generator = start_sshd(directory, extra_config="AllowTcpForwarding no\n")
+    jump = next(generator)
+    try:
+        jump.authorized_keys.write_text(sshd.authorized_keys.read_text())
+        transport = SshTransport(settings(tmp_path, [sshd, jump]))
+        via = f"{sshd.user}@127.0.0.1:{jump.port}"
+        host = Host(name="t", address="127.0.0.1", port=sshd.port, user=sshd.user,
+                    key=str(sshd.client_key), jump=via)  # fmt: skip
+        [refused] = run_all(transport, [host])
+    finally:
+        generator.close()
+    assert isinstance(refused, TransportError)
+    assert refused.status is HostStatus.SSH_ERROR
+    assert "the jump host refused to forward a connection to it (open failed)" in refused.message
+    assert "AllowTcpForwarding" in refused.message
+
+
 def _config(tmp: Path, sshd: SshdServer, port: int) -> Path:
     path = tmp / "ssh_config"
     path.write_text(
