@@ -159,6 +159,11 @@ def _privilege_note(capture: HostCapture) -> str | None:
         return None
     if reply.tool is Tool.PROC:
         return "neither ss nor netstat on the host: /proc/net names no processes"
+    if not reply.names_processes:  # sudo would not help: say what would
+        return (
+            f"the host's {reply.tool.value} cannot name processes even as root (built "
+            f"without -p){PRIVILEGE_FIX}install ss (iproute2) on the host"
+        )
     if _replayed(capture):
         return CAPTURE_NOTE  # its become and sudo are the replay's, not the operator's
     unknown = "owners of other users' sockets unknown"

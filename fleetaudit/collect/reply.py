@@ -53,8 +53,21 @@ class Reply:
         """True when the listing prints every address whole: netstat ran with ``-W``."""
         if self.command is None or self.tool is not Tool.NETSTAT:
             return False
-        options = self.command.split()[1:]
-        return any(o.startswith("-") and not o.startswith("--") and "W" in o for o in options)
+        return _has_flag(self.command, "W")
+
+    @property
+    def names_processes(self) -> bool:
+        """False when the listing names no process even as root: /proc/net, or a netstat
+        run without ``-p`` (a busybox built without it)."""
+        if self.tool is Tool.PROC:
+            return False
+        return self.command is None or _has_flag(self.command, "p")
+
+
+def _has_flag(command: str, letter: str) -> bool:
+    """Whether ``command`` was given the one-letter option ``letter`` (``-tuanpW``)."""
+    options = command.split()[1:]
+    return any(o.startswith("-") and not o.startswith("--") and letter in o for o in options)
 
 
 def parse_reply(stdout: str) -> Reply:

@@ -7,8 +7,18 @@ import pytest
 
 from fleetaudit.collect.reply import parse_reply
 from fleetaudit.model import HostStatus
+from fleetaudit.policy import evaluate
 from fleetaudit.snapshot import build_snapshot
 from tests.factories import captured
+from tests.policy.builders import policy
+
+COVERAGE = policy(
+    """
+    version: 1
+    rules:
+      - {id: coverage, kind: coverage, description: blind spots hide findings}
+    """
+)
 
 # [2001:db8:c17:1a::9]:8444 fills net-tools' 23-character address column exactly
 LISTING = (
@@ -58,6 +68,29 @@ def test_a_proc_net_host_is_not_told_to_get_privilege() -> None:
     )
     note = build_snapshot(captured(parse_reply(stdout), "tiny1", become=True)).privilege_note
     assert note == "neither ss nor netstat on the host: /proc/net names no processes"
+
+
+def test_a_busybox_netstat_without_p_is_told_to_install_ss_not_to_get_privilege() -> None:
+    """busybox netstat built without -p names no process even as root: a sudoers line
+    would change nothing, the coverage finding must say what would."""
+    stdout = (
+        "@@fleetaudit 1\n@@uid 1000\n@@tool netstat\n@@command netstat -tuane\n"
+        "@@privilege unprivileged\n@@output\n"
+        "Proto Recv-Q Send-Q Local Address           Foreign Address         State       "
+        "User       Inode\n"
+        "tcp        0      0 0.0.0.0:3306            0.0.0.0:*               LISTEN      "
+        "106        24125\n"
+    )
+    reply = parse_reply(stdout)
+    assert not reply.names_processes
+    host = build_snapshot(captured(reply, "tiny2", become=True, user="audit"))
+    assert host.privilege_note == (
+        "the host's netstat cannot name processes even as root (built without -p); to name "
+        "them, install ss (iproute2) on the host"
+    )
+    [finding] = evaluate(host, COVERAGE)
+    assert "Install ss (iproute2) on the host" in finding.message
+    assert "sudoers" not in finding.message
 
 
 @pytest.mark.parametrize("listing", ["", "Netid State Recv-Q Send-Q Local Address:Port\n"])
