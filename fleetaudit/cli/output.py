@@ -26,12 +26,14 @@ import select
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from fleetaudit.cli.errors import StdoutError
 from fleetaudit.errors import InputError
 from fleetaudit.signals import removed_if_stopped_at_once
+from fleetaudit.stderr import write_line
 
 OUTPUT_ENVVAR = "FLEETAUDIT_OUTPUT"
 """One ``[FORMAT=]FILE`` target used when no ``--output`` is given; never split, so a path
@@ -111,10 +113,40 @@ def write_atomically(path: Path, pieces: Iterable[str]) -> None:
 def _write_in_place(path: Path, pieces: Iterable[str]) -> None:
     """Open and write ``path`` without truncating or replacing it (a device, a FIFO...)."""
     try:
-        with open(path, "a", encoding="utf-8") as handle:
+        with os.fdopen(_open_in_place(path), "a", encoding="utf-8") as handle:
             handle.writelines(pieces)
     except OSError as exc:
         raise InputError(f"cannot write output file: {exc.strerror}", path=path) from exc
+
+
+_READER_WAIT = 10.0
+"""Seconds a report waits for a FIFO's reader to open it (one started just after the run)."""
+
+
+def _open_in_place(path: Path) -> int:
+    """A descriptor writing to ``path``. A FIFO waits at most ``_READER_WAIT`` seconds for
+    a reader, saying so: a blocking open would wait forever for one that never comes (its
+    exporter is down), after the audit, where not even the run's first signal stops it."""
+    deadline = None
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK)
+            break
+        except OSError as exc:
+            if exc.errno != errno.ENXIO or not stat.S_ISFIFO(os.stat(path).st_mode):
+                raise
+            if deadline is None:
+                deadline = time.monotonic() + _READER_WAIT
+                write_line(
+                    f"fleetaudit: {path}: waiting up to {_READER_WAIT:g} s for a process to "
+                    "read this FIFO"
+                )
+            elif time.monotonic() >= deadline:
+                exc.strerror = "it is a FIFO that no process is reading"
+                raise
+            time.sleep(0.1)
+    os.set_blocking(fd, True)  # the report is written whole, waiting for the reader
+    return fd
 
 
 def _replace(

@@ -40,14 +40,16 @@ def report_targets(
     format, a bare ``FILE`` takes ``--format``; no ``--output`` at all is $FLEETAUDIT_OUTPUT
     (one target) or stdout. Two targets naming the same file are an error."""
     targets: list[tuple[OutputFormat, Path | None]] = []
-    for value in _output_values(outputs):
-        name, equals, path = value.partition("=")
-        fmt = default
+    for given in _output_values(outputs):
+        name, equals, path = given.partition("=")
+        fmt, value = default, given
         if equals and name in OutputFormat.__members__.values():
             fmt, value = OutputFormat(name), path
         elif equals and name.isalpha() and "/" not in name:
             known = ", ".join(f.value for f in OutputFormat)
-            raise InputError(f"--output {value!r}: unknown format {name!r} (one of: {known})")
+            raise InputError(f"--output {given!r}: unknown format {name!r} (one of: {known})")
+        if not value:  # `-o json=$OUT` with OUT unset must not pass for stdout
+            raise InputError(f"--output {given!r}: no file given; '-' writes to stdout")
         targets.append((fmt, _target(value)))
     if sum(1 for _, path in targets if path is None) > 1:
         raise InputError("--output: only one report can go to stdout")
@@ -60,7 +62,7 @@ def _target(value: str) -> Path | None:
     ``/dev/stdout``, ``/dev/fd/1``...: a second opening of fleetaudit's own stdout would
     write over what stdout writes). Fleetaudit's own stderr carries its messages and is
     refused as a report target."""
-    if value in ("", "-"):
+    if value == "-":
         return None
     if value.endswith("/"):  # Path() drops the slash: "out/" would become a file "out"
         raise InputError(f"--output {value!r} names a directory; give a file in it")

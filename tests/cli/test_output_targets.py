@@ -370,3 +370,34 @@ def test_a_fifo_gets_the_night_once_with_the_real_exit_code(tmp_path: Path) -> N
     assert done.returncode == 2, done.stderr
     records = [json.loads(line) for line in (tmp_path / "shipped.jsonl").read_text().splitlines()]
     assert [r["exit_code"] for r in records if r["type"] == "run"] == [2]
+
+
+def test_a_fifo_nobody_reads_fails_its_report_instead_of_hanging_the_run(tmp_path: Path) -> None:
+    """A FIFO left without its reader (the exporter that reads it is down): a blocking open
+    would wait forever after the audit, where not even a first SIGTERM stops the run. The
+    report to it fails; the other reports and the history record are still written."""
+    inventory = _local_inventory(tmp_path)
+    fifo = tmp_path / "metrics.fifo"
+    os.mkfifo(fifo)
+    done = fleetaudit(
+        "run", inventory, "--db", tmp_path / "h.sqlite", "--fail-on", "critical",
+        "-o", f"prom={fifo}", "-o", f"json={tmp_path}/night.json",
+        state=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"{fifo}: cannot write output file: it is a FIFO that no process is reading" in (
+        done.stderr
+    )
+    assert json.loads((tmp_path / "night.json").read_text())["hosts"][0]["status"] == "ok"
+    assert _recorded_codes(tmp_path / "h.sqlite") == [2]
+
+
+@pytest.mark.parametrize("given", ["json=", ""])
+def test_an_empty_output_path_is_refused_not_taken_for_stdout(tmp_path: Path, given: str) -> None:
+    """`-o json=$OUT` with OUT unset in cron: the report must not go to the mail instead."""
+    done = fleetaudit(
+        "run", _local_inventory(tmp_path), "--no-history", "-o", given, state=tmp_path
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert f"--output {given!r}: no file given; '-' writes to stdout" in done.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import sqlite3
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -58,7 +60,7 @@ def test_second_signal_while_the_report_is_written_stops_at_once(
         log,
     ):
         process.send_signal(sig)
-        _wait_until_blocked_on_the_fifo(process.pid)
+        _wait_until_waiting_for_a_reader(log)
         assert process.poll() is None, log.read_text()
         process.send_signal(sig)
         returncode = process.wait(timeout=10)
@@ -67,14 +69,29 @@ def test_second_signal_while_the_report_is_written_stops_at_once(
     assert "no report written" not in log.read_text()
 
 
-def _wait_until_blocked_on_the_fifo(pid: int) -> None:
-    """Until the process sleeps in the kernel's FIFO open (at most 10 s)."""
+WAITING = "s for a process to read this FIFO"
+
+
+def _wait_until_waiting_for_a_reader(log: Path) -> None:
+    """Until the process says it waits for the report FIFO's reader (at most 10 s)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if Path(f"/proc/{pid}/wchan").read_text() == "wait_for_partner":  # fifo_open
+        if WAITING in log.read_text():
             return
         time.sleep(0.05)
-    raise AssertionError(f"process {pid} never blocked opening the report FIFO")
+    raise AssertionError(f"never waited for the report FIFO's reader: {log.read_text()}")
+
+
+def _read_until(stream: IO[bytes], text: str) -> None:
+    """Read ``stream`` until ``text`` has come (at most 10 s)."""
+    deadline, seen = time.monotonic() + 10, b""
+    while time.monotonic() < deadline and text.encode() not in seen:
+        if select.select([stream], [], [], 0.1)[0]:
+            chunk = os.read(stream.fileno(), 4096)
+            if not chunk:
+                break
+            seen += chunk
+    assert text.encode() in seen, seen
 
 
 def _run_into_a_fifo(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes], Path, Path]:
@@ -98,7 +115,7 @@ def _run_into_a_fifo(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[byte
             stdout=subprocess.DEVNULL, stderr=stderr,
             env={"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path)},
         )  # fmt: skip
-    _wait_until_blocked_on_the_fifo(process.pid)
+    _wait_until_waiting_for_a_reader(log)
     return process, fifo, log
 
 
@@ -248,8 +265,8 @@ def test_a_signal_when_stderr_is_gone_still_completes_the_reports(tmp_path: Path
         env={"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path)},
     )  # fmt: skip
     try:
-        _wait_until_blocked_on_the_fifo(process.pid)
         assert process.stderr is not None
+        _read_until(process.stderr, WAITING)
         process.stderr.close()  # the reader is gone: writing to stderr now fails (EPIPE)
         process.send_signal(signal.SIGINT)
         time.sleep(0.3)
