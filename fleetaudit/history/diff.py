@@ -136,13 +136,20 @@ class RunDiff(BaseModel):
     new_findings: tuple[Finding, ...]
     resolved_findings: tuple[Finding, ...]
     changed_findings: tuple[FindingChange, ...] = ()
+    unjudged_findings: tuple[Finding, ...] = ()
+    """Findings of ``before`` whose rule the policy of ``after`` no longer has: not
+    resolved (their listener may still be there), no longer judged."""
     hosts: tuple[HostChange, ...]
 
     @property
     def empty(self) -> bool:
         """True when nothing changed."""
         return not (
-            self.new_findings or self.resolved_findings or self.changed_findings or self.hosts
+            self.new_findings
+            or self.resolved_findings
+            or self.changed_findings
+            or self.unjudged_findings
+            or self.hosts
         )
 
     @property
@@ -197,9 +204,9 @@ def diff_runs(
     seen_before = {f.fingerprint for f in old_findings} | old_waived.keys()
     new_findings = tuple(f for f in after.active_findings if f.fingerprint not in seen_before)
     still_there = [f for f in old_findings if f.host in both and f.fingerprint in everything_new]
-    resolved = tuple(
-        f for f in old_findings if f.fingerprint not in everything_new and f.host in both
-    )
+    gone = [f for f in old_findings if f.fingerprint not in everything_new and f.host in both]
+    dropped = _dropped_rules(before, after)
+    resolved = tuple(f for f in gone if f.rule_id not in dropped)
     changed = tuple(
         FindingChange(before=f, after=everything_new[f.fingerprint])
         for f in still_there
@@ -231,8 +238,17 @@ def diff_runs(
         new_findings=new_findings,
         resolved_findings=resolved,
         changed_findings=changed,
+        unjudged_findings=tuple(f for f in gone if f.rule_id in dropped),
         hosts=tuple(changes),
     )
+
+
+def _dropped_rules(before: RunResult, after: RunResult) -> set[str]:
+    """The rules of ``before``'s policy that ``after``'s lacks (none known when a report
+    does not list its rules)."""
+    if not after.rules:
+        return set()
+    return {rule.id for rule in before.rules} - {rule.id for rule in after.rules}
 
 
 def _audited(old: HostSnapshot, new: HostSnapshot) -> bool:

@@ -175,6 +175,9 @@ def _unknown_note(diff: RunDiff, quote: Callable[[str], str]) -> str | None:
     )
 
 
+_UNJUDGED = "their rule is not in the newer policy; the listener may still be there"
+
+
 def _table(diff: RunDiff) -> str:
     files = diff.before_exit_code is None  # a run read from a file records no exit code
     (old, old_facts), (new, new_facts) = _sides(diff)
@@ -190,6 +193,7 @@ def _table(diff: RunDiff) -> str:
     for title, findings in (
         ("NEW FINDINGS", diff.new_findings),
         ("RESOLVED", diff.resolved_findings),
+        (f"NO LONGER JUDGED: {_UNJUDGED}", diff.unjudged_findings),
     ):
         if findings:
             rows = _finding_rows(findings, terminal_safe)
@@ -231,11 +235,17 @@ def _markdown(diff: RunDiff) -> str:
         f"- **New findings:** {len(diff.new_findings)}",
         f"- **Resolved findings:** {len(diff.resolved_findings)}",
         f"- **Changed findings (still there):** {len(diff.changed_findings)}",
+        *(
+            [f"- **No longer judged:** {len(diff.unjudged_findings)}"]
+            if diff.unjudged_findings
+            else []
+        ),
         f"- **Hosts changed:** {len(diff.hosts)}",
     ]
     for title, findings in (
         ("New findings", diff.new_findings),
         ("Resolved", diff.resolved_findings),
+        (f"No longer judged: {_UNJUDGED}", diff.unjudged_findings),
     ):
         if findings:
             lines += ["", f"### {title}", "", "| Severity | Host | Rule | Listener | Process |"]

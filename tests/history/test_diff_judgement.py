@@ -14,6 +14,7 @@ from fleetaudit.history import diff_runs
 from fleetaudit.history.render import render_diff
 from fleetaudit.model.enums import HostStatus, Privilege, Severity
 from fleetaudit.model.finding import AppliedWaiver, Finding
+from fleetaudit.model.run import RuleInfo
 from fleetaudit.report import DiffFormat
 from tests.factories import T0, finding, run_result, snapshot, sock
 from tests.runcli import fleetaudit
@@ -156,3 +157,26 @@ def test_a_renamed_but_unchanged_policy_judges_the_same() -> None:
     changes = diff_runs(old, _run("b"))  # type: ignore[arg-type]
     assert changes.policies_differ
     assert "judged by policies named legacy and test" in render_diff(changes, DiffFormat.TABLE)
+
+
+def test_a_finding_whose_rule_left_the_policy_is_no_longer_judged_not_resolved() -> None:
+    """mysqld still listens on 0.0.0.0:3306; the rule that flagged it was removed."""
+    rule = RuleInfo(id="test-rule", kind="bind-scope", severity=Severity.HIGH, description="d")
+    other = RuleInfo(id="other", kind="forbidden", severity=Severity.LOW, description="d")
+    flagged = finding("db1", MYSQL_ANY)
+    before = run_result((snapshot("db1", MYSQL_ANY),), (flagged,), run_id="a", rules=(rule, other))
+    after = run_result((snapshot("db1", MYSQL_ANY),), (), run_id="b", rules=(other,))
+    changes = diff_runs(before, after)
+    assert changes.resolved_findings == ()
+    assert changes.unjudged_findings == (flagged,)
+    assert not changes.empty
+    text = render_diff(changes, DiffFormat.TABLE)
+    assert "RESOLVED" not in text
+    assert (
+        "NO LONGER JUDGED: their rule is not in the newer policy; the listener may still be "
+        "there (1)" in text
+    )
+    assert "- **No longer judged:** 1" in render_diff(changes, DiffFormat.MARKDOWN)
+    # a listener that went away while its rule stayed is resolved, as before
+    gone = run_result((snapshot("db1"),), (), run_id="c", rules=(rule, other))
+    assert diff_runs(before, gone).resolved_findings == (flagged,)
