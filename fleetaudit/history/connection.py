@@ -100,6 +100,15 @@ def check_recordable(path: Path) -> None:
         _unrecordable(path, f"{ancestor} is not a directory")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         _unrecordable(path, f"directory {ancestor} is not writable")
+    for suffix in ("-wal", "-shm"):
+        beside = Path(f"{target}{suffix}")
+        if beside.exists() and not os.access(beside, os.W_OK):
+            _unrecordable(
+                path,
+                f"{beside.name} beside it is not writable (left by a program that read the "
+                f"database while it was read-only?): give it the database's mode, or remove "
+                "it while nothing uses the database",
+            )
 
 
 def _unrecordable(path: Path, reason: str) -> NoReturn:
@@ -119,15 +128,21 @@ def open_for_reading(path: Path) -> sqlite3.Connection:
     in the main file. (The directory's owner could start writing during our read, which
     takes well under a second; the worst outcome is an error, never a change to the file.)
     With a ``-wal`` there, its content may not be in the main file yet and cannot be read
-    without ``-shm``: the error says so.
+    without ``-shm``: the error says so. A file this user cannot write is opened
+    ``immutable`` the same way, even in a writable directory (see below).
     """
     uri = path.resolve().as_uri()
-    try:
-        return _checked(sqlite3.connect(f"{uri}?mode=ro", timeout=READ_WAIT_S, uri=True))
-    except sqlite3.Error as exc:
-        if os.access(path.parent, os.W_OK) or not _cannot_open(exc):
-            raise HistoryError(f"cannot open history database {path}: {exc}") from exc
-    if Path(f"{path}-wal").exists():
+    writer_files = Path(f"{path}-wal").exists()
+    if os.access(path, os.W_OK) or writer_files:
+        try:
+            return _checked(sqlite3.connect(f"{uri}?mode=ro", timeout=READ_WAIT_S, uri=True))
+        except sqlite3.Error as exc:
+            if os.access(path.parent, os.W_OK) or not _cannot_open(exc):
+                raise HistoryError(f"cannot open history database {path}: {exc}") from exc
+    # else a file this user may not write: SQLite would create its -wal and -shm with the
+    # file's read-only mode, and its owner's next run could not record (the owner may
+    # write the file, not those)
+    if writer_files:
         raise HistoryError(
             f"cannot read history database {path}: its directory is not writable, and "
             f"SQLite needs to create {path.name}-shm there to read {path.name}-wal (runs not "
