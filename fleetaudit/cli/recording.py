@@ -25,7 +25,13 @@ def last_success_in(
     from fleetaudit.history import default_db_path
     from fleetaudit.history.earlier import last_full_success
 
-    return last_full_success(db or default_db_path(), inventory, excluding)
+    try:
+        return last_full_success(db or default_db_path(), inventory, excluding)
+    except HistoryError as exc:
+        # a damaged database (or one of a newer release) must not cost the night's audit:
+        # the reports are still written, and recording then fails with exit 2
+        say(f"warning: {exc}; going on: the reports are written, the run cannot be recorded")
+        return None
 
 
 def check_history(db: Path | None) -> None:
@@ -37,7 +43,13 @@ def check_history(db: Path | None) -> None:
     from fleetaudit.history import default_db_path
     from fleetaudit.history.connection import check_recordable
 
-    check_recordable(db or default_db_path())
+    path = db or default_db_path()
+    check_recordable(path)
+    if path.is_file() and path.stat().st_size == 0:  # fleetaudit's own are never empty
+        say(
+            f"warning: history database {path} is an empty file: the runs recorded in it "
+            "are gone, and a new history starts with this run"
+        )
     if db is not None and not db.parent.exists():
         raise HistoryError(
             f"cannot record runs in history database {db}: directory {db.parent} does not "

@@ -70,3 +70,29 @@ def test_an_unwritable_shm_file_is_named_before_the_audit(tmp_path: Path) -> Non
     assert f"{db}: h.sqlite-shm beside it is not writable" in refused.stderr
     assert (tmp_path / "r.json").stat().st_mtime_ns == report, "refused before the audit"
     assert _runs(db) == 1
+
+
+def test_a_damaged_history_still_gets_the_night_audited_and_reported(tmp_path: Path) -> None:
+    """ "The report is written on 1 and 2 as well": a history that cannot be read must cost
+    the run its record (exit 2), not the night's audit and reports."""
+    db = tmp_path / "h.sqlite"
+    db.write_bytes(b"this is not a database, it was overwritten\n" * 100)
+    done = _night(tmp_path, db)
+    assert done.returncode == 2, done.stderr
+    assert "going on: the reports are written, the run cannot be recorded" in done.stderr
+    assert "exit 2: the history could not record this run" in done.stderr
+    assert (tmp_path / "r.json").exists()
+
+
+def test_an_emptied_history_file_is_said_to_start_a_new_history(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    assert _night(tmp_path, db).returncode == 0
+    db.write_bytes(b"")
+    Path(f"{db}-wal").unlink(missing_ok=True)
+    Path(f"{db}-shm").unlink(missing_ok=True)
+    done = _night(tmp_path, db)
+    assert done.returncode == 0, done.stderr
+    assert f"history database {db} is an empty file: the runs recorded in it are gone" in (
+        done.stderr
+    )
+    assert _runs(db) == 1
