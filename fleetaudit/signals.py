@@ -53,12 +53,15 @@ def removed_if_stopped_at_once(path: str) -> Iterator[None]:
         _HALF_WRITTEN.discard(path)
 
 
-def stop_at_once(number: signal.Signals, when: str = "") -> None:
+def stop_at_once(
+    number: signal.Signals, when: str = "", last_words: Callable[[int], None] | None = None
+) -> None:
     """Say why on stderr, remove the temporary file of a report being written, then die by
     the signal itself: no other cleanup, no KeyboardInterrupt for a caller to catch and
     report as something else, and the exit status a shell or supervisor expects (128 + the
     signal number; exited with it where the signal cannot kill, as PID 1 of a container).
-    ``when`` says what a signal that is not a second one stopped."""
+    ``when`` says what a signal that is not a second one stopped; ``last_words(status)``
+    says the rest (the summary line cron's log ends with) just before."""
     for path in tuple(_HALF_WRITTEN):
         try:
             os.unlink(path)
@@ -69,6 +72,8 @@ def stop_at_once(number: signal.Signals, when: str = "") -> None:
         f"fleetaudit: {what}: stopped at once; a report not yet written keeps its previous "
         "file (or none), and the run may be missing from the history"
     )
+    if last_words is not None:
+        last_words(128 + number)
     signal.signal(number, signal.SIG_DFL)
     os.kill(os.getpid(), number)
     # Still here: the process is PID 1 of its namespace (a container), whose default
@@ -136,10 +141,13 @@ class AfterTheAudit:
             # None: a handler not set from Python, which cannot be put back; the default
             signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
-    def recording(self, work: Callable[[], _Result]) -> _Result:
+    def recording(
+        self, work: Callable[[], _Result], last_words: Callable[[int], None] | None = None
+    ) -> _Result:
         """``work()`` (recording the run), in a thread so that signals are acted on while
         it waits for the database: one that came, before or meanwhile, gives it
-        :data:`RECORD_GRACE_S` to finish, then ends the process at once."""
+        :data:`RECORD_GRACE_S` to finish, then ends the process at once, after
+        ``last_words(status)``."""
         if self.received is not None or self._stopped_by is not None:
             self._deadline = time.monotonic() + RECORD_GRACE_S
         self._recording = True
@@ -148,7 +156,11 @@ class AfterTheAudit:
             while done.running():
                 if self._deadline is not None and time.monotonic() > self._deadline:
                     late = signal.Signals[self.received or self._stopped_by or "SIGTERM"]
-                    stop_at_once(late, "while the run waited for the history database")
+                    stop_at_once(
+                        late,
+                        f"(the history database stayed locked {RECORD_GRACE_S:g} s after it)",
+                        last_words,
+                    )
         finally:
             self._recording = False
         result = done.result()

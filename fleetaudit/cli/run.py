@@ -202,13 +202,19 @@ def finish(
         result, allow_unreachable=allow_unreachable, max_unreachable=max_unreachable
     )
     stopped_by = result.interrupted_by if signalled else None
+
+    def last_words(status: int) -> None:  # a signal ends the process while it records
+        for line in not_audited_lines(result.failed_hosts):
+            say(line)
+        say(_summary_line(result, fail_on, None, status) + ": this run was not recorded")
+
     with AfterTheAudit(stopped_by=stopped_by) as late:
         try:
             facts = RunFacts(int(code), last_success, whole_fleet)
             write_reports(result, format, output, facts)
         except BaseException as exc:
             if record is not None:
-                late.recording(partial(record, failure_code(exc)))
+                late.recording(partial(record, failure_code(exc)), last_words)
             if not _said_with_the_summary(exc):
                 raise
             code, record, retain = failure_code(exc), None, None  # recorded above
@@ -216,7 +222,7 @@ def finish(
             reason = f"{reason}; {unwritten}" if reason else unwritten
         if record is not None:
             try:
-                late.recording(partial(record, code))
+                late.recording(partial(record, code), last_words)
             except FleetAuditError as exc:
                 error(str(exc))
                 unrecorded = "the history could not record this run"
