@@ -20,13 +20,14 @@ def last_success_in(
     db: Path | None, inventory: str, excluding: Sequence[str] = ()
 ) -> datetime | None:
     """When the history's latest run that audited every host of ``inventory`` finished
-    (for the metrics), leaving out the runs ``excluding`` (which this run replaces);
-    --limit runs, shards and other inventories do not count."""
+    (for the metrics), leaving out the runs ``excluding`` (which this run replaces) and
+    any said to finish after now (made while the clock was ahead); --limit runs, shards
+    and other inventories do not count."""
     from fleetaudit.history import default_db_path
     from fleetaudit.history.earlier import last_full_success
 
     try:
-        return last_full_success(db or default_db_path(), inventory, excluding)
+        return last_full_success(db or default_db_path(), inventory, excluding, datetime.now(UTC))
     except HistoryError as exc:
         # a damaged database (or one of a newer release) must not cost the night's audit:
         # the reports are still written, and recording then fails with exit 2
@@ -71,6 +72,15 @@ def remember(
 
     with HistoryStore(db or default_db_path()) as store:
         store.save(result, code, covered, shards=shards)
+        later = store.started_after(result)
+    if later is not None:
+        run_id, started = later
+        say(
+            f"warning: this run started at {_shown(result.started_at)}, before run "
+            f"{run_id} (started {_shown(started)}), recorded earlier: the clock is behind "
+            "now or was ahead then. The history goes by the order runs were recorded, so "
+            "diff takes this run as the latest"
+        )
 
 
 def forget_old_runs(db: Path | None, keep_days: int, spare: str) -> None:
@@ -84,3 +94,8 @@ def forget_old_runs(db: Path | None, keep_days: int, spare: str) -> None:
             store.prune(keep_days, datetime.now(UTC), spare=spare)
     except FleetAuditError as exc:
         say(f"warning: {exc}")
+
+
+def _shown(moment: datetime) -> str:
+    """A run's start as messages show it."""
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"

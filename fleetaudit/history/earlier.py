@@ -56,15 +56,17 @@ def _finished(stored: str) -> HostStatus | None:
     return None if status is HostStatus.INTERRUPTED else status
 
 
-def last_full_success(path: Path, inventory: str, excluding: Iterable[str] = ()) -> datetime | None:
+def last_full_success(
+    path: Path, inventory: str, excluding: Iterable[str] = (), now: datetime | None = None
+) -> datetime | None:
     """When the latest run of ``inventory`` (an :func:`inventory_key`) recorded in the
     database at ``path`` that selected and audited every one of its hosts finished, leaving
-    out the runs ``excluding``; None when there is none, or no database yet (the first
-    run)."""
+    out the runs ``excluding`` and any said to finish after ``now``; None when there is
+    none, or no database yet (the first run)."""
     if not path.is_file():
         return None
     with HistoryStore.open_read_only(path) as store:
-        return store.last_full_success(inventory, excluding)
+        return store.last_full_success(inventory, excluding, now)
 
 
 def older_for_default_diff(store: HistoryStore, latest: str) -> tuple[str, str] | None:

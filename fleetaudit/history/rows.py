@@ -58,7 +58,8 @@ def insert_run(
         # Columns named: migrations add columns to runs.
         "INSERT INTO runs (id, started_at, finished_at, policy, fleetaudit_version, "
         "hosts, hosts_failed, findings, exit_code, document, inventory, "
-        "whole_inventory) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "whole_inventory, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "(SELECT coalesce(max(recorded), 0) + 1 FROM runs))",
         (
             run.run_id,
             run.started_at.isoformat(),

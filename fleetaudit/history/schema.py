@@ -72,12 +72,35 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX merged_shards_by_shard ON merged_shards (shard_run_id);
     """,
+    # 5: the order runs were recorded in. `diff`, `history` and the last full success go
+    # by it, not by start times: a run made while the clock was behind would hide behind
+    # the runs before it, and one made while it was ahead would pass for the latest for
+    # months. The runs already there are numbered by start time.
+    """
+    ALTER TABLE runs ADD COLUMN recorded INTEGER;
+    CREATE TEMP TABLE recording_order AS
+        SELECT id, row_number() OVER (ORDER BY started_at, id) AS position FROM runs;
+    CREATE INDEX recording_order_by_id ON recording_order (id);
+    UPDATE runs SET recorded =
+        (SELECT position FROM recording_order WHERE recording_order.id = runs.id);
+    DROP TABLE recording_order;
+    CREATE INDEX runs_by_recording ON runs (recorded);
+    CREATE INDEX runs_by_inventory_recording ON runs (inventory, recorded);
+    """,
 )
 
 COVERAGE_SCHEMA = 2
 """The first schema version whose runs record their :class:`Coverage`."""
 MERGES_SCHEMA = 4
 """The first schema version that records the shard runs of a merged night."""
+RECORDED_SCHEMA = 5
+"""The first schema version that numbers runs in the order they were recorded."""
+
+
+def run_order(version: int) -> str:
+    """The columns that order runs in a database of schema ``version``, oldest first: the
+    order they were recorded in, or (not migrated yet: a read-only database) their start."""
+    return "recorded" if version >= RECORDED_SCHEMA else "started_at, id"
 
 
 def schema_version(db: sqlite3.Connection) -> int:

@@ -9,6 +9,7 @@ may use the file at the same time: WAL lets readers work while a run is written.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import zlib
@@ -30,7 +31,13 @@ from fleetaudit.history.connection import (
 )
 from fleetaudit.history.coverage import Coverage
 from fleetaudit.history.rows import RunRow, insert_run
-from fleetaudit.history.schema import COVERAGE_SCHEMA, MERGES_SCHEMA, check_schema, migrate
+from fleetaudit.history.schema import (
+    COVERAGE_SCHEMA,
+    MERGES_SCHEMA,
+    check_schema,
+    migrate,
+    run_order,
+)
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import RunResult
 
@@ -135,9 +142,9 @@ class HistoryStore:
             return []
         # Counted from host_status, which every schema version has: no migration needed.
         rows = self._query(
-            "SELECT id, started_at, policy, hosts, hosts_failed, findings, exit_code, "
+            "SELECT id, started_at, policy, hosts, hosts_failed, findings, exit_code, "  # noqa: S608
             "(SELECT count(*) FROM host_status WHERE run_id = runs.id AND status = ?) "
-            "FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
+            f"FROM runs ORDER BY {self._newest_first()} LIMIT ?",
             (HostStatus.INTERRUPTED.value, limit),
         )
         return [RunRow(*row) for row in rows]
@@ -160,9 +167,9 @@ class HistoryStore:
         if not self._ours:
             raise HistoryError(f"no run {ref!r} in {self.path} (it holds no run yet)")
         rows = self._query(
-            "SELECT id, started_at FROM runs WHERE substr(lower(id), 1, length(?1)) = lower(?1) "
+            "SELECT id, started_at FROM runs WHERE substr(lower(id), 1, length(?1)) = lower(?1) "  # noqa: S608
             "OR substr(lower(id), -length(?1) - 1) = '-' || lower(?1) "
-            "ORDER BY started_at DESC, id DESC",
+            f"ORDER BY {self._newest_first()}",
             (ref,),
         )
         if not rows:
@@ -193,29 +200,41 @@ class HistoryStore:
         the status it recorded per host (as stored: a status written by a newer version
         stays a string); read one run at a time, so a caller that stops early reads little.
         """
-        earlier = self._query(
-            "SELECT id, started_at FROM runs WHERE (started_at, id) < (?, ?) "
-            "ORDER BY started_at DESC, id DESC",
-            (older.started_at.isoformat(), older.run_id),
-        )
+        if self.recorded([older.run_id]):
+            key = self._key()
+            earlier = self._query(
+                f"SELECT id, started_at FROM runs WHERE ({key}) < "  # noqa: S608
+                f"(SELECT {key} FROM runs WHERE id = ?) ORDER BY {self._newest_first()}",
+                (older.run_id,),
+            )
+        else:  # a run read from a file: the runs that started before it
+            earlier = self._query(
+                "SELECT id, started_at FROM runs WHERE (started_at, id) < (?, ?) "
+                "ORDER BY started_at DESC, id DESC",
+                (older.started_at.isoformat(), older.run_id),
+            )
         for run_id, started_at in earlier:
             rows = self._query("SELECT host, status FROM host_status WHERE run_id = ?", (run_id,))
             yield run_id, datetime.fromisoformat(started_at), dict(rows)
 
-    def last_full_success(self, inventory: str, excluding: Iterable[str] = ()) -> datetime | None:
+    def last_full_success(
+        self, inventory: str, excluding: Iterable[str] = (), now: datetime | None = None
+    ) -> datetime | None:
         """When the latest recorded run of ``inventory`` (an :func:`inventory_key`) that
         selected and audited every one of its hosts finished, leaving out the runs
-        ``excluding`` (about to be replaced). Runs recorded without a :class:`Coverage`
-        (before schema 2, or saved without one) never count: they may have been a
-        ``--limit`` run or of another inventory."""
+        ``excluding`` (about to be replaced) and those said to finish after ``now`` (made
+        while the clock was ahead: they would hold a staleness alert off for months). Runs
+        recorded without a :class:`Coverage` (before schema 2, or saved without one) never
+        count: they may have been a ``--limit`` run or of another inventory."""
         if not self._ours or self._schema() < COVERAGE_SCHEMA:
             return None  # not migrated yet (read-only): no run records its coverage
+        latest = (now or datetime.max.replace(tzinfo=None)).isoformat()
         rows = self._query(
-            "SELECT finished_at FROM runs WHERE hosts > 0 AND hosts_failed = 0 "
+            "SELECT finished_at FROM runs WHERE hosts > 0 AND hosts_failed = 0 "  # noqa: S608
             "AND whole_inventory = 1 AND inventory = ? "
-            "AND id NOT IN (SELECT value FROM json_each(?)) "
-            "ORDER BY started_at DESC, id DESC LIMIT 1",
-            (inventory, json.dumps(list(excluding))),
+            "AND id NOT IN (SELECT value FROM json_each(?)) AND finished_at <= ? "
+            f"ORDER BY {self._newest_first()} LIMIT 1",
+            (inventory, json.dumps(list(excluding)), latest),
         )
         return datetime.fromisoformat(rows[0][0]) if rows else None
 
@@ -231,12 +250,31 @@ class HistoryStore:
     def earlier_of(self, run_id: str, inventory: str) -> Iterator[tuple[str, bool]]:
         """The runs of ``inventory`` recorded before ``run_id``, newest first, each with
         whether it selected the whole inventory."""
+        key = self._key()
         rows = self._query(
-            "SELECT id, whole_inventory FROM runs WHERE inventory = ? AND (started_at, id) < "
-            "(SELECT started_at, id FROM runs WHERE id = ?) ORDER BY started_at DESC, id DESC",
+            f"SELECT id, whole_inventory FROM runs WHERE inventory = ? AND ({key}) < "  # noqa: S608
+            f"(SELECT {key} FROM runs WHERE id = ?) ORDER BY {self._newest_first()}",
             (inventory, run_id),
         )
         yield from ((rid, bool(whole)) for rid, whole in rows)
+
+    def _baseline_of(self, run_id: str) -> list[str]:
+        """The run of ``run_id``'s inventory recorded just before it, if any."""
+        covered = self.coverage(run_id)
+        earlier = self.earlier_of(run_id, covered.inventory) if covered else iter(())
+        return [run for run, _ in itertools.islice(earlier, 1)]
+
+    def started_after(self, run: RunResult) -> tuple[str, datetime] | None:
+        """The latest-starting run recorded before ``run`` that started after it: there
+        is one only when the clock was wrong for one of them."""
+        key = self._key()
+        rows = self._query(
+            f"SELECT id, started_at FROM runs WHERE ({key}) < "  # noqa: S608
+            f"(SELECT {key} FROM runs WHERE id = ?) AND started_at > ? "
+            "ORDER BY started_at DESC LIMIT 1",
+            (run.run_id, run.started_at.isoformat()),
+        )
+        return (rows[0][0], datetime.fromisoformat(rows[0][1])) if rows else None
 
     def hosts(self, run_id: str) -> set[str]:
         """The hosts the run ``run_id`` selected (whatever became of them)."""
@@ -246,11 +284,12 @@ class HistoryStore:
 
     def runs_between(self, older: str, newer: str) -> int:
         """How many runs were recorded after ``older`` and before ``newer``."""
+        key = self._key()
         return int(
             self._query(
-                "SELECT count(*) FROM runs WHERE (started_at, id) > "
-                "(SELECT started_at, id FROM runs WHERE id = ?1) AND (started_at, id) < "
-                "(SELECT started_at, id FROM runs WHERE id = ?2)",
+                f"SELECT count(*) FROM runs WHERE ({key}) > "  # noqa: S608
+                f"(SELECT {key} FROM runs WHERE id = ?1) AND ({key}) < "
+                f"(SELECT {key} FROM runs WHERE id = ?2)",
                 (older, newer),
             )[0][0]
         )
@@ -273,8 +312,11 @@ class HistoryStore:
         transaction so another run waiting to record itself is never held up for long;
         then give the space back when that freed most of the file. How many were deleted.
         ``spare``: a run never deleted (the one just recorded, even if it started long ago:
-        a merge of old shard files must not vanish the moment it is recorded)."""
-        expired = [i for i in retention.expired_runs(self._db, keep_days, now) if i != spare]
+        a merge of old shard files must not vanish the moment it is recorded), nor the run
+        of its inventory recorded before it, which the next ``diff`` compares it with (a run
+        made while the clock was months ahead would otherwise delete every other run)."""
+        kept = {spare, *self._baseline_of(spare)} if spare else set()
+        expired = [i for i in retention.expired_runs(self._db, keep_days, now) if i not in kept]
         unpruned = "this run was recorded, but older runs were not all deleted"
         for batch in retention.batches(expired):  # bounded by the runs kept
             with self._transaction(unpruned) as db:
@@ -301,6 +343,15 @@ class HistoryStore:
     def _schema(self) -> int:
         """The database's schema version (``PRAGMA user_version``)."""
         return int(self._query("PRAGMA user_version", ())[0][0])
+
+    def _key(self) -> str:
+        """The columns that order runs, oldest first (see :func:`run_order`): the only text
+        ever put into this module's SQL, one of two constants (hence its ``noqa: S608``)."""
+        return run_order(self._schema())
+
+    def _newest_first(self) -> str:
+        """The ORDER BY clause of runs newest first."""
+        return ", ".join(f"{column} DESC" for column in self._key().split(", "))
 
     def _query(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
         try:

@@ -32,8 +32,8 @@ def _year(db: Path, runs: int) -> None:
         run_id = f"{(T0 - timedelta(days=day)):%Y%m%dT%H%M%SZ}-{day:06x}"
         started = (T0 - timedelta(days=day)).isoformat()
         raw.execute(
-            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, started, started, *first[3:]),
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, started, started, *first[3:-1], runs - day),  # recorded oldest first
         )
         raw.executemany(
             "INSERT INTO host_status VALUES (?, ?, 'ok', NULL)",
@@ -65,7 +65,7 @@ def test_an_old_database_is_migrated_and_deleting_a_run_uses_indexes(tmp_path: P
     with HistoryStore(db):
         pass
     raw = sqlite3.connect(db)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 4
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 5
     for table in ("findings", "host_status"):
         plan = _plan(raw, f"DELETE FROM {table} WHERE run_id = ?", "x")
         assert "USING" in plan and "INDEX" in plan, plan

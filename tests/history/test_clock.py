@@ -1,0 +1,140 @@
+"""A clock that was wrong for one run: the history goes by the order runs were recorded,
+not by their start times, so that run neither hides behind the others (clock behind)
+nor passes for the latest for months (clock ahead), and retention keeps the diff's
+baseline."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+from fleetaudit.history import HistoryStore
+from fleetaudit.history.coverage import Coverage
+from fleetaudit.history.schema import MIGRATIONS
+from fleetaudit.model.enums import HostStatus
+from fleetaudit.model.run import RunResult
+from tests.factories import T0, finding, run_result, snapshot, sock
+from tests.runcli import fleetaudit
+
+PROD = "/srv/prod.yaml"
+SSHD = sock("0.0.0.0", 22, "sshd")
+REDIS = sock("0.0.0.0", 6379, "redis-server")
+
+
+def night(day: int, *, clock: timedelta = timedelta(0), redis: bool = False) -> RunResult:
+    """The night ``day`` after T0 as a clock off by ``clock`` saw it."""
+    when = T0 + timedelta(days=day) + clock
+    sockets = (SSHD, REDIS) if redis else (SSHD,)
+    found = (finding("db1", REDIS),) if redis else ()
+    return run_result(
+        (snapshot("db1", *sockets),), found,
+        run_id=f"{when:%Y%m%dT%H%M%SZ}-{day:06x}", started_at=when, finished_at=when,
+    )  # fmt: skip
+
+
+def _record(db: Path, *runs: RunResult) -> None:
+    with HistoryStore(db) as store:
+        for each in runs:
+            store.save(each, 1 if each.findings else 0, Coverage(PROD, whole=True))
+
+
+def _diff(db: Path, tmp_path: Path) -> str:
+    done = fleetaudit("diff", "--db", db, state=tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    return done.stdout
+
+
+def test_a_night_whose_clock_was_behind_is_still_the_latest(tmp_path: Path) -> None:
+    """Tonight's run says it started two days ago: the morning diff still shows tonight."""
+    db = tmp_path / "h.sqlite"
+    tonight = night(3, clock=-timedelta(days=2), redis=True)
+    _record(db, night(1), night(2), tonight)
+    shown = _diff(db, tmp_path)
+    assert f"-> {tonight.run_id}" in shown.splitlines()[0], shown
+    assert "NEW FINDINGS (1)" in shown
+    listed = fleetaudit("history", "--db", db, state=tmp_path).stdout
+    assert listed.index(tonight.run_id) < listed.index(night(2).run_id), listed
+
+
+def test_a_night_whose_clock_was_ahead_stops_counting_once_it_is_right(tmp_path: Path) -> None:
+    """One run made with the clock 200 days ahead; the nights after it compare with it,
+    in the order they happened, and its finish in the future is no last success."""
+    db = tmp_path / "h.sqlite"
+    ahead = night(2, clock=timedelta(days=200))
+    _record(db, night(1), ahead, night(3, redis=True))
+    shown = _diff(db, tmp_path)
+    assert shown.splitlines()[0].startswith(f"DIFF {ahead.run_id}"), shown
+    assert "NEW FINDINGS (1)" in shown
+    with HistoryStore.open_read_only(db) as store:
+        now = T0 + timedelta(days=3, hours=1)
+        assert store.last_full_success(PROD, now=now) == night(3, redis=True).finished_at
+
+
+def test_retention_keeps_the_run_the_next_diff_compares_with(tmp_path: Path) -> None:
+    """The clock 200 days ahead with --keep-days 90: every earlier run looks old, but the
+    one the next diff compares with stays."""
+    db = tmp_path / "h.sqlite"
+    ahead = night(4, clock=timedelta(days=200))
+    _record(db, night(1), night(2), night(3), ahead)
+    with HistoryStore(db) as store:
+        assert store.prune(90, ahead.started_at, spare=ahead.run_id) == 2
+        assert [row.id for row in store.runs()] == [ahead.run_id, night(3).run_id]
+
+
+def test_a_run_recorded_after_one_that_started_later_is_said(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    db = tmp_path / "h.sqlite"
+    future = night(400)  # recorded by a run whose clock was a year ahead
+    with HistoryStore(db) as store:
+        store.save(future, 0)
+    done = fleetaudit(
+        "run", inventory, "--db", db, "--fail-on", "critical", "-o", f"json={tmp_path}/r.json",
+        state=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"before run {future.run_id} (started " in done.stderr
+    assert "the clock is behind now or was ahead then" in done.stderr
+
+
+def _schema4_history(db: Path, days: tuple[int, ...]) -> None:
+    """A history as release 0.2 left it (schema 4), its runs recorded in ``days`` order."""
+    raw = sqlite3.connect(db, isolation_level=None)
+    for number, script in enumerate(MIGRATIONS[:4], start=1):
+        raw.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+    for day in days:
+        each = night(day)
+        raw.execute(
+            "INSERT INTO runs (id, started_at, finished_at, policy, fleetaudit_version, hosts, "
+            "hosts_failed, findings, exit_code, document, inventory, whole_inventory) "
+            "VALUES (?, ?, ?, 'test', '0.1.0', 1, 0, 0, 0, x'00', ?, 1)",
+            (each.run_id, each.started_at.isoformat(), each.finished_at.isoformat(), PROD),
+        )
+        raw.execute("INSERT INTO host_status VALUES (?, 'db1', ?, NULL)",
+                    (each.run_id, HostStatus.OK.value))  # fmt: skip
+    raw.close()
+
+
+def test_an_older_history_is_numbered_by_start_time(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    _schema4_history(db, (3, 1, 2))
+    with HistoryStore(db) as store:
+        assert [row.id for row in store.runs()] == [night(d).run_id for d in (3, 2, 1)]
+        store.save(night(0), 0, Coverage(PROD, whole=True))  # clock behind: recorded last
+        assert store.runs()[0].id == night(0).run_id
+    with sqlite3.connect(db) as raw:
+        numbers = dict(raw.execute("SELECT id, recorded FROM runs").fetchall())
+    assert [numbers[night(d).run_id] for d in (1, 2, 3, 0)] == [1, 2, 3, 4]
+
+
+def test_a_history_not_yet_numbered_is_read_by_start_time(tmp_path: Path) -> None:
+    """`history` of a database an older release wrote, before any new run migrated it:
+    read as it is, by start time, and left at its schema."""
+    db = tmp_path / "h.sqlite"
+    _schema4_history(db, (3, 1, 2))
+    with HistoryStore.open_read_only(db) as store:
+        assert [row.id for row in store.runs()] == [night(d).run_id for d in (3, 2, 1)]
+        assert store.runs_between(night(1).run_id, night(3).run_id) == 1
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 4
