@@ -9,15 +9,12 @@ may use the file at the same time: WAL lets readers work while a run is written.
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
-import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from fleetaudit.errors import HistoryError
 from fleetaudit.history import retention
@@ -30,23 +27,15 @@ from fleetaudit.history.connection import (
     use_wal,
 )
 from fleetaudit.history.coverage import Coverage
-from fleetaudit.history.rows import RunRow, insert_run
-from fleetaudit.history.schema import (
-    COVERAGE_SCHEMA,
-    MERGES_SCHEMA,
-    check_schema,
-    migrate,
-    run_order,
-)
-from fleetaudit.model.enums import HostStatus
+from fleetaudit.history.queries import RunQueries
+from fleetaudit.history.rows import insert_run
+from fleetaudit.history.schema import MERGES_SCHEMA, check_schema, migrate
 from fleetaudit.model.run import RunResult
 
-_CANDIDATES = 10
-"""Runs an ambiguous id's error message lists."""
 
-
-class HistoryStore:
-    """An open history database; use as a context manager.
+class HistoryStore(RunQueries):
+    """An open history database; use as a context manager. It writes; what it reads is
+    :class:`~fleetaudit.history.queries.RunQueries`.
 
     ``HistoryStore(path)`` is for recording (``run``): it creates the file (mode 0600), its
     directory (mode 0700) and the tables when they do not exist. :meth:`open_read_only` is for
@@ -136,177 +125,6 @@ class HistoryStore:
         )
         return same + [row[0] for row in sharing]
 
-    def runs(self, limit: int = 50) -> list[RunRow]:
-        """The most recent runs, newest first."""
-        if not self._ours:
-            return []
-        # Counted from host_status, which every schema version has: no migration needed.
-        rows = self._query(
-            "SELECT id, started_at, policy, hosts, hosts_failed, findings, exit_code, "  # noqa: S608
-            "(SELECT count(*) FROM host_status WHERE run_id = runs.id AND status = ?) "
-            f"FROM runs ORDER BY {self._newest_first()} LIMIT ?",
-            (HostStatus.INTERRUPTED.value, limit),
-        )
-        return [RunRow(*row) for row in rows]
-
-    def recorded(self, run_ids: Iterable[str]) -> list[str]:
-        """Those of ``run_ids`` the history holds."""
-        if not self._ours:
-            return []
-        sql = "SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
-        return [row[0] for row in self._query(sql, (json.dumps(list(run_ids)),))]
-
-    def load(self, ref: str) -> RunResult:
-        """The stored run ``ref`` (see :meth:`resolve`)."""
-        return self.load_exact(self.resolve(ref))
-
-    def resolve(self, ref: str) -> str:
-        """The id of the one run that ``ref`` names: the id, a unique prefix of it, or the
-        random part after its ``-`` (``f50dfb``, what people copy); HistoryError listing
-        the candidates when several match."""
-        if not self._ours:
-            raise HistoryError(f"no run {ref!r} in {self.path} (it holds no run yet)")
-        rows = self._query(
-            "SELECT id, started_at FROM runs WHERE substr(lower(id), 1, length(?1)) = lower(?1) "  # noqa: S608
-            "OR substr(lower(id), -length(?1) - 1) = '-' || lower(?1) "
-            f"ORDER BY {self._newest_first()}",
-            (ref,),
-        )
-        if not rows:
-            raise HistoryError(f"no run {ref!r} in {self.path}")
-        if len(rows) > 1:
-            shown = [
-                f"{rid} ({started[:19].replace('T', ' ')} UTC)"
-                for rid, started in rows[:_CANDIDATES]
-            ]
-            more = f", and {len(rows) - _CANDIDATES} more" if len(rows) > _CANDIDATES else ""
-            raise HistoryError(f"run id {ref!r} is ambiguous; it matches {', '.join(shown)}{more}")
-        return str(rows[0][0])
-
-    def exit_code(self, run_id: str) -> int:
-        """The exit code recorded with the run whose id is exactly ``run_id``."""
-        return int(self._exactly("SELECT exit_code FROM runs WHERE id = ?", run_id))
-
-    def audited_before(self, older: RunResult) -> Iterator[tuple[str, set[str]]]:
-        """The runs recorded before ``older``, newest first, each with the hosts it
-        audited; read one run at a time, so a caller that stops early reads little."""
-        # HostStatus holds the rule; a status this version does not know was not audited
-        audited = {status.value for status in HostStatus if status.audited}
-        for run_id, _, statuses in self.statuses_before(older):
-            yield run_id, {host for host, status in statuses.items() if status in audited}
-
-    def statuses_before(self, older: RunResult) -> Iterator[tuple[str, datetime, dict[str, str]]]:
-        """The runs recorded before ``older``, newest first, each with when it started and
-        the status it recorded per host (as stored: a status written by a newer version
-        stays a string); read one run at a time, so a caller that stops early reads little.
-        """
-        if self.recorded([older.run_id]):
-            key = self._key()
-            earlier = self._query(
-                f"SELECT id, started_at FROM runs WHERE ({key}) < "  # noqa: S608
-                f"(SELECT {key} FROM runs WHERE id = ?) ORDER BY {self._newest_first()}",
-                (older.run_id,),
-            )
-        else:  # a run read from a file: the runs that started before it
-            earlier = self._query(
-                "SELECT id, started_at FROM runs WHERE (started_at, id) < (?, ?) "
-                "ORDER BY started_at DESC, id DESC",
-                (older.started_at.isoformat(), older.run_id),
-            )
-        for run_id, started_at in earlier:
-            rows = self._query("SELECT host, status FROM host_status WHERE run_id = ?", (run_id,))
-            yield run_id, datetime.fromisoformat(started_at), dict(rows)
-
-    def last_full_success(
-        self, inventory: str, excluding: Iterable[str] = (), now: datetime | None = None
-    ) -> datetime | None:
-        """When the latest recorded run of ``inventory`` (an :func:`inventory_key`) that
-        selected and audited every one of its hosts finished, leaving out the runs
-        ``excluding`` (about to be replaced) and those said to finish after ``now`` (made
-        while the clock was ahead: they would hold a staleness alert off for months). Runs
-        recorded without a :class:`Coverage` (before schema 2, or saved without one) never
-        count: they may have been a ``--limit`` run or of another inventory."""
-        if not self._ours or self._schema() < COVERAGE_SCHEMA:
-            return None  # not migrated yet (read-only): no run records its coverage
-        latest = (now or datetime.max.replace(tzinfo=None)).isoformat()
-        rows = self._query(
-            "SELECT finished_at FROM runs WHERE hosts > 0 AND hosts_failed = 0 "  # noqa: S608
-            "AND whole_inventory = 1 AND inventory = ? "
-            "AND id NOT IN (SELECT value FROM json_each(?)) AND finished_at <= ? "
-            f"ORDER BY {self._newest_first()} LIMIT 1",
-            (inventory, json.dumps(list(excluding)), latest),
-        )
-        return datetime.fromisoformat(rows[0][0]) if rows else None
-
-    def coverage(self, run_id: str) -> Coverage | None:
-        """What the run ``run_id`` covered; None when it did not record it."""
-        if self._schema() < COVERAGE_SCHEMA:
-            return None
-        rows = self._query("SELECT inventory, whole_inventory FROM runs WHERE id = ?", (run_id,))
-        if not rows or rows[0][0] is None or rows[0][1] is None:
-            return None
-        return Coverage(rows[0][0], bool(rows[0][1]))
-
-    def earlier_of(self, run_id: str, inventory: str) -> Iterator[tuple[str, bool]]:
-        """The runs of ``inventory`` recorded before ``run_id``, newest first, each with
-        whether it selected the whole inventory."""
-        key = self._key()
-        rows = self._query(
-            f"SELECT id, whole_inventory FROM runs WHERE inventory = ? AND ({key}) < "  # noqa: S608
-            f"(SELECT {key} FROM runs WHERE id = ?) ORDER BY {self._newest_first()}",
-            (inventory, run_id),
-        )
-        yield from ((rid, bool(whole)) for rid, whole in rows)
-
-    def _baseline_of(self, run_id: str) -> list[str]:
-        """The run of ``run_id``'s inventory recorded just before it, if any."""
-        covered = self.coverage(run_id)
-        earlier = self.earlier_of(run_id, covered.inventory) if covered else iter(())
-        return [run for run, _ in itertools.islice(earlier, 1)]
-
-    def started_after(self, run: RunResult) -> tuple[str, datetime] | None:
-        """The latest-starting run recorded before ``run`` that started after it: there
-        is one only when the clock was wrong for one of them."""
-        key = self._key()
-        rows = self._query(
-            f"SELECT id, started_at FROM runs WHERE ({key}) < "  # noqa: S608
-            f"(SELECT {key} FROM runs WHERE id = ?) AND started_at > ? "
-            "ORDER BY started_at DESC LIMIT 1",
-            (run.run_id, run.started_at.isoformat()),
-        )
-        return (rows[0][0], datetime.fromisoformat(rows[0][1])) if rows else None
-
-    def hosts(self, run_id: str) -> set[str]:
-        """The hosts the run ``run_id`` selected (whatever became of them)."""
-        return {
-            r[0] for r in self._query("SELECT host FROM host_status WHERE run_id = ?", (run_id,))
-        }
-
-    def runs_between(self, older: str, newer: str) -> int:
-        """How many runs were recorded after ``older`` and before ``newer``."""
-        key = self._key()
-        return int(
-            self._query(
-                f"SELECT count(*) FROM runs WHERE ({key}) > "  # noqa: S608
-                f"(SELECT {key} FROM runs WHERE id = ?1) AND ({key}) < "
-                f"(SELECT {key} FROM runs WHERE id = ?2)",
-                (older, newer),
-            )[0][0]
-        )
-
-    def load_exact(self, run_id: str) -> RunResult:
-        """The stored run whose id is exactly ``run_id``."""
-        return RunResult.model_validate_json(
-            zlib.decompress(self._exactly("SELECT document FROM runs WHERE id = ?", run_id))
-        )
-
-    def _exactly(self, sql: str, run_id: str) -> Any:
-        """The one value ``sql`` selects for the run ``run_id``; HistoryError if none."""
-        rows = self._query(sql, (run_id,))
-        if not rows:
-            raise HistoryError(f"no run {run_id!r} in {self.path}")
-        return rows[0][0]
-
     def prune(self, keep_days: int, now: datetime, *, spare: str | None = None) -> int:
         """Delete runs that started more than ``keep_days`` days before ``now``, a few per
         transaction so another run waiting to record itself is never held up for long;
@@ -339,22 +157,3 @@ class HistoryStore:
             if is_locked(exc):
                 raise locked_error(self.path, WRITE_WAIT_S, lost) from exc
             raise HistoryError(f"history database {self.path}: {exc}; {lost}") from exc
-
-    def _schema(self) -> int:
-        """The database's schema version (``PRAGMA user_version``)."""
-        return int(self._query("PRAGMA user_version", ())[0][0])
-
-    def _key(self) -> str:
-        """The columns that order runs, oldest first (see :func:`run_order`): the only text
-        ever put into this module's SQL, one of two constants (hence its ``noqa: S608``)."""
-        return run_order(self._schema())
-
-    def _newest_first(self) -> str:
-        """The ORDER BY clause of runs newest first."""
-        return ", ".join(f"{column} DESC" for column in self._key().split(", "))
-
-    def _query(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
-        try:
-            return self._db.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise HistoryError(f"history database {self.path}: {exc}") from exc
