@@ -175,9 +175,11 @@ def _port_range(text: str) -> tuple[int, int] | None:
 
 def _connection_ports(text: str) -> tuple[int, int] | None:
     """(server port, client port) of ``$SSH_CONNECTION`` ("client-ip client-port server-ip
-    server-port"); None unless it has that shape."""
+    server-port"); None unless it has that shape. sshd started by inetd or as a
+    ProxyCommand (``sshd -i``) talks over a pipe: ``UNKNOWN 65535 UNKNOWN 65535``, no
+    socket to look for."""
     words = text.split()
-    if len(words) != 4:
+    if len(words) != 4 or "UNKNOWN" in (words[0], words[2]):
         return None
     server, client = _port(words[3]), _port(words[1])
     return (server, client) if server and client else None

@@ -53,7 +53,16 @@ def test_the_reply_names_the_server_and_client_ports() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["", "10.9.0.1 51234 10.0.0.5", "a b c d", "1 0 2 22", "1 70000 2 22", "1 2 3 4 5"]
+    "value",
+    [
+        "",
+        "10.9.0.1 51234 10.0.0.5",
+        "a b c d",
+        "1 0 2 22",
+        "1 70000 2 22",
+        "1 2 3 4 5",
+        "UNKNOWN 65535 UNKNOWN 65535",  # sshd -i over a pipe (inetd, a ProxyCommand)
+    ],
 )
 def test_a_value_of_another_shape_is_ignored(value: str) -> None:
     reply = parse_reply(HEADER.format(connection=f"@@ssh-connection {value}\n") + LISTING)
