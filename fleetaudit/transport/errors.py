@@ -183,6 +183,13 @@ def _os_error(exc: OSError, where: str, phase: str) -> TransportError:
         # asyncio's strerror ("Connect call failed ('10.0.0.1', 22)") repeats the address.
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         return TransportError(HostStatus.UNREACHABLE, f"{where}: {reason.lower()}")
+    if exc.filename is not None and "/" not in str(exc.filename):
+        # A bare name is a program looked up in PATH (keys and known_hosts are paths, made
+        # absolute): ssh_config's ProxyCommand, whose program is not installed.
+        return TransportError(
+            HostStatus.SSH_ERROR,
+            f"{where}: cannot run {exc.filename} (ssh_config's ProxyCommand): {exc.strerror}",
+        )
     if exc.filename is not None:
         # A local file (private key, known_hosts) could not be read.
         return TransportError(

@@ -221,7 +221,10 @@ class SshTransport(Transport):
         message that names the file."""
         try:
             return self._private_key(key_path)
-        except (OSError, ValueError) as exc:
+        except OSError as exc:  # named here: a bare file name reads like a program elsewhere
+            message = f"{where}: cannot read {exc.filename or key_path}: {exc.strerror}"
+            raise TransportError(HostStatus.AUTH_FAILED, message) from None
+        except ValueError as exc:
             error = translate(exc, where=where, phase="connect")
             if key_path in error.message:
                 raise error from None

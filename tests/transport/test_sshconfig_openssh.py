@@ -209,6 +209,35 @@ def test_a_proxycommand_given_before_a_proxyjump_wins_as_in_openssh(
     assert transport.jump_connections_opened == 0
 
 
+def test_a_proxycommand_whose_program_is_missing_is_not_a_key_problem(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """`ProxyCommand nc %h %p` where nc is not installed read "auth_failed: cannot read
+    nc", as if a private key were missing."""
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        f"Host vianc\n  HostName 127.0.0.1\n  Port {sshd.port}\n  User {sshd.user}\n"
+        f"  IdentityFile {sshd.client_key}\n  ProxyCommand fa-no-such-program %h %p\n"
+    )
+    transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+    [result] = run_all(transport, [Host(name="n", address="vianc")])
+    assert isinstance(result, TransportError)
+    assert result.status is HostStatus.SSH_ERROR, result.message
+    assert "cannot run fa-no-such-program (ssh_config's ProxyCommand)" in result.message
+
+
+def test_a_missing_key_named_without_a_directory_is_still_a_key_problem(
+    tmp_path: Path, sshd: SshdServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    transport = SshTransport(settings(tmp_path, [sshd]))
+    host = Host(name="k", address="127.0.0.1", port=sshd.port, user=sshd.user, key="id_gone")
+    [result] = run_all(transport, [host])
+    assert isinstance(result, TransportError)
+    assert result.status is HostStatus.AUTH_FAILED, result.message
+    assert result.message.endswith("cannot read id_gone: No such file or directory")
+
+
 def test_a_host_key_error_names_the_address_and_port_ssh_config_gives(
     tmp_path: Path, sshd: SshdServer
 ) -> None:
