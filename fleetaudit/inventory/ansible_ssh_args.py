@@ -17,7 +17,9 @@ rules (checked against ``ssh -G``):
 What cannot be read that way is an error, never skipped: ``ProxyCommand`` (it runs a local
 command), ``-F`` (another ssh config file, whose ProxyJump fleetaudit would not see), a
 ProxyJump without exactly one value, an unknown option letter, and a stray word (ssh would
-take it for the host name).
+take it for the host name). So are the options that choose the port, user, machine or key
+(``-p``, ``-l``, ``-i``, ``-o Port/User/HostName/IdentityFile``): ssh would log in elsewhere
+than fleetaudit, whose clean report would then be of another sshd.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class JumpReader:
                     f"-F {argument}: fleetaudit does not read another ssh config file here "
                     "(it may set a ProxyJump); pass it with --ssh-config instead"
                 )
+            elif letter in _TARGET_LETTERS:
+                _refuse_target(f"-{letter} {argument}", _TARGET_LETTERS[letter])
         return unset and self.jump is not None  # once given, the jump never changes
 
     def _dash_j(self, value: str) -> None:
@@ -77,6 +81,8 @@ class JumpReader:
     def _option(self, argument: str) -> None:
         found = _KEYWORD.fullmatch(argument)
         keyword = found.group(1).lower() if found else argument.strip().lower()
+        if keyword in _TARGET_KEYWORDS:
+            _refuse_target(f"-o {argument!r}", _TARGET_KEYWORDS[keyword])
         if keyword == "proxycommand":
             raise ValueError(
                 "ProxyCommand is not supported (it runs a local command); use ProxyJump"
@@ -95,6 +101,27 @@ class JumpReader:
             )
         if self.jump is None:  # ssh keeps the first value it is given
             self.jump = _value(values[0])
+
+
+_TARGET_LETTERS = {"p": "ansible_port", "l": "ansible_user", "i": "ansible_ssh_private_key_file"}
+_TARGET_KEYWORDS = {
+    "port": "ansible_port",
+    "user": "ansible_user",
+    "hostname": "ansible_host",
+    "identityfile": "ansible_ssh_private_key_file",
+}
+"""ssh options that choose where ssh logs in, as whom, or with which key, and the variable
+fleetaudit reads instead."""
+
+
+def _refuse_target(given: str, variable: str) -> None:
+    """An option that would send ssh to another port, user, machine or key than the one
+    fleetaudit would log in to: refused rather than ignored (a clean report of the wrong
+    sshd)."""
+    raise ValueError(
+        f"{given}: fleetaudit does not take the target from ssh arguments (it would log in "
+        f"elsewhere than ssh does); set {variable} instead"
+    )
 
 
 def _value(value: str) -> str:

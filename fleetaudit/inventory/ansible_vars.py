@@ -1,7 +1,9 @@
 """Turn the Ansible connection variables of one host into fleetaudit settings.
 
-Only ``ansible_host``, ``ansible_port``, ``ansible_user``, ``ansible_ssh_private_key_file``,
-``ansible_become``, ``ansible_connection`` and the jump host in ``ansible_ssh_args``,
+Only ``ansible_host``, ``ansible_port``, ``ansible_user``, ``ansible_ssh_private_key_file``
+(and their other spellings ``ansible_ssh_host``, ``ansible_ssh_port``, ``ansible_ssh_user``,
+``ansible_private_key_file``), ``ansible_become``, ``ansible_connection`` and the jump host
+in ``ansible_ssh_args``,
 ``ansible_ssh_common_args`` and ``ansible_ssh_extra_args`` (read as ssh reads them, see
 :mod:`.ansible_ssh_args`) are read, and, with become on, ``ansible_become_user`` and
 ``ansible_become_method`` are checked to be root and sudo (the only way fleetaudit
@@ -79,25 +81,34 @@ def _transport(value: object) -> TransportKind:
     raise ValueError(f"connection {kind!r} is not supported (fleetaudit uses ssh or local)")
 
 
-CONVERTERS: dict[str, tuple[str, Callable[[object], Any]]] = {
-    "ansible_host": ("address", lambda v: validate.host_address(_text(v))),
-    "ansible_port": ("port", _port),
-    "ansible_user": ("user", lambda v: validate.user_name(_text(v))),
-    "ansible_ssh_private_key_file": ("key", lambda v: validate.key_path(_text(v))),
-    "ansible_become": ("become", _become),
-    "ansible_connection": ("transport", _transport),
+CONVERTERS: dict[str, tuple[tuple[str, ...], Callable[[object], Any]]] = {
+    "address": (("ansible_host", "ansible_ssh_host"), lambda v: validate.host_address(_text(v))),
+    "port": (("ansible_port", "ansible_ssh_port"), _port),
+    "user": (("ansible_user", "ansible_ssh_user"), lambda v: validate.user_name(_text(v))),
+    "key": (
+        ("ansible_private_key_file", "ansible_ssh_private_key_file"),
+        lambda v: validate.key_path(_text(v)),
+    ),
+    "become": (("ansible_become",), _become),
+    "transport": (("ansible_connection",), _transport),
 }
-"""Ansible variable -> (fleetaudit setting, converter raising ValueError)."""
+"""fleetaudit setting -> (the Ansible variables that give it, converter raising ValueError).
+Of several variables, the last one set wins, at whatever level it was set: Ansible's ssh
+connection plugin lists ``ansible_ssh_port`` after ``ansible_port``, so a group's legacy
+``ansible_ssh_port`` beats a host's ``ansible_port`` (it reached another sshd than the one
+``ansible_port`` names)."""
 
 
 def settings_of(variables: Vars, hint: str) -> tuple[dict[str, Any], dict[str, str]]:
     """The fleetaudit settings of a host's merged variables, and each one's origin."""
     settings: dict[str, Any] = {}
     origins: dict[str, str] = {}
-    for var, (setting, convert) in CONVERTERS.items():
-        sourced = variables.get(var)
-        if sourced is None or sourced.value is None:
-            continue  # unset; a null value unsets it too, as in Ansible (the default applies)
+    for setting, (names, convert) in CONVERTERS.items():
+        # the last one set wins; a null value unsets a variable, as in Ansible
+        given = (variables.get(name) for name in reversed(names))
+        sourced = next((v for v in given if v is not None and v.value is not None), None)
+        if sourced is None:
+            continue  # unset: the default applies
         refuse_unevaluated(sourced, hint)
         try:
             settings[setting] = convert(sourced.value)

@@ -53,7 +53,7 @@ FORMS = [
     ("ansible_ssh_common_args='-oproxyjump=b6 -o StrictHostKeyChecking=no'", "b6"),
     ("ansible_ssh_common_args='-o \"PROXYJUMP = b7\"'", "b7"),
     ("ansible_ssh_args='-C -o ControlMaster=auto -tt -J b8'", "b8"),
-    ("ansible_ssh_common_args='-l root -o ProxyJump=b9'", "b9"),
+    ("ansible_ssh_common_args='-vv -o ProxyJump=b9'", "b9"),
     # ssh keeps the first ProxyJump; Ansible passes ssh_args, common, then extra args
     ("ansible_ssh_common_args='-J first' ansible_ssh_extra_args='-o ProxyJump=second'", "first"),
     ("ansible_ssh_extra_args='-o ProxyJump=x' ansible_ssh_args='-o ProxyJump=y'", "y"),
@@ -129,6 +129,14 @@ REFUSED = [
     ("ansible_ssh_args='-J \"b'", "cannot split", False),
     ("ansible_ssh_common_args='-J a,b'", "no ProxyJump chains", False),
     ("ansible_ssh_extra_args='-J -oops'", "[user@]host[:port]", True),
+    # where ssh logs in, as whom and with which key: fleetaudit would log in elsewhere
+    ("ansible_ssh_common_args='-o Port=22152'", "set ansible_port instead", False),
+    ("ansible_ssh_common_args='-p 2223'", "set ansible_port instead", False),
+    ("ansible_ssh_extra_args='-l extrauser'", "set ansible_user instead", False),
+    ("ansible_ssh_common_args='-o User=argsuser'", "set ansible_user instead", False),
+    ("ansible_ssh_common_args='-i /keys/a1'", "set ansible_ssh_private_key_file", False),
+    ("ansible_ssh_common_args='-oIdentityFile=/k'", "set ansible_ssh_private_key_file", False),
+    ("ansible_ssh_common_args='-J b -o Hostname=10.9.9.9'", "set ansible_host instead", False),
 ]
 
 
