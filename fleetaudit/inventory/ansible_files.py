@@ -7,6 +7,7 @@ tag is an error, as with ``yaml.SafeLoader``. Every mapping key keeps its line.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -141,13 +142,19 @@ def _entity_vars(base: Path, name: str) -> Vars:
 
 
 def _directory_vars(directory: Path) -> Vars:
+    """The variables of a ``group_vars/NAME/`` directory, as Ansible finds them: its files
+    in name order, those with no extension or a vars extension, and its subdirectories
+    without an extension (``old.d/`` or ``backup.2023/`` are skipped, so must be here: read,
+    their stale values overrode the live ones)."""
     merged: Vars = {}
     for path in sorted(directory.iterdir()):
         if path.name.startswith(".") or path.name.endswith("~"):
             continue
+        extension = os.path.splitext(path.name)[1]
         if path.is_dir():
-            merged.update(_directory_vars(path))
-        elif path.suffix in _EXTENSIONS:
+            if not extension:
+                merged.update(_directory_vars(path))
+        elif not extension or extension in _EXTENSIONS:
             merged.update(_file_vars(path))
     return merged
 

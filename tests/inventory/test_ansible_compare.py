@@ -81,3 +81,20 @@ def test_same_hosts_and_variables_as_ansible(source: Path) -> None:
         resolved["transport"] = host.transport.value
         assert resolved == expected(name, hostvars[name]), name
         assert set(host.groups) == groups[name], name
+
+
+def test_group_vars_subdirectories_are_read_as_ansible_reads_them(tmp_path: Path) -> None:
+    """Ansible descends only into subdirectories without an extension: an old `sub.d/` or
+    `backup.2023/` beside the live files must not override them."""
+    (tmp_path / "inv.ini").write_text("[web]\nweb01\nweb02\n")
+    web = tmp_path / "group_vars" / "web"
+    (web / "sub.d").mkdir(parents=True)
+    (web / "nested").mkdir()
+    (web / "10-base.yml").write_text("ansible_user: webuser\nansible_port: 2201\n")
+    (web / "sub.d" / "zz.yml").write_text("ansible_user: from_subdir_with_ext\n")
+    (web / "nested" / "20-port.yml").write_text("ansible_port: 2202\n")
+    hostvars = ansible_list(tmp_path / "inv.ini")["_meta"]["hostvars"]
+    for host in load_inventory(tmp_path / "inv.ini").hosts:
+        assert (host.user, host.port) == ("webuser", 2202)
+        assert hostvars[host.name]["ansible_user"] == host.user
+        assert int(hostvars[host.name]["ansible_port"]) == host.port
