@@ -68,10 +68,20 @@ class _Reader:
                 where = self.lines.get((*loc, str(key)))
                 message = "unknown key (hosts, vars or children)" + self.read_as
                 raise self.tree.fail(message, where, f"{name}.{key}")
-        group_vars = variables(body.get("vars"), self.lines, (*loc, "vars"), self.tree.source)
-        self.tree.groups[name].vars.update(group_vars)
-        self._hosts(name, body.get("hosts"), (*loc, "hosts"))
-        children = body.get("children") or {}
+        # In the order written, as Ansible's yaml plugin reads them: a host's variables set
+        # under a child group and again under this group's hosts: are the later ones.
+        for key, value in body.items():
+            if key == "vars":
+                group_vars = variables(value, self.lines, (*loc, "vars"), self.tree.source)
+                self.tree.groups[name].vars.update(group_vars)
+            elif key == "hosts":
+                self._hosts(name, value, (*loc, "hosts"))
+            else:
+                self._children(name, value, loc)
+
+    def _children(self, name: str, children: object, loc: Loc) -> None:
+        if not children:  # null, or an empty mapping or name
+            return
         if isinstance(children, str):  # `children: web`, which Ansible reads as {web: }
             children = self._one_name(children, (*loc, "children"))
         if not isinstance(children, dict):

@@ -98,3 +98,29 @@ def test_group_vars_subdirectories_are_read_as_ansible_reads_them(tmp_path: Path
         assert (host.user, host.port) == ("webuser", 2202)
         assert hostvars[host.name]["ansible_user"] == host.user
         assert int(hostvars[host.name]["ansible_port"]) == host.port
+
+
+def test_yaml_groups_are_read_in_the_order_written(tmp_path: Path) -> None:
+    """A host given other values under a child group and under its parent's hosts: takes
+    those written later, as Ansible's yaml plugin reads a group's keys in order."""
+    source = tmp_path / "order.yml"
+    source.write_text(
+        "prod:\n"
+        "  children:\n"
+        "    app:\n"
+        "      hosts:\n"
+        "        app1: {ansible_user: from_child, ansible_port: 2002}\n"
+        "  hosts:\n"
+        "    app1: {ansible_user: from_parent, ansible_port: 2001}\n"
+        "    app2: {ansible_user: parent_first, ansible_port: 2003}\n"
+        "staging:\n"
+        "  hosts:\n"
+        "    app2: {ansible_user: child_later, ansible_port: 2004}\n"
+    )
+    hostvars = ansible_list(source)["_meta"]["hostvars"]
+    for host in load_inventory(source).hosts:
+        assert (host.user, host.port) == (
+            hostvars[host.name]["ansible_user"],
+            int(hostvars[host.name]["ansible_port"]),
+        ), host.name
+    assert {h.name: h.user for h in load_inventory(source).hosts}["app1"] == "from_parent"
