@@ -37,8 +37,9 @@ def parse(text: str, source: str, *, inventory: bool = False) -> tuple[Any, dict
     ``yes:`` a host named ``True``."""
     if text.lstrip().startswith("$ANSIBLE_VAULT"):
         raise InventoryError(
-            "the file is vault-encrypted and cannot be read; resolve it with "
-            "`ansible-inventory -i SRC --list > inv.json` and pass inv.json",
+            "the file is vault-encrypted and cannot be read; decrypt it with "
+            "`ansible-inventory -i SRC --vault-password-file F --list > inv.json` and pass "
+            "inv.json",
             path=source,
             line=1,
         )

@@ -24,7 +24,9 @@ SECTION = re.compile(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$")
 """A ``[group]`` or ``[group:kind]`` line (also used to detect the format)."""
 _GROUP_LINE = re.compile(r"^([^:\]\s]+)\s*(?:#.*)?$")
 HINT = (
-    "resolve it with `ansible-inventory -i SRC --list > inv.json` and pass inv.json to fleetaudit"
+    "give the setting a literal value (ansible-inventory --list decrypts vault-encrypted "
+    "vars files, not inline !vault values or templates: for those files, pass fleetaudit "
+    "the JSON of `ansible-inventory -i SRC --vault-password-file F --list > inv.json`)"
 )
 
 

@@ -5,15 +5,16 @@ Every group without a parent is a child of ``all``; a host in no group but ``all
 the default ``VARIABLE_PRECEDENCE`` does: ``all`` then the host's other groups from the
 inventory file; ``group_vars/all`` then the other groups' ``group_vars/`` files; the host's
 own variables in the inventory file; ``host_vars/``. Within each step groups are ordered by
-depth below ``all`` (parents before children), then by name, as Ansible's ``sort_groups``
-does (``ansible_group_priority`` is not read).
+depth below ``all`` (parents before children), then by ``ansible_group_priority`` (as set
+in the inventory source, default 1; Ansible ignores it in ``group_vars/``), then by name, as
+Ansible's ``sort_groups`` does.
 """
 
 from __future__ import annotations
 
 from fleetaudit.errors import InventoryError
 from fleetaudit.inventory.ansible_tree import ROOT, UNGROUPED, Tree, Vars
-from fleetaudit.inventory.ansible_vars import settings_of
+from fleetaudit.inventory.ansible_vars import refuse_unevaluated, settings_of
 from fleetaudit.inventory.groups import with_ancestors
 from fleetaudit.inventory.model import Host, Inventory, TransportKind
 from fleetaudit.inventory.native import ORIGIN_FIELDS
@@ -32,10 +33,13 @@ def resolve(tree: Tree) -> Inventory:
     for group in tree.groups.values():
         for member in group.hosts:
             direct.setdefault(member, set()).add(group.name)
+    priority = {name: _priority(tree, name) for name in tree.groups}
     hosts: list[Host] = []
     origins: dict[str, dict[str, str]] = {}
     for name in tree.hosts:
-        groups = sorted(with_ancestors(direct[name], parents), key=lambda g: (depth[g], g))
+        groups = sorted(
+            with_ancestors(direct[name], parents), key=lambda g: (depth[g], priority[g], g)
+        )
         host, origins[name] = _host(tree, name, groups)
         hosts.append(host)
     if not hosts:
@@ -83,6 +87,27 @@ def _depths(tree: Tree) -> dict[str, int]:
         if name not in depth:
             raise InventoryError(f"group children form a cycle through {name!r}", path=tree.source)
     return depth
+
+
+_PRIORITY = "ansible_group_priority"
+
+
+def _priority(tree: Tree, group: str) -> int:
+    """The group's ``ansible_group_priority`` from the inventory source (default 1): among
+    groups of one depth, a higher one merges later and wins."""
+    sourced = tree.groups[group].vars.get(_PRIORITY)
+    if sourced is None or sourced.value is None:
+        return 1
+    refuse_unevaluated(sourced, tree.hint)
+    value = sourced.value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InventoryError(
+            f"{value!r} is not an integer", path=sourced.path, line=sourced.line,
+            key=f"{group}.{_PRIORITY}",
+        )  # fmt: skip
+    return value
 
 
 def _merged(tree: Tree, name: str, groups: list[str]) -> Vars:

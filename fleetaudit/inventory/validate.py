@@ -32,13 +32,13 @@ def no_template(value: str) -> str:
     """Refuse Jinja templates and Ansible Vault values, which only Ansible can resolve."""
     if "{{" in value or "{%" in value:
         raise ValueError(
-            "templates ({{ ... }}) are not evaluated; resolve them first with "
-            "`ansible-inventory -i SRC --list > inv.json` and pass inv.json"
+            "templates ({{ ... }}) are not evaluated (ansible-inventory --list does not "
+            "render them either); give a literal value"
         )
     if value.lstrip().startswith("$ANSIBLE_VAULT"):
         raise ValueError(
-            "vault-encrypted values cannot be read; resolve them with "
-            "`ansible-inventory -i SRC --list > inv.json` and pass inv.json"
+            "vault-encrypted values cannot be read (ansible-inventory --list leaves inline "
+            "ones encrypted too); give a literal value"
         )
     return value
 

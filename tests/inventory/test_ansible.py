@@ -93,7 +93,7 @@ def test_json_errors_name_the_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "line", "key", "fragment"),
     [
-        ("jinja.ini", 3, "web2.ansible_host", "ansible-inventory -i SRC --list > inv.json"),
+        ("jinja.ini", 3, "web2.ansible_host", "give the setting a literal value"),
         ("vault.yml", 4, "ansible_user", "vault-encrypted"),
     ],
 )

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from fleetaudit.errors import InventoryError
 from fleetaudit.inventory import load_inventory
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ansible"
@@ -124,3 +125,28 @@ def test_yaml_groups_are_read_in_the_order_written(tmp_path: Path) -> None:
             int(hostvars[host.name]["ansible_port"]),
         ), host.name
     assert {h.name: h.user for h in load_inventory(source).hosts}["app1"] == "from_parent"
+
+
+def test_group_priority_orders_groups_of_one_depth_as_ansible_does(tmp_path: Path) -> None:
+    """`shared` is in alpha and zeta: by name zeta's values would win; alpha's priority 10
+    makes alpha's win, as in Ansible."""
+    source = tmp_path / "prio.ini"
+    source.write_text(
+        "[alpha]\nshared\n[zeta]\nshared\nonly_zeta\n"
+        "[alpha:vars]\nansible_group_priority=10\nansible_user=alpha\nansible_port=2001\n"
+        "[zeta:vars]\nansible_user=zeta\nansible_port=2002\n"
+    )
+    hostvars = ansible_list(source)["_meta"]["hostvars"]
+    ours = {h.name: h for h in load_inventory(source).hosts}
+    assert (ours["shared"].user, ours["shared"].port) == ("alpha", 2001)
+    for name, host in ours.items():
+        assert host.user == hostvars[name]["ansible_user"], name
+        assert host.port == int(hostvars[name]["ansible_port"]), name
+
+
+def test_a_group_priority_that_is_no_integer_is_an_error_at_its_line(tmp_path: Path) -> None:
+    source = tmp_path / "prio.ini"
+    source.write_text("[alpha]\nh1\n[alpha:vars]\nansible_group_priority=high\n")
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(source)
+    assert (caught.value.line, caught.value.key) == (4, "alpha.ansible_group_priority")
