@@ -37,20 +37,21 @@ def select_hosts(inventory: Inventory, patterns: Sequence[str]) -> tuple[Host, .
     if not patterns:
         return inventory.hosts
     terms = [term for pattern in patterns for term in _terms(pattern, inventory)]
+    matched = {term: _matched(inventory, term) for term in terms}
     for term in terms:  # as written: '!typo' names the exclusion that matches nothing
-        if not any(_matches(host, term.lstrip("!&")) for host in inventory.hosts):
+        if not matched[term]:
             raise InventoryError(
                 f"--limit {term!r} matches no host or group", path=inventory.source
             )
-    includes = [term for term in terms if term[0] not in "!&"]
-    narrows = [term[1:] for term in terms if term.startswith("&")]
-    excludes = [term[1:] for term in terms if term.startswith("!")]
+    includes = [matched[term] for term in terms if term[0] not in "!&"]
+    narrows = [matched[term] for term in terms if term.startswith("&")]
+    excludes = [matched[term] for term in terms if term.startswith("!")]
     chosen = tuple(
         host
         for host in inventory.hosts
-        if (not includes or any(_matches(host, p) for p in includes))
-        and all(_matches(host, p) for p in narrows)
-        and not any(_matches(host, p) for p in excludes)
+        if (not includes or any(host.name in names for names in includes))
+        and all(host.name in names for names in narrows)
+        and not any(host.name in names for names in excludes)
     )
     if not chosen:
         given = " ".join(f"--limit {pattern!r}" for pattern in patterns)
@@ -104,7 +105,25 @@ def _term(term: str, pattern: str, inventory: Inventory) -> str:
     return operator + name
 
 
-def _matches(host: Host, pattern: str) -> bool:
+_GLOB = frozenset(".?*[")
+"""Characters that make Ansible match a pattern against host names even when it matched a
+group (a host name with a dot, ``web*``)."""
+
+
+def _matched(inventory: Inventory, term: str) -> set[str]:
+    """The names of the hosts ``term`` selects, as Ansible's ``_evaluate_patterns`` does: a
+    plain term that is a host's name is that host alone; otherwise the hosts of every group
+    it matches and, when it matched no group or holds a glob character or a dot, the hosts
+    whose names it matches. (So with a host and a group both named ``db1``, ``db1`` is the
+    host and ``!db1`` removes the group's hosts, as Ansible does.)"""
+    pattern = term.lstrip("!&")
+    names = {host.name for host in inventory.hosts}
     if pattern == ALL:
-        return True
-    return fnmatchcase(host.name, pattern) or any(fnmatchcase(g, pattern) for g in host.groups)
+        return names
+    if pattern == term and pattern in names:
+        return {pattern}
+    groups = {g for host in inventory.hosts for g in host.groups if fnmatchcase(g, pattern)}
+    found = {host.name for host in inventory.hosts if groups.intersection(host.groups)}
+    if not groups or _GLOB.intersection(pattern):
+        found |= {name for name in names if fnmatchcase(name, pattern)}
+    return found

@@ -14,17 +14,24 @@ import pytest
 
 from fleetaudit.errors import InventoryError
 from fleetaudit.inventory import load_inventory
+from fleetaudit.inventory.select import select_hosts
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ansible"
 ANSIBLE_INVENTORY = Path(sys.executable).parent / "ansible-inventory"
 BOOLEAN = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
 
-def ansible_list(source: Path) -> dict[str, Any]:
-    if not ANSIBLE_INVENTORY.exists():
+def _installed(tool: Path) -> Path:
+    """``tool`` from ansible-core, a test dependency: missing in CI is a failure."""
+    if not tool.exists():
         if os.environ.get("CI") == "true":
-            pytest.fail(f"{ANSIBLE_INVENTORY} is missing (pip install -e '.[test]')")
-        pytest.skip("ansible-inventory is not installed (ansible-core, a test dependency)")
+            pytest.fail(f"{tool} is missing (pip install -e '.[test]')")
+        pytest.skip(f"{tool.name} is not installed (ansible-core, a test dependency)")
+    return tool
+
+
+def ansible_list(source: Path) -> dict[str, Any]:
+    _installed(ANSIBLE_INVENTORY)
     env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCAL_TEMP": "/tmp"}  # noqa: S108
     done = subprocess.run(
         [str(ANSIBLE_INVENTORY), "-i", str(source), "--list"],
@@ -150,3 +157,30 @@ def test_a_group_priority_that_is_no_integer_is_an_error_at_its_line(tmp_path: P
     with pytest.raises(InventoryError) as caught:
         load_inventory(source)
     assert (caught.value.line, caught.value.key) == (4, "alpha.ansible_group_priority")
+
+
+LIMIT_INVENTORY = (
+    "[web]\nweb[01:12]\n[db]\ndb[1:3]\nwebdb\n[prod]\nweb[01:06]\ndb1\n"
+    "[staging]\nweb[07:12]\ndb[2:3]\n[canary]\nweb03\n[db1]\nweb11\n"
+)
+"""A host and a group both named db1 (Ansible warns, and tells them apart by the pattern)."""
+
+
+def ansible_limit(source: Path, limit: str) -> list[str]:
+    ansible = _installed(ANSIBLE_INVENTORY.parent / "ansible")
+    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCAL_TEMP": "/tmp"}  # noqa: S108
+    done = subprocess.run(
+        [str(ansible), "all", "-i", str(source), "--list-hosts", "--limit", limit],
+        capture_output=True, text=True, check=True, env=env, cwd=source.parent, timeout=120,
+    )  # fmt: skip
+    return sorted(line.strip() for line in done.stdout.splitlines()[1:] if line.strip())
+
+
+@pytest.mark.parametrize(
+    "limit", ["db1", "db*:!db1", "web*:&db1", "web*:&prod:!web03", "db1:web11", "!db1", "db?"]
+)
+def test_limit_selects_the_hosts_ansible_selects(tmp_path: Path, limit: str) -> None:
+    source = tmp_path / "inv.ini"
+    source.write_text(LIMIT_INVENTORY)
+    ours = sorted(h.name for h in select_hosts(load_inventory(source), [limit]))
+    assert ours == ansible_limit(source, limit)
