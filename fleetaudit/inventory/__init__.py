@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -47,7 +48,31 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
             raise InventoryError("cannot read the inventory from stdin: it is closed", path=path)
         return load_ansible_json(sys.stdin.read(), "<stdin>")
     text = _read(path)
-    return _LOADERS[detect(path, text)](text, path)
+    kind = detect(path, text)
+    try:
+        return _LOADERS[kind](text, path)
+    except InventoryError as exc:
+        if kind is not InventoryFormat.NATIVE or not _looks_like_ini(text):
+            raise
+        raise InventoryError(
+            f"{exc.message} (read as fleetaudit's YAML by its name; if it is an Ansible INI "
+            "inventory, name it *.ini)",
+            path=exc.path, line=exc.line, column=exc.column, key=exc.key,
+        ) from None  # fmt: skip
+
+
+def _looks_like_ini(text: str) -> bool:
+    """Whether ``text`` reads as an Ansible INI inventory: a ``[group]`` line, or only host
+    lines (a name, then ``key=value`` words), as in the classic ``hosts`` file."""
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if line and not line.startswith(("#", ";"))]
+    if any(SECTION.match(line) for line in lines):
+        return True
+    return bool(lines) and all(_HOST_LINE.fullmatch(line) for line in lines)
+
+
+_HOST_LINE = re.compile(r"[^\s:=#{}\[\]]+(?::[0-9]+)?(?:\s+[A-Za-z_][A-Za-z0-9_]*=\S+)*")
+"""A host line of an INI inventory: ``web1``, ``web1:2222``, ``web1 ansible_port=2222``."""
 
 
 def detect(path: Path, text: str) -> InventoryFormat:
@@ -80,6 +105,12 @@ def _is_ansible_json(text: str) -> bool:
 
 
 def _read(path: Path) -> str:
+    if path.is_dir():
+        raise InventoryError(
+            "is a directory: give the inventory file (an Ansible inventory directory: pass "
+            "the JSON of `ansible-inventory -i DIR --list > inv.json`)",
+            path=path,
+        )
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

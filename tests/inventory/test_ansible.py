@@ -171,3 +171,28 @@ def test_native_ranges_keep_padding_and_lines(tmp_path: Path) -> None:
     assert inventory.origins["web09.example.com"]["port"] == f"{path}:2"
     problem = error(write(tmp_path, "bad.yaml", "hosts:\n  web[1:x]: {}\n"))
     assert problem.line == 2 and "two numbers or two single letters" in str(problem)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("hosts", "web1\nweb2:2222\ndb1 ansible_port=2201 ansible_user=audit\n"),
+        ("hosts.cfg", "# fleet\n[web]\nweb1\n"),
+        ("inventory.txt", "[web]\nweb1\n[db]\ndb1\n"),
+    ],
+)
+def test_an_ini_inventory_named_otherwise_is_told_to_be_named_ini(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    """The classic `hosts` file (hosts only, no [group]) and INI files named .cfg or .txt
+    are read as fleetaudit's YAML by their names: the error says how to have them read."""
+    problem = error(write(tmp_path, name, text))
+    assert problem.message.endswith("if it is an Ansible INI inventory, name it *.ini)")
+    renamed = load_inventory(write(tmp_path, f"{name}.ini", text))
+    assert renamed.hosts
+
+
+def test_an_inventory_directory_is_told_to_go_through_ansible_inventory(tmp_path: Path) -> None:
+    problem = error(tmp_path)
+    assert "is a directory: give the inventory file" in problem.message
+    assert "ansible-inventory -i DIR --list > inv.json" in problem.message
