@@ -44,7 +44,8 @@ def resolve(tree: Tree) -> Inventory:
         hosts.append(host)
     if not hosts:
         raise InventoryError("the inventory defines no hosts", path=tree.source, line=1)
-    return Inventory(source=tree.source, hosts=tuple(hosts), origins=origins)
+    defined = frozenset(name for name in tree.groups if name != ROOT)
+    return Inventory(source=tree.source, hosts=tuple(hosts), groups=defined, origins=origins)
 
 
 def _attach_to_root(tree: Tree) -> None:

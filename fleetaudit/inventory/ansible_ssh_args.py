@@ -79,6 +79,8 @@ class JumpReader:
         self.jump = _value(value)
 
     def _option(self, argument: str) -> None:
+        # ssh skips what precedes the keyword, an `=` included: `-o=Port=2222` sets Port
+        argument = argument.lstrip(" \t=")
         found = _KEYWORD.fullmatch(argument)
         keyword = found.group(1).lower() if found else argument.strip().lower()
         if keyword in _TARGET_KEYWORDS:

@@ -47,7 +47,7 @@ def load_native(doc: YamlDocument) -> Inventory:
     hosts, origins = _Resolver(spec, doc).resolve()
     if not hosts:
         raise InventoryError("the inventory defines no hosts", path=doc.path, line=1)
-    return Inventory(source=doc.path, hosts=hosts, origins=origins)
+    return Inventory(source=doc.path, hosts=hosts, groups=frozenset(spec.groups), origins=origins)
 
 
 class _Resolver:

@@ -39,13 +39,14 @@ def select_hosts(inventory: Inventory, patterns: Sequence[str]) -> tuple[Host, .
     terms = [term for pattern in patterns for term in _terms(pattern, inventory)]
     matched = {term: _matched(inventory, term) for term in terms}
     for term in terms:  # as written: '!typo' names the exclusion that matches nothing
-        if not matched[term]:
+        if matched[term] is None:
             raise InventoryError(
                 f"--limit {term!r} matches no host or group", path=inventory.source
             )
-    includes = [matched[term] for term in terms if term[0] not in "!&"]
-    narrows = [matched[term] for term in terms if term.startswith("&")]
-    excludes = [matched[term] for term in terms if term.startswith("!")]
+    selects = {term: names or set() for term, names in matched.items()}
+    includes = [selects[term] for term in terms if term[0] not in "!&"]
+    narrows = [selects[term] for term in terms if term.startswith("&")]
+    excludes = [selects[term] for term in terms if term.startswith("!")]
     chosen = tuple(
         host
         for host in inventory.hosts
@@ -60,12 +61,14 @@ def select_hosts(inventory: Inventory, patterns: Sequence[str]) -> tuple[Host, .
 
 
 def _terms(pattern: str, inventory: Inventory) -> list[str]:
-    """The terms of one ``--limit`` value, split on ``,`` and ``:``; Ansible syntax that is
-    not supported, or an empty term, is an error naming ``pattern``."""
+    """The terms of one ``--limit`` value, split as Ansible splits them: on ``,`` when it
+    holds one (``a:b,c`` is the terms ``a:b`` and ``c``), else on ``:``; Ansible syntax that
+    is not supported, or an empty term, is an error naming ``pattern``."""
     terms: list[str] = []
-    for item in pattern.split(","):
+    # Ansible's split_host_pattern: on commas when there is one, else on colons
+    for item in pattern.split(",") if "," in pattern else _COLON.split(pattern):
         _refuse_unsupported(item.strip(), pattern, inventory)
-        terms.extend(_term(term, pattern, inventory) for term in item.split(":"))
+        terms.append(_term(item, pattern, inventory))
     return terms
 
 
@@ -105,25 +108,33 @@ def _term(term: str, pattern: str, inventory: Inventory) -> str:
     return operator + name
 
 
+_COLON = re.compile(r":(?![^\[]*\])")
+"""A ``:`` that separates terms: not one inside brackets (``web[1:2]``, a subscript)."""
 _GLOB = frozenset(".?*[")
 """Characters that make Ansible match a pattern against host names even when it matched a
 group (a host name with a dot, ``web*``)."""
 
 
-def _matched(inventory: Inventory, term: str) -> set[str]:
+def _matched(inventory: Inventory, term: str) -> set[str] | None:
     """The names of the hosts ``term`` selects, as Ansible's ``_evaluate_patterns`` does: a
     plain term that is a host's name is that host alone; otherwise the hosts of every group
-    it matches and, when it matched no group or holds a glob character or a dot, the hosts
-    whose names it matches. (So with a host and a group both named ``db1``, ``db1`` is the
-    host and ``!db1`` removes the group's hosts, as Ansible does.)"""
+    it matches (``all`` included: ``a*`` is every host) and, when it matched no group or
+    holds a glob character or a dot, the hosts whose names it matches. (So with a host and
+    a group both named ``db1``, ``db1`` is the host and ``!db1`` removes the group's hosts,
+    even an empty group's none, as Ansible does.) None when it matches no host and no
+    group: a typo, not an empty selection."""
     pattern = term.lstrip("!&")
     names = {host.name for host in inventory.hosts}
-    if pattern == ALL:
-        return names
     if pattern == term and pattern in names:
         return {pattern}
-    groups = {g for host in inventory.hosts for g in host.groups if fnmatchcase(g, pattern)}
+    known = inventory.groups.union(*(host.groups for host in inventory.hosts), {ALL})
+    groups = {group for group in known if fnmatchcase(group, pattern)}
+    if ALL in groups:
+        return names
     found = {host.name for host in inventory.hosts if groups.intersection(host.groups)}
     if not groups or _GLOB.intersection(pattern):
-        found |= {name for name in names if fnmatchcase(name, pattern)}
+        hosts = {name for name in names if fnmatchcase(name, pattern)}
+        if not groups and not hosts:
+            return None
+        found |= hosts
     return found

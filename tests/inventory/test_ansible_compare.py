@@ -161,7 +161,8 @@ def test_a_group_priority_that_is_no_integer_is_an_error_at_its_line(tmp_path: P
 
 LIMIT_INVENTORY = (
     "[web]\nweb[01:12]\n[db]\ndb[1:3]\nwebdb\n[prod]\nweb[01:06]\ndb1\n"
-    "[staging]\nweb[07:12]\ndb[2:3]\n[canary]\nweb03\n[db1]\nweb11\n"
+    "[staging]\nweb[07:12]\ndb[2:3]\n[canary]\nweb03\n[db1]\nweb11\n[backup]\n"
+    "[web:children]\nbackup_hosts\n[backup_hosts]\nbackup\n"
 )
 """A host and a group both named db1 (Ansible warns, and tells them apart by the pattern)."""
 
@@ -177,10 +178,31 @@ def ansible_limit(source: Path, limit: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "limit", ["db1", "db*:!db1", "web*:&db1", "web*:&prod:!web03", "db1:web11", "!db1", "db?"]
+    "limit",
+    [
+        "db1",
+        "db*:!db1",
+        "web*:&db1",
+        "web*:&prod:!web03",
+        "db1:web11",
+        "!db1",
+        "db?",
+        "a*",  # matches the group all
+        "all:!backup",  # backup: a host, and an empty group
+        "web01,db2,!web*",
+    ],
 )
 def test_limit_selects_the_hosts_ansible_selects(tmp_path: Path, limit: str) -> None:
     source = tmp_path / "inv.ini"
     source.write_text(LIMIT_INVENTORY)
     ours = sorted(h.name for h in select_hosts(load_inventory(source), [limit]))
     assert ours == ansible_limit(source, limit)
+
+
+def test_a_term_ansible_would_ignore_as_matching_nothing_is_an_error(tmp_path: Path) -> None:
+    """With a comma, `web:&backup` is one term, which names nothing: Ansible warns and goes
+    on with the others; here it is an error, as any limit term that names nothing is."""
+    source = tmp_path / "inv.ini"
+    source.write_text(LIMIT_INVENTORY)
+    with pytest.raises(InventoryError, match="'web:&backup' matches no host or group"):
+        select_hosts(load_inventory(source), ["web:&backup,db1"])

@@ -131,6 +131,8 @@ REFUSED = [
     ("ansible_ssh_extra_args='-J -oops'", "[user@]host[:port]", True),
     # where ssh logs in, as whom and with which key: fleetaudit would log in elsewhere
     ("ansible_ssh_common_args='-o Port=22152'", "set ansible_port instead", False),
+    ("ansible_ssh_common_args='-o=Port=22462'", "set ansible_port instead", False),
+    ("ansible_ssh_common_args='-o =User=bob'", "set ansible_user instead", False),
     ("ansible_ssh_common_args='-p 2223'", "set ansible_port instead", False),
     ("ansible_ssh_extra_args='-l extrauser'", "set ansible_user instead", False),
     ("ansible_ssh_common_args='-o User=argsuser'", "set ansible_user instead", False),
