@@ -232,9 +232,11 @@ def validation_error(
     validated value sits in the document."""
     errors = exc.errors(include_url=False)
     first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    loc: Loc = (*prefix, *(part for part in first["loc"] if isinstance(part, str | int)))
+    # pydantic marks an error in a mapping's key with a "[key]" step: the key is the place
+    parts = (part for part in first["loc"] if isinstance(part, str | int) and part != "[key]")
+    loc: Loc = (*prefix, *parts)
     line, column = doc.position(loc)
-    message = first["msg"]
+    message = str(first["msg"]).removeprefix("Value error, ")  # pydantic's, for a ValueError
     if first["type"] == "extra_forbidden":
         message = "unknown key (check the spelling; unknown keys are never ignored)"
         if meant := _missing_key_like(first["loc"], errors):

@@ -126,7 +126,10 @@ def _default_refs(
     if before is None:
         rows = store.runs(2)
         if len(rows) < 2:
-            raise HistoryError("the history holds fewer than two runs; give two runs to compare")
+            raise HistoryError(
+                "the history holds fewer than two runs: nothing to compare yet (the first "
+                "run), or give two runs or report files"
+            )
         older, because = older_for_default_diff(store, rows[0].id) or (rows[1].id, "")
         return older, rows[0].id, because
     if after is None:

@@ -77,9 +77,10 @@ def remember(
         run_id, started = later
         say(
             f"warning: this run started at {_shown(result.started_at)}, before run "
-            f"{run_id} (started {_shown(started)}), recorded earlier: the clock is behind "
-            "now or was ahead then. The history goes by the order runs were recorded, so "
-            "diff takes this run as the latest"
+            f"{run_id} (started {_shown(started)}), which was recorded first: the two runs "
+            "overlapped (run the job under `flock -n`), or the clock was wrong for one of "
+            "them. The history goes by the order runs were recorded, so diff takes this "
+            "run as the latest"
         )
 
 

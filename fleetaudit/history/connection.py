@@ -138,7 +138,9 @@ def open_for_reading(path: Path) -> sqlite3.Connection:
             return _checked(sqlite3.connect(f"{uri}?mode=ro", timeout=READ_WAIT_S, uri=True))
         except sqlite3.Error as exc:
             if os.access(path.parent, os.W_OK) or not _cannot_open(exc):
-                raise HistoryError(f"cannot open history database {path}: {exc}") from exc
+                raise HistoryError(
+                    f"cannot open history database {path}: {exc}{damage_remedy(exc)}"
+                ) from exc
     # else a file this user may not write: SQLite would create its -wal and -shm with the
     # file's read-only mode, and its owner's next run could not record (the owner may
     # write the file, not those)
@@ -152,7 +154,8 @@ def open_for_reading(path: Path) -> sqlite3.Connection:
     try:
         return _checked(sqlite3.connect(f"{uri}?immutable=1", uri=True))
     except sqlite3.Error as exc:
-        raise HistoryError(f"cannot open history database {path}: {exc}") from exc
+        message = f"cannot open history database {path}: {exc}{damage_remedy(exc)}"
+        raise HistoryError(message) from exc
 
 
 def _checked(db: sqlite3.Connection) -> sqlite3.Connection:
@@ -184,3 +187,10 @@ def locked_error(path: Path, waited_s: float, consequence: str) -> HistoryError:
         f"history database {path} is locked: another process (a fleetaudit run, or any "
         f"program writing to it) held it for more than {waited_s:.0f} s; {consequence}"
     )
+
+
+def damage_remedy(exc: sqlite3.Error) -> str:
+    """What to do about a database SQLite finds damaged ("" for any other failure)."""
+    if not any(words in str(exc) for words in ("not a database", "malformed")):
+        return ""
+    return " (damaged: move it aside to start a new history, or give another --db)"

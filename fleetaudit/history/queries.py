@@ -73,7 +73,9 @@ class RunQueries:
             (ref,),
         )
         if not rows:
-            raise HistoryError(f"no run {ref!r} in {self.path}")
+            raise HistoryError(
+                f"no run {ref!r} in {self.path} (`fleetaudit history` lists the runs it holds)"
+            )
         if len(rows) > 1:
             shown = [
                 f"{rid} ({started[:19].replace('T', ' ')} UTC)"

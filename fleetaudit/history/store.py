@@ -20,6 +20,7 @@ from fleetaudit.errors import HistoryError
 from fleetaudit.history import retention
 from fleetaudit.history.connection import (
     WRITE_WAIT_S,
+    damage_remedy,
     is_locked,
     locked_error,
     open_for_reading,
@@ -53,7 +54,9 @@ class HistoryStore(RunQueries):
             self._db.close()
             if is_locked(exc):
                 raise locked_error(path, WRITE_WAIT_S, "nothing was recorded") from exc
-            raise HistoryError(f"cannot open history database {path}: {exc}") from exc
+            raise HistoryError(
+                f"cannot open history database {path}: {exc}{damage_remedy(exc)}"
+            ) from exc
         except HistoryError:
             self._db.close()
             raise
@@ -76,7 +79,10 @@ class HistoryStore(RunQueries):
         if path.is_dir():
             raise HistoryError(f"{path} is a directory, not a history database (give the file)")
         if not path.is_file():
-            raise HistoryError(f"no history database at {path} (no run recorded yet)")
+            raise HistoryError(
+                f"no history database at {path} (no run recorded yet; runs recorded with "
+                "another --db or XDG_STATE_HOME, as a cron job's, are there: give --db)"
+            )
         return cls(path, read_only=True)
 
     def __enter__(self) -> HistoryStore:

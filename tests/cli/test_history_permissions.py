@@ -80,6 +80,7 @@ def test_a_damaged_history_still_gets_the_night_audited_and_reported(tmp_path: P
     done = _night(tmp_path, db)
     assert done.returncode == 2, done.stderr
     assert "going on: the reports are written, the run cannot be recorded" in done.stderr
+    assert "(damaged: move it aside to start a new history, or give another --db)" in (done.stderr)
     assert "exit 2: the history could not record this run" in done.stderr
     assert (tmp_path / "r.json").exists()
 

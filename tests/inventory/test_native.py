@@ -314,3 +314,14 @@ def test_a_port_of_five_thousand_digits_is_refused_in_a_line(tmp_path: Path) -> 
         load_inventory(path)
     assert "is not a port number (1-65535)" in str(caught.value)
     assert len(str(caught.value)) < 200
+
+
+def test_a_bad_host_name_is_named_in_plain_words(tmp_path: Path) -> None:
+    """Not pydantic's "hosts.bad host.[key]: Value error, ...": the key, then the problem."""
+    path = tmp_path / "inv.yaml"
+    path.write_text("hosts:\n  web1: {address: 127.0.0.1}\n  bad host: {address: 127.0.0.2}\n")
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(path)
+    assert str(caught.value) == (
+        f"{path}:3:3: hosts.bad host: 'bad host' is not a name of letters, digits, _ . -"
+    )

@@ -115,7 +115,7 @@ def _cut(snapshot: HostSnapshot) -> str:
     server, client = snapshot.audit_connection or (0, 0)
     return (
         f"{snapshot.host}: its listing lacks this audit's own SSH connection (port {server} "
-        f"from port {client}, as the host's SSH server reported it), which every whole "
+        f"from port {client}, as the host's SSH server reported it), which a whole "
         "listing holds: the listing tool's output ended early or was altered, and the "
         "sockets it lost were not judged"
     )
