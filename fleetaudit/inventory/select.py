@@ -1,8 +1,10 @@
 """``--limit``: choose hosts by name or group glob, with Ansible's pattern operators.
 
 Supported, with Ansible's meaning ("Patterns: targeting hosts and groups"): ``all`` (every
-host, as Ansible's implicit group), globs over host and group names, lists separated by
-``,`` or ``:``, ``&pattern`` (only hosts also matching it) and ``!pattern`` (not these).
+host, as Ansible's implicit group), globs over host and group names (matched as Ansible's
+``_evaluate_patterns`` does, see :func:`_matched`), lists separated by ``,`` or (when
+there is no comma) ``:``, ``&pattern`` (only hosts also matching it) and ``!pattern`` (not
+these).
 As in Ansible, the plain patterns are joined first, then narrowed by every ``&``, then the
 ``!`` ones removed, whatever the order written; with only ``&``/``!`` patterns, the start is
 every host. Repeated ``--limit`` options add their patterns to one list.
