@@ -209,19 +209,25 @@ def test_a_proxycommand_given_before_a_proxyjump_wins_as_in_openssh(
     assert transport.jump_connections_opened == 0
 
 
+def _failure_through_alias(tmp_path: Path, sshd: SshdServer, option: str) -> TransportError:
+    """The error of a login to ``sshd`` through an ssh_config alias that adds ``option``."""
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        f"Host alias\n  HostName 127.0.0.1\n  Port {sshd.port}\n  User {sshd.user}\n"
+        f"  IdentityFile {sshd.client_key}\n  {option}\n"
+    )
+    transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+    [result] = run_all(transport, [Host(name="a", address="alias")])
+    assert isinstance(result, TransportError), result
+    return result
+
+
 def test_a_proxycommand_whose_program_is_missing_is_not_a_key_problem(
     tmp_path: Path, sshd: SshdServer
 ) -> None:
     """`ProxyCommand nc %h %p` where nc is not installed read "auth_failed: cannot read
     nc", as if a private key were missing."""
-    config = tmp_path / "ssh_config"
-    config.write_text(
-        f"Host vianc\n  HostName 127.0.0.1\n  Port {sshd.port}\n  User {sshd.user}\n"
-        f"  IdentityFile {sshd.client_key}\n  ProxyCommand fa-no-such-program %h %p\n"
-    )
-    transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
-    [result] = run_all(transport, [Host(name="n", address="vianc")])
-    assert isinstance(result, TransportError)
+    result = _failure_through_alias(tmp_path, sshd, "ProxyCommand fa-no-such-program %h %p")
     assert result.status is HostStatus.SSH_ERROR, result.message
     assert "cannot run fa-no-such-program (ssh_config's ProxyCommand)" in result.message
 
@@ -288,13 +294,6 @@ def test_jump_none_connects_directly_despite_a_host_star_proxyjump(
 def test_a_host_key_error_names_the_host_key_alias_it_looked_up(
     tmp_path: Path, sshd: SshdServer
 ) -> None:
-    config = tmp_path / "ssh_config"
-    config.write_text(
-        f"Host ali\n  HostName 127.0.0.1\n  Port {sshd.port}\n  User {sshd.user}\n"
-        f"  IdentityFile {sshd.client_key}\n  HostKeyAlias myalias\n"
-    )
-    transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
-    [result] = run_all(transport, [Host(name="a", address="ali")])
-    assert isinstance(result, TransportError)
+    result = _failure_through_alias(tmp_path, sshd, "HostKeyAlias myalias")
     assert result.status is HostStatus.HOST_KEY_UNKNOWN
     assert ") as myalias; verify it and add it" in result.message, result.message
