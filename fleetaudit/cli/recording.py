@@ -72,7 +72,8 @@ def remember(
 
     with HistoryStore(db or default_db_path()) as store:
         store.save(result, code, covered, shards=shards)
-        later = store.started_after(result)
+        # a merged night starts with its first shard: runs recorded meanwhile are no sign
+        later = None if shards else store.started_after(result)
     if later is not None:
         run_id, started = later
         say(

@@ -234,7 +234,9 @@ def finish(
                 if retain is not None:
                     late.retention(retain)
         if result.interrupted_by is not None:
-            say(f"interrupted by {result.interrupted_by}: {_partial(format, output)}")
+            # a merge (not signalled) was not stopped itself: one of its shards was
+            stopped = "interrupted" if signalled else "a shard was interrupted"
+            say(f"{stopped} by {result.interrupted_by}: {_partial(format, output)}")
         for line in not_audited_lines(result.failed_hosts):
             say(line)
         say(_summary_line(result, fail_on, reason, code))

@@ -177,6 +177,9 @@ def test_the_merge_does_not_depend_on_the_order_of_its_arguments(
     policy, interrupted, stderr = results[0]
     assert (policy, interrupted) == ("insecure-no-host-key-check", "SIGTERM")
     assert f"{one} was stopped by SIGTERM" in stderr
+    # the merge itself was not stopped: it says whose interruption its report carries
+    assert "a shard was interrupted by SIGTERM: the report above is partial" in stderr
+    assert "fleetaudit: interrupted by" not in stderr
     assert "the reports differ in host_key_policy" in stderr and "the weakest" in stderr
     assert "the reports differ in fleetaudit_version" in stderr
 
