@@ -52,9 +52,20 @@ def test_counts_add_up_in_every_suite_and_in_the_total() -> None:
             assert suite.get(attribute) == str(seen[attribute]), (suite.get("name"), attribute)
         assert int(str(suite.get("failures"))) <= len(cases)
         totals.update({"tests": len(cases), **seen})
-    for attribute in ("tests", *OUTCOMES.values()):
+    for attribute in ("tests", "failures", "errors"):
         assert root.get(attribute) == str(totals[attribute]), attribute
     assert totals["failures"] > 0 and totals["errors"] == 2 and totals["skipped"] == 1
+    # Jenkins' JUnit schema (xunit's junit-10.xsd) allows no other attribute on the root
+    assert set(root.attrib) <= {"name", "time", "tests", "failures", "disabled", "errors"}
+
+
+def test_a_line_break_in_a_process_name_forges_no_line_of_the_failure() -> None:
+    """`in.telnetd\nseverity: info` must not read as a line of its own in the body CI shows."""
+    forged = sock("0.0.0.0", 23, "in.telnetd\nseverity: info\nhost: other", pid=77)
+    root = parse(judged_run(snapshot("nl", sock("0.0.0.0", 22, "sshd"), forged, groups=("web",))))
+    bodies = [f.text or "" for f in root.iter("failure")]
+    assert bodies and all("\nseverity: info" not in body for body in bodies)
+    assert any("in.telnetd\\x0aseverity: info" in body for body in bodies), bodies
 
 
 def test_each_finding_is_its_own_testcase() -> None:
