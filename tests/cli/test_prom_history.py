@@ -96,3 +96,20 @@ def test_the_jsonl_run_record_carries_the_exit_code(tmp_path: Path, refused_port
     )  # fmt: skip
     first = json.loads(report.read_text().splitlines()[0])
     assert (done.returncode, first["type"], first["exit_code"]) == (2, "run", 2)
+
+
+def test_a_check_of_saved_captures_is_no_full_success_of_the_fleet(tmp_path: Path) -> None:
+    """A pre-change review written where node_exporter reads it must not reset the 'not
+    fully audited for days' alert: it audited no fleet."""
+    capture = tmp_path / "web1.txt"
+    capture.write_text(
+        "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+        "tcp   LISTEN 0      128    0.0.0.0:22    0.0.0.0:*    "
+        'users:(("sshd",pid=1,fd=3))\n'
+    )
+    prom = tmp_path / "review.prom"
+    done = fleetaudit("check", capture, "--privileged", "-o", f"prom={prom}", state=tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    text = prom.read_text()
+    assert "fleetaudit_run_success" in text
+    assert "fleetaudit_last_success_timestamp_seconds" not in text
