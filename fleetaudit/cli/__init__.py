@@ -16,6 +16,7 @@ def main() -> None:
     opened()  # started with stderr closed (`2>&-`): messages go to /dev/null
     if not sys.warnoptions:  # the user's own -W / PYTHONWARNINGS are kept
         _quiet_library_warnings()
+    _say_an_early_sigterm()
     from fleetaudit.cli.app import app
     from fleetaudit.cli.errors import BROKEN_PIPE, silence_stdout
 
@@ -49,3 +50,23 @@ def _quiet_library_warnings() -> None:
     import warnings
 
     warnings.filterwarnings("ignore", module=r"(asyncssh|cryptography)(\.|$)")
+
+
+def _say_an_early_sigterm() -> None:
+    """A SIGTERM before the audit takes over the signals (while the inventory and policy
+    load: a pod stopped at once) ends the process as before, by that signal, but with a
+    line saying so: by default it died without a word, its report not written, which a
+    cron log or a pod's log could not tell from a hang. Left alone when SIGTERM is ignored
+    or handled already (by whoever started us)."""
+    import signal
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _stopped_early)
+
+
+def _stopped_early(number: int, frame: object) -> None:
+    import signal
+
+    from fleetaudit.signals import stop_at_once
+
+    stop_at_once(signal.Signals(number), "before the audit started")

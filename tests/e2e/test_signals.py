@@ -470,3 +470,31 @@ def _run_with_a_stuck_host(
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=10)
+
+
+def test_a_sigterm_before_the_audit_started_says_so(tmp_path: Path) -> None:
+    """Stopped while it still reads its inventory (here a FIFO nobody writes: the pod
+    stopped at once): the process ends by SIGTERM as before, but no longer without a word."""
+    inventory = tmp_path / "inventory.fifo"
+    os.mkfifo(inventory)
+    log = tmp_path / "err"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fleetaudit", "run", inventory, "--no-history"],
+            stdout=subprocess.DEVNULL, stderr=stderr,
+            env={"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path)},
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # until it waits for the inventory's writer
+            if Path(f"/proc/{process.pid}/wchan").read_text() == "wait_for_partner":
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        returncode = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert returncode == -signal.SIGTERM
+    assert "SIGTERM before the audit started: stopped at once" in log.read_text()
