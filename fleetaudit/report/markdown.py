@@ -78,7 +78,7 @@ def _summary(run: RunResult) -> str:
         lines.append(f"- **Partial:** the run was stopped by {md(run.interrupted_by)}")
     if summary.waivers_expired:
         expired = counted(summary.waivers_expired, "finding")
-        lines.append(f"- **Expired waivers:** {expired} whose waiver expired count again")
+        lines.append(f"- **Expired waivers:** {expired} counted again (their waiver expired)")
     if summary.hosts_unprivileged:
         lines.append(f"- **Audited without root:** {md(', '.join(summary.hosts_unprivileged))}")
     return "\n".join(lines)

@@ -217,6 +217,7 @@ def _not_audited(snapshot: HostSnapshot, index: dict[str, int]) -> dict[str, Any
 def _not_audited_text(snapshot: HostSnapshot) -> str:
     return (
         f"{snapshot.host} was not audited: {snapshot.status.value}: "
-        f"{snapshot.error or 'not audited'}. Its listeners were not checked in this run; "
+        f"{(snapshot.error or 'not audited').rstrip('.')}. Its listeners were not checked "
+        "in this run; "
         "alerts of this host that this analysis closes were not observed, not fixed."
     )
