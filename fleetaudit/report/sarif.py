@@ -218,6 +218,6 @@ def _not_audited_text(snapshot: HostSnapshot) -> str:
     return (
         f"{snapshot.host} was not audited: {snapshot.status.value}: "
         f"{(snapshot.error or 'not audited').rstrip('.')}. Its listeners were not checked "
-        "in this run; "
-        "alerts of this host that this analysis closes were not observed, not fixed."
+        "in this run; alerts of this host that this analysis closes were not observed, not "
+        "fixed."
     )
