@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
@@ -67,6 +67,23 @@ def test_second_signal_while_the_report_is_written_stops_at_once(
     assert returncode == -sig, log.read_text()
     assert f"second {sig.name}: stopped at once" in log.read_text()
     assert "no report written" not in log.read_text()
+
+
+def _reap(process: subprocess.Popen[Any]) -> None:
+    """Kill ``process`` (started by the test, by its PID) if it still runs, and wait for it."""
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def _wait_until_blocked_opening_a_fifo(pid: int) -> None:
+    """Until the process sleeps in the kernel's FIFO open (at most 20 s)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if Path(f"/proc/{pid}/wchan").read_text() == "wait_for_partner":  # fifo_open
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} never blocked opening a FIFO")
 
 
 WAITING = "s for a process to read this FIFO"
@@ -125,9 +142,7 @@ def _read_and_wait(process: subprocess.Popen[bytes], fifo: Path) -> tuple[int, s
             text = report.read()
         return process.wait(timeout=30), text
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        _reap(process)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -174,9 +189,7 @@ def test_a_signal_while_the_history_is_locked_stops_at_once_and_says_so(
         returncode = process.wait(timeout=30)
     finally:
         holder.close()
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        _reap(process)
     assert time.monotonic() - started < 10  # not the minutes the lock could last
     assert returncode == -signal.SIGTERM
     said = log.read_text().splitlines()
@@ -242,9 +255,7 @@ def test_a_signal_while_the_run_is_recorded_lets_the_record_finish(tmp_path: Pat
         process.send_signal(signal.SIGTERM)
         returncode = process.wait(timeout=60)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        _reap(process)
     err = log.read_text()
     assert "SIGTERM: finishing the history record first" in err, err
     assert returncode in (0, 1), err
@@ -278,9 +289,7 @@ def test_a_signal_when_stderr_is_gone_still_completes_the_reports(tmp_path: Path
             hosts = json.loads(report.read())["hosts"]
         returncode = process.wait(timeout=60)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        _reap(process)
     assert [h["status"] for h in hosts] == ["ok"]
     assert returncode in (0, 1)
     with sqlite3.connect(db) as history:
@@ -356,9 +365,7 @@ def test_a_signal_while_old_runs_are_deleted_leaves_them_for_the_next_run(
         started = time.monotonic()
         returncode = process.wait(timeout=60)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        _reap(process)
     err = log.read_text()
     assert time.monotonic() - started < 2.5, err
     assert "SIGTERM: old runs are left for the next run to delete" in err, err
@@ -405,9 +412,7 @@ def test_signals_once_the_run_is_recorded_change_nothing(tmp_path: Path) -> None
         process.send_signal(signal.SIGTERM)
         returncode = process.wait(timeout=60)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        _reap(process)
     err = log.read_text()
     assert "may be missing" not in err, err
     with sqlite3.connect(db) as history:
@@ -467,9 +472,7 @@ def _run_with_a_stuck_host(
             time.sleep(2.0)  # this machine is done long before; stuck waits for a banner
             yield process, log
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
+            _reap(process)
 
 
 def test_a_sigterm_before_the_audit_started_says_so(tmp_path: Path) -> None:
@@ -485,16 +488,10 @@ def test_a_sigterm_before_the_audit_started_says_so(tmp_path: Path) -> None:
             env={"PATH": "/usr/bin:/bin", "XDG_STATE_HOME": str(tmp_path)},
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:  # until it waits for the inventory's writer
-            if Path(f"/proc/{process.pid}/wchan").read_text() == "wait_for_partner":
-                break
-            time.sleep(0.05)
+        _wait_until_blocked_opening_a_fifo(process.pid)  # the inventory's, no writer
         process.send_signal(signal.SIGTERM)
         returncode = process.wait(timeout=30)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        _reap(process)
     assert returncode == -signal.SIGTERM
     assert "SIGTERM before the audit started: stopped at once" in log.read_text()
