@@ -130,7 +130,7 @@ class RunQueries:
         count: they may have been a ``--limit`` run or of another inventory."""
         if not self._ours or self._schema() < COVERAGE_SCHEMA:
             return None  # not migrated yet (read-only): no run records its coverage
-        latest = (now or datetime.max.replace(tzinfo=None)).isoformat()
+        latest = (now or datetime.max).isoformat()  # max: naive, sorts after every time
         rows = self._query(
             "SELECT finished_at FROM runs WHERE hosts > 0 AND hosts_failed = 0 "  # noqa: S608
             "AND whole_inventory = 1 AND inventory = ? "
