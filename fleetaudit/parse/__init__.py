@@ -50,7 +50,7 @@ def parse_capture(
             "netlink...): not a listing fleetaudit audits (take it with ss -tuanpe)",
             path=source,
         )
-    result = _without_a_cut_last_line(text, result)
+    result = _with_short_reasons(_without_a_cut_last_line(text, result))
     if result.errors and not result.sockets:
         first = result.errors[0]
         raise CaptureError(
@@ -59,6 +59,28 @@ def parse_capture(
             line=first.line,
         )
     return chosen, result
+
+
+_LONGEST_REASON = 300
+"""Longest reason kept whole. A reason quotes the token it could not read, and a hostile
+host's token may be megabytes long: copied into every report format (and wrapped in the
+table), one such line once cost minutes and tens of megabytes per report."""
+
+
+def _with_short_reasons(result: ParseResult) -> ParseResult:
+    """``result`` with every overlong reason cut in its middle: its start names the
+    problem and its end often says what to do, while the line's own text is kept (cut
+    to 300 characters) beside it."""
+    if all(len(error.reason) <= _LONGEST_REASON for error in result.errors):
+        return result  # nearly always: one pass, nothing built
+    half = _LONGEST_REASON // 2 - 10
+    errors = tuple(
+        error._replace(reason=f"{error.reason[:half]} [...] {error.reason[-half:]}")
+        if len(error.reason) > _LONGEST_REASON
+        else error
+        for error in result.errors
+    )
+    return replace(result, errors=errors)
 
 
 _HEADER_WORDS = frozenset({"Netid", "State", "Recv-Q", "Active", "Proto", "sl"})

@@ -8,6 +8,7 @@ one line (a line may then run past the width).
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any
 
@@ -21,7 +22,25 @@ def wrap(text: str, width: int, **options: Any) -> list[str]:
     to, a long word)."""
     options.setdefault("break_long_words", False)
     glued = _glue_quoted(text)
+    if options["break_long_words"]:
+        indent = max(
+            len(options.get("initial_indent", "")), len(options.get("subsequent_indent", ""))
+        )
+        glued = _chopped(glued, max(1, width - indent))
     return [line.replace(_GLUE, " ") for line in textwrap.wrap(glued, width, **options)]
+
+
+def _chopped(text: str, size: int) -> str:
+    """``text`` with every word longer than ``size`` cut into pieces of ``size``.
+    textwrap breaks a long word itself, but by slicing off one line at a time, copying the
+    rest each time: minutes for the megabyte-long word a hostile host can put in a reply."""
+    long_word = re.compile(rf"[^\s]{{{size + 1},}}")
+    return long_word.sub(
+        lambda word: " ".join(
+            word[0][start : start + size] for start in range(0, len(word[0]), size)
+        ),
+        text,
+    )
 
 
 def _glue_quoted(text: str) -> str:

@@ -96,3 +96,43 @@ def test_a_capture_cut_inside_its_last_line_does_not_judge_that_line(cut: str) -
     assert error.line == 3
     _, whole = parse_capture(text + "\n", tool=Tool.SS, privileged=True)
     assert [e.line for e in whole.errors] == ([3] if "users:" in cut else [])  # ended: as read
+
+
+@pytest.mark.parametrize(
+    ("header", "line", "start", "end"),
+    [
+        (SS_HEADER, "A" * 1_000_000, "unknown Netid or State 'AAA", "AAA'"),
+        (
+            SS_HEADER,
+            "tcp LISTEN 0 128 " + "1" * 1_000_000 + ":80 0.0.0.0:*",
+            "'111",
+            "111' is not an IPv4 address",
+        ),
+        (
+            NETSTAT_HEADER,
+            "tcp 0 0 0.0.0.0:22 0.0.0.0:* " + "Z" * 1_000_000,
+            "unknown TCP state 'ZZZ",
+            "ZZZ'",
+        ),
+    ],
+    ids=["ss-state", "ss-address", "netstat-state"],
+)
+def test_a_megabyte_token_gives_a_short_reason(
+    header: str, line: str, start: str, end: str
+) -> None:
+    """A hostile host's one-megabyte token was quoted whole in the line's reason, which
+    every report format then carried (48 MB of JSON), and the table wrapped for minutes
+    (QA). The reason keeps its start and end; the line's text is cut to 300 characters."""
+    good = (
+        "tcp LISTEN 0 128 127.0.0.1:25 0.0.0.0:*\n"
+        if header is SS_HEADER
+        else ("tcp        0      0 127.0.0.1:25            0.0.0.0:*               LISTEN\n")
+    )
+    _, result = parse_capture(header + good + line + "\n")
+    [error] = result.errors
+    assert len(error.reason) <= 300
+    assert len(error.text) <= 300
+    assert error.line == len(header.splitlines()) + 2
+    assert error.reason.startswith(start)
+    assert error.reason.endswith(end)
+    assert " [...] " in error.reason

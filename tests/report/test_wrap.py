@@ -39,3 +39,21 @@ def test_the_table_notes_keep_the_sudoers_line_whole_and_wrap_the_rest() -> None
     assert notes[0].startswith("NOTE: audited without root")
     assert all(len(line) <= 80 for line in notes)
     assert any(SUDOERS in line for line in notes)
+
+
+def test_a_word_longer_than_the_line_is_cut_into_lines_that_fit() -> None:
+    """A hostile host's megabyte-long word, wrapped with long words broken: textwrap's own
+    breaking copies the rest of the word for every line (minutes for a few megabytes, QA);
+    cut beforehand, every line fits and no character is lost or added."""
+    word = "".join(chr(ord("a") + i % 26) for i in range(250_000))
+    text = f"first at line 3: unknown state {word} end"
+    lines = wrap(text, 60, break_long_words=True, subsequent_indent="  ")
+    assert all(len(line) <= 60 for line in lines)
+    assert lines[0] == "first at line 3: unknown state"
+    assert "".join(line.strip() for line in lines[1:-1]) + lines[-1].strip()[: -len(" end")] == word
+    assert lines[-1].endswith(" end")
+
+
+def test_long_words_stay_whole_unless_breaking_is_asked_for() -> None:
+    word = "x" * 500
+    assert wrap(f"a {word} b", 60) == ["a", word, "b"]
