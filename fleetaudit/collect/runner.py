@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from fleetaudit.collect.commands import collect_command
@@ -115,10 +115,14 @@ def _failed(host: Host, exc: Exception) -> HostCapture:
 
 async def collect_host(host: Host, transport: Transport, settings: CollectSettings) -> HostCapture:
     """Connect, run the collection script once, and read its header. Never raises for a
-    host's own failure: every failure becomes the capture's status."""
-    started = datetime.now(UTC)
-    clock = time.monotonic()
+    host's own failure: every failure becomes the capture's status.
+
+    The host's deadline and duration start once the transport admits it: waiting for a
+    jump host's shared tunnels is waiting for other hosts. Counted, a host behind a busy
+    or half-dead bastion ran out of time before it was ever tried, and passed for one
+    that could not be reached (which --allow-unreachable excuses)."""
     checked = transport.verifies_host_keys
+    progress = _Progress()
 
     def done(
         status: HostStatus,
@@ -129,8 +133,8 @@ async def collect_host(host: Host, transport: Transport, settings: CollectSettin
         return HostCapture(
             host=host,
             status=status,
-            started_at=started,
-            duration_s=round(time.monotonic() - clock, 3),
+            started_at=progress.started_at,
+            duration_s=round(time.monotonic() - progress.clock, 3),
             reply=replies[-1] if replies else None,
             earlier=tuple(replies[:-1]),
             error=error,
@@ -138,10 +142,11 @@ async def collect_host(host: Host, transport: Transport, settings: CollectSettin
             server_software=software,
         )
 
-    progress = _Progress()
     try:
-        async with asyncio.timeout(settings.host_deadline):
-            replies, software = await _sample(host, transport, settings, progress)
+        async with transport.admission(host):
+            progress.start()
+            async with asyncio.timeout(settings.host_deadline):
+                replies, software = await _sample(host, transport, settings, progress)
         return done(HostStatus.OK, replies, software=software)
     except TransportError as exc:
         return done(exc.status, error=exc.message)
@@ -152,10 +157,16 @@ async def collect_host(host: Host, transport: Transport, settings: CollectSettin
 
 @dataclass(slots=True)
 class _Progress:
-    """How far a host's collection got, for the host deadline's verdict."""
+    """How far a host's collection got, for the host deadline's verdict, and since when."""
 
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    clock: float = field(default_factory=time.monotonic)
     listing_started: bool = False
     """The host was reached and the first listing command was sent."""
+
+    def start(self) -> None:
+        """The host's own time starts (it was admitted by the transport)."""
+        self.started_at, self.clock = datetime.now(UTC), time.monotonic()
 
 
 def _deadline_passed(deadline: float, progress: _Progress) -> tuple[HostStatus, str]:

@@ -43,6 +43,8 @@ def connect_timeout(
             f"connect to {where} timed out: no answer {after}; the host is down or a "
             "firewall drops the packets"
         )
+        if " via " in where:
+            what += ", or the link to the jump host is down or saturated"
     elif not connection.get_extra_info("server_version"):
         what = (
             f"{where} accepted the TCP connection but sent no SSH banner {after}: a hung sshd, "
@@ -50,9 +52,11 @@ def connect_timeout(
         )
     else:
         banner = str(connection.get_extra_info("server_version"))[:80]
+        link = "the link to the jump host or to the host" if " via " in where else "the link"
         what = (
             f"{where} ({banner}) did not finish the SSH login {after}: an overloaded sshd, "
-            "or slow lookups on its side (UseDNS, GSSAPI)"
+            f"slow lookups on its side (UseDNS, GSSAPI), or {link} slow or losing packets "
+            "(raise --connect-timeout)"
         )
     return TransportError(HostStatus.TIMEOUT, what)
 
@@ -73,7 +77,7 @@ def after_banner(
         f"{error.message}, after the server answered ({str(banner)[:80]}): the SSH "
         "negotiation failed (no key exchange, cipher or host key algorithm in common? see "
         "ssh_config's KexAlgorithms, Ciphers and HostKeyAlgorithms) or the server refused "
-        "this client",
+        "this client (a reset sent by a network device in between reads the same)",
     )
 
 
@@ -182,7 +186,8 @@ def _os_error(exc: OSError, where: str, phase: str) -> TransportError:
     if exc.errno in _UNREACHABLE_ERRNOS or isinstance(exc, ConnectionError):
         # asyncio's strerror ("Connect call failed ('10.0.0.1', 22)") repeats the address.
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        return TransportError(HostStatus.UNREACHABLE, f"{where}: {reason.lower()}")
+        during = " while the listing ran" if phase == "command" else ""
+        return TransportError(HostStatus.UNREACHABLE, f"{where}: {reason.lower()}{during}")
     if exc.filename is not None and "/" not in str(exc.filename):
         # A bare name is a program looked up in PATH (keys and known_hosts are paths, made
         # absolute): ssh_config's ProxyCommand, whose program is not installed.

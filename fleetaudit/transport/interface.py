@@ -9,6 +9,7 @@ transport as a :class:`~fleetaudit.errors.TransportError` carrying the host stat
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -75,9 +76,17 @@ class Transport(ABC):
     without verification (``--insecure-no-host-key-check``); None, no SSH and so no key
     (this machine, a saved capture)."""
 
+    def admission(self, host: Host) -> AbstractAsyncContextManager[object]:
+        """Held around everything done for ``host`` (opening its session included): waits
+        for the run-wide limits a host shares with others (a jump host's tunnels), so that
+        the host's own deadline starts only once it is its turn. May raise TransportError."""
+        return nullcontext()
+
     @abstractmethod
     async def open(self, host: Host) -> Session:  # pragma: no cover
-        """Connect and authenticate to ``host``; raise TransportError if that fails."""
+        """Connect and authenticate to ``host``; raise TransportError if that fails. A
+        caller that opens sessions for many hosts at once holds :meth:`admission` around
+        each, as the collection does."""
 
     async def aclose(self) -> None:  # noqa: B027 (optional hook, not abstract)
         """Release run-wide resources (jump-host connections, caches)."""

@@ -3,7 +3,8 @@
 OpenSSH opens a new connection to the jump host for every target; for a fleet behind one
 bastion that is thousands of logins on the bastion. The pool opens one connection per jump
 host, tunnels every target through it, and bounds how many targets use it at once (each is
-a channel on it, and the bastion's sshd has limits too).
+a channel on it, and the bastion's sshd has limits too): a target holds one of the jump
+host's slots from before its deadline starts until its session ends.
 """
 
 from __future__ import annotations
@@ -76,16 +77,14 @@ class JumpPool:
         """Connections opened to jump hosts so far (for tests and progress)."""
 
     @asynccontextmanager
-    async def through(
-        self, spec: JumpSpec, opener: Opener
-    ) -> AsyncIterator[asyncssh.SSHClientConnection]:
-        """The connection to ``spec`` (made with ``opener`` if there is none yet), held for
-        one target for the duration of the block."""
-        slots = self._slots.setdefault(spec, asyncio.Semaphore(self._per_jump))
-        async with slots:
-            yield await self._connection(spec, opener)
+    async def slot(self, spec: JumpSpec) -> AsyncIterator[None]:
+        """One of the ``per_jump`` tunnels through ``spec``, held for the block."""
+        async with self._slots.setdefault(spec, asyncio.Semaphore(self._per_jump)):
+            yield
 
-    async def _connection(self, spec: JumpSpec, opener: Opener) -> asyncssh.SSHClientConnection:
+    async def connection(self, spec: JumpSpec, opener: Opener) -> asyncssh.SSHClientConnection:
+        """The connection to ``spec``, made with ``opener`` if there is none yet (or it
+        closed); a jump host that could not be reached is not tried again for a while."""
         async with self._locks.setdefault(spec, asyncio.Lock()):
             current = self._connections.get(spec)
             if current is not None and not current.is_closed():

@@ -8,8 +8,8 @@ fleet run opens thousands of connections.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -86,34 +86,50 @@ class SshTransport(Transport):
         self._config = SshConfigView(settings.use_ssh_config, settings.ssh_config)
         self.verifies_host_keys = self._book is not None  # False: --insecure-no-host-key-check
 
+    @asynccontextmanager
+    async def admission(self, host: Host) -> AsyncIterator[None]:
+        """A host behind a jump host waits here for one of its tunnels."""
+        spec = await self._jump_spec(host, self._where(host))
+        if spec is None:
+            yield
+            return
+        async with self._jumps.slot(spec):
+            yield
+
     async def open(self, host: Host) -> Session:
-        port = host.port or self._config.port_for(host.address, host.user)
-        where = login_label(host.user, host.address, port)
+        where = self._where(host)
         cap = self._settings.max_output_bytes
-        jump = host.jump or await self._config.jump_for(host.address)
-        if jump is None or jump.lower() == "none":  # the inventory's "none": no jump at all
+        spec = await self._jump_spec(host, where)
+        if spec is None:
             # ssh_config's ProxyJump is fleetaudit's to follow (above), never asyncssh's:
             # asyncssh would prefer it to a ProxyCommand given before it, OpenSSH does not.
             options = self._options(host.port, host.user, host.key, where)
             direct = {**options, "tunnel": None}
             connection = await _naming_key(self._connect(host.address, direct, where), host.key)
             return SshSession(connection, where, cap)
+        where = f"{where} via {spec}"
+        options = self._options(host.port, host.user, host.key, where)
+        opener = partial(self._connect_jump, spec, host.key)
+        tunnel = await self._jumps.connection(spec, opener)
+        tunnelled = {**options, "tunnel": tunnel}
+        connection = await _naming_key(self._connect(host.address, tunnelled, where), host.key)
+        return SshSession(connection, where, cap)
+
+    def _where(self, host: Host) -> str:
+        """``user@address:port`` of the host, with the port ssh_config gives it."""
+        port = host.port or self._config.port_for(host.address, host.user)
+        return login_label(host.user, host.address, port)
+
+    async def _jump_spec(self, host: Host, where: str) -> JumpSpec | None:
+        """The jump host ``host`` is reached through (the inventory's, else ssh_config's
+        ProxyJump), with the port really used; None for a direct connection."""
+        jump = host.jump or await self._config.jump_for(host.address)
+        if jump is None or jump.lower() == "none":  # the inventory's "none": no jump at all
+            return None
         spec = single_jump(jump, where)
         if spec.port is None:  # named with the port really used, as the target is
             spec = replace(spec, port=self._config.port_for(spec.address, spec.user))
-        where = f"{where} via {spec}"
-        options = self._options(host.port, host.user, host.key, where)
-        held = AsyncExitStack()
-        opener = partial(self._connect_jump, spec, host.key)
-        tunnel = await held.enter_async_context(self._jumps.through(spec, opener))
-        try:
-            tunnelled = {**options, "tunnel": tunnel}
-            attempt = self._connect(host.address, tunnelled, where)
-            connection = await _naming_key(attempt, host.key)
-        except BaseException:
-            await held.aclose()
-            raise
-        return SshSession(connection, where, cap, release=held.aclose)
+        return spec
 
     async def aclose(self) -> None:
         """Close the jump-host connections."""

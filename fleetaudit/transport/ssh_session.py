@@ -8,7 +8,6 @@ out, the connection dropped) is ``command_failed``, never an excusable ``timeout
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 import asyncssh
 
@@ -16,7 +15,7 @@ from fleetaudit.errors import TransportError
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.transport.errors import translate
 from fleetaudit.transport.interface import CommandResult, Session
-from fleetaudit.transport.streams import read_capped, read_tail
+from fleetaudit.transport.streams import ByteCount, read_capped, read_tail
 
 STDERR_CAP = 64 * 1024
 """stderr kept per command (its tail); more is read and discarded."""
@@ -39,13 +38,12 @@ class SshSession(Session):
         connection: asyncssh.SSHClientConnection,
         where: str,
         cap: int,
-        release: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._connection = connection
         self._where = where
         self._cap = cap
-        self._release = release
         self._abandoned = False
+        self._received = ByteCount()
         self.server_software = _software(connection.get_extra_info("server_version"))
 
     async def run(self, command: str, *, timeout: float) -> CommandResult:
@@ -56,13 +54,14 @@ class SshSession(Session):
             raise TransportError(
                 HostStatus.COMMAND_FAILED,
                 f"{self._where}: the listing did not finish within {timeout:g}s "
-                "(--command-timeout)",
+                f"(--command-timeout) {_how_far(self._received.total)}",
             ) from None
         except Exception as exc:
             raise translate(exc, where=self._where, phase="command") from None
 
     async def _run(self, command: str) -> CommandResult:
         self._abandoned = True  # until the command has ended normally
+        self._received = ByteCount()
         process = await self._connection.create_process(LOGIN_SHELL_COMMAND, encoding=None)
         try:
             # A few KiB, far below the channel window: the write never waits for the reader.
@@ -84,7 +83,7 @@ class SshSession(Session):
         stderr_task = asyncio.ensure_future(read_tail(process.stderr, STDERR_CAP))
         signal: str | None = None
         try:
-            stdout, truncated = await read_capped(process.stdout, self._cap)
+            stdout, truncated = await read_capped(process.stdout, self._cap, self._received)
             if truncated:
                 stderr, exit_status = b"", None
             else:
@@ -110,8 +109,19 @@ class SshSession(Session):
         else:
             self._connection.close()
         await self._connection.wait_closed()
-        if self._release is not None:
-            await self._release()  # frees this host's slot on its jump host
+
+
+def _how_far(received: int) -> str:
+    """What the bytes received before a listing timed out say about the cause."""
+    if not received:
+        return (
+            "and had sent nothing: the command hung (a stuck ss or netstat), or the link "
+            "stopped passing data"
+        )
+    return (
+        f"after sending {received:,} bytes: a slow or lossy link, or a listing too large "
+        "for the timeout (raise --command-timeout), or a command that hung midway"
+    )
 
 
 def _software(banner: object) -> str | None:

@@ -13,8 +13,22 @@ class ByteReader(Protocol):
     async def read(self, n: int = -1) -> bytes: ...
 
 
-async def read_capped(stream: ByteReader, cap: int) -> tuple[bytes, bool]:
+class ByteCount:
+    """How many bytes a read has taken so far: a read that times out can then say whether
+    anything had arrived (a hung command or dead link) or the data was still coming (a
+    slow link, or a longer listing than the timeout allows)."""
+
+    __slots__ = ("total",)
+
+    def __init__(self) -> None:
+        self.total = 0
+
+
+async def read_capped(
+    stream: ByteReader, cap: int, count: ByteCount | None = None
+) -> tuple[bytes, bool]:
     """Read ``stream`` to its end, keeping at most ``cap`` bytes; True when it had more.
+    ``count``, when given, follows the bytes read as they arrive.
 
     Reading stops as soon as the cap is passed: the caller then closes the channel, so a
     host that prints gigabytes costs ``cap`` bytes of memory, not gigabytes. For stdout
@@ -28,6 +42,8 @@ async def read_capped(stream: ByteReader, cap: int) -> tuple[bytes, bool]:
         if not chunk:
             return b"".join(chunks), False
         size += len(chunk)
+        if count is not None:
+            count.total = size
         if size > cap:
             chunks.append(chunk[: cap - (size - len(chunk))])
             return b"".join(chunks), True

@@ -9,7 +9,7 @@ import socket
 import asyncssh
 
 from fleetaudit.model.enums import HostStatus
-from fleetaudit.transport.errors import translate
+from fleetaudit.transport.errors import connect_timeout, translate
 
 
 def status(exc: BaseException) -> HostStatus:
@@ -55,3 +55,16 @@ def test_what_reads_as_not_reached_is_a_failed_listing_once_the_command_ran() ->
     assert lost.message == "u@h:22: connection lost while the listing ran: reset"
     refused = translate(asyncssh.PermissionDenied("no"), where="u@h:22", phase="command")
     assert refused.status is HostStatus.AUTH_FAILED
+    reset = translate(ConnectionResetError(errno.ECONNRESET, "x"), where="u@h:22", phase="command")
+    assert reset.message == "u@h:22: connection reset by peer while the listing ran"
+
+
+def test_a_timeout_behind_a_jump_host_names_the_link_to_it() -> None:
+    """A jump host's link that failed or saturated left every target behind it blaming
+    itself ("the host is down", "an overloaded sshd"), and the operator went to the wrong
+    machine (QA, with a bastion's link shaped or cut)."""
+    via = "u@t1:22 via u@bastion:22"
+    silent = connect_timeout(via, 10, None)
+    assert "or the link to the jump host is down or saturated" in silent.message
+    direct = connect_timeout("u@t1:22", 10, None)
+    assert "jump host" not in direct.message

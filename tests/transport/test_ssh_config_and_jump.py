@@ -12,6 +12,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
+from fleetaudit.collect.runner import CollectSettings, HostCapture, collect_fleet
 from fleetaudit.errors import TransportError
 from fleetaudit.inventory.model import Host
 from fleetaudit.model.enums import HostStatus
@@ -157,6 +158,39 @@ def test_a_jump_host_that_cannot_be_reached_is_not_tried_again_for_each_host(
     tried = [e for e in errors if "not tried again" not in e.message]
     assert len(tried) == 1, [e.message for e in errors]
     assert tried[0].message.startswith(f"jump host {jump} ")
+
+
+def test_waiting_for_a_jump_hosts_tunnel_does_not_use_up_a_hosts_deadline(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """A jump host tunnels a bounded number of targets at once. A host's deadline used to
+    start before it waited for a tunnel, so a healthy host queued behind stalled ones ran
+    out of time without ever being tried, and was reported `timeout`, which
+    --allow-unreachable excuses (QA: 60 healthy hosts behind 40 stalled ones, 0 audited)."""
+    with socket.socket() as silent:  # a target that accepts TCP and never sends a banner
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        via = f"{sshd.user}@127.0.0.1:{sshd.port}"
+        stalled = Host(name="stalled", address="127.0.0.1", port=silent.getsockname()[1],
+                       user=sshd.user, key=str(sshd.client_key), jump=via)  # fmt: skip
+        healthy = Host(name="healthy", address="127.0.0.1", port=sshd.port, user=sshd.user,
+                       key=str(sshd.client_key), jump=via)  # fmt: skip
+        transport = SshTransport(settings(tmp_path, [sshd], connect_timeout=10, jump_concurrency=1))
+        collect = CollectSettings(concurrency=2, host_deadline=3, command_timeout=5)
+
+        async def audit() -> dict[str, HostCapture]:
+            try:
+                fleet = collect_fleet([stalled, healthy], lambda _: transport, collect)
+                return {capture.host.name: capture async for capture in fleet}
+            finally:
+                await transport.aclose()
+
+        captures = asyncio.run(audit())
+    assert captures["stalled"].status is HostStatus.TIMEOUT
+    assert captures["healthy"].status is HostStatus.OK, captures["healthy"].error
+    assert captures["healthy"].duration_s < 3, "its own time, not the wait for the tunnel"
+    waited = captures["healthy"].started_at - captures["stalled"].started_at
+    assert waited.total_seconds() >= 2.9, "one tunnel at a time: it waited for the first"
 
 
 def test_a_target_the_jump_host_cannot_reach_is_an_outage_not_an_ssh_error(

@@ -209,6 +209,7 @@ def test_hanging_command_times_out(client: Client) -> None:
     # the host was reached: a stalled listing is not an outage --allow-unreachable excuses
     assert error.status is HostStatus.COMMAND_FAILED
     assert "the listing did not finish within 1s (--command-timeout)" in error.message
+    assert "and had sent nothing: the command hung" in error.message
 
 
 def test_output_over_the_cap_is_truncated_and_flagged(client: Client) -> None:
