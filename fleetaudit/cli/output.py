@@ -32,15 +32,13 @@ from pathlib import Path
 
 from fleetaudit.cli.errors import StdoutError
 from fleetaudit.errors import InputError
+from fleetaudit.planted import first_planted, link_chain
 from fleetaudit.signals import removed_if_stopped_at_once
 from fleetaudit.stderr import write_line
 
 OUTPUT_ENVVAR = "FLEETAUDIT_OUTPUT"
 """One ``[FORMAT=]FILE`` target used when no ``--output`` is given; never split, so a path
 with spaces works (several targets need several ``-o``)."""
-
-_MAX_LINKS = 40
-"""Symbolic links followed before giving up, as Linux does (MAXSYMLINKS)."""
 
 
 class ClosedStdout(io.TextIOBase):
@@ -209,18 +207,18 @@ def _stat(path: Path) -> os.stat_result | None:
 def final_target(path: Path) -> tuple[Path, bool]:
     """The path a chain of symbolic links at ``path`` ends at (``path`` itself when it is
     no link), and whether the chain passes through /proc, i.e. names an open descriptor
-    (``/dev/stdout``), which must be written in place, never replaced."""
-    through_proc = False
-    for _ in range(_MAX_LINKS):
-        through_proc = through_proc or os.path.realpath(path.parent).startswith("/proc/")
-        if not path.is_symlink():
-            return path, through_proc
-        try:
-            link = Path(os.readlink(path))
-        except OSError as exc:
-            raise InputError(f"cannot write output file: {exc.strerror}", path=path) from exc
-        path = link if link.is_absolute() else path.parent / link
-    raise InputError("cannot write output file: too many levels of symbolic links", path=path)
+    (``/dev/stdout``), which must be written in place, never replaced. A link or file
+    another user may have planted on the way (:mod:`fleetaudit.planted`) is refused."""
+    try:
+        chain = link_chain(path)
+        suspect = first_planted(path)
+    except OSError as exc:
+        raise InputError(f"cannot write output file: {exc.strerror}", path=path) from exc
+    if suspect is not None:
+        where, reason = suspect
+        raise InputError(f"cannot write output file: {reason}", path=where)
+    through_proc = any(os.path.realpath(each.parent).startswith("/proc/") for each in chain)
+    return chain[-1], through_proc
 
 
 def check_writable(path: Path) -> None:
@@ -229,11 +227,11 @@ def check_writable(path: Path) -> None:
     existing = _stat(path)
     if existing is not None and stat.S_ISDIR(existing.st_mode):
         raise InputError("cannot write output file: it is a directory", path=path)
+    target, _ = final_target(path)
     if existing is not None and not stat.S_ISREG(existing.st_mode):
         if not os.access(path, os.W_OK):
             raise InputError("cannot write output file: Permission denied", path=path)
         return
-    target, _ = final_target(path)
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         problem = "is not a directory" if directory.exists() else "does not exist"

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import time
 from itertools import takewhile
 from pathlib import Path
 from typing import NoReturn
 
 from fleetaudit.errors import HistoryError
+from fleetaudit.planted import first_planted, world_writable
 
 WRITE_WAIT_S = 300.0
 """How long recording waits for another fleetaudit holding the write lock. Writers hold it
@@ -32,6 +34,7 @@ def open_for_writing(path: Path) -> sqlite3.Connection:
     as SQLite follows it: the directory and file made are its target's."""
     try:
         target = path.resolve()  # a symlink loop is refused before the audit
+        refuse_planted(path, target)
         _make_private_dirs(target.parent)
         _create_private(target)
         return sqlite3.connect(target, timeout=WRITE_WAIT_S, isolation_level=None)
@@ -93,6 +96,7 @@ def check_recordable(path: Path) -> None:
         _unrecordable(path, "it is not a regular file")
     if target.exists() and not os.access(target, os.W_OK):
         _unrecordable(path, "it is not writable")
+    refuse_planted(path, target)
     ancestor = target.parent
     while not ancestor.exists():  # bounded by the path's depth ("/" and "." exist)
         ancestor = ancestor.parent
@@ -109,6 +113,32 @@ def check_recordable(path: Path) -> None:
                 f"database while it was read-only?): give it the database's mode, or remove "
                 "it while nothing uses the database",
             )
+
+
+def refuse_planted(path: Path, target: Path) -> None:
+    """HistoryError when the database at ``path`` (``target``, its links followed), or a
+    ``-wal``/``-shm`` beside it, may have been planted by another user
+    (:mod:`fleetaudit.planted`), or when every user may write it: SQLite would read
+    and write the runs in a file someone else controls, who could then rewrite the
+    history that ``diff`` and the metrics trust."""
+    for each in (path, Path(f"{target}-wal"), Path(f"{target}-shm")):
+        try:
+            suspect = first_planted(each)
+        except OSError:
+            return  # a loop or unreadable link: opening the file names it
+        if suspect is not None:
+            where, reason = suspect
+            _unrecordable(path, reason if where == path else f"{where}: {reason}")
+    try:
+        found = os.stat(target)
+    except OSError:
+        return
+    if world_writable(found):
+        _unrecordable(
+            path,
+            f"every user may write it (mode {stat.S_IMODE(found.st_mode):04o}), so anyone "
+            "could rewrite the history that diff and the metrics trust: chmod 600 it",
+        )
 
 
 def _unrecordable(path: Path, reason: str) -> NoReturn:

@@ -1,0 +1,163 @@
+"""Links and files another user planted where a root cron job writes its reports and its
+history are refused, never followed or handed back (QA, as root into a sticky directory:
+a link made root's report replace a 0600 file of root's elsewhere; a file made beforehand
+became theirs again, world-writable, with root's report in it; a planted history let them
+rewrite what diff and the metrics trust)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fleetaudit.cli.output import check_writable, write_atomically
+from fleetaudit.errors import HistoryError, InputError
+from fleetaudit.history import HistoryStore
+from fleetaudit.history.connection import check_recordable
+from tests.factories import run_result, snapshot, sock
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to own files as another user")
+
+NOBODY = 65534
+CAPTURE = (
+    "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+    "tcp   LISTEN 0      128    0.0.0.0:22         0.0.0.0:*\n"
+    "tcp   ESTAB  0      0      10.0.0.5:22        10.0.0.9:50000\n"
+)
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Path:
+    """A sticky directory every user can write, as /tmp."""
+    directory = tmp_path / "shared"
+    directory.mkdir()
+    directory.chmod(0o1777)
+    return directory
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    """A file of root's that no report may replace."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    path = private / "secret"
+    path.write_text("ORIGINAL\n")
+    path.chmod(0o600)
+    return path
+
+
+def _plant_link(link: Path, target: Path, owner: int = NOBODY) -> None:
+    link.symlink_to(target)
+    os.lchown(link, owner, owner)
+
+
+def test_a_link_another_user_planted_is_not_followed(shared: Path, secret: Path) -> None:
+    _plant_link(shared / "report.json", secret)
+    for attempt in (check_writable, lambda path: write_atomically(path, "report\n")):
+        with pytest.raises(InputError, match="symbolic link of uid 65534 .* may have been planted"):
+            attempt(shared / "report.json")
+    assert secret.read_text() == "ORIGINAL\n"
+
+
+def test_a_dangling_link_another_user_planted_creates_nothing(shared: Path, secret: Path) -> None:
+    created = secret.parent / "created-by-root"
+    _plant_link(shared / "nightly.csv", created)
+    with pytest.raises(InputError, match="may have been planted"):
+        write_atomically(shared / "nightly.csv", "report\n")
+    assert not created.exists()
+
+
+def test_a_file_another_user_made_beforehand_is_not_filled_and_handed_back(shared: Path) -> None:
+    planted = shared / "pre.json"
+    planted.write_text("")
+    os.chown(planted, NOBODY, NOBODY)
+    planted.chmod(0o666)
+    with pytest.raises(InputError, match="a file of uid 65534 .* hand its output to that user"):
+        write_atomically(planted, "report\n")
+    assert planted.read_text() == ""
+
+
+def test_a_group_writable_directory_counts_as_shared(tmp_path: Path, secret: Path) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    team.chmod(0o2775)
+    _plant_link(team / "report.json", secret)
+    with pytest.raises(InputError, match="a directory its group can write"):
+        write_atomically(team / "report.json", "report\n")
+    assert secret.read_text() == "ORIGINAL\n"
+
+
+def test_own_links_and_links_in_private_directories_are_still_followed(
+    tmp_path: Path, shared: Path
+) -> None:
+    """A link the user running fleetaudit made, even in a shared directory, and any link
+    in a directory only its owner can write, keep pointing at the replaced report."""
+    mine = tmp_path / "current.json"
+    (shared / "report.json").symlink_to(mine)
+    write_atomically(shared / "report.json", "one\n")
+    assert mine.read_text() == "one\n"
+    private = tmp_path / "private-links"
+    private.mkdir(mode=0o755)
+    _plant_link(private / "report.json", mine)  # another user's, where only root writes
+    write_atomically(private / "report.json", "two\n")
+    assert mine.read_text() == "two\n"
+
+
+def test_check_refuses_the_planted_report_before_judging(shared: Path, secret: Path) -> None:
+    capture = shared.parent / "web1.ss.txt"
+    capture.write_text(CAPTURE)
+    _plant_link(shared / "report.json", secret)
+    done = subprocess.run(
+        [sys.executable, "-m", "fleetaudit", "check", str(capture),
+         "-o", f"json={shared / 'report.json'}"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "may have been planted" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert secret.read_text() == "ORIGINAL\n"
+
+
+def test_a_history_another_user_planted_is_refused_before_the_audit(
+    shared: Path, secret: Path
+) -> None:
+    link = shared / "h.sqlite"
+    _plant_link(link, secret.parent / "newdb")
+    with pytest.raises(HistoryError, match="cannot record runs in .*may have been planted"):
+        check_recordable(link)
+    made = shared / "made.sqlite"
+    made.write_bytes(b"")
+    os.chown(made, NOBODY, NOBODY)
+    made.chmod(0o666)
+    with pytest.raises(HistoryError, match="a file of uid 65534"):
+        check_recordable(made)
+    with pytest.raises(HistoryError, match="may have been planted"):
+        HistoryStore(made)
+    assert not (secret.parent / "newdb").exists()
+
+
+def test_a_planted_wal_beside_the_history_is_refused(shared: Path) -> None:
+    """SQLite reads a -wal beside the database as part of it: whoever owns that file
+    decides what the history says."""
+    db = shared / "h.sqlite"
+    with HistoryStore(db) as store:
+        store.save(run_result((snapshot("web1", sock()),)), 0)
+    wal = Path(f"{db}-wal")
+    wal.touch()
+    os.chown(wal, NOBODY, NOBODY)
+    with pytest.raises(HistoryError, match=r"h\.sqlite-wal: it is a file of uid 65534"):
+        check_recordable(db)
+
+
+def test_a_history_every_user_may_write_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    with HistoryStore(db) as store:
+        store.save(run_result((snapshot("web1", sock()),)), 0)
+    db.chmod(0o666)
+    with pytest.raises(HistoryError, match="every user may write it .mode 0666.*chmod 600"):
+        check_recordable(db)
+    db.chmod(0o600)
+    check_recordable(db)
