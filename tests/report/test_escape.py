@@ -18,3 +18,22 @@ def test_bidi_overrides_are_escaped():
 def test_ordinary_text_is_unchanged():
     text = "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups (äöü)"
     assert terminal_safe(text) == text
+
+
+def test_every_invisible_or_text_moving_character_is_escaped():
+    """QA: a zero-width space passed through while the right-to-left override next to it
+    was escaped. Every control, format and line/paragraph separator character of the
+    Unicode database Python ships is shown as an escape, and no other assigned character
+    is (a later Unicode version may assign format characters this one leaves unassigned)."""
+    import sys
+    import unicodedata
+
+    hidden = {"Cc", "Cf", "Zl", "Zp"}
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        shown = terminal_safe(char)
+        if unicodedata.category(char) in hidden:
+            assert shown != char and shown.startswith("\\"), hex(code)
+            assert int(shown[2:], 16) == code, hex(code)
+        elif unicodedata.category(char) != "Cn":
+            assert shown == char, hex(code)
