@@ -39,11 +39,11 @@ def link_chain(path: Path) -> list[Path]:
     raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path))
 
 
-def first_planted(path: Path) -> tuple[Path, str] | None:
-    """The first link on the way from ``path`` to the file it names, or that file, which
-    another user may have planted (see :func:`planted`), and why; None when there is none.
-    OSError as :func:`link_chain`."""
-    for each in link_chain(path):
+def first_planted(chain: list[Path]) -> tuple[Path, str] | None:
+    """The first link of ``chain`` (as :func:`link_chain` gives it), or the file it ends
+    at, which another user may have planted (see :func:`planted`), and why; None when
+    there is none."""
+    for each in chain:
         try:
             found = os.lstat(each)
         except FileNotFoundError:
@@ -61,7 +61,7 @@ def planted(path: Path, found: os.stat_result) -> str | None:
 
     The reason completes "cannot write ...: " and says what to do about it."""
     try:
-        directory = os.stat(path.parent if str(path.parent) else ".")
+        directory = os.stat(path.parent)
     except OSError:
         return None  # the write itself reports the missing or unreadable directory
     if not directory.st_mode & _OTHERS_WRITE:

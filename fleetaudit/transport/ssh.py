@@ -101,7 +101,7 @@ class SshTransport(Transport):
         cap = self._settings.max_output_bytes
         spec = await self._jump_spec(host, where)
         if spec is None:
-            # ssh_config's ProxyJump is fleetaudit's to follow (above), never asyncssh's:
+            # ssh_config's ProxyJump is fleetaudit's to follow (_jump_spec), never asyncssh's:
             # asyncssh would prefer it to a ProxyCommand given before it, OpenSSH does not.
             options = self._options(host.port, host.user, host.key, where)
             direct = {**options, "tunnel": None}
