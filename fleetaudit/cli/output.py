@@ -211,9 +211,9 @@ def final_target(path: Path) -> tuple[Path, bool]:
     another user may have planted on the way (:mod:`fleetaudit.planted`) is refused."""
     try:
         chain = link_chain(path)
+        suspect = first_planted(path)
     except OSError as exc:
         raise InputError(f"cannot write output file: {exc.strerror}", path=path) from exc
-    suspect = first_planted(chain)
     if suspect is not None:
         where, reason = suspect
         raise InputError(f"cannot write output file: {reason}", path=where)

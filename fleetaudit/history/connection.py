@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from fleetaudit.errors import HistoryError
-from fleetaudit.planted import first_planted, link_chain, world_writable
+from fleetaudit.planted import first_planted, world_writable
 
 WRITE_WAIT_S = 300.0
 """How long recording waits for another fleetaudit holding the write lock. Writers hold it
@@ -123,7 +123,7 @@ def refuse_planted(path: Path, target: Path) -> None:
     history that ``diff`` and the metrics trust."""
     for each in (path, Path(f"{target}-wal"), Path(f"{target}-shm")):
         try:
-            suspect = first_planted(link_chain(each))
+            suspect = first_planted(each)
         except OSError:
             continue  # a loop or unreadable link: opening the file names it
         if suspect is not None:

@@ -90,6 +90,33 @@ def test_a_group_writable_directory_counts_as_shared(tmp_path: Path, secret: Pat
     assert secret.read_text() == "ORIGINAL\n"
 
 
+def test_a_planted_directory_or_directory_link_on_the_way_is_refused(
+    tmp_path: Path, shared: Path, secret: Path
+) -> None:
+    """QA, the first fix checked only the last component: a directory link planted in the
+    shared directory (``shared/sub -> a 0700 directory of root's``) made root create its
+    report and its history there, and a directory of the other user's own (with their
+    database in it) took root's runs."""
+    _plant_link(shared / "sub", secret.parent)
+    own_link = tmp_path / "via-own-link.json"
+    own_link.symlink_to(Path("shared") / "sub" / "r.json")  # root's own link, through theirs
+    theirs = shared / "theirs"
+    theirs.mkdir()
+    os.chown(theirs, NOBODY, NOBODY)
+    for target in (shared / "sub" / "r.json", own_link, theirs / "r.json"):
+        with pytest.raises(InputError, match="may have been planted"):
+            check_writable(target)
+        with pytest.raises(InputError, match="may have been planted"):
+            write_atomically(target, "report\n")
+    for db in (shared / "sub" / "h.sqlite", theirs / "h.sqlite"):
+        with pytest.raises(HistoryError, match="may have been planted"):
+            check_recordable(db)
+        with pytest.raises(HistoryError, match="may have been planted"):
+            HistoryStore(db)
+    assert sorted(p.name for p in secret.parent.iterdir()) == ["secret"]
+    assert list(theirs.iterdir()) == []
+
+
 def test_own_links_and_links_in_private_directories_are_still_followed(
     tmp_path: Path, shared: Path
 ) -> None:
