@@ -32,15 +32,26 @@ class JumpSpec:
 
     @classmethod
     def parse(cls, text: str) -> JumpSpec:
-        """Read ``[user@]host[:port]`` (IPv6 in brackets)."""
-        user, at, rest = text.rpartition("@")
-        host, port = rest, None
+        """Read ``[user@]host[:port]`` (IPv6 in brackets) or ``ssh://[user@]host[:port]``,
+        as OpenSSH reads one ProxyJump hop; ValueError for what ssh refuses (a port that
+        is no number in 1-65535, an empty host), never a guess."""
+        rest = text[len("ssh://") :].removesuffix("/") if text.startswith("ssh://") else text
+        user, at, rest = rest.rpartition("@")
+        host, port_text = rest, ""
         if rest.startswith("["):
             host, _, tail = rest[1:].partition("]")
-            port = int(tail[1:]) if tail.startswith(":") and tail[1:].isdigit() else None
+            if tail and not tail.startswith(":"):
+                raise ValueError(f"text after ']' in {text!r}")
+            port_text = tail[1:]
         elif rest.count(":") == 1:
             host, _, port_text = rest.partition(":")
-            port = int(port_text) if port_text.isdigit() else None
+        if not host or (at and not user):
+            raise ValueError(f"no host in {text!r}" if not host else f"empty user in {text!r}")
+        port = None
+        if port_text or rest.endswith(":"):
+            if not (port_text.isdecimal() and 1 <= int(port_text) <= 65535):
+                raise ValueError(f"bad port {port_text!r} in {text!r}")
+            port = int(port_text)
         return cls(address=host, port=port, user=user if at else None)
 
     def __str__(self) -> str:
@@ -133,12 +144,21 @@ def single_jump(text: str, where: str) -> JumpSpec:
             f"{where}: ssh_config gives ProxyJump {text}: only one jump host is supported "
             "(no ProxyJump chains)",
         )
-    return JumpSpec.parse(text)
+    try:
+        return JumpSpec.parse(text)
+    except ValueError as exc:  # ssh_config is checked before the run: a config read since
+        raise TransportError(
+            HostStatus.SSH_ERROR, f"{where}: ssh_config gives an invalid ProxyJump: {exc}"
+        ) from None
 
 
 def jump_of_jump(spec: JumpSpec, jump: str) -> str:
     """Why a jump host that ssh_config sends through a jump host of its own is refused."""
-    if JumpSpec.parse(jump).address == spec.address:
+    try:
+        itself = JumpSpec.parse(jump).address == spec.address
+    except ValueError:
+        itself = False
+    if itself:
         return (
             f"jump host {spec}: ssh_config sends the jump host through itself (ProxyJump in "
             f"a 'Host *' entry?): exclude the jump host from that entry ('Host * !{spec.address}')"

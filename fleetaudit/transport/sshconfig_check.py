@@ -24,6 +24,7 @@ from typing import Any
 from asyncssh.config import ConfigParseError, SSHClientConfig
 
 from fleetaudit.errors import InputError
+from fleetaudit.transport.jump import JumpSpec
 
 OPENSSH_OPTIONS = frozenset(
     """
@@ -135,10 +136,23 @@ class _Checker(SSHClientConfig):
             args.pop(0)
         self._matching = True
 
+    def _proxy_jump(self, option: str, args: list[str]) -> None:
+        """Every hop as OpenSSH reads it: a port that is no number, or an empty host, makes
+        ssh refuse the file; asyncssh would take the rest of the value as it comes."""
+        value = args[0] if args else ""
+        if value.lower() != "none":
+            for hop in value.split(","):
+                try:
+                    JumpSpec.parse(hop)
+                except ValueError as exc:
+                    self._error(f'Invalid ProxyJump "{value}": {exc}')
+        SSHClientConfig._set_string(self, option, args)
+
     _handlers = {
         **SSHClientConfig._handlers,
         "host": ("Host", _host_block),
         "match": ("Match", _match_block),
+        "proxyjump": ("ProxyJump", _proxy_jump),
     }
 
 

@@ -21,6 +21,7 @@ from fleetaudit.errors import InputError, TransportError
 from fleetaudit.inventory.model import Host
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.transport import SshTransport
+from fleetaudit.transport.jump import single_jump
 from fleetaudit.transport.sshconfig import SshConfigView
 from tests.sshd import SshdServer, start_sshd
 from tests.transport.test_ssh_config_and_jump import run_all, settings
@@ -51,6 +52,11 @@ def openssh_refuses(config: Path) -> bool | None:
         ("Host elsewhere\n  Port notaport\n", 2, "Invalid Port integer value: notaport"),
         ("Host a\n  FooBarOption yes\n", 2, "Bad configuration option: FooBarOption"),
         ("Match host a exec\n", 1, "Missing exec match pattern"),
+        # QA: a port that is no number was dropped, and the host went to the jump host's
+        # port 22, which ssh never does
+        ("Host elsewhere\n  ProxyJump root@127.0.0.1:22x\n", 2, 'Invalid ProxyJump "root@'),
+        ("Host a\n  ProxyJump b:0\n", 2, "Invalid ProxyJump \"b:0\": bad port '0'"),
+        ("Host a\n  ProxyJump ok:22,@b\n", 2, 'Invalid ProxyJump "ok:22,@b": empty user'),
     ],
 )
 def test_a_broken_ssh_config_is_an_input_error_naming_file_and_line(
@@ -62,6 +68,17 @@ def test_a_broken_ssh_config_is_an_input_error_naming_file_and_line(
         SshConfigView(True, config)
     assert str(raised.value).startswith(f"{config}:{line}: ssh_config: {reason}")
     assert openssh_refuses(config) in (True, None)
+
+
+def test_a_proxyjump_written_as_an_ssh_uri_is_read_as_openssh_reads_it(tmp_path: Path) -> None:
+    """``ssh://root@host:2200`` is user root on port 2200 to OpenSSH; it was read as the
+    user ``ssh://root`` (QA: the login failed as auth_failed)."""
+    config = tmp_path / "ssh_config"
+    config.write_text("Host target\n  ProxyJump ssh://root@127.0.0.1:2200\n")
+    SshConfigView(True, config)
+    assert openssh_refuses(config) in (False, None)
+    spec = single_jump("ssh://root@127.0.0.1:2200", "target:22")
+    assert (spec.user, spec.address, spec.port) == ("root", "127.0.0.1", 2200)
 
 
 def test_a_broken_included_file_is_named(tmp_path: Path) -> None:
