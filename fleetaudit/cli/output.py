@@ -227,7 +227,11 @@ def check_writable(path: Path) -> None:
     existing = _stat(path)
     if existing is not None and stat.S_ISDIR(existing.st_mode):
         raise InputError("cannot write output file: it is a directory", path=path)
-    target, _ = final_target(path)
+    target, through_proc = final_target(path)
+    if through_proc and existing is None:
+        raise InputError(
+            "cannot write output file: it names a file descriptor that is not open", path=path
+        )
     if existing is not None and not stat.S_ISREG(existing.st_mode):
         if not os.access(path, os.W_OK):
             raise InputError("cannot write output file: Permission denied", path=path)
@@ -240,3 +244,18 @@ def check_writable(path: Path) -> None:
         raise InputError(
             f"cannot write output file: Permission denied (directory {directory})", path=path
         )
+    if existing is not None and not _may_replace(existing, os.stat(directory)):
+        raise InputError(
+            f"cannot write output file: it belongs to uid {existing.st_uid} and {directory} "
+            "is a sticky directory, where only a file's owner (or the directory's) may "
+            "replace it",
+            path=path,
+        )
+
+
+def _may_replace(file: os.stat_result, directory: os.stat_result) -> bool:
+    """Whether this process may rename another file over ``file`` in ``directory``: in a
+    sticky directory (``/tmp``) only the file's owner, the directory's owner or root may."""
+    if not directory.st_mode & stat.S_ISVTX or os.geteuid() == 0:
+        return True
+    return os.geteuid() in (file.st_uid, directory.st_uid)

@@ -2,13 +2,16 @@
 history are refused, never followed or handed back (QA, as root into a sticky directory:
 a link made root's report replace a 0600 file of root's elsewhere; a file made beforehand
 became theirs again, world-writable, with root's report in it; a planted history let them
-rewrite what diff and the metrics trust)."""
+rewrite what diff and the metrics trust). Targets found unwritable only after the audit
+(a closed descriptor, another's file in a sticky directory) are refused before it too."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -188,3 +191,36 @@ def test_a_history_every_user_may_write_is_refused(tmp_path: Path) -> None:
         check_recordable(db)
     db.chmod(0o600)
     check_recordable(db)
+
+
+def test_a_descriptor_that_is_not_open_is_refused_before_the_audit() -> None:
+    """QA: `-o json=/proc/self/fd/7` with fd 7 closed (or /dev/stdout with stdout closed)
+    passed the check and failed after the audit."""
+    closed = os.open(os.devnull, os.O_RDONLY)
+    os.close(closed)
+    for spelling in (f"/proc/self/fd/{closed}", f"/dev/fd/{closed}"):
+        with pytest.raises(InputError, match="names a file descriptor that is not open"):
+            check_writable(Path(spelling))
+
+
+def test_a_file_only_its_owner_may_replace_is_refused_before_the_audit() -> None:
+    """QA, as another user: a file of root's in a sticky directory cannot be renamed over
+    (EPERM), which the check let through until after the audit."""
+    directory = Path(tempfile.mkdtemp(prefix="fa-sticky-", dir="/tmp"))
+    try:
+        directory.chmod(0o1777)
+        roots = directory / "rootfile.json"
+        roots.write_text("root's\n")
+        roots.chmod(0o666)
+        os.setegid(NOBODY)
+        os.seteuid(NOBODY)
+        try:
+            with pytest.raises(InputError, match="belongs to uid 0 .* sticky directory"):
+                check_writable(roots)
+            check_writable(directory / "new.json")  # a new file there is fine
+        finally:
+            os.seteuid(0)
+            os.setegid(0)
+        assert roots.read_text() == "root's\n"
+    finally:
+        shutil.rmtree(directory)
