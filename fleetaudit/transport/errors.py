@@ -50,6 +50,8 @@ def connect_timeout(
             f"{where} accepted the TCP connection but sent no SSH banner {after}: a hung sshd, "
             "or a program other than sshd on that port"
         )
+        if " via " in where:
+            what += ", or the link to the jump host stopped passing data"
     else:
         banner = str(connection.get_extra_info("server_version"))[:80]
         link = "the link to the jump host or to the host" if " via " in where else "the link"
