@@ -21,6 +21,7 @@ from fleetaudit.cli.options import (
     KeepDays,
     MaxUnreachable,
     Output,
+    seconds,
 )
 from fleetaudit.cli.recording import check_history, forget_old_runs, last_success_in, remember
 from fleetaudit.cli.reports import check_reports
@@ -54,11 +55,10 @@ def merge(
     max_spread: Annotated[
         float,
         typer.Option(
-            min=0,
-            max=24 * 366,
+            callback=seconds(0, 24 * 366),
             metavar="HOURS",
             help="Refuse reports whose runs started more than this many hours apart (a "
-            "report left over from an earlier run).",
+            "report left over from an earlier run; 0 to 8784).",
         ),
     ] = DEFAULT_MAX_SPREAD_HOURS,
     inventory: Annotated[

@@ -9,6 +9,8 @@ default lives in a constant because typer reads it from the function signature, 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -146,16 +148,40 @@ Concurrency = Annotated[
         help="Hosts audited at once.",
     ),
 ]
+
+
+def seconds(minimum: float, maximum: float | None = None) -> Callable[[float], float]:
+    """A callback refusing anything but a finite number of at least ``minimum`` (and at
+    most ``maximum``).
+
+    typer's own ``min=`` lets ``inf`` through (every host then failed at once, as
+    ``timeout``, before any was contacted) and answers ``nan`` with "Input should be
+    greater than or equal to 0.1"; this names the value and what is wanted."""
+    wanted = f"at least {minimum:g}" if maximum is None else f"from {minimum:g} to {maximum:g}"
+
+    def check(value: float) -> float:
+        too_big = maximum is not None and value > maximum
+        if not math.isfinite(value) or value < minimum or too_big:
+            raise typer.BadParameter(f"{value:g} is not a number {wanted}")
+        return value
+
+    return check
+
+
 ConnectTimeout = Annotated[
     float,
     typer.Option(
-        min=0.1, metavar="SECONDS", help="Time allowed for TCP connect plus SSH handshake."
+        callback=seconds(0.1),
+        metavar="SECONDS",
+        help="Time allowed for TCP connect plus SSH handshake (at least 0.1).",
     ),
 ]
 CommandTimeout = Annotated[
     float,
     typer.Option(
-        min=0.1, metavar="SECONDS", help="Time allowed for the socket listing on each host."
+        callback=seconds(0.1),
+        metavar="SECONDS",
+        help="Time allowed for the socket listing on each host (at least 0.1).",
     ),
 ]
 KnownHosts = Annotated[
@@ -200,4 +226,7 @@ Samples = Annotated[
         "how much the kernel's ListenOverflows/ListenDrops counters grew.",
     ),
 ]
-Interval = Annotated[float, typer.Option(min=0, metavar="SECONDS", help="Time between samples.")]
+Interval = Annotated[
+    float,
+    typer.Option(callback=seconds(0), metavar="SECONDS", help="Time between samples (at least 0)."),
+]
