@@ -82,9 +82,13 @@ def load_captures(
     known = {h.name: h for h in inventory.hosts} if inventory is not None else {}
     captures = []
     for path in paths:
-        name = _checked_name(host or host_name_of(path, known), path, from_option=bool(host))
+        # an empty --host (an unset variable) is refused as a name, never ignored
+        given = host is not None
+        name = _checked_name(
+            host_name_of(path, known) if host is None else host, path, from_option=given
+        )
         if inventory is not None and name not in known:
-            raise _not_in_inventory(name, path, inventory, from_option=bool(host))
+            raise _not_in_inventory(name, path, inventory, from_option=given)
         entry = known.get(name) or Host(name=name, address=name, groups=tuple(groups))
         captures.append(SavedCapture(entry, _responder(path, privileged, wide)))
     names = [c.host.name for c in captures]

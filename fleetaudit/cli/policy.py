@@ -15,6 +15,7 @@ from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.options import PolicyFile
 from fleetaudit.cli.output import write_report
 from fleetaudit.cli.policy_source import load_policy_or_default
+from fleetaudit.errors import InputError
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.report.escape import terminal_safe
 
@@ -134,6 +135,10 @@ def explain(
         from fleetaudit.captures import unnamed_group_warnings
         from fleetaudit.policy.explain import explain_rules, explain_sockets
 
+        if not host.strip():
+            raise InputError("--host is empty (an unset variable?): give the host's name")
+        if inventory is not None and group:
+            raise InputError("--group and --inventory both give the host's groups; use one")
         rules = load_policy_or_default(policy)
         for warning in unnamed_group_warnings(group or [], rules):
             say(warning)

@@ -116,6 +116,26 @@ def test_explain_refuses_a_host_the_inventory_lacks(tmp_path: Path) -> None:
     assert done.returncode == 0 and "host db1 (groups: db;" in done.stdout
 
 
+def test_explain_and_check_refuse_an_empty_host_and_explain_a_group_beside_the_inventory(
+    tmp_path: Path,
+) -> None:
+    """QA: `--group db` beside `--inventory` was ignored by explain (a reviewer saw the
+    web rules of the inventory's host, not the db rules asked for), which check refuses;
+    an empty --host (an unset $HOST) was taken for no --host, or for a host named ''."""
+    inventory = tmp_path / "inv.yaml"
+    inventory.write_text("hosts:\n  db1: {groups: [web]}\n")
+    capture = shutil.copy(DEMO / "db1.ss.txt", tmp_path / "db1.ss.txt")
+    done = fleetaudit(
+        "policy", "explain", "--host", "db1", "--inventory", inventory, "--group", "db"
+    )
+    assert done.returncode == 2 and done.stdout == "", done.stdout
+    assert "--group and --inventory both give the host's groups; use one" in done.stderr
+    for command in (("policy", "explain", "--host", ""), ("check", capture, "--host", "")):
+        done = fleetaudit(*command)
+        assert done.returncode == 2 and done.stdout == "", (command, done.stdout)
+        assert "--host" in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
 def test_lint_warns_about_a_policy_without_rules(tmp_path: Path) -> None:
     policy = tmp_path / "p.yaml"
     policy.write_text("version: 1\n")
