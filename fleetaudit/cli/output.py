@@ -66,6 +66,12 @@ def write_report(text: str | Iterable[str], output: Path | None) -> None:
     write_atomically(output, pieces)
 
 
+_NEVER_FAIL = frozenset(
+    {"backslashreplace", "replace", "xmlcharrefreplace", "namereplace", "ignore"}
+)
+"""Encoding error handlers that never fail, so an operator's PYTHONIOENCODING choice stands."""
+
+
 def _write_stdout(pieces: Iterable[str]) -> None:
     """Write every piece whole to stdout, through its binary layer.
 
@@ -83,7 +89,9 @@ def _write_stdout(pieces: Iterable[str]) -> None:
     encoding = stream.encoding or "utf-8"
     # A name the encoding cannot hold (a process called "nč" under PYTHONIOENCODING=ascii)
     # is shown escaped, as terminal_safe shows a control character: never a failed report.
-    errors = "backslashreplace" if stream.errors in (None, "strict") else stream.errors
+    # Python gives stdout "surrogateescape" under the C locale, which fails on such a name
+    # as "strict" does; only handlers that never fail are kept.
+    errors = stream.errors if stream.errors in _NEVER_FAIL else "backslashreplace"
     for piece in pieces:
         data = memoryview(piece.encode(encoding, errors))
         while data:

@@ -159,16 +159,28 @@ def test_a_full_disk_under_a_listing_command_is_one_clear_line(
     )
 
 
-def test_a_name_stdout_cannot_encode_is_escaped_not_a_failed_report(tmp_path: Path) -> None:
-    """Under PYTHONIOENCODING=ascii a process called "nč" was an internal error (QA)."""
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"PYTHONIOENCODING": "ascii"},
+        # the C locale: Python gives stdout ASCII with surrogateescape, which failed too
+        {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": ""},
+    ],
+    ids=["ascii", "c-locale"],
+)
+def test_a_name_stdout_cannot_encode_is_escaped_not_a_failed_report(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """Under PYTHONIOENCODING=ascii, and in the C locale, a process called "nč" was an
+    internal error (QA)."""
     capture = tmp_path / "web1.ss"
     capture.write_text(CAPTURE + 'tcp LISTEN 0 5 0.0.0.0:23 0.0.0.0:* users:(("nč",pid=9,fd=3))\n')
-    for format in ("table", "csv", "html", "markdown"):
-        done = fleetaudit(
-            "check", capture, "--privileged", "-f", format, env={"PYTHONIOENCODING": "ascii"}
-        )
+    for format in ("table", "csv", "html", "markdown", "junit"):
+        done = fleetaudit("check", capture, "--privileged", "-f", format, env=env)
         assert done.returncode == 1, done.stderr  # telnet: a finding, and a report
         assert "n\\u010d" in done.stdout, format
+    done = fleetaudit("parse", capture, "-f", "table", env=env)
+    assert done.returncode == 0 and "n\\u010d" in done.stdout, done.stderr
 
 
 def test_history_records_the_real_exit_code(tmp_path: Path) -> None:
