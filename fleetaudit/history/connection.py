@@ -169,7 +169,7 @@ def open_for_reading(path: Path) -> sqlite3.Connection:
         except sqlite3.Error as exc:
             if os.access(path.parent, os.W_OK) or not _cannot_open(exc):
                 raise HistoryError(
-                    f"cannot open history database {path}: {exc}{damage_remedy(exc)}"
+                    f"cannot open history database {path}: {exc}{damage_remedy(exc, path)}"
                 ) from exc
     # else a file this user may not write: SQLite would create its -wal and -shm with the
     # file's read-only mode, and its owner's next run could not record (the owner may
@@ -184,7 +184,7 @@ def open_for_reading(path: Path) -> sqlite3.Connection:
     try:
         return _checked(sqlite3.connect(f"{uri}?immutable=1", uri=True))
     except sqlite3.Error as exc:
-        message = f"cannot open history database {path}: {exc}{damage_remedy(exc)}"
+        message = f"cannot open history database {path}: {exc}{damage_remedy(exc, path)}"
         raise HistoryError(message) from exc
 
 
@@ -219,8 +219,24 @@ def locked_error(path: Path, waited_s: float, consequence: str) -> HistoryError:
     )
 
 
-def damage_remedy(exc: sqlite3.Error) -> str:
-    """What to do about a database SQLite finds damaged ("" for any other failure)."""
+def damage_remedy(exc: sqlite3.Error, path: Path) -> str:
+    """What to do about a database SQLite cannot read ("" for any other failure): a file
+    that is no SQLite file at all is more likely a wrong --db (a known_hosts file, say)
+    than a damaged history, and must not be moved aside."""
     if not any(words in str(exc) for words in ("not a database", "malformed")):
         return ""
+    try:
+        with open(path, "rb") as file:
+            sqlite = file.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+    except OSError:
+        sqlite = True  # unreadable now: say what fits a damaged database
+    if not sqlite:
+        return (
+            " (it is no SQLite file at all: is --db the history's path? If it is, the "
+            "history was overwritten: move it aside to start a new one)"
+        )
     return " (damaged: move it aside to start a new history, or give another --db)"
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+"""How every SQLite database file starts."""

@@ -55,7 +55,7 @@ class HistoryStore(RunQueries):
             if is_locked(exc):
                 raise locked_error(path, WRITE_WAIT_S, "nothing was recorded") from exc
             raise HistoryError(
-                f"cannot open history database {path}: {exc}{damage_remedy(exc)}"
+                f"cannot open history database {path}: {exc}{damage_remedy(exc, path)}"
             ) from exc
         except HistoryError:
             self._db.close()

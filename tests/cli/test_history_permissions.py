@@ -76,13 +76,32 @@ def test_a_damaged_history_still_gets_the_night_audited_and_reported(tmp_path: P
     """ "The report is written on 1 and 2 as well": a history that cannot be read must cost
     the run its record (exit 2), not the night's audit and reports."""
     db = tmp_path / "h.sqlite"
-    db.write_bytes(b"this is not a database, it was overwritten\n" * 100)
+    assert _night(tmp_path, db).returncode == 0
+    Path(f"{db}-wal").unlink(missing_ok=True)
+    Path(f"{db}-shm").unlink(missing_ok=True)
+    damaged = bytearray(db.read_bytes())
+    damaged[100:] = b"\xff" * (len(damaged) - 100)  # the header stays, the pages go
+    db.write_bytes(bytes(damaged))
+    (tmp_path / "r.json").unlink()
     done = _night(tmp_path, db)
     assert done.returncode == 2, done.stderr
     assert "going on: the reports are written, the run cannot be recorded" in done.stderr
     assert "(damaged: move it aside to start a new history, or give another --db)" in (done.stderr)
     assert "exit 2: the history could not record this run" in done.stderr
     assert (tmp_path / "r.json").exists()
+
+
+def test_a_db_that_is_no_sqlite_file_is_not_called_damaged(tmp_path: Path) -> None:
+    """QA: `--db ~/.ssh/known_hosts` (meant for --known-hosts) was called a damaged history
+    to move aside; it is left alone, and the message asks whether --db is right."""
+    db = tmp_path / "known_hosts"
+    db.write_text("[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHmPvmh3\n")
+    before = db.read_bytes()
+    done = _night(tmp_path, db)
+    assert done.returncode == 2, done.stderr
+    assert "it is no SQLite file at all: is --db the history's path?" in done.stderr
+    assert "(damaged:" not in done.stderr
+    assert db.read_bytes() == before
 
 
 def test_an_emptied_history_file_is_said_to_start_a_new_history(tmp_path: Path) -> None:
