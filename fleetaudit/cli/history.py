@@ -12,7 +12,7 @@ from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.inventory import InventoryArgument
 from fleetaudit.cli.options import Database
-from fleetaudit.cli.output import write_report
+from fleetaudit.cli.output import one_file, write_report
 from fleetaudit.report import DiffFormat, OutputFormat
 from fleetaudit.report.escape import terminal_safe
 
@@ -75,6 +75,7 @@ def diff(
     with user_errors():
         from fleetaudit.history.render import render_diff
 
+        one_file(output)
         changes = _diff(before, after, db)
         write_report(render_diff(changes, format), output)
     raise typer.Exit(0 if changes.empty else 1)
@@ -196,6 +197,8 @@ def snapshot(
     # (tests/cli/test_snapshot_options.py checks that run's collection options are all here).
     settings: dict[str, Any] = dict(locals())
     file = settings.pop("output")
+    with user_errors():
+        one_file(file)
     from fleetaudit.cli.run import run
 
     run(

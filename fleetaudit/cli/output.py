@@ -53,6 +53,21 @@ class ClosedStdout(io.TextIOBase):
         return False
 
 
+def one_file(output: Path | None) -> Path | None:
+    """``output`` of a command whose ``-o`` takes a file only (``snapshot``, ``parse``,
+    ``diff``); InputError for a ``FORMAT=FILE`` written as ``run`` takes it, which would
+    otherwise become a file named ``json=s3.json``."""
+    from fleetaudit.report import OutputFormat
+
+    prefix, equals, rest = str(output or "").partition("=")
+    if equals and prefix.lower() in {choice.value for choice in OutputFormat}:
+        raise InputError(
+            f"--output {output}: this command's --output takes a file, not FORMAT=FILE "
+            f"(--format chooses the format): did you mean --output {rest}?"
+        )
+    return output
+
+
 def write_report(text: str | Iterable[str], output: Path | None) -> None:
     """Write ``text`` (one string, or pieces) to ``output``, or to stdout when ``output`` is
     None or ``-``. A stdout that cannot be written raises StdoutError."""

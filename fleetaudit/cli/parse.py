@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from fleetaudit.cli.errors import user_errors
-from fleetaudit.cli.output import write_report
+from fleetaudit.cli.output import one_file, write_report
 from fleetaudit.errors import CaptureError
 
 _SHOWN_ERRORS = 20
@@ -70,6 +70,7 @@ def parse(
         from fleetaudit.model.enums import Tool
         from fleetaudit.parse import parse_capture
 
+        one_file(output)
         text = _read(file)
         chosen = None if tool is ToolChoice.AUTO else Tool(tool.value)
         _, result = parse_capture(

@@ -111,3 +111,25 @@ def test_snapshot_with_allow_unreachable_exits_0_and_still_names_the_host(
     assert tolerant.returncode == 0, tolerant.stderr
     hosts = {h["host"]: h["status"] for h in json.loads(snap.read_text())["hosts"]}
     assert hosts == {"localhost": "ok", "down": "unreachable"}
+
+
+def test_commands_whose_output_is_one_file_refuse_format_equals_file(tmp_path: Path) -> None:
+    """QA: `snapshot -o json=s3.json` (as `run -o` is written) wrote a file named
+    `json=s3.json`; snapshot, parse and diff take a file only, and say so."""
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(LOCAL)
+    capture = tmp_path / "web1.ss.txt"
+    capture.write_text(
+        "Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port\n"
+        "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n"
+    )
+    target = f"json={tmp_path / 'out.json'}"
+    for command in (
+        ("snapshot", inventory, "-o", target),
+        ("parse", capture, "-o", target),
+        ("diff", "--db", tmp_path / "none.sqlite", "-o", target),
+    ):
+        done = fleetaudit(*command, state=tmp_path)
+        assert done.returncode == 2, (command, done.stderr)
+        assert f"did you mean --output {tmp_path / 'out.json'}?" in done.stderr, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inventory.yaml", "web1.ss.txt"]
