@@ -71,6 +71,21 @@ class InputError(FleetAuditError):
         return parts
 
 
+def read_utf8(path: Path, error_cls: type[InputError]) -> str:
+    """The UTF-8 text of ``path``; ``error_cls`` naming the file and why it cannot be read
+    ("No such file or directory", "not UTF-8 text"), without Python's errno dressing."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise error_cls(
+            f"cannot read file: it is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+            f"offset {exc.start})",
+            path=path,
+        ) from exc
+    except OSError as exc:
+        raise error_cls(f"cannot read file: {exc.strerror or exc}", path=path) from exc
+
+
 class InventoryError(InputError):
     """The inventory file is invalid."""
 

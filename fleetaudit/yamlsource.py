@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from fleetaudit.errors import InputError
+from fleetaudit.errors import InputError, read_utf8
 
 Loc = tuple[str | int, ...]
 
@@ -51,11 +51,7 @@ class YamlDocument:
 
 def load_yaml(path: Path, error_cls: type[InputError]) -> YamlDocument:
     """Read and parse ``path``; any problem becomes ``error_cls`` with file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error_cls(f"cannot read file: {exc}", path=path) from exc
-    return parse_yaml(text, str(path), error_cls)
+    return parse_yaml(read_utf8(path, error_cls), str(path), error_cls)
 
 
 def parse_yaml(text: str, source: str, error_cls: type[InputError]) -> YamlDocument:

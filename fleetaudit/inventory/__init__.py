@@ -15,7 +15,7 @@ import sys
 from enum import StrEnum
 from pathlib import Path
 
-from fleetaudit.errors import InventoryError
+from fleetaudit.errors import InventoryError, read_utf8
 from fleetaudit.inventory.ansible_files import parse
 from fleetaudit.inventory.ansible_ini import SECTION, load_ini
 from fleetaudit.inventory.ansible_json import load_ansible_json
@@ -111,10 +111,7 @@ def _read(path: Path) -> str:
             "the JSON of `ansible-inventory -i DIR --list > inv.json`)",
             path=path,
         )
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InventoryError(f"cannot read file: {exc}", path=path) from exc
+    return read_utf8(path, InventoryError)
 
 
 def _native(text: str, path: Path) -> Inventory:

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from fleetaudit.errors import InventoryError
+from fleetaudit.errors import InventoryError, read_utf8
 from fleetaudit.inventory.ansible_tree import Sourced, Tree, Vars
 from fleetaudit.inventory.ansible_vars import Vaulted
 from fleetaudit.yamlsource import SAFE_LOADER, Loc, check_date, name_problem
@@ -161,9 +161,5 @@ def _directory_vars(directory: Path) -> Vars:
 
 
 def _file_vars(path: Path) -> Vars:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InventoryError(f"cannot read file: {exc}", path=path) from exc
-    data, lines = parse(text, str(path))
+    data, lines = parse(read_utf8(path, InventoryError), str(path))
     return variables(data, lines, (), str(path))

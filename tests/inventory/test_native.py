@@ -127,8 +127,16 @@ def test_errors_name_file_line_and_key(tmp_path: Path, text: str, line: int, fra
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(InventoryError, match="cannot read file"):
+    """Without Python's dressing: "[Errno 2] No such file or directory: 'absent.yaml'"
+    repeated the path the message already names (QA)."""
+    with pytest.raises(InventoryError) as raised:
         load_inventory(tmp_path / "absent.yaml")
+    assert raised.value.message == "cannot read file: No such file or directory"
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"hosts:\n  a\xff: {}\n")
+    with pytest.raises(InventoryError) as raised:
+        load_inventory(binary)
+    assert raised.value.message == "cannot read file: it is not UTF-8 text (byte 0xff at offset 10)"
 
 
 def test_limit_patterns(tmp_path: Path) -> None:
