@@ -128,10 +128,13 @@ def error_reason(
     if max_unreachable is not None:
         allowed = max_unreachable.allowed(len(run.snapshots))
         if unreached > allowed:
+            # a percentage says what it came to; a count is what it says
+            share = (
+                "" if max_unreachable.count is not None else f" ({allowed} of {len(run.snapshots)})"
+            )
             reasons.append(
                 f"{counted(unreached, 'host')} could not be reached, more than "
-                f"--max-unreachable {max_unreachable} accepts ({allowed} of "
-                f"{len(run.snapshots)})"
+                f"--max-unreachable {max_unreachable} accepts{share}"
             )
     # Both when both hold: fixing the one named would otherwise still leave exit 2.
     return "; and ".join(reasons) or None

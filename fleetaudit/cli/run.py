@@ -85,6 +85,11 @@ def run(
     with user_errors():
         if accept_new and insecure:
             raise typer.BadParameter("choose one of --accept-new and --insecure-no-host-key-check")
+        if no_history and keep_days is not None:
+            raise typer.BadParameter(
+                "--keep-days deletes old runs from the history, which --no-history does not "
+                "use: choose one"
+            )
         from fleetaudit.auditor import Auditor
         from fleetaudit.config import AuditConfig
         from fleetaudit.inventory import load_inventory, select_hosts

@@ -122,7 +122,7 @@ def test_run_and_merge_exit_by_the_limit(tmp_path: Path, refused_port: int) -> N
         )  # fmt: skip
     merged = fleetaudit("merge", *shards, "--max-unreachable", "1", "--fail-on", "critical")
     assert merged.returncode == 2
-    assert "more than --max-unreachable 1 accepts (1 of 4)" in merged.stderr
+    assert "more than --max-unreachable 1 accepts" in merged.stderr
     merged = fleetaudit("merge", *shards, "--max-unreachable", "75%", "--fail-on", "critical")
     assert merged.returncode == 0, merged.stderr
 
@@ -131,7 +131,7 @@ def test_the_reason_names_every_cause_and_the_limit_as_written() -> None:
     run = run_result((*_fleet(down=3, up=96), snapshot("bad", status=HostStatus.AUTH_FAILED)))
     assert error_reason(run, max_unreachable=UnreachableLimit.parse("1")) == (
         "1 host not audited for reasons --max-unreachable does not accept (auth_failed); "
-        "and 3 hosts could not be reached, more than --max-unreachable 1 accepts (1 of 100)"
+        "and 3 hosts could not be reached, more than --max-unreachable 1 accepts"
     )
     near_five = UnreachableLimit.parse("2.999999%")
     assert error_reason(run_result(_fleet(down=3, up=97)), max_unreachable=near_five) == (

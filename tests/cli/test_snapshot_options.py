@@ -133,3 +133,14 @@ def test_commands_whose_output_is_one_file_refuse_format_equals_file(tmp_path: P
         assert done.returncode == 2, (command, done.stderr)
         assert f"did you mean --output {tmp_path / 'out.json'}?" in done.stderr, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inventory.yaml", "web1.ss.txt"]
+
+
+def test_run_refuses_keep_days_without_a_history(tmp_path: Path) -> None:
+    """QA: `--no-history --keep-days 5` was accepted, and kept nothing from anything."""
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(LOCAL)
+    done = fleetaudit("run", inventory, "--no-history", "--keep-days", "5", state=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "--keep-days deletes old runs from the history, which --no-history does not use" in (
+        done.stderr
+    )
