@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
+from fleetaudit.history.owners import same_listener_pairs
 from fleetaudit.model.enums import HostStatus, Privilege
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
@@ -202,16 +203,27 @@ def diff_runs(
     old_waived |= {f.fingerprint: f for b in used.values() for f in b.findings if f.waived}
     unwaived = [f for f in after.active_findings if f.fingerprint in old_waived and f.host in both]
     seen_before = {f.fingerprint for f in old_findings} | old_waived.keys()
-    new_findings = tuple(f for f in after.active_findings if f.fingerprint not in seen_before)
     still_there = [f for f in old_findings if f.host in both and f.fingerprint in everything_new]
     gone = [f for f in old_findings if f.fingerprint not in everything_new and f.host in both]
+    appeared = [f for f in after.findings if f.fingerprint not in seen_before]
+    owner_seen = same_listener_pairs(gone, appeared)  # neither resolved nor new
+    went, came = {b.fingerprint for b, _ in owner_seen}, {a.fingerprint for _, a in owner_seen}
+    new_findings = tuple(f for f in appeared if not f.waived and f.fingerprint not in came)
     dropped = _dropped_rules(before, after)
-    resolved = tuple(f for f in gone if f.rule_id not in dropped)
-    changed = tuple(
-        FindingChange(before=f, after=everything_new[f.fingerprint])
-        for f in still_there
-        if f.fingerprint not in new_active or new_active[f.fingerprint].severity != f.severity
-    ) + tuple(FindingChange(before=old_waived[f.fingerprint], after=f) for f in unwaived)
+    resolved = tuple(f for f in gone if f.rule_id not in dropped and f.fingerprint not in went)
+    changed = (
+        tuple(
+            FindingChange(before=f, after=everything_new[f.fingerprint])
+            for f in still_there
+            if f.fingerprint not in new_active or new_active[f.fingerprint].severity != f.severity
+        )
+        + tuple(FindingChange(before=old_waived[f.fingerprint], after=f) for f in unwaived)
+        + tuple(
+            FindingChange(before=b, after=a)
+            for b, a in owner_seen
+            if a.waived or a.severity != b.severity
+        )
+    )
     changes = [
         change
         for name in sorted(old_hosts.keys() | new_hosts.keys())

@@ -146,7 +146,7 @@ def _host_lines(change: HostChange, files: bool) -> list[str]:
     if change.privilege_before is not None and change.privilege_after is not None:
         lines.append(
             f"audited as {change.privilege_before.value} -> {change.privilege_after.value}: "
-            "listeners and findings whose owner was named on one side only differ for that"
+            "listeners whose owner was named on one side only are listed as removed and added"
         )
     lines += [f"+ {k.proto} {k.endpoint} {k.processes}" for k in change.new_listeners]
     lines += [f"- {k.proto} {k.endpoint} {k.processes}" for k in change.removed_listeners]

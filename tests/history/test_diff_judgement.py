@@ -95,6 +95,34 @@ def test_a_host_audited_without_root_the_second_time_says_so() -> None:
     assert "audited as root -> unprivileged" in text
 
 
+def test_a_listener_whose_owner_is_named_on_one_side_only_is_neither_resolved_nor_new() -> None:
+    """QA: after `become: true` and the report's own sudoers line, the same listener's high
+    finding read as "resolved" (owner unknown) and "new" (mysqld) in the morning mail: the
+    fingerprint holds the program names. It is one finding; only a change of judgement is
+    listed. A different program on the port is a real change and still reads as one."""
+    hidden = sock("0.0.0.0", 3306, None, owner_known=False)
+    unprivileged = run_result(
+        (snapshot("db1", hidden, privilege=Privilege.UNPRIVILEGED),),
+        (finding("db1", hidden),),
+        run_id="a",
+        policy_digest="d" * 64,
+    )
+    named = finding("db1", MYSQL_ANY)
+    for before, after in ((unprivileged, _run("b", named)), (_run("b", named), unprivileged)):
+        changes = diff_runs(before, after)  # type: ignore[arg-type]
+        assert (changes.new_findings, changes.resolved_findings) == ((), ()), changes
+        assert changes.changed_findings == ()
+    raised = _run("b", named.model_copy(update={"severity": Severity.CRITICAL}))
+    [change] = diff_runs(unprivileged, raised).changed_findings  # type: ignore[arg-type]
+    assert (change.before.severity, change.after.severity) == (Severity.HIGH, Severity.CRITICAL)
+    other = sock("0.0.0.0", 3306, "nc", pid=7)
+    replaced = run_result(
+        (snapshot("db1", other),), (finding("db1", other),), run_id="c", policy_digest="d" * 64
+    )
+    changes = diff_runs(_run("b", named), replaced)  # type: ignore[arg-type]
+    assert (len(changes.new_findings), len(changes.resolved_findings)) == (1, 1)
+
+
 def test_the_pre_change_gate_sees_a_capture_judged_by_a_stricter_policy(tmp_path: Path) -> None:
     """docs/pre-change-review.md: diff exits 1 when something changed. The same capture
     judged by a policy that raises a rule's severity changed what the gate fails on."""
