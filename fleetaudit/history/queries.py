@@ -103,12 +103,7 @@ class RunQueries:
         stays a string); read one run at a time, so a caller that stops early reads little.
         """
         if self.recorded([older.run_id]):
-            key = self._key()
-            earlier = self._query(
-                f"SELECT id, started_at FROM runs WHERE ({key}) < "  # noqa: S608
-                f"(SELECT {key} FROM runs WHERE id = ?) ORDER BY {self._newest_first()}",
-                (older.run_id,),
-            )
+            earlier = self._recorded_before(older.run_id)
         else:  # a run read from a file: the runs that started before it
             earlier = self._query(
                 "SELECT id, started_at FROM runs WHERE (started_at, id) < (?, ?) "
@@ -118,6 +113,32 @@ class RunQueries:
         for run_id, started_at in earlier:
             rows = self._query("SELECT host, status FROM host_status WHERE run_id = ?", (run_id,))
             yield run_id, datetime.fromisoformat(started_at), dict(rows)
+
+    def last_audits(self, run_id: str) -> set[str]:
+        """For each host the recorded run ``run_id`` selected but did not audit, the latest
+        run recorded before it that did: what a diff of ``run_id`` compares that host with
+        (see :func:`fleetaudit.history.earlier.baselines`). Stops once all are found."""
+        audited = {status.value for status in HostStatus if status.audited}
+        rows = self._query("SELECT host, status FROM host_status WHERE run_id = ?", (run_id,))
+        missing = {host for host, status in rows if status not in audited}
+        found: set[str] = set()
+        for earlier, _ in self._recorded_before(run_id):  # bounded by the runs kept
+            if not missing:
+                break
+            rows = self._query("SELECT host, status FROM host_status WHERE run_id = ?", (earlier,))
+            if hits := {host for host, status in rows if status in audited} & missing:
+                found.add(earlier)
+                missing -= hits
+        return found
+
+    def _recorded_before(self, run_id: str) -> list[tuple[Any, ...]]:
+        """``(id, started_at)`` of the runs recorded before ``run_id``, newest first."""
+        key = self._key()
+        return self._query(
+            f"SELECT id, started_at FROM runs WHERE ({key}) < "  # noqa: S608
+            f"(SELECT {key} FROM runs WHERE id = ?) ORDER BY {self._newest_first()}",
+            (run_id,),
+        )
 
     def last_full_success(
         self, inventory: str, excluding: Iterable[str] = (), now: datetime | None = None

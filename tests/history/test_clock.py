@@ -82,6 +82,33 @@ def test_retention_keeps_the_run_the_next_diff_compares_with(tmp_path: Path) -> 
         assert [row.id for row in store.runs()] == [ahead.run_id, night(3).run_id]
 
 
+def test_retention_keeps_the_last_run_that_audited_a_host_still_down(tmp_path: Path) -> None:
+    """QA: db1 was audited on night 1 and down for the 100 nights after it; --keep-days 90
+    deleted night 1, and when db1 came back its unchanged finding read as new. The last run
+    that audited a host the kept runs could not audit stays, as the diff compares with it."""
+    db = tmp_path / "h.sqlite"
+    down = [
+        run_result(
+            (snapshot("db1", status=HostStatus.TIMEOUT),),
+            (),
+            run_id=f"down-{day:03d}",
+            started_at=T0 + timedelta(days=day),
+            finished_at=T0 + timedelta(days=day),
+        )  # fmt: skip
+        for day in (2, 50, 101)
+    ]
+    _record(db, night(1, redis=True), *down)
+    with HistoryStore(db) as store:
+        assert store.prune(90, down[-1].started_at, spare=down[-1].run_id) == 1
+        kept = [row.id for row in store.runs()]
+    assert kept == [down[2].run_id, down[1].run_id, night(1, redis=True).run_id]
+    back = night(102, redis=True)
+    _record(db, back)
+    shown = _diff(db, tmp_path)
+    assert "NEW FINDINGS" not in shown, shown
+    assert f"compared with run {night(1, redis=True).run_id} " in shown, shown
+
+
 def test_a_run_recorded_after_one_that_started_later_is_said(tmp_path: Path) -> None:
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text("hosts:\n  localhost: {transport: local}\n")
