@@ -130,11 +130,18 @@ class HostKeyBook:
         offered = f" The server offered {key.get_fingerprint('sha256')}." if key else ""
         entry = "" if listed_as is None else f" as {_pattern(*listed_as)}"
         if status is HostStatus.HOST_KEY_CHANGED:
+            holders = self._holders(*listed_as) if listed_as is not None else []
+            fix = "fix the entry"
+            if listed_as is not None and holders:
+                files = ", ".join(str(path) for path in holders)
+                fix = (
+                    f"remove the old entry (ssh-keygen -R '{_pattern(*listed_as)}' -f "
+                    f"{holders[0]}) and add the new key, or let --accept-new learn it"
+                )
             return (
                 f"{where}: HOST KEY CHANGED: the server's key differs from the one listed "
                 f"for it{entry} in known_hosts ({files}): a reinstall, or a man-in-the-middle; "
-                f"fleetaudit refuses it under every policy.{offered} Verify it and fix the "
-                "entry."
+                f"fleetaudit refuses it under every policy.{offered} Verify it, then {fix}."
             )
         return (
             f"{where}: host key is not in known_hosts ({files}){entry}; verify it and add it, "
@@ -159,8 +166,23 @@ class HostKeyBook:
         )
 
     def _consulted(self) -> str:
-        """The files this book read (a missing one counts as empty), as given."""
-        return ", ".join(str(path) for path in self._sources) or "no known_hosts file"
+        """The files this book read (a missing one counts as empty, and is said to be
+        missing), as given."""
+        shown = [
+            str(path) if path.expanduser().exists() else f"{path}: missing"
+            for path in self._sources
+        ]
+        return ", ".join(shown) or "no known_hosts file"
+
+    def _holders(self, name: str, port: int | None) -> list[Path]:
+        """The files that list keys or a CA for ``[name]:port``: where the entry to fix is.
+        Read again (a refusal is rare; the book keeps the files' union only)."""
+        holders = []
+        for path in self._sources:  # bounded by the files given
+            known = asyncssh.import_known_hosts(_lower_case_hosts(_read(path)))
+            if any(_entries(known, name, port)[:2]):  # host keys or CA keys listed
+                holders.append(path)
+        return holders
 
     def _learn(self, name: str, port: int | None, key: asyncssh.SSHKey) -> None:
         assert self._learn_file is not None

@@ -78,7 +78,7 @@ def test_host_key_changed_reaches_the_reader_with_its_fingerprint_and_advice() -
     details = _details(text)
     assert _flat(message) in _flat(details) and _flat(auth) in _flat(details)
     assert offered in details  # a fingerprint is never split by the wrapping
-    assert "Verify it and fix the entry." in _flat(details)
+    assert "Verify it, then fix the entry." in _flat(details)
     assert "[1] web7 (host_key_changed)" in details and "[2] web8 (auth_failed)" in details
     assert all(len(line) <= 100 for line in details.splitlines())
     row = next(line for line in text.splitlines() if line.startswith("web7 "))

@@ -177,9 +177,21 @@ def test_refusals_name_the_files_consulted(tmp_path: Path, sshd: SshdServer) -> 
         changed = _audit(tmp_path, sshd, policy, [])
         assert changed.status is HostStatus.HOST_KEY_CHANGED, changed.error
         assert changed.error is not None
-        assert str(tmp_path / "known_hosts") in changed.error and str(learnt) in changed.error
         offered = asyncssh.import_public_key(sshd.host_key_public).get_fingerprint("sha256")
         assert offered in changed.error, "the operator compares it with ssh-keyscan's"
+        # QA: the message listed every file consulted, one that did not exist among them,
+        # and not the one holding the stale entry; it now names that one, and how to fix it
+        assert f"in known_hosts ({learnt})" in changed.error
+        entry = f"[{sshd.host}]:{sshd.port}"
+        assert f"ssh-keygen -R '{entry}' -f {learnt}" in changed.error
+
+
+def test_an_unknown_key_names_the_files_consulted_and_which_are_missing(tmp_path: Path) -> None:
+    present, missing = tmp_path / "known_hosts", tmp_path / "absent_known_hosts"
+    present.write_text("")
+    book = HostKeyBook([present, missing], None)
+    message = book.refusal_message(HostStatus.HOST_KEY_UNKNOWN, "audit@db1:22", generate_key())
+    assert f"({present}, {missing}: missing)" in message
 
 
 def test_a_changed_key_message_gives_the_offered_fingerprint(tmp_path: Path) -> None:
