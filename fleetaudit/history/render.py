@@ -33,7 +33,7 @@ def _finding_rows(
             f.severity.value,
             escape(f.host),
             f.rule_id,
-            escape(f.socket.endpoint if f.socket else ""),
+            escape(f.socket.listener if f.socket else ""),
             escape(f.process),
         )
         for f in findings
@@ -48,7 +48,7 @@ def _change_rows(
             _what_changed(c),
             escape(c.after.host),
             c.after.rule_id,
-            escape(c.after.socket.endpoint if c.after.socket else ""),
+            escape(c.after.socket.listener if c.after.socket else ""),
             escape(c.after.process),
         )
         for c in changes

@@ -88,6 +88,12 @@ class Socket:
         return f"{address}:{port}"
 
     @property
+    def listener(self) -> str:
+        """The protocol and local end, ``udp/0.0.0.0:11211``: how a report's listener column
+        shows it, so that a TCP and a UDP finding on one port do not read as one twice."""
+        return f"{self.proto.value}/{self.endpoint}"
+
+    @property
     def process_names(self) -> tuple[str, ...]:
         """Distinct process names in order of appearance."""
         return tuple(dict.fromkeys(p.name for p in self.processes))

@@ -118,7 +118,7 @@ def _findings(findings: tuple[Finding, ...]) -> str:
 
 def _finding_row(finding: Finding) -> str:
     status = "waived" if finding.waived else "active"
-    listener = finding.socket.endpoint if finding.socket else ""
+    listener = finding.socket.listener if finding.socket else ""
     return (
         f'<tr class="{status}" data-severity="{finding.severity.value}" '
         f'data-rank="{finding.severity.rank}">'

@@ -116,7 +116,7 @@ def _waived(findings: tuple[Finding, ...]) -> str:
 
 def _finding_cells(f: Finding) -> str:
     """The row's cells up to the message, with the separator before it."""
-    listener = f.socket.endpoint if f.socket else ""
+    listener = f.socket.listener if f.socket else ""
     return (
         f"| {f.severity.value} | {md(f.host)} | {md(f.rule_id)} | "
         f"{md(listener)} | {md(f.process)} |"
