@@ -21,6 +21,7 @@ from fleetaudit.cli.console import error
 from fleetaudit.cli.errors import StdoutError, failure_code
 from fleetaudit.cli.output import (
     OUTPUT_ENVVAR,
+    ClosedStdout,
     check_writable,
     final_target,
     write_report,
@@ -123,6 +124,11 @@ def check_reports(default: OutputFormat, outputs: Sequence[str] | None) -> None:
     for _, path in report_targets(default, outputs):
         if path is not None:
             check_writable(path)
+        elif isinstance(sys.stdout, ClosedStdout):
+            raise InputError(
+                "cannot write the report to stdout: the program was started with stdout "
+                "closed; give --output FILE"
+            )
 
 
 @dataclass(frozen=True, slots=True)
