@@ -234,13 +234,14 @@ def final_target(path: Path) -> tuple[Path, bool]:
     another user may have planted on the way (:mod:`fleetaudit.planted`) is refused."""
     try:
         chain = link_chain(path)
-        suspect = first_planted(path)
+        through_proc = any(os.path.realpath(each.parent).startswith("/proc/") for each in chain)
+        # a descriptor is open already: where it leads was settled by whoever opened it
+        suspect = None if through_proc else first_planted(path)
     except OSError as exc:
         raise InputError(f"cannot write output file: {exc.strerror}", path=path) from exc
     if suspect is not None:
         where, reason = suspect
         raise InputError(f"cannot write output file: {reason}", path=where)
-    through_proc = any(os.path.realpath(each.parent).startswith("/proc/") for each in chain)
     return chain[-1], through_proc
 
 

@@ -224,3 +224,22 @@ def test_a_file_only_its_owner_may_replace_is_refused_before_the_audit() -> None
         assert roots.read_text() == "root's\n"
     finally:
         shutil.rmtree(directory)
+
+
+def test_dev_stdout_is_the_descriptor_already_open_wherever_it_leads(shared: Path) -> None:
+    """QA: with stdout redirected by the shell to a file of another user, `-o json=
+    /dev/stdout` was refused as planted, while `--format json` wrote the same bytes there:
+    the shell opened the file already; the link walk has nothing to protect."""
+    capture = shared.parent / "web1.ss.txt"
+    capture.write_text(CAPTURE)
+    theirs = shared / "theirs.json"
+    theirs.write_text("")
+    os.chown(theirs, NOBODY, NOBODY)
+    theirs.chmod(0o666)
+    with open(theirs, "w") as stdout:
+        done = subprocess.run(
+            [sys.executable, "-m", "fleetaudit", "check", str(capture), "-o", "json=/dev/stdout"],
+            stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    assert '"schema_version"' in theirs.read_text()
