@@ -121,14 +121,8 @@ def refuse_planted(path: Path, target: Path) -> None:
     (:mod:`fleetaudit.planted`), or when every user may write it: SQLite would read
     and write the runs in a file someone else controls, who could then rewrite the
     history that ``diff`` and the metrics trust."""
-    for each in (path, Path(f"{target}-wal"), Path(f"{target}-shm")):
-        try:
-            suspect = first_planted(each)
-        except OSError:
-            continue  # a loop or unreadable link: opening the file names it
-        if suspect is not None:
-            where, reason = suspect
-            _unrecordable(path, reason if where == path else f"{where}: {reason}")
+    if (reason := planted_history(path, target)) is not None:
+        _unrecordable(path, reason)
     try:
         found = os.stat(target)
     except OSError:
@@ -139,6 +133,21 @@ def refuse_planted(path: Path, target: Path) -> None:
             f"every user may write it (mode {stat.S_IMODE(found.st_mode):04o}), so anyone "
             "could rewrite the history that diff and the metrics trust: chmod 600 it",
         )
+
+
+def planted_history(path: Path, target: Path) -> str | None:
+    """Why the database at ``path`` (``target``, its links followed), or a ``-wal``/``-shm``
+    beside it, may have been planted by another user, or None. For reading too: ``diff``
+    and ``history`` would show what that user wrote."""
+    for each in (path, Path(f"{target}-wal"), Path(f"{target}-shm")):
+        try:
+            suspect = first_planted(each)
+        except OSError:
+            continue  # a loop or unreadable link: opening the file names it
+        if suspect is not None:
+            where, reason = suspect
+            return reason if where == path else f"{where}: {reason}"
+    return None
 
 
 def _unrecordable(path: Path, reason: str) -> NoReturn:

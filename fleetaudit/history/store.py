@@ -25,6 +25,7 @@ from fleetaudit.history.connection import (
     locked_error,
     open_for_reading,
     open_for_writing,
+    planted_history,
     use_wal,
 )
 from fleetaudit.history.coverage import Coverage
@@ -83,6 +84,8 @@ class HistoryStore(RunQueries):
                 f"no history database at {path} (no run recorded yet; runs recorded with "
                 "another --db or XDG_STATE_HOME, as a cron job's, are there: give --db)"
             )
+        if (planted := planted_history(path, path.resolve())) is not None:
+            raise HistoryError(f"cannot trust history database {path}: {planted}")
         return cls(path, read_only=True)
 
     def __enter__(self) -> HistoryStore:

@@ -29,6 +29,7 @@ from asyncssh.public_key import get_default_certificate_algs, get_default_public
 
 from fleetaudit.errors import InputError
 from fleetaudit.model.enums import HostStatus
+from fleetaudit.planted import first_planted
 
 if TYPE_CHECKING:
     from fleetaudit.transport.sshconfig import SshConfigView
@@ -48,6 +49,8 @@ class HostKeyBook:
         self._learn_file = learn_file if learn else None
         extra = [learn_file] if learn_file is not None and learn_file not in files else []
         self._sources = (*files, *extra)
+        for path in self._sources:
+            _refuse_planted(path)
         texts = [_read(path) for path in self._sources]
         pairs = zip(self._sources, texts, strict=True)
         # each file that revokes keys, on its own: a refusal names the ones that apply
@@ -266,6 +269,19 @@ def _lower_case_hosts(text: str) -> str:
             line = " ".join(fields)
         lines.append(line)
     return "".join(line + "\n" for line in lines)
+
+
+def _refuse_planted(path: Path) -> None:
+    """InputError when a known_hosts file, or a directory on its way, may have been planted
+    by another user (:mod:`fleetaudit.planted`): whoever controls a file of trusted keys
+    can stand in for any host. The accept-new file is checked too: strict runs trust it."""
+    try:
+        suspect = first_planted(path.expanduser())
+    except OSError:
+        return  # a loop or unreadable link: reading the file names it
+    if suspect is not None:
+        where, reason = suspect
+        raise InputError(f"cannot trust this known_hosts file: {reason}", path=where)
 
 
 def _read(path: Path) -> str:

@@ -20,6 +20,7 @@ from fleetaudit.cli.output import check_writable, write_atomically
 from fleetaudit.errors import HistoryError, InputError
 from fleetaudit.history import HistoryStore
 from fleetaudit.history.connection import check_recordable
+from fleetaudit.transport.hostkeys import HostKeyBook
 from tests.factories import run_result, snapshot, sock
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to own files as another user")
@@ -243,3 +244,40 @@ def test_dev_stdout_is_the_descriptor_already_open_wherever_it_leads(shared: Pat
         )  # fmt: skip
     assert done.returncode in (0, 1), done.stderr
     assert '"schema_version"' in theirs.read_text()
+
+
+def test_history_and_diff_do_not_read_a_planted_history(shared: Path) -> None:
+    """QA: `run` refused a database another user planted, but `diff` (which the nightly
+    recipe mails when the run failed) and `history` read it: what that user wrote."""
+    db = shared / "att.sqlite"
+    with HistoryStore(db) as store:
+        store.save(run_result((snapshot("web1", sock()),)), 0)
+    for each in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        if each.exists():
+            os.chown(each, NOBODY, NOBODY)
+    with pytest.raises(HistoryError, match="cannot trust history database .*may have been planted"):
+        HistoryStore.open_read_only(db)
+    for command in (("history", "--db", str(db)), ("diff", "--db", str(db))):
+        done = subprocess.run(
+            [sys.executable, "-m", "fleetaudit", *command],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 2 and "may have been planted" in done.stderr, done.stderr
+
+
+def test_a_planted_known_hosts_file_is_not_trusted(shared: Path) -> None:
+    """QA: with XDG_STATE_HOME in a shared directory, another user's directory held the
+    accept-new file, and strict runs trusted the keys that user put in it. A file of
+    trusted keys another user controls lets them stand in for any host."""
+    theirs = shared / "fleetaudit"
+    theirs.mkdir()
+    os.chown(theirs, NOBODY, NOBODY)
+    learnt = theirs / "known_hosts"
+    learnt.write_text("")
+    os.chown(learnt, NOBODY, NOBODY)
+    for files, learn in (([learnt], None), ([], learnt)):
+        with pytest.raises(InputError, match="cannot trust this known_hosts file: .*planted"):
+            HostKeyBook(files, learn)
+    mine = shared / "mine_known_hosts"
+    mine.write_text("")
+    HostKeyBook([mine], None)  # root's own file in the shared directory is fine
