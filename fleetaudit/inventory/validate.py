@@ -133,12 +133,14 @@ _JUMP = re.compile(
 
 
 def jump_host(value: str) -> str:
-    """A ProxyJump target ``[user@]host[:port]``; one hop (a chain is refused)."""
+    """A ProxyJump target ``[user@]host[:port]`` or ``ssh://[user@]host[:port]``, as ssh
+    takes it; one hop (a chain is refused)."""
     no_template(value)
     if "," in value:
         raise ValueError("only one jump host is supported (no ProxyJump chains)")
-    _match(_JUMP, value, "[user@]host[:port]")
-    port = value.rpartition(":")[2] if not value.endswith("]") else ""
+    plain = value.removeprefix("ssh://").removesuffix("/") if value.startswith("ssh://") else value
+    _match(_JUMP, plain, "[user@]host[:port] or ssh://[user@]host[:port]")
+    port = plain.rpartition(":")[2] if not plain.endswith("]") else ""
     if port.isdigit() and not 1 <= int(port) <= 65535:
         raise ValueError(f"{value[:60]!r}: port {port} is outside 1-65535")
     return value

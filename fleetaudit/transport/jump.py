@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import asyncssh
 
@@ -32,30 +33,43 @@ class JumpSpec:
 
     @classmethod
     def parse(cls, text: str) -> JumpSpec:
-        """Read ``[user@]host[:port]`` (IPv6 in brackets) or ``ssh://[user@]host[:port]``,
-        as OpenSSH reads one ProxyJump hop; ValueError for what ssh refuses (a port that
-        is no number in 1-65535, an empty host), never a guess."""
-        rest = text[len("ssh://") :].removesuffix("/") if text.startswith("ssh://") else text
+        """Read ``[user@]host[:port]`` (IPv6 in brackets) or ``ssh://[user@]host[:port]``
+        (the user percent-decoded, its ``;parameters`` dropped), as OpenSSH reads one
+        ProxyJump hop; ValueError for what ssh refuses (a port that is no number in
+        1-65535, an empty host or user, an IPv6 address without brackets), never a guess.
+        An empty port (``host:``) is ssh's default, as ssh takes it."""
+        uri = text.startswith("ssh://")
+        rest = text[len("ssh://") :].removesuffix("/") if uri else text
         user, at, rest = rest.rpartition("@")
+        if uri:
+            user = unquote(user.partition(";")[0])
         host, port_text = rest, ""
         if rest.startswith("["):
             host, _, tail = rest[1:].partition("]")
             if tail and not tail.startswith(":"):
                 raise ValueError(f"text after ']' in {text!r}")
             port_text = tail[1:]
-        elif rest.count(":") == 1:
+        elif rest.count(":") > 1:
+            raise ValueError(f"an IPv6 address needs brackets ([{rest}]) in {text!r}")
+        else:
             host, _, port_text = rest.partition(":")
         if not host or (at and not user):
             raise ValueError(f"no host in {text!r}" if not host else f"empty user in {text!r}")
-        port = None
-        if port_text or rest.endswith(":"):
-            if not (port_text.isdecimal() and 1 <= int(port_text) <= 65535):
-                raise ValueError(f"bad port {port_text!r} in {text!r}")
-            port = int(port_text)
-        return cls(address=host, port=port, user=user if at else None)
+        return cls(address=host, port=_port(port_text, text), user=user if at else None)
 
     def __str__(self) -> str:
         return login_label(self.user, self.address, self.port or 22)
+
+
+def _port(text: str, hop: str) -> int | None:
+    """A hop's port as ssh reads it (decimal ASCII digits, an optional ``+``; empty: the
+    default); ValueError otherwise."""
+    if not text:
+        return None
+    digits = text.removeprefix("+")
+    if not (digits.isascii() and digits.isdigit() and 1 <= int(digits) <= 65535):
+        raise ValueError(f"bad port {text!r} in {hop!r}")
+    return int(digits)
 
 
 def login_label(user: str | None, address: str, port: int) -> str:

@@ -138,7 +138,9 @@ def test_a_jump_host_port_out_of_range_is_refused(tmp_path: Path, jump: str) -> 
     assert "is outside 1-65535" in str(error) and ":2:" in str(error)
 
 
-@pytest.mark.parametrize("jump", ["a@b:22", "bastion", "[::1]", "[::1]:2222"])
+@pytest.mark.parametrize(
+    "jump", ["a@b:22", "bastion", "[::1]", "[::1]:2222", "ssh://root@b:2200", "ssh://b/"]
+)
 def test_a_jump_host_with_a_valid_port_or_none_loads(tmp_path: Path, jump: str) -> None:
     [host] = resolve(tmp_path, f"hosts:\n  h1: {{address: 127.0.0.1, jump: '{jump}'}}\n")
     assert host.jump == jump

@@ -16,6 +16,7 @@ import pytest
 
 from fleetaudit.errors import InventoryError
 from fleetaudit.inventory import load_inventory
+from fleetaudit.transport.jump import JumpSpec
 from tests.runcli import fleetaudit
 
 SSH = shutil.which("ssh")
@@ -60,6 +61,8 @@ FORMS = [
     # none: directly, even when a later option or ~/.ssh/config names a jump
     ("ansible_ssh_common_args='-o ProxyJump=none' ansible_ssh_extra_args='-o ProxyJump=b'", "none"),
     ("ansible_ssh_extra_args='-J NONE'", "none"),
+    # QA: the URI form ssh accepts was refused ("is not [user@]host[:port]")
+    ("ansible_ssh_common_args='-J ssh://root@b10:2200'", "ssh://root@b10:2200"),
 ]
 
 
@@ -77,8 +80,12 @@ def test_every_jump_form_ssh_accepts_is_read_as_ssh_reads_it(
     inventory = load_inventory(path)
     assert inventory.hosts[0].jump == jump
     assert inventory.origins["h1"]["jump"] == f"{path}:2"
-    if SSH is not None:  # OpenSSH agrees ("none" is no jump at all)
-        assert ssh_jump(*_words(variables)) == (None if jump == "none" else jump)
+    if SSH is not None:  # OpenSSH agrees ("none" is no jump at all; ssh:// is written out)
+        seen = ssh_jump(*_words(variables))
+        if jump == "none":
+            assert seen is None
+        else:
+            assert seen is not None and JumpSpec.parse(seen) == JumpSpec.parse(jump)
 
 
 def test_a_host_var_overrides_the_group_var_before_ssh_reads_it(tmp_path: Path) -> None:

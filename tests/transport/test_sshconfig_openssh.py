@@ -57,6 +57,8 @@ def openssh_refuses(config: Path) -> bool | None:
         ("Host elsewhere\n  ProxyJump root@127.0.0.1:22x\n", 2, 'Invalid ProxyJump "root@'),
         ("Host a\n  ProxyJump b:0\n", 2, "Invalid ProxyJump \"b:0\": bad port '0'"),
         ("Host a\n  ProxyJump ok:22,@b\n", 2, 'Invalid ProxyJump "ok:22,@b": empty user'),
+        ("Host a\n  ProxyJump b:\u0662\u0662\n", 2, 'Invalid ProxyJump "b:\u0662\u0662": bad port'),
+        ("Host a\n  ProxyJump ::1\n", 2, 'Invalid ProxyJump "::1": an IPv6 address needs'),
     ],
 )
 def test_a_broken_ssh_config_is_an_input_error_naming_file_and_line(
@@ -68,6 +70,29 @@ def test_a_broken_ssh_config_is_an_input_error_naming_file_and_line(
         SshConfigView(True, config)
     assert str(raised.value).startswith(f"{config}:{line}: ssh_config: {reason}")
     assert openssh_refuses(config) in (True, None)
+
+
+@pytest.mark.parametrize(
+    ("hop", "user", "port"),
+    [
+        ("127.0.0.1:", None, None),  # an empty port is ssh's default
+        ("ssh://root@127.0.0.1:", "root", None),
+        ("127.0.0.1:+22", None, 22),
+        ("ssh://ro%6ft@127.0.0.1:2200", "root", 2200),  # a URI's user is percent-decoded
+        ("ssh://root;fingerprint=x@127.0.0.1:2200", "root", 2200),  # parameters dropped
+    ],
+)
+def test_proxyjump_hops_ssh_accepts_are_read_as_ssh_reads_them(
+    tmp_path: Path, hop: str, user: str | None, port: int | None
+) -> None:
+    """QA compared each with `ssh -G`: fleetaudit refused the first three, and logged in
+    as `ro%6ft` and `root;fingerprint=x`."""
+    config = tmp_path / "ssh_config"
+    config.write_text(f"Host target\n  ProxyJump {hop}\n")
+    SshConfigView(True, config)
+    assert openssh_refuses(config) in (False, None)
+    spec = single_jump(hop, "target:22")
+    assert (spec.user, spec.address, spec.port) == (user, "127.0.0.1", port)
 
 
 def test_a_proxyjump_written_as_an_ssh_uri_is_read_as_openssh_reads_it(tmp_path: Path) -> None:
