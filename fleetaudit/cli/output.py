@@ -61,9 +61,11 @@ def one_file(output: Path | None) -> Path | None:
 
     prefix, equals, rest = str(output or "").partition("=")
     if equals and prefix.lower() in {choice.value for choice in OutputFormat}:
+        meant = f"did you mean --output {rest}?" if rest else "give a file"
         raise InputError(
             f"--output {output}: this command's --output takes a file, not FORMAT=FILE "
-            f"(--format chooses the format): did you mean --output {rest}?"
+            f"(--format chooses the format): {meant} (A file really named so: give its "
+            "absolute path.)"
         )
     return output
 

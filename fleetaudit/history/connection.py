@@ -35,6 +35,12 @@ def open_for_writing(path: Path) -> sqlite3.Connection:
     try:
         target = path.resolve()  # a symlink loop is refused before the audit
         refuse_planted(path, target)
+        if not _is_sqlite(target):
+            raise HistoryError(
+                f"cannot open history database {path}: it is no SQLite file at all: is --db "
+                "the history's path? If it is, the history was overwritten: move it aside "
+                "to start a new one"
+            )
         _make_private_dirs(target.parent)
         _create_private(target)
         return sqlite3.connect(target, timeout=WRITE_WAIT_S, isolation_level=None)
@@ -234,12 +240,7 @@ def damage_remedy(exc: sqlite3.Error, path: Path) -> str:
     than a damaged history, and must not be moved aside."""
     if not any(words in str(exc) for words in ("not a database", "malformed")):
         return ""
-    try:
-        with open(path, "rb") as file:
-            sqlite = file.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
-    except OSError:
-        sqlite = True  # unreadable now: say what fits a damaged database
-    if not sqlite:
+    if not _is_sqlite(path):
         return (
             " (it is no SQLite file at all: is --db the history's path? If it is, the "
             "history was overwritten: move it aside to start a new one)"
@@ -249,3 +250,15 @@ def damage_remedy(exc: sqlite3.Error, path: Path) -> str:
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 """How every SQLite database file starts."""
+
+
+def _is_sqlite(path: Path) -> bool:
+    """False for a file with content that is no SQLite database (SQLite would take one of
+    a few bytes for an empty database and overwrite it); True for an SQLite file, an empty
+    or missing one, and one that cannot be read now (opening it says why)."""
+    try:
+        with open(path, "rb") as file:
+            start = file.read(len(_SQLITE_HEADER))
+    except OSError:
+        return True
+    return not start or start == _SQLITE_HEADER

@@ -102,6 +102,13 @@ def test_a_db_that_is_no_sqlite_file_is_not_called_damaged(tmp_path: Path) -> No
     assert "it is no SQLite file at all: is --db the history's path?" in done.stderr
     assert "(damaged:" not in done.stderr
     assert db.read_bytes() == before
+    # QA: a file of one byte (`echo > h.sqlite` leaves one) SQLite took for an empty
+    # database, and replaced it with a new history without a word
+    db.write_bytes(b"\n")
+    done = _night(tmp_path, db)
+    assert done.returncode == 2, done.stderr
+    assert "it is no SQLite file at all" in done.stderr
+    assert db.read_bytes() == b"\n"
 
 
 def test_an_emptied_history_file_is_said_to_start_a_new_history(tmp_path: Path) -> None:
