@@ -86,6 +86,19 @@ def _policy_note(diff: RunDiff) -> str | None:
     )
 
 
+def _absent_note(diff: RunDiff) -> str | None:
+    """Hosts of the older run the newer one does not list: a diff of a --limit run read as
+    if most of the fleet had vanished (QA), with no word on why."""
+    absent = sum(1 for c in diff.hosts if c.status_before is not None and c.status_after is None)
+    if not absent:
+        return None
+    return (
+        f"{absent} host(s) of the older run are not in the newer one: it audited part of the "
+        "fleet (--limit, --shard), or they left the inventory; nothing is known of them "
+        "there, and their findings are not called resolved"
+    )
+
+
 def _facts(started_at: datetime, exit_code: int | None, interrupted_by: str | None) -> str:
     """When a run started and how it ended: a diff whose newer side is days old, or a run
     that exited 2 or was stopped half-way, must be visible as such."""
@@ -184,8 +197,9 @@ def _table(diff: RunDiff) -> str:
     head = f"DIFF {terminal_safe(old)} ({old_facts}) -> {terminal_safe(new)} ({new_facts})"
     if diff.before_chosen_because:
         head += f"\n{terminal_safe(diff.before_chosen_because)}"
-    if policy_note := _policy_note(diff):
-        head += f"\n{terminal_safe(policy_note)}"
+    for note in (_policy_note(diff), _absent_note(diff)):
+        if note:
+            head += f"\n{terminal_safe(note)}"
     if diff.empty:
         return f"{head}\nno change\n"
     headers = ("severity", "host", "rule", "listener", "process")
@@ -232,6 +246,7 @@ def _markdown(diff: RunDiff) -> str:
             else []
         ),
         *([f"- **Policy:** {md(note)}"] if (note := _policy_note(diff)) else []),
+        *([f"- **Hosts:** {md(absent)}"] if (absent := _absent_note(diff)) else []),
         f"- **New findings:** {len(diff.new_findings)}",
         f"- **Resolved findings:** {len(diff.resolved_findings)}",
         f"- **Changed findings (still there):** {len(diff.changed_findings)}",

@@ -208,3 +208,20 @@ def test_a_finding_whose_rule_left_the_policy_is_no_longer_judged_not_resolved()
     # a listener that went away while its rule stayed is resolved, as before
     gone = run_result((snapshot("db1"),), (), run_id="c", rules=(rule, other))
     assert diff_runs(before, gone).resolved_findings == (flagged,)
+
+
+def test_hosts_the_newer_run_did_not_select_are_said_to_be_absent_not_gone() -> None:
+    """QA: a bare `diff` after a daytime `--limit h14` run listed 26 hosts as `ok ->
+    (absent)` with no word on why; the header says it, and no finding is resolved."""
+    web = sock("0.0.0.0", 23, "telnetd")
+    before = run_result(
+        (snapshot("db1", MYSQL_ANY), snapshot("web1", web)), (finding("web1", web),), run_id="a"
+    )
+    after = run_result((snapshot("db1", MYSQL_ANY),), (), run_id="b")
+    changes = diff_runs(before, after)
+    assert changes.resolved_findings == ()
+    for fmt in (DiffFormat.TABLE, DiffFormat.MARKDOWN):
+        text = render_diff(changes, fmt).replace("\\", "")
+        assert "1 host(s) of the older run are not in the newer one" in text, fmt
+        assert "(--limit, --shard)" in text
+    assert "not in the newer one" not in render_diff(diff_runs(before, before), DiffFormat.TABLE)
