@@ -111,25 +111,28 @@ class RunQueries:
                 (older.started_at.isoformat(), older.run_id),
             )
         for run_id, started_at in earlier:
-            rows = self._query("SELECT host, status FROM host_status WHERE run_id = ?", (run_id,))
-            yield run_id, datetime.fromisoformat(started_at), dict(rows)
+            yield run_id, datetime.fromisoformat(started_at), self._statuses(run_id)
 
     def last_audits(self, run_id: str) -> set[str]:
         """For each host the recorded run ``run_id`` selected but did not audit, the latest
         run recorded before it that did: what a diff of ``run_id`` compares that host with
         (see :func:`fleetaudit.history.earlier.baselines`). Stops once all are found."""
         audited = {status.value for status in HostStatus if status.audited}
-        rows = self._query("SELECT host, status FROM host_status WHERE run_id = ?", (run_id,))
-        missing = {host for host, status in rows if status not in audited}
+        missing = {host for host, status in self._statuses(run_id).items() if status not in audited}
         found: set[str] = set()
         for earlier, _ in self._recorded_before(run_id):  # bounded by the runs kept
             if not missing:
                 break
-            rows = self._query("SELECT host, status FROM host_status WHERE run_id = ?", (earlier,))
-            if hits := {host for host, status in rows if status in audited} & missing:
+            statuses = self._statuses(earlier)
+            if hits := {host for host in missing if statuses.get(host) in audited}:
                 found.add(earlier)
                 missing -= hits
         return found
+
+    def _statuses(self, run_id: str) -> dict[str, str]:
+        """The status ``run_id`` recorded per host, as stored."""
+        rows = self._query("SELECT host, status FROM host_status WHERE run_id = ?", (run_id,))
+        return {str(host): str(status) for host, status in rows}
 
     def _recorded_before(self, run_id: str) -> list[tuple[Any, ...]]:
         """``(id, started_at)`` of the runs recorded before ``run_id``, newest first."""
