@@ -184,11 +184,39 @@ class RunQueries:
         )
         yield from ((rid, bool(whole)) for rid, whole in rows)
 
-    def _baseline_of(self, run_id: str) -> list[str]:
-        """The run of ``run_id``'s inventory recorded just before it, if any."""
-        covered = self.coverage(run_id)
-        earlier = self.earlier_of(run_id, covered.inventory) if covered else iter(())
-        return [run for run, _ in itertools.islice(earlier, 1)]
+    def needed_by_diffs(self, latest: str) -> set[str]:
+        """The runs the next default ``diff`` of each inventory the history holds compares
+        with, which ``--keep-days`` must not delete: ``latest``, and per inventory its
+        newest run, the run of it recorded before that and its newest earlier run of the
+        whole inventory (what a diff of a ``--limit`` run, and the next night's, compare
+        with); and for each host one of those could not audit, the last run that did."""
+        needed = {latest}
+        for newest in self._newest_of_each_inventory():
+            needed.add(newest)
+            covered = self.coverage(newest)
+            earlier = list(self.earlier_of(newest, covered.inventory)) if covered else []
+            needed.update(run for run, _ in earlier[:1])
+            needed.update(itertools.islice((run for run, whole in earlier if whole), 1))
+        for run_id in list(needed):
+            needed |= self.last_audits(run_id)
+        return needed
+
+    def _newest_of_each_inventory(self) -> list[str]:
+        """The newest run of each inventory (none before schema 2, which recorded none)."""
+        if self._schema() < COVERAGE_SCHEMA:
+            return []
+        inventories = self._query(
+            "SELECT DISTINCT inventory FROM runs WHERE inventory IS NOT NULL", ()
+        )
+        newest = []
+        for (inventory,) in inventories:  # bounded by the inventories recorded
+            rows = self._query(
+                f"SELECT id FROM runs WHERE inventory = ? ORDER BY {self._newest_first()} "  # noqa: S608
+                "LIMIT 1",
+                (inventory,),
+            )
+            newest += [str(row[0]) for row in rows]
+        return newest
 
     def started_after(self, run: RunResult) -> tuple[str, datetime] | None:
         """The latest-starting run recorded before ``run`` that started after it: there

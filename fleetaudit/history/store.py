@@ -139,15 +139,12 @@ class HistoryStore(RunQueries):
         transaction so another run waiting to record itself is never held up for long;
         then give the space back when that freed most of the file. How many were deleted.
         ``spare``: a run never deleted (the one just recorded, even if it started long ago:
-        a merge of old shard files must not vanish the moment it is recorded), nor the run
-        of its inventory recorded before it, which the next ``diff`` compares it with (a run
-        made while the clock was months ahead would otherwise delete every other run), nor,
-        for a host one of those two could not audit, the last run that did, which a diff
-        compares that host with (deleted while the host was down for longer than
-        ``keep_days``, its unchanged findings came back as new)."""
-        kept = {spare, *self._baseline_of(spare)} if spare else set()
-        for run_id in list(kept):
-            kept |= self.last_audits(run_id)
+        a merge of old shard files must not vanish the moment it is recorded). Nor is any
+        run the next ``diff`` of an inventory in the history compares with
+        (:meth:`needed_by_diffs`): a run made while the clock was months ahead would
+        otherwise delete every other run, and a host down for longer than ``keep_days``
+        would come back with its unchanged findings read as new."""
+        kept = self.needed_by_diffs(spare) if spare else set()
         expired = [i for i in retention.expired_runs(self._db, keep_days, now) if i not in kept]
         unpruned = "this run was recorded, but older runs were not all deleted"
         for batch in retention.batches(expired):  # bounded by the runs kept

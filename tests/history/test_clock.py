@@ -109,6 +109,49 @@ def test_retention_keeps_the_last_run_that_audited_a_host_still_down(tmp_path: P
     assert f"compared with run {night(1, redis=True).run_id} " in shown, shown
 
 
+def _fleet_night(
+    run_id: str, day: int, *, down: tuple[str, ...] = (), hosts: tuple[str, ...] = ("db1", "a2")
+) -> RunResult:
+    when = T0 + timedelta(days=day)
+    snapshots = tuple(
+        snapshot(h, status=HostStatus.TIMEOUT) if h in down else snapshot(h, SSHD) for h in hosts
+    )
+    return run_result(snapshots, (), run_id=run_id, started_at=when, finished_at=when)
+
+
+def test_retention_keeps_what_the_diffs_of_every_inventory_need(tmp_path: Path) -> None:
+    """QA, two ways the last run that audited a down host was still deleted: a daytime
+    `--limit` run recorded between two nights (the prune spared the run just before, not
+    the one the diff compares with), and a run of another inventory sharing the database
+    (only the inventory being run was spared)."""
+    db = tmp_path / "h.sqlite"
+    whole, part, other = (
+        Coverage(PROD, whole=True),
+        Coverage(PROD, whole=False),
+        Coverage("/srv/lab.yaml", whole=True),
+    )
+    nights = [
+        (_fleet_night("k-001", 1), whole),
+        (_fleet_night("lab-002", 2, hosts=("b1",)), other),
+        (_fleet_night("lab-010", 10, hosts=("b1",), down=("b1",)), other),
+        (_fleet_night("d-050", 50, down=("a2",)), whole),
+        (_fleet_night("d-100", 100, down=("a2",)), whole),
+        (_fleet_night("l-101", 101, hosts=("db1",)), part),
+        (_fleet_night("n-102", 102), whole),
+    ]
+    with HistoryStore(db) as store:
+        for run, covered in nights:
+            store.save(run, 0, covered)
+        now = T0 + timedelta(days=102)
+        store.prune(30, now, spare="n-102")
+        kept = {row.id for row in store.runs()}
+    # d-050 goes; k-001 stays for a2 (down in d-100, which the next diff compares with);
+    # both lab runs stay: the lab's next diff compares with lab-010, b1 with lab-002
+    assert kept == {"n-102", "l-101", "d-100", "k-001", "lab-010", "lab-002"}
+    shown = _diff(db, tmp_path)
+    assert "compared with run k-001" in shown and "NEW FINDINGS" not in shown, shown
+
+
 def test_a_run_recorded_after_one_that_started_later_is_said(tmp_path: Path) -> None:
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text("hosts:\n  localhost: {transport: local}\n")
