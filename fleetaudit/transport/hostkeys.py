@@ -20,6 +20,7 @@ as OpenSSH's accept-new records into the known_hosts its later strict runs read.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from asyncssh.public_key import get_default_certificate_algs, get_default_public
 
 from fleetaudit.errors import InputError
 from fleetaudit.model.enums import HostStatus
-from fleetaudit.planted import first_planted
+from fleetaudit.planted import first_planted, world_writable
 
 if TYPE_CHECKING:
     from fleetaudit.transport.sshconfig import SshConfigView
@@ -136,11 +137,12 @@ class HostKeyBook:
             holders = self._holders(*listed_as) if listed_as is not None else []
             fix = "fix the entry"
             if listed_as is not None and holders:
-                files = ", ".join(str(path) for path in holders)
                 fix = (
                     f"remove the old entry (ssh-keygen -R '{_pattern(*listed_as)}' -f "
-                    f"{holders[0]}) and add the new key, or let --accept-new learn it"
+                    f"{os.path.abspath(holders[0].expanduser())}) and add the new key, or "
+                    "let --accept-new learn it"
                 )
+                files += f"; the entry is in {', '.join(str(path) for path in holders)}"
             return (
                 f"{where}: HOST KEY CHANGED: the server's key differs from the one listed "
                 f"for it{entry} in known_hosts ({files}): a reinstall, or a man-in-the-middle; "
@@ -273,15 +275,23 @@ def _lower_case_hosts(text: str) -> str:
 
 def _refuse_planted(path: Path) -> None:
     """InputError when a known_hosts file, or a directory on its way, may have been planted
-    by another user (:mod:`fleetaudit.planted`): whoever controls a file of trusted keys
-    can stand in for any host. The accept-new file is checked too: strict runs trust it."""
+    by another user (:mod:`fleetaudit.planted`), or when every user may write it: whoever
+    controls a file of trusted keys can stand in for any host. The accept-new file is
+    checked too: strict runs trust it."""
     try:
         suspect = first_planted(path.expanduser())
+        found = os.stat(path.expanduser())
     except OSError:
-        return  # a loop or unreadable link: reading the file names it
+        return  # missing (an empty file), a loop or an unreadable link: reading names it
     if suspect is not None:
         where, reason = suspect
         raise InputError(f"cannot trust this known_hosts file: {reason}", path=where)
+    if world_writable(found):
+        raise InputError(
+            "cannot trust this known_hosts file: every user may write it (mode "
+            f"{stat.S_IMODE(found.st_mode):04o}), and so add a key for any host: chmod go-w it",
+            path=path,
+        )
 
 
 def _read(path: Path) -> str:

@@ -281,3 +281,6 @@ def test_a_planted_known_hosts_file_is_not_trusted(shared: Path) -> None:
     mine = shared / "mine_known_hosts"
     mine.write_text("")
     HostKeyBook([mine], None)  # root's own file in the shared directory is fine
+    mine.chmod(0o666)  # QA: trusted although any local user could add a key to it
+    with pytest.raises(InputError, match=r"every user may write it \(mode 0666\)"):
+        HostKeyBook([mine], None)

@@ -180,8 +180,10 @@ def test_refusals_name_the_files_consulted(tmp_path: Path, sshd: SshdServer) -> 
         offered = asyncssh.import_public_key(sshd.host_key_public).get_fingerprint("sha256")
         assert offered in changed.error, "the operator compares it with ssh-keyscan's"
         # QA: the message listed every file consulted, one that did not exist among them,
-        # and not the one holding the stale entry; it now names that one, and how to fix it
-        assert f"in known_hosts ({learnt})" in changed.error
+        # and not the one holding the stale entry; it names all of them, then that one, and
+        # how to fix it (with the file's absolute path: cron's directory is not yours)
+        consulted = f"{tmp_path / 'known_hosts'}, {learnt}"
+        assert f"in known_hosts ({consulted}; the entry is in {learnt})" in changed.error
         entry = f"[{sshd.host}]:{sshd.port}"
         assert f"ssh-keygen -R '{entry}' -f {learnt}" in changed.error
 
@@ -203,3 +205,19 @@ def test_a_changed_key_message_gives_the_offered_fingerprint(tmp_path: Path) -> 
     fingerprint = offered.get_fingerprint("sha256")
     assert fingerprint.startswith("SHA256:") and fingerprint in message
     assert str(known) in message
+
+
+def test_the_fix_for_a_changed_key_names_the_file_by_its_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA: `--known-hosts hk/kh1` gave `ssh-keygen -R ... -f hk/kh1`, which works only from
+    the directory the run was started in (cron's is not the operator's)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kh1").write_text(known_hosts_entry("db1", 2222, generate_key()) + "\n")
+    (tmp_path / "kh2").write_text("")
+    book = HostKeyBook([Path("kh2"), Path("kh1")], None)
+    message = book.refusal_message(
+        HostStatus.HOST_KEY_CHANGED, "audit@db1:2222", generate_key(), ("db1", 2222)
+    )
+    assert "in known_hosts (kh2, kh1; the entry is in kh1)" in message
+    assert f"ssh-keygen -R '[db1]:2222' -f {tmp_path / 'kh1'})" in message
