@@ -114,6 +114,9 @@ class RunDiff(BaseModel):
     new_findings: tuple[Finding, ...]
     resolved_findings: tuple[Finding, ...]
     changed_findings: tuple[FindingChange, ...] = ()
+    unconfirmed_findings: tuple[Finding, ...] = ()
+    """Findings of ``before`` whose listener ``after`` still lists but whose process it
+    could not name (audited without root): not resolved, not confirmed either."""
     unjudged_findings: tuple[Finding, ...] = ()
     """Findings of ``before`` whose rule the policy of ``after`` no longer has: not
     resolved (their listener may still be there), no longer judged."""
@@ -126,6 +129,7 @@ class RunDiff(BaseModel):
             self.new_findings
             or self.resolved_findings
             or self.changed_findings
+            or self.unconfirmed_findings
             or self.unjudged_findings
             or self.hosts
         )

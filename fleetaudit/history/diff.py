@@ -34,7 +34,7 @@ from fleetaudit.history.changes import (
     StatusBaseline,
     listener_key,
 )
-from fleetaudit.history.owners import same_listener_pairs
+from fleetaudit.history.owners import owner_unseen, same_listener_pairs
 from fleetaudit.model.enums import HostStatus, Privilege
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import RunResult
@@ -86,7 +86,10 @@ def diff_runs(
     went, came = {b.fingerprint for b, _ in owner_seen}, {a.fingerprint for _, a in owner_seen}
     new_findings = tuple(f for f in appeared if not f.waived and f.fingerprint not in came)
     dropped = _dropped_rules(before, after)
-    resolved = tuple(f for f in gone if f.rule_id not in dropped and f.fingerprint not in went)
+    judged = [f for f in gone if f.rule_id not in dropped and f.fingerprint not in went]
+    unseen = owner_unseen(judged, {h: new_hosts[h] for h in both})
+    unseen_ones = {f.fingerprint for f in unseen}
+    resolved = tuple(f for f in judged if f.fingerprint not in unseen_ones)
     changed = (
         tuple(
             FindingChange(before=f, after=everything_new[f.fingerprint])
@@ -126,6 +129,7 @@ def diff_runs(
         new_findings=new_findings,
         resolved_findings=resolved,
         changed_findings=changed,
+        unconfirmed_findings=tuple(unseen),
         unjudged_findings=tuple(f for f in gone if f.rule_id in dropped),
         hosts=tuple(changes),
     )

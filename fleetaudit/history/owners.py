@@ -9,9 +9,10 @@ morning mail while the listener was open all along. Such pairs are the same find
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from fleetaudit.model.finding import Finding
+from fleetaudit.model.host import HostSnapshot
 
 _Where = tuple[str, str, str, str, str | None, int | None]
 
@@ -37,6 +38,27 @@ def same_listener_pairs(
                 candidates.remove(after)
                 break
     return pairs
+
+
+def owner_unseen(gone: Iterable[Finding], newer: Mapping[str, HostSnapshot]) -> list[Finding]:
+    """The findings of ``gone`` that named their listener's process, where the newer run
+    still lists the listener but names no process for it (audited without root, say): a
+    rule that matches by process could not judge it there. It is not resolved."""
+    unnamed = {
+        (host, s.proto.value, s.local_address, s.local_interface, s.local_port)
+        for host, snapshot in newer.items()
+        for s in snapshot.listeners
+        if not s.program_names
+    }
+    found = []
+    for finding in gone:
+        socket = finding.socket
+        if socket is None or not socket.program_names:
+            continue
+        where = (finding.host, socket.proto.value, socket.local_address)
+        if (*where, socket.local_interface, socket.local_port) in unnamed:
+            found.append(finding)
+    return found
 
 
 def _where(finding: Finding) -> _Where | None:

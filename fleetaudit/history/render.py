@@ -189,6 +189,10 @@ def _unknown_note(diff: RunDiff, quote: Callable[[str], str]) -> str | None:
 
 
 _UNJUDGED = "their rule is not in the newer policy; the listener may still be there"
+_UNCONFIRMED = (
+    "the listener is still there, but the newer run could not name its process (audited "
+    "without root?), so the rule could not judge it"
+)
 
 
 def _table(diff: RunDiff) -> str:
@@ -207,6 +211,7 @@ def _table(diff: RunDiff) -> str:
     for title, findings in (
         ("NEW FINDINGS", diff.new_findings),
         ("RESOLVED", diff.resolved_findings),
+        (f"OWNER NOT SEEN: {_UNCONFIRMED}", diff.unconfirmed_findings),
         (f"NO LONGER JUDGED: {_UNJUDGED}", diff.unjudged_findings),
     ):
         if findings:
@@ -251,6 +256,11 @@ def _markdown(diff: RunDiff) -> str:
         f"- **Resolved findings:** {len(diff.resolved_findings)}",
         f"- **Changed findings (still there):** {len(diff.changed_findings)}",
         *(
+            [f"- **Owner not seen (not resolved):** {len(diff.unconfirmed_findings)}"]
+            if diff.unconfirmed_findings
+            else []
+        ),
+        *(
             [f"- **No longer judged:** {len(diff.unjudged_findings)}"]
             if diff.unjudged_findings
             else []
@@ -260,6 +270,7 @@ def _markdown(diff: RunDiff) -> str:
     for title, findings in (
         ("New findings", diff.new_findings),
         ("Resolved", diff.resolved_findings),
+        (f"Owner not seen: {_UNCONFIRMED}", diff.unconfirmed_findings),
         (f"No longer judged: {_UNJUDGED}", diff.unjudged_findings),
     ):
         if findings:

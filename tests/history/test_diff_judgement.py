@@ -225,3 +225,28 @@ def test_hosts_the_newer_run_did_not_select_are_said_to_be_absent_not_gone() -> 
         assert "1 host(s) of the older run are not in the newer one" in text, fmt
         assert "(--limit, --shard)" in text
     assert "not in the newer one" not in render_diff(diff_runs(before, before), DiffFormat.TABLE)
+
+
+def test_a_finding_the_newer_run_could_not_judge_for_want_of_an_owner_is_not_resolved() -> None:
+    """QA: a rule that matches by process (`no-inetd`) cannot fire on a run without root,
+    where the listener is still there but no process is named: the diff called the high
+    finding resolved. It is listed apart, as not seen, neither resolved nor new."""
+    inetd = sock("0.0.0.0", 23, "inetd", pid=5)
+    hidden = sock("0.0.0.0", 23, None, owner_known=False)
+    before = run_result(
+        (snapshot("db1", inetd),), (finding("db1", inetd),), run_id="a", policy_digest="d" * 64
+    )
+    after = run_result(
+        (snapshot("db1", hidden, privilege=Privilege.UNPRIVILEGED),),
+        (),
+        run_id="b",
+        policy_digest="d" * 64,
+    )
+    changes = diff_runs(before, after)
+    assert changes.resolved_findings == ()
+    assert [f.rule_id for f in changes.unconfirmed_findings] == ["test-rule"]
+    for fmt in (DiffFormat.TABLE, DiffFormat.MARKDOWN):
+        assert "could not name its process" in render_diff(changes, fmt), fmt
+    gone = run_result((snapshot("db1"),), (), run_id="c", policy_digest="d" * 64)
+    closed = diff_runs(before, gone)  # the listener itself went: resolved, as before
+    assert len(closed.resolved_findings) == 1 and closed.unconfirmed_findings == ()
