@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from fleetaudit.model.jumpspec import JumpSpec
+
 _HOST = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:%-]*")
 _IP_LITERAL = re.compile(r"[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_][A-Za-z0-9_.-]*)?")
 """The characters an IP literal may have: ``ipaddress`` accepts any text as an IPv6
@@ -126,21 +128,17 @@ def _match(pattern: re.Pattern[str], value: str, what: str) -> str:
     return value
 
 
-_JUMP = re.compile(
-    rf"(?:{_USER_TEXT}@)?"
-    r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]*|\[[0-9A-Fa-f:.%A-Za-z]+\])(?::[0-9]{1,5})?"
-)
-
-
 def jump_host(value: str) -> str:
-    """A ProxyJump target ``[user@]host[:port]`` or ``ssh://[user@]host[:port]``, as ssh
-    takes it; one hop (a chain is refused)."""
+    """A ProxyJump target ``[user@]host[:port]`` or ``ssh://[user@]host[:port]``, read as
+    ssh reads it (:class:`~fleetaudit.model.jumpspec.JumpSpec`), its user a user name the
+    inventory accepts; one hop (a chain is refused)."""
     no_template(value)
     if "," in value:
         raise ValueError("only one jump host is supported (no ProxyJump chains)")
-    plain = value.removeprefix("ssh://").removesuffix("/") if value.startswith("ssh://") else value
-    _match(_JUMP, plain, "[user@]host[:port] or ssh://[user@]host[:port]")
-    port = plain.rpartition(":")[2] if not plain.endswith("]") else ""
-    if port.isdigit() and not 1 <= int(port) <= 65535:
-        raise ValueError(f"{value[:60]!r}: port {port} is outside 1-65535")
+    try:
+        hop = JumpSpec.parse(value)
+    except ValueError as exc:
+        raise ValueError(f"{value[:60]!r} is not [user@]host[:port] or ssh://...: {exc}") from None
+    if hop.user is not None:
+        user_name(hop.user)
     return value

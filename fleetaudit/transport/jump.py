@@ -13,70 +13,13 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
 
 import asyncssh
 
 from fleetaudit.errors import TransportError
 from fleetaudit.model.enums import HostStatus
-
-
-@dataclass(frozen=True, slots=True)
-class JumpSpec:
-    """``[user@]host[:port]``, as ProxyJump writes it."""
-
-    address: str
-    port: int | None = None
-    user: str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> JumpSpec:
-        """Read ``[user@]host[:port]`` (IPv6 in brackets) or ``ssh://[user@]host[:port]``
-        (the user percent-decoded, its ``;parameters`` dropped), as OpenSSH reads one
-        ProxyJump hop; ValueError for what ssh refuses (a port that is no number in
-        1-65535, an empty host or user, an IPv6 address without brackets), never a guess.
-        An empty port (``host:``) is ssh's default, as ssh takes it."""
-        uri = text.startswith("ssh://")
-        rest = text[len("ssh://") :].removesuffix("/") if uri else text
-        user, at, rest = rest.rpartition("@")
-        if uri:
-            user = unquote(user.partition(";")[0])
-        host, port_text = rest, ""
-        if rest.startswith("["):
-            host, _, tail = rest[1:].partition("]")
-            if tail and not tail.startswith(":"):
-                raise ValueError(f"text after ']' in {text!r}")
-            port_text = tail[1:]
-        elif rest.count(":") > 1:
-            raise ValueError(f"an IPv6 address needs brackets ([{rest}]) in {text!r}")
-        else:
-            host, _, port_text = rest.partition(":")
-        if not host or (at and not user):
-            raise ValueError(f"no host in {text!r}" if not host else f"empty user in {text!r}")
-        return cls(address=host, port=_port(port_text, text), user=user if at else None)
-
-    def __str__(self) -> str:
-        return login_label(self.user, self.address, self.port or 22)
-
-
-def _port(text: str, hop: str) -> int | None:
-    """A hop's port as ssh reads it (decimal ASCII digits, an optional ``+``; empty: the
-    default); ValueError otherwise."""
-    if not text:
-        return None
-    digits = text.removeprefix("+")
-    if not (digits.isascii() and digits.isdigit() and 1 <= int(digits) <= 65535):
-        raise ValueError(f"bad port {text!r} in {hop!r}")
-    return int(digits)
-
-
-def login_label(user: str | None, address: str, port: int) -> str:
-    """``[user@]host:port`` as messages name a login, an IPv6 address in brackets."""
-    shown = f"[{address}]" if ":" in address else address
-    return f"{user + '@' if user else ''}{shown}:{port}"
-
+from fleetaudit.model.jumpspec import JumpSpec, login_label
 
 Opener = Callable[[], Awaitable[asyncssh.SSHClientConnection]]
 
@@ -207,3 +150,14 @@ def jump_identities(own: Sequence[str], target_key: str | None) -> list[str]:
         if full not in chosen and (path == target_key or full.is_file()):
             chosen[full] = path
     return list(chosen.values())
+
+
+__all__ = [
+    "DEFAULT_IDENTITIES",
+    "JumpPool",
+    "JumpSpec",
+    "jump_identities",
+    "jump_of_jump",
+    "login_label",
+    "single_jump",
+]

@@ -139,8 +139,23 @@ def test_a_jump_host_port_out_of_range_is_refused(tmp_path: Path, jump: str) -> 
 
 
 @pytest.mark.parametrize(
-    "jump", ["a@b:22", "bastion", "[::1]", "[::1]:2222", "ssh://root@b:2200", "ssh://b/"]
-)
+    "jump",
+    [
+        "a@b:22", "bastion", "[::1]", "[::1]:2222", "ssh://root@b:2200", "ssh://b/",
+        # QA, forms ssh accepts that the inventory refused
+        "u@h:", "u@h:+22", "ssh://us%65r@h", "ssh://u%40x;fp=abc@h:2200", "[::1]:",
+    ],
+)  # fmt: skip
 def test_a_jump_host_with_a_valid_port_or_none_loads(tmp_path: Path, jump: str) -> None:
     [host] = resolve(tmp_path, f"hosts:\n  h1: {{address: 127.0.0.1, jump: '{jump}'}}\n")
     assert host.jump == jump
+
+
+@pytest.mark.parametrize(
+    "jump", ["ssh://u%zz@h", "ssh://u@h?x", "ssh://u@h//", " h", "::1", "h:\u0662\u0662"]
+)
+def test_a_jump_host_ssh_refuses_is_refused(tmp_path: Path, jump: str) -> None:
+    """QA: forms `ssh -G` refuses, which the transport took as a host `h?x`, `h/` or a
+    user `u%zz`."""
+    error = refused(tmp_path, f"hosts:\n  h1: {{address: 127.0.0.1, jump: '{jump}'}}\n")
+    assert ":2:" in str(error) and "jump" in str(error), error

@@ -55,7 +55,7 @@ def openssh_refuses(config: Path) -> bool | None:
         # QA: a port that is no number was dropped, and the host went to the jump host's
         # port 22, which ssh never does
         ("Host elsewhere\n  ProxyJump root@127.0.0.1:22x\n", 2, 'Invalid ProxyJump "root@'),
-        ("Host a\n  ProxyJump b:0\n", 2, "Invalid ProxyJump \"b:0\": bad port '0'"),
+        ("Host a\n  ProxyJump b:0\n", 2, 'Invalid ProxyJump "b:0": port 0 is outside 1-65535'),
         ("Host a\n  ProxyJump ok:22,@b\n", 2, 'Invalid ProxyJump "ok:22,@b": empty user'),
         ("Host a\n  ProxyJump b:\u0662\u0662\n", 2, 'Invalid ProxyJump "b:\u0662\u0662": bad port'),
         ("Host a\n  ProxyJump ::1\n", 2, 'Invalid ProxyJump "::1": an IPv6 address needs'),
