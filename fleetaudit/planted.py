@@ -110,9 +110,8 @@ def planted(path: Path, found: os.stat_result) -> str | None:
     who = "every user" if directory.st_mode & stat.S_IWOTH else "its group"
     return (
         f"it is {kind} of uid {found.st_uid} in {path.parent}, a directory {who} "
-        f"can write, so it may have been planted there to make fleetaudit "
-        f"{'hand its output to that user' if kind == 'a file' else 'write elsewhere'}"
-        ": remove it, or write to a directory only you can write"
+        "can write, so it may have been planted there by that user: remove it, or use a "
+        "directory only you can write"
     )
 
 

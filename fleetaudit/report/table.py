@@ -152,7 +152,7 @@ def _findings_section(
             _severity(f.severity, colour),
             _cell(f.host),
             f.rule_id,
-            _cell(f.socket.listener if f.socket else ""),
+            _cell(f.socket.endpoint if f.socket else ""),
             _cell(f.socket.proto.value if f.socket else ""),
             _cell(f.process),
             safe(_with_expired_waiver(f)),
@@ -209,7 +209,7 @@ def _waived_section(waived: tuple[Finding, ...], width: int = DEFAULT_WIDTH) -> 
         )
         for f in waived
     ]
-    headers = ("severity", "host", "rule", "local address", "until", "ticket", "reason")
+    headers = ("severity", "host", "rule", "listener", "until", "ticket", "reason")
     table = _wrapped_table(rows, headers, width)
     return f"WAIVED ({len(waived)}, not counted in the exit code)\n{table}"
 

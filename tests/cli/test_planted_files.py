@@ -79,7 +79,7 @@ def test_a_file_another_user_made_beforehand_is_not_filled_and_handed_back(share
     planted.write_text("")
     os.chown(planted, NOBODY, NOBODY)
     planted.chmod(0o666)
-    with pytest.raises(InputError, match="a file of uid 65534 .* hand its output to that user"):
+    with pytest.raises(InputError, match="a file of uid 65534 .* planted there by that user"):
         write_atomically(planted, "report\n")
     assert planted.read_text() == ""
 

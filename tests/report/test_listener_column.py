@@ -16,9 +16,13 @@ UDP = sock("0.0.0.0", 11211, "memcached", proto=Proto.UDP, state=SocketState.UNC
 
 def test_human_reports_tell_a_tcp_finding_from_a_udp_one_on_the_same_port() -> None:
     run = run_result((snapshot("c1", TCP, UDP),), (finding("c1", TCP), finding("c1", UDP)))
-    for fmt in (OutputFormat.TABLE, OutputFormat.MARKDOWN, OutputFormat.HTML):
+    for fmt in (OutputFormat.MARKDOWN, OutputFormat.HTML):
         text = fmt.formatter().render(run).replace("\\", "")  # Markdown escapes the dots
         assert "tcp/0.0.0.0:11211" in text and "udp/0.0.0.0:11211" in text, fmt
+    # the table's findings have a protocol column of their own
+    rows = [r.split() for r in OutputFormat.TABLE.formatter().render(run).splitlines()]
+    found = {row[4] for row in rows if len(row) > 4 and row[3] == "0.0.0.0:11211"}
+    assert found == {"tcp", "udp"}, rows
     before = run_result((snapshot("c1", TCP, UDP),), (), run_id="a")
     changes = diff_runs(before, run)
     for diff_format in (DiffFormat.TABLE, DiffFormat.MARKDOWN):
