@@ -158,6 +158,17 @@ def _channel_refused(exc: asyncssh.ChannelOpenError, where: str, phase: str) -> 
     host's forward to the target: an outage behind it when the jump host could not connect,
     else the jump host's refusal to forward (``ssh_error``: no outage to excuse). Later, the
     target's session for the listing."""
+    if exc.code == asyncssh.OPEN_CONNECT_FAILED and exc.reason == _CLOSED_UNDER_IT:
+        # asyncssh's own words: the connection the channel was to open on had closed
+        through = (
+            " (it went through the jump host: the connection to it, or its link, went down)"
+            if " via " in where
+            else ""
+        )
+        during = "while the listing ran" if phase == "command" else f"during {phase}"
+        return TransportError(
+            HostStatus.CONNECTION_LOST, f"{where}: connection lost {during}{through}"
+        )
     if exc.code == asyncssh.OPEN_CONNECT_FAILED:
         return _behind_jump(exc.reason, where)
     if phase == "connect":
@@ -172,6 +183,10 @@ def _channel_refused(exc: asyncssh.ChannelOpenError, where: str, phase: str) -> 
         f"{where}: the server refused to open a session for the listing ({exc.reason}; "
         "MaxSessions, or a login shell that refuses commands?)",
     )
+
+
+_CLOSED_UNDER_IT = "SSH connection closed"
+"""asyncssh's reason for a channel whose connection closed while it was being opened."""
 
 
 def _behind_jump(reason: str, where: str) -> TransportError:

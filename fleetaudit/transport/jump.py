@@ -66,11 +66,12 @@ class JumpPool:
             try:
                 connection = await opener()
             except TransportError as exc:
-                # the opener's messages already start with the jump host's name
+                # the opener's messages start with the jump host's name, or say "jump host"
                 message = exc.message
-                if not message.startswith(str(spec)):
-                    message = f"{spec}: {message}"
-                failed = TransportError(exc.status, f"jump host {message}")
+                if not message.startswith("jump host "):
+                    named = message if message.startswith(str(spec)) else f"{spec}: {message}"
+                    message = f"jump host {named}"
+                failed = TransportError(exc.status, message)
                 if exc.status.unreachable:
                     self._unreached[spec] = (time.monotonic(), failed)
                 raise failed from None

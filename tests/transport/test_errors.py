@@ -68,3 +68,19 @@ def test_a_timeout_behind_a_jump_host_names_the_link_to_it() -> None:
     assert "or the link to the jump host is down or saturated" in silent.message
     direct = connect_timeout("u@t1:22", 10, None)
     assert "jump host" not in direct.message
+
+
+def test_a_channel_whose_connection_closed_under_it_is_a_lost_connection() -> None:
+    """QA: the jump host's sshd killed mid-run; the hosts behind it, between samples, read
+    "the jump host could not connect to it: SSH connection closed", which blamed the jump
+    host for a target it had reached. asyncssh's reason means the connection closed."""
+    closed = asyncssh.ChannelOpenError(asyncssh.OPEN_CONNECT_FAILED, "SSH connection closed")
+    where = "u@t1:22 via u@bastion:22"
+    during = translate(closed, where=where, phase="command")
+    assert during.status is HostStatus.COMMAND_FAILED
+    assert during.message.startswith(f"{where}: connection lost while the listing ran")
+    assert "the connection to it, or its link, went down" in during.message
+    before = translate(closed, where=where, phase="connect")
+    assert before.status is HostStatus.CONNECTION_LOST
+    refused = asyncssh.ChannelOpenError(asyncssh.OPEN_CONNECT_FAILED, "Connection refused")
+    assert "could not connect to it" in translate(refused, where=where, phase="connect").message

@@ -214,6 +214,8 @@ def test_a_jump_host_with_a_jump_host_of_its_own_is_refused(
     [result] = run_all(transport, [Host(name="b", address="behind", port=sshd.port)])
     assert isinstance(result, TransportError) and result.status is HostStatus.SSH_ERROR
     assert "gives it a jump host of its own (outer): only one jump host" in result.message
+    # QA: "jump host bastion:22: jump host bastion:22: ssh_config gives it ...": named once
+    assert result.message.startswith(f"jump host bastion:{sshd.port}: ssh_config gives it")
 
 
 def _relay(tmp_path: Path) -> Path:
