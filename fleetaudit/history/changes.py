@@ -67,8 +67,9 @@ class HostChange(BaseModel):
     status_compared_with_started_at: datetime | None = None
     privilege_before: Privilege | None = None
     """Set, with ``privilege_after``, when the host was audited with another privilege than
-    before: the owners of sockets then change from named to unknown (or back), and every
-    finding on them reads as resolved and new although no listener moved."""
+    before: the owners of sockets then change from named to unknown (or back), so its
+    listeners read as removed and added although none moved (its findings are matched
+    across the change: :mod:`fleetaudit.history.owners`)."""
     privilege_after: Privilege | None = None
     compared_with_nothing: bool = False
     """Audited now, not in the older run, and no earlier run that audited it was at hand (a
