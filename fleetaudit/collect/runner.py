@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import AsyncGenerator, Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -64,7 +65,7 @@ async def collect_fleet(
     settings: CollectSettings,
 ) -> AsyncGenerator[HostCapture, None]:
     """Yield one HostCapture per host, in completion order."""
-    pending: Iterator[Host] = iter(hosts)
+    pending = _Pending(hosts, transport_for)
     results: asyncio.Queue[HostCapture | None] = asyncio.Queue(maxsize=settings.concurrency)
     workers = [
         asyncio.create_task(_worker(pending, transport_for, settings, results))
@@ -84,14 +85,51 @@ async def collect_fleet(
         await asyncio.gather(*workers, return_exceptions=True)
 
 
+class _Pending:
+    """The hosts still to collect, handed to the workers in inventory order, except that a
+    host that would wait in its transport's admission (its jump host's tunnels all busy)
+    is put aside while another can start at once: a worker waiting there holds one of
+    ``--concurrency`` places, and with a busy bastion's hosts first, the hosts reached
+    directly sat behind them while most places were idle (QA: 80 of 100)."""
+
+    def __init__(self, hosts: Iterable[Host], transport_for: TransportFor) -> None:
+        self._hosts = iter(hosts)
+        self._aside: dict[tuple[Transport, Hashable], deque[Host]] = {}
+        self._transport_for = transport_for
+
+    def __iter__(self) -> Iterator[Host]:
+        return self
+
+    def __next__(self) -> Host:
+        # Several workers take from one instance: safe, as nothing here awaits, and a
+        # worker enters its host's admission before it next yields.
+        for (transport, queue), waiting in self._aside.items():  # one entry per jump host
+            if transport.queue_free(queue):
+                return self._take((transport, queue), waiting)
+        for host in self._hosts:  # each host is taken or put aside once
+            transport = self._transport_for(host)
+            queue = transport.queue_of(host)
+            if queue is None or transport.queue_free(queue):
+                return host
+            self._aside.setdefault((transport, queue), deque()).append(host)
+        if self._aside:  # none can start at once: wait in the oldest queue
+            key, waiting = next(iter(self._aside.items()))
+            return self._take(key, waiting)
+        raise StopIteration
+
+    def _take(self, key: tuple[Transport, Hashable], waiting: deque[Host]) -> Host:
+        host = waiting.popleft()
+        if not waiting:
+            del self._aside[key]
+        return host
+
+
 async def _worker(
     pending: Iterator[Host],
     transport_for: TransportFor,
     settings: CollectSettings,
     results: asyncio.Queue[HostCapture | None],
 ) -> None:
-    # NOTE: iterating a shared iterator from several tasks is safe: there is no await
-    # between the check for the next host and taking it.
     for host in pending:
         try:
             capture = await collect_host(host, transport_for(host), settings)

@@ -9,6 +9,7 @@ transport as a :class:`~fleetaudit.errors.TransportError` carrying the host stat
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Hashable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from types import TracebackType
@@ -81,6 +82,16 @@ class Transport(ABC):
         for the run-wide limits a host shares with others (a jump host's tunnels), so that
         the host's own deadline starts only once it is its turn. May raise TransportError."""
         return nullcontext()
+
+    def queue_of(self, host: Host) -> Hashable | None:
+        """The shared limit ``host`` waits for in :meth:`admission` (its jump host), None
+        when it waits for none: the collection takes another host while that one is busy
+        rather than let a worker sit idle in its queue."""
+        return None
+
+    def queue_free(self, queue: Hashable) -> bool:
+        """Whether a host of ``queue`` (from :meth:`queue_of`) would be admitted at once."""
+        return True
 
     @abstractmethod
     async def open(self, host: Host) -> Session:  # pragma: no cover

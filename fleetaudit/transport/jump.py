@@ -44,6 +44,11 @@ class JumpPool:
         self.opened = 0
         """Connections opened to jump hosts so far (for tests and progress)."""
 
+    def free(self, spec: JumpSpec) -> bool:
+        """Whether a tunnel through ``spec`` is free now."""
+        slots = self._slots.get(spec)
+        return slots is None or not slots.locked()
+
     @asynccontextmanager
     async def slot(self, spec: JumpSpec) -> AsyncIterator[None]:
         """One of the ``per_jump`` tunnels through ``spec``, held for the block."""

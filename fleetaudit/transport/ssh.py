@@ -8,7 +8,7 @@ fleet run opens thousands of connections.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -89,17 +89,27 @@ class SshTransport(Transport):
     @asynccontextmanager
     async def admission(self, host: Host) -> AsyncIterator[None]:
         """A host behind a jump host waits here for one of its tunnels."""
-        spec = await self._jump_spec(host, self._where(host))
+        spec = self._jump_spec(host, self._where(host))
         if spec is None:
             yield
             return
         async with self._jumps.slot(spec):
             yield
 
+    def queue_of(self, host: Host) -> Hashable | None:
+        """The jump host ``host`` waits for a tunnel of (an error is left to admission)."""
+        try:
+            return self._jump_spec(host, self._where(host))
+        except TransportError:
+            return None
+
+    def queue_free(self, queue: Hashable) -> bool:
+        return not isinstance(queue, JumpSpec) or self._jumps.free(queue)
+
     async def open(self, host: Host) -> Session:
         where = self._where(host)
         cap = self._settings.max_output_bytes
-        spec = await self._jump_spec(host, where)
+        spec = self._jump_spec(host, where)
         if spec is None:
             # ssh_config's ProxyJump is fleetaudit's to follow (_jump_spec), never asyncssh's:
             # asyncssh would prefer it to a ProxyCommand given before it, OpenSSH does not.
@@ -120,10 +130,10 @@ class SshTransport(Transport):
         port = host.port or self._config.port_for(host.address, host.user)
         return login_label(host.user, host.address, port)
 
-    async def _jump_spec(self, host: Host, where: str) -> JumpSpec | None:
+    def _jump_spec(self, host: Host, where: str) -> JumpSpec | None:
         """The jump host ``host`` is reached through (the inventory's, else ssh_config's
         ProxyJump), with the port really used; None for a direct connection."""
-        jump = host.jump or await self._config.jump_for(host.address)
+        jump = host.jump or self._config.jump_for(host.address)
         if jump is None or jump.lower() == "none":  # the inventory's "none": no jump at all
             return None
         spec = single_jump(jump, where)

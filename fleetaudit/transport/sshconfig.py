@@ -69,7 +69,7 @@ class SshConfigView:
         self._resolved: dict[tuple[str, int | None, str | None], HostConfig | None] = {}
         self._text = text
 
-    async def jump_for(self, address: str) -> str | None:
+    def jump_for(self, address: str) -> str | None:
         """The ProxyJump the config gives ``address``, if any (resolved once per address)."""
         if not self._may_jump:
             return None

@@ -193,6 +193,43 @@ def test_waiting_for_a_jump_hosts_tunnel_does_not_use_up_a_hosts_deadline(
     assert waited.total_seconds() >= 2.9, "one tunnel at a time: it waited for the first"
 
 
+def test_a_host_reached_directly_does_not_wait_behind_a_busy_jump_host(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """QA at scale: with a bastion's hosts first in the inventory, every worker took one of
+    them and waited for a tunnel, and the hosts reached directly waited for a worker (80 of
+    100 places idle). A host whose jump host is busy is now put aside for one that can
+    start: here the direct host, listed last, is done first."""
+    with socket.socket() as silent:  # behind the jump host: accepts TCP, never speaks
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        via = f"{sshd.user}@127.0.0.1:{sshd.port}"
+        key = str(sshd.client_key)
+        hosts = [
+            Host(name="stalled", address="127.0.0.1", port=silent.getsockname()[1],
+                 user=sshd.user, key=key, jump=via),
+            Host(name="queued", address="127.0.0.1", port=sshd.port, user=sshd.user, key=key,
+                 jump=via),
+            Host(name="direct", address="127.0.0.1", port=sshd.port, user=sshd.user, key=key),
+        ]  # fmt: skip
+        transport = SshTransport(settings(tmp_path, [sshd], connect_timeout=10, jump_concurrency=1))
+        collect = CollectSettings(concurrency=2, host_deadline=3, command_timeout=5)
+
+        async def audit() -> list[HostCapture]:
+            try:
+                return [c async for c in collect_fleet(hosts, lambda _: transport, collect)]
+            finally:
+                await transport.aclose()
+
+        captures = asyncio.run(audit())
+    assert [c.host.name for c in captures][0] == "direct"
+    assert {c.host.name: c.status for c in captures} == {
+        "stalled": HostStatus.TIMEOUT,
+        "queued": HostStatus.OK,
+        "direct": HostStatus.OK,
+    }
+
+
 def test_a_target_the_jump_host_cannot_reach_is_an_outage_not_an_ssh_error(
     tmp_path: Path, sshd: SshdServer, refused_port: int
 ) -> None:
