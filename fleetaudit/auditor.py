@@ -123,6 +123,8 @@ class Auditor:
             max_output_bytes=self.config.max_output_bytes,
             use_ssh_config=self.config.use_ssh_config,
             ssh_config=self.config.ssh_config,
+            # by then every host on a silent jump connection has failed by its own deadline
+            jump_silence_s=self.config.host_deadline,
         )
         local = LocalTransport(max_output_bytes=self.config.max_output_bytes)
         return _TransportSet(SshTransport(settings), local)

@@ -7,8 +7,7 @@ fleet run opens thousands of connections.
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Awaitable, Hashable
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -26,12 +25,15 @@ from fleetaudit.transport.interface import Session, Transport
 from fleetaudit.transport.jump import (
     JumpPool,
     JumpSpec,
+    given_up_for_silence,
     jump_identities,
     jump_of_jump,
     login_label,
+    silence_keepalives,
     single_jump,
 )
 from fleetaudit.transport.lookup_watch import watching
+from fleetaudit.transport.ssh_client import Client, naming_key, read_key, revoked
 from fleetaudit.transport.ssh_session import LOGIN_SHELL_COMMAND as LOGIN_SHELL_COMMAND
 from fleetaudit.transport.ssh_session import SshSession
 from fleetaudit.transport.sshconfig import SshConfigView
@@ -65,6 +67,13 @@ class SshSettings:
     """An OpenSSH client config to read instead of ``~/.ssh/config``."""
     jump_concurrency: int = 20
     """Targets tunnelled through one jump-host connection at once."""
+    jump_silence_s: float | None = None
+    """How long a jump-host connection may send nothing before it is given up, so that the
+    hosts after it get a new one (None: never). A firewall or NAT that forgets the
+    connection closes nothing: without a limit, every later host behind the jump host
+    waited on it and failed, until TCP gave up after about 15 minutes, or never when the
+    firewall still acknowledged. The run uses the host deadline: by then, every host on the
+    silent connection has failed by its own deadline, so giving it up loses no listing."""
 
 
 class SshTransport(Transport):
@@ -83,6 +92,8 @@ class SshTransport(Transport):
             )
         self._keys: dict[str, asyncssh.SSHKey | None] = {}
         self._jumps = JumpPool(settings.jump_concurrency)
+        self._jump_clients: dict[JumpSpec, Client] = {}
+        """The newest connection to each jump host, by its asyncssh client object."""
         self._config = SshConfigView(settings.use_ssh_config, settings.ssh_config)
         self.verifies_host_keys = self._book is not None  # False: --insecure-no-host-key-check
 
@@ -115,14 +126,20 @@ class SshTransport(Transport):
             # asyncssh would prefer it to a ProxyCommand given before it, OpenSSH does not.
             options = self._options(host.port, host.user, host.key, where)
             direct = {**options, "tunnel": None}
-            connection = await _naming_key(self._connect(host.address, direct, where), host.key)
+            connection = await naming_key(self._connect(host.address, direct, where), host.key)
             return SshSession(connection, where, cap)
         where = f"{where} via {spec}"
         options = self._options(host.port, host.user, host.key, where)
         opener = partial(self._connect_jump, spec, host.key)
         tunnel = await self._jumps.connection(spec, opener)
         tunnelled = {**options, "tunnel": tunnel}
-        connection = await _naming_key(self._connect(host.address, tunnelled, where), host.key)
+        try:
+            connection = await naming_key(self._connect(host.address, tunnelled, where), host.key)
+        except TransportError as exc:
+            client = self._jump_clients.get(spec)
+            if client is None or client.connection is not tunnel:
+                raise
+            raise given_up_for_silence(exc, spec, client.lost, client.silence_limit) from None
         return SshSession(connection, where, cap)
 
     def _where(self, host: Host) -> str:
@@ -154,7 +171,7 @@ class SshTransport(Transport):
         self, address: str, options: dict[str, Any], where: str
     ) -> asyncssh.SSHClientConnection:
         """One verified, authenticated connection; every failure as a TransportError."""
-        client = _Client(self._book, self._config.key_name(address, options))
+        client = Client(self._book, self._config.key_name(address, options))
         if self._book is not None:
             options = {**options, **self._host_key_options(*client.key_name)}
         try:
@@ -169,7 +186,7 @@ class SshTransport(Transport):
                     client.refusal, where, client.offered, client.key_name
                 )
                 raise TransportError(client.refusal, message + note) from None
-            if self._book is not None and _revoked(exc):
+            if self._book is not None and revoked(exc):
                 message = self._book.revoked_message(where, client.key_name)
                 raise TransportError(HostStatus.HOST_KEY_CHANGED, message) from None
             if isinstance(exc, asyncssh.TimeoutError | TimeoutError):
@@ -191,12 +208,20 @@ class SshTransport(Transport):
         if own is not None and own.jump is not None:
             raise TransportError(HostStatus.SSH_ERROR, jump_of_jump(spec, own.jump))
         options = self._options(spec.port, spec.user, None, str(spec))
+        configured = own.server_alive_interval if own is not None else None
+        keepalives = silence_keepalives(self._settings.jump_silence_s, configured)
+        options.update(keepalives)
         keys = jump_identities(own.identity_files if own else (), target_key)
         if keys:
             loaded = [self._loaded(path, str(spec)) for path in keys]
             # an encrypted key (None) is left to the ssh-agent, which asyncssh also asks
             options["client_keys"] = [key for key in loaded if key is not None]
-        return await self._connect(spec.address, {**options, "tunnel": None}, str(spec))
+        connection = await self._connect(spec.address, {**options, "tunnel": None}, str(spec))
+        client = connection.get_owner()
+        if isinstance(client, Client):  # kept to say why the connection closed, if it does
+            client.silence_limit = self._settings.jump_silence_s if keepalives else None
+            self._jump_clients[spec] = client
+        return connection
 
     def _host_key_options(self, name: str, port: int | None) -> dict[str, Any]:
         """The keys to trust for a host listed under ``name`` and ``port``, and the host key
@@ -260,65 +285,5 @@ class SshTransport(Transport):
         """The key in ``path`` (read once per run), or None when it is encrypted and an
         ssh-agent is running: fleetaudit never asks for a passphrase (BatchMode)."""
         if path not in self._keys:
-            self._keys[path] = _read_key(Path(path).expanduser())
+            self._keys[path] = read_key(Path(path).expanduser())
         return self._keys[path]
-
-
-def _read_key(path: Path) -> asyncssh.SSHKey | None:
-    try:
-        return asyncssh.read_private_key(path)
-    except asyncssh.KeyImportError as exc:
-        if "passphrase" not in str(exc).lower():
-            raise
-        if os.environ.get("SSH_AUTH_SOCK"):
-            return None
-        raise asyncssh.KeyImportError(
-            f"{path} is encrypted and no ssh-agent is running; load it with ssh-add "
-            "(fleetaudit never prompts for passphrases)"
-        ) from None
-
-
-class _Client(asyncssh.SSHClient):
-    """Asks the host-key book about keys known_hosts does not already trust, under the
-    name and port (``key_name``) the host's keys are listed under."""
-
-    def __init__(self, book: HostKeyBook | None, key_name: tuple[str, int | None]) -> None:
-        self._book = book
-        self.key_name = key_name
-        self.refusal: HostStatus | None = None
-        self.offered: asyncssh.SSHKey | None = None
-        """The key the server offered, for the refusal message's fingerprint."""
-        self.connection: asyncssh.SSHClientConnection | None = None
-        """Set once TCP (or the jump tunnel) is connected: how far a timed-out attempt got."""
-
-    def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
-        self.connection = conn
-
-    def validate_host_public_key(
-        self, host: str, addr: str, port: int, key: asyncssh.SSHKey
-    ) -> bool:
-        if self._book is None:
-            return True
-        self.offered = key
-        self.refusal = self._book.judge(*self.key_name, key)
-        return self.refusal is None
-
-
-def _revoked(exc: Exception) -> bool:
-    """asyncssh refused the server's key, or its CA, as ``@revoked`` in known_hosts."""
-    return isinstance(exc, asyncssh.HostKeyNotVerifiable) and "revoked" in exc.reason.lower()
-
-
-async def _naming_key(
-    attempt: Awaitable[asyncssh.SSHClientConnection], key: str | None
-) -> asyncssh.SSHClientConnection:
-    """``attempt``, with a refused login saying which key was offered: the inventory's, or
-    whatever ssh_config, ``~/.ssh/id_*`` and the agent offer (a wrong ``key:`` is the
-    usual cause, and the host's sshd log only shows a fingerprint)."""
-    try:
-        return await attempt
-    except TransportError as exc:
-        if exc.status is not HostStatus.AUTH_FAILED or "refused" not in exc.message:
-            raise
-        offered = f"key {key}" if key else "ssh_config's IdentityFile, ~/.ssh/id_* and the agent"
-        raise TransportError(exc.status, f"{exc.message} (offered: {offered})") from None

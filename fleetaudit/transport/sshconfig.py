@@ -48,6 +48,8 @@ class HostConfig:
     """``UserKnownHostsFile``: fleetaudit does not read these (see :mod:`.hostkeys`)."""
     strict_host_key_checking: str | None = None
     host_key_alias: str | None = None
+    server_alive_interval: int | None = None
+    """``ServerAliveInterval`` where the config gives one (0: no keepalives)."""
 
 
 class SshConfigView:
@@ -200,6 +202,7 @@ def _resolve(
         known_hosts_files=_texts(read.get("UserKnownHostsFile")),
         strict_host_key_checking=_text(read.get("StrictHostKeyChecking")),
         host_key_alias=_text(read.get("HostKeyAlias")),
+        server_alive_interval=_number(read.get("ServerAliveInterval")),
     )
 
 
