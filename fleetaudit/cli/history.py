@@ -85,13 +85,15 @@ def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
     """The diff of the two runs named: two files are compared as they are; a run of the
     history is compared with its exit code, a host it did not audit is compared with the
     last earlier run that did, and the status of a host it was stopped before finishing with
-    the last earlier run that finished it (the history is opened read-only, and only when
-    needed).
+    the last earlier run that finished it, and a listener whose owner the older run could
+    not name with the last earlier run that named it (the history is opened read-only, and
+    only when needed).
     """
     from fleetaudit.errors import InputError
     from fleetaudit.history import HistoryStore, default_db_path, diff_runs
     from fleetaudit.history.diff import hosts_needing_baseline, hosts_needing_status
-    from fleetaudit.history.earlier import baselines, status_baselines
+    from fleetaudit.history.earlier import baselines, last_owners, status_baselines
+    from fleetaudit.history.owners import needing_last_owner
 
     for ref in (before, after):
         if ref is not None and _names_a_file(ref) and not Path(ref).is_file():
@@ -108,9 +110,11 @@ def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
         statuses = (
             {} if _is_file(before) else status_baselines(store, old, hosts_needing_status(old, new))
         )
+        unnamed = needing_last_owner(old.findings, new.findings)
+        owners = {} if _is_file(before) else last_owners(store, old, unnamed)
         codes = [None if _is_file(ref) else store.exit_code(run.run_id)
                  for ref, run in ((before, old), (after, new))]  # fmt: skip
-        changes = diff_runs(old, new, earlier, (codes[0], codes[1]), statuses)
+        changes = diff_runs(old, new, earlier, (codes[0], codes[1]), statuses, owners)
         return changes.model_copy(update={"before_chosen_because": because or None})
 
 

@@ -34,7 +34,7 @@ from fleetaudit.history.changes import (
     StatusBaseline,
     listener_key,
 )
-from fleetaudit.history.owners import owner_unseen, same_listener_pairs
+from fleetaudit.history.owners import owner_changed, owner_unseen, same_listener_pairs
 from fleetaudit.model.enums import HostStatus, Privilege
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import RunResult
@@ -59,10 +59,13 @@ def diff_runs(
     baselines: Mapping[str, Baseline] | None = None,
     exit_codes: tuple[int | None, int | None] = (None, None),
     statuses: Mapping[str, StatusBaseline] | None = None,
+    last_owners: Mapping[str, tuple[str, ...]] | None = None,
 ) -> RunDiff:
     """The changes from ``before`` to ``after``; a host in ``baselines`` that ``before``
-    did not audit is compared with its baseline instead, and a host in ``statuses`` that
-    ``before`` was stopped before finishing has its status compared with that one."""
+    did not audit is compared with its baseline instead, a host in ``statuses`` that
+    ``before`` was stopped before finishing has its status compared with that one, and a
+    finding of ``before`` whose listener's owner it could not name is compared with the
+    programs ``last_owners`` gives for it (by fingerprint; see :mod:`.owners`)."""
     needed = hosts_needing_baseline(before, after)
     used = {h: b for h, b in (baselines or {}).items() if h in needed}
     stopped = hosts_needing_status(before, after)
@@ -83,7 +86,10 @@ def diff_runs(
     gone = [f for f in old_findings if f.fingerprint not in everything_new and f.host in both]
     appeared = [f for f in after.findings if f.fingerprint not in seen_before]
     owner_seen = same_listener_pairs(gone, appeared)  # neither resolved nor new
-    went, came = {b.fingerprint for b, _ in owner_seen}, {a.fingerprint for _, a in owner_seen}
+    went = {b.fingerprint for b, _ in owner_seen}
+    # ... unless the program changed since the listener's owner was last named: then new
+    owner_seen = [pair for pair in owner_seen if not owner_changed(pair, last_owners or {})]
+    came = {a.fingerprint for _, a in owner_seen}
     new_findings = tuple(f for f in appeared if not f.waived and f.fingerprint not in came)
     dropped = _dropped_rules(before, after)
     judged = [f for f in gone if f.rule_id not in dropped and f.fingerprint not in went]

@@ -4,14 +4,16 @@ and when a run last audited every host of an inventory."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from fleetaudit.errors import HistoryError
 from fleetaudit.history.diff import Baseline, StatusBaseline
+from fleetaudit.history.owners import last_owner_in
 from fleetaudit.history.store import HistoryStore
 from fleetaudit.model.enums import HostStatus
+from fleetaudit.model.finding import Finding
 from fleetaudit.model.run import RunResult
 
 
@@ -27,6 +29,36 @@ def baselines(store: HistoryStore, older: RunResult, hosts: set[str]) -> dict[st
             found.update(_baselines(store.load_exact(run_id), hits))
             missing -= hits
     return found
+
+
+def last_owners(
+    store: HistoryStore, older: RunResult, unnamed: Sequence[Finding]
+) -> dict[str, tuple[str, ...]]:
+    """For each finding of ``unnamed`` (``older`` could not name its listener's owner), the
+    programs the latest run before ``older`` that named that owner gave, by the finding's
+    fingerprint (see :mod:`.owners`); findings no earlier run named are left out. A run's
+    document is read only when its finding rows show the listener; the walk stops once
+    every finding is placed."""
+    missing = {f.fingerprint: f for f in unnamed if f.socket is not None}
+    found: dict[str, tuple[str, ...]] = {}
+    hosts = {f.host for f in missing.values()}
+    for run_id, rows in store.findings_before(older, hosts):  # bounded by the runs kept
+        if not missing:
+            break
+        places = {(host, rule, listener) for host, rule, listener, _ in rows}
+        if not any(_place(f) in places for f in missing.values()):
+            continue
+        run_findings = store.load_exact(run_id).findings
+        for fingerprint, finding in list(missing.items()):
+            if (programs := last_owner_in(run_findings, finding)) is not None:
+                found[fingerprint] = programs
+                del missing[fingerprint]
+    return found
+
+
+def _place(finding: Finding) -> tuple[str, str, str | None]:
+    """How the history's finding rows name a finding's place: host, rule, local endpoint."""
+    return finding.host, finding.rule_id, finding.socket.endpoint if finding.socket else None
 
 
 def status_baselines(

@@ -40,6 +40,36 @@ def same_listener_pairs(
     return pairs
 
 
+def needing_last_owner(before: Iterable[Finding], after: Iterable[Finding]) -> list[Finding]:
+    """The findings of ``before`` that name no process, where ``after`` has a finding on the
+    same host, rule and local endpoint that names one: the older sides of the pairs of
+    :func:`same_listener_pairs` (a few more at most), whose earlier owner is worth a look."""
+    named_after = {where for f in after if _named(f) and (where := _where(f)) is not None}
+    return [f for f in before if not _named(f) and _where(f) in named_after]
+
+
+def last_owner_in(run_findings: Iterable[Finding], unnamed: Finding) -> tuple[str, ...] | None:
+    """The programs a finding of ``run_findings`` names on the host, rule and local
+    endpoint of ``unnamed``; None when none names them there."""
+    where = _where(unnamed)
+    for finding in run_findings:
+        if finding.socket is not None and _named(finding) and _where(finding) == where:
+            return finding.socket.program_names
+    return None
+
+
+def owner_changed(
+    pair: tuple[Finding, Finding], last_owners: Mapping[str, tuple[str, ...]]
+) -> bool:
+    """Whether the newer side of a pair names other programs than the last run that named
+    the listener's owner, the older side naming none (``last_owners`` by its fingerprint)."""
+    before, after = pair
+    if _named(before) or after.socket is None:
+        return False
+    last = last_owners.get(before.fingerprint)
+    return last is not None and last != after.socket.program_names
+
+
 def owner_unseen(gone: Iterable[Finding], newer: Mapping[str, HostSnapshot]) -> list[Finding]:
     """The findings of ``gone`` that named their listener's process, where the newer run
     still lists the listener but names no process for it (audited without root, say): a

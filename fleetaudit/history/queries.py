@@ -113,6 +113,20 @@ class RunQueries:
         for run_id, started_at in earlier:
             yield run_id, datetime.fromisoformat(started_at), self._statuses(run_id)
 
+    def findings_before(
+        self, older: RunResult, hosts: Iterable[str]
+    ) -> Iterator[tuple[str, list[tuple[str, str, str | None, str]]]]:
+        """The runs recorded before ``older``, newest first, each with the ``(host, rule,
+        listener, fingerprint)`` of its findings on ``hosts``; one run at a time."""
+        wanted = json.dumps(sorted(set(hosts)))
+        for run_id, _ in self._recorded_before(older.run_id):
+            rows = self._query(
+                "SELECT host, rule_id, listener, fingerprint FROM findings WHERE run_id = ? "
+                "AND host IN (SELECT value FROM json_each(?))",
+                (run_id, wanted),
+            )
+            yield run_id, [(str(h), str(r), listener, str(f)) for h, r, listener, f in rows]
+
     def last_audits(self, run_id: str) -> set[str]:
         """For each host the recorded run ``run_id`` selected but did not audit, the latest
         run recorded before it that did: what a diff of ``run_id`` compares that host with

@@ -12,7 +12,7 @@ import pytest
 
 from fleetaudit.errors import HistoryError
 from fleetaudit.history import HistoryStore
-from fleetaudit.model.enums import HostStatus
+from fleetaudit.model.enums import HostStatus, Privilege, Proto
 from fleetaudit.model.run import RunResult
 from tests.factories import T0, finding, run_result, snapshot, sock
 from tests.runcli import fleetaudit
@@ -167,3 +167,37 @@ def test_a_waiver_that_expired_while_the_host_was_down_is_said_so(tmp_path: Path
     [change] = changes["changed_findings"]
     assert change["before"]["waiver"]["expired"] is False
     assert change["after"]["waiver"]["expired"] is True
+
+
+def test_a_program_change_behind_a_night_without_root_is_new(tmp_path: Path) -> None:
+    """QA: telnetd on 23, a night audited without root (owner unknown), then inetd on 23.
+    Each night was paired with the next as the same finding, so no diff of adjacent runs
+    said another program now held the port. The night after is compared with the last
+    night that named the owner: inetd's finding on tcp/23 is new; udp/23, inetd's all
+    along, is not, nor is anything resolved."""
+    telnet, inetd_udp = (
+        sock("0.0.0.0", 23, "telnetd"),
+        sock("0.0.0.0", 23, "inetd", proto=Proto.UDP),
+    )
+    hidden_tcp = sock("0.0.0.0", 23, None, owner_known=False)
+    hidden_udp = sock("0.0.0.0", 23, None, owner_known=False, proto=Proto.UDP)
+    inetd_tcp = sock("0.0.0.0", 23, "inetd")
+    unprivileged = {"privilege": Privilege.UNPRIVILEGED}
+    runs = [
+        night(1, snapshot("gw", telnet, inetd_udp),
+              findings=(finding("gw", telnet), finding("gw", inetd_udp))),
+        night(2, snapshot("gw", hidden_tcp, hidden_udp, **unprivileged),
+              findings=(finding("gw", hidden_tcp), finding("gw", hidden_udp))),
+        night(3, snapshot("gw", inetd_tcp, inetd_udp),
+              findings=(finding("gw", inetd_tcp), finding("gw", inetd_udp))),
+    ]  # fmt: skip
+    db = tmp_path / "history.sqlite"
+    record(db, *((run, 1) for run in runs))
+    done = fleetaudit("diff", "--db", db, "--format", "json")
+    changes = json.loads(done.stdout)
+    assert (changes["before"], changes["after"]) == (runs[1].run_id, runs[2].run_id)
+    new = [(f["socket"]["proto"], [p["name"] for p in f["socket"]["processes"]])
+           for f in changes["new_findings"]]  # fmt: skip
+    assert new == [("tcp", ["inetd"])], done.stdout
+    assert changes["resolved_findings"] == []
+    assert done.returncode == 1, done.stderr
