@@ -72,13 +72,18 @@ def parse(
 
         one_file(output)
         text = _read(file)
+        if not text.strip():  # whatever --tool says: every dialect prints a header at least
+            raise CaptureError("empty capture: no socket table to read", path=file)
         chosen = None if tool is ToolChoice.AUTO else Tool(tool.value)
-        _, result = parse_capture(
+        read, result = parse_capture(
             text, tool=chosen, privileged=privileged, wide=wide, source=str(file)
         )
         from fleetaudit.report.sockets import render_sockets
 
         write_report(render_sockets(result.sockets, format.value), output)
+        if not result.sockets and not result.errors:
+            # a host audited over SSH has one at least, its own connection (check refuses it)
+            print(f"{file}: no socket in the listing, only {read.value}'s header", file=sys.stderr)
         for problem in result.errors[:_SHOWN_ERRORS]:
             print(f"{file}:{problem.line}: {problem.reason}", file=sys.stderr)
         if len(result.errors) > _SHOWN_ERRORS:

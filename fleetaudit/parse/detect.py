@@ -27,7 +27,7 @@ def detect_tool(text: str, *, source: str = "<capture>") -> Tool:
     numbered = [
         (number, line)
         for number, line in enumerate(first_lines(text, 200), start=1)
-        if line.strip()
+        if line.strip() and not _tool_warning(line)
     ][:_SCAN_LINES]
     if not numbered:
         raise CaptureError("empty capture: no socket table to read", path=source)
@@ -46,6 +46,12 @@ def detect_tool(text: str, *, source: str = "<capture>") -> Tool:
         path=source,
         line=number,
     )
+
+
+def _tool_warning(line: str) -> bool:
+    """A line ss or netstat writes on stderr, mixed into the capture: no evidence either
+    way (ss writes one per socket when it cannot find the cgroup2 mount)."""
+    return ss.is_ss_warning(line) or line.startswith(netstat.NOTICES)
 
 
 def _classify(line: str) -> Tool | None:

@@ -51,6 +51,7 @@ from fleetaudit.parse._ss_common import (
     USERS,
     Capture,
     build_record,
+    is_ss_warning,
 )
 from fleetaudit.parse._ss_fast import read_fast
 from fleetaudit.parse.interface import ParseResult, lines_of
@@ -109,6 +110,8 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
             continue
         parts = line.split()
         if not parts or line[0] in " \t":
+            continue
+        if is_ss_warning(line):
             continue
         if _is_header(parts):
             if "State" not in parts:

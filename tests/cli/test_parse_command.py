@@ -61,6 +61,29 @@ def test_not_a_socket_table_is_a_clear_error(tmp_path: Path) -> None:
     assert "routing table" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_an_empty_file_is_refused_whatever_tool_is_named(tmp_path: Path) -> None:
+    """QA: with --tool given, an empty file printed `[]` and exit 0, which a script that
+    pins the dialect read as a host listening on nothing. Every dialect prints a header."""
+    capture = tmp_path / "empty.txt"
+    for text in ("", "\n \n"):
+        capture.write_text(text)
+        for tool in ("auto", "ss", "netstat", "proc"):
+            done = fleetaudit("parse", str(capture), "--tool", tool)
+            assert (done.returncode, done.stdout) == (2, ""), (tool, text)
+            assert f"{capture}: empty capture: no socket table to read" in done.stderr
+
+
+def test_a_header_alone_is_an_empty_list_with_a_note(tmp_path: Path) -> None:
+    """A listing of no socket is a possible answer for a filtered capture (`ss -tln` of a
+    host without listeners), so it is printed, but said: a whole listing taken over SSH
+    holds that connection at least."""
+    capture = tmp_path / "header.txt"
+    capture.write_text("State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n")
+    done = fleetaudit("parse", str(capture))
+    assert (done.returncode, json.loads(done.stdout)) == (0, [])
+    assert f"{capture}: no socket in the listing, only ss's header" in done.stderr
+
+
 def _column_filling_lines(capture: Path) -> tuple[list[int], list[int]]:
     """Lines with a tcp6/udp6 endpoint of exactly 23 characters, and those of them whose
     local address (as netstat printed it) is no IPv6 address at all."""
