@@ -29,11 +29,13 @@ coverage rule reports such hosts.
 
 ``family: ipv4`` asks whether the socket takes IPv4 traffic: an IPv4 socket, a dual-stack
 IPv6 wildcard (not IPV6_V6ONLY) and an IPv4-mapped address (``::ffff:198.51.100.5``, which
-carries only IPv4) do. Whether an IPv6 wildcard is dual-stack is unknown when the tool did
-not say (netstat, /proc/net); the caller's :class:`Lean` decides how that counts, so that
-doubt errs towards a finding: as IPv4 where a match leads to a finding, not where it
-excuses a socket. Each ``not:`` turns the lean around, as it turns the match around. A
-``uid`` the listing does not show (no ``-e``; busybox netstat) counts the same way.
+carries only IPv4) do. ``family: ipv6`` likewise asks whether it takes IPv6 traffic, which
+an IPv4-mapped address (``::ffff:0.0.0.0`` too) never does. Whether an IPv6 wildcard is
+dual-stack is unknown when the tool did not say (netstat, /proc/net); the caller's
+:class:`Lean` decides how that counts, so that doubt errs towards a finding: as IPv4 where
+a match leads to a finding, not where it excuses a socket. Each ``not:`` turns the lean
+around, as it turns the match around. A ``uid`` the listing does not show (no ``-e``;
+busybox netstat) counts the same way.
 """
 
 from __future__ import annotations
@@ -235,7 +237,11 @@ def _uid_matches(uids: tuple[int, ...], socket: Socket, unknown_met: bool) -> bo
 
 
 def _family_matches(families: tuple[Family, ...], socket: Socket, unknown_met: bool) -> bool:
-    if socket.family in families:
+    if socket.family is Family.IPV6 and Family.IPV6 in families:
+        # an IPv4-mapped address is an AF_INET6 socket that never takes IPv6 traffic
+        if not ipv4_mapped(socket.local_address):
+            return True
+    elif socket.family in families:
         return True
     if Family.IPV4 not in families:
         return False
@@ -252,11 +258,11 @@ def ipv4_reach(socket: Socket) -> bool | None:
         return socket.accepts_ipv4
     if socket.local_address in _IPV6_WILDCARDS:
         return None
-    return _ipv4_mapped(socket.local_address)
+    return ipv4_mapped(socket.local_address)
 
 
 @lru_cache(maxsize=4096)
-def _ipv4_mapped(address: str) -> bool:
+def ipv4_mapped(address: str) -> bool:
     # `::ffff:198.51.100.5` is an AF_INET6 socket that only ever carries IPv4 traffic.
     try:
         ip = ipaddress.ip_address(address)

@@ -94,3 +94,28 @@ def test_family_ipv4_also_matches_a_dual_stack_ipv6_wildcard() -> None:
     assert ipv4.matches(wildcard(False))
     assert not ipv4.matches(wildcard(True))
     assert not ipv4.matches(wildcard(None))  # unknown: not claimed
+
+
+def test_family_ipv6_does_not_match_an_ipv4_mapped_address() -> None:
+    """QA: a redis on ``[::ffff:0.0.0.0]:6381`` (v6only:0) was reported by a ``family:
+    ipv6`` rule and described as "any address, IPv6 and IPv4"; a connect to ``[::1]`` was
+    refused and one to 127.0.0.1 accepted. An IPv4-mapped address carries IPv4 only."""
+    from fleetaudit.model import Family, Proto, RawSocket, Socket, SocketState, Tool
+    from fleetaudit.policy.matchers import SocketMatch
+    from fleetaudit.policy.rules.interface import describe_listener
+
+    def v6_socket(address: str) -> Socket:
+        return Socket.from_raw(
+            RawSocket(Tool.SS, Proto.TCP, Family.IPV6, SocketState.LISTEN, 0, 128, address,
+                      6381, None, "::", None, (), True, v6only=False)
+        )  # fmt: skip
+
+    ipv6, ipv4 = (SocketMatch.model_validate({"family": f}) for f in ("ipv6", "ipv4"))
+    for mapped in ("::ffff:0.0.0.0", "::ffff:10.0.0.5", "::ffff:127.0.0.1"):
+        assert not ipv6.matches(v6_socket(mapped)), mapped
+        assert ipv4.matches(v6_socket(mapped)), mapped
+        assert SocketMatch.model_validate({"not": {"family": "ipv6"}}).matches(v6_socket(mapped))
+    for v6 in ("::", "::1", "2001:db8::5"):
+        assert ipv6.matches(v6_socket(v6)), v6
+    assert describe_listener(v6_socket("::ffff:0.0.0.0")).endswith("(any IPv4 address)")
+    assert describe_listener(v6_socket("::")).endswith("(any address, IPv6 and IPv4)")

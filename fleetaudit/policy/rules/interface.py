@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from fleetaudit.model.enums import BindScope, Privilege, Severity, Tool
+from fleetaudit.model.enums import BindScope, Family, Privilege, Severity, Tool
 from fleetaudit.model.finding import Finding, fingerprint, rule_reference
 from fleetaudit.model.host import HostSnapshot, split_privilege_note
 from fleetaudit.model.socket import Socket
-from fleetaudit.policy.matchers import invalid, owner_visible
+from fleetaudit.policy.matchers import invalid, ipv4_mapped, owner_visible
 from fleetaudit.policy.selectors import HostSelector
 
 RULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -101,6 +101,8 @@ def describe_listener(socket: Socket) -> str:
 def describe_scope(socket: Socket) -> str:
     """The bind scope in words an operator reads without a manual."""
     if socket.bind_scope is BindScope.ANY:
+        if socket.family is Family.IPV6 and ipv4_mapped(socket.local_address):
+            return "any IPv4 address"  # ::ffff:0.0.0.0, an IPv6 socket for IPv4 only
         if socket.accepts_ipv4:
             return "any address, IPv6 and IPv4"
         return "any address"
