@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+)
 
 from fleetaudit.inventory import validate
 from fleetaudit.inventory.model import TransportKind
@@ -17,6 +25,15 @@ JumpHost = Annotated[str, AfterValidator(validate.jump_host)]
 LabelKey = Annotated[str, AfterValidator(validate.label_key)]
 LabelValue = Annotated[str, AfterValidator(validate.label_value)]
 Port = Annotated[StrictInt, Field(ge=1, le=65535)]
+
+
+def _one_or_more(value: Any) -> Any:
+    """One name where a list of names is allowed (``groups: web`` means ``[web]``), as the
+    policy allows it: it was refused as "Input should be a valid tuple"."""
+    return (value,) if isinstance(value, str) else value
+
+
+Names = Annotated[tuple[Name, ...], BeforeValidator(_one_or_more)]
 
 
 class _Strict(BaseModel):
@@ -38,7 +55,7 @@ class HostVars(_Strict):
 class HostEntry(HostVars):
     """A host under ``hosts:``: its settings plus membership and labels."""
 
-    groups: tuple[Name, ...] = ()
+    groups: Names = ()
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
 
 
@@ -49,7 +66,7 @@ class GroupEntry(_Strict):
     hosts: tuple[Name, ...] | dict[Name, HostVars | None] = ()
     vars: HostVars = HostVars()
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
-    children: tuple[Name, ...] = ()
+    children: Names = ()
 
 
 class InventoryFile(_Strict):

@@ -333,3 +333,20 @@ def test_a_bad_host_name_is_named_in_plain_words(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"{path}:3:3: hosts.bad host: 'bad host' is not a name of letters, digits, _ . -"
     )
+
+
+def test_one_group_or_child_may_be_given_without_a_list(tmp_path: Path) -> None:
+    """QA: ``groups: web`` was refused as "Input should be a valid tuple" (the user wrote
+    no tuple), where the policy takes ``select: {groups: web}`` as ``[web]``."""
+    inventory = load(
+        tmp_path,
+        "hosts:\n"
+        "  web1: {address: 127.0.0.1, groups: web}\n"
+        "  db1: {address: 127.0.0.2, groups: [db]}\n"
+        "groups:\n"
+        "  web: {labels: {tier: front}}\n"
+        "  prod: {children: web}\n",
+    )
+    by_name = {host.name: host for host in inventory.hosts}
+    assert set(by_name["web1"].groups) == {"web", "prod"}
+    assert by_name["db1"].groups == ("db",)
