@@ -59,7 +59,7 @@ def parse_yaml(text: str, source: str, error_cls: type[InputError]) -> YamlDocum
     builds the node tree, whose positions are recorded, then the data from those nodes."""
     loader = SAFE_LOADER(text)
     try:
-        node = _compose(loader, source, error_cls)
+        node = _compose(loader, text, source, error_cls)
         if node is None:
             return YamlDocument(source, None)
         positions: dict[Loc, tuple[int, int]] = {}
@@ -74,7 +74,7 @@ def parse_yaml(text: str, source: str, error_cls: type[InputError]) -> YamlDocum
         loader.dispose()
 
 
-def _compose(loader: Any, source: str, error_cls: type[InputError]) -> yaml.Node | None:
+def _compose(loader: Any, text: str, source: str, error_cls: type[InputError]) -> yaml.Node | None:
     try:
         node: yaml.Node | None = loader.get_single_node()
     except yaml.YAMLError as exc:
@@ -82,8 +82,18 @@ def _compose(loader: Any, source: str, error_cls: type[InputError]) -> yaml.Node
         problem = getattr(exc, "problem", None) or str(exc)
         line = mark.line + 1 if mark is not None else None
         column = mark.column + 1 if mark is not None else None
+        if line is not None and column is not None and "tab" not in problem:
+            if _character_at(text, line, column) == "\t":
+                # PyYAML names a tab only where it breaks indentation, not at a line's start
+                problem += ": a tab character (YAML indents with spaces only)"
         raise error_cls(f"invalid YAML: {problem}", path=source, line=line, column=column) from exc
     return node
+
+
+def _character_at(text: str, line: int, column: int) -> str:
+    """The character at 1-based ``line`` and ``column`` of ``text`` ("" past its end)."""
+    lines = text.split("\n", line)
+    return lines[line - 1][column - 1 : column] if len(lines) >= line else ""
 
 
 def _walk(

@@ -117,6 +117,7 @@ def test_local_transport_only_for_this_machine(tmp_path: Path) -> None:
         ("hosts: {}\n", 1, "defines no hosts"),
         ("- just\n- a list\n", 1, "an inventory is a mapping"),
         ("hosts: [\n", 2, "invalid YAML"),
+        ("hosts:\n  web1:\n\taddress: 127.0.0.1\n", 3, "a tab character (YAML indents with"),
     ],
 )
 def test_errors_name_file_line_and_key(tmp_path: Path, text: str, line: int, fragment: str) -> None:
