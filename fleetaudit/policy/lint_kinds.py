@@ -33,6 +33,8 @@ _UDP_STATES = frozenset({SocketState.UNCONN, SocketState.ESTABLISHED})
 _ALL_STATES = frozenset(SocketState)
 _ALL_PROTOS = frozenset(Proto)
 _LISTENERS = "listeners (TCP LISTEN, unconnected UDP)"
+_EVERYTHING = SocketMatch()
+"""A match without a condition: it holds for every socket."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,8 @@ def kind_problems(rule: Rule, loc: Loc) -> Iterator[tuple[Loc, str]]:
     if isinstance(rule, AllowlistRule):
         for index, entry in enumerate(rule.allow):
             problem = unseen(entry, view, rule.kind)
+            if entry == _EVERYTHING:
+                problem = "it has no condition, so it allows every listener: the rule never fires"
             if problem:
                 yield (*loc, "allow", index), f"allow entry {index + 1}: {problem}"
         return
@@ -78,6 +82,14 @@ def kind_problems(rule: Rule, loc: Loc) -> Iterator[tuple[Loc, str]]:
     problem = unseen(match, view, rule.kind)
     if problem:
         yield (*loc, "match"), problem
+    if isinstance(rule, ForbiddenRule) and match == _EVERYTHING:
+        yield (
+            (*loc, "match"),
+            (
+                "match has no condition, so the rule reports every listener of the hosts it "
+                "selects (name a port, process or scope)"
+            ),
+        )
     if isinstance(rule, BindScopeRule):
         yield from _allows_everything(rule, loc)
     if isinstance(rule, ForbiddenRule | BindScopeRule | BacklogRule):

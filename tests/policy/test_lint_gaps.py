@@ -104,6 +104,22 @@ def test_an_allowlist_entry_for_connections_is_named_with_its_number(tmp_path: P
     )
 
 
+def test_a_match_without_a_condition_is_named(tmp_path: Path) -> None:
+    """QA: a forbidden rule with `match: {}` reported every listener, and lint said
+    nothing; an allowlist entry `{}` allows everything, so its rule never fires."""
+    path = write(tmp_path, "p.yaml", HEAD + rule("match: {}", "forbidden"))
+    [(_, line, message)] = found(path)
+    assert line == 4
+    assert message.startswith("rule 'r': match has no condition, so the rule reports every")
+    path = write(tmp_path, "a.yaml", HEAD + rule("allow: [{port: 22}, {}]", "allowlist"))
+    [(_, line, message)] = found(path)
+    assert message == (
+        "rule 'r': allow entry 2: it has no condition, so it allows every listener: the rule "
+        "never fires"
+    )
+    assert found(write(tmp_path, "ok.yaml", HEAD + rule("match: {port: 23}", "forbidden"))) == []
+
+
 @pytest.mark.parametrize(
     "body",
     [
