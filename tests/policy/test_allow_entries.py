@@ -39,6 +39,10 @@ def load(tmp_path: Path, entry: str) -> BindScopeRule:
     [
         ("10.0.0.1/8", "'10.0.0.1/8': host bits set; did you mean 10.0.0.0/8?"),
         ("'fd00::1/8'", "'fd00::1/8': host bits set; did you mean fd00::/8?"),
+        ("10.0.0.0/33", "'10.0.0.0/33' is not a valid CIDR: '33' is not a valid netmask"),
+        ("'fd00::/129'", "'fd00::/129' is not a valid CIDR: '129' is not a valid netmask"),
+        ("10.0.0.0/x", "'10.0.0.0/x' is not a valid CIDR: 'x' is not a valid netmask"),
+        ("lookback", "'lookback' is neither a scope (loopback"),
         ('{interface: "eth 0"}', "interface name 'eth 0' contains whitespace, '/' or ':'"),
         ("{interface: a/b}", "interface name 'a/b' contains whitespace, '/' or ':'"),
         ("{interface: 'eth0:1'}", "interface name 'eth0:1' contains whitespace, '/' or ':'"),

@@ -87,6 +87,8 @@ def parse_allow(value: Any) -> Any:
     try:
         network = ipaddress.ip_network(value, strict=False)
     except ValueError:
+        if (problem := _prefix_problem(value)) is not None:
+            raise invalid(f"{value!r} is not a valid CIDR: {problem}") from None
         scopes = ", ".join(s.value for s in BindScope)
         raise invalid(f"{value!r} is neither a scope ({scopes}) nor a CIDR") from None
     if network.network_address != ipaddress.ip_interface(value).ip:
@@ -164,3 +166,21 @@ def _entry_text(entry: BindScope | IPNetwork | InterfaceAllow) -> str:
     if isinstance(entry, InterfaceAllow):
         return f"interface {entry.interface}"
     return str(entry.value if isinstance(entry, BindScope) else entry)
+
+
+def _prefix_problem(value: str) -> str | None:
+    """What is wrong after the ``/`` of an address with a bad prefix (``10.0.0.0/33``),
+    which ``ip_network`` only calls no network at all; None when the address is no IP."""
+    address, slash, _ = value.partition("/")
+    if not slash:
+        return None
+    try:
+        version = ipaddress.ip_address(address).version
+    except ValueError:
+        return None
+    network = ipaddress.IPv4Network if version == 4 else ipaddress.IPv6Network
+    try:
+        network(value, strict=False)
+    except ValueError as exc:
+        return str(exc)
+    return None
