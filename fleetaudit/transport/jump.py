@@ -5,8 +5,8 @@ bastion that is thousands of logins on the bastion. The pool opens one connectio
 host, tunnels every target through it, and bounds how many targets use it at once (each is
 a channel on it, and the bastion's sshd has limits too): a target holds one of the jump
 host's slots from before its deadline starts until its session ends. A connection that
-goes silent is given up after a limit (:func:`silence_keepalives`), so that the hosts after
-it get a new one.
+goes silent is given up after a limit (:mod:`.silence`), so that the hosts after it get a
+new one.
 """
 
 from __future__ import annotations
@@ -95,45 +95,6 @@ class JumpPool:
         self._connections.clear()
 
 
-UNANSWERED_KEEPALIVES = 2
-"""Keepalives a silent jump host is sent before its connection is given up: a lost packet
-alone does not end it, and the check stays cheap (one request per third of the limit)."""
-
-
-def silence_keepalives(limit: float | None, configured: int | None) -> dict[str, float | int]:
-    """asyncssh's keepalive options that give a jump connection up after ``limit`` seconds
-    without a byte from the jump host. asyncssh asks after each ``keepalive_interval`` of
-    silence and closes the connection when ``keepalive_count_max`` questions went
-    unanswered, one interval after the last. A live jump host answers at once, however
-    quiet its tunnels are. ssh_config's ServerAliveInterval (``configured``), where it
-    gives one, is the user's choice and wins: asyncssh applies it."""
-    if limit is None or configured is not None:
-        return {}
-    return {
-        "keepalive_interval": limit / (UNANSWERED_KEEPALIVES + 1),
-        "keepalive_count_max": UNANSWERED_KEEPALIVES,
-    }
-
-
-def given_up_for_silence(
-    error: TransportError, spec: JumpSpec, lost: Exception | None, limit: float | None
-) -> TransportError:
-    """``error`` of a host behind ``spec``, saying so when the jump connection under it was
-    closed (``lost``) for answering no keepalive: the operator's lead is then a firewall or
-    NAT on the way, not the jump host's sshd. ``limit``: the silence allowed, if known."""
-    silent = isinstance(lost, asyncssh.ConnectionLost) and "keepalive" in lost.reason
-    if error.status is not HostStatus.CONNECTION_LOST or not silent:
-        return error
-    silence = f" for {limit:g} s" if limit else ""
-    head = error.message.partition(" (it went through the jump host")[0]
-    return TransportError(
-        error.status,
-        f"{head}: jump host {spec} sent nothing{silence}, not even an answer to keepalives, "
-        "so its connection was given up (a firewall or NAT on the way may have dropped "
-        "it); the hosts after this one get a new connection",
-    )
-
-
 DEFAULT_IDENTITIES = ("id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk")
 """The keys OpenSSH tries when the config names no IdentityFile (in ``~/.ssh``)."""
 
@@ -203,10 +164,8 @@ __all__ = [
     "DEFAULT_IDENTITIES",
     "JumpPool",
     "JumpSpec",
-    "given_up_for_silence",
     "jump_identities",
     "jump_of_jump",
     "login_label",
-    "silence_keepalives",
     "single_jump",
 ]

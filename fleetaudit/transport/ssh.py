@@ -25,14 +25,13 @@ from fleetaudit.transport.interface import Session, Transport
 from fleetaudit.transport.jump import (
     JumpPool,
     JumpSpec,
-    given_up_for_silence,
     jump_identities,
     jump_of_jump,
     login_label,
-    silence_keepalives,
     single_jump,
 )
 from fleetaudit.transport.lookup_watch import watching
+from fleetaudit.transport.silence import SilenceLimit, given_up_for_silence
 from fleetaudit.transport.ssh_client import Client, naming_key, read_key, revoked
 from fleetaudit.transport.ssh_session import LOGIN_SHELL_COMMAND as LOGIN_SHELL_COMMAND
 from fleetaudit.transport.ssh_session import SshSession
@@ -69,11 +68,8 @@ class SshSettings:
     """Targets tunnelled through one jump-host connection at once."""
     jump_silence_s: float | None = None
     """How long a jump-host connection may send nothing before it is given up, so that the
-    hosts after it get a new one (None: never). A firewall or NAT that forgets the
-    connection closes nothing: without a limit, every later host behind the jump host
-    waited on it and failed, until TCP gave up after about 15 minutes, or never when the
-    firewall still acknowledged. The run uses the host deadline: by then, every host on the
-    silent connection has failed by its own deadline, so giving it up loses no listing."""
+    hosts after it get a new one (None: never); shorter once a tunnel through it timed
+    out. The run uses the host deadline (see :mod:`.silence`)."""
 
 
 class SshTransport(Transport):
@@ -136,11 +132,24 @@ class SshTransport(Transport):
         try:
             connection = await naming_key(self._connect(host.address, tunnelled, where), host.key)
         except TransportError as exc:
-            client = self._jump_clients.get(spec)
-            if client is None or client.connection is not tunnel:
-                raise
-            raise given_up_for_silence(exc, spec, client.lost, client.silence_limit) from None
+            raise self._through_jump_failed(spec, tunnel, exc) from None
         return SshSession(connection, where, cap)
+
+    def _through_jump_failed(
+        self, spec: JumpSpec, tunnel: asyncssh.SSHClientConnection, error: TransportError
+    ) -> TransportError:
+        """``error`` of a host behind ``spec``, after watching the jump connection closer
+        when it was a timeout (the first sign of a silent connection, see :mod:`.silence`),
+        and naming the silence when the connection was given up for it."""
+        client = self._jump_clients.get(spec)
+        if client is None or client.connection is not tunnel:
+            return error
+        if error.status is HostStatus.TIMEOUT and client.silence is not None:
+            shorter = client.silence.shortened(self._settings.connect_timeout)
+            if shorter is not None and not tunnel.is_closed():
+                shorter.apply_to(tunnel)
+                client.silence = shorter
+        return given_up_for_silence(error, spec, client.lost, client.silence)
 
     def _where(self, host: Host) -> str:
         """``user@address:port`` of the host, with the port ssh_config gives it."""
@@ -208,9 +217,12 @@ class SshTransport(Transport):
         if own is not None and own.jump is not None:
             raise TransportError(HostStatus.SSH_ERROR, jump_of_jump(spec, own.jump))
         options = self._options(spec.port, spec.user, None, str(spec))
-        configured = own.server_alive_interval if own is not None else None
-        keepalives = silence_keepalives(self._settings.jump_silence_s, configured)
-        options.update(keepalives)
+        silence = SilenceLimit.for_jump(
+            self._settings.jump_silence_s,
+            own.server_alive_interval if own is not None else None,
+            own.server_alive_count_max if own is not None else None,
+        )
+        options.update(silence.options() if silence is not None else {})
         keys = jump_identities(own.identity_files if own else (), target_key)
         if keys:
             loaded = [self._loaded(path, str(spec)) for path in keys]
@@ -219,7 +231,7 @@ class SshTransport(Transport):
         connection = await self._connect(spec.address, {**options, "tunnel": None}, str(spec))
         client = connection.get_owner()
         if isinstance(client, Client):  # kept to say why the connection closed, if it does
-            client.silence_limit = self._settings.jump_silence_s if keepalives else None
+            client.silence = silence
             self._jump_clients[spec] = client
         return connection
 

@@ -16,6 +16,7 @@ import asyncssh
 from fleetaudit.errors import TransportError
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.transport.hostkeys import HostKeyBook
+from fleetaudit.transport.silence import SilenceLimit
 
 
 def read_key(path: Path) -> asyncssh.SSHKey | None:
@@ -45,11 +46,10 @@ class Client(asyncssh.SSHClient):
         """The key the server offered, for the refusal message's fingerprint."""
         self.connection: asyncssh.SSHClientConnection | None = None
         """Set once TCP (or the jump tunnel) is connected: how far a timed-out attempt got."""
-
         self.lost: Exception | None = None
         """Why the connection closed, once it has (None: it has not, or it was closed)."""
-        self.silence_limit: float | None = None
-        """A jump connection's ``jump_silence_s``, where fleetaudit's keepalives enforce it."""
+        self.silence: SilenceLimit | None = None
+        """A jump connection's limit on silence (:mod:`.silence`), if it has one."""
 
     def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
         self.connection = conn

@@ -50,6 +50,7 @@ class HostConfig:
     host_key_alias: str | None = None
     server_alive_interval: int | None = None
     """``ServerAliveInterval`` where the config gives one (0: no keepalives)."""
+    server_alive_count_max: int | None = None
 
 
 class SshConfigView:
@@ -203,6 +204,7 @@ def _resolve(
         strict_host_key_checking=_text(read.get("StrictHostKeyChecking")),
         host_key_alias=_text(read.get("HostKeyAlias")),
         server_alive_interval=_number(read.get("ServerAliveInterval")),
+        server_alive_count_max=_number(read.get("ServerAliveCountMax")),
     )
 
 

@@ -20,7 +20,7 @@ from fleetaudit.inventory.model import Host
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.policy import load_default_policy
 from fleetaudit.transport import SshSettings, SshTransport
-from fleetaudit.transport.jump import silence_keepalives
+from fleetaudit.transport.silence import SilenceLimit
 from fleetaudit.transport.sshconfig import SshConfigView
 from tests.relay import FreezingRelay
 from tests.sshd import SshdServer
@@ -88,6 +88,64 @@ def test_a_jump_connection_that_goes_silent_is_replaced(tmp_path: Path, sshd: Ss
     assert transport.jump_connections_opened == 2
 
 
+def test_a_tunnel_that_times_out_shortens_the_limit(tmp_path: Path, sshd: SshdServer) -> None:
+    """QA: with the host deadline as the only limit, a silent bastion connection cost 159
+    hosts (20 tunnels, each host failing after --connect-timeout). A tunnel that times out
+    while opening is the first sign: the limit becomes twice the connect timeout from
+    then, which a live jump host meets by answering a keepalive."""
+    with FreezingRelay(sshd.port) as relay:
+        first, second, third = _hosts(sshd, f"{sshd.user}@127.0.0.1:{relay.port}", 3)
+        settings = _settings(tmp_path, sshd, relay, jump_silence_s=60.0, connect_timeout=1)
+        transport = SshTransport(settings)
+
+        async def audit() -> list[str | TransportError]:
+            try:
+                before = await _audit(transport, first)
+                relay.freeze()
+                during = await _audit(transport, second)
+                await asyncio.sleep(2.5)  # the shortened limit, 2 x 1 s, and a margin
+                return [before, during, await _audit(transport, third)]
+            finally:
+                await transport.aclose()
+
+        started = time.monotonic()
+        before, during, after = asyncio.run(audit())
+    assert before == "ok\n"
+    assert isinstance(during, TransportError) and during.status is HostStatus.TIMEOUT
+    assert after == "ok\n", after
+    assert transport.jump_connections_opened == 2
+    assert time.monotonic() - started < 20, "not the 60 s limit"
+
+
+def test_a_live_jump_host_keeps_its_connection_when_a_target_times_out(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """A target that accepts TCP and never speaks times out behind the jump host too; the
+    jump host itself answers the keepalives, so its connection is kept."""
+    with FreezingRelay(sshd.port) as relay, socket.socket() as mute:
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(4)
+        via = f"{sshd.user}@127.0.0.1:{relay.port}"
+        first, second = _hosts(sshd, via, 2)
+        stalled = first.model_copy(update={"name": "stalled", "port": mute.getsockname()[1]})
+        settings = _settings(tmp_path, sshd, relay, jump_silence_s=60.0, connect_timeout=1)
+        transport = SshTransport(settings)
+
+        async def audit() -> list[str | TransportError]:
+            try:
+                results = [await _audit(transport, first), await _audit(transport, stalled)]
+                await asyncio.sleep(3)  # past the shortened limit: keepalives answered
+                return [*results, await _audit(transport, second)]
+            finally:
+                await transport.aclose()
+
+        before, stalled_result, after = asyncio.run(audit())
+    assert before == after == "ok\n"
+    assert isinstance(stalled_result, TransportError)
+    assert stalled_result.status is HostStatus.TIMEOUT
+    assert transport.jump_connections_opened == 1
+
+
 def test_the_hosts_on_a_silent_jump_connection_name_the_silence(
     tmp_path: Path, sshd: SshdServer
 ) -> None:
@@ -141,24 +199,38 @@ def test_a_run_audits_the_hosts_after_a_jump_connection_went_silent(
     assert hosts["t0"].status is HostStatus.OK
     assert hosts["hangs"].status is HostStatus.TIMEOUT
     statuses = [hosts[host.name].status for host in later]
-    assert statuses[0] is not HostStatus.OK, "on the frozen connection"
-    assert statuses[-2:] == [HostStatus.OK, HostStatus.OK], [
-        (host.name, hosts[host.name].status.value, hosts[host.name].error) for host in later
-    ]
+    failed = statuses.index(HostStatus.OK)
+    seen = [(host.name, hosts[host.name].status.value, hosts[host.name].error) for host in later]
+    assert failed >= 1, "the first host after the freeze is on the frozen connection"
+    # given up two connect timeouts after the first tunnel timed out, not at the deadline
+    assert failed <= 5, seen
+    assert statuses[failed:] == [HostStatus.OK] * (len(later) - failed), seen
 
 
 def test_ssh_configs_server_alive_interval_for_a_jump_host_wins(tmp_path: Path) -> None:
     """A user who set ServerAliveInterval (0: no keepalives) for a jump host chose how its
-    silence is handled; asyncssh applies that, and fleetaudit adds nothing."""
+    silence is handled; asyncssh applies that, fleetaudit adds nothing and shortens
+    nothing, and a message names the setting."""
     config = tmp_path / "ssh_config"
     config.write_text("Host quiet-bastion\n  ServerAliveInterval 0\nHost busy-bastion\n"
-                      "  ServerAliveInterval 5\n")  # fmt: skip
+                      "  ServerAliveInterval 5\n  ServerAliveCountMax 2\n"
+                      "Host plain-bastion\n  ServerAliveInterval 3\n")  # fmt: skip
     view = SshConfigView(True, config)
-    for configured in ("quiet-bastion", "busy-bastion"):
-        resolved = view.resolve(configured)
+
+    def limit(name: str) -> SilenceLimit | None:
+        resolved = view.resolve(name)
         assert resolved is not None
-        assert silence_keepalives(65.0, resolved.server_alive_interval) == {}
-    other = view.resolve("bastion")
-    assert other is not None and other.server_alive_interval is None
-    given_up_after = silence_keepalives(65.0, other.server_alive_interval)
-    assert given_up_after == {"keepalive_interval": 65.0 / 3, "keepalive_count_max": 2}
+        interval, count = resolved.server_alive_interval, resolved.server_alive_count_max
+        return SilenceLimit.for_jump(65.0, interval, count)
+
+    assert limit("quiet-bastion") is None
+    busy, plain, ours = limit("busy-bastion"), limit("plain-bastion"), limit("bastion")
+    assert busy is not None and plain is not None and ours is not None
+    assert busy.options() == {} and busy.shortened(1.0) is None
+    assert str(busy) == "about 15 s (ssh_config's ServerAliveInterval 5, ServerAliveCountMax 2)"
+    assert str(plain) == "about 12 s (ssh_config's ServerAliveInterval 3, ServerAliveCountMax 3)"
+    assert ours.options() == {"keepalive_interval": 65.0 / 3, "keepalive_count_max": 2}
+    assert str(ours) == "65 s"
+    shorter = ours.shortened(10.0)
+    assert shorter is not None and str(shorter) == "20 s"
+    assert shorter.shortened(10.0) is None, "never longer, and not again"
