@@ -65,11 +65,15 @@ class HostChange(BaseModel):
     """The earlier run ``status_before`` comes from, when the older run was stopped before
     it finished the host (its status there was ``interrupted``)."""
     status_compared_with_started_at: datetime | None = None
+    owner_named_once: tuple[ListenerKey, ...] = ()
+    """Listeners whose owner one run named and the other could not (audited once without
+    root, say), as the run that named it saw them: neither new nor removed, so a night of
+    broken sudo does not list every listener of the fleet twice."""
     privilege_before: Privilege | None = None
     """Set, with ``privilege_after``, when the host was audited with another privilege than
-    before: the owners of sockets then change from named to unknown (or back), so its
-    listeners read as removed and added although none moved (its findings are matched
-    across the change: :mod:`fleetaudit.history.owners`)."""
+    before: the owners of sockets then change from named to unknown, or back (see
+    ``owner_named_once``; its findings are matched across the change:
+    :mod:`fleetaudit.history.owners`)."""
     privilege_after: Privilege | None = None
     compared_with_nothing: bool = False
     """Audited now, not in the older run, and no earlier run that audited it was at hand (a

@@ -34,7 +34,12 @@ from fleetaudit.history.changes import (
     StatusBaseline,
     listener_key,
 )
-from fleetaudit.history.owners import owner_changed, owner_unseen, same_listener_pairs
+from fleetaudit.history.owners import (
+    owner_changed,
+    owner_named_once,
+    owner_unseen,
+    same_listener_pairs,
+)
 from fleetaudit.model.enums import HostStatus, Privilege
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import RunResult
@@ -170,14 +175,19 @@ def _host_change(
     reference = baseline.snapshot if baseline is not None else old
     added: tuple[ListenerKey, ...] = ()
     removed: tuple[ListenerKey, ...] = ()
+    named_once: tuple[ListenerKey, ...] = ()
     privileges: tuple[Privilege | None, Privilege | None] = (None, None)
     if reference is not None and new is not None and _audited(reference, new):
         earlier = {listener_key(s) for s in reference.listeners}
         later = {listener_key(s) for s in new.listeners}
-        added, removed = tuple(sorted(later - earlier)), tuple(sorted(earlier - later))
+        added, removed, named_once = owner_named_once(later - earlier, earlier - later)
         if reference.privilege is not new.privilege:
             privileges = (reference.privilege, new.privilege)
-    if status_before == status_after and not added and not removed and privileges[0] is None:
+    if (
+        status_before == status_after
+        and not (added or removed or named_once)
+        and privileges[0] is None
+    ):
         return None
     return HostChange(
         host=name,
@@ -185,6 +195,7 @@ def _host_change(
         status_after=status_after,
         new_listeners=added,
         removed_listeners=removed,
+        owner_named_once=named_once,
         compared_with=baseline.run_id if baseline is not None else None,
         compared_with_started_at=baseline.started_at if baseline is not None else None,
         status_compared_with=status_baseline.run_id if status_baseline is not None else None,

@@ -9,8 +9,9 @@ morning mail while the listener was open all along. Such pairs are the same find
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 
+from fleetaudit.history.changes import ListenerKey
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 
@@ -68,6 +69,34 @@ def owner_changed(
         return False
     last = last_owners.get(before.fingerprint)
     return last is not None and last != after.socket.program_names
+
+
+_UNSEEN = "(owner unknown)"
+"""The owner label of a listener whose owner the run could not see (``Socket.owner_label``)."""
+
+
+def owner_named_once(
+    added: Set[ListenerKey], removed: Set[ListenerKey]
+) -> tuple[tuple[ListenerKey, ...], tuple[ListenerKey, ...], tuple[ListenerKey, ...]]:
+    """``(added, removed, named_once)``: the listeners that came and went, sorted, without
+    the pairs of one listener (protocol and endpoint) whose owner one side names and the
+    other could not see; of each such pair, the side that names it is in ``named_once``."""
+    unseen_added = {(k.proto, k.endpoint): k for k in added if k.processes == _UNSEEN}
+    unseen_removed = {(k.proto, k.endpoint): k for k in removed if k.processes == _UNSEEN}
+    paired: set[ListenerKey] = set()
+    named_once = []
+    for named, unseen in ((removed, unseen_added), (added, unseen_removed)):
+        for key in sorted(named):
+            if key.processes == _UNSEEN:
+                continue
+            if (other := unseen.pop((key.proto, key.endpoint), None)) is not None:
+                paired |= {key, other}
+                named_once.append(key)
+    return (
+        tuple(sorted(added - paired)),
+        tuple(sorted(removed - paired)),
+        tuple(sorted(named_once)),
+    )
 
 
 def owner_unseen(gone: Iterable[Finding], newer: Mapping[str, HostSnapshot]) -> list[Finding]:

@@ -158,8 +158,12 @@ def _host_lines(change: HostChange, files: bool) -> list[str]:
         )
     if change.privilege_before is not None and change.privilege_after is not None:
         lines.append(
-            f"audited as {change.privilege_before.value} -> {change.privilege_after.value}: "
-            "listeners whose owner was named on one side only are listed as removed and added"
+            f"audited as {change.privilege_before.value} -> {change.privilege_after.value}"
+        )
+    if change.owner_named_once:
+        lines.append(
+            f"{len(change.owner_named_once)} listener(s) whose owner only one run could name, "
+            "not listed as removed and added"
         )
     lines += [f"+ {k.proto} {k.endpoint} {k.processes}" for k in change.new_listeners]
     lines += [f"- {k.proto} {k.endpoint} {k.processes}" for k in change.removed_listeners]

@@ -95,6 +95,35 @@ def test_a_host_audited_without_root_the_second_time_says_so() -> None:
     assert "audited as root -> unprivileged" in text
 
 
+def test_listeners_whose_owner_one_run_could_not_name_are_counted_not_listed() -> None:
+    """QA: after a night without root, every listener of the host read as removed (named)
+    and added (owner unknown): one night of broken sudo across a fleet made a mail of tens
+    of thousands of lines that hid the listener that really came. Such pairs are counted;
+    a listener that really came or went is still listed, with its owner."""
+    sshd, mysqld = sock("0.0.0.0", 22, "sshd"), sock("0.0.0.0", 3306, "mysqld", pid=99)
+    nc = sock("0.0.0.0", 4444, "nc", pid=7)
+    unseen = [sock(s.local_address, s.local_port, None, owner_known=False) for s in (sshd, nc)]
+    root = run_result((snapshot("db1", sshd, mysqld),), (), run_id="a")
+    blind = run_result(
+        (snapshot("db1", *unseen, privilege=Privilege.UNPRIVILEGED),), (), run_id="b"
+    )
+    for before, after in ((root, blind), (blind, root)):
+        [host] = diff_runs(before, after).hosts  # type: ignore[arg-type]
+        assert [(k.endpoint, k.processes) for k in host.owner_named_once] == [
+            ("0.0.0.0:22", "sshd")
+        ]
+    [host] = diff_runs(root, blind).hosts  # type: ignore[arg-type]
+    assert [(k.endpoint, k.processes) for k in host.new_listeners] == [
+        ("0.0.0.0:4444", "(owner unknown)")
+    ]
+    assert [(k.endpoint, k.processes) for k in host.removed_listeners] == [
+        ("0.0.0.0:3306", "mysqld")
+    ]
+    text = render_diff(diff_runs(root, blind), DiffFormat.TABLE)  # type: ignore[arg-type]
+    assert "1 listener(s) whose owner only one run could name" in text
+    assert "0.0.0.0:22" not in text
+
+
 def test_a_listener_whose_owner_is_named_on_one_side_only_is_neither_resolved_nor_new() -> None:
     """QA: after `become: true` and the report's own sudoers line, the same listener's high
     finding read as "resolved" (owner unknown) and "new" (mysqld) in the morning mail: the
