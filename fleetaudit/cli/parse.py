@@ -72,7 +72,7 @@ def parse(
 
         one_file(output)
         text = _read(file)
-        if not text.strip():  # whatever --tool says: every dialect prints a header at least
+        if not text or text.isspace():  # whatever --tool says: every dialect prints a header
             raise CaptureError("empty capture: no socket table to read", path=file)
         chosen = None if tool is ToolChoice.AUTO else Tool(tool.value)
         read, result = parse_capture(
