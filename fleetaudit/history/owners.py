@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 from fleetaudit.history.changes import ListenerKey
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
+from fleetaudit.model.socket import OWNER_UNKNOWN
 
 _Where = tuple[str, str, str, str, str | None, int | None]
 
@@ -71,23 +72,19 @@ def owner_changed(
     return last is not None and last != after.socket.program_names
 
 
-_UNSEEN = "(owner unknown)"
-"""The owner label of a listener whose owner the run could not see (``Socket.owner_label``)."""
-
-
 def owner_named_once(
     added: Set[ListenerKey], removed: Set[ListenerKey]
 ) -> tuple[tuple[ListenerKey, ...], tuple[ListenerKey, ...], tuple[ListenerKey, ...]]:
     """``(added, removed, named_once)``: the listeners that came and went, sorted, without
     the pairs of one listener (protocol and endpoint) whose owner one side names and the
     other could not see; of each such pair, the side that names it is in ``named_once``."""
-    unseen_added = {(k.proto, k.endpoint): k for k in added if k.processes == _UNSEEN}
-    unseen_removed = {(k.proto, k.endpoint): k for k in removed if k.processes == _UNSEEN}
+    unseen_added = {(k.proto, k.endpoint): k for k in added if k.processes == OWNER_UNKNOWN}
+    unseen_removed = {(k.proto, k.endpoint): k for k in removed if k.processes == OWNER_UNKNOWN}
     paired: set[ListenerKey] = set()
     named_once = []
     for named, unseen in ((removed, unseen_added), (added, unseen_removed)):
         for key in sorted(named):
-            if key.processes == _UNSEEN:
+            if key.processes == OWNER_UNKNOWN:
                 continue
             if (other := unseen.pop((key.proto, key.endpoint), None)) is not None:
                 paired |= {key, other}

@@ -22,6 +22,9 @@ from fleetaudit.model.enums import BindScope, Family, Proto, SocketState
 from fleetaudit.model.names import program_name
 from fleetaudit.model.raw import LISTENING, RawSocket, socket_record
 
+OWNER_UNKNOWN = "(owner unknown)"
+"""The owner label of a socket whose owner the listing could not show (``owner_label``)."""
+
 _RECORD_CONFIG = ConfigDict(extra="forbid")
 
 
@@ -112,7 +115,7 @@ class Socket:
             # One process may hold a socket through several descriptors: name it once.
             labels = (f"{p.name}[{p.pid}]" if p.pid is not None else p.name for p in self.processes)
             return ",".join(dict.fromkeys(labels))
-        return "(none)" if self.owner_known else "(owner unknown)"
+        return "(none)" if self.owner_known else OWNER_UNKNOWN
 
 
 _validate_socket = Socket.__pydantic_validator__.validate_python  # type: ignore[attr-defined]

@@ -17,11 +17,10 @@ from pydantic import BeforeValidator, Field
 from fleetaudit.model.enums import SocketState
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
-from fleetaudit.model.socket import Socket
+from fleetaudit.model.socket import OWNER_UNKNOWN, Socket
 from fleetaudit.policy.matchers import Lean, SocketMatch, as_tuple
 from fleetaudit.policy.rules.interface import Rule
 
-_UNKNOWN_OWNER = "(owner unknown)"
 _NO_PROCESS = "(no process)"
 
 
@@ -63,4 +62,4 @@ class StateCountRule(Rule):
             # By program, as everywhere a rule names processes: netstat's 'nginx: master'
             # and 'nginx: worker p' are the one nginx that ss shows.
             return ",".join(socket.program_names)
-        return _NO_PROCESS if socket.owner_known else _UNKNOWN_OWNER
+        return _NO_PROCESS if socket.owner_known else OWNER_UNKNOWN
