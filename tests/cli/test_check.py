@@ -119,3 +119,25 @@ def test_a_file_name_that_is_no_host_name_is_refused(tmp_path: Path) -> None:
         assert done.stdout == ""
     named = fleetaudit("check", "--host", "web1", "--", tmp_path / "$(id).txt")
     assert named.returncode in (0, 1) and "web1" in named.stdout
+
+
+def test_a_listener_of_several_sockets_is_one_finding_in_every_format(tmp_path: Path) -> None:
+    """unbound with `so-reuseport` and two threads (a real capture): two sockets on each
+    address, port and protocol. Four listeners, four findings, four fingerprints."""
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "version: 1\nrules:\n"
+        "  - {id: no-5335, kind: forbidden, severity: high, description: d, match: {port: 5335}}\n"
+    )
+    capture = shutil.copy(CAPTURES / "svc-ss-tuanpe-root.txt", tmp_path / "svc.txt")
+    report, junit, csv_file = tmp_path / "r.json", tmp_path / "r.xml", tmp_path / "r.csv"
+    done = fleetaudit("check", capture, "--privileged", "-p", policy, "-o", f"json={report}",
+                      "-o", f"junit={junit}", "-o", f"csv={csv_file}")  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    findings = json.loads(report.read_text())["findings"]
+    listeners = {(f["socket"]["proto"], f["socket"]["local_address"]) for f in findings}
+    assert listeners == {("tcp", "127.0.0.1"), ("udp", "127.0.0.1"), ("tcp", "::1"), ("udp", "::1")}
+    assert len({f["fingerprint"] for f in findings}) == len(findings) == 4
+    assert all("as 2 sockets (SO_REUSEPORT)" in f["message"] for f in findings)
+    assert junit.read_text().count("<failure") == 4
+    assert len(csv_file.read_text().splitlines()) == 1 + 4

@@ -89,3 +89,24 @@ def test_selectors_pick_hosts_by_glob_group_label_and_not(
 ) -> None:
     snap = snapshot(host, sock("0.0.0.0", 23, "inetd"), groups=groups, labels=labels)
     assert len(evaluate(snap, SELECTED)) == int(selected)
+
+
+def test_sockets_sharing_a_port_with_so_reuseport_are_one_finding() -> None:
+    """QA: nginx's `reuseport` (HAProxy, Envoy) gives every worker a socket of its own on
+    the port, which ss lists apart. Each became a finding with the same fingerprint (pids
+    are not in it): SARIF collapsed them, JUnit repeated them, CSV readers keyed on the
+    fingerprint dropped rows. One finding stands for the listener, with every process."""
+    workers = [sock("0.0.0.0", 23, "inetd", pid=pid) for pid in (100, 101, 102)]
+    other = sock("10.0.0.1", 23, "inetd", pid=103)  # another listener: its own finding
+    findings = evaluate(snapshot("h", *workers, other), TWO_RULES)
+    telnet = [f for f in findings if f.rule_id == "no-telnet"]
+    assert len({f.fingerprint for f in findings}) == len(findings)
+    assert [f.socket.local_address for f in telnet if f.socket] == ["0.0.0.0", "10.0.0.1"]
+    merged = telnet[0]
+    assert merged.socket is not None
+    assert [p.pid for p in merged.socket.processes] == [100, 101, 102]
+    assert (
+        merged.headline
+        == "inetd listens on 0.0.0.0:23/tcp (any address), as 3 sockets (SO_REUSEPORT)."
+    )
+    assert "as 3 sockets" not in telnet[1].message
