@@ -41,7 +41,10 @@ class PromFormatter(Formatter):
         severities = Counter(f.severity for f in run.active_findings)
         _family(out, "fleetaudit_findings", "Active (unwaived) findings by severity.")
         out += [f'fleetaudit_findings{{severity="{s.value}"}} {severities[s]}' for s in Severity]
-        by_rule = Counter((f.rule_id, f.severity.value) for f in run.active_findings)
+        # every rule of the policy, at its own severity, 0 when it found nothing: a series
+        # that vanished when its last finding was fixed left alerts on it with "no data"
+        by_rule = Counter({(r.id, r.severity.value): 0 for r in run.rules})
+        by_rule.update((f.rule_id, f.severity.value) for f in run.active_findings)
         _family(out, "fleetaudit_rule_findings", "Active findings by rule.")
         out += [
             f'fleetaudit_rule_findings{{rule="{label(rule)}",severity="{sev}"}} {n}'

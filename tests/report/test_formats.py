@@ -159,6 +159,14 @@ def test_prom_metrics_are_well_formed() -> None:
     assert "fleetaudit_last_success_timestamp_seconds" not in text
 
 
+def test_prom_has_a_series_for_every_rule_even_without_findings() -> None:
+    """QA: a rule's series vanished when its last finding was fixed, so an alert on it
+    read "no data" instead of 0."""
+    text = render(OutputFormat.PROM)
+    assert 'fleetaudit_rule_findings{rule="other",severity="low"} 0' in text
+    assert 'fleetaudit_rule_findings{rule="test-rule",severity="high"} 1' in text
+
+
 def test_table_colours_only_when_asked_and_names_exposed_services() -> None:
     from fleetaudit.report import TableFormatter
 
