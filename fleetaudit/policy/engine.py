@@ -32,10 +32,11 @@ def evaluate(snapshot: HostSnapshot, policy: Policy, today: date | None = None) 
 def one_per_listener(findings: list[Finding]) -> list[Finding]:
     """One finding per fingerprint. Processes or threads that share a port with SO_REUSEPORT
     (nginx's ``reuseport``, HAProxy, Envoy, unbound's threads) each hold a socket of their
-    own, which ss lists apart, and a rule finds each of them: as many findings of one listener, with one fingerprint
-    (pids are not in it), which SARIF collapsed, JUnit repeated and anything keyed on the
-    fingerprint lost. The first of the most severe stands for the others, holding all their
-    processes, and its headline counts the sockets."""
+    own, which ss lists apart, and a rule finds each of them: as many findings of one
+    listener, with one fingerprint (pids are not in it), which SARIF collapsed, JUnit
+    repeated and anything keyed on the fingerprint lost. The first of the most severe
+    stands for the others, holding all their processes, and its headline counts the
+    sockets."""
     groups: dict[str, list[Finding]] = {}
     for finding in findings:
         groups.setdefault(finding.fingerprint, []).append(finding)

@@ -193,8 +193,9 @@ def _with_expired_waiver(finding: Finding) -> str:
 
 
 def _waived_section(waived: tuple[Finding, ...], width: int = DEFAULT_WIDTH) -> str:
-    """One row per waived finding with its waiver's end, ticket (where the risk was
-    accepted: what a reviewer looks up) and reason, the reason wrapped like a message."""
+    """One row per waived finding with the program the waiver hides, the waiver's end,
+    ticket (where the risk was accepted: what a reviewer looks up) and reason, the reason
+    wrapped like a message."""
     if not waived:
         return ""
     rows = [
@@ -203,13 +204,14 @@ def _waived_section(waived: tuple[Finding, ...], width: int = DEFAULT_WIDTH) -> 
             _cell(f.host),
             f.rule_id,
             _cell(f.socket.listener if f.socket else ""),
+            _cell(f.process),
             str(f.waiver.expires) if f.waiver else "",
             _cell(f.waiver.ticket if f.waiver else ""),
             safe(f.waiver.reason if f.waiver else ""),
         )
         for f in waived
     ]
-    headers = ("severity", "host", "rule", "listener", "until", "ticket", "reason")
+    headers = ("severity", "host", "rule", "listener", "process", "until", "ticket", "reason")
     table = _wrapped_table(rows, headers, width)
     return f"WAIVED ({len(waived)}, not counted in the exit code)\n{table}"
 

@@ -146,6 +146,9 @@ def test_waived_findings_stay_visible_in_every_format() -> None:
     run = run_result((DB3,), (finding,))
     table = OutputFormat.TABLE.formatter().render(run)
     assert "WAIVED (1, not counted in the exit code)" in table and "accepted" in table
+    # the program the waiver hides (QA: the table named only the listener)
+    waived_rows = table.split("WAIVED (1")[1]
+    assert "process" in waived_rows and finding.process in waived_rows
     assert "FINDINGS\nnone" in table
     assert '"waived": true' in OutputFormat.JSON.formatter().render(run)
 
