@@ -2,7 +2,8 @@
 
 Colour and the progress bar appear only on a terminal and never when ``NO_COLOR`` is set;
 under cron (no TTY) fleetaudit prints nothing but the final one-line summary, preceded by
-one line per status naming the hosts not audited (:func:`not_audited_lines`).
+one line per status naming the hosts not audited (:func:`not_audited_lines`), and the
+warnings of the inputs.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fleetaudit.stderr import silence, write_line
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from fleetaudit.inventory.model import Inventory
     from fleetaudit.model.host import HostSnapshot
 
 
@@ -33,6 +35,12 @@ def _stderr_console() -> Console:
 def say(message: str) -> None:
     """Print one line for the operator on stderr (never failing: :mod:`fleetaudit.stderr`)."""
     write_line(f"fleetaudit: {message}")
+
+
+def inventory_warnings(inventory: Inventory) -> None:
+    """Say the inventory's warnings (login settings it does not carry, see its ``notes``)."""
+    for note in inventory.notes:
+        write_line(f"fleetaudit: warning: {terminal_safe(note)}")
 
 
 def error(message: str) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import typer
 
-from fleetaudit.cli.console import say
+from fleetaudit.cli.console import inventory_warnings, say
 from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.output import write_report
 
@@ -74,6 +74,7 @@ def list_hosts(
         from fleetaudit.transport.sshconfig import SshConfigView
 
         resolved = load_inventory(inventory)
+        inventory_warnings(resolved)
         hosts = select_hosts(resolved, limit or [])
         if ssh_config is not None:
             check_utf8_text(ssh_config, "ssh_config")
@@ -94,6 +95,7 @@ def check(inventory: InventoryArgument) -> None:
         from fleetaudit.inventory import load_inventory
 
         resolved = load_inventory(inventory)
+        inventory_warnings(resolved)
         groups = {group for host in resolved.hosts for group in host.groups}
         from fleetaudit.report.summary import counted
 

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from fleetaudit.cli import options as opt
-from fleetaudit.cli.console import HostProgress, error, not_audited_lines, say
+from fleetaudit.cli.console import (
+    HostProgress,
+    error,
+    inventory_warnings,
+    not_audited_lines,
+    say,
+)
 from fleetaudit.cli.errors import (
     BROKEN_PIPE,
     StdoutError,
@@ -97,6 +103,7 @@ def run(
         check_reports(format, output)  # a bad -o must fail now, not after the audit
         most_unreached = unreachable_limit(max_unreachable)
         fleet = load_inventory(inventory)
+        inventory_warnings(fleet)
         hosts = select_hosts(fleet, limit or [])
         shard_of_run = None
         if shard is not None:

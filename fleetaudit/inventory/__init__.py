@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from fleetaudit.errors import InventoryError, read_utf8
+from fleetaudit.inventory.ansible_cfg import unapplied_settings
 from fleetaudit.inventory.ansible_files import parse
 from fleetaudit.inventory.ansible_ini import SECTION, load_ini
 from fleetaudit.inventory.ansible_json import load_ansible_json
@@ -46,11 +47,11 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
     if str(path) == STDIN:
         if sys.stdin is None:  # started with stdin closed (`<&-`)
             raise InventoryError("cannot read the inventory from stdin: it is closed", path=path)
-        return load_ansible_json(sys.stdin.read(), "<stdin>")
+        return _with_ansible_notes(load_ansible_json(sys.stdin.read(), "<stdin>"))
     text = _read(path)
     kind = detect(path, text)
     try:
-        return _LOADERS[kind](text, path)
+        loaded = _LOADERS[kind](text, path)
     except InventoryError as exc:
         if kind is not InventoryFormat.NATIVE or not _looks_like_ini(text):
             raise
@@ -59,6 +60,14 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
             "inventory, name it *.ini)",
             path=exc.path, line=exc.line, column=exc.column, key=exc.key,
         ) from None  # fmt: skip
+    return loaded if kind is InventoryFormat.NATIVE else _with_ansible_notes(loaded)
+
+
+def _with_ansible_notes(inventory: Inventory) -> Inventory:
+    """An Ansible inventory, with a warning for each login setting Ansible would take from
+    ansible.cfg or the environment (see :mod:`.ansible_cfg`)."""
+    notes = unapplied_settings()
+    return inventory.model_copy(update={"notes": tuple(notes)}) if notes else inventory
 
 
 def _looks_like_ini(text: str) -> bool:

@@ -51,6 +51,9 @@ class Inventory(BaseModel):
     groups: frozenset[str] = frozenset()
     """Every group the inventory defines, those without hosts too (``--limit`` matches group
     names first, as Ansible does); besides the groups its hosts name."""
+    notes: tuple[str, ...] = ()
+    """Warnings for the user about how the inventory was read (login settings Ansible
+    would take from elsewhere: :mod:`fleetaudit.inventory.ansible_cfg`)."""
     origins: dict[str, dict[str, str]] = Field(default_factory=dict)
     """Host name -> setting -> where its value came from: ``prod.ini:12``,
     ``group_vars/db.yml:3``, ``host name`` (the address defaults to it) or ``default``."""
