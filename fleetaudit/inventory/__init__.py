@@ -49,6 +49,7 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
             raise InventoryError("cannot read the inventory from stdin: it is closed", path=path)
         return _with_ansible_notes(load_ansible_json(sys.stdin.read(), "<stdin>"))
     text = _read(path)
+    _refuse_what_only_ansible_runs(path, text)
     kind = detect(path, text)
     try:
         loaded = _LOADERS[kind](text, path)
@@ -113,7 +114,37 @@ def _is_ansible_json(text: str) -> bool:
     return isinstance(data, dict) and "_meta" in data
 
 
+_PLUGIN = re.compile(r"^plugin:[ \t]*(['\"]?)([A-Za-z_][\w.]*)\1[ \t]*(?:#.*)?$", re.MULTILINE)
+_SAVE_JSON = "save what Ansible makes of it: `ansible-inventory -i {} --list > inv.json`"
+
+
+def _refuse_what_only_ansible_runs(path: Path, text: str) -> None:
+    """An inventory script or plugin config: only Ansible can run it, and read as a file
+    it gave errors about groups or YAML that did not say so."""
+    if text.startswith("#!"):
+        raise InventoryError(
+            "an inventory script (it starts with #!), which only Ansible runs; "
+            + _SAVE_JSON.format(path),
+            path=path,
+            line=1,
+        )
+    if (plugin := _PLUGIN.search(text)) is not None:
+        line = text.count("\n", 0, plugin.start()) + 1
+        raise InventoryError(
+            f"an inventory plugin's config (plugin: {plugin[2]}), which only Ansible runs; "
+            + _SAVE_JSON.format(path),
+            path=path,
+            line=line,
+        )
+
+
 def _read(path: Path) -> str:
+    if "," in path.name and not path.exists():
+        raise InventoryError(
+            "no such file; Ansible's inline host list (`-i 'web1,web2,'`) is not read: "
+            "write the hosts in an inventory file",
+            path=path,
+        )
     if path.is_dir():
         raise InventoryError(
             "is a directory: give the inventory file (an Ansible inventory directory: pass "
