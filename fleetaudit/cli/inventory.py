@@ -73,7 +73,7 @@ def list_hosts(
         from fleetaudit.inventory import load_inventory, select_hosts
         from fleetaudit.transport.sshconfig import SshConfigView
 
-        resolved = load_inventory(inventory)
+        resolved = load_inventory(inventory, refuse_later=True)  # --limit may leave some out
         inventory_warnings(resolved)
         hosts = select_hosts(resolved, limit or [])
         if ssh_config is not None:

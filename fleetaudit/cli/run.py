@@ -102,7 +102,7 @@ def run(
 
         check_reports(format, output)  # a bad -o must fail now, not after the audit
         most_unreached = unreachable_limit(max_unreachable)
-        fleet = load_inventory(inventory)
+        fleet = load_inventory(inventory, refuse_later=True)  # --limit may leave some out
         inventory_warnings(fleet)
         hosts = select_hosts(fleet, limit or [])
         shard_of_run = None
@@ -165,7 +165,9 @@ def _coverage(inventory: Path, fleet: Inventory, hosts: Sequence[Host]) -> Cover
     are all of it: only such a run can count as auditing the whole fleet."""
     from fleetaudit.history.coverage import coverage_of
 
-    return coverage_of(inventory, (h.name for h in fleet.hosts), (h.name for h in hosts))
+    # a host left out because it cannot be audited as written is still one of the fleet
+    every = [h.name for h in fleet.hosts] + [r.name for r in fleet.refused]
+    return coverage_of(inventory, every, (h.name for h in hosts))
 
 
 def unreachable_limit(text: str | None) -> UnreachableLimit | None:

@@ -40,10 +40,19 @@ class InventoryFormat(StrEnum):
     ANSIBLE_JSON = "ansible-json"
 
 
-def load_inventory(path: str | os.PathLike[str]) -> Inventory:
+def load_inventory(path: str | os.PathLike[str], *, refuse_later: bool = False) -> Inventory:
     """Load and resolve ``path`` (``-``: JSON on stdin); every problem is an
-    :class:`InventoryError` naming the file, line and key."""
-    path = Path(path)
+    :class:`InventoryError` naming the file, line and key. With ``refuse_later``, a host of
+    an Ansible inventory that cannot be audited as written (see
+    :class:`~fleetaudit.inventory.model.RefusedHost`) is left in ``refused``, to be refused
+    by :func:`select_hosts` when selected, so that ``--limit`` can leave it out."""
+    loaded = _load(Path(path))
+    if loaded.refused and not refuse_later:
+        raise loaded.refused[0].error()
+    return loaded
+
+
+def _load(path: Path) -> Inventory:
     if str(path) == STDIN:
         if sys.stdin is None:  # started with stdin closed (`<&-`)
             raise InventoryError("cannot read the inventory from stdin: it is closed", path=path)

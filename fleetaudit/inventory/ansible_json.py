@@ -28,7 +28,7 @@ def load_ansible_json(text: str, source: str) -> Inventory:
     data = parse_json(text, source)
     keys: dict[str, tuple[str, ...]] = {}
     try:
-        return resolve(_tree(data, source, keys))
+        inventory = resolve(_tree(data, source, keys))
     except InventoryError as exc:
         if exc.line is not None or exc.key not in keys:
             raise
@@ -36,6 +36,17 @@ def load_ansible_json(text: str, source: str) -> Inventory:
         raise InventoryError(
             exc.message, path=source, line=line, column=column, key=exc.key
         ) from None
+    unplaced = [r for r in inventory.refused if r.line is None and r.key in keys]
+    if not unplaced:
+        return inventory
+    document = parse_yaml(text, source, InventoryError)  # lines are looked up only now
+    refused = []
+    for refusal in inventory.refused:
+        if refusal in unplaced and refusal.key is not None:
+            line, column = document.position(keys[refusal.key])
+            refusal = refusal.model_copy(update={"path": source, "line": line, "column": column})
+        refused.append(refusal)
+    return inventory.model_copy(update={"refused": tuple(refused)})
 
 
 def parse_json(text: str, source: str) -> Any:

@@ -12,11 +12,13 @@ Ansible's ``sort_groups`` does.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fleetaudit.errors import InventoryError
 from fleetaudit.inventory.ansible_tree import ROOT, UNGROUPED, Tree, Vars
 from fleetaudit.inventory.ansible_vars import refuse_unevaluated, settings_of
 from fleetaudit.inventory.groups import with_ancestors
-from fleetaudit.inventory.model import Host, Inventory, TransportKind
+from fleetaudit.inventory.model import Host, Inventory, RefusedHost, TransportKind
 from fleetaudit.inventory.native import ORIGIN_FIELDS
 from fleetaudit.inventory.validate import is_this_machine
 
@@ -35,17 +37,40 @@ def resolve(tree: Tree) -> Inventory:
             direct.setdefault(member, set()).add(group.name)
     priority = {name: _priority(tree, name) for name in tree.groups}
     hosts: list[Host] = []
+    refused: list[RefusedHost] = []
     origins: dict[str, dict[str, str]] = {}
     for name in tree.hosts:
         groups = sorted(
             with_ancestors(direct[name], parents), key=lambda g: (depth[g], priority[g], g)
         )
-        host, origins[name] = _host(tree, name, groups)
+        try:
+            host, origins[name] = _host(tree, name, groups)
+        except InventoryError as exc:  # refused when selected: see load_inventory
+            shown = tuple(g for g in groups if g != ROOT)
+            refused.append(RefusedHost(name=name, groups=shown, **_where(exc)))
+            continue
         hosts.append(host)
-    if not hosts:
+    if not hosts and not refused:
         raise InventoryError("the inventory defines no hosts", path=tree.source, line=1)
     defined = frozenset(name for name in tree.groups if name != ROOT)
-    return Inventory(source=tree.source, hosts=tuple(hosts), groups=defined, origins=origins)
+    return Inventory(
+        source=tree.source,
+        hosts=tuple(hosts),
+        refused=tuple(refused),
+        groups=defined,
+        origins=origins,
+    )
+
+
+def _where(error: InventoryError) -> dict[str, Any]:
+    """The fields of a :class:`RefusedHost` that say what ``error`` says."""
+    return {
+        "message": error.message,
+        "path": error.path,
+        "line": error.line,
+        "column": error.column,
+        "key": error.key,
+    }
 
 
 def _attach_to_root(tree: Tree) -> None:

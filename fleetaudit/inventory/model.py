@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fleetaudit.errors import InventoryError
+
 
 class TransportKind(StrEnum):
     """How fleetaudit reaches a host."""
@@ -41,6 +43,29 @@ class Host(BaseModel):
     """Line of the host's entry in the inventory file, for error messages."""
 
 
+class RefusedHost(BaseModel):
+    """A host the inventory names but fleetaudit cannot reach as written (an unsupported
+    connection, become to a user other than root, a template or vault value in a setting):
+    an error when a run selects it, so that ``--limit`` can leave it out."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    groups: tuple[str, ...] = ()
+    message: str
+    path: str | None = None
+    line: int | None = None
+    column: int | None = None
+    key: str | None = None
+
+    def error(self, hint: str = "") -> InventoryError:
+        """Why the host cannot be audited, as the error its setting gave, and ``hint``."""
+        message = self.message + hint
+        return InventoryError(
+            message, path=self.path, line=self.line, column=self.column, key=self.key
+        )
+
+
 class Inventory(BaseModel):
     """A resolved inventory: hosts in file order, names unique."""
 
@@ -51,6 +76,8 @@ class Inventory(BaseModel):
     groups: frozenset[str] = frozenset()
     """Every group the inventory defines, those without hosts too (``--limit`` matches group
     names first, as Ansible does); besides the groups its hosts name."""
+    refused: tuple[RefusedHost, ...] = ()
+    """Hosts that cannot be audited as written, in file order (see :class:`RefusedHost`)."""
     notes: tuple[str, ...] = ()
     """Warnings for the user about how the inventory was read (login settings Ansible
     would take from elsewhere: :mod:`fleetaudit.inventory.ansible_cfg`)."""

@@ -37,6 +37,7 @@ def select_hosts(inventory: Inventory, patterns: Sequence[str]) -> tuple[Host, .
     ``--limit "$GROUP"`` gives, and it must not widen the run to the whole fleet.
     """
     if not patterns:
+        _refuse_selected(inventory, {r.name for r in inventory.refused})
         return inventory.hosts
     terms = [term for pattern in patterns for term in _terms(pattern, inventory)]
     matched = {term: _matched(inventory, term) for term in terms}
@@ -49,17 +50,33 @@ def select_hosts(inventory: Inventory, patterns: Sequence[str]) -> tuple[Host, .
     includes = [selects[term] for term in terms if term[0] not in "!&"]
     narrows = [selects[term] for term in terms if term.startswith("&")]
     excludes = [selects[term] for term in terms if term.startswith("!")]
-    chosen = tuple(
-        host
-        for host in inventory.hosts
-        if (not includes or any(host.name in names for names in includes))
-        and all(host.name in names for names in narrows)
-        and not any(host.name in names for names in excludes)
-    )
+    chosen_names = {
+        name
+        for name, _ in _members(inventory)
+        if (not includes or any(name in names for names in includes))
+        and all(name in names for names in narrows)
+        and not any(name in names for names in excludes)
+    }
+    _refuse_selected(inventory, chosen_names)
+    chosen = tuple(host for host in inventory.hosts if host.name in chosen_names)
     if not chosen:
         given = " ".join(f"--limit {pattern!r}" for pattern in patterns)
         raise InventoryError(f"{given} leaves no host", path=inventory.source)
     return chosen
+
+
+def _members(inventory: Inventory) -> list[tuple[str, tuple[str, ...]]]:
+    """Every host's name and groups, the refused ones (see ``Inventory.refused``) too: a
+    pattern selects them as Ansible would, and selecting one is an error."""
+    hosts = [(host.name, host.groups) for host in inventory.hosts]
+    return hosts + [(refused.name, refused.groups) for refused in inventory.refused]
+
+
+def _refuse_selected(inventory: Inventory, chosen: set[str]) -> None:
+    """The error of the first refused host among ``chosen``, saying how to leave it out."""
+    for refused in inventory.refused:
+        if refused.name in chosen:
+            raise refused.error(f" (or leave the host out: --limit '!{refused.name}')")
 
 
 def _terms(pattern: str, inventory: Inventory) -> list[str]:
@@ -126,14 +143,15 @@ def _matched(inventory: Inventory, term: str) -> set[str] | None:
     even an empty group's none, as Ansible does.) None when it matches no host and no
     group: a typo, not an empty selection."""
     pattern = term.lstrip("!&")
-    names = {host.name for host in inventory.hosts}
+    members = _members(inventory)
+    names = {name for name, _ in members}
     if pattern == term and pattern in names:
         return {pattern}
-    known = inventory.groups.union(*(host.groups for host in inventory.hosts), {ALL})
+    known = inventory.groups.union(*(groups for _, groups in members), {ALL})
     groups = {group for group in known if fnmatchcase(group, pattern)}
     if ALL in groups:
         return names
-    found = {host.name for host in inventory.hosts if groups.intersection(host.groups)}
+    found = {name for name, in_groups in members if groups.intersection(in_groups)}
     if not groups or _GLOB.intersection(pattern):
         hosts = {name for name in names if fnmatchcase(name, pattern)}
         if not groups and not hosts:
