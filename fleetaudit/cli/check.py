@@ -85,10 +85,10 @@ def check(
         from fleetaudit.auditor import Auditor
         from fleetaudit.captures import load_captures, replay_transport, unnamed_group_warnings
         from fleetaudit.config import AuditConfig
-        from fleetaudit.inventory import load_inventory
+        from fleetaudit.inventory import load_inventory_names
         from fleetaudit.model.enums import HostKeyPolicy
 
-        hosts_inventory = load_inventory(inventory) if inventory is not None else None
+        hosts_inventory = load_inventory_names(inventory) if inventory is not None else None
         saved = load_captures(
             captures,
             host=host,

@@ -178,11 +178,11 @@ def _earlier_merges(db: Path | None, shard_ids: list[str], merged_id: str) -> li
 
 def _coverage(inventory: Path, merged: Merged) -> Coverage:
     from fleetaudit.history.coverage import merged_coverage
-    from fleetaudit.inventory import load_inventory
+    from fleetaudit.inventory import load_inventory_names
 
     return merged_coverage(
         inventory,
-        (h.name for h in load_inventory(inventory).hosts),
+        (h.name for h in load_inventory_names(inventory).hosts),
         (s.host for s in merged.run.snapshots),
         split_from_all=merged.whole_fleet,
     )

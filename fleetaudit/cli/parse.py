@@ -68,7 +68,7 @@ def parse(
     """
     with user_errors():
         from fleetaudit.model.enums import Tool
-        from fleetaudit.parse import parse_capture
+        from fleetaudit.parse import detect_tool, parse_capture
 
         one_file(output)
         text = _read(file)
@@ -80,8 +80,11 @@ def parse(
         )
         from fleetaudit.report.sockets import render_sockets
 
+        empty = not result.sockets and not result.errors
+        if empty:  # nothing but the tools' stderr lines (skipped) is no listing: refused
+            detect_tool(text, source=str(file))
         write_report(render_sockets(result.sockets, format.value), output)
-        if not result.sockets and not result.errors:
+        if empty:
             # a host audited over SSH has one at least, its own connection (check refuses it)
             print(f"{file}: no socket in the listing, only {read.value}'s header", file=sys.stderr)
         for problem in result.errors[:_SHOWN_ERRORS]:

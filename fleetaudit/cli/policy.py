@@ -57,7 +57,7 @@ def lint(
     """
     with user_errors():
         from fleetaudit.errors import PolicyError
-        from fleetaudit.inventory import load_inventory
+        from fleetaudit.inventory import load_inventory_names
         from fleetaudit.policy import load_policy
         from fleetaudit.policy.lint import lint as lint_policy
         from fleetaudit.policy.loader import policy_document
@@ -65,7 +65,7 @@ def lint(
         from fleetaudit.yamlsource import load_yaml
 
         policy = load_policy(file)
-        hosts = load_inventory(inventory) if inventory is not None else None
+        hosts = load_inventory_names(inventory) if inventory is not None else None
         warnings = lint_policy(policy, datetime.now(UTC).date(), hosts)
         docs = {policy.source: (str(file), load_yaml(file, PolicyError))}
         for warning in warnings:
@@ -162,12 +162,12 @@ def _judge(
     """The host's snapshot (empty without a capture) and its findings."""
     from fleetaudit.auditor import Auditor
     from fleetaudit.captures import load_captures, replay_transport
-    from fleetaudit.inventory import load_inventory
+    from fleetaudit.inventory import load_inventory_names
     from fleetaudit.inventory.model import Host
     from fleetaudit.model.host import HostSnapshot
     from fleetaudit.policy.explain import inventory_host
 
-    hosts = load_inventory(inventory) if inventory is not None else None
+    hosts = load_inventory_names(inventory) if inventory is not None else None
     if hosts is not None:
         entry = inventory_host(hosts, name)  # a name the inventory lacks is an error
     else:

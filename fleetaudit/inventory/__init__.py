@@ -52,6 +52,19 @@ def load_inventory(path: str | os.PathLike[str], *, refuse_later: bool = False) 
     return loaded
 
 
+def load_inventory_names(path: str | os.PathLike[str]) -> Inventory:
+    """The inventory for commands that use only its host names and groups (``check``,
+    ``policy lint|explain``, ``merge``): a host that cannot be audited as written is in
+    it too, by name and groups (its address unknown: its name stands for it), instead of
+    refusing the whole file."""
+    loaded = load_inventory(path, refuse_later=True)
+    named = tuple(
+        Host(name=r.name, address=r.name, groups=r.groups, source_line=r.line)
+        for r in loaded.refused
+    )
+    return loaded.model_copy(update={"hosts": loaded.hosts + named, "refused": ()})
+
+
 def _load(path: Path) -> Inventory:
     if str(path) == STDIN:
         if sys.stdin is None:  # started with stdin closed (`<&-`)
@@ -76,7 +89,7 @@ def _load(path: Path) -> Inventory:
 def _with_ansible_notes(inventory: Inventory) -> Inventory:
     """An Ansible inventory, with a warning for each login setting Ansible would take from
     ansible.cfg or the environment (see :mod:`.ansible_cfg`)."""
-    notes = unapplied_settings()
+    notes = unapplied_settings(covered=inventory.variables_everywhere)
     return inventory.model_copy(update={"notes": tuple(notes)}) if notes else inventory
 
 
@@ -186,5 +199,6 @@ __all__ = [
     "detect",
     "expand_pattern",
     "load_inventory",
+    "load_inventory_names",
     "select_hosts",
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import configparser
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 _FILE_SETTINGS = (
@@ -41,22 +41,45 @@ _ENV_SETTINGS = (
 )
 
 
+_SPELLINGS = {
+    "ansible_user": ("ansible_user", "ansible_ssh_user"),
+    "ansible_ssh_private_key_file": ("ansible_ssh_private_key_file", "ansible_private_key_file"),
+    "ansible_port": ("ansible_port", "ansible_ssh_port"),
+}
+"""The inventory variables that override a setting, where it has more than one spelling."""
+
+_FALSE = frozenset({"false", "no", "off", "0", "n", "f"})
+
+
 def unapplied_settings(
-    env: Mapping[str, str] | None = None, cwd: Path | None = None, home: Path | None = None
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    home: Path | None = None,
+    covered: Collection[str] = (),
 ) -> list[str]:
-    """A warning for each place that sets a login setting fleetaudit does not apply."""
+    """A warning for each place that sets a login setting fleetaudit does not apply, and
+    that matters: not where every host sets the inventory variable that overrides it
+    (``covered``), nor for ``become`` off (Ansible's default)."""
     env = os.environ if env is None else env
+
+    def matters(variable: str, value: str) -> bool:
+        if variable == "ansible_become" and value.strip().lower() in _FALSE:
+            return False
+        return not set(_SPELLINGS.get(variable, (variable,))) & set(covered)
+
     notes = []
-    found = [variable for name, variable in _ENV_SETTINGS if env.get(name)]
+    found = [
+        (name, var) for name, var in _ENV_SETTINGS if env.get(name) and matters(var, env[name])
+    ]
     if found:
-        names = ", ".join(name for name, _ in _ENV_SETTINGS if env.get(name))
-        notes.append(_note(f"the environment sets {names}", found))
+        names = ", ".join(name for name, _ in found)
+        notes.append(_note(f"the environment sets {names}", [var for _, var in found]))
     path = config_file(env, cwd or Path.cwd(), home or Path.home())
     if path is not None:
-        set_there = _set_in(path)
+        set_there = [entry for entry in _set_in(path) if matters(entry[2], entry[3])]
         if set_there:
-            options = ", ".join(f"{option} ([{section}])" for section, option, _ in set_there)
-            notes.append(_note(f"{path} sets {options}", [v for _, _, v in set_there]))
+            options = ", ".join(f"{option} ([{section}])" for section, option, _, _ in set_there)
+            notes.append(_note(f"{path} sets {options}", [v for _, _, v, _ in set_there]))
     return notes
 
 
@@ -72,17 +95,18 @@ def config_file(env: Mapping[str, str], cwd: Path, home: Path) -> Path | None:
     return next((path for path in candidates if path.is_file()), None)
 
 
-def _set_in(path: Path) -> list[tuple[str, str, str]]:
+def _set_in(path: Path) -> list[tuple[str, str, str, str]]:
+    """``(section, option, variable, value)`` of each login setting ``path`` gives."""
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read(path, encoding="utf-8")
     except (OSError, UnicodeDecodeError, configparser.Error):
         return []  # Ansible would refuse the file too; nothing fleetaudit can name from it
-    return [
-        (section, option, variable)
+    found = [
+        (section, option, variable, parser.get(section, option, fallback="").strip())
         for section, option, variable in _FILE_SETTINGS
-        if parser.get(section, option, fallback="").strip()
     ]
+    return [entry for entry in found if entry[3]]
 
 
 def _note(where: str, variables: list[str]) -> str:

@@ -39,10 +39,13 @@ def resolve(tree: Tree) -> Inventory:
     hosts: list[Host] = []
     refused: list[RefusedHost] = []
     origins: dict[str, dict[str, str]] = {}
+    everywhere: set[str] | None = None
     for name in tree.hosts:
         groups = sorted(
             with_ancestors(direct[name], parents), key=lambda g: (depth[g], priority[g], g)
         )
+        variables = set(_merged(tree, name, groups))
+        everywhere = variables if everywhere is None else everywhere & variables
         try:
             host, origins[name] = _host(tree, name, groups)
         except InventoryError as exc:  # refused when selected: see load_inventory
@@ -57,6 +60,7 @@ def resolve(tree: Tree) -> Inventory:
         source=tree.source,
         hosts=tuple(hosts),
         refused=tuple(refused),
+        variables_everywhere=frozenset(everywhere or ()),
         groups=defined,
         origins=origins,
     )

@@ -78,6 +78,9 @@ class Inventory(BaseModel):
     names first, as Ansible does); besides the groups its hosts name."""
     refused: tuple[RefusedHost, ...] = ()
     """Hosts that cannot be audited as written, in file order (see :class:`RefusedHost`)."""
+    variables_everywhere: frozenset[str] = frozenset()
+    """The Ansible variables every host has (by any level of the inventory): settings of
+    ansible.cfg that these override cannot matter."""
     notes: tuple[str, ...] = ()
     """Warnings for the user about how the inventory was read (login settings Ansible
     would take from elsewhere: :mod:`fleetaudit.inventory.ansible_cfg`)."""

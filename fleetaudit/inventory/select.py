@@ -72,11 +72,25 @@ def _members(inventory: Inventory) -> list[tuple[str, tuple[str, ...]]]:
     return hosts + [(refused.name, refused.groups) for refused in inventory.refused]
 
 
+_NAMED = 5
+"""Refused hosts a message names; the rest are counted."""
+
+
 def _refuse_selected(inventory: Inventory, chosen: set[str]) -> None:
-    """The error of the first refused host among ``chosen``, saying how to leave it out."""
-    for refused in inventory.refused:
-        if refused.name in chosen:
-            raise refused.error(f" (or leave the host out: --limit '!{refused.name}')")
+    """The error of the first refused host among ``chosen``, saying how to leave out every
+    refused host chosen (one run per host to find them all, otherwise)."""
+    selected = [refused for refused in inventory.refused if refused.name in chosen]
+    if not selected:
+        return
+    names = [refused.name for refused in selected]
+    if len(names) == 1:
+        raise selected[0].error(f" (or leave the host out: --limit '!{names[0]}')")
+    more = len(names) - _NAMED
+    shown = ", ".join(names[:_NAMED]) + (f" and {more} more" if more > 0 else "")
+    raise selected[0].error(
+        f" ({len(names)} selected hosts cannot be audited as written: {shown}; leave them "
+        f"out with --limit '!{':!'.join(names[:_NAMED])}', or by a group of theirs)"
+    )
 
 
 def _terms(pattern: str, inventory: Inventory) -> list[str]:

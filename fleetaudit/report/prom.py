@@ -41,9 +41,10 @@ class PromFormatter(Formatter):
         severities = Counter(f.severity for f in run.active_findings)
         _family(out, "fleetaudit_findings", "Active (unwaived) findings by severity.")
         out += [f'fleetaudit_findings{{severity="{s.value}"}} {severities[s]}' for s in Severity]
-        # every rule of the policy, at its own severity, 0 when it found nothing: a series
-        # that vanished when its last finding was fixed left alerts on it with "no data"
-        by_rule = Counter({(r.id, r.severity.value): 0 for r in run.rules})
+        # every rule of the policy at every severity (a rule may report at others than its
+        # own: coverage's unread_severity), 0 when it found nothing: a series that
+        # vanished when its last finding was fixed left alerts on it with "no data"
+        by_rule = Counter({(r.id, sev.value): 0 for r in run.rules for sev in Severity})
         by_rule.update((f.rule_id, f.severity.value) for f in run.active_findings)
         _family(out, "fleetaudit_rule_findings", "Active findings by rule.")
         out += [

@@ -66,3 +66,23 @@ def test_inventory_commands_warn_for_ansible_inventories_only(tmp_path: Path) ->
         assert f"fleetaudit: warning: {cfg} sets remote_user ([defaults])" in done.stderr
         quiet = fleetaudit("inventory", command, native, env=env)
         assert quiet.returncode == 0 and "warning" not in quiet.stderr, quiet.stderr
+
+
+def test_settings_every_host_overrides_and_become_off_are_not_named(tmp_path: Path) -> None:
+    """QA: the warning stayed after doing what it says (all:vars setting the variables),
+    and fired for `become = False`, Ansible's default: the same line every night."""
+    cfg = tmp_path / "ansible.cfg"
+    cfg.write_text(CFG + "[privilege_escalation]\nbecome = False\n")
+    ini = tmp_path / "hosts.ini"
+    ini.write_text(
+        "[web]\nweb1 ansible_host=127.0.0.1\nweb2 ansible_host=127.0.0.2\n"
+        "[all:vars]\nansible_ssh_user=deploy\nansible_ssh_args=-o ProxyJump=none\n"
+    )
+    done = fleetaudit("inventory", "check", ini, env={"ANSIBLE_CONFIG": str(cfg)})
+    assert done.returncode == 0, done.stderr
+    [warning] = [line for line in done.stderr.splitlines() if "warning" in line]
+    assert "sets private_key_file ([defaults]), which" in warning, "the one left to set"
+    assert "become" not in warning and "remote_user" not in warning
+    ini.write_text(ini.read_text() + "ansible_ssh_private_key_file=/nonexistent/key\n")
+    quiet = fleetaudit("inventory", "check", ini, env={"ANSIBLE_CONFIG": str(cfg)})
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr, quiet.stderr

@@ -76,3 +76,43 @@ def test_a_run_that_leaves_a_refused_host_out_is_not_a_whole_audit(tmp_path: Pat
     text = prom.read_text()
     assert "fleetaudit_run_success 1" in text
     assert "fleetaudit_last_success_timestamp_seconds" not in text, "win1 was not audited"
+
+
+def test_every_refused_host_of_the_selection_is_named_at_once(tmp_path: Path) -> None:
+    """QA: one per run, each with its own `--limit '!HOST'`: four runs to find four."""
+    path = tmp_path / "hosts.ini"
+    win2 = "win2 ansible_host=127.0.0.4 ansible_connection=winrm\n"
+    path.write_text(INI.replace("\n\n[prod:children]", f"\n{win2}\n[prod:children]"))
+    inventory = load_inventory(path, refuse_later=True)
+    with pytest.raises(InventoryError) as caught:
+        select_hosts(inventory, ["prod"])
+    assert caught.value.line == 6
+    assert caught.value.message.endswith(
+        "(2 selected hosts cannot be audited as written: win1, win2; leave them out with "
+        "--limit '!win1:!win2', or by a group of theirs)"
+    )
+
+
+def test_commands_that_use_names_and_groups_only_read_a_mixed_inventory(
+    mixed: Path, tmp_path: Path
+) -> None:
+    """QA: `check --inventory`, `policy lint --inventory` and `merge --inventory` refused
+    the whole file for its Windows host, though they never log in to any host."""
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "version: 1\nrules:\n"
+        "  - {id: r, kind: forbidden, severity: high, description: d, match: {port: 23},\n"
+        "     select: {groups: [windows]}}\n"
+        "  - {id: cov, kind: coverage, severity: medium, description: d}\n"
+    )
+    linted = fleetaudit("policy", "lint", policy, "--inventory", mixed)
+    assert linted.returncode == 0, linted.stderr
+    assert "selects no host" not in linted.stderr, "win1 is in group windows"
+    capture = tmp_path / "web1.ss.txt"
+    capture.write_text(
+        "Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+        'tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=1,fd=3))\n'
+    )
+    checked = fleetaudit("check", capture, "--inventory", mixed, "--privileged")
+    assert checked.returncode in (0, 1), checked.stderr
+    assert "web1" in checked.stdout
