@@ -19,6 +19,7 @@ from fleetaudit.inventory.model import Host, Inventory
 from fleetaudit.lab.replies import RecordedHost
 from fleetaudit.model.enums import Tool
 from fleetaudit.parse import parse_capture, refuse_a_listing_given_twice
+from fleetaudit.parse._stderr_lines import ran_unprivileged
 from fleetaudit.parse.interface import capture_text, saved_capture
 from fleetaudit.transport import ReplayTransport, Responder
 
@@ -176,6 +177,9 @@ def _responder(path: Path, privileged: bool, wide: bool) -> Responder:
         # A whole reply of the collection script (as `fleetaudit run` receives it).
         return lambda command: (0, text, "")
     tool = _usable_listing(text, path, privileged, wide)
+    if privileged and tool is Tool.NETSTAT and ran_unprivileged(text):
+        # netstat's own word that it ran without root: judged so, whatever --privileged says
+        privileged = False
     uid = _ROOT_UID if privileged else _USER_UID
     command = _WIDE_NETSTAT if wide and tool is Tool.NETSTAT else None
     return RecordedHost(tool, text, login_uid=uid, sudo_allowed=False, command=command).reply

@@ -51,14 +51,6 @@ STAR_UNKNOWN = (
 _SS, _IPV4, _IPV6 = Tool.SS, Family.IPV4, Family.IPV6
 
 
-def is_ss_warning(line: str) -> bool:
-    """A line ss writes on stderr when it cannot find the cgroup2 mount for ``-e`` (in many
-    containers and network namespaces), once per socket. Captured with ``2>&1``, or by a
-    login shell whose startup file merges stderr into stdout, it is mixed into the listing,
-    and holds no socket: it is skipped, as it would have gone to stderr."""
-    return line.startswith("Failed to ") and "cgroup2" in line
-
-
 class Capture:
     """Facts about the whole capture that decide how single lines are read. The costly ones
     are found on first use: most captures never need them."""

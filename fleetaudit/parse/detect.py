@@ -11,6 +11,7 @@ from fleetaudit.errors import CaptureError
 from fleetaudit.model.enums import Tool
 from fleetaudit.parse import _ss_common as ss
 from fleetaudit.parse import netstat, proc_net
+from fleetaudit.parse._stderr_lines import is_netstat_notice, is_ss_warning
 from fleetaudit.parse.interface import first_lines
 
 _NOT_SOCKETS = {
@@ -51,7 +52,7 @@ def detect_tool(text: str, *, source: str = "<capture>") -> Tool:
 def _tool_warning(line: str) -> bool:
     """A line ss or netstat writes on stderr, mixed into the capture: no evidence either
     way (ss writes one per socket when it cannot find the cgroup2 mount)."""
-    return ss.is_ss_warning(line) or line.startswith(netstat.NOTICES)
+    return is_ss_warning(line) or is_netstat_notice(line)
 
 
 def _classify(line: str) -> Tool | None:

@@ -38,6 +38,7 @@ from fleetaudit.parse._addr import (
     address_problem,
     split_endpoint,
 )
+from fleetaudit.parse._stderr_lines import is_netstat_notice, ran_unprivileged
 from fleetaudit.parse.interface import ParseResult, lines_of
 
 STATES: dict[str, SocketState] = {
@@ -62,19 +63,6 @@ PROTOS: dict[str, tuple[Proto, Family]] = {
 # Sockets fleetaudit does not audit (counted), and the title lines of the sections.
 OTHER_KINDS = frozenset({"raw", "raw6", "udpl", "udpl6", "unix"})
 SKIPPED_LINES = frozenset({"Proto", "Active"})
-UNPRIVILEGED_NOTICES = (
-    "(Not all processes could be identified, non-owned process info",
-    "(No info could be read for ",
-)
-"""What net-tools' netstat writes on stderr when it runs without root: only root's capture
-names every process, so a capture holding one is not root's, whatever the caller says."""
-NOTICES = (
-    *UNPRIVILEGED_NOTICES,
-    " will not be shown, you would have to be root to see it all.)",
-    "netstat: no support for ",
-)
-"""netstat's stderr lines: captured with ``2>&1`` (or by a login shell whose startup file
-merges stderr into stdout) they are mixed into the listing, and hold no socket."""
 # net-tools' -o column: a timer name and (seconds left/retransmits/probes), after the program
 _SHOWS_A_PROCESS = re.compile(r"\s\d+/[^\s/]")
 """A ``PID/Program name`` cell (a timer's ``(0.00/0/0)`` never follows a blank)."""
@@ -112,9 +100,7 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
     # As for ss: only a root capture that shows some process proves that "-" means "no
     # process"; one that shows none (taken from another PID namespace) names nobody's.
     privileged = (
-        privileged
-        and _SHOWS_A_PROCESS.search(text) is not None
-        and not any(_at_a_line_start(text, notice) for notice in UNPRIVILEGED_NOTICES)
+        privileged and _SHOWS_A_PROCESS.search(text) is not None and not ran_unprivileged(text)
     )
     sockets: list[RawSocket] = []
     errors: list[RawLineError] = []
@@ -133,7 +119,7 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
             if first in OTHER_KINDS:
                 other_kinds += 1
                 continue
-            if first in SKIPPED_LINES or _is_other_section(line) or line.startswith(NOTICES):
+            if first in SKIPPED_LINES or _is_other_section(line) or is_netstat_notice(line):
                 continue
         try:
             sockets.append(_parse_line(fields, number, columns, privileged))
@@ -193,14 +179,6 @@ def _reject_cut_addresses(
     ]
     kept = [s for index, s in enumerate(sockets) if index not in cut]
     return kept, sorted(errors, key=lambda error: error.line)
-
-
-def _at_a_line_start(text: str, needle: str) -> bool:
-    """Whether ``needle`` starts a line of ``text`` (a process name cannot put it there)."""
-    found = text.find(needle)
-    while found > 0 and text[found - 1] != "\n":
-        found = text.find(needle, found + 1)
-    return found >= 0
 
 
 def _is_other_section(line: str) -> bool:

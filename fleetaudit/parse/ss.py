@@ -51,9 +51,9 @@ from fleetaudit.parse._ss_common import (
     USERS,
     Capture,
     build_record,
-    is_ss_warning,
 )
 from fleetaudit.parse._ss_fast import read_fast
+from fleetaudit.parse._stderr_lines import is_ss_warning
 from fleetaudit.parse.interface import ParseResult, lines_of
 
 _PEER = re.compile(r"(\[[^\]]*\](?:%[^:\s]*)?|[^:\[\]]*):(\*|\d+)(.*)")

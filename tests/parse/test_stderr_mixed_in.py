@@ -8,12 +8,14 @@ are those of the same capture without them."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
 from fleetaudit.model.enums import Tool
 from fleetaudit.model.raw import RawSocket
 from fleetaudit.parse import parse_capture
+from tests.runcli import fleetaudit
 
 CAPTURES = Path(__file__).parent.parent / "fixtures" / "captures"
 CGROUP = "Failed to find cgroup2 mount\n"
@@ -65,3 +67,15 @@ def test_a_capture_with_netstats_notice_was_not_taken_as_root() -> None:
     noticed = parse_capture(NETSTAT_NOTICE + clean, privileged=True)[1].sockets
     unowned = [s._replace(owner_known=False) for s in without]
     assert _unnumbered(s for s in noticed if not s.processes) == _unnumbered(unowned)
+
+
+def test_check_judges_a_netstat_capture_with_the_notice_as_not_roots(tmp_path: Path) -> None:
+    """QA: `check --privileged` of such a capture read its sockets as owner unknown, but
+    still said the host was audited as root, and its coverage finding blamed netstat."""
+    capture = tmp_path / "h5.txt"
+    capture.write_text(NETSTAT_NOTICE + _read("nt-nettools-tuanpe-root.txt"))
+    report = tmp_path / "r.json"
+    done = fleetaudit("check", capture, "--privileged", "-o", f"json={report}")
+    assert done.returncode in (0, 1), done.stderr
+    [host] = json.loads(report.read_text())["hosts"]
+    assert host["privilege"] == "unprivileged"
