@@ -44,10 +44,10 @@ def resolve(tree: Tree) -> Inventory:
         groups = sorted(
             with_ancestors(direct[name], parents), key=lambda g: (depth[g], priority[g], g)
         )
-        variables = set(_merged(tree, name, groups))
-        everywhere = variables if everywhere is None else everywhere & variables
+        variables = _merged(tree, name, groups)
+        everywhere = set(variables) if everywhere is None else everywhere & variables.keys()
         try:
-            host, origins[name] = _host(tree, name, groups)
+            host, origins[name] = _host(tree, name, groups, variables)
         except InventoryError as exc:  # refused when selected: see load_inventory
             shown = tuple(g for g in groups if g != ROOT)
             refused.append(RefusedHost(name=name, groups=shown, **_where(exc)))
@@ -153,8 +153,8 @@ def _merged(tree: Tree, name: str, groups: list[str]) -> Vars:
     return merged
 
 
-def _host(tree: Tree, name: str, groups: list[str]) -> tuple[Host, dict[str, str]]:
-    settings, origins = settings_of(_merged(tree, name, groups), tree.hint)
+def _host(tree: Tree, name: str, groups: list[str], variables: Vars) -> tuple[Host, dict[str, str]]:
+    settings, origins = settings_of(variables, tree.hint)
     settings.setdefault("address", name)
     origins.setdefault("address", "host name")
     if settings.get("transport") is TransportKind.LOCAL and (
