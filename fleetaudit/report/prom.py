@@ -41,6 +41,14 @@ class PromFormatter(Formatter):
         severities = Counter(f.severity for f in run.active_findings)
         _family(out, "fleetaudit_findings", "Active (unwaived) findings by severity.")
         out += [f'fleetaudit_findings{{severity="{s.value}"}} {severities[s]}' for s in Severity]
+        waived = Counter(f.severity for f in run.findings if f.waived)
+        help_text = "Findings an unexpired waiver covers (not in the exit code), by severity."
+        _family(out, "fleetaudit_waived_findings", help_text)
+        out += [f'fleetaudit_waived_findings{{severity="{s.value}"}} {waived[s]}' for s in Severity]
+        expired = sum(1 for f in run.findings if f.waiver is not None and f.waiver.expired)
+        help_text = "Active findings whose waiver has expired (counted again)."
+        _family(out, "fleetaudit_expired_waiver_findings", help_text)
+        out.append(f"fleetaudit_expired_waiver_findings {expired}")
         # every rule of the policy at every severity (a rule may report at others than its
         # own: coverage's unread_severity), 0 when it found nothing: a series that
         # vanished when its last finding was fixed left alerts on it with "no data"

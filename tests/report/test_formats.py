@@ -159,6 +159,22 @@ def test_prom_metrics_are_well_formed() -> None:
     assert "fleetaudit_last_success_timestamp_seconds" not in text
 
 
+def test_prom_counts_waived_findings_and_expired_waivers() -> None:
+    """QA: the JSON and JSONL carried them, the textfile did not, so no alert could watch
+    accepted risks pile up or waivers lapse."""
+    text = render(OutputFormat.PROM)
+    assert 'fleetaudit_waived_findings{severity="high"} 1' in text
+    assert 'fleetaudit_waived_findings{severity="low"} 0' in text
+    assert "fleetaudit_expired_waiver_findings 0" in text
+    lapsed = AppliedWaiver(reason="ok", expires=date(2020, 1, 1), expired=True)
+    result = run()
+    findings = tuple(f.model_copy(update={"waiver": lapsed}) for f in result.findings)
+    text = OutputFormat.PROM.formatter().render(result.model_copy(update={"findings": findings}))
+    assert "fleetaudit_expired_waiver_findings 2" in text
+    assert 'fleetaudit_waived_findings{severity="high"} 0' in text
+    assert 'fleetaudit_findings{severity="high"} 2' in text, "counted again"
+
+
 def test_prom_has_a_series_for_every_rule_even_without_findings() -> None:
     """QA: a rule's series vanished when its last finding was fixed, so an alert on it
     read "no data" instead of 0."""
