@@ -110,8 +110,11 @@ def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
         statuses = (
             {} if _is_file(before) else status_baselines(store, old, hosts_needing_status(old, new))
         )
-        unnamed = needing_last_owner(old.findings, new.findings)
-        owners = {} if _is_file(before) else last_owners(store, old, unnamed)
+        owners = (
+            {}
+            if _is_file(before)
+            else last_owners(store, old, needing_last_owner(old.findings, new.findings))
+        )
         codes = [None if _is_file(ref) else store.exit_code(run.run_id)
                  for ref, run in ((before, old), (after, new))]  # fmt: skip
         changes = diff_runs(old, new, earlier, (codes[0], codes[1]), statuses, owners)

@@ -18,7 +18,7 @@ from fleetaudit.inventory.ansible_resolve import resolve
 from fleetaudit.inventory.ansible_tree import Sourced, Tree, Vars
 from fleetaudit.inventory.ansible_vars import Vaulted
 from fleetaudit.inventory.model import Inventory
-from fleetaudit.yamlsource import parse_yaml
+from fleetaudit.yamlsource import YamlDocument, parse_yaml
 
 HINT = "ansible-inventory does not render these; give the setting a literal value"
 
@@ -27,26 +27,41 @@ def load_ansible_json(text: str, source: str) -> Inventory:
     """The resolved inventory of ``ansible-inventory --list`` JSON ``text`` from ``source``."""
     data = parse_json(text, source)
     keys: dict[str, tuple[str, ...]] = {}
+    lines = _KeyLines(text, source, keys)
     try:
         inventory = resolve(_tree(data, source, keys))
     except InventoryError as exc:
-        if exc.line is not None or exc.key not in keys:
+        if exc.line is not None or (place := lines.of(exc.key)) is None:
             raise
-        line, column = parse_yaml(text, source, InventoryError).position(keys[exc.key])
+        line, column = place
         raise InventoryError(
             exc.message, path=source, line=line, column=column, key=exc.key
         ) from None
-    unplaced = [r for r in inventory.refused if r.line is None and r.key in keys]
-    if not unplaced:
+    if not inventory.refused:
         return inventory
-    document = parse_yaml(text, source, InventoryError)  # lines are looked up only now
-    refused = []
-    for refusal in inventory.refused:
-        if refusal in unplaced and refusal.key is not None:
-            line, column = document.position(keys[refusal.key])
-            refusal = refusal.model_copy(update={"path": source, "line": line, "column": column})
-        refused.append(refusal)
-    return inventory.model_copy(update={"refused": tuple(refused)})
+    refused = tuple(
+        refusal
+        if refusal.line is not None or (place := lines.of(refusal.key)) is None
+        else refusal.model_copy(update={"path": source, "line": place[0], "column": place[1]})
+        for refusal in inventory.refused
+    )
+    return inventory.model_copy(update={"refused": refused})
+
+
+class _KeyLines:
+    """The line and column of a variable's key in the JSON text, for an error that names
+    the key: the text is parsed for positions only when the first such error asks."""
+
+    def __init__(self, text: str, source: str, keys: dict[str, tuple[str, ...]]) -> None:
+        self._text, self._source, self._keys = text, source, keys
+        self._document: YamlDocument | None = None
+
+    def of(self, key: str | None) -> tuple[int | None, int | None] | None:
+        if key is None or key not in self._keys:
+            return None
+        if self._document is None:
+            self._document = parse_yaml(self._text, self._source, InventoryError)
+        return self._document.position(self._keys[key])
 
 
 def parse_json(text: str, source: str) -> Any:
