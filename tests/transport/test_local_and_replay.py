@@ -37,14 +37,36 @@ def test_local_command_output_and_status() -> None:
     )
 
 
-def test_local_timeout_kills_the_whole_process_group(tmp_path: object) -> None:
-    started = time.monotonic()
+def test_local_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    """A command still running at --command-timeout is killed with every process it
+    started: a background child left running would outlive the run (and hold its pipe)."""
+    child_pid_file = tmp_path / "child.pid"
+    command = f"sleep 30 & echo $! > {child_pid_file}; sleep 30"
     with pytest.raises(TransportError) as caught:
-        run(LocalTransport(), "sleep 30 & echo $! > /dev/null; sleep 30", timeout=0.5)
+        run(LocalTransport(), command, timeout=0.5)
     # this machine was reached: a stalled listing is a failure --allow-unreachable refuses
     assert caught.value.status is HostStatus.COMMAND_FAILED
     assert "did not finish within 0.5s (--command-timeout)" in caught.value.message
-    assert time.monotonic() - started < 10
+    child = int(child_pid_file.read_text())
+    try:
+        assert _gone_or_zombie(child), "the background child outlived the timeout"
+    finally:
+        if not _gone_or_zombie(child):
+            os.kill(child, 9)  # the one process this test started and recorded
+
+
+def _gone_or_zombie(pid: int) -> bool:
+    """Whether the process has ended (a zombie waits only for init to reap it); checked
+    for a few seconds at most, since SIGKILL reaches it a moment after the kill call."""
+    for _ in range(50):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_local_megabytes_on_stderr_are_drained_and_the_last_line_kept() -> None:
