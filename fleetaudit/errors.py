@@ -16,6 +16,7 @@ boundary of the stage that calls the library, never later.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
 
@@ -38,7 +39,12 @@ class FleetAuditError(Exception):
 
 
 class InputError(FleetAuditError):
-    """A user-supplied file is invalid; the message names the file, line and key."""
+    """A user-supplied file is invalid; the message names the file, line and key.
+
+    ``also`` holds the file's further problems found by the same check (see
+    :func:`together`); ``str()`` is this one alone."""
+
+    also: tuple[InputError, ...] = ()
 
     def __init__(
         self,
@@ -69,6 +75,14 @@ class InputError(FleetAuditError):
         if self.key:
             parts += f"{self.key}: "
         return parts
+
+
+def together(problems: Sequence[InputError]) -> InputError:
+    """The first of ``problems`` (at least one), carrying the others in ``also``: a file
+    with ten broken rules is reported once with ten lines, not fixed one error per run."""
+    first, *rest = problems
+    first.also = (*first.also, *(p for problem in rest for p in (problem, *problem.also)))
+    return first
 
 
 def read_utf8(path: Path, error_cls: type[InputError]) -> str:

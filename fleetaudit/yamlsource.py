@@ -2,7 +2,8 @@
 
 Inventory and policy errors must name the file, the line and the key. PyYAML's composed
 node tree knows the positions; this module keeps them beside the plain data and turns a
-pydantic ``ValidationError`` into an :class:`~fleetaudit.errors.InputError` at the right line.
+key into an :class:`~fleetaudit.errors.InputError` at the right line (:mod:`.validation`
+does it for pydantic's ``ValidationError``).
 Only ``yaml.SafeLoader`` is used: no Python objects, no tags, nothing evaluated.
 
 PyYAML reads YAML 1.1, whose integers include spellings a person rarely means: ``023`` is
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
 from fleetaudit.errors import InputError, read_utf8
 
@@ -189,7 +189,7 @@ def _at_node(
         path=source,
         line=node.start_mark.line + 1,
         column=node.start_mark.column + 1,
-        key=_dotted(loc) if loc else None,
+        key=dotted(loc) if loc else None,
     )
 
 
@@ -219,39 +219,11 @@ def located_error(
 ) -> InputError:
     """``error_cls`` about the key at ``loc``: the file, its line and column, the dotted key."""
     line, column = doc.position(loc)
-    return error_cls(message, path=doc.path, line=line, column=column, key=_dotted(loc))
+    return error_cls(message, path=doc.path, line=line, column=column, key=dotted(loc))
 
 
-def _dotted(loc: Sequence[str | int]) -> str:
+def dotted(loc: Sequence[str | int]) -> str:
     return ".".join(str(part) for part in loc)
-
-
-def validation_error(
-    exc: ValidationError,
-    doc: YamlDocument,
-    error_cls: type[InputError],
-    prefix: Loc = (),
-) -> InputError:
-    """Turn the first error of a pydantic ``ValidationError`` into ``error_cls`` at the line
-    of the offending key, an unknown key first: a misspelt required key (``mach:``) is
-    both unknown and missing, and its spelling is what to fix. ``prefix`` is where the
-    validated value sits in the document."""
-    errors = exc.errors(include_url=False)
-    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    # pydantic marks an error in a mapping's key with a "[key]" step: the key is the place
-    parts = (part for part in first["loc"] if isinstance(part, str | int) and part != "[key]")
-    loc: Loc = (*prefix, *parts)
-    line, column = doc.position(loc)
-    message = str(first["msg"]).removeprefix("Value error, ")  # pydantic's, for a ValueError
-    if first["type"] == "extra_forbidden":
-        message = "unknown key (check the spelling; unknown keys are never ignored)"
-        if meant := _missing_key_like(first["loc"], errors):
-            message = MISSPELT_REQUIRED.format(meant)
-    elif first["type"] == "missing":
-        message = "required key is missing"
-    elif first["type"] == "string_type" and (read := _read_as(first.get("input"))) is not None:
-        message += f": YAML read this unquoted value as {read}; quote it"
-    return error_cls(message, path=doc.path, line=line, column=column, key=_dotted(loc) or None)
 
 
 MISSPELT_REQUIRED = "unknown key (did you mean {!r}? it is required)"
@@ -266,26 +238,3 @@ def misspelling_of(
     keys = [key for key in mapping if isinstance(key, str) and key not in {required, *known}]
     close = get_close_matches(required, keys, n=1, cutoff=0.75)
     return close[0] if close else None
-
-
-def _missing_key_like(unknown: Sequence[str | int], errors: Sequence[Any]) -> str | None:
-    """The required key missing beside the ``unknown`` one whose name is closest to it."""
-    parent, name = tuple(unknown[:-1]), str(unknown[-1])
-    missing = [
-        str(e["loc"][-1])
-        for e in errors
-        if e["type"] == "missing" and tuple(e["loc"][:-1]) == parent
-    ]
-    close = get_close_matches(name, missing, n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def _read_as(value: object) -> str | None:
-    """What YAML made of an unquoted value where a name was expected (``on``, ``123``)."""
-    if isinstance(value, bool):
-        return "a boolean (yes/no/on/off/true/false)"
-    if isinstance(value, int | float):
-        return "a number"
-    if value is None:
-        return "null (nothing)"
-    return None

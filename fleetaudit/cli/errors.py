@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import typer
 
 from fleetaudit.cli.console import error, say
-from fleetaudit.errors import ExitCode, FleetAuditError
+from fleetaudit.errors import ExitCode, FleetAuditError, InputError
 from fleetaudit.stderr import devnull_at
 
 INTERRUPTED = 130
@@ -45,6 +45,7 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(failure_code(exc)) from None
     except FleetAuditError as exc:
         error(str(exc))
+        more_problems(exc)
         raise typer.Exit(ExitCode.ERROR) from None
     except KeyboardInterrupt:
         say("interrupted; no report written")
@@ -64,6 +65,20 @@ def user_errors() -> Iterator[None]:
             "(this is a bug; set FLEETAUDIT_DEBUG=1 for a traceback and report it)"
         )
         raise typer.Exit(ExitCode.ERROR) from None
+
+
+PROBLEMS_SHOWN = 20
+"""Further problems of one file named one by one; the rest are counted (a wrong file, such
+as a report given as a policy, has hundreds)."""
+
+
+def more_problems(exc: FleetAuditError) -> None:
+    """The further problems an input error carries, one line each, after its own."""
+    also = exc.also if isinstance(exc, InputError) else ()
+    for problem in also[:PROBLEMS_SHOWN]:
+        error(str(problem))
+    if len(also) > PROBLEMS_SHOWN:
+        error(f"and {len(also) - PROBLEMS_SHOWN} more problem(s) in the same file")
 
 
 def failure_code(exc: BaseException) -> int:

@@ -89,8 +89,9 @@ def list_hosts(
 
 @inventory_app.command()
 def check(inventory: InventoryArgument) -> None:
-    """Validate an inventory without connecting anywhere: exit 0 if valid, 2 with the file,
-    line and key of the first problem otherwise."""
+    """Validate an inventory without connecting anywhere: exit 0 if valid, 2 otherwise,
+    with the file, line and key of each problem (every mistake in the hosts' and groups'
+    keys and values at once)."""
     with user_errors():
         from fleetaudit.inventory import load_inventory
 

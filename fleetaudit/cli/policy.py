@@ -47,7 +47,9 @@ def lint(
 ) -> None:
     """Validate a policy and warn about rules and waivers that cannot work as meant.
 
-    Errors (exit 2) name the file, line and column. Warnings (exit 0): a policy with no
+    Errors (exit 2) name the file, line and column: every empty value, else every broken
+    rule, else every broken waiver, at once (a later kind is checked when the earlier ones
+    are right). Warnings (exit 0): a policy with no
     rules or no coverage rule, a rule that repeats another, a selector or match that holds
     for nothing (or for no socket its rule kind judges), a listener rule matching by process
     without a port, a host glob with an unclosed '[', an expired waiver, with extends: a

@@ -15,7 +15,7 @@ import sys
 from enum import StrEnum
 from pathlib import Path
 
-from fleetaudit.errors import InventoryError, read_utf8
+from fleetaudit.errors import InventoryError, read_utf8, together
 from fleetaudit.inventory.ansible_cfg import unapplied_settings
 from fleetaudit.inventory.ansible_files import parse
 from fleetaudit.inventory.ansible_ini import SECTION, load_ini
@@ -78,11 +78,12 @@ def _load(path: Path) -> Inventory:
     except InventoryError as exc:
         if kind is not InventoryFormat.NATIVE or not _looks_like_ini(text):
             raise
-        raise InventoryError(
+        hinted = InventoryError(
             f"{exc.message} (read as fleetaudit's YAML by its name; if it is an Ansible INI "
             "inventory, name it *.ini)",
             path=exc.path, line=exc.line, column=exc.column, key=exc.key,
-        ) from None  # fmt: skip
+        )  # fmt: skip
+        raise together([hinted, *exc.also]) from None
     return loaded if kind is InventoryFormat.NATIVE else _with_ansible_notes(loaded)
 
 

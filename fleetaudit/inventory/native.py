@@ -24,7 +24,8 @@ from fleetaudit.inventory.model import Host, Inventory, TransportKind
 from fleetaudit.inventory.native_ranges import expand_ranges
 from fleetaudit.inventory.schema import GroupEntry, HostEntry, HostVars, InventoryFile
 from fleetaudit.inventory.validate import is_this_machine
-from fleetaudit.yamlsource import Loc, YamlDocument, located_error, validation_error
+from fleetaudit.validation import validation_error
+from fleetaudit.yamlsource import Loc, YamlDocument, located_error
 
 ORIGIN_FIELDS = ("address", "port", "user", "key", "jump", "become", "transport")
 """The settings whose provenance ``Inventory.origins`` records."""

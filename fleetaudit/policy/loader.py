@@ -1,5 +1,6 @@
 """Read a policy file into a :class:`~fleetaudit.policy.schema.Policy`, or fail with the
-file, line and key of the first problem.
+file, line and key of its problems: every empty value, then every broken rule, then every
+broken waiver (a later kind is checked once the earlier ones are right).
 
 YAML and pydantic errors are translated into :class:`~fleetaudit.errors.PolicyError` here
 and nowhere else. Rules are validated one at a time with the class their ``kind:`` names,
@@ -13,17 +14,19 @@ allowlist entry or a matcher to every socket. No key of the format is nullable.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from fleetaudit.errors import PolicyError
+from fleetaudit.errors import InputError, PolicyError, together
 from fleetaudit.policy.extends import base_path, check_chain, merge_rules, read_base
 from fleetaudit.policy.rules import RULE_KINDS, Rule
 from fleetaudit.policy.schema import FORMAT_VERSION, Policy, PolicyDocument
 from fleetaudit.policy.waivers import Waiver
+from fleetaudit.validation import validation_error
 from fleetaudit.yamlsource import (
     MISSPELT_REQUIRED,
     Loc,
@@ -32,7 +35,6 @@ from fleetaudit.yamlsource import (
     located_error,
     misspelling_of,
     parse_yaml,
-    validation_error,
 )
 
 DEFAULT_POLICY_SOURCE = "built-in fleetaudit/data/default.yaml"
@@ -70,7 +72,7 @@ def parse_policy(text: str, source: str) -> Policy:
 def _build(doc: YamlDocument, default_name: str, chain: tuple[str, ...] = ()) -> Policy:
     _refuse_empty_values(doc)
     header = _header(doc)
-    own = [_rule(doc, index, data) for index, data in enumerate(header.rules)]
+    own = _every_one(header.rules, lambda index, data: _rule(doc, index, data))
     _check_unique_ids(doc, own)
     base = _base(doc, header, chain)
     if base is None and header.remove:
@@ -83,7 +85,7 @@ def _build(doc: YamlDocument, default_name: str, chain: tuple[str, ...] = ()) ->
         )
     rules = own if base is None else merge_rules(doc, base, own, header.remove)
     known_ids = {rule.id for rule in rules}
-    waivers = [_waiver(doc, index, data, known_ids) for index, data in enumerate(header.waivers)]
+    waivers = _every_one(header.waivers, lambda index, data: _waiver(doc, index, data, known_ids))
     inherited = base or _NO_BASE
     kept = _kept_waivers(inherited, known_ids)
     return Policy(
@@ -101,6 +103,23 @@ def _build(doc: YamlDocument, default_name: str, chain: tuple[str, ...] = ()) ->
 
 
 _NO_BASE = Policy(name="", source="", rules=())
+
+_Made = TypeVar("_Made")
+
+
+def _every_one(items: Sequence[Any], make: Callable[[int, Any], _Made]) -> list[_Made]:
+    """``make`` of each item, by index; when some fail, one error carrying every item's
+    problems, so that one ``policy lint`` names every broken rule."""
+    made: list[_Made] = []
+    problems: list[InputError] = []
+    for index, item in enumerate(items):
+        try:
+            made.append(make(index, item))
+        except PolicyError as exc:
+            problems.append(exc)
+    if problems:
+        raise together(problems)
+    return made
 
 
 def _kept_waivers(base: Policy, known_ids: set[str]) -> list[tuple[Waiver, tuple[str, int]]]:
@@ -132,12 +151,13 @@ def _base(doc: YamlDocument, header: PolicyDocument, chain: tuple[str, ...]) -> 
 
 
 def _refuse_empty_values(doc: YamlDocument) -> None:
-    """Refuse the first key or list item written without a value, in file order.
+    """Refuse every key or list item written without a value, in file order.
 
     The walk is iterative and visits each container once, so YAML aliases cannot make it
     loop or blow up."""
     stack: list[tuple[Loc, object]] = [((), doc.data)]
     seen: set[int] = set()
+    empty: list[InputError] = []
     while stack:
         loc, value = stack.pop()
         if value is None and loc:
@@ -145,13 +165,15 @@ def _refuse_empty_values(doc: YamlDocument) -> None:
                 "empty value: give it one, or remove the key (an empty condition would "
                 "silently match everything)"
             )
-            raise located_error(doc, PolicyError, message, loc)
+            empty.append(located_error(doc, PolicyError, message, loc))
         if not isinstance(value, dict | list) or id(value) in seen:
             continue
         seen.add(id(value))
         items = value.items() if isinstance(value, dict) else enumerate(value)
         children = [((*loc, key), child) for key, child in items if isinstance(key, str | int)]
         stack.extend(reversed(children))
+    if empty:
+        raise together(empty)
 
 
 def _header(doc: YamlDocument) -> PolicyDocument:
@@ -219,9 +241,12 @@ def _waiver(doc: YamlDocument, index: int, data: object, known_ids: set[str]) ->
 
 def _check_unique_ids(doc: YamlDocument, rules: list[Rule]) -> None:
     first_index: dict[str, int] = {}
+    duplicates: list[InputError] = []
     for index, rule in enumerate(rules):
         if rule.id in first_index:
             first_line, _ = doc.position(("rules", first_index[rule.id], "id"))
             message = f"duplicate rule id {rule.id!r} (first used on line {first_line})"
-            raise located_error(doc, PolicyError, message, ("rules", index, "id"))
-        first_index[rule.id] = index
+            duplicates.append(located_error(doc, PolicyError, message, ("rules", index, "id")))
+        first_index.setdefault(rule.id, index)
+    if duplicates:
+        raise together(duplicates)
