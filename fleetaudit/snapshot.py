@@ -167,7 +167,7 @@ def _privilege_note(capture: HostCapture) -> str | None:
     if _replayed(capture):
         return CAPTURE_NOTE  # its become and sudo are the replay's, not the operator's
     unknown = "owners of other users' sockets unknown"
-    user = capture.host.user
+    user = capture.host.user or capture.login_user
     if reply.sudo_refused is not None:
         refusal = reply.sudo_refused.strip()
         fix = _sudo_fix(user, refusal, reply)

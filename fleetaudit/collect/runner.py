@@ -19,7 +19,7 @@ from fleetaudit.collect.reply import Reply, parse_reply
 from fleetaudit.errors import TransportError
 from fleetaudit.inventory.model import Host
 from fleetaudit.model.enums import HostStatus
-from fleetaudit.transport.interface import CommandResult, Transport
+from fleetaudit.transport.interface import CommandResult, Session, Transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,8 @@ class HostCapture:
     """As :attr:`Transport.verifies_host_keys`: None when no SSH was involved."""
     server_software: str | None = None
     """As :attr:`Session.server_software`: the SSH server's software, None without SSH."""
+    login_user: str | None = None
+    """As :attr:`Session.login_user`: who the host was logged in as, None without SSH."""
 
 
 TransportFor = Callable[[Host], Transport]
@@ -166,7 +168,7 @@ async def collect_host(host: Host, transport: Transport, settings: CollectSettin
         status: HostStatus,
         replies: Sequence[Reply] = (),
         error: str | None = None,
-        software: str | None = None,
+        session: Session | None = None,
     ) -> HostCapture:
         return HostCapture(
             host=host,
@@ -177,15 +179,16 @@ async def collect_host(host: Host, transport: Transport, settings: CollectSettin
             earlier=tuple(replies[:-1]),
             error=error,
             host_key_checked=checked,
-            server_software=software,
+            server_software=session.server_software if session else None,
+            login_user=session.login_user if session else None,
         )
 
     try:
         async with transport.admission(host):
             progress.start()
             async with asyncio.timeout(settings.host_deadline):
-                replies, software = await _sample(host, transport, settings, progress)
-        return done(HostStatus.OK, replies, software=software)
+                replies, session = await _sample(host, transport, settings, progress)
+        return done(HostStatus.OK, replies, session=session)
     except TransportError as exc:
         return done(exc.status, error=exc.message)
     except TimeoutError:
@@ -222,9 +225,10 @@ def _deadline_passed(deadline: float, progress: _Progress) -> tuple[HostStatus, 
 
 async def _sample(
     host: Host, transport: Transport, settings: CollectSettings, progress: _Progress
-) -> tuple[list[Reply], str | None]:
+) -> tuple[list[Reply], Session]:
     """Run the script ``samples`` times over one connection, ``interval`` apart; the
-    replies, and the software of the SSH server that ran them."""
+    replies, and the (closed) session that ran them, which knows the SSH server's software
+    and the login user."""
     command = collect_command(host.become, counters=settings.samples > 1)
     replies: list[Reply] = []
     session = await transport.open(host)
@@ -235,7 +239,7 @@ async def _sample(
             progress.listing_started = True
             result = await session.run(command, timeout=settings.command_timeout)
             replies.append(_check_result(result))
-    return replies, session.server_software
+    return replies, session
 
 
 def _check_result(result: CommandResult) -> Reply:

@@ -41,6 +41,9 @@ class Session(ABC):
     server_software: str | None = None
     """The SSH server's software and version from its banner (``OpenSSH_9.2p1``); None
     without SSH."""
+    login_user: str | None = None
+    """The user the SSH server logged fleetaudit in as, wherever it was set (inventory,
+    ssh_config, the local user's name); None without SSH."""
 
     @abstractmethod
     async def run(self, command: str, *, timeout: float) -> CommandResult:  # pragma: no cover

@@ -45,6 +45,7 @@ class SshSession(Session):
         self._abandoned = False
         self._received = ByteCount()
         self.server_software = _software(connection.get_extra_info("server_version"))
+        self.login_user = connection.get_extra_info("username")
 
     async def run(self, command: str, *, timeout: float) -> CommandResult:
         try:

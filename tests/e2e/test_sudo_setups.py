@@ -175,3 +175,36 @@ def test_a_user_who_must_have_a_tty_is_told_to_lift_requiretty(
     [coverage] = [f for f in report["findings"] if f["rule_id"] == "audit-coverage"]
     assert f"Add `Defaults:{user} !requiretty` to sudoers" in coverage["message"]
     assert "passwordless" not in coverage["message"] and "passwordless" not in table
+
+
+def test_the_advice_names_the_user_ssh_config_logs_in_as(
+    shared_sshd: SshdServer, tmp_path: Path
+) -> None:
+    """The login user set in ssh_config, not the inventory: the advice said `USER ALL=...,
+    USER being the audit user`, though the connection knew who it logged in as (QA)."""
+    _need_root_and_sudo()
+    ss = shutil.which("ss")
+    assert ss
+    user = f"fa{os.getpid()}sc"
+    (tmp_path / "known_hosts").write_text(shared_sshd.known_hosts_entry + "\n")
+    ssh_config = tmp_path / "ssh_config"
+    ssh_config.write_text(f"Host 127.0.0.1\n  User {user}\n")
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(
+        f"hosts:\n  cfg: {{address: 127.0.0.1, port: {shared_sshd.port}, "
+        f"key: {shared_sshd.client_key}, become: true}}\n"
+    )
+    report_file = tmp_path / "report.json"
+    with _accounts([user], f"{user} ALL=(root) NOPASSWD: /usr/bin/true\n"):
+        done = fleetaudit(
+            "run", inventory, "--known-hosts", tmp_path / "known_hosts", "--ssh-config",
+            ssh_config, "--output", f"json={report_file}", "--fail-on", "critical",
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    host = _hosts(json.loads(report_file.read_text()))["cfg"]
+    assert (host["status"], host["privilege"]) == ("ok", "unprivileged")
+    assert (
+        f"add the sudoers line `{user} ALL=(root) NOPASSWD: {ss} -tuanpe`"
+        in (host["privilege_note"])
+    )
+    assert "USER" not in host["privilege_note"]
