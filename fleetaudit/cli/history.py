@@ -56,7 +56,13 @@ def diff(
             help="A run id (or unique prefix) from the history, or a snapshot/JSON file."
         ),
     ] = None,
-    after: Annotated[str | None, typer.Argument(help="Likewise; default: the latest run.")] = None,
+    after: Annotated[
+        str | None,
+        typer.Argument(
+            help="Likewise; default: the latest run of BEFORE's inventory (the latest run, "
+            "for a file)."
+        ),
+    ] = None,
     db: Database = None,
     format: Annotated[
         DiffFormat, typer.Option("--format", "-f", help="Output format.")
@@ -92,7 +98,12 @@ def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
     from fleetaudit.errors import InputError
     from fleetaudit.history import HistoryStore, default_db_path, diff_runs
     from fleetaudit.history.diff import hosts_needing_baseline, hosts_needing_status
-    from fleetaudit.history.earlier import baselines, last_owners, status_baselines
+    from fleetaudit.history.earlier import (
+        baselines,
+        last_owners,
+        other_inventories,
+        status_baselines,
+    )
     from fleetaudit.history.owners import needing_last_owner
 
     for ref in (before, after):
@@ -102,6 +113,8 @@ def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
         return diff_runs(read_run_file(Path(before)), read_run_file(Path(after)))
     with HistoryStore.open_read_only(db or default_db_path()) as store:
         before, after, because = _default_refs(store, before, after)
+        if not because and not _is_file(before) and not _is_file(after):
+            because = other_inventories(store, store.resolve(before), store.resolve(after))
         old, new = _load(store, before), _load(store, after)
         # A file's run is not in the history: nothing earlier than it is known.
         earlier = (
@@ -124,12 +137,13 @@ def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
 def _default_refs(
     store: HistoryStore, before: str | None, after: str | None
 ) -> tuple[str, str, str]:
-    """``before`` and ``after``, and why ``before`` was chosen when it was and skipped
-    runs: the latest run stands in for a missing ``after``; for a missing ``before`` too,
+    """``before`` and ``after``, and why one was chosen when it was and skipped runs: the
+    latest run of ``before``'s inventory stands in for a missing ``after`` (see
+    :func:`newer_of_the_same_inventory`); for a missing ``before`` too,
     the latest earlier run of the same inventory that covered as much (see
     :func:`older_for_default_diff`), else the run before the latest."""
     from fleetaudit.errors import HistoryError
-    from fleetaudit.history.earlier import older_for_default_diff
+    from fleetaudit.history.earlier import newer_of_the_same_inventory, older_for_default_diff
 
     if before is None:
         rows = store.runs(2)
@@ -144,7 +158,9 @@ def _default_refs(
         rows = store.runs(1)
         if not rows:
             raise HistoryError("the history is empty; give two runs to compare")
-        return before, rows[0].id, ""
+        if _is_file(before):
+            return before, rows[0].id, ""
+        return before, *newer_of_the_same_inventory(store, store.resolve(before), rows[0].id)
     return before, after, ""
 
 

@@ -144,6 +144,39 @@ def older_for_default_diff(store: HistoryStore, latest: str) -> tuple[str, str] 
     )
 
 
+def newer_of_the_same_inventory(store: HistoryStore, older: str, latest: str) -> tuple[str, str]:
+    """The run ``diff OLDER`` compares ``older`` with, and why when it is not simply the
+    latest run: the latest run of ``older``'s inventory. The latest run of another
+    inventory would show every host of one as gone and every host of the other as new
+    (QA). HistoryError when ``older`` is itself its inventory's latest run."""
+    covered = store.coverage(older)
+    newest = store.newest_of(covered.inventory) if covered else None
+    if covered is None or newest is None or newest == latest:
+        return latest, ""
+    if newest == older:
+        raise HistoryError(
+            f"{older} is the latest run of {covered.inventory}: no later run of it to compare "
+            f"with (the latest run, {latest}, is of another inventory); give both runs to "
+            "compare them anyway"
+        )
+    return newest, (
+        f"compared with {newest}, the latest run of {covered.inventory} (the latest run, "
+        f"{latest}, is of another inventory)"
+    )
+
+
+def other_inventories(store: HistoryStore, older: str, newer: str) -> str:
+    """A word when the two runs are of different inventories, which the default ``diff``
+    never compares but two runs named may be: a host of one only reads as new or gone."""
+    ours, theirs = store.coverage(older), store.coverage(newer)
+    if ours is None or theirs is None or ours.inventory == theirs.inventory:
+        return ""
+    return (
+        f"the runs are of different inventories ({ours.inventory}, then {theirs.inventory}): "
+        "a host of one only reads as new or gone"
+    )
+
+
 def _baselines(run: RunResult, hosts: set[str]) -> dict[str, Baseline]:
     """``hosts`` as ``run`` saw them, with their findings in it (waived ones too)."""
     return {

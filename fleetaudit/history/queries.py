@@ -222,15 +222,17 @@ class RunQueries:
         inventories = self._query(
             "SELECT DISTINCT inventory FROM runs WHERE inventory IS NOT NULL", ()
         )
-        newest = []
-        for (inventory,) in inventories:  # bounded by the inventories recorded
-            rows = self._query(
-                f"SELECT id FROM runs WHERE inventory = ? ORDER BY {self._newest_first()} "  # noqa: S608
-                "LIMIT 1",
-                (inventory,),
-            )
-            newest += [str(row[0]) for row in rows]
-        return newest
+        # bounded by the inventories recorded
+        return [run for (inventory,) in inventories if (run := self.newest_of(inventory))]
+
+    def newest_of(self, inventory: str) -> str | None:
+        """The newest run of ``inventory``, None when none is recorded."""
+        rows = self._query(
+            f"SELECT id FROM runs WHERE inventory = ? ORDER BY {self._newest_first()} "  # noqa: S608
+            "LIMIT 1",
+            (inventory,),
+        )
+        return str(rows[0][0]) if rows else None
 
     def started_after(self, run: RunResult) -> tuple[str, datetime] | None:
         """The latest-starting run recorded before ``run`` that started after it: there

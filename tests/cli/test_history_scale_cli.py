@@ -82,6 +82,29 @@ def test_default_diff_of_the_first_run_of_an_inventory_is_refused(tmp_path: Path
     assert "lab1" in named.stdout
 
 
+def test_diff_of_one_run_compares_it_with_the_latest_run_of_its_inventory(
+    tmp_path: Path,
+) -> None:
+    """`diff RUN` took the latest run, of another inventory here: every host of one read
+    as gone, every host of the other as new, and the header blamed --limit (QA)."""
+    db = tmp_path / "history.sqlite"
+    _record(db, "20261124T031500Z-aaaaaa", 0, HOSTS, whole=True)
+    _record(db, "20261125T031500Z-cccccc", 1, HOSTS, whole=True)
+    _record(db, "20261125T120000Z-bbbbbb", 2, ["lab1"], whole=True, inventory="/srv/lab.yaml")
+    done = fleetaudit("diff", "aaaaaa", "--db", db)
+    assert done.returncode == 0, done.stdout + done.stderr  # the same five hosts, unchanged
+    flat = " ".join(done.stdout.split())
+    assert "exit 0) -> 20261125T031500Z-cccccc" in flat, flat
+    assert "the latest run of /etc/fleetaudit/prod.yaml (the latest run," in flat
+    latest = fleetaudit("diff", "cccccc", "--db", db)
+    assert latest.returncode == 2, latest.stdout
+    assert "cccccc is the latest run of /etc/fleetaudit/prod.yaml" in latest.stderr
+    named = fleetaudit("diff", "aaaaaa", "bbbbbb", "--db", db)
+    assert named.returncode == 1, named.stderr  # compared, as asked, saying what it is
+    flat = " ".join(named.stdout.split())
+    assert "the runs are of different inventories (/etc/fleetaudit/prod.yaml, then " in flat
+
+
 def test_default_diff_without_an_earlier_run_as_wide_says_so(tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite"
     _record(db, "20261124T031500Z-aaaaaa", 0, HOSTS[:2], whole=False)
