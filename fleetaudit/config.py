@@ -61,8 +61,10 @@ class AuditConfig(BaseModel):
 
     concurrency: int = Field(default=100, ge=1, le=10_000)
     connect_timeout: float = Field(default=10.0, gt=0)
-    """TCP connect plus SSH handshake."""
+    """TCP connect, SSH handshake and login together (asyncssh bounds its whole connect)."""
     login_timeout: float = Field(default=20.0, gt=0)
+    """asyncssh's own login timer; the connect timeout bounds the login too, so this only
+    widens the host deadline, a backstop."""
     command_timeout: float = Field(default=60.0, gt=0)
     known_hosts: tuple[Path, ...] = (Path("~/.ssh/known_hosts").expanduser(),)
     host_key_policy: HostKeyPolicy = HostKeyPolicy.STRICT

@@ -173,7 +173,7 @@ ConnectTimeout = Annotated[
     typer.Option(
         callback=seconds(0.1),
         metavar="SECONDS",
-        help="Time allowed for TCP connect plus SSH handshake (at least 0.1).",
+        help="Time allowed for TCP connect, SSH handshake and login together (at least 0.1).",
     ),
 ]
 CommandTimeout = Annotated[

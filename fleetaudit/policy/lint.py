@@ -17,8 +17,9 @@ silence is not proof that a match holds for something.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from fleetaudit.inventory.model import Inventory
@@ -26,6 +27,7 @@ from fleetaudit.model.host import HostSnapshot
 from fleetaudit.policy.lint_extends import base_policy, extends_problems
 from fleetaudit.policy.lint_inventory import as_snapshots, selector_problems
 from fleetaudit.policy.lint_kinds import kind_problems, waiver_problem
+from fleetaudit.policy.loader import DEFAULT_POLICY_SOURCE
 from fleetaudit.policy.matchers import ProcessMatch, SocketMatch
 from fleetaudit.policy.rules import AllowlistRule, CoverageRule, Rule
 from fleetaudit.policy.schema import Policy
@@ -72,7 +74,36 @@ def lint(policy: Policy, today: date, inventory: Inventory | None = None) -> lis
     for index, waiver in enumerate(policy.waivers):
         warnings.extend(_waiver_warnings(waiver, ("waivers", index), today, rules, hosts))
     warnings.extend(_extends_warnings(policy, inventory))
-    return [_in_its_file(policy, warning) for warning in warnings]
+    return _built_in_merged([_in_its_file(policy, warning) for warning in warnings])
+
+
+_RULE_SAYS = re.compile(r"rule '(?P<rule>[^']+)': (?P<says>.*)", re.DOTALL)
+
+
+def _built_in_merged(warnings: list[LintWarning]) -> list[LintWarning]:
+    """The built-in policy's warnings that say the same of several of its rules, as one
+    naming them all, with how to change them: its datastore rules all exempt group
+    'cache', and an inventory without one got five warnings about a file the user cannot
+    edit (QA)."""
+    merged: list[LintWarning] = []
+    first_of: dict[str, tuple[int, list[str]]] = {}
+    for warning in warnings:
+        said = _RULE_SAYS.fullmatch(warning.message)
+        if warning.source != DEFAULT_POLICY_SOURCE or said is None:
+            merged.append(warning)
+            continue
+        place, rules = first_of.setdefault(said["says"], (len(merged), []))
+        rules.append(said["rule"])
+        names = ", ".join(repr(rule) for rule in rules)
+        message = (
+            f"{'rules' if len(rules) > 1 else 'rule'} {names}: {said['says']} (the built-in "
+            "policy's: to change a rule of it, write one with its id in yours)"
+        )
+        if place == len(merged):
+            merged.append(replace(warning, message=message))
+        else:
+            merged[place] = replace(merged[place], message=message)
+    return merged
 
 
 def _extends_warnings(policy: Policy, inventory: Inventory | None) -> Iterator[LintWarning]:

@@ -177,3 +177,18 @@ def test_an_empty_policy_variable_is_refused_not_taken_as_unset(
     done = fleetaudit("check", capture, "--privileged")
     assert done.returncode == 2
     assert "FLEETAUDIT_POLICY is set but empty" in done.stderr
+
+
+def test_lint_says_once_what_several_built_in_rules_have_in_common(tmp_path: Path) -> None:
+    """The built-in datastore rules all exempt group 'cache': an inventory without one got
+    a warning per rule, about a file the user cannot edit (QA)."""
+    policy, inventory = tmp_path / "p.yaml", tmp_path / "inv.yaml"
+    policy.write_text("version: 1\nextends: default\nrules: []\n")
+    inventory.write_text("hosts:\n  db1: {address: 127.0.0.1, groups: [db]}\n")
+    done = fleetaudit("policy", "lint", policy, "--inventory", inventory)
+    assert done.returncode == 0, done.stderr
+    cache = [line for line in done.stdout.splitlines() if "group 'cache'" in line]
+    assert len(cache) == 2, done.stdout  # the five rules' `not:` as one, and the db rule
+    assert cache[0].startswith("built-in fleetaudit/data/default.yaml:")
+    assert "rules 'mysql-loopback', 'postgres-loopback', 'redis-loopback'" in cache[0]
+    assert "to change a rule of it, write one with its id in yours" in cache[0]
