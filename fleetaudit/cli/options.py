@@ -98,7 +98,7 @@ PolicyFile = Annotated[
         "--policy",
         "-p",
         envvar="FLEETAUDIT_POLICY",
-        help="Policy file [default: the built-in policies/default.yaml].",
+        help="Policy file [default: the built-in policy, a copy of policies/default.yaml].",
         dir_okay=False,
     ),
 ]

@@ -246,12 +246,15 @@ def _top_services(run: RunResult) -> str:
     top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:_TOP_SERVICES]
     if len(audited) == 1:
         shown = ", ".join(safe(name) for name, _ in top)
-    else:
-        shown = ", ".join(f"{safe(name)} on {count}" for name, count in top)
+    else:  # "sshd on 6 hosts, nginx on 3 (of 6 audited)": the first says what counts
+        shown = ", ".join(
+            f"{safe(name)} on {count}{' host' + 's' * (count > 1) if not index else ''}"
+            for index, (name, count) in enumerate(top)
+        )
     if len(counts) > len(top):
         shown += f" and {len(counts) - len(top)} more"
     if top and len(audited) > 1:
-        shown += f" (hosts, of {len(audited)} audited)"
+        shown += f" (of {len(audited)} audited)"
     return shown
 
 

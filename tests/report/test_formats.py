@@ -211,14 +211,14 @@ def test_table_totals_count_the_hosts_each_exposed_service_runs_on() -> None:
     exposed = next(line for line in text.splitlines() if line.startswith("exposed"))
     # sshd on two hosts (two sockets on one of them), then the rest by name; loopback left out
     assert exposed.split(None, 1)[1] == (
-        "sshd on 2, app0 on 1, app1 on 1, app2 on 1, app3 on 1 and 2 more (hosts, of 7 audited)"
+        "sshd on 2 hosts, app0 on 1, app1 on 1, app2 on 1, app3 on 1 and 2 more (of 7 audited)"
     )
     nobody = run_result((snapshot("d", status=HostStatus.UNREACHABLE),))
     assert "exposed    unknown: no host audited" in TableFormatter().render(nobody)
     # a host not audited counts in neither figure
     down = snapshot("d", status=HostStatus.UNREACHABLE)
     text = TableFormatter().render(run_result((*fleet.snapshots, down)))
-    assert "(hosts, of 7 audited)" in text
+    assert "(of 7 audited)" in text
 
 
 def test_a_run_of_local_hosts_only_says_no_host_key_was_checked() -> None:
