@@ -9,6 +9,7 @@ Every error fleetaudit raises on purpose descends from :class:`FleetAuditError`:
     │   └── CaptureError      a saved capture is not a socket table
     ├── TransportError        one host could not be reached or commanded; carries a HostStatus
     └── HistoryError          the history database cannot be opened, read or written
+        └── HistoryFullError  its filesystem has no room left for a write
 
 Third-party exceptions (asyncssh, OSError, yaml, pydantic) are translated into these at the
 boundary of the stage that calls the library, never later.
@@ -126,3 +127,7 @@ class TransportError(FleetAuditError):
 
 class HistoryError(FleetAuditError):
     """The history database cannot be opened, read or written."""
+
+
+class HistoryFullError(HistoryError):
+    """The filesystem holding the history database has no room left for a write."""

@@ -114,7 +114,7 @@ def merge(
             whole_fleet = covered.whole
 
             def record(code: int) -> None:
-                remember(merged.run, code, db, covered, shards=shard_ids)
+                remember(merged.run, code, db, covered, shards=shard_ids, keep_days=keep_days)
 
             if keep_days is not None:
                 retain = partial(forget_old_runs, db, keep_days, merged.run.run_id)

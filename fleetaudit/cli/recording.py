@@ -3,7 +3,7 @@ metrics, the run recorded, and old runs deleted (``--keep-days``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +13,7 @@ from fleetaudit.errors import FleetAuditError, HistoryError
 
 if TYPE_CHECKING:
     from fleetaudit.history.coverage import Coverage
+    from fleetaudit.history.rows import RunTimes
     from fleetaudit.model.run import RunResult
 
 
@@ -65,24 +66,64 @@ def remember(
     covered: Coverage,
     *,
     shards: Sequence[str] = (),
+    keep_days: int | None = None,
 ) -> None:
     """Record the run (one transaction), with what it covered. A merged night records the
-    ids of its ``shards``, and replaces its earlier merges."""
+    ids of its ``shards``, and replaces its earlier merges. With ``keep_days``, a disk too
+    full to record it has the old runs deleted first (see
+    :meth:`~fleetaudit.history.HistoryStore.save_making_room`)."""
     from fleetaudit.history import HistoryStore, default_db_path
 
     with HistoryStore(db or default_db_path()) as store:
-        store.save(result, code, covered, shards=shards)
-        # a merged night starts with its first shard: runs recorded meanwhile are no sign
-        later = None if shards else store.started_after(result)
-    if later is not None:
-        run_id, started = later
-        say(
-            f"warning: this run started at {_shown(result.started_at)}, before run "
-            f"{run_id} (started {_shown(started)}), which was recorded first: the two runs "
-            "overlapped (run the job under `flock -n`), or the clock was wrong for one of "
-            "them. The history goes by the order runs were recorded, so diff takes this "
-            "run as the latest"
+        now = datetime.now(UTC)
+        deleted = store.save_making_room(
+            result, code, covered, shards=shards, keep_days=keep_days, now=now
         )
+        if deleted:
+            say(
+                f"warning: the history database's filesystem is full: deleted {deleted} "
+                f"run(s) older than {keep_days} days (--keep-days) before recording this one"
+            )
+        # a merged night starts with its first shard: runs recorded meanwhile are no sign
+        before = None if shards else store.recorded_before(result.run_id)
+    if before is not None and (
+        before.started_at > result.started_at or before.overlapped(_times_of(result))
+    ):
+        say(_overlap_warning(result, before))
+
+
+def _times_of(result: RunResult) -> RunTimes:
+    """``result``'s times, as the history keeps them."""
+    from fleetaudit.history.rows import RunTimes
+
+    return RunTimes(result.run_id, result.started_at, result.finished_at)
+
+
+def _overlap_warning(result: RunResult, before: RunTimes) -> str:
+    """The warning for a run that started before the run recorded just before it
+    finished. Only that run is compared: a run made while the clock was months ahead made
+    every run after it warn, for months (QA)."""
+    started = _shown(result.started_at)
+    if before.started_at > result.started_at:
+        return (
+            f"warning: this run started at {started}, before run {before.id} (started "
+            f"{_shown(before.started_at)}), which was recorded first: the two runs overlapped "
+            "(run the job under `flock -n`), or the clock was wrong for one of them. The "
+            "history goes by the order runs were recorded, so diff takes this run as the latest"
+        )
+    return (
+        f"warning: this run started at {started}, while run {before.id} (started "
+        f"{_shown(before.started_at)}, finished {_shown(before.finished_at)}) was still "
+        "running: two runs at once (run the job under `flock -n`). The default diff "
+        "compares this run with the last run that did not overlap it"
+    )
+
+
+def recorder(
+    result: RunResult, db: Path | None, covered: Coverage, keep_days: int | None
+) -> Callable[[int], None]:
+    """What records ``result`` with its exit code, once that is known (:func:`remember`)."""
+    return lambda code: remember(result, code, db, covered, keep_days=keep_days)
 
 
 def forget_old_runs(db: Path | None, keep_days: int, spare: str) -> None:

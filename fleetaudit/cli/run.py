@@ -29,7 +29,7 @@ from fleetaudit.cli.errors import (
 from fleetaudit.cli.inventory import InventoryArgument
 from fleetaudit.cli.options import Database, Format, Output, PolicyFile
 from fleetaudit.cli.policy_source import load_judging_policy
-from fleetaudit.cli.recording import check_history, forget_old_runs, last_success_in, remember
+from fleetaudit.cli.recording import check_history, forget_old_runs, last_success_in, recorder
 from fleetaudit.cli.reports import RunFacts, check_reports, report_targets, write_reports
 from fleetaudit.errors import ExitCode, FleetAuditError
 from fleetaudit.model.enums import HostKeyPolicy, Severity
@@ -131,7 +131,7 @@ def run(
             result = auditor.run(hosts, rules)
         if shard_of_run is not None:
             result = result.model_copy(update={"shard": shard_of_run})
-        record = None if no_history else lambda code: remember(result, code, db, covered)
+        record = None if no_history else recorder(result, db, covered, keep_days)
         retain = None
         if not no_history and keep_days is not None:
             retain = partial(forget_old_runs, db, keep_days, result.run_id)

@@ -226,6 +226,11 @@ def is_locked(exc: sqlite3.Error) -> bool:
     return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc)
 
 
+def is_full(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` is SQLite finding no room on the disk (or quota) for a write."""
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "is full" in str(exc)
+
+
 def locked_error(path: Path, waited_s: float, consequence: str) -> HistoryError:
     """The message for a write that gave up waiting: what was lost, and why."""
     return HistoryError(

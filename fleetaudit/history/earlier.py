@@ -106,7 +106,9 @@ def older_for_default_diff(store: HistoryStore, latest: str) -> tuple[str, str] 
     simply the run before: the latest earlier run of the same inventory that covered at
     least as much (a whole-inventory run, or one that selected every host ``latest`` did).
     An ad-hoc ``--limit`` run between two nightly runs would otherwise turn every host it
-    left out into ``(absent) -> ok``. When none covered as much, the latest earlier run of
+    left out into ``(absent) -> ok``. A run still running when ``latest`` started (two
+    runs at once) is skipped: compared with it, that night's changes were in no diff
+    (QA). When none covered as much, the latest earlier run of
     the inventory, saying so. None when ``latest`` recorded no coverage: the run before it,
     as before schema 2. HistoryError when no earlier run of its inventory is recorded: the
     run before it, of another inventory, would show every host as gone or new."""
@@ -115,7 +117,10 @@ def older_for_default_diff(store: HistoryStore, latest: str) -> tuple[str, str] 
         return None
     selected: set[str] | None = None
     latest_earlier: str | None = None
+    latest_times = store.times(latest)
     for run_id, whole in store.earlier_of(latest, covered.inventory):  # bounded by the runs
+        if latest_times and (times := store.times(run_id)) and times.overlapped(latest_times):
+            continue  # the same night run twice at once: its changes are in neither
         latest_earlier = latest_earlier or run_id
         if not whole and covered.whole:
             continue
@@ -129,8 +134,8 @@ def older_for_default_diff(store: HistoryStore, latest: str) -> tuple[str, str] 
         what = "the whole inventory" if whole else "every host the latest run did"
         return run_id, (
             f"compared with {run_id}, the latest earlier run of {covered.inventory} that "
-            f"covered {what}; {skipped} run(s) in between skipped (partial or of another "
-            "inventory)"
+            f"covered {what}; {skipped} run(s) in between skipped (partial, of another "
+            "inventory, or running at the same time)"
         )
     if latest_earlier is None:
         raise HistoryError(

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from fleetaudit.errors import HistoryError
+from fleetaudit.history.connection import damage_remedy
 from fleetaudit.history.coverage import Coverage
-from fleetaudit.history.rows import RunRow
+from fleetaudit.history.rows import RunRow, RunTimes
 from fleetaudit.history.schema import COVERAGE_SCHEMA, run_order
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import RunResult
@@ -234,17 +235,24 @@ class RunQueries:
         )
         return str(rows[0][0]) if rows else None
 
-    def started_after(self, run: RunResult) -> tuple[str, datetime] | None:
-        """The latest-starting run recorded before ``run`` that started after it: there
-        is one only when the clock was wrong for one of them."""
+    def recorded_before(self, run_id: str) -> RunTimes | None:
+        """The run recorded just before ``run_id``, with when it started and finished."""
         key = self._key()
         rows = self._query(
-            f"SELECT id, started_at FROM runs WHERE ({key}) < "  # noqa: S608
-            f"(SELECT {key} FROM runs WHERE id = ?) AND started_at > ? "
-            "ORDER BY started_at DESC LIMIT 1",
-            (run.run_id, run.started_at.isoformat()),
+            f"SELECT id, started_at, finished_at FROM runs WHERE ({key}) < "  # noqa: S608
+            f"(SELECT {key} FROM runs WHERE id = ?) ORDER BY {self._newest_first()} LIMIT 1",
+            (run_id,),
         )
-        return (rows[0][0], datetime.fromisoformat(rows[0][1])) if rows else None
+        return self._times(rows[0]) if rows else None
+
+    def times(self, run_id: str) -> RunTimes | None:
+        """When the run ``run_id`` started and finished."""
+        rows = self._query("SELECT id, started_at, finished_at FROM runs WHERE id = ?", (run_id,))
+        return self._times(rows[0]) if rows else None
+
+    @staticmethod
+    def _times(row: tuple[Any, ...]) -> RunTimes:
+        return RunTimes(row[0], datetime.fromisoformat(row[1]), datetime.fromisoformat(row[2]))
 
     def hosts(self, run_id: str) -> set[str]:
         """The hosts the run ``run_id`` selected (whatever became of them)."""
@@ -294,4 +302,5 @@ class RunQueries:
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise HistoryError(f"history database {self.path}: {exc}") from exc
+            remedy = damage_remedy(exc, self.path)
+            raise HistoryError(f"history database {self.path}: {exc}{remedy}") from exc

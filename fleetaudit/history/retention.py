@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from fleetaudit.errors import HistoryError
-from fleetaudit.history.connection import is_locked
+from fleetaudit.history.connection import is_full, is_locked
 
 PRUNE_BATCH = 20
 """Runs deleted per transaction: with 300 hosts a batch is some 25k rows, a few ms."""
@@ -31,6 +31,24 @@ _DELETES = (
 )
 """A batch of runs (a JSON list of ids) deleted: the tables whose rows belong to a run
 (``run_id REFERENCES runs ON DELETE CASCADE``) first, each through its run_id index."""
+
+
+def age_reference(db: sqlite3.Connection, now: datetime, spare: str | None) -> datetime:
+    """The moment runs' ages are counted from: ``now``, or a day after the newest run but
+    ``spare`` (the one just recorded) started, when that is earlier (``now`` without
+    ``spare``). A run made while the clock was months ahead otherwise deleted every run of
+    those months but the few a diff needs (QA: 80 runs became 9); it now deletes what a
+    run a day later would. (A clock that stays wrong for several runs still counts from
+    the second one on.)"""
+    if spare is None:
+        return now
+    newest = db.execute("SELECT max(started_at) FROM runs WHERE id != ?", (spare,)).fetchone()[0]
+    if newest is None:
+        return now
+    try:
+        return min(now, datetime.fromisoformat(newest) + timedelta(days=1))
+    except (ValueError, OverflowError):
+        return now
 
 
 def expired_runs(db: sqlite3.Connection, keep_days: int, now: datetime) -> list[str]:
@@ -62,7 +80,9 @@ def reclaim(db: sqlite3.Connection, path: Path) -> None:
         if worth_vacuuming(db):
             db.execute("VACUUM")
     except sqlite3.Error as exc:
-        if not is_locked(exc):
+        # locked: another connection reads; full: no room for the copy VACUUM writes (the
+        # freed pages are reused all the same). The next prune tries again.
+        if not is_locked(exc) and not is_full(exc):
             raise HistoryError(f"history database {path}: {exc}") from exc
 
 

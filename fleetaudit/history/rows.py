@@ -7,6 +7,7 @@ import sqlite3
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from fleetaudit.config import default_state_dir
@@ -17,6 +18,20 @@ from fleetaudit.model.run import RunResult
 def default_db_path() -> Path:
     """``$XDG_STATE_HOME/fleetaudit/history.sqlite``."""
     return default_state_dir() / "history.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class RunTimes:
+    """When one recorded run started and finished, by its own clock."""
+
+    id: str
+    started_at: datetime
+    finished_at: datetime
+
+    def overlapped(self, later: RunTimes) -> bool:
+        """Whether ``later`` (recorded after this run) started while this run was running:
+        two runs at once. (Starting before this run did is a wrong clock, or that.)"""
+        return self.started_at <= later.started_at < self.finished_at
 
 
 @dataclass(frozen=True, slots=True)

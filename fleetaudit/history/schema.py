@@ -116,6 +116,12 @@ def check_schema(db: sqlite3.Connection, path: Path) -> bool:
         raise HistoryError(f"{path} was written by a newer fleetaudit (schema {version}); upgrade")
     if not tables and version == 0:
         return False
+    if version > 0 and "runs" in tables and not _TABLES <= tables:
+        missing = ", ".join(sorted(_TABLES - tables))
+        raise HistoryError(
+            f"history database {path} lacks fleetaudit's table(s) {missing} (damaged: move "
+            "it aside to start a new history, or give another --db)"
+        )
     if version == 0 or not _TABLES <= tables:
         raise HistoryError(
             f"{path} is not a fleetaudit history database (it holds other tables); "

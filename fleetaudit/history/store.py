@@ -9,6 +9,7 @@ may use the file at the same time: WAL lets readers work while a run is written.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -16,11 +17,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from fleetaudit.errors import HistoryError
+from fleetaudit.errors import HistoryError, HistoryFullError
 from fleetaudit.history import retention
 from fleetaudit.history.connection import (
     WRITE_WAIT_S,
     damage_remedy,
+    is_full,
     is_locked,
     locked_error,
     open_for_reading,
@@ -119,6 +121,36 @@ class HistoryStore(RunQueries):
                     retention.delete_runs(db, batch)
             insert_run(db, run, exit_code, coverage, shards)
 
+    def save_making_room(
+        self,
+        run: RunResult,
+        exit_code: int,
+        coverage: Coverage | None,
+        *,
+        shards: Sequence[str] = (),
+        keep_days: int | None,
+        now: datetime,
+    ) -> int:
+        """:meth:`save`; when its filesystem has no room for the run and ``keep_days`` is
+        given, the runs older than that are deleted first (:meth:`prune`, sparing what the
+        diffs need) and the run saved after. Pruning came only after a run was recorded,
+        so a full disk stopped recording for good (QA). How many runs were deleted."""
+        try:
+            self.save(run, exit_code, coverage, shards=shards)
+            return 0
+        except HistoryFullError as full:
+            if keep_days is None:
+                raise
+            newest = self.runs(1)
+            try:
+                deleted = self.prune(keep_days, now, spare=newest[0].id if newest else None)
+            except HistoryError:
+                raise full from None
+            if not deleted:
+                raise
+        self.save(run, exit_code, coverage, shards=shards)
+        return deleted
+
     def earlier_merges(self, run_id: str, shard_ids: Sequence[str]) -> list[str]:
         """The recorded runs the merged run ``run_id`` of the shard runs ``shard_ids``
         replaces: its own id when recorded (the same shards merged again), first, then
@@ -145,11 +177,20 @@ class HistoryStore(RunQueries):
         otherwise delete every other run, and a host down for longer than ``keep_days``
         would come back with its unchanged findings read as new."""
         kept = self.needed_by_diffs(spare) if spare else set()
-        expired = [i for i in retention.expired_runs(self._db, keep_days, now) if i not in kept]
-        unpruned = "this run was recorded, but older runs were not all deleted"
+        since = retention.age_reference(self._db, now, spare)
+        expired = [i for i in retention.expired_runs(self._db, keep_days, since) if i not in kept]
+        unpruned = "older runs were not all deleted"
         for batch in retention.batches(expired):  # bounded by the runs kept
-            with self._transaction(unpruned) as db:
-                retention.delete_runs(db, batch)
+            try:
+                with self._transaction(unpruned) as db:
+                    retention.delete_runs(db, batch)
+            except HistoryFullError:
+                if len(batch) == 1:
+                    raise
+                # a batch's deletion is written to the WAL first: one run needs least room
+                for run_id in batch:
+                    with self._transaction(unpruned) as db:
+                        retention.delete_runs(db, [run_id])
         retention.reclaim(self._db, self.path)
         return len(expired)
 
@@ -160,11 +201,20 @@ class HistoryStore(RunQueries):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite rolls some failures back itself (a full disk): a second ROLLBACK
+                # then failed, and its "no transaction is active" hid the cause (QA)
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             if is_locked(exc):
                 raise locked_error(self.path, WRITE_WAIT_S, lost) from exc
+            if is_full(exc):
+                raise HistoryFullError(
+                    f"history database {self.path}: no room left on its filesystem ({exc}); "
+                    f"{lost}: free space there (--keep-days deletes old runs)"
+                ) from exc
             raise HistoryError(f"history database {self.path}: {exc}; {lost}") from exc

@@ -118,7 +118,10 @@ def test_retention_that_fails_once_the_run_is_recorded_is_a_warning(tmp_path: Pa
         first = fleetaudit("run", inventory, "--db", db, "-o", "json=/dev/null", state=tmp_path)
         assert first.returncode in (0, 1), first.stderr
     with sqlite3.connect(db) as history:
-        history.execute("UPDATE runs SET started_at = '2020-01-01T00:00:00+00:00'")
+        history.execute(  # the older run is years old
+            "UPDATE runs SET started_at = '2020-01-01T00:00:00+00:00' "
+            "WHERE id = (SELECT min(id) FROM runs)"
+        )
         history.execute(
             "CREATE TRIGGER keep BEFORE DELETE ON runs "
             "BEGIN SELECT RAISE(ABORT, 'simulated failure'); END"

@@ -6,7 +6,7 @@ baseline."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fleetaudit.history import HistoryStore
@@ -72,14 +72,29 @@ def test_a_night_whose_clock_was_ahead_stops_counting_once_it_is_right(tmp_path:
 
 
 def test_retention_keeps_the_run_the_next_diff_compares_with(tmp_path: Path) -> None:
-    """The clock 200 days ahead with --keep-days 90: every earlier run looks old, but the
-    one the next diff compares with stays."""
+    """The clock 200 days ahead with --keep-days 90, and the runs counted from it: every
+    earlier run looks old, but the one the next diff compares with stays."""
     db = tmp_path / "h.sqlite"
     ahead = night(4, clock=timedelta(days=200))
     _record(db, night(1), night(2), night(3), ahead)
     with HistoryStore(db) as store:
-        assert store.prune(90, ahead.started_at, spare=ahead.run_id) == 2
+        later = ahead.started_at + timedelta(days=1)  # a later run, the clock still ahead
+        assert store.prune(90, later, spare="none") == 2
         assert [row.id for row in store.runs()] == [ahead.run_id, night(3).run_id]
+
+
+def test_a_run_whose_clock_is_ahead_deletes_what_a_run_a_day_later_would(
+    tmp_path: Path,
+) -> None:
+    """QA: one night with the clock months ahead and --keep-days deleted every run but the
+    few a diff needs (80 runs became 9), without a word. Ages now count from a day after
+    the newest other run when the clock reads later than that."""
+    db = tmp_path / "h.sqlite"
+    ahead = night(41, clock=timedelta(days=200))
+    _record(db, *(night(day) for day in range(1, 41)), ahead)
+    with HistoryStore(db) as store:
+        assert store.prune(30, ahead.started_at, spare=ahead.run_id) == 10  # days 1-10
+        assert len(store.runs(100)) == 31
 
 
 def test_retention_keeps_the_last_run_that_audited_a_host_still_down(tmp_path: Path) -> None:
@@ -95,13 +110,13 @@ def test_retention_keeps_the_last_run_that_audited_a_host_still_down(tmp_path: P
             started_at=T0 + timedelta(days=day),
             finished_at=T0 + timedelta(days=day),
         )  # fmt: skip
-        for day in (2, 50, 101)
+        for day in (2, 50, 100, 101)
     ]
     _record(db, night(1, redis=True), *down)
     with HistoryStore(db) as store:
         assert store.prune(90, down[-1].started_at, spare=down[-1].run_id) == 1
         kept = [row.id for row in store.runs()]
-    assert kept == [down[2].run_id, down[1].run_id, night(1, redis=True).run_id]
+    assert kept == [*(run.run_id for run in down[:0:-1]), night(1, redis=True).run_id]
     back = night(102, redis=True)
     _record(db, back)
     shown = _diff(db, tmp_path)
@@ -166,6 +181,45 @@ def test_a_run_recorded_after_one_that_started_later_is_said(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert f"before run {future.run_id} (started " in done.stderr
     assert "the two runs overlapped (run the job under `flock -n`), or the clock" in done.stderr
+    # said once: the next run compares with the run recorded just before it, not with
+    # every earlier one (QA: every night for six months carried the warning)
+    again = fleetaudit(
+        "run", inventory, "--db", db, "--fail-on", "critical", "-o", f"json={tmp_path}/r.json",
+        state=tmp_path,
+    )  # fmt: skip
+    assert again.returncode == 0 and "warning" not in again.stderr, again.stderr
+
+
+def test_two_runs_at_once_are_said_and_the_diff_skips_the_one_it_overlapped(
+    tmp_path: Path,
+) -> None:
+    """QA: two runs of one night at once (no flock), neither said anything, and the diff
+    compared the second with the first: that night's changes were in no diff."""
+    db = tmp_path / "h.sqlite"
+    before, first = night(1), night(2, redis=True)
+    second = run_result(
+        first.snapshots, first.findings, run_id="20261126T032000Z-second",
+        started_at=first.started_at + timedelta(minutes=5),
+        finished_at=first.started_at + timedelta(minutes=40),
+    )  # fmt: skip
+    first = first.model_copy(update={"finished_at": first.started_at + timedelta(minutes=30)})
+    _record(db, before, first, second)
+    shown = _diff(db, tmp_path)
+    assert shown.startswith(f"DIFF {before.run_id} "), shown
+    assert "running at the same time" in shown and "NEW FINDINGS (1)" in shown
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("hosts:\n  localhost: {transport: local}\n")
+    now = datetime.now(UTC)
+    still_running = run_result(
+        (), (), run_id="20991231T000000Z-runnin", started_at=now - timedelta(minutes=1),
+        finished_at=now + timedelta(minutes=10),
+    )  # fmt: skip
+    _record(db, still_running)
+    done = fleetaudit("run", inventory, "--db", db, "--fail-on", "critical", "-o",
+                      f"json={tmp_path}/r.json", state=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"while run {still_running.run_id} (started " in done.stderr
+    assert "was still running: two runs at once (run the job under `flock -n`)" in done.stderr
 
 
 def _schema4_history(db: Path, days: tuple[int, ...]) -> None:
