@@ -124,7 +124,9 @@ def _translate(exc: BaseException, where: str, phase: str) -> TransportError:
         return TransportError(HostStatus.HOST_KEY_UNKNOWN, f"{where}: {exc.reason}")
     if isinstance(exc, asyncssh.ConnectionLost):
         if "timeout" in exc.reason.lower():
-            return TransportError(HostStatus.TIMEOUT, f"{where}: login {exc.reason.lower()}")
+            return TransportError(
+                HostStatus.TIMEOUT, f"{where}: the SSH login did not finish in time ({exc.reason})"
+            )
         during = "while the listing ran" if phase == "command" else f"during {phase}"
         return TransportError(
             HostStatus.CONNECTION_LOST, f"{where}: connection lost {during}: {exc.reason}"

@@ -265,7 +265,8 @@ class SshTransport(Transport):
             # a host's own known_hosts and algorithms: _host_key_options; None: no checking
             "known_hosts": None,
             "connect_timeout": settings.connect_timeout,
-            "login_timeout": settings.login_timeout,
+            # --connect-timeout bounds the login too: asyncssh's login timer must not cut it
+            "login_timeout": max(settings.login_timeout, settings.connect_timeout),
             # BatchMode: a host that would ask for a password fails as "auth failed".
             "password_auth": False,
             "kbdint_auth": False,

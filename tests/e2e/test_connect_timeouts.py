@@ -79,3 +79,39 @@ def test_a_timeout_says_whether_the_port_spoke_ssh(
         "(SSH-2.0-OpenSSH_9.2p1 Hung) did not finish the SSH login within 1s"
         in (hosts["greeting"]["error"])
     )
+
+
+def test_a_connect_timeout_longer_than_the_login_allowance_holds(
+    mute_and_greeting_ports: tuple[int, int], tmp_path: Path
+) -> None:
+    """QA: --connect-timeout above 20 s gave up at 20 s all the same, saying "login login
+    timeout expired": asyncssh's own login timer, left at the deadline's 20 s login
+    allowance, ran out first. Here the allowance is 1 s and --connect-timeout 2 s."""
+    import asyncio
+
+    from fleetaudit.errors import TransportError
+    from fleetaudit.inventory.model import Host
+    from fleetaudit.model.enums import HostKeyPolicy, HostStatus
+    from fleetaudit.transport import SshSettings, SshTransport
+
+    mute, greeting = mute_and_greeting_ports
+    settings = SshSettings(
+        known_hosts=(), host_key_policy=HostKeyPolicy.INSECURE, connect_timeout=2,
+        login_timeout=1, use_ssh_config=False, accept_new_file=tmp_path / "known_hosts",
+    )  # fmt: skip
+
+    async def attempt(port: int) -> TransportError:
+        transport = SshTransport(settings)
+        try:
+            await transport.open(Host(name=f"p{port}", address="127.0.0.1", port=port))
+        except TransportError as exc:
+            return exc
+        finally:
+            await transport.aclose()
+        raise AssertionError("connected to a port that never finishes a login")
+
+    for port, said in ((mute, "sent no SSH banner within 2s"),
+                       (greeting, "did not finish the SSH login within 2s")):  # fmt: skip
+        error = asyncio.run(attempt(port))
+        assert error.status is HostStatus.TIMEOUT
+        assert said in error.message and "(--connect-timeout)" in error.message, error.message
