@@ -9,10 +9,10 @@ import typer
 
 from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.finish import finish
 from fleetaudit.cli.options import FailOn, Format, Output, PolicyFile
 from fleetaudit.cli.policy_source import load_judging_policy
 from fleetaudit.cli.reports import check_reports
-from fleetaudit.cli.run import finish
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
 
@@ -81,7 +81,9 @@ def check(
     Exit codes as for `run`: 0 clean, 1 findings at or above --fail-on, 2 error.
     """
     with user_errors():
-        check_reports(format, output)  # a bad -o fails before the work
+        reads = [*(("capture", path) for path in captures), ("policy", policy),
+                 ("inventory", inventory)]  # fmt: skip
+        check_reports(format, output, reads)  # a bad -o fails before the work
         from fleetaudit.auditor import Auditor
         from fleetaudit.captures import load_captures, replay_transport, unnamed_group_warnings
         from fleetaudit.config import AuditConfig

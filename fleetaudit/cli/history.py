@@ -79,9 +79,11 @@ def diff(
     Exit 0 when nothing changed, 1 when something did (for scripts), 2 on error.
     """
     with user_errors():
+        from fleetaudit.history import default_db_path
         from fleetaudit.history.render import render_diff
 
-        one_file(output)
+        files = [("report", ref) for ref in (before, after) if ref and _is_file(ref)]
+        one_file(output, [*files, ("history database", db or default_db_path())])
         changes = _diff(before, after, db)
         write_report(render_diff(changes, format), output)
     raise typer.Exit(0 if changes.empty else 1)

@@ -12,6 +12,7 @@ import typer
 
 from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.finish import finish
 from fleetaudit.cli.history import read_run_file
 from fleetaudit.cli.options import (
     AllowUnreachable,
@@ -25,7 +26,7 @@ from fleetaudit.cli.options import (
 )
 from fleetaudit.cli.recording import check_history, forget_old_runs, last_success_in, remember
 from fleetaudit.cli.reports import check_reports
-from fleetaudit.cli.run import finish, unreachable_limit
+from fleetaudit.cli.run import unreachable_limit
 from fleetaudit.errors import InputError
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
@@ -90,9 +91,13 @@ def merge(
     run the shards with --no-history. Merging the night again, after running a failed
     shard again, replaces its record. Without it nothing is recorded."""
     with user_errors():
+        from fleetaudit.history import default_db_path
         from fleetaudit.merge import merge_shards
 
-        check_reports(format, output)  # a bad -o fails before the work
+        recorded = (db or default_db_path()) if inventory is not None else None
+        reads = [*(("shard report", path) for path in reports), ("inventory", inventory),
+                 ("history database", recorded)]  # fmt: skip
+        check_reports(format, output, reads)  # a bad -o fails before the work
         most_unreached = unreachable_limit(max_unreachable)
         runs = [read_run_file(path) for path in reports]
         spread = timedelta(hours=max_spread)

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fleetaudit.cli.errors import StdoutError
+from fleetaudit.cli.overwrite import Inputs, refuse_overwriting
 from fleetaudit.errors import InputError
 from fleetaudit.planted import first_planted, link_chain
 from fleetaudit.signals import removed_if_stopped_at_once
@@ -53,11 +54,15 @@ class ClosedStdout(io.TextIOBase):
         return False
 
 
-def one_file(output: Path | None) -> Path | None:
+def one_file(output: Path | None, inputs: Inputs = ()) -> Path | None:
     """``output`` of a command whose ``-o`` takes a file only (``snapshot``, ``parse``,
     ``diff``); InputError for a ``FORMAT=FILE`` written as ``run`` takes it, which would
-    otherwise become a file named ``json=s3.json``."""
+    otherwise become a file named ``json=s3.json``, and for one of the files the command
+    reads (``inputs``, see :mod:`.overwrite`)."""
     from fleetaudit.report import OutputFormat
+
+    if output is not None and str(output) != "-":
+        refuse_overwriting(output, inputs)
 
     prefix, equals, rest = str(output or "").partition("=")
     if equals and prefix.lower() in {choice.value for choice in OutputFormat}:

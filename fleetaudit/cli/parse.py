@@ -70,7 +70,7 @@ def parse(
         from fleetaudit.model.enums import Tool
         from fleetaudit.parse import detect_tool, parse_capture
 
-        one_file(output)
+        one_file(output, [("capture", file)])
         text = _read(file)
         if not text or text.isspace():  # whatever --tool says: every dialect prints a header
             raise CaptureError("empty capture: no socket table to read", path=file)

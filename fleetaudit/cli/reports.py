@@ -26,6 +26,7 @@ from fleetaudit.cli.output import (
     final_target,
     write_report,
 )
+from fleetaudit.cli.overwrite import Inputs, file_identity, refuse_overwriting
 from fleetaudit.errors import FleetAuditError, InputError
 from fleetaudit.report import OutputFormat
 
@@ -102,27 +103,22 @@ def _refuse_duplicates(paths: list[Path]) -> None:
     """Two reports written to one file would silently overwrite each other."""
     seen: dict[object, Path] = {}
     for path in paths:
-        key = _identity(path)
+        key = file_identity(path)
         if key in seen:
             also = f" (also as {seen[key]})" if str(seen[key]) != str(path) else ""
             raise InputError(f"--output: {path} is given twice{also}")
         seen[key] = path
 
 
-def _identity(path: Path) -> object:
-    """What makes two spellings the same file: device and inode when it exists (links,
-    ``./``), else the normalised absolute path."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return os.path.realpath(path)
-    return (found.st_dev, found.st_ino)
-
-
-def check_reports(default: OutputFormat, outputs: Sequence[str] | None) -> None:
-    """Fail before any work if the ``--output`` targets are invalid or clearly unwritable."""
+def check_reports(
+    default: OutputFormat, outputs: Sequence[str] | None, inputs: Inputs = ()
+) -> None:
+    """Fail before any work if the ``--output`` targets are invalid, clearly unwritable, or
+    one of the files the command reads (``inputs``, see :mod:`.overwrite`)."""
+    inputs = list(inputs)
     for _, path in report_targets(default, outputs):
         if path is not None:
+            refuse_overwriting(path, inputs)
             check_writable(path)
         elif isinstance(sys.stdout, ClosedStdout):
             raise InputError(

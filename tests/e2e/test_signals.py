@@ -369,7 +369,7 @@ def test_a_signal_while_old_runs_are_deleted_leaves_them_for_the_next_run(
     assert "may be missing" not in err
     with sqlite3.connect(db) as history:
         codes = [code for (code,) in history.execute("SELECT exit_code FROM runs")]
-    assert len(codes) == 4 and codes[-1] == returncode  # the one deletion was left undone
+    assert len(codes) == 4 and codes[-1] == returncode  # the deletion was left undone
 
 
 def test_a_stopped_run_waits_for_a_locked_history_no_longer_than_after_a_signal(
@@ -420,8 +420,8 @@ def test_signals_once_the_run_is_recorded_change_nothing(tmp_path: Path) -> None
 def _history_of_one_run(tmp_path: Path, slow: str, rows: int, old: bool = False) -> Path:
     """A history holding one real run, and a trigger making the ``slow`` statement on runs
     take seconds of SQLite's own work (a recursive count of ``rows`` rows). With ``old``,
-    three runs dated 2020, so that --keep-days 30 deletes one: the newest run of an
-    inventory and the run before it are kept for its next diff."""
+    three runs, the first two dated 2020, so that --keep-days 30 deletes them: the newest
+    run of an inventory and the run before it are kept for its next diff."""
     db = tmp_path / "history.sqlite"
     inventory = tmp_path / "first.yaml"
     inventory.write_text("hosts:\n  localhost: {transport: local}\n")
@@ -435,7 +435,10 @@ def _history_of_one_run(tmp_path: Path, slow: str, rows: int, old: bool = False)
         assert first.returncode in (0, 1), first.stderr
     with sqlite3.connect(db) as history:
         if old:
-            history.execute("UPDATE runs SET started_at = '2020-01-01T00:00:00+00:00'")
+            history.execute(
+                "UPDATE runs SET started_at = '2020-01-01T00:00:00+00:00' "
+                "WHERE started_at < (SELECT max(started_at) FROM runs)"
+            )
         history.execute(
             f"CREATE TRIGGER slow {slow} ON runs BEGIN SELECT count(*) FROM (WITH RECURSIVE "
             f"c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {rows}) SELECT x "
