@@ -63,6 +63,7 @@ def parse_yaml(text: str, source: str, error_cls: type[InputError]) -> YamlDocum
         if node is None:
             return YamlDocument(source, None)
         positions: dict[Loc, tuple[int, int]] = {}
+        refuse_alias_bombs(node, source, error_cls)
         try:
             _walk(node, (), positions, source, error_cls)
             data = loader.construct_document(node)
@@ -88,6 +89,47 @@ def _compose(loader: Any, text: str, source: str, error_cls: type[InputError]) -
                 problem += ": a tab character (YAML indents with spaces only)"
         raise error_cls(f"invalid YAML: {problem}", path=source, line=line, column=column) from exc
     return node
+
+
+ALIAS_FLOOR = 10_000
+"""Nodes a document may expand to, whatever its own size, before aliases are judged."""
+ALIAS_RATIO = 50
+"""How many times its own number of nodes a document may expand to through aliases:
+``<<: *defaults`` in every host of a large inventory stays below 5; a "billion laughs"
+(aliases of aliases, nine deep) expands a few dozen nodes into 387 million."""
+
+
+def refuse_alias_bombs(root: yaml.Node, source: str, error_cls: type[InputError]) -> None:
+    """``error_cls`` when aliases make the document expand far beyond its own size, at the
+    top-level key that expands most: a 1 kB file of nested aliases took minutes and
+    gigabytes (QA). Sizes are counted once per node, without expanding anything."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            if sizes[id(node)] < 0:
+                raise error_cls("invalid YAML: an alias inside its own anchor", path=source,
+                                line=node.start_mark.line + 1)  # fmt: skip
+            return sizes[id(node)]
+        sizes[id(node)] = -1  # being counted: met again below it, it contains itself
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        sizes[id(node)] = 1 + sum(size(child) for child in children)
+        return sizes[id(node)]
+
+    expanded = size(root)
+    if expanded <= max(ALIAS_FLOOR, ALIAS_RATIO * len(sizes)):
+        return
+    pairs = root.value if isinstance(root, yaml.MappingNode) else []
+    worst = max(pairs, key=lambda pair: sizes[id(pair[1])], default=(root, root))[0]
+    raise error_cls(
+        f"invalid YAML: aliases expand this document to {expanded:,} values from "
+        f"{len(sizes):,} written (a \"billion laughs\"?); write the values out",
+        path=source, line=worst.start_mark.line + 1, column=worst.start_mark.column + 1,
+    )  # fmt: skip
 
 
 def _character_at(text: str, line: int, column: int) -> str:

@@ -16,7 +16,13 @@ import yaml
 from fleetaudit.errors import InventoryError, read_utf8
 from fleetaudit.inventory.ansible_tree import Sourced, Tree, Vars
 from fleetaudit.inventory.ansible_vars import Vaulted
-from fleetaudit.yamlsource import SAFE_LOADER, Loc, check_date, name_problem
+from fleetaudit.yamlsource import (
+    SAFE_LOADER,
+    Loc,
+    check_date,
+    name_problem,
+    refuse_alias_bombs,
+)
 
 _EXTENSIONS = ("", ".yml", ".yaml", ".json")
 
@@ -49,6 +55,7 @@ def parse(text: str, source: str, *, inventory: bool = False) -> tuple[Any, dict
         # One pass: the node tree gives the lines, and the data is built from it.
         node = loader.get_single_node()
         if node is not None:
+            refuse_alias_bombs(node, source, InventoryError)
             _walk(node, (), lines, source, inventory)
         data = None if node is None else loader.construct_document(node)
     except (yaml.YAMLError, RecursionError) as exc:
