@@ -230,3 +230,25 @@ Interval = Annotated[
     float,
     typer.Option(callback=seconds(0), metavar="SECONDS", help="Time between samples (at least 0)."),
 ]
+
+
+ENVIRONMENT_SETTINGS = (
+    OUTPUT_ENVVAR,
+    "FLEETAUDIT_DB",
+    "FLEETAUDIT_FORMAT",
+    "FLEETAUDIT_FAIL_ON",
+    "FLEETAUDIT_POLICY",
+    "FLEETAUDIT_CONCURRENCY",
+)
+"""The variables that stand in for options."""
+
+
+def empty_environment_settings(environment: dict[str, str]) -> list[str]:
+    """The option variables set to nothing: click takes an empty one as unset, so a cron
+    line whose ``$DB`` was unset recorded the night in the default database, and an empty
+    ``FLEETAUDIT_OUTPUT`` sent the report to the cron mail instead of its file (QA)."""
+    return [
+        name
+        for name in ENVIRONMENT_SETTINGS
+        if name in environment and not environment[name].strip()
+    ]
