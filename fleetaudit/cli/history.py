@@ -109,7 +109,13 @@ def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
     from fleetaudit.history.owners import needing_last_owner
 
     for ref in (before, after):
-        if ref is not None and _names_a_file(ref) and not Path(ref).is_file():
+        if ref is None or _is_file(ref):
+            continue
+        if Path(ref).is_dir():
+            raise InputError("is a directory, not a report or snapshot file", path=ref)
+        if Path(ref).exists():
+            raise InputError("is not a regular file (a report or snapshot is one)", path=ref)
+        if _names_a_file(ref):
             raise InputError("no such file (a run id has no '/' and no '.json')", path=ref)
     if before is not None and after is not None and _is_file(before) and _is_file(after):
         return diff_runs(read_run_file(Path(before)), read_run_file(Path(after)))

@@ -134,3 +134,16 @@ def test_retention_that_fails_once_the_run_is_recorded_is_a_warning(tmp_path: Pa
     with sqlite3.connect(db) as history:
         codes = [code for (code,) in history.execute("SELECT exit_code FROM runs")]
     assert len(codes) == 3 and codes[-1] == done.returncode
+
+
+def test_diff_says_what_a_path_that_is_no_report_file_is(tmp_path: Path) -> None:
+    """QA: /dev/null read "no such file", and a directory was taken for a run id, the
+    error blaming a missing history database."""
+    (tmp_path / "reports").mkdir()
+    for given, said in (
+        ("/dev/null", "/dev/null: is not a regular file"),
+        (str(tmp_path / "reports"), "reports: is a directory, not a report or snapshot file"),
+    ):
+        done = fleetaudit("diff", given, given, "--db", tmp_path / "h.sqlite", state=tmp_path)
+        assert done.returncode == 2 and said in done.stderr, done.stderr
+        assert "history database" not in done.stderr
