@@ -67,9 +67,10 @@ def parse_yaml(text: str, source: str, error_cls: type[InputError]) -> YamlDocum
         try:
             _walk(node, (), positions, source, error_cls)
             data = loader.construct_document(node)
-        except (yaml.YAMLError, RecursionError) as exc:
-            reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
-            raise error_cls(f"invalid YAML: {reason}", path=source) from exc
+        except RecursionError as exc:
+            raise error_cls("invalid YAML: nested too deeply", path=source) from exc
+        except yaml.YAMLError as exc:
+            raise yaml_error(exc, text, source, error_cls) from exc
         return YamlDocument(source, data, positions)
     finally:
         loader.dispose()
@@ -79,16 +80,35 @@ def _compose(loader: Any, text: str, source: str, error_cls: type[InputError]) -
     try:
         node: yaml.Node | None = loader.get_single_node()
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        line = mark.line + 1 if mark is not None else None
-        column = mark.column + 1 if mark is not None else None
-        if line is not None and column is not None and "tab" not in problem:
-            if _character_at(text, line, column) == "\t":
-                # PyYAML names a tab only where it breaks indentation, not at a line's start
-                problem += ": a tab character (YAML indents with spaces only)"
-        raise error_cls(f"invalid YAML: {problem}", path=source, line=line, column=column) from exc
+        raise yaml_error(exc, text, source, error_cls) from exc
     return node
+
+
+def yaml_error(
+    exc: yaml.YAMLError, text: str, source: str, error_cls: type[InputError]
+) -> InputError:
+    """PyYAML's error as ``error_cls`` at its line and column, in words: ``str(exc)``
+    quoted PyYAML's own marks (``in "<unicode string>", line 2``) with escaped newlines,
+    and its problem alone could be half a sentence ("but found another document")."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    if context and problem.startswith("but "):
+        problem = f"{context}, {problem}"
+    line = mark.line + 1 if mark is not None else None
+    column = mark.column + 1 if mark is not None else None
+    if line is not None and column is not None and "tab" not in problem:
+        if _character_at(text, line, column) == "\t":
+            # PyYAML names a tab only where it breaks indentation, not at a line's start
+            problem += ": a tab character (YAML indents with spaces only)"
+    if "!vault" in problem:
+        problem += (
+            " (an Ansible vault value: make the inventory with `ansible-inventory -i SRC "
+            "--vault-password-file F --list > inv.json` and pass inv.json)"
+        )
+    elif "constructor for the tag" in problem:
+        problem += " (tags are not read: write the plain value)"
+    return error_cls(f"invalid YAML: {problem}", path=source, line=line, column=column)
 
 
 ALIAS_FLOOR = 10_000

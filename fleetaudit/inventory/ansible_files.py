@@ -22,6 +22,7 @@ from fleetaudit.yamlsource import (
     check_date,
     name_problem,
     refuse_alias_bombs,
+    yaml_error,
 )
 
 _EXTENSIONS = ("", ".yml", ".yaml", ".json")
@@ -58,11 +59,10 @@ def parse(text: str, source: str, *, inventory: bool = False) -> tuple[Any, dict
             refuse_alias_bombs(node, source, InventoryError)
             _walk(node, (), lines, source, inventory)
         data = None if node is None else loader.construct_document(node)
-    except (yaml.YAMLError, RecursionError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InventoryError(f"invalid YAML: {problem}", path=source, line=line) from None
+    except RecursionError:
+        raise InventoryError("invalid YAML: nested too deeply", path=source) from None
+    except yaml.YAMLError as exc:
+        raise yaml_error(exc, text, source, InventoryError) from None
     finally:
         loader.dispose()
     return data, lines

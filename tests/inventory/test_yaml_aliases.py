@@ -65,3 +65,29 @@ def test_aliases_as_inventories_use_them_still_load(tmp_path: Path) -> None:
         done = fleetaudit("inventory", "check", path, timeout=120)
         assert done.returncode == 0, done.stderr
         assert hosts in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "said"),
+    [
+        ("hosts:\n  a1: !vault |\n    $ANSIBLE_VAULT;1.1;AES256\n", ":2:7:",
+         "tag '!vault' (an Ansible vault value: make the inventory with `ansible-inventory"),
+        ("hosts:\n  a1: !!python/object/apply:os.system [id]\n", ":2:7:",
+         "(tags are not read: write the plain value)"),
+        ("hosts:\n  a1:\n    <<: 5\n", ":3:9:",
+         "expected a mapping or list of mappings for merging, but found scalar"),
+        ("hosts:\n  a1: {}\n---\nhosts:\n  a2: {}\n", ":3:1:",
+         "expected a single document in the stream, but found another document"),
+    ],
+)  # fmt: skip
+def test_yaml_the_loader_cannot_build_is_placed_and_said_in_words(
+    tmp_path: Path, text: str, place: str, said: str
+) -> None:
+    """QA: these errors had no line, and quoted PyYAML's own marks (`in "<unicode
+    string>", line 2`) with `\\x0a` for each newline, or half a sentence."""
+    path = tmp_path / "inv.yaml"
+    path.write_text(text)
+    done = fleetaudit("inventory", "check", path, timeout=60)
+    assert done.returncode == 2
+    assert f"inv.yaml{place} invalid YAML: " in done.stderr and said in done.stderr, done.stderr
+    assert "unicode string" not in done.stderr and "\\x0a" not in done.stderr
