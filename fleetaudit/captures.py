@@ -102,6 +102,9 @@ def load_captures(
 def _checked_name(name: str, path: Path, *, from_option: bool) -> str:
     """``name`` if it is a host name an inventory would accept: reports, history and
     fingerprints carry it, so ``$(id).txt`` or ``-oFoo.txt`` must not become a host."""
+    if str(path) == "-" and not from_option:
+        raise CaptureError("a listing read from stdin has no file name to name its host: "
+                           "name it with --host", path=path)  # fmt: skip
     try:
         return validate.name(name)
     except ValueError as exc:
