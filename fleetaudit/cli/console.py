@@ -38,8 +38,11 @@ def say(message: str) -> None:
 
 
 def inventory_warnings(inventory: Inventory) -> None:
-    """Say the inventory's warnings (login settings it does not carry, see its ``notes``)."""
-    for note in inventory.notes:
+    """Say the inventory's warnings: login settings it does not carry (its ``notes``) and
+    key files that cannot be read."""
+    from fleetaudit.inventory.key_files import unreadable_keys
+
+    for note in (*inventory.notes, *unreadable_keys(inventory)):
         write_line(f"fleetaudit: warning: {terminal_safe(note)}")
 
 

@@ -80,3 +80,21 @@ def test_list_shows_what_ssh_config_makes_of_unset_values(tmp_path: Path) -> Non
         "keys": [],
         "proxy_command": None,
     }
+
+
+def test_a_key_file_that_cannot_be_read_is_said_before_any_host(tmp_path: Path) -> None:
+    """QA: a typo in defaults.key passed `inventory check` as valid, and the night then
+    failed every host, one `auth_failed` line each."""
+    inventory = tmp_path / "inv.yaml"
+    inventory.write_text(
+        f"defaults: {{key: {tmp_path}/id_ed2551}}\nhosts:\n"
+        + "".join(f"  h{i}: {{address: 127.0.0.{i + 1}}}\n" for i in range(5))
+        + "  localhost: {transport: local}\n"
+    )
+    done = fleetaudit("inventory", "check", inventory)
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if "warning: key file" in line]
+    assert warnings == [
+        f"fleetaudit: warning: key file {tmp_path}/id_ed2551 (set at {inventory}:1) does not "
+        "exist: the 5 host(s) logging in with it will fail (h0, h1, h2 and 2 more)"
+    ], done.stderr
