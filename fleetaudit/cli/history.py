@@ -119,11 +119,13 @@ def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
             raise InputError("no such file (a run id has no '/' and no '.json')", path=ref)
     if before is not None and after is not None and _is_file(before) and _is_file(after):
         return diff_runs(read_run_file(Path(before)), read_run_file(Path(after)))
+    from_file = read_run_file(Path(before)) if before and _is_file(before) else None
     with HistoryStore.open_read_only(db or default_db_path()) as store:
-        before, after, because = _default_refs(store, before, after)
+        recorded = store.recorded([from_file.run_id]) if from_file else []
+        before, after, because = _default_refs(store, before, after, next(iter(recorded), None))
         if not because and not _is_file(before) and not _is_file(after):
             because = other_inventories(store, store.resolve(before), store.resolve(after))
-        old, new = _load(store, before), _load(store, after)
+        old, new = from_file or _load(store, before), _load(store, after)
         # A file's run is not in the history: nothing earlier than it is known.
         earlier = (
             {} if _is_file(before) else baselines(store, old, hosts_needing_baseline(old, new))
@@ -143,11 +145,13 @@ def _diff(before: str | None, after: str | None, db: Path | None) -> RunDiff:
 
 
 def _default_refs(
-    store: HistoryStore, before: str | None, after: str | None
+    store: HistoryStore, before: str | None, after: str | None, file_run: str | None
 ) -> tuple[str, str, str]:
     """``before`` and ``after``, and why one was chosen when it was and skipped runs: the
     latest run of ``before``'s inventory stands in for a missing ``after`` (see
-    :func:`newer_of_the_same_inventory`); for a missing ``before`` too,
+    :func:`newer_of_the_same_inventory`; ``file_run``: the id of the run of the file
+    ``before`` when the history holds it, so the file is compared as that run is); for a
+    missing ``before`` too,
     the latest earlier run of the same inventory that covered as much (see
     :func:`older_for_default_diff`), else the run before the latest."""
     from fleetaudit.errors import HistoryError
@@ -166,9 +170,10 @@ def _default_refs(
         rows = store.runs(1)
         if not rows:
             raise HistoryError("the history is empty; give two runs to compare")
-        if _is_file(before):
+        if _is_file(before) and file_run is None:
             return before, rows[0].id, ""
-        return before, *newer_of_the_same_inventory(store, store.resolve(before), rows[0].id)
+        older = file_run or store.resolve(before)
+        return before, *newer_of_the_same_inventory(store, older, rows[0].id)
     return before, after, ""
 
 

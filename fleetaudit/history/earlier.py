@@ -154,6 +154,12 @@ def newer_of_the_same_inventory(store: HistoryStore, older: str, latest: str) ->
     latest run: the latest run of ``older``'s inventory. The latest run of another
     inventory would show every host of one as gone and every host of the other as new
     (QA). HistoryError when ``older`` is itself its inventory's latest run."""
+    if older == latest:
+        raise HistoryError(
+            f"{older} is the latest run: nothing later to compare it with; give the run to "
+            "compare it with too (fleetaudit history lists them), or no run for the latest "
+            "and the one before"
+        )
     covered = store.coverage(older)
     newest = store.newest_of(covered.inventory) if covered else None
     if covered is None or newest is None or newest == latest:

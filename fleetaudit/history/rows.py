@@ -28,10 +28,10 @@ class RunTimes:
     started_at: datetime
     finished_at: datetime
 
-    def overlapped(self, later: RunTimes) -> bool:
-        """Whether ``later`` (recorded after this run) started while this run was running:
-        two runs at once. (Starting before this run did is a wrong clock, or that.)"""
-        return self.started_at <= later.started_at < self.finished_at
+    def overlapped(self, other: RunTimes) -> bool:
+        """Whether the two runs ran at the same time, by their own clocks: each started
+        before the other finished (a short run inside a long one counts too; QA)."""
+        return self.started_at < other.finished_at and other.started_at < self.finished_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,17 @@ def test_diff_of_one_run_compares_it_with_the_latest_run_of_its_inventory(
     assert named.returncode == 1, named.stderr  # compared, as asked, saying what it is
     flat = " ".join(named.stdout.split())
     assert "the runs are of different inventories (/etc/fleetaudit/prod.yaml, then " in flat
+    # the latest run itself was compared with itself: "no change", exit 0 (QA)
+    itself = fleetaudit("diff", "bbbbbb", "--db", db)
+    assert itself.returncode == 2 and "bbbbbb is the latest run: nothing later" in itself.stderr
+    # a report file of a recorded run is compared as that run is (QA: with the latest run
+    # of another inventory, the header blaming --limit)
+    with HistoryStore(db) as store:
+        report = tmp_path / "a.json"
+        report.write_text(store.load("aaaaaa").model_dump_json())
+    from_file = fleetaudit("diff", report, "--db", db)
+    assert from_file.returncode == 0, from_file.stdout + from_file.stderr
+    assert "UTC) -> 20261125T031500Z-cccccc" in " ".join(from_file.stdout.split())
 
 
 def test_default_diff_without_an_earlier_run_as_wide_says_so(tmp_path: Path) -> None:

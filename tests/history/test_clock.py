@@ -207,6 +207,19 @@ def test_two_runs_at_once_are_said_and_the_diff_skips_the_one_it_overlapped(
     shown = _diff(db, tmp_path)
     assert shown.startswith(f"DIFF {before.run_id} "), shown
     assert "running at the same time" in shown and "NEW FINDINGS (1)" in shown
+    # a short run inside a long one, the long one recorded last: compared backwards (QA)
+    inside = run_result(
+        first.snapshots, (), run_id="20261126T032000Z-inside",
+        started_at=second.started_at + timedelta(days=1, minutes=5),
+        finished_at=second.started_at + timedelta(days=1, minutes=10),
+    )  # fmt: skip
+    around = second.model_copy(
+        update={"run_id": "20261127T031500Z-around", "started_at": inside.started_at - timedelta(minutes=10),
+                "finished_at": inside.finished_at + timedelta(minutes=30)}
+    )  # fmt: skip
+    _record(db, inside, around)
+    shown = _diff(db, tmp_path)
+    assert shown.startswith(f"DIFF {second.run_id} "), shown
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text("hosts:\n  localhost: {transport: local}\n")
     now = datetime.now(UTC)
