@@ -226,6 +226,21 @@ def is_locked(exc: sqlite3.Error) -> bool:
     return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc)
 
 
+def no_space_remedy(path: Path) -> str:
+    """What to do when the filesystem holding ``path`` has no space left ("" otherwise):
+    SQLite then says only "disk I/O error", since it cannot even make its ``-shm`` file."""
+    try:
+        found = os.statvfs(path.parent if str(path.parent) else ".")
+    except OSError:
+        return ""
+    if found.f_bavail > 0:
+        return ""
+    return (
+        " (its filesystem has no space left: free some there; until then nothing can be "
+        "recorded, nor old runs deleted)"
+    )
+
+
 def is_full(exc: sqlite3.Error) -> bool:
     """Whether ``exc`` is SQLite finding no room on the disk (or quota) for a write."""
     return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "is full" in str(exc)

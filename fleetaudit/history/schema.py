@@ -138,7 +138,8 @@ def _version_and_tables(db: sqlite3.Connection) -> tuple[int, set[str]]:
         version = schema_version(db)
         rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     finally:
-        db.execute("COMMIT")
+        if db.in_transaction:  # not after a failure SQLite rolled back itself (a full disk)
+            db.execute("COMMIT")
     return version, {row[0] for row in rows}
 
 

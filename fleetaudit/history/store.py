@@ -25,6 +25,7 @@ from fleetaudit.history.connection import (
     is_full,
     is_locked,
     locked_error,
+    no_space_remedy,
     open_for_reading,
     open_for_writing,
     planted_history,
@@ -57,9 +58,8 @@ class HistoryStore(RunQueries):
             self._db.close()
             if is_locked(exc):
                 raise locked_error(path, WRITE_WAIT_S, "nothing was recorded") from exc
-            raise HistoryError(
-                f"cannot open history database {path}: {exc}{damage_remedy(exc, path)}"
-            ) from exc
+            remedy = damage_remedy(exc, path) or no_space_remedy(path)
+            raise HistoryError(f"cannot open history database {path}: {exc}{remedy}") from exc
         except HistoryError:
             self._db.close()
             raise
@@ -140,15 +140,19 @@ class HistoryStore(RunQueries):
             return 0
         except HistoryFullError as full:
             if keep_days is None:
-                raise
-            newest = self.runs(1)
-            try:
-                deleted = self.prune(keep_days, now, spare=newest[0].id if newest else None)
-            except HistoryError:
-                raise full from None
-            if not deleted:
-                raise
-        self.save(run, exit_code, coverage, shards=shards)
+                raise HistoryFullError(f"{full} (or --keep-days: old runs deleted first)") from None
+            first = full
+        newest = self.runs(1)
+        deleted = 0
+        with contextlib.suppress(HistoryError):  # a batch or two may be deleted all the same
+            deleted = self.prune(keep_days, now, spare=newest[0].id if newest else None)
+        try:
+            self.save(run, exit_code, coverage, shards=shards)
+        except HistoryFullError:
+            raise HistoryFullError(
+                f"{first}; deleting the runs older than {keep_days} days (--keep-days) did not "
+                "make room"
+            ) from None
         return deleted
 
     def earlier_merges(self, run_id: str, shard_ids: Sequence[str]) -> list[str]:
@@ -215,6 +219,6 @@ class HistoryStore(RunQueries):
             if is_full(exc):
                 raise HistoryFullError(
                     f"history database {self.path}: no room left on its filesystem ({exc}); "
-                    f"{lost}: free space there (--keep-days deletes old runs)"
+                    f"{lost}: free space there"
                 ) from exc
             raise HistoryError(f"history database {self.path}: {exc}; {lost}") from exc

@@ -214,9 +214,12 @@ def test_two_runs_at_once_are_said_and_the_diff_skips_the_one_it_overlapped(
         finished_at=second.started_at + timedelta(days=1, minutes=10),
     )  # fmt: skip
     around = second.model_copy(
-        update={"run_id": "20261127T031500Z-around", "started_at": inside.started_at - timedelta(minutes=10),
-                "finished_at": inside.finished_at + timedelta(minutes=30)}
-    )  # fmt: skip
+        update={
+            "run_id": "20261127T031500Z-around",
+            "started_at": inside.started_at - timedelta(minutes=10),
+            "finished_at": inside.finished_at + timedelta(minutes=30),
+        }
+    )
     _record(db, inside, around)
     shown = _diff(db, tmp_path)
     assert shown.startswith(f"DIFF {second.run_id} "), shown

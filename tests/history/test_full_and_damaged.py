@@ -4,7 +4,11 @@ and no later night was recorded; a missing table read as "another program's data
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -92,3 +96,49 @@ def test_damage_met_by_a_query_says_what_to_do(tmp_path: Path) -> None:
     done = fleetaudit("diff", night(2).run_id, night(3).run_id, "--db", db, state=tmp_path)
     assert done.returncode == 2, done.stdout
     assert "malformed (damaged: move it aside to start a new history" in done.stderr
+
+
+def test_keep_days_that_cannot_make_room_says_so(tmp_path: Path) -> None:
+    coverage = Coverage("/srv/prod.yaml", whole=True)
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        for day in range(1, 5):  # nothing older than 30 days to delete
+            store.save(night(day), 0, coverage)
+        _no_room_to_grow(store)
+        now = night(5).started_at
+        with pytest.raises(HistoryFullError) as caught:
+            store.save_making_room(night(5), 0, coverage, keep_days=30, now=now)
+        assert "runs older than 30 days (--keep-days) did not make room" in str(caught.value)
+        with pytest.raises(HistoryFullError) as caught:
+            store.save_making_room(night(5), 0, coverage, keep_days=None, now=now)
+        assert str(caught.value).endswith("(or --keep-days: old runs deleted first)")
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="needs root and unshare to mount a small tmpfs of the test's own",
+)
+def test_a_filesystem_with_no_space_left_is_named(tmp_path: Path) -> None:
+    """QA: with 0 bytes free, SQLite said only "disk I/O error", then "cannot commit - no
+    transaction is active". The tmpfs lives in a mount namespace of its own, gone with it."""
+    mount = tmp_path / "full"
+    mount.mkdir()
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        store.save(night(1), 0, Coverage(str(tmp_path / "inv.yaml"), whole=True))
+    (tmp_path / "inv.yaml").write_text("hosts:\n  localhost: {transport: local}\n")
+    script = (
+        'mount -t tmpfs -o size=1m fleetaudit-test "$0" && cp "$1" "$0/h.sqlite" && shift && '
+        '{ dd if=/dev/zero of="$0/filler" bs=4k 2>/dev/null; true; } && exec "$@"'
+    )
+    done = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", script, str(mount), str(tmp_path / "h.sqlite"),
+         sys.executable, "-m", "fleetaudit", "run", str(tmp_path / "inv.yaml"), "--db",
+         str(mount / "h.sqlite"), "--keep-days", "30", "-o", f"json={tmp_path}/r.json"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path)},
+    )  # fmt: skip
+    if "mount" in done.stderr and "fleetaudit" not in done.stderr:
+        pytest.skip(f"no tmpfs mount here: {done.stderr}")
+    assert done.returncode == 2, done.stderr
+    assert "its filesystem has no space left: free some there" in done.stderr, done.stderr
+    assert "no transaction is active" not in done.stderr
+    assert (tmp_path / "r.json").exists()  # the night's report is written all the same
