@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Annotated
 
 import typer
 
 from fleetaudit import __version__
 from fleetaudit.cli.check import check
-from fleetaudit.cli.console import error
 from fleetaudit.cli.demo import demo
 from fleetaudit.cli.history import diff, history, snapshot
 from fleetaudit.cli.inventory import inventory_app
 from fleetaudit.cli.merge import merge
-from fleetaudit.cli.options import empty_environment_settings
 from fleetaudit.cli.parse import parse
 from fleetaudit.cli.policy import policy_app
 from fleetaudit.cli.run import run
-from fleetaudit.errors import ExitCode
 
 app = typer.Typer(
     name="fleetaudit",
@@ -48,13 +43,6 @@ def _root(
 ) -> None:
     """Audit who listens where on every host, judge it against a policy, and exit
     0 (clean), 1 (findings at or above --fail-on) or 2 (error / hosts not audited)."""
-    empty = empty_environment_settings(dict(os.environ))
-    if empty and "--help" not in sys.argv[1:]:
-        error(
-            f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} set but empty: give a "
-            "value, or unset it (an empty one would quietly mean the default)"
-        )
-        raise typer.Exit(ExitCode.ERROR)
 
 
 app.command()(run)

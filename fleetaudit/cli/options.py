@@ -10,9 +10,10 @@ default lives in a constant because typer reads it from the function signature, 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,11 +30,31 @@ COMMAND_TIMEOUT_S = 60.0
 SAMPLES = 1
 INTERVAL_S = 5.0
 
+
+def _not_empty_in_environment(envvar: str) -> Callable[..., Any]:
+    """An option callback refusing ``envvar`` set to nothing when the option is not given:
+    click takes an empty variable as unset, so a cron line whose ``$DB`` was unset recorded
+    the night in the default database (QA)."""
+
+    def check(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+        source = ctx.get_parameter_source(param.name or "")
+        given = source is not None and source.name == "COMMANDLINE"
+        if not given and envvar in os.environ and not os.environ[envvar].strip():
+            raise typer.BadParameter(
+                f"{envvar} is set but empty: give it a value, or unset it (an empty one "
+                "would quietly mean the default)"
+            )
+        return value
+
+    return check
+
+
 # --- reports and policy -------------------------------------------------------------------
 
 _FAIL_ON = typer.Option(
     "--fail-on",
     envvar="FLEETAUDIT_FAIL_ON",
+    callback=_not_empty_in_environment("FLEETAUDIT_FAIL_ON"),
     help="Exit 1 when a finding is at or above this severity.",
     case_sensitive=False,
 )
@@ -42,7 +63,13 @@ RunFailOn = Annotated[Severity | None, _FAIL_ON]
 """As :data:`FailOn`; None (only from Python: `snapshot`) keeps findings out of the exit code."""
 Format = Annotated[
     OutputFormat,
-    typer.Option("--format", "-f", envvar="FLEETAUDIT_FORMAT", help="Report format."),
+    typer.Option(
+        "--format",
+        "-f",
+        envvar="FLEETAUDIT_FORMAT",
+        callback=_not_empty_in_environment("FLEETAUDIT_FORMAT"),
+        help="Report format.",
+    ),
 ]
 Output = Annotated[
     list[str] | None,
@@ -88,6 +115,7 @@ Database = Annotated[
         parser=_database_file,
         metavar="FILE",
         envvar="FLEETAUDIT_DB",
+        callback=_not_empty_in_environment("FLEETAUDIT_DB"),
         help="History database [default: $XDG_STATE_HOME/fleetaudit/history.sqlite].",
         dir_okay=False,
     ),
@@ -98,6 +126,7 @@ PolicyFile = Annotated[
         "--policy",
         "-p",
         envvar="FLEETAUDIT_POLICY",
+        callback=_not_empty_in_environment("FLEETAUDIT_POLICY"),
         help="Policy file [default: the built-in policy, a copy of policies/default.yaml].",
         dir_okay=False,
     ),
@@ -142,6 +171,7 @@ Concurrency = Annotated[
     int,
     typer.Option(
         envvar="FLEETAUDIT_CONCURRENCY",
+        callback=_not_empty_in_environment("FLEETAUDIT_CONCURRENCY"),
         min=1,
         max=MAX_CONCURRENCY,
         metavar="N",
@@ -230,25 +260,3 @@ Interval = Annotated[
     float,
     typer.Option(callback=seconds(0), metavar="SECONDS", help="Time between samples (at least 0)."),
 ]
-
-
-ENVIRONMENT_SETTINGS = (
-    OUTPUT_ENVVAR,
-    "FLEETAUDIT_DB",
-    "FLEETAUDIT_FORMAT",
-    "FLEETAUDIT_FAIL_ON",
-    "FLEETAUDIT_POLICY",
-    "FLEETAUDIT_CONCURRENCY",
-)
-"""The variables that stand in for options."""
-
-
-def empty_environment_settings(environment: dict[str, str]) -> list[str]:
-    """The option variables set to nothing: click takes an empty one as unset, so a cron
-    line whose ``$DB`` was unset recorded the night in the default database, and an empty
-    ``FLEETAUDIT_OUTPUT`` sent the report to the cron mail instead of its file (QA)."""
-    return [
-        name
-        for name in ENVIRONMENT_SETTINGS
-        if name in environment and not environment[name].strip()
-    ]

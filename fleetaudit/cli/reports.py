@@ -96,6 +96,11 @@ def _output_values(outputs: Sequence[str] | None) -> list[str]:
     if outputs:
         return list(outputs)
     from_environment = os.environ.get(OUTPUT_ENVVAR)
+    if from_environment is not None and not from_environment.strip():
+        raise InputError(
+            f"{OUTPUT_ENVVAR} is set but empty: give it a value, or unset it (the report would "
+            "quietly go to stdout)"
+        )
     return [from_environment] if from_environment else ["-"]
 
 

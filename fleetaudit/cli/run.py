@@ -15,7 +15,7 @@ from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.finish import finish
 from fleetaudit.cli.inventory import InventoryArgument
 from fleetaudit.cli.options import Database, Format, Output, PolicyFile
-from fleetaudit.cli.overwrite import run_inputs
+from fleetaudit.cli.overwrite import loaded_inputs, run_inputs
 from fleetaudit.cli.policy_source import load_judging_policy
 from fleetaudit.cli.recording import check_history, forget_old_runs, last_success_in, recorder
 from fleetaudit.cli.reports import check_reports
@@ -98,6 +98,7 @@ def run(
         if shard is not None:
             shard_of_run, hosts = _shard_of(shard, inventory, fleet, hosts)
         rules = load_judging_policy(policy)
+        check_reports(format, output, loaded_inputs(fleet, rules))
         covered = _coverage(inventory, fleet, hosts)
         last_success = None
         if not no_history:

@@ -32,8 +32,8 @@ def unreadable_keys(inventory: Inventory) -> list[str]:
         where = f" (set at {origin})" if origin else ""
         shown = ", ".join(names[:_NAMED]) + (f" and {len(names) - _NAMED} more"
                                               if len(names) > _NAMED else "")  # fmt: skip
+        who = "the host" if len(names) == 1 else f"the {len(names)} hosts"
         warnings.append(
-            f"key file {key}{where} {problem}: the {len(names)} host(s) logging in with it "
-            f"will fail ({shown})"
+            f"key file {key}{where} {problem}: {who} logging in with it will fail ({shown})"
         )
     return warnings

@@ -99,6 +99,7 @@ def _build(doc: YamlDocument, default_name: str, chain: tuple[str, ...] = ()) ->
             *(origin for _, origin in kept),
             *((doc.path, index) for index in range(len(waivers))),
         ),
+        sources=(doc.path, *inherited.sources),
     )
 
 

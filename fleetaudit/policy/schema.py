@@ -87,6 +87,8 @@ class Policy(BaseModel):
     inherited through ``extends:`` is in the base's file). Empty when not read from files."""
     waiver_origins: tuple[tuple[str, int], ...] = ()
     """The same for each waiver."""
+    sources: tuple[str, ...] = ()
+    """Every file the policy was read from: its own, then its ``extends:`` chain's."""
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Self:

@@ -96,5 +96,5 @@ def test_a_key_file_that_cannot_be_read_is_said_before_any_host(tmp_path: Path) 
     warnings = [line for line in done.stderr.splitlines() if "warning: key file" in line]
     assert warnings == [
         f"fleetaudit: warning: key file {tmp_path}/id_ed2551 (set at {inventory}:1) does not "
-        "exist: the 5 host(s) logging in with it will fail (h0, h1, h2 and 2 more)"
+        "exist: the 5 hosts logging in with it will fail (h0, h1, h2 and 2 more)"
     ], done.stderr

@@ -83,6 +83,7 @@ def test_settings_every_host_overrides_and_become_off_are_not_named(tmp_path: Pa
     [warning] = [line for line in done.stderr.splitlines() if "warning" in line]
     assert "sets private_key_file ([defaults]), which" in warning, "the one left to set"
     assert "become" not in warning and "remote_user" not in warning
-    ini.write_text(ini.read_text() + "ansible_ssh_private_key_file=/nonexistent/key\n")
+    (tmp_path / "id_audit").write_text("a key\n")
+    ini.write_text(ini.read_text() + f"ansible_ssh_private_key_file={tmp_path}/id_audit\n")
     quiet = fleetaudit("inventory", "check", ini, env={"ANSIBLE_CONFIG": str(cfg)})
     assert quiet.returncode == 0 and "warning" not in quiet.stderr, quiet.stderr
