@@ -22,6 +22,7 @@ from fleetaudit.yamlsource import (
     check_date,
     name_problem,
     refuse_alias_bombs,
+    tagged_value_error,
     yaml_error,
 )
 
@@ -63,6 +64,8 @@ def parse(text: str, source: str, *, inventory: bool = False) -> tuple[Any, dict
         raise InventoryError("invalid YAML: nested too deeply", path=source) from None
     except yaml.YAMLError as exc:
         raise yaml_error(exc, text, source, InventoryError) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise tagged_value_error(exc, text, source, InventoryError) from None
     finally:
         loader.dispose()
     return data, lines

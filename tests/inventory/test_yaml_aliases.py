@@ -27,8 +27,8 @@ def laughs(top_key: str, prefix: str = "") -> str:
 @pytest.mark.parametrize(
     ("command", "text", "line"),
     [
-        (("inventory", "check"), laughs("hosts"), 9),
-        (("policy", "lint"), "version: 1\n" + laughs("rules"), 10),
+        (("inventory", "check"), laughs("hosts"), 10),  # the key that uses the last alias
+        (("policy", "lint"), "version: 1\n" + laughs("rules"), 11),
     ],
 )
 def test_a_billion_laughs_is_refused_at_its_line(
@@ -61,7 +61,14 @@ def test_aliases_as_inventories_use_them_still_load(tmp_path: Path) -> None:
         "all:\n  vars: &v {ansible_user: audit}\n  children:\n    web:\n      hosts:\n"
         + "".join(f"        w{i}: *v\n" for i in range(3000))
     )
-    for path, hosts in ((native, "3000 hosts"), (ansible, "3000 hosts")):
+    shared = tmp_path / "shared.yaml"  # 80 groups of one anchored list of 400 hosts (QA)
+    shared.write_text(
+        "all:\n  children:\n    g0:\n      hosts: &every\n"
+        + "".join(f"        h{i}: {{ansible_host: 127.0.0.1}}\n" for i in range(400))
+        + "".join(f"    g{g}:\n      hosts: *every\n" for g in range(1, 80))
+    )
+    cases = ((native, "3000 hosts"), (ansible, "3000 hosts"), (shared, "400 hosts, 80 groups"))
+    for path, hosts in cases:
         done = fleetaudit("inventory", "check", path, timeout=120)
         assert done.returncode == 0, done.stderr
         assert hosts in done.stderr + done.stdout
@@ -91,3 +98,18 @@ def test_yaml_the_loader_cannot_build_is_placed_and_said_in_words(
     assert done.returncode == 2
     assert f"inv.yaml{place} invalid YAML: " in done.stderr and said in done.stderr, done.stderr
     assert "unicode string" not in done.stderr and "\\x0a" not in done.stderr
+
+
+def test_a_value_that_is_not_what_its_tag_says_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    """QA: `port: !!int "abc"` was an internal error (a bug report hint, no line)."""
+    path = tmp_path / "inv.yaml"
+    path.write_text('hosts:\n  h1: {address: 127.0.0.1, port: !!int "abc"}\n')
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        'version: 1\nrules:\n  - {id: a, kind: forbidden, match: {port: !!int "x"}}\n'
+    )
+    for command, file, line in ((("inventory", "check"), path, 2), (("policy", "lint"), policy, 3)):
+        done = fleetaudit(*command, file, timeout=60)
+        assert done.returncode == 2
+        assert f"{file.name}:{line}: invalid YAML: a value is not what its tag says" in done.stderr
+        assert "internal error" not in done.stderr
