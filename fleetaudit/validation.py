@@ -28,13 +28,17 @@ def validation_error(
     a misspelling and the "missing" error it explains is left out. ``prefix`` is where the
     validated value sits in the document."""
     errors = exc.errors(include_url=False)
-    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
-    explained = {meant for e in unknown if (meant := _missing_key_like(e["loc"], errors))}
+    meant = {  # each unknown key that is a misspelling of a missing one: the missing one
+        tuple(e["loc"]): missing
+        for e in errors
+        if e["type"] == "extra_forbidden" and (missing := _missing_key_like(e["loc"], errors))
+    }
+    explained = set(meant.values())
     problems: dict[tuple[int | None, int | None], InputError] = {}
     for error in errors:
-        if error["type"] == "missing" and _sibling_key(error["loc"]) in explained:
+        if error["type"] == "missing" and _as_path(error["loc"]) in explained:
             continue
-        problem = _one_error(error, errors, doc, error_cls, prefix)
+        problem = _one_error(error, meant.get(tuple(error["loc"])), doc, error_cls, prefix)
         # a value of several allowed types fails once per type, at one place: said once
         problems.setdefault((problem.line, problem.column), problem)
     # by line only: pydantic's own order stays within a line (a list's item before the list)
@@ -42,8 +46,14 @@ def validation_error(
 
 
 def _one_error(
-    error: Any, errors: Sequence[Any], doc: YamlDocument, error_cls: type[InputError], prefix: Loc
+    error: Any,
+    meant: tuple[str, ...] | None,
+    doc: YamlDocument,
+    error_cls: type[InputError],
+    prefix: Loc,
 ) -> InputError:
+    """One pydantic error as ``error_cls`` at its key's line; ``meant``: the missing key an
+    unknown one misspells."""
     # pydantic marks an error in a mapping's key with a "[key]" step: the key is the place
     parts = (part for part in error["loc"] if isinstance(part, str | int) and part != "[key]")
     loc: Loc = (*prefix, *parts)
@@ -51,7 +61,7 @@ def _one_error(
     message = str(error["msg"]).removeprefix("Value error, ")  # pydantic's, for a ValueError
     if error["type"] == "extra_forbidden":
         message = "unknown key (check the spelling; unknown keys are never ignored)"
-        if meant := _missing_key_like(error["loc"], errors):
+        if meant:
             message = MISSPELT_REQUIRED.format(meant[-1])
     elif error["type"] == "missing":
         message = "required key is missing"
@@ -60,8 +70,9 @@ def _one_error(
     return error_cls(message, path=doc.path, line=line, column=column, key=dotted(loc) or None)
 
 
-def _sibling_key(loc: Sequence[str | int]) -> tuple[str, ...]:
-    return (*(str(part) for part in loc[:-1]), str(loc[-1]))
+def _as_path(loc: Sequence[str | int]) -> tuple[str, ...]:
+    """A pydantic location as the key path :func:`_missing_key_like` names."""
+    return tuple(str(part) for part in loc)
 
 
 def _missing_key_like(

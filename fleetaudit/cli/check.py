@@ -13,7 +13,7 @@ from fleetaudit.cli.finish import finish
 from fleetaudit.cli.options import FailOn, Format, Output, PolicyFile
 from fleetaudit.cli.overwrite import loaded_inputs
 from fleetaudit.cli.policy_source import load_judging_policy
-from fleetaudit.cli.reports import check_reports
+from fleetaudit.cli.reports import check_reports, refuse_reports_over
 from fleetaudit.model.enums import Severity
 from fleetaudit.report import OutputFormat
 
@@ -101,7 +101,7 @@ def check(
             wide=wide,
         )
         rules = load_judging_policy(policy)
-        check_reports(format, output, loaded_inputs(hosts_inventory, rules))
+        refuse_reports_over(format, output, loaded_inputs(hosts_inventory, rules))
         for warning in unnamed_group_warnings(group or [], rules):
             say(warning)
         # No SSH: the report says so rather than "strict" (replay hosts have no key).

@@ -115,15 +115,25 @@ def _refuse_duplicates(paths: list[Path]) -> None:
         seen[key] = path
 
 
+def refuse_reports_over(
+    default: OutputFormat, outputs: Sequence[str] | None, inputs: Inputs
+) -> None:
+    """InputError when an ``--output`` target is one of the files the command reads
+    (``inputs``, see :mod:`.overwrite`)."""
+    inputs = list(inputs)
+    for _, path in report_targets(default, outputs):
+        if path is not None:
+            refuse_overwriting(path, inputs)
+
+
 def check_reports(
     default: OutputFormat, outputs: Sequence[str] | None, inputs: Inputs = ()
 ) -> None:
     """Fail before any work if the ``--output`` targets are invalid, clearly unwritable, or
     one of the files the command reads (``inputs``, see :mod:`.overwrite`)."""
-    inputs = list(inputs)
+    refuse_reports_over(default, outputs, inputs)
     for _, path in report_targets(default, outputs):
         if path is not None:
-            refuse_overwriting(path, inputs)
             check_writable(path)
         elif isinstance(sys.stdout, ClosedStdout):
             raise InputError(

@@ -18,7 +18,7 @@ from fleetaudit.cli.options import Database, Format, Output, PolicyFile
 from fleetaudit.cli.overwrite import loaded_inputs, run_inputs
 from fleetaudit.cli.policy_source import load_judging_policy
 from fleetaudit.cli.recording import check_history, forget_old_runs, last_success_in, recorder
-from fleetaudit.cli.reports import check_reports
+from fleetaudit.cli.reports import check_reports, refuse_reports_over
 from fleetaudit.model.enums import HostKeyPolicy, Severity
 from fleetaudit.report import OutputFormat
 
@@ -98,7 +98,7 @@ def run(
         if shard is not None:
             shard_of_run, hosts = _shard_of(shard, inventory, fleet, hosts)
         rules = load_judging_policy(policy)
-        check_reports(format, output, loaded_inputs(fleet, rules))
+        refuse_reports_over(format, output, loaded_inputs(fleet, rules))
         covered = _coverage(inventory, fleet, hosts)
         last_success = None
         if not no_history:
