@@ -3,7 +3,6 @@ or the built-in default."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,14 +11,10 @@ if TYPE_CHECKING:
 
 
 def load_policy_or_default(path: Path | None) -> Policy:
-    """The policy in ``path``, or the built-in default (not for an empty
-    ``FLEETAUDIT_POLICY``, which click takes as unset: an unset shell variable in a cron
-    line would otherwise quietly judge the fleet by the default)."""
-    from fleetaudit.errors import PolicyError
+    """The policy in ``path``, or the built-in default. (An empty ``FLEETAUDIT_POLICY``
+    is refused by the option itself: see ``options._not_empty_in_environment``.)"""
     from fleetaudit.policy import load_default_policy, load_policy
 
-    if path is None and os.environ.get("FLEETAUDIT_POLICY") == "":
-        raise PolicyError("FLEETAUDIT_POLICY is set but empty; name a policy file, or unset it")
     return load_default_policy() if path is None else load_policy(path)
 
 
