@@ -113,3 +113,14 @@ def test_a_value_that_is_not_what_its_tag_says_is_an_error_not_a_crash(tmp_path:
         assert done.returncode == 2
         assert f"{file.name}:{line}: invalid YAML: a value is not what its tag says" in done.stderr
         assert "internal error" not in done.stderr
+
+
+def test_a_document_nested_deep_is_judged_without_recursion(tmp_path: Path) -> None:
+    """Counting the expansion recursively crashed (an internal error) on a list nested
+    900 deep, which is valid YAML and an ordinary error here."""
+    path = tmp_path / "deep.yaml"
+    path.write_text("hosts: " + "[" * 900 + "]" * 900 + "\n")
+    done = fleetaudit("inventory", "check", path, timeout=60)
+    assert done.returncode == 2
+    assert "deep.yaml:1:1: hosts: Input should be a valid dictionary" in done.stderr
+    assert "internal error" not in done.stderr
