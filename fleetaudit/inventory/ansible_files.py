@@ -16,12 +16,12 @@ import yaml
 from fleetaudit.errors import InventoryError, read_utf8
 from fleetaudit.inventory.ansible_tree import Sourced, Tree, Vars
 from fleetaudit.inventory.ansible_vars import Vaulted
+from fleetaudit.yamlaliases import refuse_alias_bombs
 from fleetaudit.yamlsource import (
     SAFE_LOADER,
     Loc,
     check_date,
     name_problem,
-    refuse_alias_bombs,
     tagged_value_error,
     yaml_error,
 )
