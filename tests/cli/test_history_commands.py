@@ -120,7 +120,7 @@ def test_retention_that_fails_once_the_run_is_recorded_is_a_warning(tmp_path: Pa
     with sqlite3.connect(db) as history:
         history.execute(  # the older run is years old
             "UPDATE runs SET started_at = '2020-01-01T00:00:00+00:00' "
-            "WHERE id = (SELECT min(id) FROM runs)"
+            "WHERE recorded = (SELECT min(recorded) FROM runs)"
         )
         history.execute(
             "CREATE TRIGGER keep BEFORE DELETE ON runs "
