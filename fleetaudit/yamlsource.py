@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from fleetaudit.errors import InputError, read_utf8
+from fleetaudit.errors import InputError, read_utf8, together
 from fleetaudit.yamlaliases import refuse_alias_bombs
 
 Loc = tuple[str | int, ...]
@@ -66,7 +66,13 @@ def parse_yaml(text: str, source: str, error_cls: type[InputError]) -> YamlDocum
         positions: dict[Loc, tuple[int, int]] = {}
         refuse_alias_bombs(node, source, error_cls)
         try:
-            _walk(node, (), positions, source, error_cls)
+            problems: list[InputError] = []
+            _walk(node, (), positions, source, error_cls, problems)
+            if problems:  # an anchor's problem is met once per alias: said once, the first
+                once: dict[tuple[int | None, int | None, str], InputError] = {}
+                for problem in problems:
+                    once.setdefault((problem.line, problem.column, problem.message), problem)
+                raise together(list(once.values()))
             data = loader.construct_document(node)
         except RecursionError as exc:
             raise error_cls("invalid YAML: nested too deeply", path=source) from exc
@@ -141,7 +147,11 @@ def _walk(
     out: dict[Loc, tuple[int, int]],
     source: str,
     error_cls: type[InputError],
+    problems: list[InputError],
 ) -> None:
+    """Record the position of every key and item under ``node`` in ``out``, and add to
+    ``problems`` every duplicate key, key that is no name, impossible date and ambiguous
+    number: all of them are said at once, not one per run (QA)."""
     out.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
         seen: set[Hashable] = set()
@@ -149,19 +159,23 @@ def _walk(
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             if key in seen:
                 message = "duplicate key (YAML would silently keep only the last one)"
-                raise _at_node(error_cls, message, key_node, (*loc, key), source)
+                problems.append(_at_node(error_cls, message, key_node, (*loc, key), source))
+                continue
             if (problem := name_problem(key_node)) is not None:
-                raise _at_node(error_cls, problem, key_node, loc, source)
+                problems.append(_at_node(error_cls, problem, key_node, loc, source))
             seen.add(key)
             child = (*loc, key)
             out[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _walk(value_node, child, out, source, error_cls)
+            _walk(value_node, child, out, source, error_cls, problems)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*loc, index), out, source, error_cls)
+            _walk(item, (*loc, index), out, source, error_cls, problems)
     elif isinstance(node, yaml.ScalarNode):
-        check_date(node, loc, source, error_cls)
-        check_number(node, loc, source, error_cls)
+        for check in (check_date, check_number):
+            try:
+                check(node, loc, source, error_cls)
+            except InputError as problem:
+                problems.append(problem)
 
 
 def name_problem(key: yaml.Node) -> str | None:

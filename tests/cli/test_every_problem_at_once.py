@@ -117,3 +117,25 @@ def test_a_file_of_hundreds_of_problems_names_twenty_and_counts_the_rest(
     said = error_lines(fleetaudit("inventory", "check", inventory).stderr)
     assert len(said) == 22  # the first, 20 more, and the count
     assert said[-1] == "and 279 more problem(s) in the same file"
+
+
+def test_every_yaml_level_problem_at_once(tmp_path: Path) -> None:
+    """Duplicate keys, impossible dates and ambiguous numbers are found while the YAML is
+    read: each stopped the reading, so a file with three took three runs."""
+    inventory = tmp_path / "inv.yaml"
+    inventory.write_text(
+        "x: &x {address: 127.0.0.1, port: 0x16}\n"  # met twice below: said once
+        "hosts:\n"
+        "  web1: {address: 127.0.0.1, port: 022}\n"
+        "  web1: {address: 127.0.0.2}\n"
+        "  web2: {address: 127.0.0.3, labels: {since: 2026-13-01}}\n"
+        "  web3: *x\n"
+        "  web4: *x\n"
+    )
+    said = error_lines(fleetaudit("inventory", "check", inventory).stderr)
+    assert [line.split(": ")[:2] for line in said] == [
+        ["inv.yaml:1:34", "x.port"],
+        ["inv.yaml:3:36", "hosts.web1.port"],
+        ["inv.yaml:4:3", "hosts.web1"],
+        ["inv.yaml:5:46", "hosts.web2.labels.since"],
+    ], said
