@@ -17,7 +17,6 @@ silence is not proof that a match holds for something.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -48,6 +47,8 @@ class LintWarning:
     loc: Loc
     message: str
     source: str = ""
+    rule: str | None = None
+    """The rule a rule's own problem is about (its message starts ``rule 'ID': ``)."""
 
 
 def lint(policy: Policy, today: date, inventory: Inventory | None = None) -> list[LintWarning]:
@@ -69,15 +70,14 @@ def lint(policy: Policy, today: date, inventory: Inventory | None = None) -> lis
         ]
         if hosts is not None:
             problems.extend(selector_problems(rule.select, hosts, (*loc, "select")))
-        warnings.extend(LintWarning(at, f"rule {rule.id!r}: {text}") for at, text in problems)
+        warnings.extend(
+            LintWarning(at, f"rule {rule.id!r}: {text}", rule=rule.id) for at, text in problems
+        )
     rules = {rule.id: rule for rule in policy.rules}
     for index, waiver in enumerate(policy.waivers):
         warnings.extend(_waiver_warnings(waiver, ("waivers", index), today, rules, hosts))
     warnings.extend(_extends_warnings(policy, inventory))
     return _built_in_merged([_in_its_file(policy, warning) for warning in warnings])
-
-
-_RULE_SAYS = re.compile(r"rule '(?P<rule>[^']+)': (?P<says>.*)", re.DOTALL)
 
 
 def _built_in_merged(warnings: list[LintWarning]) -> list[LintWarning]:
@@ -88,15 +88,15 @@ def _built_in_merged(warnings: list[LintWarning]) -> list[LintWarning]:
     merged: list[LintWarning] = []
     first_of: dict[str, tuple[int, list[str]]] = {}
     for warning in warnings:
-        said = _RULE_SAYS.fullmatch(warning.message)
-        if warning.source != DEFAULT_POLICY_SOURCE or said is None:
+        if warning.source != DEFAULT_POLICY_SOURCE or warning.rule is None:
             merged.append(warning)
             continue
-        place, rules = first_of.setdefault(said["says"], (len(merged), []))
-        rules.append(said["rule"])
+        said = warning.message.removeprefix(f"rule {warning.rule!r}: ")
+        place, rules = first_of.setdefault(said, (len(merged), []))
+        rules.append(warning.rule)
         names = ", ".join(repr(rule) for rule in rules)
         message = (
-            f"{'rules' if len(rules) > 1 else 'rule'} {names}: {said['says']} (the built-in "
+            f"{'rules' if len(rules) > 1 else 'rule'} {names}: {said} (the built-in "
             "policy's: to change a rule of it, write one with its id in yours)"
         )
         if place == len(merged):
@@ -140,8 +140,8 @@ def _in_its_file(policy: Policy, warning: LintWarning) -> LintWarning:
     listed = origins.get(str(section), ())
     if rest and isinstance(rest[0], int) and rest[0] < len(listed):
         source, index = listed[rest[0]]
-        return LintWarning((section, index, *rest[1:]), warning.message, source)
-    return LintWarning(warning.loc, warning.message, policy.source)
+        return replace(warning, loc=(section, index, *rest[1:]), source=source)
+    return replace(warning, source=policy.source)
 
 
 def _rule_problems(rule: Rule, loc: Loc) -> Iterator[tuple[Loc, str]]:
