@@ -11,7 +11,7 @@ from fleetaudit.cli import options as opt
 from fleetaudit.cli.console import say
 from fleetaudit.cli.errors import user_errors
 from fleetaudit.cli.inventory import InventoryArgument
-from fleetaudit.cli.options import Database
+from fleetaudit.cli.options import Database, output_file
 from fleetaudit.cli.output import one_file, write_report
 from fleetaudit.report import DiffFormat, OutputFormat
 from fleetaudit.report.escape import terminal_safe
@@ -65,10 +65,11 @@ def diff(
     ] = None,
     db: Database = None,
     format: Annotated[
-        DiffFormat, typer.Option("--format", "-f", help="Output format.")
+        DiffFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
     ] = DiffFormat.TABLE,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+        Path | None,
+        typer.Option("--output", "-o", parser=output_file, help="Write here instead of stdout."),
     ] = None,
 ) -> None:
     """What changed between two runs: new and resolved findings, new and removed listeners,
@@ -201,10 +202,17 @@ def _names_a_file(ref: str) -> bool:
 
 
 def snapshot(
+    ctx: typer.Context,
     inventory: InventoryArgument,
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", metavar="FILE", help="Where to write the snapshot (JSON)."),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            parser=output_file,
+            help="Where to write the snapshot (JSON).",
+        ),
     ],
     policy: opt.PolicyFile = None,
     limit: opt.Limit = None,

@@ -44,9 +44,9 @@ class ListFormat(StrEnum):
 @inventory_app.command("list")
 def list_hosts(
     inventory: InventoryArgument,
-    format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        ListFormat.TABLE
-    ),
+    format: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    ] = (ListFormat.TABLE),
     limit: Annotated[
         list[str] | None,
         typer.Option("--limit", "-l", metavar="PATTERN", help="Only matching hosts or groups."),
@@ -186,7 +186,9 @@ def _row(host: Host, origin: dict[str, str], target: _Target | None) -> list[str
         user = _cell(host.user, origin.get("user"), resolved.get("user"), me, f"{me} (local user)")
         files = ",".join(resolved.get("keys") or []) or None
         key = _cell(host.key, origin.get("key"), files, None, "-")
-    jump = _cell(host.jump, origin.get("jump"), resolved.get("jump"), None, "-")
+    jump = "-"  # a local host is audited without SSH: a jump host set for it is not used
+    if host.transport is TransportKind.SSH:
+        jump = _cell(host.jump, origin.get("jump"), resolved.get("jump"), None, "-")
     if "," in (resolved.get("jump") or ""):
         jump += " refused by run: only one jump host is supported"
     if resolved.get("proxy_command"):

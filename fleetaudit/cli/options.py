@@ -69,6 +69,7 @@ Format = Annotated[
         envvar="FLEETAUDIT_FORMAT",
         callback=_not_empty_in_environment("FLEETAUDIT_FORMAT"),
         help="Report format.",
+        case_sensitive=False,
     ),
 ]
 Output = Annotated[
@@ -105,6 +106,14 @@ def _database_file(value: str) -> Path:
     a file of that name, a new history made where the directory was meant."""
     if value.endswith("/"):
         raise typer.BadParameter(f"{value!r} names a directory; give the database file in it")
+    return Path(value)
+
+
+def output_file(value: str) -> Path:
+    """A single-file ``--output``; an empty one (an unset variable in a cron line) is
+    refused, where ``Path`` would read it as ``.`` and the error would name a directory."""
+    if not value:
+        raise typer.BadParameter("'' names no file; '-' writes to stdout")
     return Path(value)
 
 

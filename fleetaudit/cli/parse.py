@@ -5,13 +5,17 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fleetaudit.cli.errors import user_errors
+from fleetaudit.cli.options import output_file
 from fleetaudit.cli.output import one_file, write_report
 from fleetaudit.errors import CaptureError
+
+if TYPE_CHECKING:
+    from fleetaudit.model.enums import Tool
 
 _SHOWN_ERRORS = 20
 """Unreadable lines named one by one; the rest are counted (a wrong file has thousands)."""
@@ -37,9 +41,11 @@ def parse(
     file: Annotated[
         Path, typer.Argument(help="Saved output of ss, netstat or /proc/net/*; '-' for stdin.")
     ],
-    tool: Annotated[ToolChoice, typer.Option(help="Dialect of the capture.")] = ToolChoice.AUTO,
+    tool: Annotated[
+        ToolChoice, typer.Option(help="Dialect of the capture.", case_sensitive=False)
+    ] = ToolChoice.AUTO,
     format: Annotated[
-        ParseFormat, typer.Option("--format", "-f", help="Output format.")
+        ParseFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
     ] = ParseFormat.JSON,
     privileged: Annotated[
         bool,
@@ -58,7 +64,8 @@ def parse(
         ),
     ] = False,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+        Path | None,
+        typer.Option("--output", "-o", parser=output_file, help="Write here instead of stdout."),
     ] = None,
 ) -> None:
     """Parse a saved socket listing into the socket JSON schema (see README).
@@ -78,6 +85,7 @@ def parse(
         read, result = parse_capture(
             text, tool=chosen, privileged=privileged, wide=wide, source=str(file)
         )
+        _say_unused_options(file, read, wide=wide, privileged=privileged)
         from fleetaudit.report.sockets import render_sockets
 
         empty = not result.sockets and not result.errors
@@ -94,6 +102,19 @@ def parse(
             print(f"{file}: and {more} more unreadable line(s)", file=sys.stderr)
         if result.errors:
             raise typer.Exit(2)
+
+
+def _say_unused_options(file: Path, read: Tool, *, wide: bool, privileged: bool) -> None:
+    """Say an option the capture's dialect gives no use to, so that the user does not
+    believe it changed the reading."""
+    from fleetaudit.model.enums import Tool
+
+    if wide and read is not Tool.NETSTAT:
+        print(f"{file}: note: --wide is for netstat captures; this {read.value} capture "
+              "never cuts an address, so it changes nothing", file=sys.stderr)  # fmt: skip
+    if privileged and read is Tool.PROC:
+        print(f"{file}: note: --privileged changes nothing: /proc/net names no process, "
+              "so every socket's owner is unknown", file=sys.stderr)  # fmt: skip
 
 
 def _read(file: Path) -> str:

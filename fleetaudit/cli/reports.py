@@ -11,7 +11,8 @@ import os
 import shutil
 import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -121,9 +122,24 @@ def refuse_reports_over(
     """InputError when an ``--output`` target is one of the files the command reads
     (``inputs``, see :mod:`.overwrite`)."""
     inputs = list(inputs)
-    for _, path in report_targets(default, outputs):
-        if path is not None:
-            refuse_overwriting(path, inputs)
+    with _naming_the_variable(outputs):
+        for _, path in report_targets(default, outputs):
+            if path is not None:
+                refuse_overwriting(path, inputs)
+
+
+@contextmanager
+def _naming_the_variable(outputs: Sequence[str] | None) -> Iterator[None]:
+    """Say that a refused report target came from $FLEETAUDIT_OUTPUT: the command line
+    the user reads in the cron mail names no --output."""
+    try:
+        yield
+    except InputError as exc:
+        if outputs or not os.environ.get(OUTPUT_ENVVAR):
+            raise
+        raise InputError(
+            f"{exc} (the report target is {OUTPUT_ENVVAR}={os.environ[OUTPUT_ENVVAR]!r})"
+        ) from None
 
 
 def check_reports(
@@ -134,7 +150,8 @@ def check_reports(
     refuse_reports_over(default, outputs, inputs)
     for _, path in report_targets(default, outputs):
         if path is not None:
-            check_writable(path)
+            with _naming_the_variable(outputs):
+                check_writable(path)
         elif isinstance(sys.stdout, ClosedStdout):
             raise InputError(
                 "cannot write the report to stdout: the program was started with stdout "

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 
 def run(
+    ctx: typer.Context,
     inventory: InventoryArgument,
     policy: PolicyFile = None,
     format: Format = OutputFormat.TABLE,
@@ -78,11 +79,7 @@ def run(
     with user_errors():
         if accept_new and insecure:
             raise typer.BadParameter("choose one of --accept-new and --insecure-no-host-key-check")
-        if no_history and keep_days is not None:
-            raise typer.BadParameter(
-                "--keep-days deletes old runs from the history, which --no-history does not "
-                "use: choose one"
-            )
+        _refuse_unused_options(no_history, keep_days, _given(ctx, "db"), insecure, known_hosts)
         from fleetaudit.auditor import Auditor
         from fleetaudit.config import AuditConfig
         from fleetaudit.inventory import load_inventory, select_hosts
@@ -130,6 +127,39 @@ def run(
             record=record, retain=retain, last_success=last_success,
             whole_fleet=covered.whole, max_unreachable=most_unreached,
         )  # fmt: skip
+
+
+def _refuse_unused_options(
+    no_history: bool,
+    keep_days: int | None,
+    db_given: bool,
+    insecure: bool,
+    known_hosts: list[Path] | None,
+) -> None:
+    """Refuse an option the others make pointless: accepting it would let the user believe it
+    took effect (QA: `--db night.sqlite --no-history` recorded nothing, and said nothing)."""
+    if no_history and keep_days is not None:
+        raise typer.BadParameter(
+            "--keep-days deletes old runs from the history, which --no-history does not "
+            "use: choose one"
+        )
+    # FLEETAUDIT_DB set for every run is no reason to refuse a one-off --no-history
+    if no_history and db_given:
+        raise typer.BadParameter("--no-history records nothing in the --db given: choose one")
+    if insecure and known_hosts:
+        raise typer.BadParameter(
+            "--insecure-no-host-key-check checks no host key, so the --known-hosts file "
+            "would not be read: choose one"
+        )
+
+
+def _given(ctx: typer.Context, parameter: str) -> bool:
+    """Whether ``parameter`` was typed on the command line (not taken from the environment
+    or its default; false when the command, e.g. snapshot, has no such option)."""
+    if parameter not in {p.name for p in ctx.command.params}:
+        return False
+    source = ctx.get_parameter_source(parameter)
+    return source is not None and source.name == "COMMANDLINE"
 
 
 def _shard_of(

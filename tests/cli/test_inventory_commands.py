@@ -98,3 +98,18 @@ def test_a_key_file_that_cannot_be_read_is_said_before_any_host(tmp_path: Path) 
         f"fleetaudit: warning: key file {tmp_path}/id_ed2551 (set at {inventory}:1) does not "
         "exist: the 5 hosts logging in with it will fail (h0, h1, h2 and 2 more)"
     ], done.stderr
+
+
+def test_a_local_host_is_listed_without_the_jump_host_it_does_not_use(tmp_path: Path) -> None:
+    """QA: `defaults: {jump: ...}` showed under a `transport: local` host, which `run`
+    audits without SSH, so the listing promised a route the audit never takes."""
+    inventory = tmp_path / "inv.yaml"
+    inventory.write_text(
+        "defaults: {jump: bastion@127.0.0.9}\nhosts:\n"
+        "  web: {address: 127.0.0.2}\n  localhost: {transport: local}\n"
+    )
+    done = fleetaudit("inventory", "list", inventory, "--ssh-config", "/dev/null")
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()[1:]}
+    assert "bastion@127.0.0.9" in rows["web"]
+    assert rows["localhost"][-2:] == ["-", "-"]  # JUMP and GROUPS

@@ -413,3 +413,39 @@ def test_an_empty_output_path_is_refused_not_taken_for_stdout(tmp_path: Path, gi
     assert done.returncode == 2
     assert done.stdout == ""
     assert f"--output {given!r}: no file given; '-' writes to stdout" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["parse", "diff", "snapshot"])
+def test_an_empty_single_file_output_is_refused_as_empty(tmp_path: Path, command: str) -> None:
+    """The commands whose -o takes one file read `-o ''` as the current directory and said
+    ". is a directory", which hides the unset variable behind it."""
+    capture = tmp_path / "web1.ss.txt"
+    capture.write_text(CAPTURE)
+    first = {
+        "parse": [capture],
+        "diff": [],
+        "snapshot": [_local_inventory(tmp_path)],
+    }[command]
+    done = fleetaudit(command, *first, "-o", "", state=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "'' names no file; '-' writes to stdout" in done.stderr
+    assert "directory" not in done.stderr
+
+
+def test_a_refused_target_from_the_environment_names_the_variable(tmp_path: Path) -> None:
+    """A cron mail showed `run inv.yaml` refusing "report file inv.yaml": the command line
+    names no --output; the target came from FLEETAUDIT_OUTPUT, which went unnamed."""
+    inventory = _local_inventory(tmp_path)
+    for target, reason in (
+        (f"json={inventory}", "is the inventory this command uses"),
+        (f"{tmp_path}/missing/night.json", "does not exist"),
+    ):
+        done = fleetaudit(
+            "run", inventory, "--no-history", state=tmp_path, env={"FLEETAUDIT_OUTPUT": target}
+        )
+        assert done.returncode == 2 and done.stdout == ""
+        assert reason in done.stderr
+        assert f"(the report target is FLEETAUDIT_OUTPUT={target!r})" in done.stderr
+    given = fleetaudit("run", inventory, "--no-history", "-o", inventory, state=tmp_path)
+    assert "is the inventory this command uses" in given.stderr
+    assert "FLEETAUDIT_OUTPUT" not in given.stderr

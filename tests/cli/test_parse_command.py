@@ -122,6 +122,23 @@ def test_cut_netstat_addresses_are_named_unless_the_capture_is_declared_wide() -
     assert all("is not an IPv6 address" in line for line in refused)
 
 
+def test_options_the_dialect_has_no_use_for_are_said_not_silently_dropped() -> None:
+    """`--wide` only matters to netstat's cut column and `--privileged` to process owners:
+    given for an ss or /proc/net capture they were accepted without a word."""
+    ss = fleetaudit("parse", CAPTURES / "ss-tunap.txt", "--wide", "--privileged")
+    assert ss.returncode == 0, ss.stderr
+    assert ss.stderr.splitlines() == [
+        f"{CAPTURES / 'ss-tunap.txt'}: note: --wide is for netstat captures; this ss capture "
+        "never cuts an address, so it changes nothing"
+    ]
+    proc = fleetaudit("parse", CAPTURES / "proc-net.txt", "--privileged")
+    assert proc.returncode == 0 and "--privileged changes nothing: /proc/net names no " in (
+        proc.stderr
+    )
+    netstat = fleetaudit("parse", CAPTURES / "netstat-tulnp.txt", "--wide", "--privileged")
+    assert netstat.returncode == 0 and netstat.stderr == ""
+
+
 def test_beyond_twenty_unreadable_lines_the_rest_are_counted(tmp_path: Path) -> None:
     capture = tmp_path / "listing.txt"
     bad = "".join(f"tcp LISTEN zero 128 0.0.0.0:{port} 0.0.0.0:*\n" for port in range(1, 50))
@@ -131,3 +148,13 @@ def test_beyond_twenty_unreadable_lines_the_rest_are_counted(tmp_path: Path) -> 
     lines = done.stderr.splitlines()
     assert len(lines) == 21
     assert lines[-1] == f"{capture}: and 29 more unreadable line(s)"
+
+
+def test_choices_are_read_whatever_their_case() -> None:
+    """`--fail-on HIGH` was accepted but `-f JSON` was refused: one rule for every choice."""
+    parsed = fleetaudit("parse", CAPTURES / "ss-tunap.txt", "-f", "JSON", "--tool", "SS")
+    assert parsed.returncode == 0, parsed.stderr
+    assert json.loads(parsed.stdout)
+    demo = fleetaudit("demo", "-f", "Json", "--fail-on", "HIGH")
+    assert demo.returncode == 0, demo.stderr
+    assert json.loads(demo.stdout)["hosts"]

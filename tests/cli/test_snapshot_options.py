@@ -144,3 +144,46 @@ def test_run_refuses_keep_days_without_a_history(tmp_path: Path) -> None:
     assert "--keep-days deletes old runs from the history, which --no-history does not use" in (
         done.stderr
     )
+
+
+def test_run_refuses_a_db_it_would_not_record_in(tmp_path: Path) -> None:
+    """QA: `--db night.sqlite --no-history` recorded nothing and said nothing; the database
+    named in the environment for every run does not stop a one-off --no-history."""
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(LOCAL)
+    db = tmp_path / "night.sqlite"
+    done = fleetaudit("run", inventory, "--no-history", "--db", db, state=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "--no-history records nothing in the --db given: choose one" in done.stderr
+    assert not db.exists()
+
+    done = fleetaudit(
+        "run",
+        inventory,
+        "--no-history",
+        "-f",
+        "json",
+        state=tmp_path,
+        env={"FLEETAUDIT_DB": str(db)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["hosts"][0]["status"] == "ok"
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("command", ["run", "snapshot"])
+def test_known_hosts_are_refused_with_no_host_key_check(tmp_path: Path, command: str) -> None:
+    """A known_hosts file beside --insecure-no-host-key-check would never be read: the user
+    believes the keys it pins are checked."""
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(LOCAL)
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    extra = ["-o", tmp_path / "snap.json"] if command == "snapshot" else ["--no-history"]
+    done = fleetaudit(
+        command, inventory, *extra, "--insecure-no-host-key-check", "--known-hosts", known,
+        state=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert "checks no host key, so the --known-hosts file would not be read" in done.stderr
+    assert not (tmp_path / "snap.json").exists()
