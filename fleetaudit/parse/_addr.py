@@ -9,6 +9,7 @@ name. Canonicalisation is cached: a fleet has few distinct addresses and many so
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
@@ -110,6 +111,11 @@ def canonical_ipv6(packed: bytes) -> str:
     return f"::ffff:{mapped}" if mapped is not None else ip.compressed
 
 
+_HOST_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?")
+"""A name a listing taken without ``-n`` prints for an address (``localhost``,
+``ip6-localhost``, ``db01.example.net``)."""
+
+
 @lru_cache(maxsize=4096)
 def address_problem(address: str) -> str | None:
     """Why a local address as printed cannot be one, or None: a dotted quad out of range
@@ -126,6 +132,10 @@ def address_problem(address: str) -> str | None:
             ipaddress.IPv4Address(address)
         except ValueError:
             return f"{address!r} is not an IPv4 address"
+    elif address != "*" and not _HOST_NAME.fullmatch(address):
+        # toybox without -n prints uninitialised bytes for 0.0.0.0 (QA: 'M-M$k9jU'), which
+        # would pass for a public host name
+        return f"{address!r} is neither an address nor a host name (capture with -n)"
     return None
 
 

@@ -6,7 +6,8 @@ no process names, so every socket's owner is unknown. ``tx_queue:rx_queue`` are 
 Recv-Q as ss and netstat print them (on a LISTEN socket rx_queue is the accept queue).
 
 The collector concatenates the files under ``==> /proc/net/NAME <==`` markers; a bare file
-is recognised by its header (UDP's ends with ``drops``) and its address width.
+is recognised by its header (UDP's ends with ``drops``) and its address width. Sections of
+other files (``raw``, ``unix``) are skipped: fleetaudit audits TCP and UDP sockets only.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ TCP_STATES: dict[str, SocketState] = {
 # UDP reuses the TCP codes: 07 (TCP_CLOSE) is an unconnected socket, 01 a connected one.
 UDP_STATES: dict[str, SocketState] = {"01": SocketState.ESTABLISHED, "07": SocketState.UNCONN}
 MARKER_PREFIX = "==> /proc/net/"
+SOCKET_TABLES: dict[str, Proto] = {
+    "tcp": Proto.TCP,
+    "tcp6": Proto.TCP,
+    "udp": Proto.UDP,
+    "udp6": Proto.UDP,
+}
+"""The files fleetaudit audits. Others pasted under their markers (``raw``, whose header is
+UDP's and whose port is the IP protocol number; ``unix``; ``udplite``) are skipped, as the
+ss and netstat readers skip those sockets."""
+_UNIX_HEADER = "Num "
 
 
 class _LineProblem(ValueError):
@@ -50,15 +61,28 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
     sockets: list[RawSocket] = []
     errors: list[RawLineError] = []
     proto: Proto | None = None
+    # Skipping another file's lines: until the next marker when its marker said so, until
+    # the next socket table's header when only its own header did (no markers).
+    skip_until: str | None = None
     for number, line in enumerate(lines_of(text), start=1):
         stripped = line.strip()
         if not stripped:
             continue
         if stripped.startswith(MARKER_PREFIX):
-            proto = Proto.UDP if "/udp" in stripped else Proto.TCP
+            table = stripped.removeprefix(MARKER_PREFIX).partition(" ")[0]
+            proto = SOCKET_TABLES.get(table)
+            skip_until = None if proto is not None else "marker"
+            continue
+        if stripped.startswith(_UNIX_HEADER):
+            skip_until = skip_until or "header"
             continue
         if stripped.startswith("sl "):
-            proto = Proto.UDP if stripped.endswith("drops") else proto or Proto.TCP
+            if skip_until == "header":
+                skip_until = None
+            if skip_until is None:
+                proto = Proto.UDP if stripped.endswith("drops") else proto or Proto.TCP
+            continue
+        if skip_until is not None:
             continue
         try:
             sockets.append(_parse_line(stripped, number, proto or Proto.TCP))

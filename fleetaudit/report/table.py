@@ -232,13 +232,14 @@ def _rules_section(findings: tuple[Finding, ...], width: int) -> str:
 
 def _top_services(run: RunResult) -> str:
     """The services listening beyond loopback on the most hosts, fleet-wide, by program (so
-    netstat's ``sshd: /usr/sbi`` counts as ``sshd``), and how many others do."""
+    netstat's ``sshd: /usr/sbi`` counts as ``sshd``; the programs sharing one socket joined
+    by ``+``, as the list is joined by commas), and how many others do."""
     audited = [snapshot for snapshot in run.snapshots if snapshot.status is HostStatus.OK]
     counts: Counter[str] = Counter()
     for snapshot in audited:
         counts.update(
             {
-                ",".join(socket.program_names) or _nameless(socket)
+                "+".join(socket.program_names) or _nameless(socket)
                 for socket in snapshot.listeners
                 if socket.bind_scope is not BindScope.LOOPBACK
             }

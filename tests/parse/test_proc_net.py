@@ -84,3 +84,37 @@ def test_bad_lines_are_reported_and_others_still_read() -> None:
     result = proc_net.parse(text)
     assert [s.local_port for s in result.sockets] == [22]
     assert result.errors[0].line == 2
+
+
+RAW_AND_UNIX = """\
+==> /proc/net/udp <==
+   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+  727: 0100007F:1518 00000000:0000 07 00000000:00000340 00:00000000 00000000     0        0 4261922 2 000000008020833b 0
+
+==> /proc/net/raw <==
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+ 205: 00000000:0001 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4261925 2 000000004c2fdc04 0
+
+==> /proc/net/unix <==
+Num       RefCount Protocol Flags    Type St Inode Path
+00000000c467926d: 00000002 00000000 00010000 0001 01 4261927 /run/qa.sock
+00000000bfa6499d: 00000002 00000000 00000000 0002 01 4261928 @qa-abstract name
+
+==> /proc/net/tcp <==
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1B58 00000000:0000 0A 00000000:00000000 00:00000000 00000000   106        0 4242 1 0000000000000000 100 0 0 10 0
+"""  # noqa: E501  (QA's capture of `tail -n +1 /proc/net/{udp,raw,unix,tcp}`)
+
+
+def test_raw_and_unix_sections_are_skipped_not_read_as_udp_or_refused() -> None:
+    """QA: /proc/net/raw (UDP's header; the port is the IP protocol number) was read as a
+    UDP socket on port 1 of every address, and /proc/net/unix's lines as unreadable."""
+    sockets = parse(RAW_AND_UNIX)
+    assert [(s.proto, s.local_address, s.local_port) for s in sockets] == [
+        (Proto.UDP, "127.0.0.1", 5400),
+        (Proto.TCP, "127.0.0.1", 7000),
+    ]
+    unix_pasted_bare = RAW_AND_UNIX.split("==> /proc/net/unix <==\n")[1].replace(
+        "==> /proc/net/tcp <==\n", ""
+    )
+    assert [s.local_port for s in parse(unix_pasted_bare)] == [7000]

@@ -39,3 +39,26 @@ def test_the_table_gives_each_name_one_port_and_agrees_with_the_extra_names() ->
         name: port for name, port in SERVICE_PORTS.items() if name in table
     }
     assert (table["ssh"], table["domain"], table["postgresql"]) == (22, 53, 5432)
+
+
+def test_a_host_name_that_is_no_name_is_a_line_error_not_a_public_address() -> None:
+    """QA: toybox `netstat -tulpW` (no -n) printed uninitialised bytes for 0.0.0.0; the
+    line was read as a listener on a public "host name" '\ufffd$k9jU'. Real names pass."""
+    capture = (
+        "Active Internet connections (only servers)\n"
+        "Proto Recv-Q Send-Q Local Address           Foreign Address         State       "
+        "PID/Program Name\n"
+        "tcp        1      0 \ufffd$k9jU:ssh            0.0.0.0:*               LISTEN      "
+        "8528/python3\n"
+        "tcp        0      0 localhost:7605          0.0.0.0:*               LISTEN      "
+        "8529/python3\n"
+        "tcp        0      0 db_01.example.net:5432  0.0.0.0:*               LISTEN      "
+        "8530/postgres\n"
+    )
+    result = netstat.parse(capture, privileged=True)
+    assert [(s.local_address, s.local_port) for s in result.sockets] == [
+        ("localhost", 7605),
+        ("db_01.example.net", 5432),
+    ]
+    [error] = result.errors
+    assert error.line == 3 and "is neither an address nor a host name" in error.reason

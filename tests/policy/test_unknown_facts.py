@@ -216,3 +216,60 @@ def test_a_uid_condition_errs_towards_reporting_when_the_listing_shows_no_uid(na
         rule_policy("allowlist", f"allow: [{{port: 8080, not: {{uid: 0}}}}, {everything_else}]")
     )
     assert [f.socket.local_port for f in evaluate(host, allowlist, TODAY) if f.socket] == [8080]
+
+
+# --- 4. what the findings say of those doubts ------------------------------------------------
+
+ASSUMED_UID = "(the listing does not show its uid: the rule assumed the worst)"
+ASSUMED_V4 = "(the listing does not show whether it also takes IPv4: the rule assumed the worst)"
+
+
+@pytest.mark.parametrize("name", UID_SHOWN + UID_UNKNOWN)
+def test_a_finding_that_rests_on_an_unshown_uid_says_so(name: str) -> None:
+    """QA: on a listing without -e, `forbidden: {uid: 65534}` reported every listener as if
+    it ran as nobody, in words that read as a fact; a uid seen stays a plain finding."""
+    host = capture_snapshot(name)
+    rules = policy(rule_policy("forbidden", "match: {port: 8080, uid: 0}"))
+    [finding] = evaluate(host, rules, TODAY)
+    assert (ASSUMED_UID in finding.message) is (name in UID_UNKNOWN)
+    allowlist = policy(
+        rule_policy(
+            "allowlist",
+            'allow: [{port: 8080, not: {uid: 0}}, {port: "1-8079"}, {port: "8081-65535"}]',
+        )
+    )
+    [unexpected] = evaluate(host, allowlist, TODAY)
+    assert (ASSUMED_UID in unexpected.message) is (name in UID_UNKNOWN)
+
+
+@pytest.mark.parametrize("name", V4_REACH_SHOWN + V4_REACH_UNKNOWN)
+def test_a_finding_that_rests_on_an_unshown_ipv4_reach_says_so(name: str) -> None:
+    rules = policy(rule_policy("forbidden", "match: {family: ipv4, port: 9000, proto: tcp}"))
+    [finding] = evaluate(capture_snapshot(name), rules, TODAY)
+    assert (ASSUMED_V4 in finding.message) is (name in V4_REACH_UNKNOWN)
+    assert "judged by port alone" not in finding.message
+
+
+def test_judged_by_port_alone_only_when_the_rule_names_a_process() -> None:
+    """QA: `match: {uid: 65534}` on an owner-unknown socket said "judged by port alone"."""
+    host = user_snapshot()
+    by_uid = policy(rule_policy("forbidden", "match: {port: 6000, proto: tcp, uid: 65534}"))
+    [finding] = evaluate(host, by_uid, TODAY)
+    assert "owner unknown" not in finding.message
+    by_process = policy(rule_policy("forbidden", "match: {port: 6000, process: Xorg}"))
+    [finding] = evaluate(host, by_process, TODAY)
+    assert "so judged by port alone" in finding.message
+
+
+def test_an_ipv6_only_wildcard_is_not_described_as_any_address() -> None:
+    """QA: a v6only [::]:3306 read "(any address)", the words of 0.0.0.0."""
+    [v6_only] = [
+        s for s in sockets("ss-tuanpe-root") if s.local_address == "::" and s.accepts_ipv4 is False
+    ][:1]
+    rules = policy(
+        rule_policy(
+            "forbidden", f"match: {{port: {v6_only.local_port}, proto: {v6_only.proto.value}}}"
+        )
+    )
+    [finding] = evaluate(snapshot("h", v6_only), rules, TODAY)
+    assert "(any IPv6 address)" in finding.message

@@ -301,6 +301,24 @@ def test_exposed_services_tell_kernel_sockets_from_unknown_owners() -> None:
     assert "port 2049 (no process), port 8080 (owner unknown)" in exposed
 
 
+def test_exposed_services_join_the_programs_of_one_socket_apart_from_the_list() -> None:
+    """QA: a listener shared by `child 0`..`child 3` and `srv (pre-fork` showed as
+    "child,srv, python3", which reads as one program called "child,srv"."""
+    from dataclasses import replace
+
+    from fleetaudit.model.socket import Process
+    from fleetaudit.report import TableFormatter
+
+    shared = replace(
+        sock("0.0.0.0", 6000, "srv (pre-fork"),
+        processes=(Process("child 0", 8436, 3), Process("srv (pre-fork", 8024, 3)),
+    )
+    host = snapshot("h1", shared, sock("0.0.0.0", 7700, "python3"))
+    text = TableFormatter().render(run_result((host,)))
+    exposed = next(line for line in text.splitlines() if line.startswith("exposed"))
+    assert exposed.split(None, 1)[1] == "child+srv, python3"
+
+
 def test_markdown_heading_counts_audited_hosts_and_uses_singulars() -> None:
     hosts = tuple(snapshot(f"web{i}", sock("0.0.0.0", 23)) for i in range(5)) + (
         snapshot("down1", status=HostStatus.UNREACHABLE, error="x", tool=None, privilege=None),

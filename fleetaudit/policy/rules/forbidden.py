@@ -16,7 +16,12 @@ from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.socket import Socket
 from fleetaudit.policy.matchers import Lean, SocketMatch, owner_judgement
-from fleetaudit.policy.rules.interface import Rule, describe_listener, owner_note
+from fleetaudit.policy.rules.interface import (
+    Rule,
+    assumption_note,
+    describe_listener,
+    owner_note,
+)
 
 
 class ForbiddenRule(Rule):
@@ -29,7 +34,9 @@ class ForbiddenRule(Rule):
         """One finding per matched listener."""
         for socket in snapshot.listeners:
             if self.match.matches(socket, Lean.REPORT):
-                what = describe_listener(socket) + owner_note(snapshot, socket)
+                matches = (self.match,)
+                what = describe_listener(socket) + owner_note(snapshot, socket, matches)
+                what += assumption_note(socket, matches, Lean.REPORT)
                 yield self.finding(snapshot, socket, what)
 
     def concerns(self, socket: Socket) -> str | None:
