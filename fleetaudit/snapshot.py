@@ -72,7 +72,7 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
             privilege=reply.privilege,
             **base,
         )
-    sockets = tuple(Socket.from_raw(raw) for raw in parsed.sockets)
+    sockets = tuple(Socket.from_raw(raw) for raw in _named_by_comm(parsed.sockets, reply))
     return HostSnapshot(
         status=HostStatus.OK,
         tool=reply.tool,
@@ -88,6 +88,25 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
         audit_connection=_audit_connection(capture),
         **base,
     )
+
+
+def _named_by_comm(sockets: tuple[RawSocket, ...], reply: Reply) -> tuple[RawSocket, ...]:
+    """netstat's sockets with each process named by its comm, as ss names it, where the
+    script read one (``@@comm``): netstat prints a piece of the command line, which a
+    process that retitles itself rewrites (busybox and toybox print what follows its last
+    ``/``: ``alt.conf [listener]`` for an sshd given ``-f /etc/ssh/alt.conf``)."""
+    comms = reply.comms
+    if not comms:
+        return sockets
+    renamed = []
+    for raw in sockets:
+        if any(p.pid in comms for p in raw.processes):
+            processes = tuple(
+                p._replace(name=comms[p.pid]) if p.pid in comms else p for p in raw.processes
+            )
+            raw = raw._replace(processes=processes)
+        renamed.append(raw)
+    return tuple(renamed)
 
 
 def _queue_history(

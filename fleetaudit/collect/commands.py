@@ -22,6 +22,9 @@ Header lines (each optional except ``@@fleetaudit`` and ``@@output``)::
     @@sudo-command /usr/bin/ss -tuanpe   (with become: what sudo is asked to run as root)
     @@ephemeral LOW HIGH       (net.ipv4.ip_local_port_range, when readable: where the
                                 kernel picks the port of a socket that binds none)
+    @@comm PID NAME            (netstat only, one per process: its comm, the name ss
+                                prints; netstat prints the command line, which a process
+                                that retitles itself rewrites)
     @@privilege root|unprivileged
     @@sudo-refused <sudo's complaint: its last ``sudo:`` line, else its last line, else
                     which command line no sudoers rule allows>
@@ -64,6 +67,13 @@ from __future__ import annotations
 # The ephemeral port range is a sysctl file, which ends at the first byte for a read past
 # offset 0: bash's `read` takes it whole, but dash, busybox and zsh read a byte at a time
 # and get "3". Only then is it read by `cat` (one process, ~1 ms, on such hosts).
+# netstat names a process by its command line: net-tools prints its start, cut to 19
+# characters ("sshd: /usr/sb"), busybox and toybox the part after its last '/', which for a
+# process that rewrote its title is a piece of its arguments ("sshd: /usr/sbin/sshd -f
+# /etc/ssh/alt.conf [listener]" prints as "alt.conf [listener]"), so a rule naming the
+# program missed it. Every process's comm (world-readable, read with a builtin, before the
+# listing: a process started in between keeps netstat's name) gives the name ss would print.
+# `read` stops at a newline, so a comm cannot forge a header line.
 # /proc/net: a table that exists but cannot be read fails the listing (exit 1, named on
 # stderr): skipping it would drop its sockets without a word. tcp and udp exist on every
 # Linux; tcp6 and udp6 are absent when IPv6 is disabled, which is no failure.
@@ -106,6 +116,13 @@ else
 fi
 echo "@@tool $tool"
 [ "$tool" = proc ] || echo "@@command $*"
+if [ "$tool" = netstat ]; then
+  for dir in /proc/[0-9]*; do
+    comm=
+    { IFS= read -r comm < "$dir/comm"; } 2>/dev/null || :
+    [ -z "$comm" ] || printf '@@comm %%s %%s\n' "${dir#/proc/}" "$comm"
+  done
+fi
 if [ "$tool" = proc ]; then
   echo "@@privilege unprivileged"
   echo "@@output"

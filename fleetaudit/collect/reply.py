@@ -47,6 +47,9 @@ class Reply:
     refused_at_run: bool = False
     """True when ``sudo -l`` allowed the listing but sudo then refused to run it (a
     ``Defaults!CMD requiretty``), so the listing was taken without privilege."""
+    comms: dict[int, str] = field(default_factory=dict)
+    """PID -> comm of every process on the host when the tool was netstat (``@@comm``):
+    the name ss prints, for netstat's names cut from a command line."""
 
     @property
     def wide(self) -> bool:
@@ -86,6 +89,7 @@ def parse_reply(stdout: str) -> Reply:
     if position < 0:
         raise TransportError(HostStatus.COMMAND_FAILED, _no_header(stdout))
     fields: dict[str, str] = {}
+    comms: dict[int, str] = {}
     line_no = stdout.count("\n", 0, position)
     while True:
         end = stdout.find("\n", position)
@@ -94,7 +98,7 @@ def parse_reply(stdout: str) -> Reply:
         if line == _OUTPUT:
             output = "" if end < 0 else stdout[end + 1 :]
             if not output.startswith(_REFUSED_AT_RUN):
-                return _reply(fields, output)
+                return _reply(fields, output, comms)
             # sudo refused to run the listing it had allowed: a second header follows
             fields["refused-at-run"] = ""
             position = end + 1
@@ -102,8 +106,19 @@ def parse_reply(stdout: str) -> Reply:
         if not line.startswith(_MARK) or end < 0:
             raise TransportError(HostStatus.COMMAND_FAILED, _unexpected(line, line_no))
         key, _, value = line[len(_MARK) :].partition(" ")
-        fields[key] = value
+        if key == "comm":
+            _read_comm(value, comms)
+        else:
+            fields[key] = value
         position = end + 1
+
+
+def _read_comm(value: str, comms: dict[int, str]) -> None:
+    """One ``@@comm PID NAME`` line into ``comms``; the name is everything after the PID's
+    space (a comm may hold spaces)."""
+    pid, _, name = value.partition(" ")
+    if pid.isascii() and pid.isdigit() and name:
+        comms[int(pid)] = name
 
 
 def _script_start(stdout: str) -> int:
@@ -120,7 +135,7 @@ def _script_start(stdout: str) -> int:
     return stdout.find(_FIRST, 0, end)
 
 
-def _reply(fields: dict[str, str], output: str) -> Reply:
+def _reply(fields: dict[str, str], output: str, comms: dict[int, str]) -> Reply:
     if "fleetaudit" not in fields:
         raise TransportError(HostStatus.COMMAND_FAILED, "reply lacks the @@fleetaudit header")
     if "\n" + _REFUSED_AT_RUN in output:
@@ -149,6 +164,7 @@ def _reply(fields: dict[str, str], output: str) -> Reply:
         ephemeral=_port_range(fields.get("ephemeral", "")),
         ssh_connection=_connection_ports(fields.get("ssh-connection", "")),
         refused_at_run="refused-at-run" in fields,
+        comms=comms,
     )
 
 

@@ -30,8 +30,10 @@ _RECORD_CONFIG = ConfigDict(extra="forbid")
 
 @dataclass(frozen=True, slots=True, config=_RECORD_CONFIG)
 class Process:
-    """A process holding a socket. ``name`` is the comm (ss, <=15 chars) or the start of
-    the command line (netstat, cut to fit a 19-character ``PID/name`` field)."""
+    """A process holding a socket. ``name`` is the comm (ss, <=15 chars; netstat in a run,
+    whose script reads the comms) or the piece of the command line a saved netstat capture
+    prints (net-tools: its start, cut to fit a 19-character ``PID/name`` field; busybox and
+    toybox: what follows its last ``/``)."""
 
     name: str
     pid: int | None

@@ -20,7 +20,10 @@ if it was built in) with three differences: IPv6 sockets are labelled ``tcp``/``
 the family is read from the address; addresses are never truncated; and the program is the
 base name of ``argv[0]`` (``1234/nginx -g daemon`` for a master whose rewritten title is
 ``nginx: master process /usr/sbin/nginx -g daemon off;``), cut like net-tools' to fit 19
-characters with the PID.
+characters with the PID. For a title whose last ``/`` is in its arguments that is no name
+at all (``alt.conf [listener]`` for an sshd given ``-f /etc/ssh/alt.conf``): the names are
+kept as printed, and a run replaces them with the comms its script reads
+(:func:`fleetaudit.snapshot.build_snapshot`).
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +27,9 @@ from fleetaudit.collect.commands import (
 from fleetaudit.collect.reply import parse_reply
 from fleetaudit.model import Family, Privilege, SocketState, Tool
 from fleetaudit.parse import parse_capture
+from fleetaudit.snapshot import build_snapshot
 from fleetaudit.transport.ssh import LOGIN_SHELL_COMMAND
+from tests.factories import captured
 
 
 def _run(
@@ -217,6 +222,51 @@ def test_toybox_netstat_is_asked_for_whole_addresses():
     assert ours <= {(s.family, s.local_address, s.local_port) for s in listeners}
     mine = [s for s in listeners if s.local_port in {port for _, _, port in ours}]
     assert {p.pid for s in mine for p in s.processes} == {os.getpid()}
+
+
+RETITLED = "sshd: /usr/sbin/sshd -D -f /etc/ssh/alt.conf [listener] 0 of 10-100 startups"
+"""The title of an sshd given -f (a whole command line in argv[0], as sshd writes it)."""
+
+
+@needs_root_unshare
+@pytest.mark.parametrize("tool", ["toybox", "busybox"])
+def test_netstat_names_a_retitled_process_by_its_comm_as_ss_does(tool, tmp_path):
+    """QA: toybox (and busybox) netstat print what follows the last '/' of a command line,
+    so an sshd started with `-f /etc/ssh/alt.conf` showed as `alt.conf [listener] ...`
+    and a policy rule on sshd missed it; ss names it by its comm. The script reads every
+    comm, and the snapshot names processes by them."""
+    binary = shutil.which(tool)
+    if binary is None:
+        pytest.skip(f"needs {tool}")
+    ready = tmp_path / "port"
+    listener = (
+        "import socket, sys, time; s = socket.create_server(('127.0.0.1', 0)); "
+        "open(sys.argv[1], 'w').write(str(s.getsockname()[1])); time.sleep(60)"
+    )
+    server = subprocess.Popen(["bash", "-c", f'exec -a "{RETITLED}" "$0" -c "$1" "$2"',
+                               sys.executable, listener, str(ready)])  # fmt: skip
+    try:
+        for _ in range(200):  # bounded: 20 s
+            if ready.exists() and ready.read_text():
+                break
+            time.sleep(0.1)
+        port = int(ready.read_text())
+        comm = (Path("/proc") / str(server.pid) / "comm").read_text().rstrip("\n")
+        reply = parse_reply(_run(COLLECT, hide=("ss",), replace={"netstat": binary}))
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+    assert reply.comms[server.pid] == comm
+    host = build_snapshot(captured(reply, "alpine1"))
+    [ours] = [s for s in host.sockets if s.local_port == port]
+    if "p" not in reply.command.split()[1]:
+        assert not ours.processes  # Debian's busybox has no -p: nothing to name
+        return
+    _, listed = parse_capture(reply.output, tool=Tool.NETSTAT, privileged=True)
+    [printed] = [s for s in listed.sockets if s.local_port == port]
+    # what the tool printed; busybox cuts it to fit its column
+    assert printed.processes[0].name.startswith("alt.conf [")
+    assert [(p.name, p.pid) for p in ours.processes] == [(comm, server.pid)]
 
 
 @needs_root_unshare

@@ -105,3 +105,18 @@ def test_an_empty_listing_over_ssh_is_a_failed_listing_not_a_clean_host(listing:
     assert snap.status is HostStatus.PARSE_ERROR
     assert "holds no socket, not even this audit's own SSH connection" in (snap.error or "")
     assert build_snapshot(captured(reply, "local1")).status is HostStatus.OK
+
+
+def test_netstat_processes_are_named_by_the_comms_the_script_read() -> None:
+    """A name netstat cut from a retitled command line gives way to the process's comm; a
+    process without one (started after the script read them) keeps what netstat printed."""
+    stdout = (
+        "@@fleetaudit 1\n@@uid 0\n@@tool netstat\n@@command netstat -tuanpeW\n"
+        "@@comm 600 sshd\n@@comm 700 my worker\n@@comm x1 bogus\n@@comm 800\n"
+        "@@privilege root\n@@output\n" + LISTING.replace("700/python3    ", "701/python3    ")
+    )
+    reply = parse_reply(stdout)
+    assert reply.comms == {600: "sshd", 700: "my worker"}
+    host = build_snapshot(captured(reply, "alpine1"))
+    names = {s.local_port: [(p.name, p.pid) for p in s.processes] for s in host.sockets}
+    assert names == {22: [("sshd", 600)], 8444: [("python3", 701)]}
