@@ -79,7 +79,7 @@ def run(
     with user_errors():
         if accept_new and insecure:
             raise typer.BadParameter("choose one of --accept-new and --insecure-no-host-key-check")
-        _refuse_unused_options(no_history, keep_days, _given(ctx, "db"), insecure, known_hosts)
+        _unused_options(no_history, keep_days, _given(ctx, "db"), insecure, known_hosts)
         from fleetaudit.auditor import Auditor
         from fleetaudit.config import AuditConfig
         from fleetaudit.inventory import load_inventory, select_hosts
@@ -129,27 +129,29 @@ def run(
         )  # fmt: skip
 
 
-def _refuse_unused_options(
+def _unused_options(
     no_history: bool,
     keep_days: int | None,
     db_given: bool,
     insecure: bool,
     known_hosts: list[Path] | None,
 ) -> None:
-    """Refuse an option the others make pointless: accepting it would let the user believe it
-    took effect (QA: `--db night.sqlite --no-history` recorded nothing, and said nothing)."""
+    """Refuse, or say, an option the others make pointless: accepted in silence, it lets the
+    user believe it took effect (QA: `--db night.sqlite --no-history` recorded nothing, and
+    said nothing). A deletion that cannot happen is refused; a file that will not be used
+    is a warning, as a wrapper script may always pass it."""
     if no_history and keep_days is not None:
         raise typer.BadParameter(
             "--keep-days deletes old runs from the history, which --no-history does not "
             "use: choose one"
         )
-    # FLEETAUDIT_DB set for every run is no reason to refuse a one-off --no-history
+    # FLEETAUDIT_DB set for every run is no reason to warn of a one-off --no-history
     if no_history and db_given:
-        raise typer.BadParameter("--no-history records nothing in the --db given: choose one")
+        say("warning: --no-history: this run is not recorded in the --db given")
     if insecure and known_hosts:
-        raise typer.BadParameter(
-            "--insecure-no-host-key-check checks no host key, so the --known-hosts file "
-            "would not be read: choose one"
+        say(
+            "warning: --insecure-no-host-key-check checks no host key: the --known-hosts "
+            "file is not read"
         )
 
 
