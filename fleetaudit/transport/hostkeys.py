@@ -20,7 +20,6 @@ as OpenSSH's accept-new records into the known_hosts its later strict runs read.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,9 +27,12 @@ from typing import TYPE_CHECKING, Any
 import asyncssh
 from asyncssh.public_key import get_default_certificate_algs, get_default_public_key_algs
 
-from fleetaudit.errors import InputError
 from fleetaudit.model.enums import HostStatus
-from fleetaudit.planted import first_planted, world_writable
+from fleetaudit.transport.known_hosts_file import (
+    lower_case_hosts,
+    read_known_hosts,
+    refuse_planted,
+)
 
 if TYPE_CHECKING:
     from fleetaudit.transport.sshconfig import SshConfigView
@@ -51,17 +53,17 @@ class HostKeyBook:
         extra = [learn_file] if learn_file is not None and learn_file not in files else []
         self._sources = (*files, *extra)
         for path in self._sources:
-            _refuse_planted(path)
-        texts = [_read(path) for path in self._sources]
+            refuse_planted(path)
+        texts = [read_known_hosts(path) for path in self._sources]
         pairs = zip(self._sources, texts, strict=True)
         # each file that revokes keys, on its own: a refusal names the ones that apply
         self._revoking = [
-            (path, asyncssh.import_known_hosts(_lower_case_hosts(text)))
+            (path, asyncssh.import_known_hosts(lower_case_hosts(text)))
             for path, text in pairs
             if "@revoked" in text
         ]
         text = "".join(texts)
-        self._known = asyncssh.import_known_hosts(_lower_case_hosts(text))
+        self._known = asyncssh.import_known_hosts(lower_case_hosts(text))
         self._learnt: dict[tuple[str, int | None], asyncssh.SSHKey] = {}
 
     def connection_options(
@@ -184,7 +186,7 @@ class HostKeyBook:
         Read again (a refusal is rare; the book keeps the files' union only)."""
         holders = []
         for path in self._sources:  # bounded by the files given
-            known = asyncssh.import_known_hosts(_lower_case_hosts(_read(path)))
+            known = asyncssh.import_known_hosts(lower_case_hosts(read_known_hosts(path)))
             if any(_entries(known, name, port)[:2]):  # host keys or CA keys listed
                 holders.append(path)
         return holders
@@ -255,54 +257,3 @@ def _with_bare_name(listed: Any, bare: Any) -> Any:
         [*listed[2], *(bare[2] if cas else ())],
         *listed[3:],
     )
-
-
-def _lower_case_hosts(text: str) -> str:
-    """known_hosts with its host patterns lower-cased: OpenSSH matches host names without
-    regard to case (and hashes them lower-cased), asyncssh matches them as written, so an
-    entry for ``LocalHost`` would not count for ``localhost`` and its changed key would be
-    taken for an unknown one, which ``--accept-new`` learns."""
-    lines = []
-    for line in text.splitlines():
-        fields = line.split()
-        at = 1 if fields and fields[0].startswith("@") else 0
-        if len(fields) > at and not fields[0].startswith("#") and not fields[at].startswith("|"):
-            fields[at] = fields[at].lower()
-            line = " ".join(fields)
-        lines.append(line)
-    return "".join(line + "\n" for line in lines)
-
-
-def _refuse_planted(path: Path) -> None:
-    """InputError when a known_hosts file, or a directory on its way, may have been planted
-    by another user (:mod:`fleetaudit.planted`), or when every user may write it: whoever
-    controls a file of trusted keys can stand in for any host. The accept-new file is
-    checked too: strict runs trust it."""
-    try:
-        suspect = first_planted(path.expanduser())
-        found = os.stat(path.expanduser())
-    except OSError:
-        return  # missing (an empty file), a loop or an unreadable link: reading names it
-    if suspect is not None:
-        where, reason = suspect
-        raise InputError(f"cannot trust this known_hosts file: {reason}", path=where)
-    if world_writable(found):
-        raise InputError(
-            "cannot trust this known_hosts file: every user may write it (mode "
-            f"{stat.S_IMODE(found.st_mode):04o}), and so add a key for any host: chmod go-w it",
-            path=path,
-        )
-
-
-def _read(path: Path) -> str:
-    try:
-        text = path.expanduser().read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return ""
-    except OSError as exc:
-        raise InputError(f"cannot read known_hosts: {exc.strerror}", path=path) from exc
-    try:
-        asyncssh.import_known_hosts(text)
-    except (ValueError, asyncssh.KeyImportError) as exc:
-        raise InputError(f"not a known_hosts file: {exc}", path=path) from exc
-    return text if text.endswith("\n") or not text else text + "\n"
