@@ -99,3 +99,20 @@ def _read_as(value: object) -> str | None:
     if value is None:
         return "null (nothing)"
     return None
+
+
+REPORT_KEYS = frozenset({"schema_version", "run", "hosts"})
+"""Top-level keys every fleetaudit JSON report (and ``snapshot`` file) has."""
+
+
+def refuse_a_report(doc: YamlDocument, error_cls: type[InputError], meant: str) -> None:
+    """``error_cls`` when ``doc`` is a fleetaudit JSON report given where ``meant`` (a
+    policy, an inventory) is read: validated as one, it gave dozens of errors about keys
+    (a report is JSON, and JSON is YAML), none saying what the file is."""
+    if isinstance(doc.data, dict) and REPORT_KEYS <= doc.data.keys():
+        raise error_cls(
+            f"this is a fleetaudit JSON report (or snapshot), not {meant}: reports are read "
+            "by `diff` and `merge`",
+            path=doc.path,
+            line=1,
+        )

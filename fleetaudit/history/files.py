@@ -31,9 +31,13 @@ def load_run_file(
     does not know are left out and it is told which, so that a merge host upgraded after
     its shard runners still merges; without it they are refused."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read a run from this file: {exc}", path=path) from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(_not_json(text, exc), path=path) from exc
     report = isinstance(data, dict) and "schema_version" in data
     unknown: list[str] = []
     if report:
@@ -50,6 +54,31 @@ def load_run_file(
     if unknown and on_unknown_fields is not None:
         on_unknown_fields(_left_out(path, unknown, run.fleetaudit_version))
     return run
+
+
+def _not_json(text: str, exc: json.JSONDecodeError) -> str:
+    """Why a file that is no JSON holds no run, saying what it looks like instead: a saved
+    listing (given where `check` takes one), YAML (an inventory or a policy), nothing."""
+    if not text.strip():
+        return "cannot read a run from this file: it is empty"
+    wanted = "a JSON report (`run -f json`) or a `snapshot` file is expected"
+    if _is_listing(text):
+        return f"this is a socket listing, not a run: {wanted} (`check` judges a listing)"
+    return (
+        f"cannot read a run from this file: it is not JSON ({exc.msg} at line {exc.lineno}, "
+        f"column {exc.colno}): {wanted}"
+    )
+
+
+def _is_listing(text: str) -> bool:
+    from fleetaudit.errors import CaptureError
+    from fleetaudit.parse import detect_tool
+
+    try:
+        detect_tool(text)
+    except CaptureError:
+        return False
+    return True
 
 
 def _without(

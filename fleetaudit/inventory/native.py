@@ -24,7 +24,7 @@ from fleetaudit.inventory.model import Host, Inventory, TransportKind
 from fleetaudit.inventory.native_ranges import expand_ranges
 from fleetaudit.inventory.schema import GroupEntry, HostEntry, HostVars, InventoryFile
 from fleetaudit.inventory.validate import is_this_machine
-from fleetaudit.validation import validation_error
+from fleetaudit.validation import refuse_a_report, validation_error
 from fleetaudit.yamlsource import Loc, YamlDocument, located_error
 
 ORIGIN_FIELDS = ("address", "port", "user", "key", "jump", "become", "transport")
@@ -40,6 +40,7 @@ def load_native(doc: YamlDocument) -> Inventory:
             path=doc.path,
             line=1,
         )
+    refuse_a_report(doc, InventoryError, "an inventory")
     doc = expand_ranges(doc)
     try:
         spec = InventoryFile.model_validate(doc.data)

@@ -26,7 +26,7 @@ from fleetaudit.policy.extends import base_path, check_chain, merge_rules, read_
 from fleetaudit.policy.rules import RULE_KINDS, Rule
 from fleetaudit.policy.schema import FORMAT_VERSION, Policy, PolicyDocument
 from fleetaudit.policy.waivers import Waiver
-from fleetaudit.validation import validation_error
+from fleetaudit.validation import refuse_a_report, validation_error
 from fleetaudit.yamlsource import (
     MISSPELT_REQUIRED,
     Loc,
@@ -70,6 +70,7 @@ def parse_policy(text: str, source: str) -> Policy:
 
 
 def _build(doc: YamlDocument, default_name: str, chain: tuple[str, ...] = ()) -> Policy:
+    refuse_a_report(doc, PolicyError, "a policy")
     _refuse_empty_values(doc)
     header = _header(doc)
     own = _every_one(header.rules, lambda index, data: _rule(doc, index, data))
