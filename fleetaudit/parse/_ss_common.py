@@ -114,6 +114,10 @@ def build_record(
         family = _IPV6
     elif local[:1].isdecimal():
         family, v6only = _IPV4, None
+    elif peer == "*" and capture.star_is_dual_stack_v6:
+        # a host name (ss -r) with the peer this ss prints for IPv6 only (an IPv4 socket's
+        # is 0.0.0.0): `localhost:8082 *:*` is bound to ::ffff:127.0.0.1 (QA)
+        family, v6only = _IPV6, None
     else:  # a host name (ss -r)
         family, v6only = name_family(local, peer), None
     return NEW_RECORD(

@@ -328,3 +328,22 @@ def test_wildcard_peer_of_a_udp_listener() -> None:
     sock = one('udp UNCONN 0 0 [::1]:123 [::]:* users:(("ntpd",pid=5,fd=1))')
     assert (sock.peer_address, sock.peer_port) == ("::", None)
     assert sock.processes[0] == Process(name="ntpd", pid=5, fd=1)
+
+
+def test_a_resolved_name_with_an_ipv6_peer_is_an_ipv6_socket() -> None:
+    """QA, `ss -tlpr`: a socket bound to ::ffff:127.0.0.1 prints as `localhost:8082 *:*`;
+    the peer this ss prints only for IPv6 (an IPv4 socket's is 0.0.0.0:*) says its family,
+    which the name alone (localhost) would have made IPv4."""
+    capture = (
+        "State  Recv-Q Send-Q    Local Address:Port       Peer Address:PortProcess\n"
+        'LISTEN 1      128             0.0.0.0:ssh             0.0.0.0:*    users:(("qa-main",pid=8528,fd=4))\n'  # noqa: E501
+        'LISTEN 2      128                   *:https                 *:*    users:(("qa-main",pid=8528,fd=6))\n'  # noqa: E501
+        'LISTEN 0      128           localhost:8082                  *:*    users:(("qa-main",pid=8528,fd=9))\n'  # noqa: E501
+        'LISTEN 3      2             localhost:bbs             0.0.0.0:*    users:(("fullq",pid=8026,fd=3))\n'  # noqa: E501
+    )
+    result = ss.parse(capture, privileged=True)
+    assert not result.errors
+    read = {s.local_port: (s.family, s.local_address) for s in map(Socket.from_raw, result.sockets)}
+    assert read[8082] == (Family.IPV6, "localhost")
+    assert read[7000] == (Family.IPV4, "localhost")
+    assert read[443] == (Family.IPV6, "::")
