@@ -130,7 +130,7 @@ def assumption_note(socket: Socket, matches: Sequence[SocketMatch], lean: Lean) 
     """A note for a finding that rests on a fact the listing did not show (the socket's uid,
     whether an IPv6 wildcard also takes IPv4), which ``lean`` counted the worst way: without
     it, the finding reads as a fact about the socket (QA: every listener of a host listed
-    without ``-e`` "runs as nobody"). None when the other lean gives the same verdict."""
+    without ``-e`` "runs as nobody"). Empty when the other lean gives the same verdict."""
     other = Lean.EXCUSE if lean is Lean.REPORT else Lean.REPORT
     if all(match.matches(socket, lean) == match.matches(socket, other) for match in matches):
         return ""
