@@ -273,3 +273,53 @@ def test_an_ipv6_only_wildcard_is_not_described_as_any_address() -> None:
     )
     [finding] = evaluate(snapshot("h", v6_only), rules, TODAY)
     assert "(any IPv6 address)" in finding.message
+
+
+def test_a_waiver_left_unapplied_for_an_unshown_fact_says_so() -> None:
+    """QA: a waiver matching `uid:` (a listing without -e) or `family: ipv4` (netstat's
+    `:::PORT`) did not apply, rightly, but neither the finding nor explain said why: the
+    night exited 1 with the waiver in the policy."""
+    rules = policy(
+        """
+        version: 1
+        rules:
+          - {id: r, kind: forbidden, severity: high, description: d, match: {port: [8080, 9000]}}
+        waivers:
+          - {rule: r, match: {port: 8080, uid: 0}, reason: root's proxy, expires: 2027-01-01}
+          - {rule: r, match: {port: 9000, family: ipv4}, reason: firewalled, expires: 2027-01-01}
+        """
+    )
+    unshown = {
+        f.socket.local_port: f
+        for f in evaluate(capture_snapshot("netstat-tulnp"), rules, TODAY)
+        if f.socket and f.socket.proto.value == "tcp"
+    }
+    assert not unshown[8080].waived and unshown[8080].message.endswith(
+        "Not waived: the waiver of 'r' (root's proxy) matches on its uid, which the listing "
+        "does not show."
+    )
+    assert not unshown[9000].waived and unshown[9000].message.endswith(
+        "Not waived: the waiver of 'r' (firewalled) matches on whether it also takes IPv4, "
+        "which the listing does not show."
+    )
+    shown = {
+        f.socket.local_port: f
+        for f in evaluate(capture_snapshot("ss-tuanpe-root"), rules, TODAY)
+        if f.socket and f.socket.proto.value == "tcp"
+    }
+    assert shown[8080].waived and "Not waived" not in shown[8080].message
+    expired = policy(
+        """
+        version: 1
+        rules:
+          - {id: r, kind: forbidden, severity: high, description: d, match: {port: 8080}}
+        waivers:
+          - {rule: r, match: {port: 8080, uid: 0}, reason: gone, expires: 2026-01-01}
+        """
+    )
+    [finding] = [
+        f
+        for f in evaluate(capture_snapshot("netstat-tulnp"), expired, TODAY)
+        if f.socket and f.socket.proto.value == "tcp"
+    ]
+    assert "Not waived" not in finding.message  # an expired waiver would not apply anyway

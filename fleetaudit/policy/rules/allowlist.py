@@ -73,7 +73,7 @@ class AllowlistRule(Rule):
             entries = [entry for rule in lists for entry in rule.allow]
             if not any(entry.matches(socket, Lean.EXCUSE) for entry in entries):
                 note = owner_note(snapshot, socket, entries)
-                note += assumption_note(socket, entries, Lean.EXCUSE)
+                note += assumption_note(socket, entries)
                 what = f"unexpected listener: {describe_listener(socket)}{note}"
                 what += f"; no entry of {names} covers it{_client_hint(snapshot, socket)}"
                 yield self.finding(snapshot, socket, what, severity=severity)

@@ -137,7 +137,7 @@ class BindScopeRule(Rule):
                 matches = (self.match,)
                 what = f"{describe_listener(socket)}, outside {self._allowed_text()}"
                 what += owner_note(snapshot, socket, matches)
-                what += assumption_note(socket, matches, Lean.REPORT)
+                what += assumption_note(socket, matches)
                 yield self.finding(snapshot, socket, what)
 
     def allows(self, socket: Socket) -> bool:

@@ -36,7 +36,7 @@ class ForbiddenRule(Rule):
             if self.match.matches(socket, Lean.REPORT):
                 matches = (self.match,)
                 what = describe_listener(socket) + owner_note(snapshot, socket, matches)
-                what += assumption_note(socket, matches, Lean.REPORT)
+                what += assumption_note(socket, matches)
                 yield self.finding(snapshot, socket, what)
 
     def concerns(self, socket: Socket) -> str | None:

@@ -18,14 +18,8 @@ from fleetaudit.model.enums import BindScope, Family, Privilege, Severity, Tool
 from fleetaudit.model.finding import Finding, fingerprint, rule_reference
 from fleetaudit.model.host import HostSnapshot, split_privilege_note
 from fleetaudit.model.socket import Socket
-from fleetaudit.policy.matchers import (
-    Lean,
-    SocketMatch,
-    invalid,
-    ipv4_mapped,
-    ipv4_reach,
-    owner_visible,
-)
+from fleetaudit.policy.doubts import rests_on_doubt, unshown_facts
+from fleetaudit.policy.matchers import SocketMatch, invalid, ipv4_mapped, owner_visible
 from fleetaudit.policy.selectors import HostSelector
 
 RULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -126,33 +120,13 @@ def owner_note(snapshot: HostSnapshot, socket: Socket, matches: Sequence[SocketM
     return f" (owner unknown: {owner_gap(snapshot).because}, so judged by port alone)"
 
 
-def assumption_note(socket: Socket, matches: Sequence[SocketMatch], lean: Lean) -> str:
+def assumption_note(socket: Socket, matches: Sequence[SocketMatch]) -> str:
     """A note for a finding that rests on a fact the listing did not show (the socket's uid,
-    whether an IPv6 wildcard also takes IPv4), which ``lean`` counted the worst way: without
+    whether an IPv6 wildcard also takes IPv4), which the rule counted the worst way: without
     it, the finding reads as a fact about the socket (QA: every listener of a host listed
-    without ``-e`` "runs as nobody"). Empty when the other lean gives the same verdict."""
-    other = Lean.EXCUSE if lean is Lean.REPORT else Lean.REPORT
-    if all(match.matches(socket, lean) == match.matches(socket, other) for match in matches):
-        return ""
-    conditions = [part for match in matches for part in _nested(match)]
-    unshown = []
-    if socket.uid is None and any(part.uid is not None for part in conditions):
-        unshown.append("its uid")
-    if ipv4_reach(socket) is None and any(
-        Family.IPV4 in (part.family or ()) for part in conditions
-    ):
-        unshown.append("whether it also takes IPv4")
-    if not unshown:
-        return ""
-    return f" (the listing does not show {' or '.join(unshown)}: the rule assumed the worst)"
-
-
-def _nested(match: SocketMatch) -> Iterator[SocketMatch]:
-    """``match`` and the matchers nested in it through ``not:``."""
-    part: SocketMatch | None = match
-    while part is not None:
-        yield part
-        part = part.not_
+    without ``-e`` "runs as nobody"). Empty when the finding rests on no such fact."""
+    facts = unshown_facts(socket, matches) if rests_on_doubt(socket, matches) else ""
+    return f" (the listing does not show {facts}: the rule assumed the worst)" if facts else ""
 
 
 @dataclass(frozen=True, slots=True)
