@@ -52,7 +52,8 @@ def sock(
     owner_known: bool = True,
 ) -> Socket:
     family = Family.IPV6 if ":" in address else Family.IPV4
-    processes = (RawProcess(process, pid, 3),) if process else ()
+    fd = 3 if tool is Tool.SS else None  # netstat prints no descriptor
+    processes = (RawProcess(process, pid, fd),) if process else ()
     return Socket.from_raw(
         RawSocket(
             tool=tool,

@@ -46,8 +46,8 @@ def report_targets(
     for given in _output_values(outputs):
         name, equals, path = given.partition("=")
         fmt, value = default, given
-        if equals and name in OutputFormat.__members__.values():
-            fmt, value = OutputFormat(name), path
+        if equals and name.lower() in OutputFormat.__members__.values():
+            fmt, value = OutputFormat(name.lower()), path  # any case, as --format takes it
         elif equals and name.isalpha() and "/" not in name:
             known = ", ".join(f.value for f in OutputFormat)
             raise InputError(f"--output {given!r}: unknown format {name!r} (one of: {known})")

@@ -44,9 +44,15 @@ SOCKET_TABLES: dict[str, Proto] = {
     "udp": Proto.UDP,
     "udp6": Proto.UDP,
 }
-"""The files fleetaudit audits. Others pasted under their markers (``raw``, whose header is
-UDP's and whose port is the IP protocol number; ``unix``; ``udplite``) are skipped, as the
-ss and netstat readers skip those sockets."""
+"""The files fleetaudit audits. Others pasted under their markers (:data:`OTHER_TABLES`:
+``raw``, whose header is UDP's and whose port is the IP protocol number; ``unix``) are
+skipped, as the ss and netstat readers skip those sockets. Without a marker, ``raw`` cannot
+be told from ``udp``."""
+OTHER_TABLES = frozenset(
+    {"raw", "raw6", "udplite", "udplite6", "unix", "icmp", "icmp6", "packet", "netlink"}
+)
+"""/proc/net files of other sockets, skipped under their markers. A marker of any other
+name (``tcp.txt``) is read by its header, as a bare file is."""
 _UNIX_HEADER = "Num "
 
 
@@ -68,10 +74,8 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
         stripped = line.strip()
         if not stripped:
             continue
-        if stripped.startswith(MARKER_PREFIX):
-            table = stripped.removeprefix(MARKER_PREFIX).partition(" ")[0]
-            proto = SOCKET_TABLES.get(table)
-            skip_until = None if proto is not None else "marker"
+        if stripped.startswith("==> ") and stripped.endswith(" <=="):
+            proto, skip_until = _section(stripped[4:-4])
             continue
         if stripped.startswith(_UNIX_HEADER):
             skip_until = skip_until or "header"
@@ -89,6 +93,18 @@ def parse(text: str, *, privileged: bool = False, wide: bool = False) -> ParseRe
         except (_LineProblem, ValueError) as exc:
             errors.append(RawLineError(line=number, text=line[:300], reason=str(exc)))
     return ParseResult(tuple(sockets), tuple(errors))
+
+
+def _section(path: str) -> tuple[Proto | None, str | None]:
+    """The protocol of the file under head/tail's marker ``==> PATH <==`` (None: its header
+    will say), and whether to skip it: a /proc/net file of other sockets or of no sockets
+    (``head /proc/net/*`` pastes arp, dev, ...), or one named like them elsewhere (``raw``).
+    A file of another name (``tcp.txt``) is read by its header, as a bare file is."""
+    directory, _, table = path.rpartition("/")
+    proto = SOCKET_TABLES.get(table)
+    in_proc = directory.endswith("/net")  # /proc/net, /proc/self/net, /proc/PID/net
+    skipped = proto is None and (in_proc or table in OTHER_TABLES)
+    return proto, "marker" if skipped else None
 
 
 def _parse_line(line: str, number: int, proto: Proto) -> RawSocket:

@@ -158,3 +158,13 @@ def test_choices_are_read_whatever_their_case() -> None:
     demo = fleetaudit("demo", "-f", "Json", "--fail-on", "HIGH")
     assert demo.returncode == 0, demo.stderr
     assert json.loads(demo.stdout)["hosts"]
+
+
+def test_an_output_format_prefix_is_read_whatever_its_case(tmp_path: Path) -> None:
+    """QA: `-f JSON` was accepted, `-o JSON=night.json` refused as an unknown format."""
+    done = fleetaudit(
+        "demo", "-o", f"JSON={tmp_path}/night.json", "-o", f"Sarif={tmp_path}/n.sarif"
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "night.json").read_text())["hosts"]
+    assert json.loads((tmp_path / "n.sarif").read_text())["version"] == "2.1.0"

@@ -118,3 +118,20 @@ def test_raw_and_unix_sections_are_skipped_not_read_as_udp_or_refused() -> None:
         "==> /proc/net/tcp <==\n", ""
     )
     assert [s.local_port for s in parse(unix_pasted_bare)] == [7000]
+
+
+def test_other_files_are_skipped_under_any_marker_of_theirs_and_others_read() -> None:
+    """QA: `tail -n +1 /proc/self/net/*` and `cd /proc/net; tail -n +1 tcp raw` name the
+    files otherwise, and `head /proc/net/*` pastes arp, dev...: only TCP and UDP tables are
+    read; a marker of a name fleetaudit does not know (`tcp.txt`) is read by its header."""
+    raw = RAW_AND_UNIX.split("==> /proc/net/raw <==\n")[1].split("==> /proc/net/unix")[0]
+    tcp = RAW_AND_UNIX.split("==> /proc/net/tcp <==\n")[1]
+    arp = "IP address       HW type     Flags       HW address            Mask     Device\n"
+    arp += "192.0.2.1        0x1         0x2         02:fc:00:00:00:05     *        eth0\n\n"
+    for raw_marker, tcp_marker in (
+        ("==> /proc/self/net/raw <==", "==> /proc/self/net/tcp <=="),
+        ("==> raw <==", "==> tcp <=="),
+        ("==> /proc/net/arp <==", "==> host1/tcp.txt <=="),
+    ):
+        text = f"{raw_marker}\n{arp if 'arp' in raw_marker else raw}{tcp_marker}\n{tcp}"
+        assert [(s.proto, s.local_port) for s in parse(text)] == [(Proto.TCP, 7000)], text

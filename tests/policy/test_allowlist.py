@@ -184,7 +184,7 @@ def test_a_name_netstat_may_have_cut_is_flagged_in_the_hint() -> None:
     # "91500/dovecot/imap-" fills netstat's 19 columns: next night, with another PID, the
     # cut falls elsewhere ("915/dovecot/imap-lo"), and an entry naming "imap-" no longer holds.
     cut = sock("0.0.0.0", 40002, "dovecot/imap-", proto=Proto.UDP, state=SocketState.UNCONN,
-               send_q=0, pid=91500)  # fmt: skip
+               send_q=0, pid=91500, tool=Tool.NETSTAT)  # fmt: skip
     [finding] = evaluate(snapshot("web1", *WEB_LISTENERS, cut, groups=("web",)), LISTS)
     assert "the listing may have cut that name: write the program's whole name" in finding.message
     [whole] = evaluate(snapshot("web1", *WEB_LISTENERS, _udp(40003), groups=("web",)), LISTS)
