@@ -23,7 +23,7 @@ from fleetaudit.model.host import (
     address_key,
     socket_key,
 )
-from fleetaudit.model.raw import RawSocket
+from fleetaudit.model.raw import LISTENING, RawSocket
 from fleetaudit.model.socket import Socket
 from fleetaudit.parse import parse_capture
 
@@ -72,7 +72,8 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
             privilege=reply.privilege,
             **base,
         )
-    sockets = tuple(Socket.from_raw(raw) for raw in _named_by_comm(parsed.sockets, reply))
+    named, by_command_line = _named_by_comm(parsed.sockets, reply)
+    sockets = tuple(Socket.from_raw(raw) for raw in named)
     return HostSnapshot(
         status=HostStatus.OK,
         tool=reply.tool,
@@ -86,27 +87,34 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
         listen_drops=_increase(capture, "ListenDrops"),
         ephemeral_ports=reply.ephemeral,
         audit_connection=_audit_connection(capture),
+        named_by_command_line=by_command_line,
         **base,
     )
 
 
-def _named_by_comm(sockets: tuple[RawSocket, ...], reply: Reply) -> tuple[RawSocket, ...]:
+def _named_by_comm(
+    sockets: tuple[RawSocket, ...], reply: Reply
+) -> tuple[tuple[RawSocket, ...], int]:
     """netstat's sockets with each process named by its comm, as ss names it, where the
     script read one (``@@comm``): netstat prints a piece of the command line, which a
     process that retitles itself rewrites (busybox and toybox print what follows its last
-    ``/``: ``alt.conf [listener]`` for an sshd given ``-f /etc/ssh/alt.conf``)."""
+    ``/``: ``alt.conf [listener]`` for an sshd given ``-f /etc/ssh/alt.conf``). And how
+    many listeners' processes had no comm read (see ``named_by_command_line``)."""
     comms = reply.comms
     if not comms:
-        return sockets
+        return sockets, 0
     renamed = []
+    without: set[int] = set()
     for raw in sockets:
+        if raw.state in LISTENING:
+            without.update(p.pid for p in raw.processes if p.pid is not None and p.pid not in comms)
         if any(p.pid in comms for p in raw.processes):
             processes = tuple(
                 p._replace(name=comms[p.pid]) if p.pid in comms else p for p in raw.processes
             )
             raw = raw._replace(processes=processes)
         renamed.append(raw)
-    return tuple(renamed)
+    return tuple(renamed), len(without)
 
 
 def _queue_history(

@@ -135,6 +135,13 @@ class HostSnapshot(BaseModel):
     """The host's ``ip_local_port_range`` (lowest, highest), where the kernel picks the port
     of a socket that binds none; None when not read (a saved capture, an older report)."""
 
+    named_by_command_line: int = 0
+    """On a host without ss: how many of its listeners' processes keep the name netstat
+    printed (a piece of the command line) because the collection script read no comm for
+    them, as when ``/proc`` is mounted with ``hidepid`` and the comms are read as the login
+    user while netstat runs through sudo. 0 where every name is a comm, and for a saved
+    capture, whose names are all netstat's."""
+
     audit_connection: tuple[Port, Port] | None = None
     """This audit's own SSH connection, (server port, client port), as the host's SSH
     server reported it: a whole listing holds it, so a listing without it was cut or forged.

@@ -8,6 +8,7 @@ import pytest
 from fleetaudit.collect.reply import parse_reply
 from fleetaudit.model import HostStatus
 from fleetaudit.policy import evaluate
+from fleetaudit.report.host_details import detail
 from fleetaudit.snapshot import build_snapshot
 from tests.factories import captured
 from tests.policy.builders import policy
@@ -120,3 +121,21 @@ def test_netstat_processes_are_named_by_the_comms_the_script_read() -> None:
     host = build_snapshot(captured(reply, "alpine1"))
     names = {s.local_port: [(p.name, p.pid) for p in s.processes] for s in host.sockets}
     assert names == {22: [("sshd", 600)], 8444: [("python3", 701)]}
+
+
+def test_listener_processes_left_without_a_comm_are_counted_and_said() -> None:
+    """QA: with hidepid, the comms (read as the login user) miss other users' processes,
+    while netstat ran as root through sudo: those keep netstat's names, and the host's
+    detail says so instead of nothing."""
+    stdout = (
+        "@@fleetaudit 1\n@@uid 1000\n@@tool netstat\n@@command netstat -tuanpeW\n"
+        "@@comm 4242 bash\n@@privilege root\n@@output\n" + LISTING
+    )
+    host = build_snapshot(captured(parse_reply(stdout), "hardened1", become=True))
+    assert host.named_by_command_line == 2
+    assert "2 listener process(es) keep netstat's piece of their command line as name" in (
+        detail(host)
+    )
+    every = stdout.replace("@@comm 4242 bash\n", "@@comm 600 sshd\n@@comm 700 python3\n")
+    named = build_snapshot(captured(parse_reply(every), "hardened1", become=True))
+    assert named.named_by_command_line == 0 and "comm" not in detail(named)
