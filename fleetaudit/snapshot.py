@@ -23,7 +23,7 @@ from fleetaudit.model.host import (
     address_key,
     socket_key,
 )
-from fleetaudit.model.raw import LISTENING, RawSocket
+from fleetaudit.model.raw import RawSocket
 from fleetaudit.model.socket import Socket
 from fleetaudit.parse import parse_capture
 
@@ -72,7 +72,7 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
             privilege=reply.privilege,
             **base,
         )
-    named, by_command_line = _named_by_comm(parsed.sockets, reply)
+    named, hidden = _named_by_comm(parsed.sockets, reply)
     sockets = tuple(Socket.from_raw(raw) for raw in named)
     return HostSnapshot(
         status=HostStatus.OK,
@@ -87,7 +87,7 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
         listen_drops=_increase(capture, "ListenDrops"),
         ephemeral_ports=reply.ephemeral,
         audit_connection=_audit_connection(capture),
-        named_by_command_line=by_command_line,
+        hidden_processes=hidden,
         **base,
     )
 
@@ -98,23 +98,37 @@ def _named_by_comm(
     """netstat's sockets with each process named by its comm, as ss names it, where the
     script read one (``@@comm``): netstat prints a piece of the command line, which a
     process that retitles itself rewrites (busybox and toybox print what follows its last
-    ``/``: ``alt.conf [listener]`` for an sshd given ``-f /etc/ssh/alt.conf``). And how
-    many listeners' processes had no comm read (see ``named_by_command_line``)."""
+    ``/``: ``alt.conf [listener]`` for an sshd given ``-f /etc/ssh/alt.conf``).
+
+    A process without a comm keeps netstat's name, unless ``/proc`` hides other users'
+    processes from the login user (``hidepid``: PID 1, always there, was not read): then
+    that name cannot be trusted, and its sockets count as owner unknown (QA: an exposed
+    mysqld, printed as ``my.cnf``, got no finding). Also returns how many such processes."""
     comms = reply.comms
     if not comms:
         return sockets, 0
+    hidden = _INIT_PID not in comms
     renamed = []
-    without: set[int] = set()
+    unnamed: set[int | None] = set()
     for raw in sockets:
-        if raw.state in LISTENING:
-            without.update(p.pid for p in raw.processes if p.pid is not None and p.pid not in comms)
-        if any(p.pid in comms for p in raw.processes):
-            processes = tuple(
-                p._replace(name=comms[p.pid]) if p.pid in comms else p for p in raw.processes
-            )
-            raw = raw._replace(processes=processes)
-        renamed.append(raw)
-    return tuple(renamed), len(without)
+        if not raw.processes:
+            renamed.append(raw)
+            continue
+        kept = []
+        for process in raw.processes:
+            if process.pid in comms:
+                kept.append(process._replace(name=comms[process.pid]))
+            elif hidden:
+                unnamed.add(process.pid)
+            else:  # started after the comms were read: netstat's name is all there is
+                kept.append(process)
+        owner_known = raw.owner_known and bool(kept)
+        renamed.append(raw._replace(processes=tuple(kept), owner_known=owner_known))
+    return tuple(renamed), len(unnamed)
+
+
+_INIT_PID = 1
+"""Every PID namespace has one; its comm is missing only when /proc hides it (hidepid)."""
 
 
 def _queue_history(

@@ -135,12 +135,12 @@ class HostSnapshot(BaseModel):
     """The host's ``ip_local_port_range`` (lowest, highest), where the kernel picks the port
     of a socket that binds none; None when not read (a saved capture, an older report)."""
 
-    named_by_command_line: int = 0
-    """On a host without ss: how many of its listeners' processes keep the name netstat
-    printed (a piece of the command line) because the collection script read no comm for
-    them, as when ``/proc`` is mounted with ``hidepid`` and the comms are read as the login
-    user while netstat runs through sudo. 0 where every name is a comm, and for a saved
-    capture, whose names are all netstat's."""
+    hidden_processes: int = 0
+    """On a host without ss whose ``/proc`` hides other users' processes from the login
+    user (mounted with ``hidepid``), while netstat ran as root through sudo: how many
+    processes the listing names whose comm the collection script could not read. netstat's
+    piece of their command line cannot be trusted as their name, so their sockets count as
+    owner unknown (judged by port, reported by the coverage rule)."""
 
     audit_connection: tuple[Port, Port] | None = None
     """This audit's own SSH connection, (server port, client port), as the host's SSH

@@ -36,23 +36,15 @@ _INDENT = "    "
 def tool_limits(snapshot: HostSnapshot) -> str | None:
     """What a host's listing could not show, by the tool that took it: a process sharing a
     listener with the one netstat names, and accept queues short of the backlog threshold
-    (``min_queue``), go unjudged there, where ss would show them; processes named by the
-    piece of the command line netstat prints, for want of a comm. A listing that names no
+    (``min_queue``), go unjudged there, where ss would show them. A listing that names no
     process at all (no ``-p``, /proc/net) says so in its privilege note."""
     if snapshot.tool is Tool.PROC:
         return "no backlog limits"
     if snapshot.tool is not Tool.NETSTAT:
         return None
-    if not any(socket.processes for socket in snapshot.sockets):
-        return "no ss: netstat shows no backlog limits"
-    limits = "no ss: netstat shows one process per socket, no backlog limits"
-    if count := snapshot.named_by_command_line:
-        limits += (
-            f"; {count} listener process(es) keep netstat's piece of their command line as "
-            "name (no comm could be read for them: /proc mounted with hidepid?), so a rule "
-            "naming such a program may miss it"
-        )
-    return limits
+    if any(socket.processes for socket in snapshot.sockets):
+        return "no ss: netstat shows one process per socket, no backlog limits"
+    return "no ss: netstat shows no backlog limits"
 
 
 def detail(snapshot: HostSnapshot) -> str:

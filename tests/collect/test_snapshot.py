@@ -8,7 +8,6 @@ import pytest
 from fleetaudit.collect.reply import parse_reply
 from fleetaudit.model import HostStatus
 from fleetaudit.policy import evaluate
-from fleetaudit.report.host_details import detail
 from fleetaudit.snapshot import build_snapshot
 from tests.factories import captured
 from tests.policy.builders import policy
@@ -113,29 +112,39 @@ def test_netstat_processes_are_named_by_the_comms_the_script_read() -> None:
     process without one (started after the script read them) keeps what netstat printed."""
     stdout = (
         "@@fleetaudit 1\n@@uid 0\n@@tool netstat\n@@command netstat -tuanpeW\n"
-        "@@comm 600 sshd\n@@comm 700 my worker\n@@comm x1 bogus\n@@comm 800\n"
+        "@@comm 1 init\n@@comm 600 sshd\n@@comm 700 my worker\n@@comm x1 bogus\n@@comm 800\n"
         "@@privilege root\n@@output\n" + LISTING.replace("700/python3    ", "701/python3    ")
     )
     reply = parse_reply(stdout)
-    assert reply.comms == {600: "sshd", 700: "my worker"}
+    assert reply.comms == {1: "init", 600: "sshd", 700: "my worker"}
     host = build_snapshot(captured(reply, "alpine1"))
     names = {s.local_port: [(p.name, p.pid) for p in s.processes] for s in host.sockets}
     assert names == {22: [("sshd", 600)], 8444: [("python3", 701)]}
 
 
-def test_listener_processes_left_without_a_comm_are_counted_and_said() -> None:
+def test_processes_hidden_by_hidepid_count_as_owner_unknown_and_are_reported() -> None:
     """QA: with hidepid, the comms (read as the login user) miss other users' processes,
-    while netstat ran as root through sudo: those keep netstat's names, and the host's
-    detail says so instead of nothing."""
-    stdout = (
+    while netstat ran as root through sudo; an exposed mysqld that netstat printed as
+    `my.cnf` then got no finding at all. Such sockets count as owner unknown: judged by
+    port, and the coverage rule says why. PID 1 missing from the comms is the sign."""
+    hidden = (
         "@@fleetaudit 1\n@@uid 1000\n@@tool netstat\n@@command netstat -tuanpeW\n"
         "@@comm 4242 bash\n@@privilege root\n@@output\n" + LISTING
     )
-    host = build_snapshot(captured(parse_reply(stdout), "hardened1", become=True))
-    assert host.named_by_command_line == 2
-    assert "2 listener process(es) keep netstat's piece of their command line as name" in (
-        detail(host)
+    host = build_snapshot(captured(parse_reply(hidden), "hardened1", become=True))
+    assert host.hidden_processes == 2
+    assert not any(s.processes or s.owner_known for s in host.sockets)
+    [finding] = evaluate(host, COVERAGE)
+    assert "/proc hides other users' processes from the login user (hidepid)" in finding.message
+    assert "2 of 2 sockets have an unknown owner" in finding.message
+    assert "Install ss (iproute2) on the host, or add the audit user to the group" in (
+        finding.message
     )
-    every = stdout.replace("@@comm 4242 bash\n", "@@comm 600 sshd\n@@comm 700 python3\n")
-    named = build_snapshot(captured(parse_reply(every), "hardened1", become=True))
-    assert named.named_by_command_line == 0 and "comm" not in detail(named)
+    # PID 1 read: /proc hides nothing, and a process without a comm (started after they were
+    # read) keeps the name netstat printed
+    late = hidden.replace("@@comm 4242 bash\n", "@@comm 1 systemd\n@@comm 600 sshd\n")
+    named = build_snapshot(captured(parse_reply(late), "hardened1", become=True))
+    assert named.hidden_processes == 0
+    names = {s.local_port: [p.name for p in s.processes] for s in named.sockets}
+    assert names == {22: ["sshd"], 8444: ["python3"]}
+    assert evaluate(named, COVERAGE) == []

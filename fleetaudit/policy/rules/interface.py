@@ -154,6 +154,15 @@ def owner_gap(snapshot: HostSnapshot) -> OwnerGap:
     if snapshot.privilege is not Privilege.ROOT:
         _, fix = split_privilege_note(snapshot.privilege_note or "")
         return OwnerGap("audited without privilege", fix or _GET_ROOT, privilege=True)
+    if snapshot.hidden_processes:
+        return OwnerGap(
+            f"/proc hides other users' processes from the login user (hidepid), so the "
+            f"{snapshot.hidden_processes} process(es) netstat named as root could not be named "
+            "by comm, and netstat's piece of a command line is no name to judge by",
+            "Install ss (iproute2) on the host, or add the audit user to the group that "
+            "/proc's gid= mount option names",
+            privilege=False,
+        )
     # A netstat that names the owner of no listener has no -p; one that names some saw
     # only part of the processes, as ss may (listeners: few, and every rule has them).
     if snapshot.tool is Tool.NETSTAT and not any(s.processes for s in snapshot.listeners):
