@@ -67,7 +67,7 @@ def insert_run(
     """Insert ``run`` (its row with the compressed document, its hosts' statuses and its
     findings, and the ids of the ``shards`` it was merged from) in the caller's
     transaction."""
-    document = zlib.compress(run.model_dump_json().encode("utf-8"), 6)
+    document = zlib.compress(_document(run).encode("utf-8"), 6)
     inventory, whole = (coverage.inventory, int(coverage.whole)) if coverage else (None, None)
     db.execute(
         # Columns named: migrations add columns to runs.
@@ -105,3 +105,19 @@ def insert_run(
     db.executemany(
         "INSERT INTO merged_shards VALUES (?, ?)", [(run.run_id, shard) for shard in shards]
     )
+
+
+ADDED_SINCE_0_3 = frozenset({"hidden_processes"})
+"""Host fields added since fleetaudit 0.3.0, which refuses a run whose document holds a
+field it does not know (its ``diff`` stopped with an internal error after a rollback, QA)."""
+
+
+def _document(run: RunResult) -> str:
+    """The run as stored: the fields of :data:`ADDED_SINCE_0_3` only where a host has them
+    set (their defaults read back the same), so that a history recorded by this release
+    stays readable by 0.3.0 but for the runs that needed them."""
+    unset = {
+        index: {name for name in ADDED_SINCE_0_3 if not getattr(snapshot, name)}
+        for index, snapshot in enumerate(run.snapshots)
+    }
+    return run.model_dump_json(exclude={"snapshots": unset})

@@ -113,3 +113,27 @@ def test_a_host_that_became_unreachable_has_no_resolved_findings() -> None:
     assert (host.status_before, host.status_after) == (HostStatus.OK, HostStatus.UNREACHABLE)
     fixed = diff_runs(before, run("c", snapshot("db1", MYSQL_LOCAL)))
     assert [f.host for f in fixed.resolved_findings] == ["db1"]
+
+
+def test_fields_added_since_0_3_are_stored_only_where_set(tmp_path: Path) -> None:
+    """QA: after a rollback to 0.3.0, its `diff` stopped with an internal error on every
+    run 0.4.0 had recorded: 0.3.0 refuses a field it does not know. A field at its default
+    is left out of the stored run (and reads back the same)."""
+    import json
+    import zlib
+
+    hardened = snapshot("hardened1", SSHD).model_copy(update={"hidden_processes": 2})
+    plain = run("20261124T031500Z-aaaaaa", snapshot("db1", SSHD))
+    mixed = run("20261124T041500Z-bbbbbb", snapshot("db1", SSHD), hardened)
+    db = tmp_path / "h.sqlite"
+    with HistoryStore(db) as store:
+        store.save(plain, 0)
+        store.save(mixed, 0)
+        assert store.load(plain.run_id) == plain and store.load(mixed.run_id) == mixed
+    with sqlite3.connect(db) as raw:
+        stored = {
+            run_id: json.loads(zlib.decompress(document))
+            for run_id, document in raw.execute("SELECT id, document FROM runs")
+        }
+    assert all("hidden_processes" not in host for host in stored[plain.run_id]["snapshots"])
+    assert [host.get("hidden_processes") for host in stored[mixed.run_id]["snapshots"]] == [None, 2]
