@@ -116,6 +116,9 @@ class RunDiff(BaseModel):
     before_policy_digest: str | None = None
     """The digest of its rules and waivers (None: a release that did not record it)."""
     after_policy_digest: str | None = None
+    before_release: str | None = None
+    """The fleetaudit release that made ``before`` (None when unknown)."""
+    after_release: str | None = None
     new_findings: tuple[Finding, ...]
     resolved_findings: tuple[Finding, ...]
     changed_findings: tuple[FindingChange, ...] = ()

@@ -137,6 +137,8 @@ def diff_runs(
         after_policy=after.policy_name,
         before_policy_digest=before.policy_digest,
         after_policy_digest=after.policy_digest,
+        before_release=before.fleetaudit_version,
+        after_release=after.fleetaudit_version,
         new_findings=new_findings,
         resolved_findings=resolved,
         changed_findings=changed,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from tabulate import tabulate
 
 from fleetaudit.history.diff import FindingChange, HostChange, RunDiff
+from fleetaudit.history.diff_notes import absent_note, policy_note, release_note
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.finding import Finding
 from fleetaudit.report import DiffFormat
@@ -67,36 +68,6 @@ def _what_changed(change: FindingChange) -> str:
         why = f"waiver expired {after.waiver.expires}" if expired and after.waiver else "no waiver"
         parts.append(f"no longer waived ({why})")
     return ", ".join(parts)
-
-
-def _policy_note(diff: RunDiff) -> str | None:
-    """Findings judged by two policies differ by the policy too: a severity raised, a rule
-    or waiver added. The diff must not pass that off as a change of the fleet."""
-    if not diff.policies_differ:
-        return None
-    before, after = diff.before_policy_digest, diff.after_policy_digest
-    if before is None or after is None:
-        return (
-            f"judged by policies named {diff.before_policy} and {diff.after_policy} (one run "
-            "recorded no digest of its rules); findings may differ because the policy did"
-        )
-    return (
-        f"judged by different policies: {diff.before_policy} (sha256 {before[:12]}) -> "
-        f"{diff.after_policy} (sha256 {after[:12]}); findings may differ because the policy did"
-    )
-
-
-def _absent_note(diff: RunDiff) -> str | None:
-    """Hosts of the older run the newer one does not list: a diff of a --limit run read as
-    if most of the fleet had vanished (QA), with no word on why."""
-    absent = sum(1 for c in diff.hosts if c.status_before is not None and c.status_after is None)
-    if not absent:
-        return None
-    return (
-        f"{absent} host(s) of the older run are not in the newer one: it audited part of the "
-        "fleet (--limit, --shard), or they left the inventory; nothing is known of them "
-        "there, and their findings are not called resolved"
-    )
 
 
 def _facts(started_at: datetime, exit_code: int | None, interrupted_by: str | None) -> str:
@@ -205,7 +176,7 @@ def _table(diff: RunDiff) -> str:
     head = f"DIFF {terminal_safe(old)} ({old_facts}) -> {terminal_safe(new)} ({new_facts})"
     if diff.before_chosen_because:
         head += f"\n{terminal_safe(diff.before_chosen_because)}"
-    for note in (_policy_note(diff), _absent_note(diff)):
+    for note in (release_note(diff), policy_note(diff), absent_note(diff)):
         if note:
             head += f"\n{terminal_safe(note)}"
     if diff.empty:
@@ -254,8 +225,9 @@ def _markdown(diff: RunDiff) -> str:
             if diff.before_chosen_because
             else []
         ),
-        *([f"- **Policy:** {md(note)}"] if (note := _policy_note(diff)) else []),
-        *([f"- **Hosts:** {md(absent)}"] if (absent := _absent_note(diff)) else []),
+        *([f"- **Releases:** {md(note)}"] if (note := release_note(diff)) else []),
+        *([f"- **Policy:** {md(note)}"] if (note := policy_note(diff)) else []),
+        *([f"- **Hosts:** {md(absent)}"] if (absent := absent_note(diff)) else []),
         f"- **New findings:** {len(diff.new_findings)}",
         f"- **Resolved findings:** {len(diff.resolved_findings)}",
         f"- **Changed findings (still there):** {len(diff.changed_findings)}",

@@ -137,3 +137,21 @@ def test_fields_added_since_0_3_are_stored_only_where_set(tmp_path: Path) -> Non
         }
     assert all("hidden_processes" not in host for host in stored[plain.run_id]["snapshots"])
     assert [host.get("hidden_processes") for host in stored[mixed.run_id]["snapshots"]] == [None, 2]
+
+
+def test_a_diff_across_releases_says_so() -> None:
+    """QA: on the upgrade night an unchanged listener of a host without ss read as a
+    finding resolved and a new one (0.4.0 names its process by comm), and nothing said the
+    older run was made by 0.3.0."""
+    from fleetaudit.history.render import render_diff
+    from fleetaudit.report import DiffFormat
+
+    before = run("20261124T031500Z-aaaaaa", snapshot("db1", SSHD), when=T0 - timedelta(days=1))
+    after = run("20261124T041500Z-bbbbbb", snapshot("db1", SSHD))
+    upgraded = diff_runs(before.model_copy(update={"fleetaudit_version": "0.3.0"}), after)
+    note = f"made by different fleetaudit releases (0.3.0 -> {after.fleetaudit_version})"
+    assert note in render_diff(upgraded, DiffFormat.TABLE)
+    assert "- **Releases:** made by different fleetaudit releases (0\\.3\\.0 -\\> " in (
+        render_diff(upgraded, DiffFormat.MARKDOWN)
+    )
+    assert "releases" not in render_diff(diff_runs(before, after), DiffFormat.TABLE)
