@@ -57,8 +57,9 @@ def load_run_file(
 
 
 def _not_json(text: str, exc: json.JSONDecodeError) -> str:
-    """Why a file that is no JSON holds no run, saying what it looks like instead: a saved
-    listing (given where `check` takes one), YAML (an inventory or a policy), nothing."""
+    """Why a file that is no JSON holds no run, saying what it is instead where that is
+    clear (nothing at all; a saved listing, which `check` takes), else where the JSON
+    stops."""
     if not text.strip():
         return "cannot read a run from this file: it is empty"
     wanted = "a JSON report (`run -f json`) or a `snapshot` file is expected"
