@@ -23,7 +23,7 @@ from fleetaudit.model.host import (
     address_key,
     socket_key,
 )
-from fleetaudit.model.raw import RawSocket
+from fleetaudit.model.raw import LISTENING, RawSocket
 from fleetaudit.model.socket import Socket
 from fleetaudit.parse import parse_capture
 
@@ -103,7 +103,8 @@ def _named_by_comm(
     A process without a comm keeps netstat's name, unless ``/proc`` hides other users'
     processes from the login user (``hidepid``: PID 1, always there, was not read): then
     that name cannot be trusted, and its sockets count as owner unknown (QA: an exposed
-    mysqld, printed as ``my.cnf``, got no finding). Also returns how many such processes."""
+    mysqld, printed as ``my.cnf``, got no finding). Also returns how many listeners'
+    processes that hid."""
     comms = reply.comms
     if not comms:
         return sockets, 0
@@ -119,7 +120,8 @@ def _named_by_comm(
             if process.pid in comms:
                 kept.append(process._replace(name=comms[process.pid]))
             elif hidden:
-                unnamed.add(process.pid)
+                if raw.state in LISTENING:  # not the audit's own session, say
+                    unnamed.add(process.pid)
             else:  # started after the comms were read: netstat's name is all there is
                 kept.append(process)
         owner_known = raw.owner_known and bool(kept)

@@ -7,17 +7,18 @@ from fleetaudit.history.diff import RunDiff
 
 
 def release_note(diff: RunDiff) -> str | None:
-    """Runs made by two releases differ by what the newer reads differently (0.4.0 names
+    """Runs made by two releases differ by what they read differently (0.4.0 names
     the processes of hosts without ss by comm): on the upgrade night an unchanged listener
     read as renamed, its finding as resolved and new, and a finding the older release had
-    missed as new (QA). The diff must say why, as it does for a policy."""
+    missed as new; after a rollback, findings only the newer release sees as resolved
+    (QA). The diff must say why, as it does for a policy."""
     before, after = diff.before_release, diff.after_release
     if before is None or after is None or before == after:
         return None
     return (
-        f"made by different fleetaudit releases ({before} -> {after}): what the newer one "
-        "reads differently shows here as changes of the fleet (see the README's upgrade "
-        "notes)"
+        f"made by different fleetaudit releases ({before} -> {after}): what the two read "
+        "differently shows here as changes of the fleet, findings included (see the "
+        "README's upgrade notes)"
     )
 
 

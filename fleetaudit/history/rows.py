@@ -108,16 +108,14 @@ def insert_run(
 
 
 ADDED_SINCE_0_3 = frozenset({"hidden_processes"})
-"""Host fields added since fleetaudit 0.3.0, which refuses a run whose document holds a
-field it does not know (its ``diff`` stopped with an internal error after a rollback, QA)."""
+"""Host fields added since fleetaudit 0.3.0, kept out of the stored run: 0.3.0 refuses a run
+whose document holds a field it does not know (its ``diff`` stopped with an internal error
+after a rollback, QA). Nothing reads them back from the history: ``hidden_processes``
+explains sockets that are stored as owner unknown, in the coverage finding stored with
+its message."""
 
 
 def _document(run: RunResult) -> str:
-    """The run as stored: the fields of :data:`ADDED_SINCE_0_3` only where a host has them
-    set (their defaults read back the same), so that a history recorded by this release
-    stays readable by 0.3.0 but for the runs that needed them."""
-    unset = {
-        index: {name for name in ADDED_SINCE_0_3 if not getattr(snapshot, name)}
-        for index, snapshot in enumerate(run.snapshots)
-    }
-    return run.model_dump_json(exclude={"snapshots": unset})
+    """The run as stored, without the fields of :data:`ADDED_SINCE_0_3`."""
+    every_host = dict.fromkeys(range(len(run.snapshots)), set(ADDED_SINCE_0_3))
+    return run.model_dump_json(exclude={"snapshots": every_host})

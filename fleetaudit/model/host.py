@@ -137,8 +137,8 @@ class HostSnapshot(BaseModel):
 
     hidden_processes: int = 0
     """On a host without ss whose ``/proc`` hides other users' processes from the login
-    user (mounted with ``hidepid``), while netstat ran as root through sudo: how many
-    processes the listing names whose comm the collection script could not read. netstat's
+    user (mounted with ``hidepid``), while netstat ran as root through sudo: how many of
+    its listeners' processes had a comm the collection script could not read. netstat's
     piece of their command line cannot be trusted as their name, so their sockets count as
     owner unknown (judged by port, reported by the coverage rule)."""
 

@@ -131,12 +131,17 @@ def test_processes_hidden_by_hidepid_count_as_owner_unknown_and_are_reported() -
         "@@fleetaudit 1\n@@uid 1000\n@@tool netstat\n@@command netstat -tuanpeW\n"
         "@@comm 4242 bash\n@@privilege root\n@@output\n" + LISTING
     )
-    host = build_snapshot(captured(parse_reply(hidden), "hardened1", become=True))
+    own_session = (  # the audit's own connection: its sshd process is hidden too, not counted
+        "tcp        0      0 10.0.0.5:22             10.0.0.9:51200          ESTABLISHED "
+        "901/sshd: audit    \n"
+    )
+    host = build_snapshot(captured(parse_reply(hidden + own_session), "hardened1", become=True))
     assert host.hidden_processes == 2
     assert not any(s.processes or s.owner_known for s in host.sockets)
     [finding] = evaluate(host, COVERAGE)
     assert "/proc hides other users' processes from the login user (hidepid)" in finding.message
-    assert "2 of 2 sockets have an unknown owner" in finding.message
+    assert "the 2 listener process(es) netstat named as root" in finding.message
+    assert "3 of 3 sockets have an unknown owner" in finding.message
     assert "Install ss (iproute2) on the host, or add the audit user to the group" in (
         finding.message
     )

@@ -157,8 +157,8 @@ def owner_gap(snapshot: HostSnapshot) -> OwnerGap:
     if snapshot.hidden_processes:
         return OwnerGap(
             f"/proc hides other users' processes from the login user (hidepid), so the "
-            f"{snapshot.hidden_processes} process(es) netstat named as root could not be named "
-            "by comm, and netstat's piece of a command line is no name to judge by",
+            f"{snapshot.hidden_processes} listener process(es) netstat named as root could not "
+            "be named by comm, and netstat's piece of a command line is no name to judge by",
             "Install ss (iproute2) on the host, or add the audit user to the group that "
             "/proc's gid= mount option names",
             privilege=False,
