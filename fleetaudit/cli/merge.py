@@ -22,6 +22,7 @@ from fleetaudit.cli.options import (
     KeepDays,
     MaxUnreachable,
     Output,
+    given_on_command_line,
     seconds,
 )
 from fleetaudit.cli.recording import check_history, forget_old_runs, last_success_in, remember
@@ -135,9 +136,7 @@ def _nothing_to_record(ctx: typer.Context, keep_days: int | None) -> None:
     """Refuse --db and --keep-days given on the command line without --inventory: the user
     expects the merge recorded, and it would silently not be. FLEETAUDIT_DB in the
     environment (set for run) is no such request."""
-    source = ctx.get_parameter_source("db")  # by name: typer vendors its own click
-    asked = source is not None and source.name == "COMMANDLINE"
-    if asked or keep_days is not None:
+    if given_on_command_line(ctx, "db") or keep_days is not None:
         raise InputError(
             "--db and --keep-days record the merged run, which needs --inventory (the "
             "inventory the shards were run with)"

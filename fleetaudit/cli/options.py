@@ -31,14 +31,23 @@ SAMPLES = 1
 INTERVAL_S = 5.0
 
 
+def given_on_command_line(ctx: typer.Context, parameter: str) -> bool:
+    """Whether ``parameter`` was typed on the command line, not taken from the environment
+    or its default; false when the command has no such option (``run`` called by
+    ``snapshot``). The source is compared by name: typer vendors its own click."""
+    if parameter not in {p.name for p in ctx.command.params}:
+        return False
+    source = ctx.get_parameter_source(parameter)
+    return source is not None and source.name == "COMMANDLINE"
+
+
 def _not_empty_in_environment(envvar: str) -> Callable[..., Any]:
     """An option callback refusing ``envvar`` set to nothing when the option is not given:
     click takes an empty variable as unset, so a cron line whose ``$DB`` was unset recorded
     the night in the default database (QA)."""
 
     def check(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
-        source = ctx.get_parameter_source(param.name or "")
-        given = source is not None and source.name == "COMMANDLINE"
+        given = given_on_command_line(ctx, param.name or "")
         if not given and envvar in os.environ and not os.environ[envvar].strip():
             raise typer.BadParameter(
                 f"{envvar} is set but empty: give it a value, or unset it (an empty one "

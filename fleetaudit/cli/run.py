@@ -79,7 +79,9 @@ def run(
     with user_errors():
         if accept_new and insecure:
             raise typer.BadParameter("choose one of --accept-new and --insecure-no-host-key-check")
-        _unused_options(no_history, keep_days, _given(ctx, "db"), insecure, known_hosts)
+        _unused_options(
+            no_history, keep_days, opt.given_on_command_line(ctx, "db"), insecure, known_hosts
+        )
         from fleetaudit.auditor import Auditor
         from fleetaudit.config import AuditConfig
         from fleetaudit.inventory import load_inventory, select_hosts
@@ -153,15 +155,6 @@ def _unused_options(
             "warning: --insecure-no-host-key-check checks no host key: the --known-hosts "
             "file is not read"
         )
-
-
-def _given(ctx: typer.Context, parameter: str) -> bool:
-    """Whether ``parameter`` was typed on the command line (not taken from the environment
-    or its default; false when the command, e.g. snapshot, has no such option)."""
-    if parameter not in {p.name for p in ctx.command.params}:
-        return False
-    source = ctx.get_parameter_source(parameter)
-    return source is not None and source.name == "COMMANDLINE"
 
 
 def _shard_of(

@@ -29,12 +29,7 @@ from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.names import may_be_cut
 from fleetaudit.model.socket import Socket
 from fleetaudit.policy.matchers import Lean, SocketMatch, owner_judgement
-from fleetaudit.policy.rules.interface import (
-    Rule,
-    assumption_note,
-    describe_listener,
-    owner_note,
-)
+from fleetaudit.policy.rules.interface import Rule, describe_listener, doubt_notes
 
 
 class AllowlistRule(Rule):
@@ -72,8 +67,7 @@ class AllowlistRule(Rule):
         for socket in snapshot.listeners:
             entries = [entry for rule in lists for entry in rule.allow]
             if not any(entry.matches(socket, Lean.EXCUSE) for entry in entries):
-                note = owner_note(snapshot, socket, entries)
-                note += assumption_note(socket, entries)
+                note = doubt_notes(snapshot, socket, entries)
                 what = f"unexpected listener: {describe_listener(socket)}{note}"
                 what += f"; no entry of {names} covers it{_client_hint(snapshot, socket)}"
                 yield self.finding(snapshot, socket, what, severity=severity)

@@ -38,12 +38,7 @@ from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.socket import Socket
 from fleetaudit.policy.matchers import Lean, SocketMatch, invalid, owner_judgement
-from fleetaudit.policy.rules.interface import (
-    Rule,
-    assumption_note,
-    describe_listener,
-    owner_note,
-)
+from fleetaudit.policy.rules.interface import Rule, describe_listener, doubt_notes
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -134,10 +129,8 @@ class BindScopeRule(Rule):
         """One finding per matched listener bound outside ``allow``."""
         for socket in snapshot.listeners:
             if self.match.matches(socket, Lean.REPORT) and not self.allows(socket):
-                matches = (self.match,)
                 what = f"{describe_listener(socket)}, outside {self._allowed_text()}"
-                what += owner_note(snapshot, socket, matches)
-                what += assumption_note(socket, matches)
+                what += doubt_notes(snapshot, socket, (self.match,))
                 yield self.finding(snapshot, socket, what)
 
     def allows(self, socket: Socket) -> bool:

@@ -16,12 +16,7 @@ from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.socket import Socket
 from fleetaudit.policy.matchers import Lean, SocketMatch, owner_judgement
-from fleetaudit.policy.rules.interface import (
-    Rule,
-    assumption_note,
-    describe_listener,
-    owner_note,
-)
+from fleetaudit.policy.rules.interface import Rule, describe_listener, doubt_notes
 
 
 class ForbiddenRule(Rule):
@@ -34,9 +29,7 @@ class ForbiddenRule(Rule):
         """One finding per matched listener."""
         for socket in snapshot.listeners:
             if self.match.matches(socket, Lean.REPORT):
-                matches = (self.match,)
-                what = describe_listener(socket) + owner_note(snapshot, socket, matches)
-                what += assumption_note(socket, matches)
+                what = describe_listener(socket) + doubt_notes(snapshot, socket, (self.match,))
                 yield self.finding(snapshot, socket, what)
 
     def concerns(self, socket: Socket) -> str | None:

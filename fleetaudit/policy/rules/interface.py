@@ -112,7 +112,13 @@ def describe_scope(socket: Socket) -> str:
     return f"{socket.bind_scope.value} address"
 
 
-def owner_note(snapshot: HostSnapshot, socket: Socket, matches: Sequence[SocketMatch]) -> str:
+def doubt_notes(snapshot: HostSnapshot, socket: Socket, matches: Sequence[SocketMatch]) -> str:
+    """What a finding on ``socket`` by ``matches`` rests on that the listing did not show:
+    an owner nobody could see, a fact the rule assumed (see the two notes)."""
+    return _owner_note(snapshot, socket, matches) + _assumption_note(socket, matches)
+
+
+def _owner_note(snapshot: HostSnapshot, socket: Socket, matches: Sequence[SocketMatch]) -> str:
     """A note for findings on sockets whose owner could not be seen, with the reason; none
     when no matcher of the rule names a process (its port did not stand in for one)."""
     if owner_visible(socket) or not any(match.names_processes for match in matches):
@@ -120,7 +126,7 @@ def owner_note(snapshot: HostSnapshot, socket: Socket, matches: Sequence[SocketM
     return f" (owner unknown: {owner_gap(snapshot).because}, so judged by port alone)"
 
 
-def assumption_note(socket: Socket, matches: Sequence[SocketMatch]) -> str:
+def _assumption_note(socket: Socket, matches: Sequence[SocketMatch]) -> str:
     """A note for a finding that rests on a fact the listing did not show (the socket's uid,
     whether an IPv6 wildcard also takes IPv4), which the rule counted the worst way: without
     it, the finding reads as a fact about the socket (QA: every listener of a host listed
