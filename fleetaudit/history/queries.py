@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from fleetaudit.errors import HistoryError
-from fleetaudit.history.connection import damage_remedy
 from fleetaudit.history.coverage import Coverage
 from fleetaudit.history.rows import RunRow, RunTimes
-from fleetaudit.history.schema import COVERAGE_SCHEMA, run_order
+from fleetaudit.history.schema import COVERAGE_SCHEMA
+from fleetaudit.history.sql import HistorySql
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.run import RunResult
 
@@ -29,13 +27,9 @@ _CANDIDATES = 10
 """Runs an ambiguous id's error message lists."""
 
 
-class RunQueries:
-    """The queries of an open history database (the connection ``_db``, its file ``path``,
-    and ``_ours``: whether it holds fleetaudit's tables yet)."""
-
-    path: Path
-    _db: sqlite3.Connection
-    _ours: bool
+class RunQueries(HistorySql):
+    """The queries of an open history database: which runs it holds, in what order, and
+    what each recorded."""
 
     def runs(self, limit: int = 50) -> list[RunRow]:
         """The most recent runs, newest first."""
@@ -277,30 +271,3 @@ class RunQueries:
         return RunResult.model_validate_json(
             zlib.decompress(self._exactly("SELECT document FROM runs WHERE id = ?", run_id))
         )
-
-    def _exactly(self, sql: str, run_id: str) -> Any:
-        """The one value ``sql`` selects for the run ``run_id``; HistoryError if none."""
-        rows = self._query(sql, (run_id,))
-        if not rows:
-            raise HistoryError(f"no run {run_id!r} in {self.path}")
-        return rows[0][0]
-
-    def _schema(self) -> int:
-        """The database's schema version (``PRAGMA user_version``)."""
-        return int(self._query("PRAGMA user_version", ())[0][0])
-
-    def _key(self) -> str:
-        """The columns that order runs, oldest first (see :func:`run_order`): the only text
-        ever put into this module's SQL, one of two constants (hence its ``noqa: S608``)."""
-        return run_order(self._schema())
-
-    def _newest_first(self) -> str:
-        """The ORDER BY clause of runs newest first."""
-        return ", ".join(f"{column} DESC" for column in self._key().split(", "))
-
-    def _query(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
-        try:
-            return self._db.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            remedy = damage_remedy(exc, self.path)
-            raise HistoryError(f"history database {self.path}: {exc}{remedy}") from exc

@@ -10,7 +10,8 @@ from __future__ import annotations
 from fleetaudit.transport.interface import CommandResult, Session, Transport
 from fleetaudit.transport.local import LocalTransport
 from fleetaudit.transport.replay import ReplayTransport, Responder
-from fleetaudit.transport.ssh import SshSettings, SshTransport
+from fleetaudit.transport.ssh import SshTransport
+from fleetaudit.transport.ssh_settings import SshSettings
 
 __all__ = [
     "CommandResult",

@@ -290,7 +290,7 @@ async def _negotiated_cipher(client: Client, config: Path | None = None) -> str:
 def test_ciphers_are_asyncssh_defaults_with_aes_gcm_first(client: Client) -> None:
     from asyncssh.encryption import get_default_encryption_algs
 
-    from fleetaudit.transport.ssh import CIPHERS
+    from fleetaudit.transport.ssh_settings import CIPHERS
 
     assert {c.encode() for c in CIPHERS} == set(get_default_encryption_algs())
     assert CIPHERS[0] == "aes128-gcm@openssh.com"
@@ -307,7 +307,8 @@ def test_ssh_config_that_sets_ciphers_keeps_its_choice(client: Client) -> None:
 def test_floor_benchmark_uses_the_same_ciphers_and_launch() -> None:
     import ast
 
-    from fleetaudit.transport.ssh import CIPHERS, LOGIN_SHELL_COMMAND
+    from fleetaudit.transport.ssh import LOGIN_SHELL_COMMAND
+    from fleetaudit.transport.ssh_settings import CIPHERS
 
     floor = Path(__file__).parents[2] / "bench" / "fleet" / "floor.py"
     assigned = {
