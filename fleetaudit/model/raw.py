@@ -77,16 +77,31 @@ def derive(raw: RawSocket) -> tuple[int | None, int | None, BindScope, bool | No
     the ``fleetaudit parse`` JSON writer. A plain tuple: this runs once per socket.
     """
     listening = raw.state is SocketState.LISTEN
-    scope = classify_scope(raw.local_address, raw.local_interface)
-    wildcard_v6 = scope is BindScope.ANY and raw.family is Family.IPV6
-    v6only = raw.v6only
     return (
         raw.recv_q if listening else None,
         # Only ss prints the backlog limit (as Send-Q); netstat and /proc/net print 0 there.
         raw.send_q if listening and raw.tool is Tool.SS else None,
-        scope,
-        (not v6only) if wildcard_v6 and v6only is not None else None,
+        classify_scope(raw.local_address, raw.local_interface),
+        _accepts_ipv4(raw) if raw.family is Family.IPV6 else None,
     )
+
+
+_IPV6_WILDCARDS = frozenset({"::", "*"})
+_IPV4_MAPPED = "::ffff:"
+
+
+def _accepts_ipv4(raw: RawSocket) -> bool | None:
+    """Whether an IPv6 socket takes IPv4: a wildcard unless it is v6-only (None when the
+    tool did not say), whatever device it is bound to (``*%lo``, QA: a v6-only ``[::]%lo``
+    was judged as perhaps taking IPv4); a listener on an IPv4-mapped address always, and
+    only IPv4."""
+    address = raw.local_address
+    if address in _IPV6_WILDCARDS:
+        v6only = raw.v6only
+        return None if v6only is None else not v6only
+    if address.startswith(_IPV4_MAPPED) and "." in address and raw.state in LISTENING:
+        return True
+    return None
 
 
 def socket_record(raw: RawSocket) -> dict[str, Any]:

@@ -67,8 +67,10 @@ class Socket:
     backlog_limit: int | None
     bind_scope: BindScope
     accepts_ipv4: bool | None
-    """For an IPv6 wildcard listener: True if it also accepts IPv4 (not IPV6_V6ONLY),
-    False if v6-only, None when the tool did not say. None for every other socket."""
+    """For an IPv6 wildcard (``::`` or ``*``, bound to a device or not): True if it also
+    accepts IPv4 (not IPV6_V6ONLY), False if v6-only, None when the tool did not say. True
+    for a listener on an IPv4-mapped address (``::ffff:10.0.0.1``), which only IPv4
+    reaches. None for every other socket."""
 
     @classmethod
     def from_raw(cls, raw: RawSocket) -> Socket:

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from fleetaudit.model import HostSnapshot, Privilege, Socket, Tool
+from fleetaudit.parse import parse_capture
 from fleetaudit.policy import evaluate
 from fleetaudit.policy.explain import explain_sockets
 from fleetaudit.policy.matchers import Lean, SocketMatch
@@ -192,6 +193,38 @@ def test_an_ipv4_mapped_rlogin_is_forbidden_and_allowed_as_ipv4() -> None:
     host = snapshot("legacy1", mapped())
     assert len(evaluate(host, forbidden, TODAY)) == 1
     assert evaluate(host, allowlist, TODAY) == []
+
+
+# Real ss -tuanpe lines (QA, in a namespace): wildcards bound to lo with SO_BINDTODEVICE, and
+# listeners on IPv4-mapped addresses.
+DEVICE_AND_MAPPED = """\
+Netid State  Recv-Q Send-Q      Local Address:Port  Peer Address:PortProcess
+tcp   LISTEN 0      8            [::]%lo:8022          [::]:*    users:(("python3",pid=1651,fd=3)) ino:5937783 sk:198ee cgroup:unreachable:1 v6only:1 <->
+tcp   LISTEN 0      8               *%lo:8012             *:*    users:(("python3",pid=31874,fd=3)) ino:5932955 sk:18ba8 cgroup:unreachable:1 v6only:0 <->
+tcp   LISTEN 0      64 [::ffff:10.0.0.1]:8010             *:*    users:(("python3",pid=14111,fd=14)) ino:5901235 sk:197b4 cgroup:unreachable:1 v6only:0 <->
+tcp   LISTEN 0      8    [::ffff:0.0.0.0]:8015             *:*    users:(("python3",pid=31874,fd=6)) ino:5932958 sk:18ba9 cgroup:unreachable:1 v6only:0 <->
+"""  # noqa: E501
+
+
+def device_and_mapped() -> dict[int, Socket]:
+    _, parsed = parse_capture(DEVICE_AND_MAPPED, tool=Tool.SS, privileged=True)
+    assert not parsed.errors
+    return {s.local_port: s for s in map(Socket.from_raw, parsed.sockets) if s.local_port}
+
+
+def test_a_wildcard_bound_to_a_device_keeps_what_ss_said_of_ipv4() -> None:
+    found = device_and_mapped()
+    assert (found[8022].accepts_ipv4, found[8012].accepts_ipv4) == (False, True)
+    rules = policy(rule_policy("forbidden", "match: {family: ipv4, port: [8012, 8022]}"))
+    findings = evaluate(snapshot("lo-bound", *found.values()), rules, TODAY)
+    assert [(f.socket.local_port, "assumed" in f.message) for f in findings if f.socket] == [
+        (8012, False)  # the v6-only [::]%lo:8022 takes no IPv4, and nothing was assumed
+    ]
+
+
+def test_a_listener_on_an_ipv4_mapped_address_accepts_ipv4() -> None:
+    found = device_and_mapped()
+    assert found[8010].accepts_ipv4 is True and found[8015].accepts_ipv4 is True
 
 
 # --- 3. a uid the listing does not show ------------------------------------------------------
