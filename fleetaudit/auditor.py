@@ -13,7 +13,7 @@ import json
 import secrets
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from fleetaudit import __version__
 from fleetaudit.collect.lookups import AuditLoop
@@ -72,6 +72,9 @@ class Auditor:
     async def run_async(self, hosts: Iterable[Host], policy: Policy) -> RunResult:
         """Audit ``hosts`` and judge them against ``policy``."""
         started = datetime.now(UTC)
+        # One day for the whole run: a run that crosses midnight UTC on a waiver's expiry
+        # date judged it in force on some hosts and expired on others (QA).
+        judging_day = started.date()
         transports = self._transports()
         snapshots: list[HostSnapshot] = []
         findings: list[Finding] = []
@@ -92,7 +95,7 @@ class Auditor:
 
         async def consume() -> None:
             async for capture in collector:
-                snapshot, judged = await _judged(capture, policy)
+                snapshot, judged = await _judged(capture, policy, judging_day)
                 findings.extend(judged)
                 snapshots.append(snapshot)
                 if self._on_host is not None:
@@ -225,29 +228,34 @@ _INLINE_OUTPUT = 1 << 20
 a larger one is judged in a worker thread."""
 
 
-async def _judged(capture: HostCapture, policy: Policy) -> tuple[HostSnapshot, list[Finding]]:
+async def _judged(
+    capture: HostCapture, policy: Policy, day: date
+) -> tuple[HostSnapshot, list[Finding]]:
     """:func:`_judge`, without stalling the other hosts: parsing a 500,000-socket listing
     takes seconds, and an event loop blocked that long would read nobody's replies while
     their command timeouts ran out, failing hosts that had answered in time. The thread
     shares the interpreter lock, so the loop still runs between its slices."""
     replies = (capture.reply, *capture.earlier) if capture.reply is not None else ()
     if sum(len(reply.output) for reply in replies) <= _INLINE_OUTPUT:
-        return _paused_judge(capture, policy)
-    return await asyncio.to_thread(_paused_judge, capture, policy)
+        return _paused_judge(capture, policy, day)
+    return await asyncio.to_thread(_paused_judge, capture, policy, day)
 
 
-def _paused_judge(capture: HostCapture, policy: Policy) -> tuple[HostSnapshot, list[Finding]]:
+def _paused_judge(
+    capture: HostCapture, policy: Policy, day: date
+) -> tuple[HostSnapshot, list[Finding]]:
     with collector_paused():
-        return _judge(capture, policy)
+        return _judge(capture, policy, day)
 
 
-def _judge(capture: HostCapture, policy: Policy) -> tuple[HostSnapshot, list[Finding]]:
-    """The host's snapshot and findings. An unexpected error while reading or judging one
-    host (a fleetaudit bug) fails that host alone, with the error's text: the other hosts'
-    results are kept and the report is still written."""
+def _judge(capture: HostCapture, policy: Policy, day: date) -> tuple[HostSnapshot, list[Finding]]:
+    """The host's snapshot and findings, waivers applied as of the run's ``day``. An
+    unexpected error while reading or judging one host (a fleetaudit bug) fails that host
+    alone, with the error's text: the other hosts' results are kept and the report is still
+    written."""
     try:
         snapshot = build_snapshot(capture)
-        return snapshot, list(evaluate(snapshot, policy))
+        return snapshot, list(evaluate(snapshot, policy, day))
     except Exception as exc:
         error = (
             f"internal error while reading or judging this host: {type(exc).__name__}: "
