@@ -90,6 +90,13 @@ class AuditLoop(asyncio.SelectorEventLoop):
         super().__init__()
         self._lookup_threads = LookupThreads()
 
+    @property
+    def detached_threads(self) -> Executor:
+        """Threads the end of the run does not wait for, for other work that may hang
+        (an ssh_config's ``Match exec`` command, :meth:`SshConfigView.off_loop
+        <fleetaudit.transport.sshconfig.SshConfigView.off_loop>`)."""
+        return self._lookup_threads
+
     async def getaddrinfo(
         self,
         host: bytes | str | None,

@@ -63,7 +63,7 @@ class SshTransport(Transport):
     @asynccontextmanager
     async def admission(self, host: Host) -> AsyncIterator[None]:
         """A host behind a jump host waits here for one of its tunnels."""
-        spec = self._jump_spec(host, self._where(host))
+        spec = await self._config.off_loop(lambda: self._jump_spec(host, self._where(host)))
         if spec is None:
             yield
             return
@@ -71,7 +71,11 @@ class SshTransport(Transport):
             yield
 
     def queue_of(self, host: Host) -> Hashable | None:
-        """The jump host ``host`` waits for a tunnel of (an error is left to admission)."""
+        """The jump host ``host`` waits for a tunnel of (an error is left to admission).
+        None when the config may run ``Match exec`` commands, which the scheduler must not
+        wait for: such a host waits for its tunnel in :meth:`admission`."""
+        if self._config.runs_commands:
+            return None
         try:
             return self._jump_spec(host, self._where(host))
         except TransportError:
@@ -81,9 +85,8 @@ class SshTransport(Transport):
         return not isinstance(queue, JumpSpec) or self._jumps.free(queue)
 
     async def open(self, host: Host) -> Session:
-        where = self._where(host)
+        where, spec = await self._config.off_loop(lambda: self._route(host))
         cap = self._settings.max_output_bytes
-        spec = self._jump_spec(host, where)
         if spec is None:
             # ssh_config's ProxyJump is fleetaudit's to follow (_jump_spec), never asyncssh's:
             # asyncssh would prefer it to a ProxyCommand given before it, OpenSSH does not.
@@ -118,6 +121,11 @@ class SshTransport(Transport):
                 client.silence = shorter
         return given_up_for_silence(error, spec, client.lost, client.silence)
 
+    def _route(self, host: Host) -> tuple[str, JumpSpec | None]:
+        """Where ``host`` is, and the jump host it is reached through."""
+        where = self._where(host)
+        return where, self._jump_spec(host, where)
+
     def _where(self, host: Host) -> str:
         """``user@address:port`` of the host, with the port ssh_config gives it."""
         port = host.port or self._config.port_for(host.address, host.user)
@@ -147,7 +155,8 @@ class SshTransport(Transport):
         self, address: str, options: dict[str, Any], where: str
     ) -> asyncssh.SSHClientConnection:
         """One verified, authenticated connection; every failure as a TransportError."""
-        client = Client(self._book, self._config.key_name(address, options))
+        key_name = await self._config.off_loop(partial(self._config.key_name, address, options))
+        client = Client(self._book, key_name)
         if self._book is not None:
             options = {**options, **self._host_key_options(*client.key_name)}
         try:
@@ -180,7 +189,9 @@ class SshTransport(Transport):
         ssh_config (HostName, Port, User, IdentityFile: asyncssh applies them), and then
         with the target's key, which jump hosts accepted before fleetaudit read their own
         IdentityFile (:func:`jump_identities`)."""
-        own = self._config.resolve(spec.address, spec.port, spec.user)
+        own = await self._config.off_loop(
+            partial(self._config.resolve, spec.address, spec.port, spec.user)
+        )
         if own is not None and own.jump is not None:
             raise TransportError(HostStatus.SSH_ERROR, jump_of_jump(spec, own.jump))
         options = self._options(spec.port, spec.user, None, str(spec))

@@ -18,11 +18,14 @@ ProxyJump win); ``ProxyJump none`` is no jump.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from asyncssh.config import ConfigParseError, SSHClientConfig, SSHConfig
 
@@ -31,6 +34,8 @@ from fleetaudit.transport.sshconfig_check import check_ssh_config
 
 # asyncssh's "not given" for config, port and username: () reads ~/.ssh/config
 _DEFAULT: tuple[()] = ()
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,9 @@ class SshConfigView:
             word in text
             for word in ("hostname", "port", "user", "hostkeyalias", "include", "match")
         )
+        self.runs_commands = "exec" in text or "include" in text
+        """Whether resolving may run a ``Match exec`` command, which can take any time: the
+        transport then resolves off the event loop (:meth:`off_loop`)."""
         self.sets_ciphers = "ciphers" in text or "include" in text
         """Whether it may choose the ciphers (fleetaudit's own list is then not imposed)."""
         self._resolved: dict[tuple[str, int | None, str | None], HostConfig | None] = {}
@@ -83,11 +91,24 @@ class SshConfigView:
         self, address: str, port: int | None = None, user: str | None = None
     ) -> HostConfig | None:
         """The config's reading of ``address`` (None when it cannot be read: connecting
-        reports why); cached, as every host behind a jump asks about the same jump."""
+        reports why); cached, as every host behind a jump asks about the same jump. May be
+        called from a worker thread (the cache's one-key writes need no lock)."""
         key = (address, port, user)
         if key not in self._resolved:
             self._resolved[key] = _resolve(self._config, address, port, user)
         return self._resolved[key]
+
+    async def off_loop(self, work: Callable[[], _T]) -> _T:
+        """``work``, which reads the config, in a worker thread when the config may run
+        ``Match exec`` commands: on the event loop, each host's command stopped every other
+        host (QA: 20 hosts with a 0.3 s command took 7 s at --concurrency 20, one host's
+        8 s command outlived --connect-timeout 2). The host deadline bounds the wait, and
+        the run's loop lends threads the end of the run does not wait for (a command that
+        hangs must not hold the report back)."""
+        if not self.runs_commands:
+            return work()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(getattr(loop, "detached_threads", None), work)
 
     def says(self, *words: str) -> bool:
         """Whether the config may set any of ``words`` (lower-case option names)."""
@@ -100,11 +121,11 @@ class SshConfigView:
         port, user = options.get("port"), options.get("username")
         other = options.get("config", self._config)
         if other and list(other) != list(self._config):  # a config of the caller's own
-            resolved = _resolve(list(other), address, port, user)
+            resolved = await self.off_loop(partial(_resolve, list(other), address, port, user))
         elif not self._may_redirect:
             return address, port or 22, user or getpass.getuser()
         else:
-            resolved = self.resolve(address, port, user)
+            resolved = await self.off_loop(partial(self.resolve, address, port, user))
         if resolved is None:
             return None
         return resolved.host, resolved.port, resolved.user

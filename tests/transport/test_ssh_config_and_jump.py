@@ -443,3 +443,27 @@ def test_proxyjump_from_ssh_config_shares_one_jump_connection(
     assert transport.jump_connections_opened == 1
     log = (tmp_path / "jump" / "sshd.log").read_text()
     assert all(f"target 127.0.0.1 port {s.port}" in log for s in (first, second))
+
+
+@pytest.mark.timeout(90)
+def test_match_exec_commands_of_two_hosts_run_at_the_same_time(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """Each host's ``Match exec`` command waits (up to 10 s) for the other's to start: on
+    the event loop, one command stopped every other host, so the first one waited in vain,
+    did not match, and its host was looked up under its alias and failed."""
+    meet = tmp_path / "meet"
+    meet.write_text(
+        f'touch "{tmp_path}/$1.ran"; i=0\n'
+        f'while [ ! -e "{tmp_path}/$2.ran" ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n'
+        f'[ -e "{tmp_path}/$2.ran" ]\n'
+    )
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        f'Match host first exec "sh {meet} first second"\n  HostName 127.0.0.1\n'
+        f'Match host second exec "sh {meet} second first"\n  HostName 127.0.0.1\n'
+        f"Host *\n  Port {sshd.port}\n  User {sshd.user}\n  IdentityFile {sshd.client_key}\n"
+    )
+    transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
+    hosts = [Host(name=name, address=name) for name in ("first", "second")]
+    assert run_all(transport, hosts) == ["ok\n", "ok\n"]
