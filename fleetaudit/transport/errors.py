@@ -25,14 +25,26 @@ def connect_timeout(
     seconds: float,
     connection: asyncssh.SSHClientConnection | None,
     looking_up: str | None = None,
+    proxy: str | None = None,
 ) -> TransportError:
     """The timeout of a connection attempt, saying how far it got, because each stage
     points at a different fault: a name whose lookup never answered (``looking_up``: the
     resolver, not the host), no TCP answer (host down, packets dropped), a port that
     accepts but sends no SSH banner (a hung sshd, or another program on the port), or an
-    SSH server that never finished the login (overloaded, or slow lookups on its side)."""
+    SSH server that never finished the login (overloaded, or slow lookups on its side).
+    ``proxy``: the program of ssh_config's ProxyCommand, which stands for the TCP
+    connection (no banner through it: the command hung, QA)."""
     after = f"within {seconds:g}s (--connect-timeout)"
-    if looking_up is not None:
+    if (
+        proxy is not None
+        and connection is not None
+        and not connection.get_extra_info("server_version")
+    ):
+        what = (
+            f"{where}: no SSH banner came through ssh_config's ProxyCommand ({proxy}) "
+            f"{after}: the command hung, or what it reached is not sshd"
+        )
+    elif looking_up is not None:
         what = (
             f"connect to {where} timed out: looking up {looking_up!r} had no answer {after}, "
             "so nothing was sent to the host: the resolver (the DNS servers in "
@@ -201,6 +213,14 @@ def _behind_jump(reason: str, where: str) -> TransportError:
     return TransportError(status, f"{where}: the jump host could not connect to it: {reason}")
 
 
+def proxy_failed(where: str, program: str, exc: OSError) -> TransportError:
+    """ssh_config's ProxyCommand could not be started (``program``: its first word)."""
+    return TransportError(
+        HostStatus.SSH_ERROR,
+        f"{where}: cannot run {program} (ssh_config's ProxyCommand): {exc.strerror}",
+    )
+
+
 def _os_error(exc: OSError, where: str, phase: str) -> TransportError:
     if exc.errno in _UNREACHABLE_ERRNOS or isinstance(exc, ConnectionError):
         # asyncio's strerror ("Connect call failed ('10.0.0.1', 22)") repeats the address.
@@ -210,10 +230,7 @@ def _os_error(exc: OSError, where: str, phase: str) -> TransportError:
     if exc.filename is not None and "/" not in str(exc.filename):
         # A bare name is a program looked up in PATH (keys and known_hosts are paths, made
         # absolute): ssh_config's ProxyCommand, whose program is not installed.
-        return TransportError(
-            HostStatus.SSH_ERROR,
-            f"{where}: cannot run {exc.filename} (ssh_config's ProxyCommand): {exc.strerror}",
-        )
+        return proxy_failed(where, str(exc.filename), exc)
     if exc.filename is not None:
         # A local file (private key, known_hosts) could not be read.
         return TransportError(

@@ -19,7 +19,7 @@ import asyncssh
 from fleetaudit.errors import TransportError
 from fleetaudit.inventory.model import Host
 from fleetaudit.model.enums import HostKeyPolicy, HostStatus
-from fleetaudit.transport.errors import after_banner, connect_timeout, translate
+from fleetaudit.transport.errors import after_banner, connect_timeout, proxy_failed, translate
 from fleetaudit.transport.hostkeys import HostKeyBook, known_hosts_note
 from fleetaudit.transport.interface import Session, Transport
 from fleetaudit.transport.jump import (
@@ -163,24 +163,39 @@ class SshTransport(Transport):
             with watching() as lookups:
                 connection, _ = await asyncssh.create_connection(lambda: client, address, **options)
         except Exception as exc:
-            # name the machine really connected to (an alias's HostName and Port)
-            where = await self._config.described(where, address, options)
-            if client.refusal is not None and self._book is not None:
-                note = known_hosts_note(self._config, address, client.refusal)
-                message = self._book.refusal_message(
-                    client.refusal, where, client.offered, client.key_name
-                )
-                raise TransportError(client.refusal, message + note) from None
-            if self._book is not None and revoked(exc):
-                message = self._book.revoked_message(where, client.key_name)
-                raise TransportError(HostStatus.HOST_KEY_CHANGED, message) from None
-            if isinstance(exc, asyncssh.TimeoutError | TimeoutError):
-                seconds = options["connect_timeout"]
-                looking_up = lookups.unanswered
-                raise connect_timeout(where, seconds, client.connection, looking_up) from None
-            error = translate(exc, where=where, phase="connect")
-            raise after_banner(error, client.connection) from None
+            looking_up = lookups.unanswered
+            raise await self._failure(exc, client, address, options, where, looking_up) from None
         return connection
+
+    async def _failure(
+        self,
+        exc: Exception,
+        client: Client,
+        address: str,
+        options: dict[str, Any],
+        where: str,
+        looking_up: str | None,
+    ) -> TransportError:
+        """What a failed connection attempt to ``address`` says (``looking_up``: the name
+        whose lookup was left unanswered, if any)."""
+        # name the machine really connected to (an alias's HostName and Port)
+        where = await self._config.described(where, address, options)
+        if client.refusal is not None and self._book is not None:
+            note = known_hosts_note(self._config, address, client.refusal)
+            message = self._book.refusal_message(
+                client.refusal, where, client.offered, client.key_name
+            )
+            return TransportError(client.refusal, message + note)
+        if self._book is not None and revoked(exc):
+            message = self._book.revoked_message(where, client.key_name)
+            return TransportError(HostStatus.HOST_KEY_CHANGED, message)
+        proxy = await self._config.proxy_program(address, options)
+        if isinstance(exc, asyncssh.TimeoutError | TimeoutError):
+            seconds = options["connect_timeout"]
+            return connect_timeout(where, seconds, client.connection, looking_up, proxy)
+        if proxy is not None and isinstance(exc, OSError) and exc.filename == proxy:
+            return proxy_failed(where, proxy, exc)
+        return after_banner(translate(exc, where=where, phase="connect"), client.connection)
 
     async def _connect_jump(
         self, spec: JumpSpec, target_key: str | None

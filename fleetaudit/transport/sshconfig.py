@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import shlex
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,6 +151,20 @@ class SshConfigView:
         reports why)."""
         resolved = self.resolve(address, None, user) if self._may_redirect else None
         return 22 if resolved is None else resolved.port
+
+    async def proxy_program(self, address: str, options: dict[str, Any]) -> str | None:
+        """The program of the ProxyCommand the config gives ``address`` connected with
+        ``options`` (the command's first word), None when it gives none."""
+        if not self.says("proxycommand"):
+            return None
+        port, user = options.get("port"), options.get("username")
+        resolved = await self.off_loop(partial(self.resolve, address, port, user))
+        command = resolved.proxy_command if resolved is not None else None
+        try:
+            words = shlex.split(command or "")
+        except ValueError:  # an unclosed quote: asyncssh fails it its own way
+            return None
+        return words[0] if words else None
 
     async def described(self, where: str, address: str, options: dict[str, Any]) -> str:
         """``where`` (what the inventory says, with the port really used), plus the

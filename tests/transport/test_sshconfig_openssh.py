@@ -276,6 +276,35 @@ def test_a_proxycommand_whose_program_is_missing_is_not_a_key_problem(
     assert "cannot run fa-no-such-program (ssh_config's ProxyCommand)" in result.message
 
 
+@pytest.mark.parametrize("kind", ["missing", "not executable"])
+def test_a_proxycommand_program_named_by_its_path_is_not_a_key_problem(
+    tmp_path: Path, sshd: SshdServer, kind: str
+) -> None:
+    """Named by an absolute path, the program read "auth_failed: cannot read ..." (QA)."""
+    program = tmp_path / "proxy-program"
+    if kind == "not executable":
+        program.write_text("#!/bin/sh\n")
+    result = _failure_through_alias(tmp_path, sshd, f"ProxyCommand {program} %h %p")
+    assert result.status is HostStatus.SSH_ERROR, result.message
+    assert f"cannot run {program} (ssh_config's ProxyCommand)" in result.message
+
+
+def test_a_proxycommand_that_hangs_is_named_in_the_timeout(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """It read "accepted the TCP connection but sent no SSH banner", but no TCP connection
+    was made: the local command hung (QA)."""
+    config = tmp_path / "ssh_config"
+    config.write_text("Host alias\n  HostName 127.0.0.1\n  ProxyCommand sleep 20\n")
+    transport = SshTransport(
+        settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config, connect_timeout=1)
+    )
+    [result] = run_all(transport, [Host(name="a", address="alias")])
+    assert isinstance(result, TransportError) and result.status is HostStatus.TIMEOUT
+    assert "no SSH banner came through ssh_config's ProxyCommand (sleep)" in result.message
+    assert "TCP" not in result.message
+
+
 def test_a_missing_key_named_without_a_directory_is_still_a_key_problem(
     tmp_path: Path, sshd: SshdServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
