@@ -118,6 +118,13 @@ def test_ipv6_wildcard_accepting_ipv4_says_both_families() -> None:
         ("[10.20.0.0/16]", "::ffff:10.20.1.5", None, 0),
         ("[10.20.0.0/16]", "0.0.0.0", None, 1),
         ("['0.0.0.0/0']", "*", None, 0),
+        # a wildcard is every address: only a /0 holds it, not a CIDR holding 0.0.0.0 (QA)
+        ("['0.0.0.0/1']", "0.0.0.0", None, 1),
+        ("['0.0.0.0/8']", "0.0.0.0", None, 1),
+        ("['::/8']", "::", None, 1),
+        ("['0.0.0.0/1']", "::ffff:0.0.0.0", None, 1),
+        ("['0.0.0.0/0']", "0.0.0.0", None, 0),
+        ("['::/0']", "::", None, 0),
         ("['fd00::/8']", "fd00::5", None, 0),
         ("[{interface: eth1}]", "10.9.9.9", "eth1", 0),
         ("[{interface: eth1}]", "10.9.9.9", "eth0", 1),

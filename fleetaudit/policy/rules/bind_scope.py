@@ -160,6 +160,9 @@ def _address_in(address: str, network: IPNetwork) -> bool:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    if ip.is_unspecified:
+        # 0.0.0.0 is every address, not the one address 0.0.0.0/1 contains (QA: it passed)
+        return ip.version == network.version and network.prefixlen == 0
     return ip.version == network.version and ip in network
 
 
