@@ -23,7 +23,31 @@ _LOOPBACK_NAMES: dict[str, Family | None] = {
     "ip6-loopback": Family.IPV6,
 }
 _LOOPBACK_ADDRESS = {Family.IPV4: "127.0.0.1", Family.IPV6: "::1"}
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# IANA's special-purpose address registries, the blocks marked not globally reachable, and
+# the blocks inside them marked reachable: written out, not taken from ipaddress.is_private,
+# whose answer changed between Python patch releases (before the CVE-2024-4032 fix it
+# called all of 2001::/23 private, AS112's 2001:4:112::/48 too, QA), which would move
+# scopes, findings and fingerprints with an upgrade of Python. Blocks IANA marks neither
+# way (Teredo 2001::/32, 6to4 2002::/16, 192.88.99.0/24) count as public, the cautious
+# answer. Carrier-grade NAT (100.64.0.0/10) is among them, as IANA lists it.
+_NOT_GLOBAL = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.0.0.0/24",
+        "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+        "203.0.113.0/24", "240.0.0.0/4",
+        "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64", "2001::/23", "2001:db8::/32",
+        "3fff::/20", "5f00::/16", "fc00::/7",
+    )
+)  # fmt: skip
+_GLOBAL_INSIDE = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        "192.0.0.9/32", "192.0.0.10/32",
+        "2001::/32", "2001:1::1/128", "2001:1::2/128", "2001:1::3/128", "2001:3::/32",
+        "2001:4:112::/48", "2001:20::/28", "2001:30::/28",
+    )
+)  # fmt: skip
 # A socket bound to a multicast group hears what reaches that group, and how far a group
 # reaches is its scope, not whether the address is "global": mDNS (224.0.0.251, ff02::fb)
 # never leaves the link, SSDP and WS-Discovery (239.255.255.250) stay in the organisation.
@@ -87,7 +111,7 @@ def _classify_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> BindScope
         return BindScope.LOOPBACK
     if ip.is_link_local:
         return BindScope.LINK_LOCAL
-    if ip.is_private or (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT):
+    if any(ip in block for block in _NOT_GLOBAL) and not any(ip in b for b in _GLOBAL_INSIDE):
         return BindScope.PRIVATE
     return BindScope.PUBLIC
 

@@ -51,6 +51,30 @@ def test_unicast_and_wildcards(address: str, interface: str | None, scope: BindS
 
 
 @pytest.mark.parametrize(
+    ("address", "scope"),
+    [
+        # IANA's registries, whatever the Python release: 3.11.7's is_private called all
+        # of 2001::/23 private, AS112's reachable 2001:4:112::/48 too (QA)
+        ("2001:4:112::1", PUBLIC),
+        ("2001:20::1", PUBLIC),  # ORCHIDv2
+        ("2001::1", PUBLIC),  # Teredo: IANA marks it neither way, so the cautious answer
+        ("2002:c000:204::1", PUBLIC),  # 6to4, likewise
+        ("2001:2::1", PRIVATE),  # benchmarking
+        ("2001:db8::1", PRIVATE),
+        ("3fff::1", PRIVATE),  # documentation (RFC 9637)
+        ("192.0.0.9", PUBLIC),  # Port Control Protocol anycast, inside 192.0.0.0/24
+        ("192.0.0.1", PRIVATE),
+        ("192.31.196.1", PUBLIC),  # AS112-v4
+        ("198.18.0.1", PRIVATE),
+        ("240.0.0.1", PRIVATE),
+        ("::ffff:203.0.113.9", PRIVATE),
+    ],
+)
+def test_private_is_what_iana_marks_not_globally_reachable(address: str, scope: BindScope) -> None:
+    assert classify_scope(address) is scope
+
+
+@pytest.mark.parametrize(
     ("group", "scope"),
     [
         ("224.0.0.251", LINK_LOCAL),  # mDNS
