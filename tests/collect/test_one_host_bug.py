@@ -4,6 +4,7 @@ left the run waiting forever for that worker.)"""
 
 from __future__ import annotations
 
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -53,6 +54,6 @@ def test_a_header_digit_python_cannot_read_is_ignored_not_fatal() -> None:
 
 def test_an_error_while_judging_one_host_becomes_its_status() -> None:
     broken = Reply(Tool.SS, Privilege.ROOT, "0", None, output=None)  # type: ignore[arg-type]
-    snapshot, findings = _judge(captured(broken), load_default_policy())
+    snapshot, findings = _judge(captured(broken), load_default_policy(), date(2026, 11, 24))
     assert (snapshot.status, findings) == (HostStatus.PARSE_ERROR, [])
     assert snapshot.error is not None and "internal error while reading" in snapshot.error

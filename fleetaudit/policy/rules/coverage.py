@@ -2,10 +2,11 @@
 
 These gaps make the other rules' silence untrustworthy:
 
-- **Unprivileged audit** (``privilege: unprivileged`` or sockets whose owner is unknown):
-  ``ss -p``/``netstat -p`` cannot name other users' processes, and ``/proc/net`` or a netstat
+- **Unprivileged audit** (sockets whose owner is unknown): ``ss -p``/``netstat -p``
+  cannot name other users' processes without privilege, and ``/proc/net`` or a netstat
   without ``-p`` names none even for root, so process-based rules could not judge those
-  sockets (rules with a port fell back to it). Severity: ``severity``. For a saved capture
+  sockets (rules with a port fell back to it). An unprivileged listing that names every
+  owner lost nothing: no finding. Severity: ``severity``. For a saved capture
   judged without ``--privileged`` the advice is about how it was taken (it had no login and
   no become to fix).
 - **No host-key check**: the run skipped host-key verification for the host, so the listing
@@ -30,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
-from fleetaudit.model.enums import Privilege, Proto, Severity
+from fleetaudit.model.enums import Proto, Severity
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot, split_privilege_note
 from fleetaudit.policy.matchers import owner_visible
@@ -48,8 +49,11 @@ class CoverageRule(Rule):
 
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
         """At most one finding per gap, host-level (no socket)."""
+        # Without privilege, only the owners go unseen: a listing naming every owner lost
+        # nothing (QA: "0 of 21 sockets have an unknown owner, so rules ... could not judge
+        # them").
         unknown = sum(1 for s in snapshot.sockets if not owner_visible(s))
-        if snapshot.privilege is Privilege.UNPRIVILEGED or unknown:
+        if unknown:
             yield self.finding(snapshot, None, _unprivileged(snapshot, unknown), "unprivileged")
         if snapshot.host_key_checked is False:  # None: a capture, no SSH, nothing skipped
             what = (
