@@ -38,8 +38,27 @@ def test_message_shows_queue_over_limit_and_what_it_means() -> None:
     [finding] = evaluate(snapshot("app1", listener), BACKLOG)
     assert finding.severity is Severity.MEDIUM
     assert "java listens on *:8080/tcp" in finding.message
-    assert "accept queue 128/128" in finding.message
-    assert "not calling accept() fast enough or a SYN flood" in finding.message
+    assert "accept queue 128/128, near its limit" in finding.message
+    assert "not calling accept() fast enough, or a SYN flood" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("queue", "limit", "said"),
+    [
+        # Linux holds limit + 1 before it drops (QA: 8/10 "connections are being dropped")
+        (8, 10, "accept queue 8/10, near its limit: once it is full, the kernel drops new"),
+        (10, 10, "accept queue 10/10, near its limit: once it is full"),
+        (11, 10, "accept queue 11/10, full: the kernel drops every new connection"),
+        (1, 0, "accept queue 1/0, full: the kernel drops every new connection"),  # listen(0)
+    ],
+)
+def test_the_message_says_whether_connections_are_dropped_yet(
+    queue: int, limit: int, said: str
+) -> None:
+    listener = sock("127.0.0.1", 5040, "python3", recv_q=queue, send_q=limit)
+    [finding] = evaluate(snapshot("app1", listener), BACKLOG)
+    assert said in finding.message
+    assert ("near its limit" in finding.message) is (queue <= limit)
 
 
 @pytest.mark.parametrize(("queue", "fires"), [(99, False), (100, True), (400, True)])
@@ -50,7 +69,9 @@ def test_unknown_limit_uses_min_queue(queue: int, fires: bool) -> None:
     findings = evaluate(snapshot("legacy1", listener), BACKLOG)
     assert len(findings) == int(fires)
     if fires:
-        assert f"accept queue {queue} (backlog limit unknown" in findings[0].message
+        assert (
+            f"accept queue {queue}, its backlog limit unknown with this tool" in findings[0].message
+        )
 
 
 def test_a_small_queue_from_netstat_is_not_judged_against_a_zero_limit() -> None:

@@ -40,8 +40,12 @@ def rules_of(run: RunResult) -> set[str]:
 def test_a_backlog_in_every_sample_is_flagged_with_kernel_counters() -> None:
     run = audit([reply(120, 2_000_000, 10), reply(125, 3_000_000, 40), reply(129, 4_000_000, 62)])
     [backlog] = [f for f in run.findings if f.rule_id == "listen-backlog"]
-    assert "accept queue 129/128 in all 3 samples (120, 125, 129)" in backlog.message
-    assert "ListenOverflows +52, ListenDrops +52" in backlog.message
+    assert "accept queue 129/128 in all 3 samples (120, 125, 129), full" in backlog.message
+    # host-wide counters, said to be so: not this listener's own (QA)
+    assert (
+        "the host's kernel counters over the sampling, all listeners: ListenOverflows +52, "
+        "ListenDrops +52" in backlog.message
+    )
     [queue] = [f for f in run.findings if f.rule_id == "socket-queues"]
     assert "in all 3 samples (2000000, 3000000, 4000000 bytes)" in queue.message
     snapshot = run.snapshots[0]
@@ -53,6 +57,41 @@ def test_a_transient_burst_is_not_flagged() -> None:
     assert not rules_of(run) & {"listen-backlog", "socket-queues"}
     single = audit([reply(129, 4_000_000, 5)])
     assert {"listen-backlog", "socket-queues"} <= rules_of(single)
+
+
+def test_drops_no_listener_explains_are_a_finding_of_the_host() -> None:
+    """The counters grew, but no queue was over the threshold in every sample: the drops
+    are the only sign, and they are the host's, not a listener's."""
+    run = audit([reply(0, 0, 5), reply(129, 0, 40)])
+    [dropped] = [f for f in run.findings if f.rule_id == "listen-backlog"]
+    assert dropped.socket is None
+    assert dropped.message.startswith(
+        "app1 dropped connections during the 2 samples (kernel counters: ListenOverflows +35, "
+        "ListenDrops +35), but no listener stayed over the rule's threshold in every sample"
+    )
+    assert "(a burst)" in dropped.message
+
+
+NETSTAT_REPLY = (
+    "@@fleetaudit 1\n@@uid 0\n@@ListenOverflows {overflows}\n@@ListenDrops {overflows}\n"
+    "@@tool netstat\n@@privilege root\n@@output\n"
+    "Active Internet connections (servers and established)\n"
+    "Proto Recv-Q Send-Q Local Address           Foreign Address         State       "
+    "PID/Program name\n"
+    "tcp        6      0 127.0.0.1:5040          0.0.0.0:*               LISTEN      "
+    "4242/python3\n"
+)
+
+
+def test_without_ss_drops_of_a_small_backlog_are_a_finding_of_the_host() -> None:
+    """netstat shows no limit: a listen(5) queue overflowing never reaches min_queue, so
+    the kernel's counters are the only sign (QA: 170 drops, no finding)."""
+    run = audit([NETSTAT_REPLY.format(overflows=n) for n in (10, 95, 180)])
+    [dropped] = [f for f in run.findings if f.rule_id == "listen-backlog"]
+    assert dropped.socket is None and "ListenOverflows +170" in dropped.message
+    assert "its listing shows no backlog limits (take it with ss)" in dropped.message
+    quiet = audit([NETSTAT_REPLY.format(overflows=10) for _ in range(3)])
+    assert "listen-backlog" not in rules_of(quiet)
 
 
 def test_one_session_serves_every_sample() -> None:

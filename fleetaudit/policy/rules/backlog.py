@@ -5,11 +5,19 @@ program has not yet accepted). ``ss`` prints the backlog limit as Send-Q; ``nets
 ``/proc/net`` print 0 there, so the limit is unknown. With a known limit the rule fires at
 ``fraction`` of it (0.8 = 80 %); with an unknown one at ``min_queue`` connections.
 
+Linux drops a new connection only once the queue holds more than the limit (it holds
+limit + 1), so the message says whether the queue is full (connections are being dropped)
+or near its limit (they will be once it fills).
+
 One sample is one moment: a brief burst can trip it. With ``run --samples N`` the queue must
 be over the threshold in every sample, and the message adds how much the kernel's
-ListenOverflows/ListenDrops counters grew meanwhile (connections it dropped). The fix is
-usually in the application (more accept threads, raise ``listen()``'s backlog and
-``net.core.somaxconn``) or upstream (SYN flood protection).
+ListenOverflows/ListenDrops counters grew meanwhile: counters of the whole host, not of the
+listener. When they grew and the rule, watching every listener, found none over its
+threshold in every sample (netstat and /proc/net show no limit, so a small backlog never
+reaches ``min_queue``; or the queue filled between samples), the drops are one host-level
+finding: the only sign of them. The fix is usually in the application (more accept
+threads, raise ``listen()``'s backlog and ``net.core.somaxconn``) or upstream (SYN flood
+protection).
 """
 
 from __future__ import annotations
@@ -26,10 +34,7 @@ from fleetaudit.model.socket import Socket
 from fleetaudit.policy.matchers import Lean, SocketMatch
 from fleetaudit.policy.rules.interface import Rule, describe_listener
 
-_CONSEQUENCE = (
-    "the application is not calling accept() fast enough or a SYN flood is filling it; "
-    "connections are being dropped or delayed"
-)
+_CAUSE = "the application is not calling accept() fast enough, or a SYN flood is filling it"
 
 
 class BacklogRule(Rule):
@@ -48,7 +53,9 @@ class BacklogRule(Rule):
         return None
 
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
-        """One finding per LISTEN socket over the threshold in every sample."""
+        """One finding per LISTEN socket over the threshold in every sample; else one for
+        the host when the kernel dropped connections during the sampling."""
+        found = False
         for socket in snapshot.sockets:
             if socket.state is not SocketState.LISTEN or not self.match.matches(
                 socket, Lean.REPORT
@@ -56,36 +63,67 @@ class BacklogRule(Rule):
                 continue
             queues = [recv for recv, _ in snapshot.queues_over_samples(socket)]
             over = [self._over(queue, socket.backlog_limit) for queue in queues]
-            if all(text is not None for text in over):
-                what = f"{describe_listener(socket)} with {over[-1]}"
-                what += _persistence(snapshot, queues)
-                yield self.finding(snapshot, socket, f"{what}: {_CONSEQUENCE}")
+            if all(state is not None for state in over):
+                found = True
+                limit = "" if socket.backlog_limit is None else f"/{socket.backlog_limit}"
+                what = f"{describe_listener(socket)} with accept queue {queues[-1]}{limit}"
+                what += f"{_samples(snapshot, queues)}, {over[-1]}{_kernel(snapshot)}; {_CAUSE}"
+                yield self.finding(snapshot, socket, what)
+        if not found and self.match == SocketMatch() and snapshot.listen_overflows:
+            yield self.finding(snapshot, None, _unattributed_drops(snapshot), "dropped")
 
     def _over(self, queue: int, limit: int | None) -> str | None:
-        """The queue in words when it is over the threshold, else None."""
+        """What the queue means when it is over the threshold, else None."""
         if not queue:
             return None
         if limit is None:
             if queue < self.min_queue:
                 return None
-            return f"accept queue {queue} (backlog limit unknown with this tool)"
+            return (
+                "its backlog limit unknown with this tool: once the queue passes it, the "
+                "kernel drops new connections"
+            )
+        if queue > limit:
+            return "full: the kernel drops every new connection"
         if queue < self.fraction * limit:
             return None
-        return f"accept queue {queue}/{limit}"
+        return "near its limit: once it is full, the kernel drops new connections"
 
 
-def _persistence(snapshot: HostSnapshot, queues: list[int]) -> str:
+def _samples(snapshot: HostSnapshot, queues: list[int]) -> str:
     if snapshot.samples < 2:
         return ""
-    text = f" in all {snapshot.samples} samples ({', '.join(map(str, queues))})"
-    counters = [
+    return f" in all {snapshot.samples} samples ({', '.join(map(str, queues))})"
+
+
+def _kernel(snapshot: HostSnapshot) -> str:
+    counters = _counters(snapshot)
+    return (
+        f" (the host's kernel counters over the sampling, all listeners: {counters})"
+        if counters
+        else ""
+    )
+
+
+def _counters(snapshot: HostSnapshot) -> str:
+    return ", ".join(
         f"{name} +{value}"
         for name, value in (
             ("ListenOverflows", snapshot.listen_overflows),
             ("ListenDrops", snapshot.listen_drops),
         )
         if value is not None
-    ]
-    if counters:
-        text += f"; kernel counters over the sampling: {', '.join(counters)}"
-    return text
+    )
+
+
+def _unattributed_drops(snapshot: HostSnapshot) -> str:
+    if any(s.backlog_limit is None for s in snapshot.listeners if s.state is SocketState.LISTEN):
+        why = "its listing shows no backlog limits (take it with ss), so a small backlog never "
+        why += "reaches the rule's threshold"
+    else:
+        why = "the queue that overflowed was below the threshold in some sample (a burst)"
+    return (
+        f"{snapshot.host} dropped connections during the {snapshot.samples} samples (kernel "
+        f"counters: {_counters(snapshot)}), but no listener stayed over the rule's threshold "
+        f"in every sample, so which one cannot be told: {why}; {_CAUSE}"
+    )
