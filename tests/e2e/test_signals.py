@@ -99,6 +99,29 @@ def _wait_until_waiting_for_a_reader(log: Path) -> None:
     raise AssertionError(f"never waited for the report FIFO's reader: {log.read_text()}")
 
 
+def _read_report(fifo: Path, process: subprocess.Popen[bytes]) -> str:
+    """The report written to ``fifo``, read to its end (at most 60 s): a blocking open
+    would hang until the test's timeout if the process never opened it for writing, with
+    nothing said about why."""
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the writer's open then succeeds too
+    deadline, text, written = time.monotonic() + 60, b"", False
+    try:
+        while time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.1)[0]:
+                chunk = os.read(fd, 65536)
+                written = written or bool(chunk)
+                if not chunk and written:
+                    return text.decode()
+                if not chunk:  # no writer yet: a FIFO without one reads as its end
+                    time.sleep(0.05)
+                text += chunk
+            elif process.poll() is not None and not written:
+                break
+    finally:
+        os.close(fd)
+    raise AssertionError(f"no whole report came through the FIFO (exit {process.poll()})")
+
+
 def _read_until(stream: IO[bytes], text: str) -> None:
     """Read ``stream`` until ``text`` has come (at most 10 s)."""
     deadline, seen = time.monotonic() + 10, b""
@@ -284,8 +307,7 @@ def test_a_signal_when_stderr_is_gone_still_completes_the_reports(tmp_path: Path
         process.stderr.close()  # the reader is gone: writing to stderr now fails (EPIPE)
         process.send_signal(signal.SIGINT)
         time.sleep(0.3)
-        with fifo.open() as report:
-            hosts = json.loads(report.read())["hosts"]
+        hosts = json.loads(_read_report(fifo, process))["hosts"]
         returncode = process.wait(timeout=60)
     finally:
         _reap(process)
