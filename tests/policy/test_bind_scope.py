@@ -2,8 +2,9 @@
 
 import pytest
 
-from fleetaudit.model import Privilege, Proto, Severity, SocketState
+from fleetaudit.model import Privilege, Proto, Severity, SocketState, Tool
 from fleetaudit.policy import evaluate
+from tests.captures import sockets
 from tests.factories import snapshot, sock
 from tests.policy.builders import policy, unknown_owner
 
@@ -163,3 +164,33 @@ def test_udp_unconnected_listeners_are_judged_too() -> None:
     )
     udp = sock("0.0.0.0", 11211, "memcached", proto=Proto.UDP, state=SocketState.UNCONN)
     assert len(evaluate(snapshot("c1", udp), rule)) == 1
+
+
+@pytest.mark.parametrize(
+    ("capture", "tool", "note"),
+    [
+        ("disc-ss-tuanpe-root", Tool.SS, None),  # ss shows [fe80::97:1]%fa0: allowed
+        ("disc-netstat-tuanpeW-root", Tool.NETSTAT, "netstat does not show the interface"),
+        ("disc-proc-net", Tool.PROC, "proc does not show the interface"),
+    ],
+)
+def test_an_interface_entry_the_listing_cannot_show_is_named_in_the_finding(
+    capture: str, tool: Tool, note: str | None
+) -> None:
+    """A real WS-Discovery listener on link-local fe80::97:1 of interface fa0: netstat and
+    /proc/net print no interface, so the rule cannot know it is fa0's (QA)."""
+    rule = policy(
+        """
+        version: 1
+        rules:
+          - {id: r, kind: bind-scope, severity: high, description: d,
+             match: {port: 5357, proto: tcp}, allow: [{interface: fa0}, private]}
+        """
+    )
+    findings = evaluate(snapshot("wsd1", *sockets(capture), tool=tool), rule)
+    if note is None:
+        assert findings == []
+        return
+    [finding] = findings
+    assert finding.socket is not None and finding.socket.local_address == "fe80::97:1"
+    assert f"({note} a socket is bound to: the rule assumed none)" in finding.message

@@ -33,7 +33,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from fleetaudit.model.address import loopback_address
-from fleetaudit.model.enums import BindScope
+from fleetaudit.model.enums import BindScope, Tool
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.socket import Socket
@@ -131,11 +131,26 @@ class BindScopeRule(Rule):
             if self.match.matches(socket, Lean.REPORT) and not self.allows(socket):
                 what = f"{describe_listener(socket)}, outside {self._allowed_text()}"
                 what += doubt_notes(snapshot, socket, (self.match,))
+                what += self._unshown_interface(snapshot, socket)
                 yield self.finding(snapshot, socket, what)
 
     def allows(self, socket: Socket) -> bool:
         """True when the socket's address is within one of the allowed entries."""
         return any(_within(entry, socket) for entry in self.allow)
+
+    def _unshown_interface(self, snapshot: HostSnapshot, socket: Socket) -> str:
+        """The note of a finding that an ``{interface: NAME}`` entry might have allowed,
+        had the listing shown interfaces: netstat and /proc/net never do (QA: a link-local
+        listener on the allowed interface was "outside" it)."""
+        tool = snapshot.tool
+        if socket.local_interface is not None or tool is None or tool is Tool.SS:
+            return ""
+        if not any(isinstance(entry, InterfaceAllow) for entry in self.allow):
+            return ""
+        return (
+            f" ({tool.value} does not show the interface a socket is bound to: the rule "
+            "assumed none)"
+        )
 
     def _allowed_text(self) -> str:
         return "what the rule allows (" + ", ".join(map(_entry_text, self.allow)) + ")"
