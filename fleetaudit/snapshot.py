@@ -73,7 +73,7 @@ def build_snapshot(capture: HostCapture) -> HostSnapshot:
             **base,
         )
     named, hidden = _named_by_comm(parsed.sockets, reply)
-    sockets = tuple(Socket.from_raw(raw) for raw in named)
+    sockets = tuple(Socket.from_raw(raw, reply.comms.keys()) for raw in named)
     return HostSnapshot(
         status=HostStatus.OK,
         tool=reply.tool,

@@ -45,12 +45,12 @@ _DIRECTORIES = re.compile(r"(?:[\w.+@-]+/)+")
 _CUT_CHARACTER = "\ufffd"
 
 
-def stands_for(printed: str, pid: int | None, program: str, fd: int | None = None) -> bool:
+def stands_for(printed: str, pid: int | None, program: str, comm: bool = False) -> bool:
     """True when ``printed`` (with the tool's ``pid``) is what a tool prints for
     ``program``: equal, a rewritten command line that starts with it (``nginx: master``),
     a worker title or relative ``argv[0]`` naming it (``(squid-1)``, ``dovecot/imap-login``),
     or a name cut at the tool's width that ``program`` continues (``systemd-resolve``).
-    ``fd``: the descriptor ss prints (see :func:`may_be_cut`)."""
+    ``comm``: ``printed`` is a comm (see :func:`may_be_cut`)."""
     if printed == program:
         return True
     worker = _WORKER_TITLE.fullmatch(printed)
@@ -62,7 +62,7 @@ def stands_for(printed: str, pid: int | None, program: str, fd: int | None = Non
     if name.startswith(program):
         return name[len(program)] in _REWRITTEN_SEPARATORS
     stem = name.rstrip(_CUT_CHARACTER)
-    return bool(stem) and program.startswith(stem) and may_be_cut(printed, pid, fd)
+    return bool(stem) and program.startswith(stem) and may_be_cut(printed, pid, comm)
 
 
 def _unwrapped(printed: str) -> str:
@@ -81,16 +81,17 @@ def _without_directories(printed: str) -> str:
     return printed[directory.end() :]
 
 
-def may_be_cut(printed: str, pid: int | None, fd: int | None = None) -> bool:
+def may_be_cut(printed: str, pid: int | None, comm: bool = False) -> bool:
     """Whether ``printed`` may be a longer name cut at the tool's width: ss's 15-byte comm
     (or a name ending in the replacement character), or netstat's 19-character
-    ``PID/name`` field, where the cut moves with the PID's length. A process with an ``fd``
-    was listed by ss, which prints whole comms: netstat's width is no limit there (QA: the
-    comm ``node_exporter`` of PID 12345 stood for a rule's ``node_exporter_custom``)."""
+    ``PID/name`` field, where the cut moves with the PID's length. A ``comm`` (printed by
+    ss, or read from /proc for netstat) is whole below 15 bytes: netstat's width is no
+    limit there (QA: the comm ``node_exporter`` of PID 12345 stood for a rule's
+    ``node_exporter_custom``)."""
     if printed.endswith(_CUT_CHARACTER) or _bytes(printed) == COMM_LENGTH:
         return True
     # netstat's parser strips the padding, so a name cut just after a space is one shorter.
-    return fd is None and pid is not None and _bytes(f"{pid}/{printed}") >= NETSTAT_FIELD - 1
+    return not comm and pid is not None and _bytes(f"{pid}/{printed}") >= NETSTAT_FIELD - 1
 
 
 def _bytes(text: str) -> int:

@@ -15,7 +15,9 @@ report is written, and a busy host has hundreds of thousands: as models they too
 
 from __future__ import annotations
 
-from pydantic import ConfigDict
+from collections.abc import Set as AbstractSet
+
+from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
 from fleetaudit.model.enums import BindScope, Family, Proto, SocketState
@@ -38,6 +40,17 @@ class Process:
     name: str
     pid: int | None
     fd: int | None
+    read_comm: bool = Field(default=False, exclude=True, repr=False)
+    """``name`` is the comm the collection script read (``/proc/PID/comm``) for a netstat
+    that printed a piece of the command line: whole, as ss prints it. Never written out:
+    only the judging of the run that read it needs it."""
+
+    @property
+    def is_comm(self) -> bool:
+        """Whether ``name`` is a comm, cut only at 15 bytes (printed by ss, which gives a
+        descriptor too, or read from /proc), never at netstat's 19-column field (QA: the
+        comm ``node_exporter`` of PID 12345 stood for ``node_exporter_custom``)."""
+        return self.fd is not None or self.read_comm
 
 
 @dataclass(frozen=True, slots=True, config=_RECORD_CONFIG)
@@ -73,9 +86,14 @@ class Socket:
     reaches. None for every other socket."""
 
     @classmethod
-    def from_raw(cls, raw: RawSocket) -> Socket:
-        """Build the model from a parser record, adding the derived fields."""
-        return _validate_socket(socket_record(raw))  # type: ignore[no-any-return]
+    def from_raw(cls, raw: RawSocket, comm_pids: AbstractSet[int] = frozenset()) -> Socket:
+        """Build the model from a parser record, adding the derived fields; the processes
+        of ``comm_pids`` are named by the comm read for them (:attr:`Process.read_comm`)."""
+        record = socket_record(raw)
+        if comm_pids:
+            for process in record["processes"]:
+                process["read_comm"] = process["pid"] in comm_pids
+        return _validate_socket(record)  # type: ignore[no-any-return]
 
     @property
     def is_listener(self) -> bool:

@@ -164,7 +164,9 @@ class ProcessMatch(BaseModel):
         """True when one of the socket's processes matches."""
         if self.regex is not None and any(self.regex.search(p.name) for p in processes):
             return True
-        return any(stands_for(p.name, p.pid, name, p.fd) for p in processes for name in self.names)
+        return any(
+            stands_for(p.name, p.pid, name, p.is_comm) for p in processes for name in self.names
+        )
 
 
 class SocketMatch(BaseModel):

@@ -122,6 +122,43 @@ def test_netstat_processes_are_named_by_the_comms_the_script_read() -> None:
     assert names == {22: [("sshd", 600)], 8444: [("python3", 701)]}
 
 
+EXPORTER = (
+    "@@fleetaudit 1\n@@uid 0\n@@tool netstat\n@@command netstat -tuanpeW\n@@privilege root\n"
+    "@@comm 1 systemd\n@@comm 812 sshd\n@@comm 12345 node_exporter\n@@output\n"
+    "Active Internet connections (servers and established)\n"
+    "Proto Recv-Q Send-Q Local Address           Foreign Address         State       User  "
+    "     Inode      PID/Program name    \n"
+    "tcp        0      0 0.0.0.0:22              0.0.0.0:*               LISTEN      0     "
+    "     1001       812/sshd: /usr/sbi  \n"
+    "tcp        0      0 0.0.0.0:9100            0.0.0.0:*               LISTEN      65534 "
+    "     1002       12345/node_exporter \n"
+)
+
+
+def test_a_comm_the_script_read_is_not_taken_for_a_name_netstat_cut() -> None:
+    """QA: 12345/node_exporter fills netstat's 19 columns, so the printed name may be a
+    longer one cut; the comm read from /proc is whole, and stands for no longer program
+    (an allowlist entry for node_exporter_custom let it through)."""
+    allowlist = policy(
+        """
+        version: 1
+        rules:
+          - {id: allow, kind: allowlist, severity: high, description: d,
+             allow: [{process: sshd, port: 22}, {process: node_exporter_custom, port: 9100}]}
+        """
+    )
+    host = build_snapshot(captured(parse_reply(EXPORTER), "nthost"))
+    [exporter] = [p for s in host.sockets for p in s.processes if p.pid == 12345]
+    assert exporter.is_comm and exporter.fd is None
+    [finding] = evaluate(host, allowlist)
+    assert finding.socket is not None and finding.socket.local_port == 9100
+    # the same listing without the comms: netstat's own text, which may have been cut
+    without = build_snapshot(
+        captured(parse_reply(EXPORTER.replace("@@comm 12345 node_exporter\n", "")), "nthost")
+    )
+    assert evaluate(without, allowlist) == []
+
+
 def test_processes_hidden_by_hidepid_count_as_owner_unknown_and_are_reported() -> None:
     """QA: with hidepid, the comms (read as the login user) miss other users' processes,
     while netstat ran as root through sudo; an exposed mysqld that netstat printed as

@@ -123,6 +123,6 @@ def test_a_whole_comm_listed_by_ss_is_never_taken_for_a_cut_name() -> None:
     """QA: ss's comm `node_exporter` of PID 12345 (5 + 1 + 13 = 19 characters, netstat's
     width) stood for a rule's `node_exporter_custom`: ss prints whole comms up to 15 bytes,
     and a process ss listed has the descriptor netstat never shows."""
-    assert not stands_for("node_exporter", 12345, "node_exporter_custom", 3)
+    assert not stands_for("node_exporter", 12345, "node_exporter_custom", comm=True)
     assert stands_for("node_exporter", 12345, "node_exporter_custom")  # netstat: may be cut
-    assert stands_for("systemd-resolve", 611, "systemd-resolved", 12)  # ss: 15 bytes, cut
+    assert stands_for("systemd-resolve", 611, "systemd-resolved", comm=True)  # 15 bytes: cut

@@ -96,7 +96,7 @@ def _client_hint(snapshot: HostSnapshot, socket: Socket) -> str:
         return ""  # an owner nobody could name: allowing by port alone would hide services
     quoted = [json.dumps(name) for name in names]
     process = quoted[0] if len(quoted) == 1 else f"[{', '.join(quoted)}]"
-    cut = any(may_be_cut(p.name, p.pid, p.fd) for p in socket.processes)
+    cut = any(may_be_cut(p.name, p.pid, p.is_comm) for p in socket.processes)
     caveat = " (the listing may have cut that name: write the program's whole name)"
     return (
         f"; port {port} is in {whose} ephemeral range ({low}-{high}): if {', '.join(names)} "
