@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from fleetaudit.model.enums import Severity
 from fleetaudit.model.socket import Socket
@@ -36,6 +36,10 @@ class Finding(BaseModel):
     socket: Socket | None = None
     fingerprint: str
     waiver: AppliedWaiver | None = None
+    aspect: str | None = Field(default=None, exclude=True)
+    """Which kind of its rule's findings this is, where a rule reports several kinds (a
+    ``coverage`` gap: ``unread``, ``host-key``...), for a waiver's ``gap:``. Never written
+    out: only the judging of the run that found it reads it."""
 
     @property
     def waived(self) -> bool:

@@ -178,8 +178,30 @@ def _waiver_warnings(
         problem = None if rule is None else waiver_problem(rule, waiver.match)
         if problem:
             problems.append(((*loc, "match"), problem))
+    problems.extend(_gap_problems(waiver, rules.get(waiver.rule), loc))
     for at, text in problems:
         yield LintWarning(at, f"waiver for {waiver.rule!r}: {text}")
+
+
+def _gap_problems(waiver: Waiver, rule: Rule | None, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    """A ``gap:`` on a rule that reports none, and a coverage waiver without one, which
+    also hides unread lines and unverified host keys (QA: waived for hosts audited
+    without root, it hid a high "line could not be read" finding)."""
+    if rule is None:
+        return
+    if waiver.gap is not None and not isinstance(rule, CoverageRule):
+        yield (
+            (*loc, "gap"),
+            f"only a coverage rule reports gaps: a {rule.kind} rule's findings are never covered",
+        )
+    elif waiver.gap is None and isinstance(rule, CoverageRule):
+        yield (
+            loc,
+            (
+                "it covers every gap the coverage rule reports, unread lines and unverified host "
+                "keys too; name the ones it accepts (gap: unprivileged)"
+            ),
+        )
 
 
 def _selector_problems(select: HostSelector, loc: Loc) -> Iterator[tuple[Loc, str]]:

@@ -6,6 +6,7 @@ A ``waivers:`` entry in the policy file::
       - rule: datastores-private-on-db-hosts   # the rule id it waives (must exist)
         select: {hosts: [db3]}                 # optional: which hosts (a host selector)
         match: {port: 3306}                    # optional: which sockets (a socket matcher)
+        gap: unprivileged                      # coverage only, optional: which gaps
         reason: replica seeding until the VPN link is up     # required
         expires: 2026-12-31                    # required; the last day it holds
         ticket: SEC-1234                       # optional
@@ -30,6 +31,7 @@ from fleetaudit.model.finding import AppliedWaiver, Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.policy.doubts import unshown_facts
 from fleetaudit.policy.matchers import Lean, SocketMatch, invalid
+from fleetaudit.policy.rules.coverage import GAPS
 from fleetaudit.policy.selectors import HostSelector
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -64,6 +66,17 @@ def calendar_date(value: Any) -> Any:
 CalendarDate = Annotated[date, BeforeValidator(calendar_date)]
 
 
+def coverage_gaps(value: Any) -> Any:
+    """One gap of the ``coverage`` rule or a list of them (:data:`GAPS`), as a tuple."""
+    gaps = [value] if isinstance(value, str) else value
+    if not isinstance(gaps, list | tuple) or not gaps:
+        raise invalid(f"gap is one of {', '.join(GAPS)}, or a list of them")
+    unknown = [gap for gap in gaps if gap not in GAPS]
+    if unknown:
+        raise invalid(f"unknown gap {unknown[0]!r}: the coverage rule's are {', '.join(GAPS)}")
+    return tuple(gaps)
+
+
 class Waiver(BaseModel):
     """One accepted risk: which findings it covers, why, and until when."""
 
@@ -72,6 +85,9 @@ class Waiver(BaseModel):
     rule: Text
     select: HostSelector = Field(default_factory=HostSelector)
     match: SocketMatch | None = None
+    gap: Annotated[tuple[str, ...], BeforeValidator(coverage_gaps)] | None = None
+    """For a ``coverage`` rule: the gaps accepted (unread lines and unverified host keys
+    stay findings when only ``unprivileged`` is named); None: every finding of the rule."""
     reason: Text
     expires: CalendarDate
     ticket: Annotated[Text, BeforeValidator(_ticket_number)] | None = None
@@ -89,6 +105,8 @@ class Waiver(BaseModel):
         so that a waiver excuses only what the listing shows."""
         named = self.rule == finding.rule_id or self.rule in rule_names
         if not named or not self.select.selects(snapshot):
+            return False
+        if self.gap is not None and finding.aspect not in self.gap:
             return False
         if self.match is None:
             return True

@@ -115,3 +115,23 @@ def test_a_coverage_rule_inherited_from_the_default_counts() -> None:
     assert lint(policy, TODAY) == []
     removed = parse_policy("version: 1\nextends: default\nremove: [audit-coverage]\n", "p.yaml")
     assert ["no coverage rule" in w.message for w in lint(removed, TODAY)] == [True]
+
+
+@pytest.mark.parametrize(
+    ("rule", "gap", "warned"),
+    [
+        ("cov", "", "it covers every gap the coverage rule reports, unread lines and unverified"),
+        ("cov", ", gap: unprivileged", None),
+        ("r", ", gap: unread", "only a coverage rule reports gaps: a forbidden rule's findings"),
+    ],
+)
+def test_lint_says_what_a_waiver_of_coverage_gaps_covers(
+    rule: str, gap: str, warned: str | None
+) -> None:
+    waiver = f"waivers:\n  - {{rule: {rule}, reason: x, expires: 2999-01-01{gap}}}\n"
+    text = "version: 1\nrules:\n" + RULE % "match: {port: 23}" + COVERAGE + waiver
+    found = [w.message for w in lint(parse_policy(text, "p.yaml"), TODAY)]
+    assert [m for m in found if "gap" in m] == (
+        [] if warned is None else [m for m in found if warned in m]
+    )
+    assert warned is None or any(warned in m for m in found)

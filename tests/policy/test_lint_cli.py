@@ -42,7 +42,7 @@ def test_the_summary_counts_in_the_right_number(tmp_path: Path) -> None:
     policy.write_text(
         "version: 1\nrules:\n"
         + COVERAGE
-        + "waivers:\n  - {rule: cov, reason: r, expires: 2001-01-01}\n"
+        + "waivers:\n  - {rule: cov, reason: r, expires: 2001-01-01, gap: unread}\n"
     )
     done = fleetaudit("policy", "lint", policy)
     assert done.returncode == 0, done.stderr

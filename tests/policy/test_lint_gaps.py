@@ -141,7 +141,7 @@ def test_a_waiver_match_its_rule_can_never_report_is_named(tmp_path: Path) -> No
         + rule("match: {port: 23}", rule_id="telnet")
         + "waivers:\n"
         + "  - {rule: telnet, match: {state: ESTABLISHED}, reason: r, expires: 2999-01-01}\n"
-        + "  - {rule: cov, match: {port: 22}, reason: r, expires: 2999-01-01}\n"
+        + "  - {rule: cov, match: {port: 22}, reason: r, expires: 2999-01-01, gap: cut}\n"
         + "  - {rule: telnet, match: {port: 23}, reason: r, expires: 2999-01-01}\n"
     )
     warnings = found(write(tmp_path, "p.yaml", text))

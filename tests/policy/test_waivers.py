@@ -7,12 +7,13 @@ from datetime import date
 import pytest
 
 from fleetaudit.errors import ExitCode, PolicyError
+from fleetaudit.model import LineError
 from fleetaudit.model.enums import Severity
 from fleetaudit.policy import evaluate
 from fleetaudit.report import OutputFormat
 from fleetaudit.verdict import verdict
 from tests.factories import run_result, snapshot, sock
-from tests.policy.builders import policy
+from tests.policy.builders import policy, unknown_owner
 
 RULES = """\
 version: 1
@@ -189,3 +190,51 @@ def test_a_ticket_written_as_a_number_is_that_ticket() -> None:
     )
     [waived] = evaluate(DB3, rules, TODAY)
     assert waived.waiver is not None and waived.waiver.ticket == "4521"
+
+
+COVERAGE = """\
+version: 1
+rules:
+  - {id: coverage, kind: coverage, description: blind spots hide findings}
+waivers:
+  - rule: coverage
+    reason: legacy hosts are audited without root until sudo is rolled out
+    expires: 2027-06-30
+"""
+# a legacy host with an owner unknown whose listing also had an unreadable line
+LEGACY = snapshot(
+    "legacy1",
+    sock("0.0.0.0", 8080, "java"),
+    unknown_owner("0.0.0.0", 22),
+    parse_errors=(
+        LineError(line=4, text="this is not a socket", reason="unknown Netid or State 'this'"),
+    ),
+)
+
+
+def test_a_coverage_waiver_covers_only_the_gaps_it_names() -> None:
+    """QA: waived for hosts audited without root, it also hid the high "line could not be
+    read" finding, and nothing told the two apart."""
+    named = policy(COVERAGE + "    gap: unprivileged\n")
+    waived = {f.aspect: f.waived for f in evaluate(LEGACY, named, TODAY)}
+    assert waived == {"unprivileged": True, "unread": False}
+    both = policy(COVERAGE + "    gap: [unprivileged, unread]\n")
+    assert all(f.waived for f in evaluate(LEGACY, both, TODAY))
+    every = policy(COVERAGE)  # as before: no gap named, every gap waived (lint warns)
+    assert all(f.waived for f in evaluate(LEGACY, every, TODAY))
+
+
+def test_an_unknown_gap_is_an_error_naming_the_gaps() -> None:
+    with pytest.raises(PolicyError) as caught:
+        policy(COVERAGE + "    gap: unpriviledged\n")
+    assert caught.value.line == 8
+    assert "unknown gap 'unpriviledged'" in str(caught.value)
+    assert "unprivileged, host-key, unread, partial, cut" in str(caught.value)
+
+
+def test_the_waived_section_says_which_gap_each_row_is() -> None:
+    run = run_result((LEGACY,), tuple(evaluate(LEGACY, policy(COVERAGE), TODAY)))
+    table = OutputFormat.TABLE.formatter().render(run)
+    waived = table[table.index("WAIVED") : table.index("RULES")]
+    assert "legacy1: 1 line(s) of its listing could not be read" in waived
+    assert "legacy1: ss ran as root but could not see the owning processes" in waived

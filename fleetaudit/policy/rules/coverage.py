@@ -37,6 +37,10 @@ from fleetaudit.model.host import HostSnapshot, split_privilege_note
 from fleetaudit.policy.matchers import owner_visible
 from fleetaudit.policy.rules.interface import Rule, owner_gap
 
+GAPS = ("unprivileged", "host-key", "unread", "partial", "cut")
+"""The kinds of gap the rule reports (each a finding's ``aspect``), which a waiver's ``gap:``
+names: owners unknown, host key not verified, unread lines, no listener, cut listing."""
+
 
 class CoverageRule(Rule):
     """Hosts audited without privilege, without a host-key check, with unread lines, or

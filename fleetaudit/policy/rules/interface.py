@@ -78,7 +78,8 @@ class Rule(BaseModel, ABC):
     ) -> Finding:
         """A finding saying ``what`` is wrong, then why (description) and what to do (fix).
 
-        ``extra`` joins the fingerprint when one rule can report one socket several ways.
+        ``extra`` joins the fingerprint when one rule can report one socket several ways;
+        its first part names the finding's kind (:attr:`Finding.aspect`).
         """
         message = f"{what}{rule_reference(self.id)}{_sentence(self.description)}"
         if self.fix:
@@ -90,6 +91,7 @@ class Rule(BaseModel, ABC):
             message=message,
             socket=socket,
             fingerprint=fingerprint(self.id, snapshot.host, socket, *extra),
+            aspect=extra[0] if extra else None,
         )
 
 
