@@ -27,6 +27,7 @@ from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import RuleInfo, RunResult, in_report_order
 from fleetaudit.policy import Policy, evaluate
+from fleetaudit.policy.engine import applicable_rules
 from fleetaudit.snapshot import build_snapshot
 from fleetaudit.transport import LocalTransport, SshSettings, SshTransport
 from fleetaudit.transport.interface import Transport
@@ -255,7 +256,9 @@ def _judge(capture: HostCapture, policy: Policy, day: date) -> tuple[HostSnapsho
     written."""
     try:
         snapshot = build_snapshot(capture)
-        return snapshot, list(evaluate(snapshot, policy, day))
+        findings = evaluate(snapshot, policy, day)
+        judged = tuple(rule.id for rule in applicable_rules(snapshot, policy))
+        return snapshot.model_copy(update={"rules_judged": judged}), findings
     except Exception as exc:
         error = (
             f"internal error while reading or judging this host: {type(exc).__name__}: "

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.finding import Finding, rule_reference
 from fleetaudit.model.host import HostSnapshot
+from fleetaudit.policy.rules import Rule
 from fleetaudit.policy.schema import Policy
 from fleetaudit.policy.waivers import apply_waivers
 
@@ -22,11 +23,16 @@ def evaluate(snapshot: HostSnapshot, policy: Policy, today: date | None = None) 
     (the UTC date when not given; tests and replays pass it to stay deterministic)."""
     if snapshot.status is not HostStatus.OK:
         return []
-    applicable = [rule for rule in policy.rules if rule.select.selects(snapshot)]
+    applicable = applicable_rules(snapshot, policy)
     findings = [finding for rule in applicable for finding in rule.check(snapshot, applicable)]
     waiver_names = {rule.id: rule.waiver_names(applicable) for rule in applicable}
     day = today or datetime.now(UTC).date()
     return apply_waivers(one_per_listener(findings), snapshot, policy.waivers, day, waiver_names)
+
+
+def applicable_rules(snapshot: HostSnapshot, policy: Policy) -> list[Rule]:
+    """The rules of ``policy`` whose ``select:`` chooses the host."""
+    return [rule for rule in policy.rules if rule.select.selects(snapshot)]
 
 
 def one_per_listener(findings: list[Finding]) -> list[Finding]:

@@ -11,7 +11,9 @@ stable from run to run:
 - ``RULE PROTO/ADDRESS:PORT`` (``RULE host`` for a finding about the whole host): one per
   finding, from the parts of the finding's stable identity (never a PID); should two
   findings still share a name, each gets ``#`` and the start of its fingerprint;
-- ``RULE``: passes when the rule found nothing on the host.
+- ``RULE``: passes when the rule found nothing on the host; a rule whose ``select:`` left
+  the host out has no case there (it never looked; known for the run that judged the host,
+  not for a report read back, which shows every rule).
 
 A waived finding is ``<skipped message="waived until DATE: reason">``; a finding whose
 waiver has expired fails with the expired-waiver note before its message.
@@ -82,7 +84,8 @@ def _cases(run: RunResult, snapshot: HostSnapshot, findings: list[Finding]) -> l
         return [_Case("audit", "error", message, snapshot.status.value, (message,))]
     unverified = snapshot.host_key_checked is False
     cases = [_Case("audit", output=UNVERIFIED_HOST_KEY if unverified else "")]
-    rule_ids = [rule.id for rule in run.rules]
+    judged = snapshot.rules_judged
+    rule_ids = [rule.id for rule in run.rules if judged is None or rule.id in judged]
     rule_ids += sorted({f.rule_id for f in findings} - set(rule_ids))  # rules not in run.rules
     names = _names(findings)
     for rule_id in rule_ids:

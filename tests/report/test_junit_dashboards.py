@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import Counter
+from importlib import resources
+from pathlib import Path
 
 from fleetaudit.model.enums import HostStatus, Proto
 from fleetaudit.model.host import HostSnapshot
@@ -13,6 +15,9 @@ from fleetaudit.report import OutputFormat
 from tests.factories import finding, run_result, snapshot, sock
 from tests.report.fleet_runs import judged_run
 from tests.report.test_sarif_schema import EVIL, WAIVERS, pipeline_run
+from tests.runcli import fleetaudit
+
+DEMO = Path(str(resources.files("fleetaudit").joinpath("data", "demo")))
 
 OUTCOMES = {"failure": "failures", "error": "errors", "skipped": "skipped"}
 
@@ -165,3 +170,24 @@ def test_remote_text_never_reaches_the_xml_as_control_characters() -> None:
     assert failure is not None and failure.text is not None
     assert "\n" in failure.text  # the body keeps its lines
     assert "<script>" in str(failure.get("message"))  # as data, escaped by the XML writer
+
+
+def test_a_rule_whose_select_left_the_host_out_has_no_testcase_there(tmp_path: Path) -> None:
+    """QA: a rule for group db showed as passed on a web host it never looked at."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nrules:\n"
+        "  - {id: db-only, kind: forbidden, severity: high, description: d,\n"
+        "     select: {groups: [db]}, match: {port: 65535}}\n"
+        "  - {id: everyone, kind: forbidden, severity: high, description: d, match: {port: 1}}\n"
+    )
+    capture = DEMO / "web1.ss.txt"
+
+    def cases(*extra: str) -> list[str]:
+        done = fleetaudit("check", "-p", policy, "--privileged", "-f", "junit", *extra, capture)
+        assert done.returncode == 0, done.stderr
+        root = ET.fromstring(done.stdout.split("\n", 1)[1])  # noqa: S314 (our own output)
+        return [str(case.get("name")) for case in root.iter("testcase")]
+
+    assert cases() == ["audit", "everyone"]
+    assert cases("--group", "db") == ["audit", "db-only", "everyone"]
