@@ -4,4 +4,4 @@ The public library surface is re-exported here; everything the CLI does is avail
 ``Auditor(config).run(inventory, policy)`` returning a :class:`RunResult`.
 """
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
