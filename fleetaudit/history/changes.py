@@ -65,6 +65,12 @@ class HostChange(BaseModel):
     """The earlier run ``status_before`` comes from, when the older run was stopped before
     it finished the host (its status there was ``interrupted``)."""
     status_compared_with_started_at: datetime | None = None
+    unlisted_listeners: tuple[ListenerKey, ...] = ()
+    """Listeners of the older run that the newer, incomplete listing does not show (see
+    ``RunDiff.unlisted_findings``): not removed, not seen either."""
+    incomplete_before: bool = False
+    """The older run's listing of the host was incomplete: what it did not show reads as
+    new."""
     owner_named_once: tuple[ListenerKey, ...] = ()
     """Listeners whose owner one run named and the other could not (audited once without
     root, say), as the run that named it saw them: neither new nor removed, so a night of
@@ -125,6 +131,10 @@ class RunDiff(BaseModel):
     unconfirmed_findings: tuple[Finding, ...] = ()
     """Findings of ``before`` whose listener ``after`` still lists but whose process it
     could not name (audited without root): not resolved, not confirmed either."""
+    unlisted_findings: tuple[Finding, ...] = ()
+    """Findings of ``before`` on a host whose listing in ``after`` is incomplete (lines it
+    could not read, cut short) and does not show them: not resolved (QA: a cut listing
+    mailed real findings as resolved), not confirmed either."""
     unjudged_findings: tuple[Finding, ...] = ()
     """Findings of ``before`` whose rule the policy of ``after`` no longer has: not
     resolved (their listener may still be there), no longer judged."""
@@ -138,6 +148,7 @@ class RunDiff(BaseModel):
             or self.resolved_findings
             or self.changed_findings
             or self.unconfirmed_findings
+            or self.unlisted_findings
             or self.unjudged_findings
             or self.hosts
         )

@@ -4,7 +4,8 @@ A listener is identified by protocol, address, interface, port and process names
 pid: a service that merely restarted is not a change, one that moved from loopback to
 0.0.0.0 is (one listener gone, one new). Only hosts audited on both sides are compared
 socket by socket; a finding on a host that could not be audited the second time is not
-"resolved", it is unknown, and the host's status change says so.
+"resolved", it is unknown, and the host's status change says so. Nor is a finding, or a
+listener, that a host's incomplete listing (unread lines, cut short) does not show.
 
 A host that was not audited in the older run (auth_failed one night, say) would otherwise
 make every finding it has in the newer run look new, and hide what went away meanwhile.
@@ -100,7 +101,9 @@ def diff_runs(
     judged = [f for f in gone if f.rule_id not in dropped and f.fingerprint not in went]
     unseen = owner_unseen(judged, {h: new_hosts[h] for h in both})
     unseen_ones = {f.fingerprint for f in unseen}
-    resolved = tuple(f for f in judged if f.fingerprint not in unseen_ones)
+    undecided = [f for f in judged if f.fingerprint not in unseen_ones]
+    incomplete = {h for h in both if new_hosts[h].listing_incomplete}
+    resolved = tuple(f for f in undecided if f.host not in incomplete)
     changed = (
         tuple(
             FindingChange(before=f, after=everything_new[f.fingerprint])
@@ -143,6 +146,7 @@ def diff_runs(
         resolved_findings=resolved,
         changed_findings=changed,
         unconfirmed_findings=tuple(unseen),
+        unlisted_findings=tuple(f for f in undecided if f.host in incomplete),
         unjudged_findings=tuple(f for f in gone if f.rule_id in dropped),
         hosts=tuple(changes),
     )
@@ -177,17 +181,22 @@ def _host_change(
     reference = baseline.snapshot if baseline is not None else old
     added: tuple[ListenerKey, ...] = ()
     removed: tuple[ListenerKey, ...] = ()
+    unlisted: tuple[ListenerKey, ...] = ()
     named_once: tuple[ListenerKey, ...] = ()
     privileges: tuple[Privilege | None, Privilege | None] = (None, None)
+    incomplete_before = False
     if reference is not None and new is not None and _audited(reference, new):
         earlier = {listener_key(s) for s in reference.listeners}
         later = {listener_key(s) for s in new.listeners}
         added, removed, named_once = owner_named_once(later - earlier, earlier - later)
+        if new.listing_incomplete:
+            removed, unlisted = (), removed
         if reference.privilege is not new.privilege:
             privileges = (reference.privilege, new.privilege)
+        incomplete_before = reference.listing_incomplete
     if (
         status_before == status_after
-        and not (added or removed or named_once)
+        and not (added or removed or unlisted or named_once)
         and privileges[0] is None
     ):
         return None
@@ -197,6 +206,8 @@ def _host_change(
         status_after=status_after,
         new_listeners=added,
         removed_listeners=removed,
+        unlisted_listeners=unlisted,
+        incomplete_before=incomplete_before,
         owner_named_once=named_once,
         compared_with=baseline.run_id if baseline is not None else None,
         compared_with_started_at=baseline.started_at if baseline is not None else None,

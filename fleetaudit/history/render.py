@@ -131,6 +131,13 @@ def _host_lines(change: HostChange, files: bool) -> list[str]:
         lines.append(
             f"audited as {change.privilege_before.value} -> {change.privilege_after.value}"
         )
+    if change.unlisted_listeners:
+        lines.append(
+            f"its listing is incomplete: {len(change.unlisted_listeners)} listener(s) of the "
+            "older run it does not show, not listed as removed"
+        )
+    if change.incomplete_before:
+        lines.append("the older run's listing of it was incomplete: what it lacked reads as new")
     if change.owner_named_once:
         lines.append(
             f"{len(change.owner_named_once)} listener(s) whose owner only one run could name, "
@@ -164,6 +171,10 @@ def _unknown_note(diff: RunDiff, quote: Callable[[str], str]) -> str | None:
 
 
 _UNJUDGED = "their rule is not in the newer policy; the listener may still be there"
+_UNLISTED = (
+    "the newer listing of the host is incomplete (lines it could not read, or cut short) "
+    "and does not show them, so they are not known to be gone"
+)
 _UNCONFIRMED = (
     "the listener is still there, but the newer run could not name its process (audited "
     "without root?), so the rule could not judge it"
@@ -187,6 +198,7 @@ def _table(diff: RunDiff) -> str:
         ("NEW FINDINGS", diff.new_findings),
         ("RESOLVED", diff.resolved_findings),
         (f"OWNER NOT SEEN: {_UNCONFIRMED}", diff.unconfirmed_findings),
+        (f"NOT IN THE LISTING: {_UNLISTED}", diff.unlisted_findings),
         (f"NO LONGER JUDGED: {_UNJUDGED}", diff.unjudged_findings),
     ):
         if findings:
@@ -237,6 +249,11 @@ def _markdown(diff: RunDiff) -> str:
             else []
         ),
         *(
+            [f"- **Not in the incomplete listing (not resolved):** {len(diff.unlisted_findings)}"]
+            if diff.unlisted_findings
+            else []
+        ),
+        *(
             [f"- **No longer judged:** {len(diff.unjudged_findings)}"]
             if diff.unjudged_findings
             else []
@@ -247,6 +264,7 @@ def _markdown(diff: RunDiff) -> str:
         ("New findings", diff.new_findings),
         ("Resolved", diff.resolved_findings),
         (f"Owner not seen: {_UNCONFIRMED}", diff.unconfirmed_findings),
+        (f"Not in the listing: {_UNLISTED}", diff.unlisted_findings),
         (f"No longer judged: {_UNJUDGED}", diff.unjudged_findings),
     ):
         if findings:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from fleetaudit.model.enums import HostStatus, Privilege, Tool
+from fleetaudit.model.enums import HostStatus, Privilege, Proto, Tool
 from fleetaudit.model.raw import RawLineError
 from fleetaudit.model.socket import Socket
 
@@ -201,6 +201,30 @@ class HostSnapshot(BaseModel):
     def listeners(self) -> tuple[Socket, ...]:
         """Sockets that accept traffic from others: TCP LISTEN and unconnected UDP."""
         return self._listeners
+
+    @property
+    def listing_incomplete(self) -> bool:
+        """Whether the listing may lack sockets the host has: lines it could not read,
+        sockets but no listener (taken without ``-a``), or without this audit's own
+        connection (cut short or altered). What it does not show is not gone."""
+        return bool(self.parse_errors) or self.lacks_listeners or self.lacks_own_connection
+
+    @property
+    def lacks_listeners(self) -> bool:
+        """Sockets, but not one listening: a live host always has one (sshd)."""
+        return bool(self.sockets) and not self._listeners
+
+    @property
+    def lacks_own_connection(self) -> bool:
+        """The host's SSH server reported this audit's connection, and the listing does
+        not hold it (see ``audit_connection``)."""
+        if self.audit_connection is None:
+            return False
+        server, client = self.audit_connection
+        return not any(
+            s.local_port == server and s.peer_port == client and s.proto is Proto.TCP
+            for s in self.sockets
+        )
 
 
 def _listeners_of(sockets: tuple[Socket, ...]) -> tuple[Socket, ...]:

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
 
 from fleetaudit.history import diff_runs
 from fleetaudit.history.render import render_diff
-from fleetaudit.model.enums import HostStatus, Privilege, Severity
+from fleetaudit.model.enums import HostStatus, Privilege, Severity, SocketState
 from fleetaudit.model.finding import AppliedWaiver, Finding
+from fleetaudit.model.host import LineError
 from fleetaudit.model.run import RuleInfo
 from fleetaudit.report import DiffFormat
 from tests.factories import T0, finding, run_result, snapshot, sock
@@ -279,3 +281,56 @@ def test_a_finding_the_newer_run_could_not_judge_for_want_of_an_owner_is_not_res
     gone = run_result((snapshot("db1"),), (), run_id="c", policy_digest="d" * 64)
     closed = diff_runs(before, gone)  # the listener itself went: resolved, as before
     assert len(closed.resolved_findings) == 1 and closed.unconfirmed_findings == ()
+
+
+UNREAD = LineError(line=7, text="tcp LISTEN 0 80 0.0.0.0:", reason="no port after ':'")
+SSH_IN = replace(
+    sock("10.0.0.5", 22, "sshd", state=SocketState.ESTABLISHED),
+    peer_address="10.0.0.9",
+    peer_port=50000,
+)  # this audit's own connection
+SSHD = sock("0.0.0.0", 22, "sshd")
+
+
+def test_a_finding_an_incomplete_listing_does_not_show_is_not_resolved() -> None:
+    """QA: a listing with an unreadable line, or cut short (without this audit's own
+    connection), mailed the findings on what it lacked as resolved, and their listeners as
+    removed: whoever can cut a host's listing could make an exposure read as closed."""
+    whole = _run("a", finding("db1", MYSQL_ANY))
+    for incomplete in (
+        {"parse_errors": (UNREAD,)},
+        {"audit_connection": (22, 50001)},  # the listing holds another connection only
+    ):
+        after = run_result(
+            (snapshot("db1", SSHD, SSH_IN, **incomplete),),
+            run_id="b",
+            started_at=T0,
+            finished_at=T0,
+        )
+        changes = diff_runs(whole, after)  # type: ignore[arg-type]
+        assert changes.resolved_findings == ()
+        assert [f.rule_id for f in changes.unlisted_findings] == ["test-rule"]
+        [host] = changes.hosts
+        assert host.removed_listeners == () and len(host.unlisted_listeners) == 1
+        text = render_diff(changes, DiffFormat.TABLE)
+        assert "NOT IN THE LISTING: the newer listing of the host is incomplete" in text
+        assert "its listing is incomplete: 1 listener(s) of the older run it does not show" in text
+        assert "Not in the incomplete listing (not resolved):** 1" in render_diff(
+            changes, DiffFormat.MARKDOWN
+        )
+        # the night after, the whole listing again: the listener comes back, said to be
+        back = diff_runs(after, whole)  # type: ignore[arg-type]
+        [host] = back.hosts
+        assert host.incomplete_before
+        assert "the older run's listing of it was incomplete" in render_diff(back, DiffFormat.TABLE)
+
+
+def test_a_whole_listing_still_resolves_what_went() -> None:
+    whole = _run("a", finding("db1", MYSQL_ANY))
+    after = run_result(
+        (snapshot("db1", SSHD, SSH_IN, audit_connection=(22, 50000)),),
+        run_id="b", started_at=T0, finished_at=T0,
+    )  # fmt: skip
+    changes = diff_runs(whole, after)  # type: ignore[arg-type]
+    assert [f.rule_id for f in changes.resolved_findings] == ["test-rule"]
+    assert changes.unlisted_findings == ()

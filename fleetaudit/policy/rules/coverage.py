@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
-from fleetaudit.model.enums import Proto, Severity
+from fleetaudit.model.enums import Severity
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot, split_privilege_note
 from fleetaudit.policy.matchers import owner_visible
@@ -70,11 +70,11 @@ class CoverageRule(Rule):
             yield self.finding(
                 snapshot, None, _unread(snapshot), "unread", severity=self.unread_severity
             )
-        if snapshot.sockets and not snapshot.listeners:
+        if snapshot.lacks_listeners:
             yield self.finding(
                 snapshot, None, _partial(snapshot), "partial", severity=self.unread_severity
             )
-        elif snapshot.audit_connection and not _holds(snapshot, *snapshot.audit_connection):
+        elif snapshot.lacks_own_connection:
             yield self.finding(snapshot, None, _cut(snapshot), "cut", severity=self.unread_severity)
 
 
@@ -108,14 +108,6 @@ def _partial(snapshot: HostSnapshot) -> str:
         "something always listens) and the host's listeners were not judged: it was most "
         "likely taken without -a/-l (ss -tunp, netstat -tunp list only connections) or with "
         "a one-state filter (state established); take it with ss -tuanpe"
-    )
-
-
-def _holds(snapshot: HostSnapshot, server_port: int, client_port: int) -> bool:
-    """Whether the listing has the TCP connection between those ports."""
-    return any(
-        s.local_port == server_port and s.peer_port == client_port and s.proto is Proto.TCP
-        for s in snapshot.sockets
     )
 
 
