@@ -29,6 +29,15 @@ def listener_key(socket: Socket) -> ListenerKey:
     return ListenerKey(socket.proto.value, socket.endpoint, names)
 
 
+class ReachChange(NamedTuple):
+    """A listener (an IPv6 wildcard) that now takes IPv4 where it did not, or no longer
+    does: its IPV6_V6ONLY changed, which its identity does not hold."""
+
+    listener: ListenerKey
+    before: bool
+    after: bool
+
+
 class Baseline(NamedTuple):
     """One host as an earlier run that audited it saw it."""
 
@@ -68,6 +77,9 @@ class HostChange(BaseModel):
     unlisted_listeners: tuple[ListenerKey, ...] = ()
     """Listeners of the older run that the newer, incomplete listing does not show (see
     ``RunDiff.unlisted_findings``): not removed, not seen either."""
+    ipv4_reach_changed: tuple[ReachChange, ...] = ()
+    """Listeners on both sides whose IPv4 reach both listings show, and differs (QA: a
+    ``[::]:5432`` that began taking IPv4 was no change)."""
     incomplete_before: bool = False
     """The older run's listing of the host was incomplete: what it did not show reads as
     new."""

@@ -31,6 +31,7 @@ from fleetaudit.history.changes import (
     FindingChange,
     HostChange,
     ListenerKey,
+    ReachChange,
     RunDiff,
     StatusBaseline,
     listener_key,
@@ -185,6 +186,7 @@ def _host_change(
     named_once: tuple[ListenerKey, ...] = ()
     privileges: tuple[Privilege | None, Privilege | None] = (None, None)
     incomplete_before = False
+    reach: tuple[ReachChange, ...] = ()
     if reference is not None and new is not None and _audited(reference, new):
         earlier = {listener_key(s) for s in reference.listeners}
         later = {listener_key(s) for s in new.listeners}
@@ -194,9 +196,10 @@ def _host_change(
         if reference.privilege is not new.privilege:
             privileges = (reference.privilege, new.privilege)
         incomplete_before = reference.listing_incomplete
+        reach = _reach_changes(reference, new)
     if (
         status_before == status_after
-        and not (added or removed or unlisted or named_once)
+        and not (added or removed or unlisted or named_once or reach)
         and privileges[0] is None
     ):
         return None
@@ -208,6 +211,7 @@ def _host_change(
         removed_listeners=removed,
         unlisted_listeners=unlisted,
         incomplete_before=incomplete_before,
+        ipv4_reach_changed=reach,
         owner_named_once=named_once,
         compared_with=baseline.run_id if baseline is not None else None,
         compared_with_started_at=baseline.started_at if baseline is not None else None,
@@ -225,6 +229,27 @@ def _host_change(
             and new.status.audited
         ),
     )
+
+
+def _reach_changes(old: HostSnapshot, new: HostSnapshot) -> tuple[ReachChange, ...]:
+    """The listeners of both sides whose IPv4 reach both listings show, and differs."""
+    before, after = _ipv4_reach(old), _ipv4_reach(new)
+    return tuple(
+        ReachChange(key, before[key], after[key])
+        for key in sorted(before.keys() & after.keys())
+        if before[key] != after[key]
+    )
+
+
+def _ipv4_reach(snapshot: HostSnapshot) -> dict[ListenerKey, bool]:
+    """Whether each listener whose IPv4 reach the listing shows takes IPv4 (any of its
+    sockets, for an SO_REUSEPORT group)."""
+    reach: dict[ListenerKey, bool] = {}
+    for socket in snapshot.listeners:
+        if socket.accepts_ipv4 is not None:
+            key = listener_key(socket)
+            reach[key] = reach.get(key, False) or socket.accepts_ipv4
+    return reach
 
 
 __all__ = [

@@ -143,6 +143,11 @@ def _host_lines(change: HostChange, files: bool) -> list[str]:
             f"{len(change.owner_named_once)} listener(s) whose owner only one run could name, "
             "not listed as removed and added"
         )
+    lines += [
+        f"~ {r.listener.proto} {r.listener.endpoint} {r.listener.processes}: "
+        f"{_REACH[r.before]} -> {_REACH[r.after]}"
+        for r in change.ipv4_reach_changed
+    ]
     lines += [f"+ {k.proto} {k.endpoint} {k.processes}" for k in change.new_listeners]
     lines += [f"- {k.proto} {k.endpoint} {k.processes}" for k in change.removed_listeners]
     return lines
@@ -171,6 +176,7 @@ def _unknown_note(diff: RunDiff, quote: Callable[[str], str]) -> str | None:
 
 
 _UNJUDGED = "their rule is not in the newer policy; the listener may still be there"
+_REACH = {True: "IPv6 and IPv4", False: "IPv6 only"}
 _UNLISTED = (
     "the newer listing of the host is incomplete (lines it could not read, or cut short) "
     "and does not show them, so they are not known to be gone"

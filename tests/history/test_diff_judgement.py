@@ -334,3 +334,21 @@ def test_a_whole_listing_still_resolves_what_went() -> None:
     changes = diff_runs(whole, after)  # type: ignore[arg-type]
     assert [f.rule_id for f in changes.resolved_findings] == ["test-rule"]
     assert changes.unlisted_findings == ()
+
+
+def test_a_wildcard_that_began_taking_ipv4_is_a_change() -> None:
+    """QA: [::]:5432 going from v6only:1 to v6only:0 (a new IPv4 exposure) was no change;
+    the same socket read without IPV6_V6ONLY (netstat) is none."""
+
+    def night(run_id: str, v6only: bool | None) -> object:
+        postgres = replace(sock("::", 5432, "postgres"), accepts_ipv4=None if v6only is None
+                           else not v6only)  # fmt: skip
+        return run_result((snapshot("db1", SSHD, postgres),), run_id=run_id, started_at=T0,
+                          finished_at=T0)  # fmt: skip
+
+    changes = diff_runs(night("a", True), night("b", False))  # type: ignore[arg-type]
+    [host] = changes.hosts
+    assert (host.new_listeners, host.removed_listeners) == ((), ())
+    text = render_diff(changes, DiffFormat.TABLE)
+    assert "~ tcp [::]:5432 postgres: IPv6 only -> IPv6 and IPv4" in text
+    assert diff_runs(night("a", True), night("b", None)).empty  # type: ignore[arg-type]
