@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import asyncssh
@@ -32,7 +31,7 @@ from fleetaudit.transport.jump import (
 )
 from fleetaudit.transport.lookup_watch import watching
 from fleetaudit.transport.silence import SilenceLimit, given_up_for_silence
-from fleetaudit.transport.ssh_client import Client, naming_key, read_key, revoked
+from fleetaudit.transport.ssh_client import Client, PrivateKeys, naming_key, revoked
 from fleetaudit.transport.ssh_session import LOGIN_SHELL_COMMAND as LOGIN_SHELL_COMMAND
 from fleetaudit.transport.ssh_session import SshSession
 from fleetaudit.transport.ssh_settings import CIPHERS, SshSettings
@@ -53,17 +52,21 @@ class SshTransport(Transport):
             self._book = HostKeyBook(
                 settings.known_hosts, settings.accept_new_file, learn=accept_new
             )
-        self._keys: dict[str, asyncssh.SSHKey | None] = {}
+        self._keys = PrivateKeys()
         self._jumps = JumpPool(settings.jump_concurrency)
         self._jump_clients: dict[JumpSpec, Client] = {}
         """The newest connection to each jump host, by its asyncssh client object."""
-        self._config = SshConfigView(settings.use_ssh_config, settings.ssh_config)
+        self._config = SshConfigView(
+            settings.use_ssh_config, settings.ssh_config, settings.connect_timeout
+        )
         self.verifies_host_keys = self._book is not None  # False: --insecure-no-host-key-check
 
     @asynccontextmanager
     async def admission(self, host: Host) -> AsyncIterator[None]:
         """A host behind a jump host waits here for one of its tunnels."""
-        spec = await self._config.off_loop(lambda: self._jump_spec(host, self._where(host)))
+        spec = await self._config.off_loop(
+            lambda: self._jump_spec(host, self._where(host)), host.address
+        )
         if spec is None:
             yield
             return
@@ -85,7 +88,7 @@ class SshTransport(Transport):
         return not isinstance(queue, JumpSpec) or self._jumps.free(queue)
 
     async def open(self, host: Host) -> Session:
-        where, spec = await self._config.off_loop(lambda: self._route(host))
+        where, spec = await self._config.off_loop(lambda: self._route(host), host.address)
         cap = self._settings.max_output_bytes
         if spec is None:
             # ssh_config's ProxyJump is fleetaudit's to follow (_jump_spec), never asyncssh's:
@@ -155,7 +158,9 @@ class SshTransport(Transport):
         self, address: str, options: dict[str, Any], where: str
     ) -> asyncssh.SSHClientConnection:
         """One verified, authenticated connection; every failure as a TransportError."""
-        key_name = await self._config.off_loop(partial(self._config.key_name, address, options))
+        key_name = await self._config.off_loop(
+            partial(self._config.key_name, address, options), where
+        )
         client = Client(self._book, key_name)
         if self._book is not None:
             options = {**options, **self._host_key_options(*client.key_name)}
@@ -205,7 +210,7 @@ class SshTransport(Transport):
         with the target's key, which jump hosts accepted before fleetaudit read their own
         IdentityFile (:func:`jump_identities`)."""
         own = await self._config.off_loop(
-            partial(self._config.resolve, spec.address, spec.port, spec.user)
+            partial(self._config.resolve, spec.address, spec.port, spec.user), str(spec)
         )
         if own is not None and own.jump is not None:
             raise TransportError(HostStatus.SSH_ERROR, jump_of_jump(spec, own.jump))
@@ -218,7 +223,7 @@ class SshTransport(Transport):
         options.update(silence.options() if silence is not None else {})
         keys = jump_identities(own.identity_files if own else (), target_key)
         if keys:
-            loaded = [self._loaded(path, str(spec)) for path in keys]
+            loaded = [self._keys.load(path, str(spec)) for path in keys]
             # an encrypted key (None) is left to the ssh-agent, which asyncssh also asks
             options["client_keys"] = [key for key in loaded if key is not None]
         connection = await self._connect(spec.address, {**options, "tunnel": None}, str(spec))
@@ -246,7 +251,7 @@ class SshTransport(Transport):
         if user:
             options["username"] = user
         if key_path:
-            key = self._loaded(key_path, where)
+            key = self._keys.load(key_path, where)
             if key is not None:
                 options["client_keys"] = [key]
             # else: an encrypted key; the ssh-agent holding it answers (asyncssh's default)
@@ -272,24 +277,3 @@ class SshTransport(Transport):
         elif settings.ssh_config is not None:
             options["config"] = [str(settings.ssh_config)]
         return options
-
-    def _loaded(self, key_path: str, where: str) -> asyncssh.SSHKey | None:
-        """:meth:`_private_key`, an unreadable key failing the login of ``where`` with a
-        message that names the file."""
-        try:
-            return self._private_key(key_path)
-        except OSError as exc:  # named here: a bare file name reads like a program elsewhere
-            message = f"{where}: cannot read {exc.filename or key_path}: {exc.strerror}"
-            raise TransportError(HostStatus.AUTH_FAILED, message) from None
-        except ValueError as exc:
-            error = translate(exc, where=where, phase="connect")
-            if key_path in error.message:
-                raise error from None
-            raise TransportError(error.status, f"{error.message} ({key_path})") from None
-
-    def _private_key(self, path: str) -> asyncssh.SSHKey | None:
-        """The key in ``path`` (read once per run), or None when it is encrypted and an
-        ssh-agent is running: fleetaudit never asks for a passphrase (BatchMode)."""
-        if path not in self._keys:
-            self._keys[path] = read_key(Path(path).expanduser())
-        return self._keys[path]

@@ -15,6 +15,7 @@ import asyncssh
 
 from fleetaudit.errors import TransportError
 from fleetaudit.model.enums import HostStatus
+from fleetaudit.transport.errors import translate
 from fleetaudit.transport.hostkeys import HostKeyBook
 from fleetaudit.transport.silence import SilenceLimit
 
@@ -85,3 +86,28 @@ async def naming_key(
             raise
         offered = f"key {key}" if key else "ssh_config's IdentityFile, ~/.ssh/id_* and the agent"
         raise TransportError(exc.status, f"{exc.message} (offered: {offered})") from None
+
+
+class PrivateKeys:
+    """The private key files of a run, each read once: a fleet run opens thousands of
+    connections with a handful of keys."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, asyncssh.SSHKey | None] = {}
+
+    def load(self, key_path: str, where: str) -> asyncssh.SSHKey | None:
+        """The key in ``key_path``, or None when it is encrypted and an ssh-agent is running
+        (fleetaudit never asks for a passphrase: BatchMode); an unreadable key fails the
+        login of ``where`` with a message that names the file."""
+        try:
+            if key_path not in self._keys:
+                self._keys[key_path] = read_key(Path(key_path).expanduser())
+            return self._keys[key_path]
+        except OSError as exc:  # named here: a bare file name reads like a program elsewhere
+            message = f"{where}: cannot read {exc.filename or key_path}: {exc.strerror}"
+            raise TransportError(HostStatus.AUTH_FAILED, message) from None
+        except ValueError as exc:
+            error = translate(exc, where=where, phase="connect")
+            if key_path in error.message:
+                raise error from None
+            raise TransportError(error.status, f"{error.message} ({key_path})") from None

@@ -30,6 +30,8 @@ from typing import Any, TypeVar
 
 from asyncssh.config import ConfigParseError, SSHClientConfig, SSHConfig
 
+from fleetaudit.errors import TransportError
+from fleetaudit.model.enums import HostStatus
 from fleetaudit.transport.jump import login_label
 from fleetaudit.transport.sshconfig_check import check_ssh_config
 
@@ -63,8 +65,10 @@ class SshConfigView:
     """The run's ssh_config (``path``, or ``~/.ssh/config``; none when ``use`` is False).
     Raises :class:`~fleetaudit.errors.InputError` when the file is broken."""
 
-    def __init__(self, use: bool, path: Path | None) -> None:
+    def __init__(self, use: bool, path: Path | None, commands_within: float = 10.0) -> None:
         text = _config_text(use, path)
+        self._commands_within = commands_within
+        """How long the ``Match exec`` commands of one reading may take (--connect-timeout)."""
         if text:
             check_ssh_config(path or Path("~/.ssh/config").expanduser())
         self._config: list[str] | tuple[()] = [] if not use else [str(path)] if path else _DEFAULT
@@ -99,17 +103,28 @@ class SshConfigView:
             self._resolved[key] = _resolve(self._config, address, port, user)
         return self._resolved[key]
 
-    async def off_loop(self, work: Callable[[], _T]) -> _T:
-        """``work``, which reads the config, in a worker thread when the config may run
-        ``Match exec`` commands: on the event loop, each host's command stopped every other
-        host (QA: 20 hosts with a 0.3 s command took 7 s at --concurrency 20, one host's
-        8 s command outlived --connect-timeout 2). The host deadline bounds the wait, and
-        the run's loop lends threads the end of the run does not wait for (a command that
-        hangs must not hold the report back)."""
+    async def off_loop(self, work: Callable[[], _T], where: str) -> _T:
+        """``work``, which reads the config for ``where``, in a worker thread when the config
+        may run ``Match exec`` commands: on the event loop, each host's command stopped every
+        other host (QA: 20 hosts with a 0.3 s command took 7 s at --concurrency 20, one
+        host's 8 s command outlived --connect-timeout 2). It is given up after
+        --connect-timeout, a TransportError naming the commands (a hung one held a host
+        waiting for a jump host's tunnel, outside its deadline, for ever: QA), and the run's
+        loop lends threads the end of the run does not wait for."""
         if not self.runs_commands:
             return work()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(getattr(loop, "detached_threads", None), work)
+        try:
+            async with asyncio.timeout(self._commands_within):
+                threads = getattr(loop, "detached_threads", None)
+                return await loop.run_in_executor(threads, work)
+        except TimeoutError:
+            raise TransportError(
+                HostStatus.TIMEOUT,
+                f"{where}: ssh_config's Match exec commands did not finish within "
+                f"{self._commands_within:g}s (--connect-timeout): one hangs, so the host's "
+                "config could not be read (the command is left running)",
+            ) from None
 
     def says(self, *words: str) -> bool:
         """Whether the config may set any of ``words`` (lower-case option names)."""
@@ -122,11 +137,13 @@ class SshConfigView:
         port, user = options.get("port"), options.get("username")
         other = options.get("config", self._config)
         if other and list(other) != list(self._config):  # a config of the caller's own
-            resolved = await self.off_loop(partial(_resolve, list(other), address, port, user))
+            resolved = await self.off_loop(
+                partial(_resolve, list(other), address, port, user), address
+            )
         elif not self._may_redirect:
             return address, port or 22, user or getpass.getuser()
         else:
-            resolved = await self.off_loop(partial(self.resolve, address, port, user))
+            resolved = await self.off_loop(partial(self.resolve, address, port, user), address)
         if resolved is None:
             return None
         return resolved.host, resolved.port, resolved.user
@@ -158,7 +175,7 @@ class SshConfigView:
         if not self.says("proxycommand"):
             return None
         port, user = options.get("port"), options.get("username")
-        resolved = await self.off_loop(partial(self.resolve, address, port, user))
+        resolved = await self.off_loop(partial(self.resolve, address, port, user), address)
         command = resolved.proxy_command if resolved is not None else None
         try:
             words = shlex.split(command or "")

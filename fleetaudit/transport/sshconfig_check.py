@@ -5,7 +5,8 @@ host: a bad line fails every host one by one (``ssh_error``), or none at all whe
 the run matches its block. OpenSSH checks every line of the file (and of the files it
 includes), matching or not, and refuses the whole file. :func:`check_ssh_config` does the
 same once per run: every line goes through asyncssh's own option parser, with every
-``Host`` and ``Match`` block treated as matching (``Match exec`` commands are never run).
+``Host`` and ``Match`` block treated as matching (``Match exec`` commands are never run;
+one with a ``%`` token is refused: asyncssh would run it with the token unexpanded).
 
 Options neither OpenSSH nor asyncssh knows (a typo such as ``IdentifyFile``) are refused
 too, as OpenSSH refuses them, unless an earlier ``IgnoreUnknown`` pattern covers them, the
@@ -64,6 +65,8 @@ included: OpenSSH accepts those with a warning)."""
 _MATCH_CRITERIA = frozenset({"host", "originalhost", "localnetwork", "localuser", "user", "tagged"})
 _ERROR = re.compile(r"^(?P<path>.*) line (?P<line>\d+): (?P<reason>.*)$", re.DOTALL)
 _KEYWORD = re.compile(r"^\s*([^\s=#]+)")
+_TOKEN = re.compile(r"%.")
+"""A token OpenSSH expands in a Match exec command (``%h``, ``%p``...); ``%%`` is a ``%``."""
 
 
 def check_ssh_config(path: Path) -> None:
@@ -133,7 +136,13 @@ class _Checker(SSHClientConfig):
                 self._error(f"Invalid match condition {criterion}")
             if not args:
                 self._error(f"Missing {criterion} match pattern")
-            args.pop(0)
+            value = args.pop(0)
+            if criterion == "exec" and _TOKEN.search(value.replace("%%", "")):
+                self._error(
+                    f'Match exec "{value}" uses a % token, which fleetaudit\'s SSH library '
+                    "(asyncssh) passes to the command unexpanded, so it would decide wrongly "
+                    "for every host; use --ssh-config with a config that does without it"
+                )
         self._matching = True
 
     def _proxy_jump(self, option: str, args: list[str]) -> None:

@@ -94,6 +94,21 @@ def test_without_ss_drops_of_a_small_backlog_are_a_finding_of_the_host() -> None
     assert "listen-backlog" not in rules_of(quiet)
 
 
+def test_without_ss_a_listener_over_min_queue_does_not_explain_the_drops() -> None:
+    """QA: a listen(256) queue at 210 passed min_queue and took the host's counters, so
+    the drops finding was left out, though nothing said which queue overflowed (here the
+    listen(5) one): without ss, no listener is known to be full."""
+    busy = NETSTAT_REPLY.replace(
+        "4242/python3\n",
+        "4242/python3\n"
+        "tcp      210      0 127.0.0.1:5007          0.0.0.0:*               LISTEN      "
+        "4243/python3\n",
+    )
+    run = audit([busy.format(overflows=n) for n in (10, 95, 180)])
+    findings = [f for f in run.findings if f.rule_id == "listen-backlog"]
+    assert [f.socket.local_port if f.socket else None for f in findings] == [5007, None]
+
+
 def test_one_session_serves_every_sample() -> None:
     opened = []
 

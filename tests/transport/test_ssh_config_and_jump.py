@@ -467,3 +467,39 @@ def test_match_exec_commands_of_two_hosts_run_at_the_same_time(
     transport = SshTransport(settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config))
     hosts = [Host(name=name, address=name) for name in ("first", "second")]
     assert run_all(transport, hosts) == ["ok\n", "ok\n"]
+
+
+@pytest.mark.timeout(90)
+def test_a_hung_match_exec_fails_its_host_at_the_connect_timeout(
+    tmp_path: Path, sshd: SshdServer
+) -> None:
+    """With a ProxyJump in the config, a host's config is read while it waits for a jump
+    host's tunnel, outside its deadline: a hung Match exec held it, and the run, for ever
+    (QA). Its command here ends by itself a few seconds later."""
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        'Match host stuck exec "sleep 4"\n  HostName 127.0.0.1\n'
+        f"Host elsewhere\n  ProxyJump {sshd.user}@127.0.0.1:{sshd.port}\n"
+        f"Host *\n  Port {sshd.port}\n  User {sshd.user}\n  IdentityFile {sshd.client_key}\n"
+    )
+    transport = SshTransport(
+        settings(tmp_path, [sshd], use_ssh_config=True, ssh_config=config, connect_timeout=1)
+    )
+    collect = CollectSettings(concurrency=2, host_deadline=60, command_timeout=5)
+    healthy = Host(name="ok", address="127.0.0.1", port=sshd.port, user=sshd.user,
+                   key=str(sshd.client_key))  # fmt: skip
+
+    async def audit() -> dict[str, HostCapture]:
+        try:
+            hosts = [Host(name="stuck", address="stuck"), healthy]
+            return {
+                c.host.name: c async for c in collect_fleet(hosts, lambda _: transport, collect)
+            }
+        finally:
+            await transport.aclose()
+
+    captures = asyncio.run(audit())
+    stuck = captures["stuck"]
+    assert stuck.status is HostStatus.TIMEOUT, stuck.error
+    assert "stuck: ssh_config's Match exec commands did not finish within 1s" in (stuck.error or "")
+    assert captures["ok"].status is HostStatus.OK, captures["ok"].error

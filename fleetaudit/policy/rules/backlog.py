@@ -12,10 +12,10 @@ or near its limit (they will be once it fills).
 One sample is one moment: a brief burst can trip it. With ``run --samples N`` the queue must
 be over the threshold in every sample, and the message adds how much the kernel's
 ListenOverflows/ListenDrops counters grew meanwhile: counters of the whole host, not of the
-listener. When they grew and the rule, watching every listener, found none over its
-threshold in every sample (netstat and /proc/net show no limit, so a small backlog never
-reaches ``min_queue``; or the queue filled between samples), the drops are one host-level
-finding: the only sign of them. The fix is usually in the application (more accept
+listener. When they grew and the rule, watching every listener, found none known to be
+full in every sample (netstat and /proc/net show no limit, so a small backlog never reaches
+``min_queue``, and one that does is not known to be full; or the queue filled between
+samples), the drops are one host-level finding: the only sign of where they came from. The fix is usually in the application (more accept
 threads, raise ``listen()``'s backlog and ``net.core.somaxconn``) or upstream (SYN flood
 protection).
 """
@@ -55,7 +55,7 @@ class BacklogRule(Rule):
     def check(self, snapshot: HostSnapshot, applicable: Sequence[Rule]) -> Iterator[Finding]:
         """One finding per LISTEN socket over the threshold in every sample; else one for
         the host when the kernel dropped connections during the sampling."""
-        found = False
+        explained = False  # the drops, by a listener known to be full
         for socket in snapshot.sockets:
             if socket.state is not SocketState.LISTEN or not self.match.matches(
                 socket, Lean.REPORT
@@ -64,12 +64,13 @@ class BacklogRule(Rule):
             queues = [recv for recv, _ in snapshot.queues_over_samples(socket)]
             over = [self._over(queue, socket.backlog_limit) for queue in queues]
             if all(state is not None for state in over):
-                found = True
-                limit = "" if socket.backlog_limit is None else f"/{socket.backlog_limit}"
+                known = socket.backlog_limit
+                explained = explained or (known is not None and queues[-1] > known)
+                limit = "" if known is None else f"/{known}"
                 what = f"{describe_listener(socket)} with accept queue {queues[-1]}{limit}"
                 what += f"{_samples(snapshot, queues)}, {over[-1]}{_kernel(snapshot)}; {_CAUSE}"
                 yield self.finding(snapshot, socket, what)
-        if not found and self.match == SocketMatch() and snapshot.listen_overflows:
+        if not explained and self.match == SocketMatch() and snapshot.listen_overflows:
             yield self.finding(snapshot, None, _unattributed_drops(snapshot), "dropped")
 
     def _over(self, queue: int, limit: int | None) -> str | None:
