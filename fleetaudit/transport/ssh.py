@@ -200,7 +200,16 @@ class SshTransport(Transport):
             return connect_timeout(where, seconds, client.connection, looking_up, proxy)
         if proxy is not None and isinstance(exc, OSError) and exc.filename == proxy:
             return proxy_failed(where, proxy, exc)
-        return after_banner(translate(exc, where=where, phase="connect"), client.connection)
+        error = after_banner(translate(exc, where=where, phase="connect"), client.connection)
+        if proxy is not None and error.status is HostStatus.CONNECTION_LOST:
+            # no TCP connection of fleetaudit's own: the command ended (QA: it said only
+            # "connection lost during connect")
+            note = (
+                f", through ssh_config's ProxyCommand ({proxy}): the command ended, or lost "
+                "its own connection to the host"
+            )
+            return TransportError(error.status, error.message + note)
+        return error
 
     async def _connect_jump(
         self, spec: JumpSpec, target_key: str | None

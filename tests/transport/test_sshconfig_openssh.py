@@ -390,3 +390,10 @@ def test_a_match_exec_with_a_token_is_refused_with_its_line(
         SshConfigView(True, config)
     assert caught.value.line == 3
     assert "uses a % token, which fleetaudit's SSH library (asyncssh) passes" in str(caught.value)
+
+
+def test_a_proxycommand_that_ends_at_once_is_named(tmp_path: Path, sshd: SshdServer) -> None:
+    """It read "connection lost during connect: Connection lost", naming nothing (QA)."""
+    result = _failure_through_alias(tmp_path, sshd, "ProxyCommand /bin/true")
+    assert result.status is HostStatus.CONNECTION_LOST, result.message
+    assert "through ssh_config's ProxyCommand (/bin/true): the command ended" in result.message

@@ -15,9 +15,9 @@ ListenOverflows/ListenDrops counters grew meanwhile: counters of the whole host,
 listener. When they grew and the rule, watching every listener, found none known to be
 full in every sample (netstat and /proc/net show no limit, so a small backlog never reaches
 ``min_queue``, and one that does is not known to be full; or the queue filled between
-samples), the drops are one host-level finding: the only sign of where they came from. The fix is usually in the application (more accept
-threads, raise ``listen()``'s backlog and ``net.core.somaxconn``) or upstream (SYN flood
-protection).
+samples), the drops are one host-level finding: the only sign of where they came from.
+The fix is usually in the application (more accept threads, raise ``listen()``'s backlog
+and ``net.core.somaxconn``) or upstream (SYN flood protection).
 """
 
 from __future__ import annotations
