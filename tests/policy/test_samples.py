@@ -67,7 +67,7 @@ def test_drops_no_listener_explains_are_a_finding_of_the_host() -> None:
     assert dropped.socket is None
     assert dropped.message.startswith(
         "app1 dropped connections during the 2 samples (kernel counters: ListenOverflows +35, "
-        "ListenDrops +35), but no listener stayed over the rule's threshold in every sample"
+        "ListenDrops +35), but no listener was known to be full in every sample"
     )
     assert "(a burst)" in dropped.message
 

@@ -119,12 +119,14 @@ def _counters(snapshot: HostSnapshot) -> str:
 
 def _unattributed_drops(snapshot: HostSnapshot) -> str:
     if any(s.backlog_limit is None for s in snapshot.listeners if s.state is SocketState.LISTEN):
-        why = "its listing shows no backlog limits (take it with ss), so a small backlog never "
-        why += "reaches the rule's threshold"
+        why = (
+            "its listing shows no backlog limits (take it with ss), so no queue is known to be "
+            "full, and a small backlog never reaches the rule's threshold"
+        )
     else:
-        why = "the queue that overflowed was below the threshold in some sample (a burst)"
+        why = "the queue that overflowed was below its limit in some sample (a burst)"
     return (
         f"{snapshot.host} dropped connections during the {snapshot.samples} samples (kernel "
-        f"counters: {_counters(snapshot)}), but no listener stayed over the rule's threshold "
-        f"in every sample, so which one cannot be told: {why}; {_CAUSE}"
+        f"counters: {_counters(snapshot)}), but no listener was known to be full in every "
+        f"sample, so which one cannot be told: {why}; {_CAUSE}"
     )
