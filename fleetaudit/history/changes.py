@@ -80,6 +80,10 @@ class HostChange(BaseModel):
     ipv4_reach_changed: tuple[ReachChange, ...] = ()
     """Listeners on both sides whose IPv4 reach both listings show, and differs (QA: a
     ``[::]:5432`` that began taking IPv4 was no change)."""
+    unread_lines: tuple[int, int] | None = None
+    """``(before, after)``: how many lines of its listing could not be read, when that
+    changed (QA: a second unreadable line, a new listener, was no change, the coverage
+    finding being one per host)."""
     incomplete_before: bool = False
     """The older run's listing of the host was incomplete: what it did not show reads as
     new."""

@@ -7,11 +7,11 @@ socket by socket; a finding on a host that could not be audited the second time 
 "resolved", it is unknown, and the host's status change says so. Nor is a finding, or a
 listener, that a host's incomplete listing (unread lines, cut short) does not show.
 
-A host that was not audited in the older run (auth_failed one night, say) would otherwise
-make every finding it has in the newer run look new, and hide what went away meanwhile.
-The caller may therefore give, per such host, a :class:`Baseline`: the host as the last
-earlier run that audited it saw it. The host is then compared with that, and the diff
-says so.
+A host that was not audited in the older run (auth_failed one night, say), or whose listing
+there was incomplete, would otherwise make every finding it has in the newer run look new,
+and hide what went away meanwhile. The caller may therefore give, per such host, a
+:class:`Baseline`: the host as the last earlier run that audited it with a whole listing
+saw it. The host is then compared with that, and the diff says so.
 
 Likewise for statuses: ``interrupted`` means the older run was stopped before it finished
 the host, which says nothing about the host. Compared as it is, a stopped run followed by a
@@ -48,9 +48,11 @@ from fleetaudit.model.run import RunResult
 
 
 def hosts_needing_baseline(before: RunResult, after: RunResult) -> set[str]:
-    """Hosts audited in ``after`` that ``before`` did not audit (or did not list)."""
-    audited_before = {s.host for s in before.snapshots if s.status.audited}
-    return {s.host for s in after.snapshots if s.status.audited} - audited_before
+    """Hosts audited in ``after`` that ``before`` did not audit (or did not list), or whose
+    listing in ``before`` was incomplete: compared with it, what it lacked read as new, and
+    what went meanwhile never read as resolved (QA)."""
+    seen_whole = {s.host for s in before.snapshots if s.status.audited and not s.listing_incomplete}
+    return {s.host for s in after.snapshots if s.status.audited} - seen_whole
 
 
 def hosts_needing_status(before: RunResult, after: RunResult) -> set[str]:
@@ -187,6 +189,7 @@ def _host_change(
     privileges: tuple[Privilege | None, Privilege | None] = (None, None)
     incomplete_before = False
     reach: tuple[ReachChange, ...] = ()
+    unread = (0, 0)
     if reference is not None and new is not None and _audited(reference, new):
         earlier = {listener_key(s) for s in reference.listeners}
         later = {listener_key(s) for s in new.listeners}
@@ -197,9 +200,11 @@ def _host_change(
             privileges = (reference.privilege, new.privilege)
         incomplete_before = reference.listing_incomplete
         reach = _reach_changes(reference, new)
+        unread = (len(reference.parse_errors), len(new.parse_errors))
     if (
         status_before == status_after
         and not (added or removed or unlisted or named_once or reach)
+        and unread[0] == unread[1]
         and privileges[0] is None
     ):
         return None
@@ -212,6 +217,7 @@ def _host_change(
         unlisted_listeners=unlisted,
         incomplete_before=incomplete_before,
         ipv4_reach_changed=reach,
+        unread_lines=unread if unread[0] != unread[1] else None,
         owner_named_once=named_once,
         compared_with=baseline.run_id if baseline is not None else None,
         compared_with_started_at=baseline.started_at if baseline is not None else None,

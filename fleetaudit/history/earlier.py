@@ -16,18 +16,24 @@ from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.finding import Finding
 from fleetaudit.model.run import RunResult
 
+_WHOLE_LISTING_LOOKBACK = 30
+"""Runs read at most for baselines: a host whose every listing is incomplete (a line no
+parser reads, each night) must not make a diff read the whole history."""
+
 
 def baselines(store: HistoryStore, older: RunResult, hosts: set[str]) -> dict[str, Baseline]:
-    """Each of ``hosts`` as the latest run before ``older`` that audited it saw it; hosts
-    that no earlier run audited are left out. Stops as soon as every host is found, so a
-    usual night reads one or two earlier runs."""
-    missing, found = set(hosts), {}
+    """Each of ``hosts`` as the latest run before ``older`` that audited it with a whole
+    listing saw it; hosts that no earlier run (of the last few read) saw so are left out.
+    Stops as soon as every host is found, so a usual night reads one or two earlier runs."""
+    missing, found, read = set(hosts), {}, 0
     for run_id, audited in store.audited_before(older):  # bounded by the runs kept
-        if not missing:
+        if not missing or read == _WHOLE_LISTING_LOOKBACK:
             break
         if hits := missing & audited:
-            found.update(_baselines(store.load_exact(run_id), hits))
-            missing -= hits
+            run, read = store.load_exact(run_id), read + 1
+            whole = {s.host for s in run.snapshots if s.host in hits and not s.listing_incomplete}
+            found.update(_baselines(run, whole))
+            missing -= whole
     return found
 
 

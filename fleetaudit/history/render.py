@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tabulate import tabulate
 
-from fleetaudit.history.diff import FindingChange, HostChange, RunDiff
+from fleetaudit.history.diff import FindingChange, RunDiff
 from fleetaudit.history.diff_notes import absent_note, policy_note, release_note
+from fleetaudit.history.host_lines import host_lines, utc
 from fleetaudit.model.enums import HostStatus
 from fleetaudit.model.finding import Finding
 from fleetaudit.report import DiffFormat
@@ -78,11 +79,7 @@ def _facts(started_at: datetime, exit_code: int | None, interrupted_by: str | No
     # is safe on a terminal and in Markdown alike.
     signal = "".join(ch for ch in interrupted_by or "" if ch.isascii() and ch.isalnum())
     stopped = "" if interrupted_by is None else f", stopped by {signal or 'a signal'}"
-    return f"started {_utc(started_at)}{code}{stopped}"
-
-
-def _utc(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"started {utc(started_at)}{code}{stopped}"
 
 
 def _sides(diff: RunDiff) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -97,60 +94,6 @@ def _sides(diff: RunDiff) -> tuple[tuple[str, str], tuple[str, str]]:
             _facts(diff.after_started_at, diff.after_exit_code, diff.after_interrupted_by),
         ),
     )
-
-
-def _host_lines(change: HostChange, files: bool) -> list[str]:
-    """What changed on one host; ``files``: the diff is of two files, not of the history."""
-    lines = []
-    if change.status_before != change.status_after:
-        before = change.status_before.value if change.status_before else "(absent)"
-        after = change.status_after.value if change.status_after else "(absent)"
-        lines.append(f"status {before} -> {after}")
-    if (
-        change.status_compared_with not in (None, change.compared_with)
-        and change.status_compared_with_started_at is not None
-    ):
-        # The older run was stopped before finishing this host: "before" is from this run.
-        lines.append(
-            f"status compared with run {change.status_compared_with} of "
-            f"{_utc(change.status_compared_with_started_at)}, the last that finished it"
-        )
-    if change.compared_with is not None and change.compared_with_started_at is not None:
-        # The listeners below are against that run, not the older one of the diff.
-        lines.append(
-            f"compared with run {change.compared_with} of "
-            f"{_utc(change.compared_with_started_at)}, the last in which it was audited"
-        )
-    if change.compared_with_nothing:
-        lines.append(
-            "not audited in the older run, and no earlier run that audited it was compared"
-            + (" (a diff of files consults no history)" if files else "")
-            + ": its findings all read as new"
-        )
-    if change.privilege_before is not None and change.privilege_after is not None:
-        lines.append(
-            f"audited as {change.privilege_before.value} -> {change.privilege_after.value}"
-        )
-    if change.unlisted_listeners:
-        lines.append(
-            f"its listing is incomplete: {len(change.unlisted_listeners)} listener(s) of the "
-            "older run it does not show, not listed as removed"
-        )
-    if change.incomplete_before:
-        lines.append("the older run's listing of it was incomplete: what it lacked reads as new")
-    if change.owner_named_once:
-        lines.append(
-            f"{len(change.owner_named_once)} listener(s) whose owner only one run could name, "
-            "not listed as removed and added"
-        )
-    lines += [
-        f"~ {r.listener.proto} {r.listener.endpoint} {r.listener.processes}: "
-        f"{_REACH[r.before]} -> {_REACH[r.after]}"
-        for r in change.ipv4_reach_changed
-    ]
-    lines += [f"+ {k.proto} {k.endpoint} {k.processes}" for k in change.new_listeners]
-    lines += [f"- {k.proto} {k.endpoint} {k.processes}" for k in change.removed_listeners]
-    return lines
 
 
 def _unknown_note(diff: RunDiff, quote: Callable[[str], str]) -> str | None:
@@ -176,7 +119,6 @@ def _unknown_note(diff: RunDiff, quote: Callable[[str], str]) -> str | None:
 
 
 _UNJUDGED = "their rule is not in the newer policy; the listener may still be there"
-_REACH = {True: "IPv6 and IPv4", False: "IPv6 only"}
 _UNLISTED = (
     "the newer listing of the host is incomplete (lines it could not read, or cut short) "
     "and does not show them, so they are not known to be gone"
@@ -220,7 +162,7 @@ def _table(diff: RunDiff) -> str:
             "\n".join(
                 [
                     terminal_safe(c.host),
-                    *("  " + terminal_safe(line) for line in _host_lines(c, files)),
+                    *("  " + terminal_safe(line) for line in host_lines(c, files)),
                 ]
             )
             for c in diff.hosts
@@ -293,5 +235,5 @@ def _markdown(diff: RunDiff) -> str:
             lines += [note, ""]
         for change in diff.hosts:
             lines.append(f"- **{md(change.host)}**")
-            lines += [f"  - {md_code(line)}" for line in _host_lines(change, files)]
+            lines += [f"  - {md_code(line)}" for line in host_lines(change, files)]
     return "\n".join(lines) + "\n"

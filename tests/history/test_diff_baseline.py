@@ -13,6 +13,7 @@ import pytest
 from fleetaudit.errors import HistoryError
 from fleetaudit.history import HistoryStore
 from fleetaudit.model.enums import HostStatus, Privilege, Proto
+from fleetaudit.model.host import LineError
 from fleetaudit.model.run import RunResult
 from tests.factories import T0, finding, run_result, snapshot, sock
 from tests.runcli import fleetaudit
@@ -201,3 +202,34 @@ def test_a_program_change_behind_a_night_without_root_is_new(tmp_path: Path) -> 
     assert new == [("tcp", ["inetd"])], done.stdout
     assert changes["resolved_findings"] == []
     assert done.returncode == 1, done.stderr
+
+
+UNREAD = LineError(line=5, text="tcp LISTEN 0 128 0.0.0.0:", reason="no port after ':'")
+
+
+def test_a_host_whose_listing_was_incomplete_is_compared_with_its_last_whole_one(
+    tmp_path: Path,
+) -> None:
+    """QA: compared with a night whose listing lacked a line, what went meanwhile (6379,
+    closed that night) never read as resolved, and what the line hid (3306, there for
+    months) read as new."""
+    runs = [
+        night(1, snapshot("db1", SSHD, MYSQL_ANY, REDIS_ANY),
+              findings=(finding("db1", MYSQL_ANY), finding("db1", REDIS_ANY))),
+        night(2, snapshot("db1", SSHD, parse_errors=(UNREAD,))),  # 3306 unread, 6379 closed
+        night(3, snapshot("db1", SSHD, MYSQL_ANY), findings=(finding("db1", MYSQL_ANY),)),
+    ]  # fmt: skip
+    db = tmp_path / "history.sqlite"
+    record(db, (runs[0], 1), (runs[1], 1), (runs[2], 1))
+    cut_night = json.loads(fleetaudit("diff", "--db", db, runs[0].run_id, runs[1].run_id,
+                                      "--format", "json").stdout)  # fmt: skip
+    assert cut_night["resolved_findings"] == []
+    assert [f["socket"]["local_port"] for f in cut_night["unlisted_findings"]] == [3306, 6379]
+    done = fleetaudit("diff", "--db", db, "--format", "json")
+    assert done.returncode == 1, done.stderr
+    changes = json.loads(done.stdout)
+    assert changes["new_findings"] == [], "3306 was there on night 1: not new"
+    assert [f["socket"]["local_port"] for f in changes["resolved_findings"]] == [6379]
+    [db1] = changes["hosts"]
+    assert db1["compared_with"] == runs[0].run_id
+    assert [k[1] for k in db1["removed_listeners"]] == ["0.0.0.0:6379"]

@@ -76,12 +76,14 @@ def test_after_a_stopped_run_only_real_changes_are_listed(db: Path) -> None:
         "  status ok -> timeout\n"
         f"  status compared with run {N1} of 2026-11-25 03:15:00 UTC, the last that finished it\n"
         "h0150\n"
-        f"  compared with run {N1} of 2026-11-25 03:15:00 UTC, the last in which it was audited\n"
+        f"  compared with run {N1} of 2026-11-25 03:15:00 UTC, the last in which it was "
+        "audited with a whole listing\n"
         "  + tcp 0.0.0.0:3306 mysqld\n"
         "h0200\n"
         "  status auth_failed -> ok\n"
         f"  status compared with run {N1} of 2026-11-25 03:15:00 UTC, the last that finished it\n"
-        f"  compared with run {N0} of 2026-11-24 03:15:00 UTC, the last in which it was audited\n"
+        f"  compared with run {N0} of 2026-11-24 03:15:00 UTC, the last in which it was "
+        "audited with a whole listing\n"
     )
     head = done.stdout.splitlines()[0]
     assert head == (

@@ -352,3 +352,20 @@ def test_a_wildcard_that_began_taking_ipv4_is_a_change() -> None:
     text = render_diff(changes, DiffFormat.TABLE)
     assert "~ tcp [::]:5432 postgres: IPv6 only -> IPv6 and IPv4" in text
     assert diff_runs(night("a", True), night("b", None)).empty  # type: ignore[arg-type]
+
+
+def test_more_unreadable_lines_is_a_change() -> None:
+    """QA: a host with one unreadable line each night got a second (a new listener no parser
+    read): the coverage finding is one per host and kind, so the diff said "no change"."""
+    second = LineError(line=9, text="tcp LISTEN 0 5 0.0.0.0:", reason="no port after ':'")
+
+    def night(run_id: str, *errors: LineError) -> object:
+        return run_result((snapshot("db1", SSHD, MYSQL_ANY, parse_errors=errors),),
+                          run_id=run_id, started_at=T0, finished_at=T0)  # fmt: skip
+
+    changes = diff_runs(night("a", UNREAD), night("b", UNREAD, second))  # type: ignore[arg-type]
+    [host] = changes.hosts
+    assert host.unread_lines == (1, 2)
+    text = render_diff(changes, DiffFormat.TABLE)
+    assert "unreadable lines 1 -> 2: the sockets on them were not judged" in text
+    assert diff_runs(night("a", UNREAD), night("b", second)).empty  # type: ignore[arg-type]
