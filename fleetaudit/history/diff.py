@@ -106,7 +106,9 @@ def diff_runs(
     unseen_ones = {f.fingerprint for f in unseen}
     undecided = [f for f in judged if f.fingerprint not in unseen_ones]
     incomplete = {h for h in both if new_hosts[h].listing_incomplete}
-    resolved = tuple(f for f in undecided if f.host not in incomplete)
+    # a finding of a socket the listing may lack; one about the whole host is decided
+    unlisted = tuple(f for f in undecided if f.host in incomplete and f.socket is not None)
+    resolved = tuple(f for f in undecided if f not in unlisted)
     changed = (
         tuple(
             FindingChange(before=f, after=everything_new[f.fingerprint])
@@ -149,7 +151,7 @@ def diff_runs(
         resolved_findings=resolved,
         changed_findings=changed,
         unconfirmed_findings=tuple(unseen),
-        unlisted_findings=tuple(f for f in undecided if f.host in incomplete),
+        unlisted_findings=unlisted,
         unjudged_findings=tuple(f for f in gone if f.rule_id in dropped),
         hosts=tuple(changes),
     )

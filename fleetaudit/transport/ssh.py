@@ -65,7 +65,7 @@ class SshTransport(Transport):
     async def admission(self, host: Host) -> AsyncIterator[None]:
         """A host behind a jump host waits here for one of its tunnels."""
         spec = await self._config.off_loop(
-            lambda: self._jump_spec(host, self._where(host)), host.address
+            lambda: self._jump_spec(host, self._where(host)), f"{host.address} or its jump host"
         )
         if spec is None:
             yield
@@ -88,7 +88,8 @@ class SshTransport(Transport):
         return not isinstance(queue, JumpSpec) or self._jumps.free(queue)
 
     async def open(self, host: Host) -> Session:
-        where, spec = await self._config.off_loop(lambda: self._route(host), host.address)
+        route = partial(self._route, host)
+        where, spec = await self._config.off_loop(route, f"{host.address} or its jump host")
         cap = self._settings.max_output_bytes
         if spec is None:
             # ssh_config's ProxyJump is fleetaudit's to follow (_jump_spec), never asyncssh's:

@@ -119,11 +119,13 @@ class SshConfigView:
                 threads = getattr(loop, "detached_threads", None)
                 return await loop.run_in_executor(threads, work)
         except TimeoutError:
+            # not a timeout, which --allow-unreachable excuses: the audit machine's own
+            # config failed, and the host may be up (QA)
             raise TransportError(
-                HostStatus.TIMEOUT,
+                HostStatus.SSH_ERROR,
                 f"{where}: ssh_config's Match exec commands did not finish within "
-                f"{self._commands_within:g}s (--connect-timeout): one hangs, so the host's "
-                "config could not be read (the command is left running)",
+                f"{self._commands_within:g}s (--connect-timeout): one hangs, so the config "
+                "could not be read (the command is left running)",
             ) from None
 
     def says(self, *words: str) -> bool:

@@ -6,7 +6,7 @@ the run matches its block. OpenSSH checks every line of the file (and of the fil
 includes), matching or not, and refuses the whole file. :func:`check_ssh_config` does the
 same once per run: every line goes through asyncssh's own option parser, with every
 ``Host`` and ``Match`` block treated as matching (``Match exec`` commands are never run;
-one with a ``%`` token is refused: asyncssh would run it with the token unexpanded).
+one holding a ``%`` is refused: asyncssh would run it with its tokens unexpanded).
 
 Options neither OpenSSH nor asyncssh knows (a typo such as ``IdentifyFile``) are refused
 too, as OpenSSH refuses them, unless an earlier ``IgnoreUnknown`` pattern covers them, the
@@ -65,8 +65,6 @@ included: OpenSSH accepts those with a warning)."""
 _MATCH_CRITERIA = frozenset({"host", "originalhost", "localnetwork", "localuser", "user", "tagged"})
 _ERROR = re.compile(r"^(?P<path>.*) line (?P<line>\d+): (?P<reason>.*)$", re.DOTALL)
 _KEYWORD = re.compile(r"^\s*([^\s=#]+)")
-_TOKEN = re.compile(r"%.")
-"""A token OpenSSH expands in a Match exec command (``%h``, ``%p``...); ``%%`` is a ``%``."""
 
 
 def check_ssh_config(path: Path) -> None:
@@ -129,7 +127,8 @@ class _Checker(SSHClientConfig):
     def _match_block(self, option: str, args: list[str]) -> None:
         """``Match``'s syntax only, as asyncssh checks it: no command runs."""
         while args:
-            criterion = args.pop(0).lower().removeprefix("!")
+            written = args.pop(0)
+            criterion = written.lower().removeprefix("!")
             if criterion in ("all", "canonical", "final"):
                 continue
             if criterion not in _MATCH_CRITERIA and criterion != "exec":
@@ -137,11 +136,11 @@ class _Checker(SSHClientConfig):
             if not args:
                 self._error(f"Missing {criterion} match pattern")
             value = args.pop(0)
-            if criterion == "exec" and _TOKEN.search(value.replace("%%", "")):
+            if criterion == "exec" and "%" in value:
                 self._error(
-                    f'Match exec "{value}" uses a % token, which fleetaudit\'s SSH library '
-                    "(asyncssh) passes to the command unexpanded, so it would decide wrongly "
-                    "for every host; use --ssh-config with a config that does without it"
+                    f'Match {written} "{value}" holds a %, which fleetaudit\'s SSH library '
+                    "(asyncssh) leaves as written where OpenSSH expands %h, %p... and %%, so "
+                    "it would decide wrongly; use --ssh-config with a config without it"
                 )
         self._matching = True
 

@@ -369,3 +369,17 @@ def test_more_unreadable_lines_is_a_change() -> None:
     text = render_diff(changes, DiffFormat.TABLE)
     assert "unreadable lines 1 -> 2: the sockets on them were not judged" in text
     assert diff_runs(night("a", UNREAD), night("b", second)).empty  # type: ignore[arg-type]
+
+
+def test_a_finding_about_the_whole_host_is_decided_by_an_incomplete_listing() -> None:
+    """A listing cut one night and without a listener the next: the "cut" finding went,
+    and it is not "not in the listing" (a finding about the listing itself, QA)."""
+    cut = Finding(rule_id="coverage", severity=Severity.HIGH, host="db1",
+                  message="db1: its listing lacks this audit's own SSH connection",
+                  fingerprint="c" * 32, aspect="cut")  # fmt: skip
+    before = run_result((snapshot("db1", SSHD, audit_connection=(22, 50001)),), (cut,),
+                        run_id="a", started_at=T0, finished_at=T0)  # fmt: skip
+    after = run_result((snapshot("db1", SSH_IN),), run_id="b", started_at=T0, finished_at=T0)
+    changes = diff_runs(before, after)  # type: ignore[arg-type]
+    assert [f.fingerprint for f in changes.resolved_findings] == [cut.fingerprint]
+    assert changes.unlisted_findings == ()
