@@ -26,9 +26,7 @@ from fleetaudit.report.summary import Summary, host_keys_label, only_local_hosts
 from fleetaudit.report.wrap import wrap
 
 _MAX_CELL = 200
-_HEADLINE_CELL = 72
-"""The start of a host-level finding's headline in the WAIVED section: enough to tell a
-coverage gap from another, without widening every row."""
+_HEADLINE_CELL = 72  # a waived host finding's headline: enough to tell its gap, no wider
 """Longest short field (host, address, process): a longer one is garbage, not a name."""
 DEFAULT_WIDTH = 100
 """Columns the report is wrapped to when the caller does not know the terminal's width."""
@@ -206,8 +204,7 @@ def _waived_section(waived: tuple[Finding, ...], width: int = DEFAULT_WIDTH) -> 
             f.severity.value,
             _cell(f.host),
             f.rule_id,
-            # a finding of the whole host: what the waiver hides is in its headline alone
-            # (QA: a coverage waiver's rows did not say which gap each was)
+            # a host finding's headline says what is waived (QA: coverage gaps looked alike)
             _cell(f.socket.listener) if f.socket else _cell(f.headline, _HEADLINE_CELL),
             _cell(f.process),
             str(f.waiver.expires) if f.waiver else "",
