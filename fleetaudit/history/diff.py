@@ -108,7 +108,8 @@ def diff_runs(
     incomplete = {h for h in both if new_hosts[h].listing_incomplete}
     # a finding of a socket the listing may lack; one about the whole host is decided
     unlisted = tuple(f for f in undecided if f.host in incomplete and f.socket is not None)
-    resolved = tuple(f for f in undecided if f not in unlisted)
+    unlisted_ones = {f.fingerprint for f in unlisted}
+    resolved = tuple(f for f in undecided if f.fingerprint not in unlisted_ones)
     changed = (
         tuple(
             FindingChange(before=f, after=everything_new[f.fingerprint])
