@@ -256,6 +256,8 @@ def _judge(capture: HostCapture, policy: Policy, day: date) -> tuple[HostSnapsho
     written."""
     try:
         snapshot = build_snapshot(capture)
+        if snapshot.status is not HostStatus.OK:  # not judged: no rule looked at it
+            return snapshot, []
         findings = evaluate(snapshot, policy, day)
         judged = tuple(rule.id for rule in applicable_rules(snapshot, policy))
         return snapshot.model_copy(update={"rules_judged": judged}), findings

@@ -16,7 +16,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from fleetaudit.errors import InputError
 from fleetaudit.merge_checks import check_parts
@@ -163,6 +163,25 @@ def _notes(runs: Sequence[RunResult], names: Sequence[str], merged: RunResult) -
                 f"the reports differ in {field} ({_bounded(each)}): "
                 f"the merged report says {getattr(merged, field)}, {why}"
             )
+    for what, values, why in (
+        (
+            "the UTC day they started on",
+            [f"{run.started_at.astimezone(UTC):%Y-%m-%d}" for run in runs],
+            "each judged its waivers by its own day, so a waiver that expired in between "
+            "holds in some and not in others (QA)",
+        ),
+        (
+            "--samples",
+            [
+                ",".join(sorted({str(s.samples) for s in run.snapshots if s.status.audited}))
+                for run in runs
+            ],  # fmt: skip
+            "the backlog and queue rules judged their hosts by different evidence",
+        ),
+    ):
+        if len(set(values) - {""}) > 1:
+            each = ", ".join(f"{name} {value}" for name, value in zip(names, values, strict=True))
+            notes.append(f"the reports differ in {what} ({_bounded(each)}): {why}")
     return notes
 
 

@@ -107,12 +107,12 @@ def insert_run(
     )
 
 
-ADDED_SINCE_0_3 = frozenset({"hidden_processes"})
-"""Host fields added since fleetaudit 0.3.0, kept out of the stored run: 0.3.0 refuses a run
-whose document holds a field it does not know (its ``diff`` stopped with an internal error
-after a rollback, QA). Nothing reads them back from the history: ``hidden_processes``
-explains sockets that are stored as owner unknown, in the coverage finding stored with
-its message."""
+ADDED_SINCE_0_3 = frozenset({"hidden_processes", "rules_judged"})
+"""Host fields added since fleetaudit 0.3.0, kept out of the stored run: 0.3.0 and 0.4.0
+refuse a run whose document holds a field they do not know (0.3.0's ``diff`` stopped with
+an internal error after a rollback, QA). Nothing reads them back from the history:
+``hidden_processes`` explains sockets that are stored as owner unknown, in the coverage
+finding stored with its message; ``rules_judged`` serves the run's own JUnit report."""
 
 
 def _document(run: RunResult) -> str:

@@ -135,10 +135,10 @@ class HostSnapshot(BaseModel):
     """The host's ``ip_local_port_range`` (lowest, highest), where the kernel picks the port
     of a socket that binds none; None when not read (a saved capture, an older report)."""
 
-    rules_judged: tuple[str, ...] | None = Field(default=None, exclude=True)
+    rules_judged: tuple[str, ...] | None = None
     """The ids of the policy's rules that applied to the host (their ``select:`` chose it),
-    so that a report does not show a rule as passed where it never looked; None when not
-    known (a snapshot read back from a report or the history: never written out)."""
+    so that a report (JUnit) does not show a rule as passed where it never looked, a merged
+    one included; None when not known (a report of an older release, the history)."""
 
     hidden_processes: int = 0
     """On a host without ss whose ``/proc`` hides other users' processes from the login

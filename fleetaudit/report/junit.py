@@ -12,8 +12,8 @@ stable from run to run:
   finding, from the parts of the finding's stable identity (never a PID); should two
   findings still share a name, each gets ``#`` and the start of its fingerprint;
 - ``RULE``: passes when the rule found nothing on the host; a rule whose ``select:`` left
-  the host out has no case there (it never looked; known for the run that judged the host,
-  not for a report read back, which shows every rule).
+  the host out has no case there (it never looked; a report of an older release, which
+  does not say, shows every rule).
 
 A waived finding is ``<skipped message="waived until DATE: reason">``; a finding whose
 waiver has expired fails with the expired-waiver note before its message.

@@ -270,3 +270,26 @@ def test_a_merged_report_is_labelled_with_the_newest_release(
     versions: tuple[str, str], newest: str
 ) -> None:
     assert _newest(versions) == _newest(reversed(versions)) == newest
+
+
+def test_shards_started_on_two_utc_days_or_with_other_samples_merge_with_a_word(
+    shards: list[Path], tmp_path: Path
+) -> None:
+    """QA: shards run either side of midnight UTC judged one waiver in force and expired,
+    and a shard without --samples lost a host-level drops finding; both merged silently."""
+    one, two = copies(shards, tmp_path)
+
+    def next_day(document: Any) -> None:
+        started = datetime.fromisoformat(document["run"]["started_at"])
+        document["run"]["started_at"] = (started + timedelta(days=1)).isoformat()
+        document["run"]["finished_at"] = document["run"]["started_at"]
+        for host in document["hosts"]:
+            host["samples"] = 3
+
+    edit(two, next_day)
+    done = merge(one, two, "--max-spread", "48")
+    assert done.returncode in (0, 1), done.stderr
+    assert "the reports differ in the UTC day they started on" in done.stderr
+    assert "each judged its waivers by its own day" in done.stderr
+    assert f"the reports differ in --samples ({one} 1, {two} 3)" in done.stderr
+    assert "differ in" not in merge(*shards).stderr

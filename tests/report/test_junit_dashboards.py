@@ -191,3 +191,10 @@ def test_a_rule_whose_select_left_the_host_out_has_no_testcase_there(tmp_path: P
 
     assert cases() == ["audit", "everyone"]
     assert cases("--group", "db") == ["audit", "db-only", "everyone"]
+    # read back from the JSON report, as merge does with shard reports (QA: every rule)
+    report = tmp_path / "report.json"
+    fleetaudit("check", "-p", policy, "--privileged", "-o", f"json={report}", capture)
+    merged = fleetaudit("merge", report, "-f", "junit")
+    assert merged.returncode == 0, merged.stderr
+    root = ET.fromstring(merged.stdout.split("\n", 1)[1])  # noqa: S314 (our own output)
+    assert [str(case.get("name")) for case in root.iter("testcase")] == ["audit", "everyone"]
