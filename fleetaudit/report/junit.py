@@ -8,9 +8,9 @@ tests). They track a test across builds by classname (the host) and name, so a n
 stable from run to run:
 
 - ``audit``: passes when the host was audited, an ``<error>`` when it could not be;
-- ``RULE PROTO/ADDRESS:PORT`` (``RULE host`` for a finding about the whole host): one per
-  finding, from the parts of the finding's stable identity (never a PID); should two
-  findings still share a name, each gets ``#`` and the start of its fingerprint;
+- ``RULE PROTO/ADDRESS:PORT`` (``RULE host #FINGERPRINT`` for a finding about the whole
+  host): one per finding, from the parts of the finding's stable identity (never a PID);
+  should two findings still share a name, each gets ``#`` and the start of its fingerprint;
 - ``RULE``: passes when the rule found nothing on the host; a rule whose ``select:`` left
   the host out has no case there (it never looked; a report of an older release, which
   does not say, shows every rule).
@@ -96,10 +96,16 @@ def _cases(run: RunResult, snapshot: HostSnapshot, findings: list[Finding]) -> l
 
 def _names(findings: list[Finding]) -> dict[str, str]:
     """Each finding's testcase name by fingerprint: ``RULE PROTO/ENDPOINT``, and the start of
-    the fingerprint after it only where two findings would otherwise share a name."""
+    the fingerprint after it where two findings would otherwise share a name, and always
+    after ``RULE host``: a rule may report several kinds of gap about one host, and the
+    first one's name must not change on the night a second appears (QA)."""
     base = {f.fingerprint: _base_name(f) for f in findings}
     used = Counter(base.values())
-    return {key: name if used[name] == 1 else f"{name} #{key[:8]}" for key, name in base.items()}
+    about_host = {f.fingerprint for f in findings if f.socket is None}
+    return {
+        key: f"{name} #{key[:8]}" if used[name] > 1 or key in about_host else name
+        for key, name in base.items()
+    }
 
 
 def _base_name(finding: Finding) -> str:

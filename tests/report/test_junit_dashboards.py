@@ -8,7 +8,8 @@ from collections import Counter
 from importlib import resources
 from pathlib import Path
 
-from fleetaudit.model.enums import HostStatus, Proto
+from fleetaudit.model.enums import HostStatus, Proto, Severity
+from fleetaudit.model.finding import Finding
 from fleetaudit.model.host import HostSnapshot
 from fleetaudit.model.run import RunResult
 from fleetaudit.report import OutputFormat
@@ -112,6 +113,23 @@ def test_two_findings_on_one_endpoint_get_distinct_stable_names() -> None:
     assert all(name.startswith("test-rule tcp/0.0.0.0:23 #") for name in names)
     again = suites(parse(run))["web1"].findall("testcase")
     assert names == [str(c.get("name")) for c in again if outcome(c) == "failure"]
+
+
+def test_a_host_finding_keeps_its_name_when_the_host_gets_a_second() -> None:
+    """QA: one coverage gap was `audit-coverage host`; the night a second appeared, both were
+    renamed `... #fingerprint`, and the dashboard lost the first one's history."""
+
+    def gap(kind: str) -> Finding:
+        return Finding(rule_id="audit-coverage", severity=Severity.MEDIUM, host="app1",
+                       message=f"app1: {kind}", fingerprint=f"{kind:0<32}"[:32])  # fmt: skip
+
+    def names(*findings: Finding) -> list[str]:
+        suite = suites(parse(run_result((snapshot("app1", sock()),), findings)))["app1"]
+        return [str(c.get("name")) for c in suite.findall("testcase") if outcome(c) == "failure"]
+
+    [alone] = names(gap("unprivileged"))
+    assert alone.startswith("audit-coverage host #")
+    assert alone in names(gap("unprivileged"), gap("unread"))
 
 
 def test_findings_of_a_rule_the_run_does_not_list_still_fail() -> None:
