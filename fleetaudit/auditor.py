@@ -258,8 +258,9 @@ def _judge(capture: HostCapture, policy: Policy, day: date) -> tuple[HostSnapsho
         snapshot = build_snapshot(capture)
         if snapshot.status is not HostStatus.OK:  # not judged: no rule looked at it
             return snapshot, []
-        findings = evaluate(snapshot, policy, day)
-        judged = tuple(rule.id for rule in applicable_rules(snapshot, policy))
+        applicable = applicable_rules(snapshot, policy)
+        findings = evaluate(snapshot, policy, day, applicable)
+        judged = tuple(rule.id for rule in applicable)
         return snapshot.model_copy(update={"rules_judged": judged}), findings
     except Exception as exc:
         error = (

@@ -152,18 +152,18 @@ def _notes(runs: Sequence[RunResult], names: Sequence[str], merged: RunResult) -
         for run, name in zip(runs, names, strict=True)
         if run.interrupted_by is not None
     ]
-    for field, why in (
-        ("host_key_policy", "the weakest"),
-        ("fleetaudit_version", "the newest (the fields of each are in the merged report)"),
-    ):
-        values = [str(getattr(run, field)) for run in runs]
-        if len(set(values)) > 1:
-            each = ", ".join(f"{name} {value}" for name, value in zip(names, values, strict=True))
-            notes.append(
-                f"the reports differ in {field} ({_bounded(each)}): "
-                f"the merged report says {getattr(merged, field)}, {why}"
-            )
-    for what, values, why in (
+    differing = [
+        (
+            field,
+            [str(getattr(run, field)) for run in runs],
+            f"the merged report says {getattr(merged, field)}, {why}",
+        )
+        for field, why in (
+            ("host_key_policy", "the weakest"),
+            ("fleetaudit_version", "the newest (the fields of each are in the merged report)"),
+        )
+    ]
+    differing += [
         (
             "the UTC day they started on",
             [f"{run.started_at.astimezone(UTC):%Y-%m-%d}" for run in runs],
@@ -178,8 +178,9 @@ def _notes(runs: Sequence[RunResult], names: Sequence[str], merged: RunResult) -
             ],  # fmt: skip
             "the backlog and queue rules judged their hosts by different evidence",
         ),
-    ):
-        if len(set(values) - {""}) > 1:
+    ]
+    for what, values, why in differing:
+        if len(set(values) - {""}) > 1:  # "": a shard that audited no host took no sample
             each = ", ".join(f"{name} {value}" for name, value in zip(names, values, strict=True))
             notes.append(f"the reports differ in {what} ({_bounded(each)}): {why}")
     return notes

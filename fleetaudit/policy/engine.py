@@ -18,12 +18,19 @@ from fleetaudit.policy.schema import Policy
 from fleetaudit.policy.waivers import apply_waivers
 
 
-def evaluate(snapshot: HostSnapshot, policy: Policy, today: date | None = None) -> list[Finding]:
+def evaluate(
+    snapshot: HostSnapshot,
+    policy: Policy,
+    today: date | None = None,
+    applicable: list[Rule] | None = None,
+) -> list[Finding]:
     """Every finding of ``policy`` on ``snapshot``, with waivers applied as of ``today``
-    (the UTC date when not given; tests and replays pass it to stay deterministic)."""
+    (the UTC date when not given; tests and replays pass it to stay deterministic).
+    ``applicable``: :func:`applicable_rules` of the host, when the caller has them."""
     if snapshot.status is not HostStatus.OK:
         return []
-    applicable = applicable_rules(snapshot, policy)
+    if applicable is None:
+        applicable = applicable_rules(snapshot, policy)
     findings = [finding for rule in applicable for finding in rule.check(snapshot, applicable)]
     waiver_names = {rule.id: rule.waiver_names(applicable) for rule in applicable}
     day = today or datetime.now(UTC).date()
